@@ -1,0 +1,62 @@
+"""What both page readers share: names, status-code spotting, value numbers, text clean-up."""
+
+from __future__ import annotations
+
+import re
+
+from ..spec import Diagnostic, Severity, Variant
+
+# A status code as it appears in prose or tables. STATUS_* (NTSTATUS) codes appear on some
+# pages (MakeSignature) and are kept so lint can report them.
+STATUS_CODE_RE = re.compile(r"\b(SEC_[EI]_[A-Z0-9_]+|STATUS_[A-Z0-9_]+)\b")
+HEX_RE = re.compile(r"^0[xX][0-9A-Fa-f]+L?$")
+# "1 (0x1)", "4026531840 (0xF0000000)", "0x1", "0X800", "10"
+VALUE_NUMBER_RE = re.compile(r"^\s*(?:(\d+)\s*\(\s*(0[xX][0-9A-Fa-f]+)\s*\)|(0[xX][0-9A-Fa-f]+)L?|(\d+))\s*$")
+
+# Names whose last letter is A/W but which are not an ANSI/Unicode pair member.
+_NOT_VARIANT_SUFFIX = frozenset()
+
+
+def parse_value_number(text: str) -> int | None:
+    """The number a value table prints for a macro, or None when it prints none we can read."""
+    m = VALUE_NUMBER_RE.match(text.replace("\u00a0", " "))
+    if not m:
+        return None
+    dec, dec_hex, hx, plain = m.groups()
+    if dec is not None:
+        return int(dec)
+    if hx is not None:
+        return int(hx.rstrip("L"), 16)
+    return int(plain)
+
+
+def split_variant(name: str, unicode_ansi: str | None = None, description: str | None = None) -> tuple[Variant, str]:
+    """(variant, neutral name) of a function name.
+
+    A trailing A or W marks a variant only when the page confirms it: req.unicode-ansi names
+    the pair, or the description ends in "(ANSI)"/"(Unicode)" (the async pages), or the page
+    is rendered text whose title names the function with the suffix and whose remarks say the
+    header defines an alias (callers pass that text as ``description``).
+    """
+    if name.endswith(("A", "W")) and name not in _NOT_VARIANT_SUFFIX:
+        stem, suffix = name[:-1], name[-1]
+        evidence = " ".join(t for t in (unicode_ansi, description) if t)
+        if (
+            f"{stem}W" in evidence
+            or f"{stem}A" in evidence
+            or (suffix == "A" and "(ANSI)" in evidence)
+            or (suffix == "W" and "(Unicode)" in evidence)
+        ):
+            return (Variant.A if suffix == "A" else Variant.W), stem
+    return Variant.NEUTRAL, name
+
+
+def clean_text(text: str) -> str:
+    """Collapse whitespace (NBSP and tabs included) for descriptions; keeps paragraph breaks."""
+    paras = re.split(r"\n\s*\n", text.replace("\u00a0", " ").replace("\t", " "))
+    out = [" ".join(p.split()) for p in paras]
+    return "\n\n".join(p for p in out if p)
+
+
+def diag(rule: str, severity: Severity, file: str, line: int, message: str, function: str | None = None) -> Diagnostic:
+    return Diagnostic(rule=rule, severity=severity, file=file, line=line, message=message, function=function)
