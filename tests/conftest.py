@@ -1,0 +1,49 @@
+"""Shared fixtures. ../shared (corpus, facts) is optional: tests that need it skip cleanly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sspimodel.paths import REPO_ROOT
+
+SHARED = REPO_ROOT.parent / "shared"
+CORPUS_DIR = SHARED / "corpus" / "sdk-api"
+FACTS_FILE = SHARED / "facts" / "facts.json"
+SPEC_DIR = REPO_ROOT / "spec"
+MINGW_INCLUDE = Path("/usr/share/mingw-w64/include")
+
+
+@pytest.fixture(scope="session")
+def spec_dir() -> Path:
+    return SPEC_DIR
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not CORPUS_DIR.is_dir():
+        pytest.skip(f"corpus folder {CORPUS_DIR} is absent")
+    return CORPUS_DIR
+
+
+def load_facts() -> dict[str, dict] | None:
+    if not FACTS_FILE.is_file():
+        return None
+    return {f["name"]: f for f in json.loads(FACTS_FILE.read_text(encoding="utf-8"))}
+
+
+@pytest.fixture(scope="session")
+def facts() -> dict[str, dict]:
+    data = load_facts()
+    if data is None:
+        pytest.skip(f"facts file {FACTS_FILE} is absent")
+    return data
+
+
+@pytest.fixture(scope="session")
+def mingw_include() -> Path:
+    if not (MINGW_INCLUDE / "winerror.h").is_file():
+        pytest.skip("mingw-w64 headers absent (apt-get install mingw-w64-common)")
+    return MINGW_INCLUDE
