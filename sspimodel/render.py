@@ -96,3 +96,104 @@ def spec_renderable(f: FunctionSpec) -> Any:
             dt.add_row(str(d.line), d.severity.value, d.rule, d.message)
         parts.append(dt)
     return Group(*parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML (notebooks). Deterministic markup: nbval compares stored text/html outputs byte for byte.
+
+def _esc(text: object) -> str:
+    import html
+
+    return html.escape(str(text), quote=True)
+
+
+def html_table(headers: list[str], rows: list[list[str]], caption: str | None = None) -> str:
+    """A plain HTML table; cells are already-escaped HTML."""
+    out = ["<table>"]
+    if caption:
+        out.append(f"<caption style=\"text-align:left\"><b>{_esc(caption)}</b></caption>")
+    out.append("<tr>" + "".join(f"<th style=\"text-align:left\">{_esc(h)}</th>" for h in headers) + "</tr>")
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td style=\"text-align:left\">{c}</td>" for c in row) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def spec_html(f: FunctionSpec) -> str:
+    """What a page says, as HTML: drawn from the FunctionSpec, nothing retyped."""
+    link = upstream_url(f)
+    parts = [
+        f"<h3>{_esc(f.name)} <small>({_esc(f.variant.value)}; {_esc(f.form.value)} page "
+        f"<code>{_esc(f.source.file)}</code>)</small></h3>",
+    ]
+    if f.description:
+        parts.append(f"<p>{_esc(first_sentence(f.description))}</p>")
+    prow = []
+    for p in f.parameters:
+        values = "<br>".join(
+            _esc(v.name) + (f" = <code>{v.number:#x}</code>" if v.number is not None else "") for v in p.values()
+        )
+        desc = _esc(first_sentence(p.description))
+        if p.tbd:
+            desc = "<i>TBD</i>" + (f" (text under <code>#### - {_esc(p.documented_as)}</code>)" if p.documented_as else "")
+        prow.append([f"<code>{_esc(p.name)}</code>", _esc(_flags(p)), desc, values, str(p.span.start)])
+    parts.append(html_table(["parameter", "direction", "description", "values", "line"], prow, "Parameters"))
+    rrow = [
+        [f"<code>{_esc(r.name)}</code>", _esc(r.kind.value), _esc(_via_text(r.via.value)), _esc(r.hex_in_doc or ""),
+         _esc(first_sentence(r.description)), str(r.span.start)]
+        for r in f.returns
+    ]
+    parts.append(html_table(["return code", "kind", "reported", "hex on page", "description", "line"], rrow,
+                            "Return codes (as the page splits them)"))
+    returned = set(f.return_names())
+    mrow = [
+        [f"<code>{_esc(m.code)}</code>", _esc(m.section + (f" / {m.context}" if m.context else "")), str(m.line)]
+        for m in f.mentioned_codes
+        if m.code not in returned
+    ]
+    if mrow:
+        parts.append(html_table(["code", "where", "line"], mrow, "Codes named elsewhere on the page"))
+    req = f.requirements
+    qrow = [
+        [_esc(label), _esc(value)]
+        for label, value in (
+            ("Minimum supported client", req.min_client),
+            ("Minimum supported server", req.min_server),
+            ("Header", (req.header or "") + (f" (include {req.include_header})" if req.include_header else "")),
+            ("Library", req.library),
+            ("DLL", req.dll),
+        )
+        if value
+    ]
+    qrow.append(["Upstream page", f"<a href=\"{_esc(link)}\">{_esc(f.upstream or link)}</a>"])
+    parts.append(html_table(["requirement", "value"], qrow, "Requirements"))
+    return "\n".join(parts)
+
+
+def _via_text(via: str) -> str:
+    return "by the call" if via == "call" else "later, by SspiGetAsyncCallStatus"
+
+
+def upstream_url(f: FunctionSpec) -> str:
+    return f"https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-{f.name.lower()}"
+
+
+def spec_text(f: FunctionSpec) -> str:
+    """A compact plain-text view (the notebook's text/plain output)."""
+    lines = [f"{f.name} ({f.variant.value}; {f.form.value} page {f.source.file})"]
+    lines.append("parameters:")
+    for p in f.parameters:
+        vals = ", ".join(v.name for v in p.values())
+        lines.append(f"  {p.name:20s} {_flags(p)}" + (f"  values: {vals}" if vals else ""))
+    lines.append("returns:")
+    for r in f.returns:
+        lines.append(f"  {r.name:36s} {r.kind.value:8s} {_via_text(r.via.value)}")
+    returned = set(f.return_names())
+    extra = sorted({m.code for m in f.mentioned_codes if m.code not in returned})
+    if extra:
+        lines.append("named elsewhere: " + ", ".join(extra))
+    req = f.requirements
+    lines.append(f"client: {req.min_client}; server: {req.min_server}; header: {req.header}; "
+                 f"library: {req.library}; dll: {req.dll}")
+    lines.append(f"upstream: {upstream_url(f)}")
+    return "\n".join(lines)

@@ -38,20 +38,20 @@ __all__ = [
 ]
 
 
-class Direction(str, enum.Enum):
+class Direction(enum.StrEnum):
     IN = "in"
     OUT = "out"
     INOUT = "inout"
     UNKNOWN = "unknown"
 
 
-class Variant(str, enum.Enum):
+class Variant(enum.StrEnum):
     A = "A"
     W = "W"
     NEUTRAL = "neutral"
 
 
-class ReturnKind(str, enum.Enum):
+class ReturnKind(enum.StrEnum):
     """How the page classifies a code (not what its value says: lint compares the two)."""
 
     SUCCESS = "success"
@@ -59,19 +59,19 @@ class ReturnKind(str, enum.Enum):
     PENDING = "pending"
 
 
-class Via(str, enum.Enum):
+class Via(enum.StrEnum):
     """Where the caller sees a code."""
 
     CALL = "call"  # returned by the function itself
     ASYNC_STATUS = "async_status"  # reported later by SspiGetAsyncCallStatus
 
 
-class Form(str, enum.Enum):
+class Form(enum.StrEnum):
     SOURCE = "source"  # reference source markdown (YAML front matter, ## -sections)
     RENDERED = "rendered"  # rendered web-page text
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -273,3 +273,14 @@ class FunctionSpec:
     @property
     def kernel_mode_only(self) -> bool:
         return self.requirements.kernel_mode_only
+
+    # Rich displays (notebooks): drawn from the spec, never retyped. See sspimodel.render.
+    def _repr_html_(self) -> str:
+        from .render import spec_html
+
+        return spec_html(self)
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        from .render import spec_text
+
+        printer.text(spec_text(self))  # type: ignore[attr-defined]

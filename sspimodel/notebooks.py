@@ -1,0 +1,101 @@
+"""Regenerate the stored outputs of every notebook in notebooks/.
+
+    python -m sspimodel.notebooks [NOTEBOOK ...]
+
+Each notebook is executed top to bottom with nbclient in the current environment's kernel
+(record_timing=False), and written back with stable metadata, so running this twice leaves
+``git status`` clean. Cells tagged ``raises-exception`` may raise; any other error stops the
+run with the notebook and cell named. Prints the wall time per notebook and in all.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .paths import REPO_ROOT
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+KERNEL_NAME = "python3"
+
+
+def notebook_paths(names: Sequence[str] = ()) -> list[Path]:
+    if names:
+        return [Path(n) if Path(n).exists() else NOTEBOOK_DIR / n for n in names]
+    return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def normalize(nb) -> None:  # type: ignore[no-untyped-def]
+    """Stable metadata: one kernelspec, no per-run fields, execution counts 1..n."""
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": KERNEL_NAME}
+    nb.metadata["language_info"] = {"name": "python"}
+    count = 0
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("collapsed", None)
+        cell.metadata.pop("scrolled", None)
+        if cell.cell_type == "code":
+            count += 1
+            cell.execution_count = count
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = count
+                out.get("metadata", {}).clear() if isinstance(out.get("metadata"), dict) else None
+        cell.pop("id", None)
+
+
+def execute(path: Path, timeout: int = 60) -> float:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=KERNEL_NAME,
+        record_timing=False,
+        allow_error_names=(),
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    # Cells tagged raises-exception are allowed to raise (nbval treats them the same way).
+    client.allow_errors = False
+    start = time.perf_counter()
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            allowed = "raises-exception" in cell.metadata.get("tags", [])
+            try:
+                client.execute_cell(cell, index)
+            except Exception as e:  # CellExecutionError
+                if not allowed:
+                    raise SystemExit(f"{path.name}: cell {index} raised:\n{e}") from None
+            if allowed and not any(o.get("output_type") == "error" for o in cell.outputs):
+                raise SystemExit(f"{path.name}: cell {index} is tagged raises-exception but did not raise")
+    elapsed = time.perf_counter() - start
+    normalize(nb)
+    nbformat.validator.normalize(nb) if hasattr(nbformat.validator, "normalize") else None
+    text = nbformat.writes(nb) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return elapsed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    paths = notebook_paths(argv)
+    if not paths:
+        print("no notebooks found", file=sys.stderr)
+        return 1
+    total = 0.0
+    for path in paths:
+        elapsed = execute(path)
+        total += elapsed
+        print(f"{path.name:55s} {elapsed:6.2f} s")
+    print(f"{len(paths)} notebooks executed in {total:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
