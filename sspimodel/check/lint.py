@@ -1,0 +1,820 @@
+"""``sspimodel lint``: inconsistencies inside one reference page and across pages.
+
+Lint reads what the readers produced (a SpecSet of FunctionSpecs), the status catalog
+(winerror.h values, spec/data/status.tsv), the macro values (spec/data/constants.tsv) and,
+when it is installed, mingw-w64's sspi.h. Every finding is a :class:`Diagnostic` whose rule id
+starts with ``lint.`` and which names the file and line of the clause it is about (the return
+row, the parameter heading, the value row, the see-also entry). The readers' own diagnostics
+(``read.*``) are passed through unchanged, so lint is the one place a documentation maintainer
+looks.
+
+The rules are data: :data:`RULES` maps each id to its severity, a one-line summary and a fix
+hint, and :data:`PAGE_CHECKS` / :data:`CORPUS_CHECKS` map each id to the function that applies
+it. A rule's severity is its default; a few findings are reported one step lower when the page
+itself explains them (say, a code named in the remarks as another function's result).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import TextIO
+
+from attrs import frozen
+
+from ..paths import data_file, default_spec_dir
+from ..spec import (
+    Diagnostic,
+    Direction,
+    FunctionSpec,
+    Parameter,
+    ReturnKind,
+    Severity,
+    Span,
+    Variant,
+)
+from ..status import StatusCatalog, load_catalog
+from .header import HeaderDecls, HeaderPrototype, load_header, load_macro_values
+
+__all__ = [
+    "CORPUS_CHECKS",
+    "DEFAULT_HEADER_DIR",
+    "PAGE_CHECKS",
+    "RULES",
+    "LintContext",
+    "Rule",
+    "format_json",
+    "format_text",
+    "lint",
+    "run_lint",
+]
+
+MINGW_INCLUDE = Path("/usr/share/mingw-w64/include")
+DEFAULT_HEADER_DIR: Path | None = MINGW_INCLUDE if (MINGW_INCLUDE / "sspi.h").is_file() else None
+
+
+@frozen
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    hint: str
+
+
+_RULE_LIST = (
+    Rule(
+        "lint.code-not-in-returns", Severity.WARNING,
+        "a status code named in a parameter, value table, description or remarks is absent from the return codes",
+        "add the code to the return-value table, or reword the sentence if the code belongs to another function",
+    ),
+    Rule(
+        "lint.kind-contradicts-value", Severity.ERROR,
+        "a code listed as success is an error by its value (bit 31 set), or the reverse",
+        "move the row to the table (or sentence) that matches the code's severity in winerror.h, "
+        "or describe the outcome correctly",
+    ),
+    Rule(
+        "lint.unknown-status", Severity.WARNING,
+        "a status name that is not a SECURITY_STATUS of the status catalog (winerror.h)",
+        "use the SEC_E_*/SEC_I_* code the function returns, or say which layer returns the other code",
+    ),
+    Rule(
+        "lint.hex-mismatch", Severity.ERROR,
+        "a hex value printed next to a return code differs from the code's value in winerror.h",
+        "print the winerror.h value, or drop the number",
+    ),
+    Rule(
+        "lint.value-mismatch", Severity.WARNING,
+        "a value table prints a number for a macro that differs from the header's value",
+        "print the header's value (spec/data/constants.tsv names the #define)",
+    ),
+    Rule(
+        "lint.tbd-parameter", Severity.WARNING,
+        "a parameter whose description is 'TBD'",
+        "write the description under the `### -param` heading (move the orphan `#### -` text there)",
+    ),
+    Rule(
+        "lint.orphan-heading", Severity.WARNING,
+        "a parameter's text sits under a `#### - name` heading that names no parameter of the function",
+        "rename the `### -param` heading to the real parameter name and drop the orphan heading",
+    ),
+    Rule(
+        "lint.no-direction", Severity.WARNING,
+        "a parameter heading without a direction annotation",
+        "add [in], [out] or [in, out] (with ', optional' when it may be NULL) to the `### -param` heading",
+    ),
+    Rule(
+        "lint.direction-contradicts-text", Severity.WARNING,
+        "an [in] parameter whose text says it receives or returns a value, or an [out] one said to supply it",
+        "fix the annotation ([out] or [in, out]) or the description",
+    ),
+    Rule(
+        "lint.aw-drift", Severity.WARNING,
+        "the A and W pages of one function differ beyond string types (parameters, return codes, requirements)",
+        "make the two pages agree, or state the difference in the remarks of both",
+    ),
+    Rule(
+        "lint.see-also-unknown", Severity.INFO,
+        "a see-also entry or link names a function that has no page in the corpus",
+        "add the page to spec/pages/, or ignore when the target is outside the modelled API",
+    ),
+    Rule(
+        "lint.header-mismatch", Severity.WARNING,
+        "parameter names or order differ from the prototype in sspi.h (user-mode and kernel-mode declarations)",
+        "use the header's parameter names, in the header's order",
+    ),
+)
+RULES: dict[str, Rule] = {r.id: r for r in _RULE_LIST}
+
+
+@frozen
+class LintContext:
+    catalog: StatusCatalog
+    header: HeaderDecls | None
+    # Macro values of other headers (ntstatus.h), for naming codes outside the catalog.
+    ntstatus: dict[str, int]
+    constants: dict[str, tuple[int, str]]  # name -> (value, "sspi.h:327")
+    functions: frozenset[str]  # names and neutral names of the pages in the corpus
+    root: Path | None  # where the page files are, to place findings on exact lines
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@cache
+def _file_lines(path: str) -> tuple[str, ...]:
+    try:
+        return tuple(Path(path).read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return ()
+
+
+def _line_of(ctx: LintContext, span: Span, needle: str, *, whole_file: bool = False) -> int:
+    """The first line of ``span`` (or of the file) that contains ``needle``, else span.start.
+
+    Readers give a clause's span (a table row can cover several lines); a finding about the
+    hex value should point at the line that prints it.
+    """
+    if ctx.root is None:
+        return span.start
+    lines = _file_lines(str(ctx.root / span.file))
+    lo, hi = (1, len(lines)) if whole_file else (span.start, span.end)
+    for n in range(max(lo, 1), min(hi, len(lines)) + 1):
+        if needle in lines[n - 1]:
+            return n
+    return span.start
+
+
+def _section_line(f: FunctionSpec, name: str) -> int:
+    for section, span in f.sections:
+        if section == name:
+            return span.start
+    return f.source.start
+
+
+def _finding(
+    rule: str, f: FunctionSpec, line: int, message: str, *, severity: Severity | None = None, file: str | None = None
+) -> Diagnostic:
+    r = RULES[rule]
+    return Diagnostic(
+        rule=rule, severity=severity or r.severity, file=file or f.source.file, line=line, message=message,
+        function=f.name, hint=r.hint,
+    )
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _sentences_with(text: str, word: str) -> list[str]:
+    return [s for s in _SENTENCE_SPLIT.split(text) if re.search(rf"\b{re.escape(word)}\b", s)]
+
+
+def _first_paragraph(text: str) -> str:
+    return re.split(r"\n\s*\n", text.strip(), maxsplit=1)[0] if text.strip() else ""
+
+
+# --- rules on one page -----------------------------------------------------------------------
+
+
+def _mention_text(f: FunctionSpec, section: str) -> str:
+    """The text of the section a Mention names ("parameters: fCredentialUse", "remarks", ...)."""
+    if section.startswith("parameters"):
+        _, _, pname = section.partition(":")
+        pname = pname.strip()
+        for p in f.parameters:
+            if p.name == pname or not pname:
+                return "\n\n".join([p.description, *(v.description for v in p.values())])
+        return ""
+    if section.startswith("remarks"):
+        return f.remarks
+    if section.startswith("description"):
+        return f.description
+    return ""
+
+
+def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """A code named outside the return tables that the return tables do not list.
+
+    Codes named in the returns prose are return codes by the readers' account, and codes in
+    see-also titles are not claims; both are skipped. When every sentence naming the code also
+    names another function (CompleteAuthToken's remarks: "if InitializeSecurityContext returned
+    SEC_I_COMPLETE_NEEDED"), the code is that function's result and the finding is info.
+    """
+    returned = set(f.return_names())
+    seen: set[tuple[str, int]] = set()
+    others = ctx.functions | (frozenset(ctx.header.names()) if ctx.header else frozenset())
+    own = {f.name, f.neutral_name}
+    for m in f.mentioned_codes:
+        if m.code in returned or m.section.startswith(("returns", "see")) or (m.code, m.line) in seen:
+            continue
+        seen.add((m.code, m.line))
+        where = m.section + (f" ({m.context} row)" if m.context else "")
+        severity = None
+        note = ""
+        sentences = _sentences_with(_mention_text(f, m.section), m.code)
+        if sentences:
+            named = [sorted({w for w in _WORD.findall(s) if w in others and w not in own}) for s in sentences]
+            if all(named):
+                severity = Severity.INFO
+                owners = sorted({n for ns in named for n in ns})
+                note = f"; the text attributes it to {', '.join(owners)}"
+        yield _finding(
+            "lint.code-not-in-returns", f, m.line,
+            f"{m.code} is named in {where} but is not among the return codes of {f.name}{note}",
+            severity=severity,
+        )
+
+
+def check_kind_contradicts_value(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """The page's success/error classification against bit 31 of the code's value."""
+    for r in f.returns:
+        info = ctx.catalog.get(r.name)
+        if info is None:
+            continue
+        is_error = info.severity == "error"
+        if r.kind is ReturnKind.ERROR and not is_error:
+            listed, actual = "an error", "a success code (bit 31 clear)"
+        elif r.kind in (ReturnKind.SUCCESS, ReturnKind.PENDING) and is_error:
+            listed = "a success code" if r.kind is ReturnKind.SUCCESS else "a pending code"
+            actual = "an error (bit 31 set)"
+        else:
+            continue
+        said = f' ("{_clip(r.description)}")' if r.description else ""
+        yield _finding(
+            "lint.kind-contradicts-value", f, _line_of(ctx, r.span, r.name),
+            f"{r.name} is listed as {listed}{said}, but its value {info.hex} makes it {actual}",
+        )
+
+
+def _clip(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def check_unknown_status(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """Status names (returns and mentions) that the catalog does not know."""
+    places: list[tuple[str, int, str]] = [
+        (r.name, _line_of(ctx, r.span, r.name), "the return codes") for r in f.returns
+    ]
+    places += [(m.code, m.line, m.section) for m in f.mentioned_codes]
+    seen: set[tuple[str, int]] = set()
+    for name, line, where in places:
+        if name in ctx.catalog or (name, line) in seen:
+            continue
+        seen.add((name, line))
+        if name in ctx.ntstatus:
+            what = f"it is an NTSTATUS (ntstatus.h: 0x{ctx.ntstatus[name]:08X}), not a SECURITY_STATUS"
+        elif name.startswith("STATUS_"):
+            what = "it looks like an NTSTATUS, not a SECURITY_STATUS"
+        else:
+            what = "no such code in winerror.h"
+        yield _finding(
+            "lint.unknown-status", f, line,
+            f"{name} (in {where}) is not in the status catalog: {what}",
+        )
+
+
+def _parse_hex(text: str) -> int | None:
+    m = re.fullmatch(r"\s*0[xX]([0-9A-Fa-f]+)[lLuU]*\s*", text)
+    return int(m.group(1), 16) if m else None
+
+
+def check_hex_mismatch(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """Printed hex values of return codes against winerror.h."""
+    for r in f.returns:
+        if not r.hex_in_doc:
+            continue
+        info = ctx.catalog.get(r.name)
+        printed = _parse_hex(r.hex_in_doc)
+        if info is None or printed is None or printed == info.value:
+            continue
+        owners = [n for n in ctx.catalog.names_for_value(printed) if n != r.name]
+        if owners:
+            whose = f"0x{printed:08X} is the value of {', '.join(owners)}"
+        else:
+            whose = f"0x{printed:08X} is not the value of any code in the status catalog"
+        yield _finding(
+            "lint.hex-mismatch", f, _line_of(ctx, r.span, r.hex_in_doc.strip()),
+            f"{r.name} is printed as {r.hex_in_doc.strip()}, but its value is {info.hex} (winerror.h); {whose}",
+        )
+
+
+def check_value_mismatch(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """Numbers printed in value tables against the header's #define (spec/data/constants.tsv)."""
+    for p in f.parameters:
+        for v in p.values():
+            known = ctx.constants.get(v.name)
+            if v.number is None or known is None or v.number == known[0]:
+                continue
+            yield _finding(
+                "lint.value-mismatch", f, _line_of(ctx, v.span, v.number_text or v.name),
+                f"{p.name}: {v.name} is printed as {v.number_text or v.number}, but {known[1]} defines it as "
+                f"0x{known[0]:08X} ({known[0]})",
+            )
+
+
+def check_tbd_parameter(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    for p in f.parameters:
+        if not p.tbd:
+            continue
+        where = f"; its text is under the orphan heading '#### - {p.documented_as}'" if p.documented_as else ""
+        yield _finding("lint.tbd-parameter", f, p.span.start, f"parameter {p.name} is documented as 'TBD'{where}")
+
+
+def check_orphan_heading(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    for p in f.parameters:
+        if not p.documented_as or p.documented_as == p.name:
+            continue
+        line = _line_of(ctx, p.span, f"- {p.documented_as}", whole_file=True)
+        yield _finding(
+            "lint.orphan-heading", f, line,
+            f"the text of parameter {p.name} sits under an orphan heading '#### - {p.documented_as}', "
+            f"which names no parameter of {f.name}",
+        )
+
+
+def check_no_direction(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    for p in f.parameters:
+        if p.direction is Direction.UNKNOWN:
+            yield _finding(
+                "lint.no-direction", f, p.span.start,
+                f"parameter {p.name} has no direction annotation ([in], [out] or [in, out])",
+            )
+
+
+# What an [in] parameter's own text must not say about it: the parameter (or the thing it
+# points to) receives or returns something. Phrases about other things ("the token returned
+# by the server", "received from the client") are past participles and do not match.
+_OUTPUT_WORDING = (
+    re.compile(r"^\W*(?:receives|returns)\b", re.IGNORECASE),
+    re.compile(
+        r"\b(?:variable|structure|buffer|array|handle|value|location|pointer|string)\s+"
+        r"(?:that|which)\s+(?:will\s+)?(?:receives?|returns?)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b(?:to|will)\s+receive\b", re.IGNORECASE),
+    re.compile(r"\bon\s+(?:output|return)\b", re.IGNORECASE),
+)
+# What an [out] parameter's own text must not say: it supplies something to the function.
+_INPUT_WORDING = (
+    re.compile(r"^\W*supplies\b", re.IGNORECASE),
+    re.compile(r"\b(?:that|which)\s+supplies\b", re.IGNORECASE),
+    re.compile(r"\bon\s+input\b", re.IGNORECASE),
+)
+
+
+def check_direction_contradicts_text(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """The first paragraph of an [in] / [out] parameter's text against its annotation.
+
+    Only the first paragraph is read: it is where the page says what the parameter is; later
+    paragraphs and value tables talk about other things ("the function returns ...").
+    [in, out] parameters may say both, so they are never reported.
+    """
+    patterns: tuple[re.Pattern[str], ...]
+    for p in f.parameters:
+        if p.direction is Direction.IN:
+            patterns, claimed, implied = _OUTPUT_WORDING, "[in]", "an output ([out] or [in, out])"
+        elif p.direction is Direction.OUT:
+            patterns, claimed, implied = _INPUT_WORDING, "[out]", "an input ([in] or [in, out])"
+        else:
+            continue
+        para = " ".join(_first_paragraph(p.description).split())
+        for pat in patterns:
+            m = pat.search(para)
+            if m:
+                yield _finding(
+                    "lint.direction-contradicts-text", f, p.span.start,
+                    f"parameter {p.name} is tagged {claimed}, but its text says \"{_excerpt(para, m.start(), m.end())}\""
+                    f", which makes it {implied}",
+                )
+                break
+
+
+def _excerpt(text: str, start: int, end: int, context: int = 40) -> str:
+    lo = max(0, start - context)
+    hi = min(len(text), end + context)
+    return ("…" if lo else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
+
+
+_LINK_TARGET = re.compile(r"\]\(([^)\s]*?nf-sspi-([a-z0-9_]+)(?:\.md)?(?:#[^)\s]*)?)\)|href=\"([^\"]*?nf-sspi-([a-z0-9_]+)[^\"]*)\"")
+
+
+def check_see_also_unknown(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """See-also entries (and nf-sspi-* links kept in the text) naming functions without a page."""
+    known_lower = {n.lower() for n in ctx.functions}
+    for s in f.see_also:
+        if s.function and s.function not in ctx.functions and s.function.lower() not in known_lower:
+            yield _finding(
+                "lint.see-also-unknown", f, s.span.start,
+                f"see-also entry '{s.title}' names {s.function}, which has no page in the corpus",
+            )
+    # Links inside the text, when the reader kept them (source markdown): by their nf-sspi slug.
+    texts: list[tuple[str, Span]] = [(f.description, f.source), (f.remarks, f.source)]
+    texts += [(p.description, p.span) for p in f.parameters]
+    reported: set[str] = {s.function.lower() for s in f.see_also if s.function}
+    for text, span in texts:
+        for m in _LINK_TARGET.finditer(text):
+            target, slug = (m.group(1), m.group(2)) if m.group(2) else (m.group(3), m.group(4))
+            if slug in known_lower or slug in reported:
+                continue
+            reported.add(slug)
+            line = _line_of(ctx, span, target, whole_file=span is f.source)
+            yield _finding(
+                "lint.see-also-unknown", f, line,
+                f"link to {target} names a function (nf-sspi-{slug}) that has no page in the corpus",
+            )
+
+
+def _param_diff(page: tuple[str, ...], header: tuple[str, ...]) -> tuple[int, str]:
+    """(index of the first difference, description) between two parameter name lists."""
+    for i, (a, b) in enumerate(zip(page, header, strict=False)):
+        if a != b:
+            if b in page and a in header:
+                return i, f"parameter {i + 1} is '{a}' on the page, '{b}' in the header (order differs)"
+            return i, f"parameter {i + 1} is '{a}' on the page, '{b}' in the header"
+    if len(page) > len(header):
+        return len(header), f"the page has {len(page) - len(header)} more: {', '.join(page[len(header):])}"
+    return len(page), f"the header has {len(header) - len(page)} more: {', '.join(header[len(page):])}"
+
+
+def check_header_mismatch(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """Parameter names and order against sspi.h, in user mode and in kernel mode.
+
+    A page that matches the user-mode declaration is fine. One that matches only the
+    kernel-mode declaration (ISSP_MODE == 0: PSECURITY_STRING names such as pPrincipal, or the
+    Sspi*Async family, declared only for kernel mode) is reported as info, saying so. One that
+    matches neither is a warning naming both declarations. A function sspi.h does not declare
+    is not reported: the header is a check, not the source of truth.
+    """
+    if ctx.header is None:
+        return
+    decls = ctx.header.declared(f.name)
+    if not decls:
+        return
+    names = tuple(p.name for p in f.parameters)
+    user, kernel = decls.get("user"), decls.get("kernel")
+    if user is not None and user.param_names() == names:
+        yield from _orphan_names_vs_header(f, ctx, decls)
+        return
+    if kernel is not None and kernel.param_names() == names:
+        if user is None:
+            why = "sspi.h declares it only for kernel mode (#if ISSP_MODE == 0)"
+        else:
+            _, diff = _param_diff(names, user.param_names())
+            why = f"not the user-mode one ({user.where}: {diff})"
+        yield _finding(
+            "lint.header-mismatch", f, _params_line(f, 0),
+            f"parameters match the kernel-mode declaration ({kernel.where}, ISSP_MODE == 0); {why}",
+            severity=Severity.INFO,
+        )
+        yield from _orphan_names_vs_header(f, ctx, decls)
+        return
+    parts: list[str] = []
+    first = len(names)
+    same = user is not None and kernel is not None and user.param_names() == kernel.param_names()
+    for mode, proto in (("user-mode", user), ("kernel-mode", kernel)):
+        if proto is None:
+            parts.append(f"no {mode} declaration")
+            continue
+        idx, diff = _param_diff(names, proto.param_names())
+        first = min(first, idx)
+        label = "declaration (both modes)" if same else f"{mode} declaration"
+        parts.append(f"{label} {proto.where}: {diff}; header has ({', '.join(proto.param_names())})")
+        if same:
+            break
+    yield _finding(
+        "lint.header-mismatch", f, _params_line(f, first),
+        f"parameters ({', '.join(names) or 'none'}) differ from sspi.h: " + "; ".join(parts),
+    )
+
+
+def _params_line(f: FunctionSpec, index: int) -> int:
+    if index < len(f.parameters):
+        return f.parameters[index].span.start
+    if f.parameters:
+        return f.parameters[-1].span.start
+    return _section_line(f, "parameters")
+
+
+def _orphan_names_vs_header(
+    f: FunctionSpec, ctx: LintContext, decls: dict[str, HeaderPrototype]
+) -> Iterator[Diagnostic]:
+    """An orphan heading's name that the header knows only from the other variant's prototype.
+
+    InitializeSecurityContextA documents pszTargetName under '#### - pTargetName', which is no
+    parameter of InitializeSecurityContextA in sspi.h but InitializeSecurityContextW's
+    kernel-mode name: the text was copied from the W page.
+    """
+    assert ctx.header is not None
+    own = {n for proto in decls.values() for n in proto.param_names()}
+    siblings = [f.neutral_name + s for s in ("A", "W")] if f.variant is not Variant.NEUTRAL else []
+    for i, p in enumerate(f.parameters):
+        if not p.documented_as or p.documented_as in own:
+            continue
+        where = [
+            f"{sib}'s {mode}-mode declaration ({proto.where})"
+            for sib in siblings if sib != f.name
+            for mode, proto in sorted(ctx.header.declared(sib).items())
+            if p.documented_as in proto.param_names()
+        ]
+        if where:
+            yield _finding(
+                "lint.header-mismatch", f, _params_line(f, i),
+                f"parameter {p.name} is documented under '#### - {p.documented_as}', a name sspi.h gives "
+                f"to no parameter of {f.name}; it is the name in {' and '.join(where)}",
+                severity=Severity.INFO,
+            )
+
+
+# --- rules across pages ----------------------------------------------------------------------
+
+
+_REQUIREMENT_FIELDS = ("min_client", "min_server", "target_platform", "header", "include_header", "library", "dll")
+
+
+def _aw_pairs(functions: Iterable[FunctionSpec]) -> Iterator[tuple[FunctionSpec, FunctionSpec]]:
+    groups: dict[str, list[FunctionSpec]] = {}
+    for f in functions:
+        if f.variant is not Variant.NEUTRAL:
+            groups.setdefault(f.neutral_name, []).append(f)
+    for neutral in sorted(groups):
+        a_pages = [f for f in groups[neutral] if f.variant is Variant.A]
+        w_pages = [f for f in groups[neutral] if f.variant is Variant.W]
+        for a in a_pages:
+            for w in w_pages:
+                yield tuple(sorted((a, w), key=lambda f: (f.source.file, f.name)))  # type: ignore[misc]
+
+
+def check_aw_drift(functions: tuple[FunctionSpec, ...], ctx: LintContext) -> Iterator[Diagnostic]:
+    """A/W pairs (same neutral name) compared; each difference is reported on the later page.
+
+    String types are what the variants exist for, so c_type is not compared; nor is
+    req.unicode-ansi, which names the pair on both pages.
+    """
+    for first, later in _aw_pairs(functions):
+        vs = f"vs {first.name} ({first.source.file})"
+        a_params, b_params = first.parameters, later.parameters
+        if len(a_params) != len(b_params):
+            yield _finding(
+                "lint.aw-drift", later, _section_line(later, "parameters"),
+                f"{later.name} has {len(b_params)} parameters, {first.name} has {len(a_params)} {vs}",
+            )
+        for i, (pa, pb) in enumerate(zip(a_params, b_params, strict=False)):
+            yield from _param_drift(i, pa, pb, first, later, vs)
+        yield from _returns_drift(first, later, vs, ctx)
+        for field_name in _REQUIREMENT_FIELDS:
+            va, vb = getattr(first.requirements, field_name), getattr(later.requirements, field_name)
+            if va != vb:
+                yield _finding(
+                    "lint.aw-drift", later, _section_line(later, "requirements"),
+                    f"requirement {field_name}: {vb!r} on {later.name}, {va!r} on {first.name} {vs}",
+                )
+        other_a, other_b = dict(first.requirements.other), dict(later.requirements.other)
+        for key in sorted(set(other_a) | set(other_b)):
+            if other_a.get(key) != other_b.get(key):
+                yield _finding(
+                    "lint.aw-drift", later, _section_line(later, "requirements"),
+                    f"requirement {key}: {other_b.get(key)!r} on {later.name}, {other_a.get(key)!r} on {first.name} {vs}",
+                )
+
+
+def _param_drift(
+    i: int, pa: Parameter, pb: Parameter, first: FunctionSpec, later: FunctionSpec, vs: str
+) -> Iterator[Diagnostic]:
+    label = f"parameter {i + 1}"
+    if pa.name != pb.name:
+        yield _finding("lint.aw-drift", later, pb.span.start, f"{label} is {pb.name} here, {pa.name} {vs}")
+    if pa.direction is not pb.direction:
+        yield _finding(
+            "lint.aw-drift", later, pb.span.start,
+            f"{label} ({pb.name}) is {pb.direction.value} here, {pa.direction.value} {vs}",
+        )
+    if pa.optional != pb.optional:
+        state = {True: "optional", False: "required"}
+        yield _finding(
+            "lint.aw-drift", later, pb.span.start,
+            f"{label} ({pb.name}) is {state[pb.optional]} here, {state[pa.optional]} {vs}",
+        )
+
+
+def _returns_drift(first: FunctionSpec, later: FunctionSpec, vs: str, ctx: LintContext) -> Iterator[Diagnostic]:
+    a = {(r.name, r.via): r for r in first.returns}
+    b = {(r.name, r.via): r for r in later.returns}
+    returns_line = _section_line(later, "returns")
+    for key in sorted(set(a) | set(b), key=lambda k: (k[0], k[1].value)):
+        name, via = key
+        how = "" if via.value == "call" else f" (reported via {via.value})"
+        if key not in b:
+            yield _finding("lint.aw-drift", later, returns_line, f"{name}{how} is not a return code here, but is {vs}")
+        elif key not in a:
+            yield _finding(
+                "lint.aw-drift", later, _line_of(ctx, b[key].span, name),
+                f"{name}{how} is a return code here, but not {vs}",
+            )
+        elif a[key].kind is not b[key].kind:
+            yield _finding(
+                "lint.aw-drift", later, _line_of(ctx, b[key].span, name),
+                f"{name}{how} is {b[key].kind.value} here, {a[key].kind.value} {vs}",
+            )
+
+
+PageCheck = Callable[[FunctionSpec, LintContext], Iterable[Diagnostic]]
+CorpusCheck = Callable[[tuple[FunctionSpec, ...], LintContext], Iterable[Diagnostic]]
+
+PAGE_CHECKS: dict[str, PageCheck] = {
+    "lint.code-not-in-returns": check_code_not_in_returns,
+    "lint.kind-contradicts-value": check_kind_contradicts_value,
+    "lint.unknown-status": check_unknown_status,
+    "lint.hex-mismatch": check_hex_mismatch,
+    "lint.value-mismatch": check_value_mismatch,
+    "lint.tbd-parameter": check_tbd_parameter,
+    "lint.orphan-heading": check_orphan_heading,
+    "lint.no-direction": check_no_direction,
+    "lint.direction-contradicts-text": check_direction_contradicts_text,
+    "lint.see-also-unknown": check_see_also_unknown,
+    "lint.header-mismatch": check_header_mismatch,
+}
+CORPUS_CHECKS: dict[str, CorpusCheck] = {
+    "lint.aw-drift": check_aw_drift,
+}
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+def _load_constants(path: Path) -> dict[str, tuple[int, str]]:
+    out: dict[str, tuple[int, str]] = {}
+    if not path.is_file():
+        return out
+    header: list[str] | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if header is None:
+            header = cells
+            continue
+        row = dict(zip(header, cells, strict=False))
+        try:
+            out[row["name"]] = (int(row["value"], 0), row.get("source", "the header"))
+        except (KeyError, ValueError):
+            continue
+    return out
+
+
+def _spec_dir_of(root: str) -> Path | None:
+    """The spec directory a SpecSet was read from (its pages/ folder's parent), if it has data/."""
+    path = Path(root)
+    for cand in (path.parent, path) if path.name == "pages" else (path,):
+        if data_file("status.tsv", cand).is_file():
+            return cand
+    return None
+
+
+def make_context(
+    functions: Iterable[FunctionSpec],
+    *,
+    root: str | None,
+    header_dir: Path | None,
+    catalog: StatusCatalog | None = None,
+) -> LintContext:
+    spec_dir = _spec_dir_of(root) if root else None
+    # A page directory without data/ (a test fixture, a user's own pages) is linted against the
+    # project's catalog: the values come from winerror.h, not from the pages.
+    cat = catalog or load_catalog(spec_dir)
+    header = load_header(header_dir / "sspi.h") if header_dir and (header_dir / "sspi.h").is_file() else None
+    ntstatus = load_macro_values(header_dir / "ntstatus.h") if header_dir and (header_dir / "ntstatus.h").is_file() else {}
+    names: set[str] = set()
+    for f in functions:
+        names.update((f.name, f.neutral_name))
+    root_path = Path(root) if root and Path(root).is_dir() else None
+    return LintContext(
+        catalog=cat, header=header, ntstatus=ntstatus,
+        constants=_load_constants(data_file("constants.tsv", spec_dir or default_spec_dir())),
+        functions=frozenset(names), root=root_path,
+    )
+
+
+def _sort_key(d: Diagnostic) -> tuple[str, int, str, str, str]:
+    return (d.file, d.line, d.rule, d.function or "", d.message)
+
+
+def lint(
+    specset: object,
+    *,
+    header_dir: Path | None = DEFAULT_HEADER_DIR,
+    catalog: StatusCatalog | None = None,
+) -> list[Diagnostic]:
+    """Every finding for a SpecSet (``sspimodel.read.read_spec``), sorted by file, line, rule.
+
+    Includes the readers' diagnostics (unreadable files, ``read.*``) unchanged. ``header_dir``
+    holds sspi.h (and ntstatus.h); None skips the header comparison.
+    """
+    from ..read import SpecSet
+
+    if not isinstance(specset, SpecSet):
+        raise TypeError(f"lint() takes a SpecSet (from sspimodel.read.read_spec), not {type(specset).__name__}")
+    ctx = make_context(specset.functions, root=specset.root, header_dir=header_dir, catalog=catalog)
+    found: list[Diagnostic] = list(specset.diagnostics)
+    found.extend(lint_functions(specset.functions, ctx))
+    return sorted(set(found), key=_sort_key)
+
+
+def lint_functions(functions: tuple[FunctionSpec, ...], ctx: LintContext) -> list[Diagnostic]:
+    """The lint.* findings alone (no reader diagnostics), unsorted."""
+    out: list[Diagnostic] = []
+    for f in functions:
+        for check in PAGE_CHECKS.values():
+            out.extend(check(f, ctx))
+    for corpus_check in CORPUS_CHECKS.values():
+        out.extend(corpus_check(functions, ctx))
+    return out
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _counts(findings: list[Diagnostic]) -> str:
+    by = {s: sum(1 for d in findings if d.severity is s) for s in Severity}
+    return ", ".join(f"{by[s]} {s.value}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
+
+
+def format_text(findings: list[Diagnostic]) -> str:
+    """Findings grouped by page: ``file:line  severity  rule  message`` then the hint."""
+    lines: list[str] = []
+    pages: dict[str, list[Diagnostic]] = {}
+    for d in findings:
+        pages.setdefault(d.file, []).append(d)
+    for file in sorted(pages):
+        group = pages[file]
+        functions = sorted({d.function for d in group if d.function})
+        title = f"{file}" + (f" ({', '.join(functions)})" if functions else "")
+        lines.append(f"{title}: {_counts(group)}")
+        for d in group:
+            lines.append(f"  {d.file}:{d.line}: {d.severity.value} [{d.rule}] {d.message}")
+            if d.hint:
+                lines.append(f"      hint: {d.hint}")
+        lines.append("")
+    lines.append(f"{len(findings)} findings in {len(pages)} pages: {_counts(findings)}")
+    return "\n".join(lines) + "\n"
+
+
+def format_json(findings: list[Diagnostic]) -> str:
+    rows = [
+        {"rule": d.rule, "severity": d.severity.value, "file": d.file, "line": d.line, "function": d.function,
+         "message": d.message, "hint": d.hint}
+        for d in findings
+    ]
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
+FAIL_ON = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "never": None}
+
+
+def run_lint(
+    spec_dir: Path | None,
+    fmt: str = "text",
+    fail_on: str = "error",
+    out: TextIO | None = None,
+    *,
+    header_dir: Path | None = DEFAULT_HEADER_DIR,
+) -> int:
+    """Lint a spec directory and print the findings; exit 1 when one reaches ``fail_on``."""
+    from ..read import read_spec
+
+    if fmt not in ("text", "json"):
+        raise ValueError(f"lint format must be 'text' or 'json', not {fmt!r}")
+    if fail_on not in FAIL_ON:
+        raise ValueError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
+    stream = out if out is not None else sys.stdout
+    findings = lint(read_spec(spec_dir), header_dir=header_dir)
+    stream.write(format_json(findings) if fmt == "json" else format_text(findings))
+    threshold = FAIL_ON[fail_on]
+    if threshold is None:
+        return 0
+    return 1 if any(d.severity.rank >= threshold for d in findings) else 0

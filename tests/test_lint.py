@@ -1,0 +1,509 @@
+"""sspimodel lint: each rule on hand-built FunctionSpecs, on fixture pages, and on real pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sspimodel.check.header import load_header, macro_values_text, parse_header_text, preprocess
+from sspimodel.check.lint import (
+    CORPUS_CHECKS,
+    PAGE_CHECKS,
+    RULES,
+    LintContext,
+    format_text,
+    lint_functions,
+    make_context,
+)
+from sspimodel.spec import (
+    Diagnostic,
+    Direction,
+    Form,
+    FunctionSpec,
+    Mention,
+    Parameter,
+    Requirements,
+    ReturnCode,
+    ReturnKind,
+    SeeAlso,
+    Severity,
+    Span,
+    Value,
+    ValueTable,
+    Variant,
+    Via,
+)
+
+DATA = Path(__file__).parent / "data" / "lint"
+F = "Page.md"
+
+
+# --- builders --------------------------------------------------------------------------------
+
+
+def sp(start: int, end: int | None = None, file: str = F) -> Span:
+    return Span(file, start, end if end is not None else start)
+
+
+def param(name: str, direction: Direction = Direction.IN, *, line: int = 10, description: str = "A handle.",
+          optional: bool = False, **kw: object) -> Parameter:
+    return Parameter(name=name, direction=direction, optional=optional, description=description, span=sp(line, line + 2),
+                     **kw)  # type: ignore[arg-type]
+
+
+def ret(name: str, kind: ReturnKind = ReturnKind.ERROR, *, line: int = 40, hex_in_doc: str | None = None,
+        via: Via = Via.CALL, description: str = "") -> ReturnCode:
+    return ReturnCode(name=name, kind=kind, via=via, description=description, span=sp(line, line + 1),
+                      hex_in_doc=hex_in_doc, table=0)
+
+
+def fn(name: str = "DeleteSecurityContext", *, file: str = F, variant: Variant = Variant.NEUTRAL,
+       neutral: str | None = None, **kw: object) -> FunctionSpec:
+    kw.setdefault("parameters", (param("phContext"),))
+    kw.setdefault("returns", (ret("SEC_E_OK", ReturnKind.SUCCESS), ret("SEC_E_INVALID_HANDLE", line=42)))
+    return FunctionSpec(name=name, variant=variant, neutral_name=neutral or name, form=Form.SOURCE,
+                        source=Span(file, 1, 100), **kw)  # type: ignore[arg-type]
+
+
+def ctx_for(*functions: FunctionSpec, header_dir: Path | None = None) -> LintContext:
+    return make_context(functions, root=None, header_dir=header_dir)
+
+
+def run(rule: str, *functions: FunctionSpec, header_dir: Path | None = None) -> list[Diagnostic]:
+    ctx = ctx_for(*functions, header_dir=header_dir)
+    if rule in PAGE_CHECKS:
+        out = [d for f in functions for d in PAGE_CHECKS[rule](f, ctx)]
+    else:
+        out = list(CORPUS_CHECKS[rule](tuple(functions), ctx))
+    assert all(d.rule == rule for d in out)
+    return out
+
+
+def where(findings: list[Diagnostic]) -> list[tuple[str, int]]:
+    return [(d.file, d.line) for d in findings]
+
+
+# --- the rule table --------------------------------------------------------------------------
+
+
+def test_every_rule_has_a_checker_and_every_checker_a_rule():
+    assert set(RULES) == set(PAGE_CHECKS) | set(CORPUS_CHECKS)
+    assert not set(PAGE_CHECKS) & set(CORPUS_CHECKS)
+    for rule_id, rule in RULES.items():
+        assert rule.id == rule_id and rule_id.startswith("lint.")
+        assert rule.summary and rule.hint and isinstance(rule.severity, Severity)
+
+
+# --- lint.code-not-in-returns ----------------------------------------------------------------
+
+
+def test_code_named_in_a_value_row_but_not_returned_is_reported_at_the_row():
+    f = fn(mentioned_codes=(Mention("SEC_E_NO_AUTHENTICATING_AUTHORITY", "parameters: phContext", 23,
+                                    "SECPKG_CRED_INBOUND"),))
+    [d] = run("lint.code-not-in-returns", f)
+    assert (d.line, d.severity, d.function) == (23, Severity.WARNING, "DeleteSecurityContext")
+    assert "SEC_E_NO_AUTHENTICATING_AUTHORITY" in d.message and "SECPKG_CRED_INBOUND" in d.message
+
+
+def test_code_named_and_returned_or_named_in_returns_prose_is_not_reported():
+    f = fn(mentioned_codes=(Mention("SEC_E_INVALID_HANDLE", "remarks", 60),
+                            Mention("SEC_I_CONTINUE_NEEDED", "returns (prose)", 38)))
+    assert run("lint.code-not-in-returns", f) == []
+
+
+def test_code_the_text_attributes_to_another_function_is_info():
+    f = fn("CompleteAuthToken", remarks="Call this function if InitializeSecurityContextA returned "
+           "SEC_I_COMPLETE_NEEDED. It finishes the token.",
+           mentioned_codes=(Mention("SEC_I_COMPLETE_NEEDED", "remarks", 70),))
+    other = fn("InitializeSecurityContextA", file="Other.md")
+    found = run("lint.code-not-in-returns", f, other)
+    assert [(d.severity, d.line) for d in found] == [(Severity.INFO, 70)]
+    assert "attributes it to InitializeSecurityContextA" in found[0].message
+
+
+# --- lint.kind-contradicts-value -------------------------------------------------------------
+
+
+def test_error_value_listed_as_success_is_reported():
+    f = fn(returns=(ret("SEC_E_OK", ReturnKind.SUCCESS),
+                    ret("SEC_E_INCOMPLETE_MESSAGE", ReturnKind.SUCCESS, line=50, description="The function succeeded.")))
+    [d] = run("lint.kind-contradicts-value", f)
+    assert d.line == 50 and d.severity is Severity.ERROR
+    assert "0x80090318" in d.message and "success" in d.message and "The function succeeded." in d.message
+
+
+def test_success_value_listed_as_error_is_reported():
+    f = fn(returns=(ret("SEC_I_RENEGOTIATE", ReturnKind.ERROR, line=44),))
+    [d] = run("lint.kind-contradicts-value", f)
+    assert d.line == 44 and "an error" in d.message and "0x00090321" in d.message
+
+
+def test_kinds_that_agree_with_values_are_not_reported():
+    f = fn(returns=(ret("SEC_E_OK", ReturnKind.SUCCESS), ret("SEC_I_CONTINUE_NEEDED", ReturnKind.SUCCESS),
+                    ret("SEC_I_ASYNC_CALL_PENDING", ReturnKind.PENDING), ret("SEC_E_INVALID_TOKEN")))
+    assert run("lint.kind-contradicts-value", f) == []
+
+
+# --- lint.unknown-status ---------------------------------------------------------------------
+
+
+def test_status_outside_the_catalog_is_reported_in_returns_and_mentions():
+    f = fn(returns=(ret("SEC_E_OK", ReturnKind.SUCCESS), ret("STATUS_INVALID_PARAMETER", line=47)),
+           mentioned_codes=(Mention("SEC_E_NO_SUCH_THING", "remarks", 80),))
+    found = run("lint.unknown-status", f)
+    assert [(d.line, d.message.split()[0]) for d in found] == [(47, "STATUS_INVALID_PARAMETER"),
+                                                               (80, "SEC_E_NO_SUCH_THING")]
+    assert "NTSTATUS" in found[0].message
+
+
+def test_unknown_ntstatus_is_named_with_its_ntstatus_h_value(mingw_include):
+    f = fn(returns=(ret("STATUS_INVALID_PARAMETER", line=47),))
+    [d] = run("lint.unknown-status", f, header_dir=mingw_include)
+    assert "0xC000000D" in d.message
+
+
+def test_catalog_statuses_are_not_reported():
+    f = fn(mentioned_codes=(Mention("SEC_I_ASYNC_CALL_PENDING", "remarks", 80),))
+    assert run("lint.unknown-status", f) == []
+
+
+# --- lint.hex-mismatch -----------------------------------------------------------------------
+
+
+def test_wrong_hex_is_reported_and_says_it_is_not_the_codes_value():
+    f = fn(returns=(ret("SEC_E_INVALID_HANDLE", hex_in_doc="0x80100003L", line=241),))
+    [d] = run("lint.hex-mismatch", f)
+    assert d.line == 241 and d.severity is Severity.ERROR
+    assert "0x80100003L" in d.message and "0x80090301" in d.message
+    assert "not the value of any code in the status catalog" in d.message
+
+
+def test_wrong_hex_belonging_to_another_code_names_that_code():
+    f = fn(returns=(ret("SEC_E_INVALID_HANDLE", hex_in_doc="0x80090300", line=12),))
+    [d] = run("lint.hex-mismatch", f)
+    assert "is the value of SEC_E_INSUFFICIENT_MEMORY" in d.message
+
+
+@pytest.mark.parametrize("printed", ["0x80090301L", "0x80090301", "0X80090301"])
+def test_right_hex_in_any_spelling_is_not_reported(printed):
+    assert run("lint.hex-mismatch", fn(returns=(ret("SEC_E_INVALID_HANDLE", hex_in_doc=printed),))) == []
+
+
+# --- lint.value-mismatch ---------------------------------------------------------------------
+
+
+def _with_values(*values: Value) -> FunctionSpec:
+    table = ValueTable(("Value", "Meaning"), values, sp(20, 30))
+    return fn("QueryContextAttributesA", parameters=(param("ulAttribute", value_tables=(table,)),))
+
+
+def test_value_table_number_differing_from_the_header_is_reported():
+    f = _with_values(Value("SECPKG_ATTR_SUBJECT_SECURITY_ATTRIBUTES", 124, "124", "Subject attributes.", sp(25)))
+    [d] = run("lint.value-mismatch", f)
+    assert d.line == 25 and "124" in d.message and "0x00000080" in d.message and "sspi.h:531" in d.message
+
+
+def test_value_table_numbers_that_agree_or_are_absent_are_not_reported():
+    f = _with_values(Value("SECPKG_CRED_INBOUND", 1, "0x1", "", sp(21)), Value("SECPKG_CRED_OUTBOUND", None, None, "", sp(22)),
+                     Value("NOT_A_KNOWN_MACRO", 7, "7", "", sp(23)))
+    assert run("lint.value-mismatch", f) == []
+
+
+# --- lint.tbd-parameter / lint.orphan-heading ------------------------------------------------
+
+
+def test_tbd_parameter_is_reported_with_its_orphan_heading():
+    f = fn("AcquireCredentialsHandleW", parameters=(param("pPrincipal", Direction.UNKNOWN, line=59, description="TBD",
+                                                          tbd=True, documented_as="pszPrincipal"),))
+    [d] = run("lint.tbd-parameter", f)
+    assert d.line == 59 and "pPrincipal" in d.message and "pszPrincipal" in d.message
+    [o] = run("lint.orphan-heading", f)
+    assert o.line == 59 and "'#### - pszPrincipal'" in o.message
+
+
+def test_documented_parameters_are_neither_tbd_nor_orphans():
+    f = fn(parameters=(param("phContext", documented_as="phContext"),))
+    assert run("lint.tbd-parameter", f) == [] and run("lint.orphan-heading", f) == []
+
+
+# --- lint.no-direction -----------------------------------------------------------------------
+
+
+def test_parameter_without_direction_is_reported_at_its_heading():
+    f = fn(parameters=(param("phContext", line=12), param("AsyncContext", Direction.UNKNOWN, line=15)))
+    assert where(run("lint.no-direction", f)) == [(F, 15)]
+
+
+# --- lint.direction-contradicts-text ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "A pointer to a ULONG variable that receives the number of packages available on the system.",
+    "A pointer to a variable that receives a pointer to an array of SecPkgInfo structures.",
+    "Receives the handle of the new context.",
+    "A pointer to a buffer to receive the token. On output, the buffer holds the token.",
+])
+def test_in_parameter_said_to_receive_is_reported(text):
+    f = fn(parameters=(param("pcPackages", Direction.IN, line=61, description=text),))
+    [d] = run("lint.direction-contradicts-text", f)
+    assert d.line == 61 and "[in]" in d.message and "pcPackages" in d.message
+
+
+@pytest.mark.parametrize(("direction", "text"), [
+    (Direction.IN, "A pointer to a SecBufferDesc structure that holds the token returned by the server."),
+    (Direction.IN, "A handle to the credentials received from AcquireCredentialsHandle."),
+    (Direction.IN, "A handle to the context.\n\nThe function returns SEC_E_OK and the context receives a name."),
+    (Direction.INOUT, "A buffer. On output, this buffer receives the token."),
+    (Direction.OUT, "A pointer to a variable that receives the attributes."),
+    (Direction.UNKNOWN, "A pointer to a variable that receives the attributes."),
+])
+def test_direction_consistent_text_is_not_reported(direction, text):
+    f = fn(parameters=(param("p", direction, description=text),))
+    assert run("lint.direction-contradicts-text", f) == []
+
+
+def test_out_parameter_said_to_supply_is_reported():
+    f = fn(parameters=(param("pBuffer", Direction.OUT, line=33, description="Supplies the input token."),))
+    [d] = run("lint.direction-contradicts-text", f)
+    assert d.line == 33 and "[out]" in d.message
+
+
+# --- lint.aw-drift ---------------------------------------------------------------------------
+
+
+def _pair(**w_changes: object) -> tuple[FunctionSpec, FunctionSpec]:
+    req = Requirements(min_client="Windows XP", header="sspi.h", dll="Secur32.dll",
+                       unicode_ansi="FooW (Unicode) and FooA (ANSI)")
+    a = fn("FooA", file="FooA.md", variant=Variant.A, neutral="Foo", requirements=req,
+           parameters=(param("pszName", c_type="SEC_CHAR *", line=10), param("phOut", Direction.OUT, line=14)))
+    w_kw: dict[str, object] = {
+        "requirements": req,
+        "parameters": (param("pszName", c_type="SEC_WCHAR *", line=11), param("phOut", Direction.OUT, line=15)),
+    }
+    w_kw.update(w_changes)
+    w = fn("FooW", file="FooW.md", variant=Variant.W, neutral="Foo", **w_kw)
+    return a, w
+
+
+def test_aw_pages_differing_only_in_string_types_do_not_drift():
+    assert run("lint.aw-drift", *_pair()) == []
+
+
+def test_aw_parameter_drift_is_reported_once_per_difference_on_the_later_page():
+    a, w = _pair(parameters=(param("pszOther", c_type="SEC_WCHAR *", line=11),
+                             param("phOut", Direction.INOUT, optional=True, line=15)))
+    found = run("lint.aw-drift", a, w)
+    assert where(found) == [("FooW.md", 11), ("FooW.md", 15), ("FooW.md", 15)]
+    assert "pszOther" in found[0].message and "pszName" in found[0].message
+    assert "inout" in found[1].message and "optional" in found[2].message
+
+
+def test_aw_return_and_requirement_drift_is_reported():
+    a, w = _pair(returns=(ret("SEC_E_OK", ReturnKind.SUCCESS), ret("SEC_E_NOT_OWNER", line=45)),
+                 requirements=Requirements(min_client="Windows Vista", header="sspi.h", dll="Secur32.dll",
+                                           unicode_ansi="different text is ignored"))
+    msgs = [d.message for d in run("lint.aw-drift", a, w)]
+    assert len(msgs) == 3
+    assert any("SEC_E_INVALID_HANDLE is not a return code here" in m for m in msgs)
+    assert any("SEC_E_NOT_OWNER is a return code here" in m for m in msgs)
+    assert any("min_client" in m and "Windows Vista" in m for m in msgs)
+
+
+# --- lint.see-also-unknown -------------------------------------------------------------------
+
+
+def test_see_also_naming_a_function_without_page_is_info():
+    f = fn(see_also=(SeeAlso("ExportSecurityContext", None, "ExportSecurityContext", sp(90)),
+                     SeeAlso("DeleteSecurityContext", None, "DeleteSecurityContext", sp(91)),
+                     SeeAlso("SSPI Functions", None, None, sp(92))))
+    [d] = run("lint.see-also-unknown", f)
+    assert (d.line, d.severity) == (90, Severity.INFO) and "ExportSecurityContext" in d.message
+
+
+def test_see_also_resolving_through_a_neutral_name_is_known():
+    f = fn(see_also=(SeeAlso("AcquireCredentialsHandle", None, "AcquireCredentialsHandle", sp(90)),))
+    a = fn("AcquireCredentialsHandleA", file="A.md", variant=Variant.A, neutral="AcquireCredentialsHandle")
+    assert run("lint.see-also-unknown", f, a) == []
+
+
+def test_inline_nf_sspi_link_to_a_function_without_page_is_info():
+    f = fn(parameters=(param("phContext", line=30, description="Returned by "
+                             "[ImportSecurityContext](nf-sspi-importsecuritycontexta.md) or [Delete](nf-sspi-deletesecuritycontext.md)."),))
+    [d] = run("lint.see-also-unknown", f)
+    assert d.line == 30 and "nf-sspi-importsecuritycontexta" in d.message
+
+
+# --- lint.header-mismatch --------------------------------------------------------------------
+
+
+def test_page_matching_the_user_mode_declaration_is_fine(mingw_include):
+    f = fn("AcquireCredentialsHandleW", parameters=tuple(
+        param(n, line=10 + i) for i, n in enumerate(
+            ["pszPrincipal", "pszPackage", "fCredentialUse", "pvLogonId", "pAuthData", "pGetKeyFn",
+             "pvGetKeyArgument", "phCredential", "ptsExpiry"])))
+    assert run("lint.header-mismatch", f, header_dir=mingw_include) == []
+
+
+def test_page_matching_only_the_kernel_mode_declaration_is_info(mingw_include):
+    f = fn("AcquireCredentialsHandleW", parameters=tuple(
+        param(n, line=10 + i) for i, n in enumerate(
+            ["pPrincipal", "pPackage", "fCredentialUse", "pvLogonId", "pAuthData", "pGetKeyFn",
+             "pvGetKeyArgument", "phCredential", "ptsExpiry"])))
+    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    assert d.severity is Severity.INFO and d.line == 10
+    assert "kernel-mode declaration (sspi.h:806" in d.message and "'pPrincipal' on the page, 'pszPrincipal'" in d.message
+
+
+def test_async_page_matches_its_kernel_only_declaration_as_info(mingw_include):
+    f = fn("SspiFreeCredentialsHandleAsync", parameters=(param("AsyncContext", line=20), param("phCredential", line=24)))
+    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    assert d.severity is Severity.INFO and "only for kernel mode" in d.message and "sspi.h:1710" in d.message
+
+
+def test_page_matching_neither_declaration_is_a_warning_naming_both(mingw_include):
+    # half user-mode names, half kernel-mode names: neither declaration
+    f = fn("AcquireCredentialsHandleW", parameters=tuple(
+        param(n, line=10 + i) for i, n in enumerate(
+            ["pszPrincipal", "pPackage", "fCredentialUse", "pvLogonId", "pAuthData", "pGetKeyFn",
+             "pvGetKeyArgument", "phCredential", "ptsExpiry"])))
+    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    assert d.severity is Severity.WARNING and d.line == 10
+    assert "user-mode declaration sspi.h:806: parameter 2 is 'pPackage' on the page, 'pszPackage'" in d.message
+    assert "kernel-mode declaration sspi.h:806: parameter 1 is 'pszPrincipal' on the page, 'pPrincipal'" in d.message
+
+
+def test_page_differing_where_both_modes_agree_names_the_declaration_once(mingw_include):
+    f = fn("ImportSecurityContextW", parameters=(param("pPackage", line=20), param("pPackedContext", line=24),
+                                                 param("Token", line=28), param("phContext", line=32)))
+    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    assert d.severity is Severity.WARNING and d.line == 20
+    assert "declaration (both modes) sspi.h:1046: parameter 1 is 'pPackage'" in d.message
+    assert "user-mode" not in d.message
+
+
+def test_order_and_count_differences_are_reported(mingw_include):
+    f = fn("DeleteSecurityContext", parameters=(param("phContext", line=20), param("Extra", line=24)))
+    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    assert d.line == 24 and "declaration (both modes) sspi.h:899" in d.message and "1 more: Extra" in d.message
+    f = fn("CompleteAuthToken", parameters=(param("pToken", line=20), param("phContext", line=24)))
+    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    assert d.line == 20 and "order differs" in d.message
+
+
+def test_orphan_heading_named_after_the_other_variant_is_explained(mingw_include):
+    names = ["phCredential", "phContext", "pszTargetName", "fContextReq", "Reserved1", "TargetDataRep", "pInput",
+             "Reserved2", "phNewContext", "pOutput", "pfContextAttr", "ptsExpiry"]
+    f = fn("InitializeSecurityContextA", variant=Variant.A, neutral="InitializeSecurityContext", parameters=tuple(
+        param(n, line=10 + i, **({"tbd": True, "documented_as": "pTargetName"} if n == "pszTargetName" else {}))
+        for i, n in enumerate(names)))
+    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    assert d.severity is Severity.INFO and d.line == 12
+    assert "InitializeSecurityContextW's kernel-mode declaration (sspi.h:856)" in d.message
+
+
+def test_functions_the_header_does_not_declare_and_no_header_are_silent(mingw_include):
+    assert run("lint.header-mismatch", fn("NotAnSspiFunction"), header_dir=mingw_include) == []
+    assert run("lint.header-mismatch", fn("DeleteSecurityContext", parameters=(param("bad"),)), header_dir=None) == []
+
+
+# --- header parsing --------------------------------------------------------------------------
+
+
+def test_header_prototypes_match_the_facts_in_both_modes(mingw_include, facts):
+    decls = load_header(mingw_include / "sspi.h")
+
+    def norm(s: str | None) -> str | None:
+        return re.sub(r"\s*\*\s*", "*", s) if s else None
+
+    checked = 0
+    for name, fact in sorted(facts.items()):
+        hp = fact["header_prototype"]
+        for mode, key in (("user", "prototype_user_mode"), ("kernel", "prototype_kernel_mode")):
+            proto = decls.get(name, mode)
+            assert norm(proto.text() if proto else None) == norm(hp[key]), (name, mode)
+            if proto is not None:
+                assert proto.line == hp["line"], name
+                checked += 1
+    assert checked >= 50
+
+
+def test_preprocessor_follows_issp_mode_nesting_and_elif():
+    text = "\n".join([
+        "#ifdef SECURITY_WIN32",        # 1
+        "#define ISSP_MODE 1",          # 2
+        "#endif",                       # 3
+        "#ifdef SECURITY_KERNEL",       # 4
+        "#define ISSP_MODE 0",          # 5
+        "#endif",                       # 6
+        "#if ISSP_MODE == 0",           # 7
+        "int KernelOnly(int a);",       # 8
+        "#elif defined(NOPE) || ISSP_MODE != 0",  # 9
+        "int UserOnly(int b);",         # 10
+        "#else",                        # 11
+        "int Never(void);",             # 12
+        "#endif",                       # 13
+        "/* int Commented(int x); */",  # 14
+        "typedef int (WINAPI *FN)(int);",  # 15
+        "SECURITY_STATUS WINAPI Both(",  # 16
+        "#if ISSP_MODE==0",             # 17
+        "  PSECURITY_STRING pK,",       # 18
+        "#else",                        # 19
+        "  SEC_WCHAR *pU,",             # 20
+        "#endif",                       # 21
+        "  void **pp);",                # 22
+        "#define Both __MINGW_NAME_AW(Both)",  # 23
+    ])
+    d = parse_header_text(text, "t.h")
+    assert [p.name for p in d.prototypes("user")] == ["UserOnly", "Both"]
+    assert [p.name for p in d.prototypes("kernel")] == ["KernelOnly", "Both"]
+    assert d.get("Both", "user").text() == "SECURITY_STATUS Both(SEC_WCHAR *pU, void **pp);"
+    assert d.get("Both", "kernel").param_names() == ("pK", "pp")
+    assert d.get("Both", "kernel").line == 16
+    assert d.aw_aliases == (("Both", 23),)
+    lines, _ = preprocess(text, {"SECURITY_KERNEL": ""}, "t.h")
+    assert [n for n, _ in lines] == [8, 15, 16, 18, 22]
+
+
+@pytest.mark.parametrize("text", ["#if X\nint a;\n", "#endif\n", "#else\n", "#if (\n#endif\n"])
+def test_unbalanced_or_bad_conditionals_name_file_and_line(text):
+    with pytest.raises(ValueError, match=r"^t\.h:\d+: "):
+        parse_header_text(text, "t.h")
+
+
+def test_macro_values_read_casts_and_hresult_wrappers():
+    text = ("#define STATUS_X ((NTSTATUS)0xC000000DL)\n#define E_Y _HRESULT_TYPEDEF_(0x80100003)\n"
+            "#define Z 12\n#define W SOMETHING_ELSE\n")
+    assert macro_values_text(text) == {"STATUS_X": 0xC000000D, "E_Y": 0x80100003, "Z": 12}
+
+
+# --- whole runs: sorting, output formats, --fail-on ------------------------------------------
+
+
+def test_lint_output_is_sorted_by_file_line_rule():
+    a = fn("ZetaFunction", file="b.md", parameters=(param("x", Direction.UNKNOWN, line=5),),
+           returns=(ret("SEC_E_INVALID_HANDLE", hex_in_doc="0x1", line=3),))
+    b = fn("AlphaFunction", file="a.md", parameters=(param("y", Direction.UNKNOWN, line=9),))
+    found = lint_functions((a, b), ctx_for(a, b))
+    ordered = sorted(found, key=lambda d: (d.file, d.line, d.rule))
+    assert [(d.file, d.line) for d in ordered] == [("a.md", 9), ("b.md", 3), ("b.md", 5)]
+
+
+def test_text_output_groups_by_page_with_hints():
+    found = [
+        Diagnostic("lint.no-direction", Severity.WARNING, "b.md", 5, "m1", "B", "h1"),
+        Diagnostic("lint.hex-mismatch", Severity.ERROR, "a.md", 3, "m2", "A", "h2"),
+    ]
+    text = format_text(sorted(found, key=lambda d: (d.file, d.line)))
+    assert text.splitlines() == [
+        "a.md (A): 1 error, 0 warning, 0 info",
+        "  a.md:3: error [lint.hex-mismatch] m2",
+        "      hint: h2",
+        "",
+        "b.md (B): 0 error, 1 warning, 0 info",
+        "  b.md:5: warning [lint.no-direction] m1",
+        "      hint: h1",
+        "",
+        "2 findings in 2 pages: 1 error, 1 warning, 0 info",
+    ]
