@@ -14,6 +14,7 @@ from sspimodel.check.lint import (
     RULES,
     LintContext,
     format_text,
+    lint,
     lint_functions,
     make_context,
 )
@@ -115,12 +116,20 @@ def test_code_named_and_returned_or_named_in_returns_prose_is_not_reported():
 
 def test_code_the_text_attributes_to_another_function_is_info():
     f = fn("CompleteAuthToken", remarks="Call this function if InitializeSecurityContextA returned "
-           "SEC_I_COMPLETE_NEEDED. It finishes the token.",
+           "SEC_I_COMPLETE_NEEDED. With SEC_I_COMPLETE_NEEDED the token is complete.",
            mentioned_codes=(Mention("SEC_I_COMPLETE_NEEDED", "remarks", 70),))
     other = fn("InitializeSecurityContextA", file="Other.md")
     found = run("lint.code-not-in-returns", f, other)
     assert [(d.severity, d.line) for d in found] == [(Severity.INFO, 70)]
     assert "attributes it to InitializeSecurityContextA" in found[0].message
+
+
+def test_code_first_named_without_another_function_stays_a_warning():
+    f = fn("CompleteAuthToken", remarks="With SEC_I_COMPLETE_NEEDED the token is complete. "
+           "InitializeSecurityContextA returns SEC_I_COMPLETE_NEEDED.",
+           mentioned_codes=(Mention("SEC_I_COMPLETE_NEEDED", "remarks", 70),))
+    found = run("lint.code-not-in-returns", f, fn("InitializeSecurityContextA", file="Other.md"))
+    assert [(d.severity, d.line) for d in found] == [(Severity.WARNING, 70)]
 
 
 # --- lint.kind-contradicts-value -------------------------------------------------------------
@@ -322,6 +331,13 @@ def test_see_also_naming_a_function_without_page_is_info():
     assert (d.line, d.severity) == (90, Severity.INFO) and "ExportSecurityContext" in d.message
 
 
+def test_see_also_naming_a_structure_is_not_reported_when_the_header_says_what_is_a_function(mingw_include):
+    f = fn(see_also=(SeeAlso("SecBufferDesc", None, "SecBufferDesc", sp(90)),
+                     SeeAlso("MakeSignature", None, "MakeSignature", sp(91))))
+    assert where(run("lint.see-also-unknown", f, header_dir=mingw_include)) == [(F, 91)]
+    assert where(run("lint.see-also-unknown", f, header_dir=None)) == [(F, 90), (F, 91)]
+
+
 def test_see_also_resolving_through_a_neutral_name_is_known():
     f = fn(see_also=(SeeAlso("AcquireCredentialsHandle", None, "AcquireCredentialsHandle", sp(90)),))
     a = fn("AcquireCredentialsHandleA", file="A.md", variant=Variant.A, neutral="AcquireCredentialsHandle")
@@ -507,3 +523,16 @@ def test_text_output_groups_by_page_with_hints():
         "",
         "2 findings in 2 pages: 1 error, 1 warning, 0 info",
     ]
+
+
+def test_reader_diagnostics_pass_through_unless_a_lint_rule_restates_them():
+    from sspimodel.read import SpecSet
+
+    read_same = Diagnostic("read.no-direction", Severity.WARNING, F, 15, "no annotation")
+    read_other = Diagnostic("read.unparsed", Severity.WARNING, F, 20, "kept as raw text", "DeleteSecurityContext")
+    unreadable = Diagnostic("read.unreadable", Severity.ERROR, "bad.md", 0, "cannot read page: not UTF-8")
+    f = fn(parameters=(param("phContext", Direction.UNKNOWN, line=15),), diagnostics=(read_same, read_other))
+    found = lint(SpecSet((f,), (unreadable,), "/nonexistent"), header_dir=None)
+    assert [(d.file, d.line, d.rule) for d in found] == [
+        (F, 15, "lint.no-direction"), (F, 20, "read.unparsed"), ("bad.md", 0, "read.unreadable")]
+    assert found[1] is read_other or found[1] == read_other

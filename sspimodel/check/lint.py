@@ -221,13 +221,16 @@ def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Dia
     """A code named outside the return tables that the return tables do not list.
 
     Codes named in the returns prose are return codes by the readers' account, and codes in
-    see-also titles are not claims; both are skipped. When every sentence naming the code also
-    names another function (CompleteAuthToken's remarks: "if InitializeSecurityContext returned
-    SEC_I_COMPLETE_NEEDED"), the code is that function's result and the finding is info.
+    see-also titles are not claims; both are skipped. When the first sentence naming the code
+    also names another function (CompleteAuthToken's remarks: "when its last call to
+    InitializeSecurityContext (Digest) returned SEC_I_COMPLETE_NEEDED"), the code is introduced
+    as that function's result and the finding is info; later sentences refer back to it.
     """
     returned = set(f.return_names())
     seen: set[tuple[str, int]] = set()
-    others = ctx.functions | (frozenset(ctx.header.names()) if ctx.header else frozenset())
+    others = ctx.functions
+    if ctx.header is not None:
+        others = others | frozenset(ctx.header.names()) | frozenset(ctx.header.alias_neutral_names())
     own = {f.name, f.neutral_name}
     for m in f.mentioned_codes:
         if m.code in returned or m.section.startswith(("returns", "see")) or (m.code, m.line) in seen:
@@ -237,12 +240,10 @@ def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Dia
         severity = None
         note = ""
         sentences = _sentences_with(_mention_text(f, m.section), m.code)
-        if sentences:
-            named = [sorted({w for w in _WORD.findall(s) if w in others and w not in own}) for s in sentences]
-            if all(named):
-                severity = Severity.INFO
-                owners = sorted({n for ns in named for n in ns})
-                note = f"; the text attributes it to {', '.join(owners)}"
+        owners = sorted({w for w in _WORD.findall(sentences[0]) if w in others and w not in own}) if sentences else []
+        if owners:
+            severity = Severity.INFO
+            note = f"; the text attributes it to {', '.join(owners)}"
         yield _finding(
             "lint.code-not-in-returns", f, m.line,
             f"{m.code} is named in {where} but is not among the return codes of {f.name}{note}",
@@ -424,11 +425,26 @@ def _excerpt(text: str, start: int, end: int, context: int = 40) -> str:
 _LINK_TARGET = re.compile(r"\]\(([^)\s]*?nf-sspi-([a-z0-9_]+)(?:\.md)?(?:#[^)\s]*)?)\)|href=\"([^\"]*?nf-sspi-([a-z0-9_]+)[^\"]*)\"")
 
 
+def _header_functions(ctx: LintContext) -> frozenset[str] | None:
+    """Lower-cased function names sspi.h declares (either mode) or aliases; None without a header."""
+    if ctx.header is None:
+        return None
+    return frozenset(n.lower() for n in (*ctx.header.names(), *ctx.header.alias_neutral_names()))
+
+
 def check_see_also_unknown(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
-    """See-also entries (and nf-sspi-* links kept in the text) naming functions without a page."""
+    """See-also entries (and nf-sspi-* links kept in the text) naming functions without a page.
+
+    Readers resolve a see-also title to a name (SecBufferDesc, DeleteSecurityContext); with
+    sspi.h at hand only names it declares as functions count, so structure pages are not
+    reported. Without the header every resolved name is.
+    """
     known_lower = {n.lower() for n in ctx.functions}
+    declared = _header_functions(ctx)
     for s in f.see_also:
-        if s.function and s.function not in ctx.functions and s.function.lower() not in known_lower:
+        if not s.function or s.function.lower() in known_lower:
+            continue
+        if declared is None or s.function.lower() in declared:
             yield _finding(
                 "lint.see-also-unknown", f, s.span.start,
                 f"see-also entry '{s.title}' names {s.function}, which has no page in the corpus",
@@ -440,7 +456,7 @@ def check_see_also_unknown(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagno
     for text, span in texts:
         for m in _LINK_TARGET.finditer(text):
             target, slug = (m.group(1), m.group(2)) if m.group(2) else (m.group(3), m.group(4))
-            if slug in known_lower or slug in reported:
+            if slug in known_lower or slug in reported or (declared is not None and slug not in declared):
                 continue
             reported.add(slug)
             line = _line_of(ctx, span, target, whole_file=span is f.source)
@@ -740,8 +756,14 @@ def lint(
     if not isinstance(specset, SpecSet):
         raise TypeError(f"lint() takes a SpecSet (from sspimodel.read.read_spec), not {type(specset).__name__}")
     ctx = make_context(specset.functions, root=specset.root, header_dir=header_dir, catalog=catalog)
-    found: list[Diagnostic] = list(specset.diagnostics)
-    found.extend(lint_functions(specset.functions, ctx))
+    found = lint_functions(specset.functions, ctx)
+    # A reader diagnostic that a lint rule restates at the same place (read.no-direction and
+    # lint.no-direction on one parameter heading) is shown once, as the lint finding with its hint.
+    restated = {(d.file, d.line, d.rule.removeprefix("lint.")) for d in found}
+    found.extend(
+        d for d in specset.diagnostics
+        if not (d.rule.startswith("read.") and (d.file, d.line, d.rule.removeprefix("read.")) in restated)
+    )
     return sorted(set(found), key=_sort_key)
 
 
