@@ -28,9 +28,10 @@ def cmd_spec_list(args: argparse.Namespace) -> int:
 
     specset = read_spec(args.spec)
     table = Table(title=f"{len(specset.functions)} functions in {specset.root}", show_lines=False)
-    for col, just in (("function", "left"), ("form", "left"), ("variant", "left"), ("params", "right"),
-                      ("returns", "right"), ("mentioned", "right"), ("diagnostics", "right")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    table.add_column("function", no_wrap=True, min_width=35)
+    for col, just in (("form", "left"), ("variant", "left"), ("params", "right"),
+                      ("returns", "right"), ("named", "right"), ("diags", "right")):
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for f in specset.functions:
         table.add_row(f.name, f.form.value, f.variant.value, str(len(f.parameters)), str(len(f.returns)),
                       str(len(f.mentioned_names())), str(len(f.diagnostics)))
