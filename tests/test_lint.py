@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from sspimodel.check.lint import (
     lint,
     lint_functions,
     make_context,
+    run_lint,
 )
 from sspimodel.spec import (
     Diagnostic,
@@ -344,11 +347,12 @@ def test_see_also_resolving_through_a_neutral_name_is_known():
     assert run("lint.see-also-unknown", f, a) == []
 
 
-def test_inline_nf_sspi_link_to_a_function_without_page_is_info():
-    f = fn(parameters=(param("phContext", line=30, description="Returned by "
-                             "[ImportSecurityContext](nf-sspi-importsecuritycontexta.md) or [Delete](nf-sspi-deletesecuritycontext.md)."),))
+def test_see_also_link_without_a_resolved_name_is_judged_by_its_slug():
+    f = fn(see_also=(SeeAlso("Importing", "nf-sspi-importsecuritycontexta.md#remarks", None, sp(93)),
+                     SeeAlso("Deleting", "nf-sspi-deletesecuritycontext.md", None, sp(94)),
+                     SeeAlso("Handles", "/windows/desktop/SecAuthN/sspi-handles", None, sp(95))))
     [d] = run("lint.see-also-unknown", f)
-    assert d.line == 30 and "nf-sspi-importsecuritycontexta" in d.message
+    assert d.line == 93 and "nf-sspi-importsecuritycontexta" in d.message
 
 
 # --- lint.header-mismatch --------------------------------------------------------------------
@@ -536,3 +540,164 @@ def test_reader_diagnostics_pass_through_unless_a_lint_rule_restates_them():
     assert [(d.file, d.line, d.rule) for d in found] == [
         (F, 15, "lint.no-direction"), (F, 20, "read.unparsed"), ("bad.md", 0, "read.unreadable")]
     assert found[1] is read_other or found[1] == read_other
+
+
+# --- fixture pages: every rule has a page that triggers it and one that does not -------------
+
+
+def _case_dirs(kind: str) -> dict[str, Path]:
+    return {f"lint.{d.name}": d / kind for d in sorted(DATA.iterdir()) if (d / kind).is_dir()}
+
+
+def _expected(case: Path) -> set[tuple[str, int, str]]:
+    rows = set()
+    for line in (case / "expected.tsv").read_text(encoding="utf-8").splitlines():
+        file, lineno, rule = line.split("\t")
+        rows.add((file, int(lineno), rule))
+    assert rows, f"{case}/expected.tsv: no rows"
+    return rows
+
+
+def _lint_dir(case: Path, request: pytest.FixtureRequest, rule: str) -> list[Diagnostic]:
+    from sspimodel.read import read_spec
+
+    header_dir = request.getfixturevalue("mingw_include") if rule == "lint.header-mismatch" else None
+    return lint(read_spec(case), header_dir=header_dir)
+
+
+def test_every_rule_has_a_triggering_and_a_clean_fixture():
+    bad, good = _case_dirs("bad"), _case_dirs("good")
+    assert set(bad) == set(RULES), f"rules without a bad fixture: {set(RULES) - set(bad)}"
+    assert set(good) == set(RULES), f"rules without a good fixture: {set(RULES) - set(good)}"
+    for rule in RULES:
+        assert {r for _, _, r in _expected(bad[rule])} == {rule}
+        assert any(p.suffix in (".md", ".txt") for p in good[rule].iterdir())
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_fixture_page_triggers_the_rule_at_the_expected_lines(rule, request):
+    case = _case_dirs("bad")[rule]
+    found = {(d.file, d.line, d.rule) for d in _lint_dir(case, request, rule) if d.rule == rule}
+    assert found == _expected(case)
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_clean_fixture_page_does_not_trigger_the_rule(rule, request):
+    case = _case_dirs("good")[rule]
+    found = _lint_dir(case, request, rule)
+    assert [str(d) for d in found if d.rule == rule] == []
+    # the clean pages are clean for every rule, so they also serve as counter-examples elsewhere
+    assert [str(d) for d in found if d.severity is not Severity.INFO] == []
+
+
+# --- acceptance on real pages ----------------------------------------------------------------
+
+
+def _line_with(path: Path, needle: str, start: int = 1) -> int:
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if n >= start and needle in line:
+            return n
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+@pytest.fixture(scope="module")
+def spec_findings(spec_dir) -> list[Diagnostic]:
+    from sspimodel.read import read_spec
+
+    return lint(read_spec(spec_dir))
+
+
+def test_seed_async_page_names_an_untabulated_code_in_the_inbound_row(spec_dir, spec_findings):
+    page = spec_dir / "pages" / "SspiAcquireCredentialsHandleAsyncA.md"
+    row = _line_with(page, "| **SECPKG_CRED_INBOUND** |")
+    hits = [d for d in spec_findings if d.rule == "lint.code-not-in-returns"
+            and d.file == "SspiAcquireCredentialsHandleAsyncA.md" and "SEC_E_NO_AUTHENTICATING_AUTHORITY" in d.message]
+    assert [(d.line, d.severity) for d in hits] == [(row, Severity.WARNING)]
+
+
+def test_enumerate_packages_output_pointers_tagged_in_are_reported(spec_dir, spec_findings):
+    page = spec_dir / "pages" / "EnumerateSecurityPackagesA.md"
+    if not page.is_file():
+        pytest.fail(f"{page} is missing: the acceptance page for lint.direction-contradicts-text")
+    expected = {_line_with(page, "### -param pcPackages"), _line_with(page, "### -param ppPackageInfo")}
+    hits = {d.line for d in spec_findings
+            if d.rule == "lint.direction-contradicts-text" and d.file == "EnumerateSecurityPackagesA.md"}
+    assert hits == expected
+
+
+def test_corpus_accept_security_context_wrong_hex_and_success_error(corpus_dir, tmp_path):
+    from sspimodel.read import read_spec
+
+    src = corpus_dir / "sspi" / "nf-sspi-acceptsecuritycontext.md"
+    (tmp_path / src.name).write_bytes(src.read_bytes())
+    found = lint(read_spec(tmp_path))
+    hex_line = _line_with(src, "0x80100003L")
+    incomplete = _line_with(src, "<b>SEC_E_INCOMPLETE_MESSAGE</b>", _line_with(src, "## -returns"))
+    got = {(d.rule, d.line) for d in found if d.rule in ("lint.hex-mismatch", "lint.kind-contradicts-value")}
+    assert got == {("lint.hex-mismatch", hex_line), ("lint.kind-contradicts-value", incomplete)}
+    [h] = [d for d in found if d.rule == "lint.hex-mismatch"]
+    assert h.file == src.name and "SEC_E_INVALID_HANDLE" in h.message and "0x80090301" in h.message
+
+
+def test_every_spec_finding_points_into_its_page(spec_dir, spec_findings):
+    pages = spec_dir / "pages"
+    for d in spec_findings:
+        if d.rule.startswith("lint."):
+            n_lines = len((pages / d.file).read_text(encoding="utf-8").splitlines())
+            assert 1 <= d.line <= n_lines, str(d)
+
+
+# --- run_lint: formats and --fail-on ---------------------------------------------------------
+
+
+def test_json_output_is_a_list_of_findings_with_the_documented_keys(request):
+    out = io.StringIO()
+    run_lint(DATA / "hex-mismatch" / "bad", fmt="json", fail_on="never", out=out, header_dir=None)
+    rows = json.loads(out.getvalue())
+    assert rows == [{
+        "rule": "lint.hex-mismatch", "severity": "error", "file": "DeleteSecurityContext.txt", "line": 25,
+        "function": "DeleteSecurityContext", "message": rows[0]["message"], "hint": RULES["lint.hex-mismatch"].hint,
+    }]
+    assert "0x80100003L" in rows[0]["message"]
+
+
+def test_text_output_of_a_run_names_file_line_rule_and_hint():
+    out = io.StringIO()
+    run_lint(DATA / "no-direction" / "bad", fmt="text", fail_on="never", out=out, header_dir=None)
+    text = out.getvalue()
+    assert "DeleteSecurityContext.md:22: warning [lint.no-direction] parameter phContext" in text
+    assert f"hint: {RULES['lint.no-direction'].hint}" in text
+    assert text.endswith("1 findings in 1 pages: 0 error, 1 warning, 0 info\n")
+
+
+@pytest.mark.parametrize(("case", "fail_on", "code"), [
+    ("hex-mismatch/bad", "error", 1),      # an error
+    ("hex-mismatch/bad", "never", 0),
+    ("no-direction/bad", "error", 0),      # only a warning
+    ("no-direction/bad", "warning", 1),
+    ("see-also-unknown/bad", "warning", 0),  # only info
+    ("no-direction/good", "warning", 0),
+])
+def test_fail_on_sets_the_exit_status(case, fail_on, code):
+    assert run_lint(DATA / case, fmt="text", fail_on=fail_on, out=io.StringIO(), header_dir=None) == code
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"fmt": "xml"}, "format must be 'text' or 'json'"),
+    ({"fail_on": "info"}, "--fail-on must be one of error, warning, never"),
+])
+def test_run_lint_rejects_unknown_options(kw, message):
+    args = {"fmt": "text", "fail_on": "error"} | kw
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_lint(DATA / "no-direction" / "bad", out=io.StringIO(), **args)
+
+
+def test_lint_output_is_deterministic(spec_dir):
+    from sspimodel.read import read_spec
+
+    first, second = io.StringIO(), io.StringIO()
+    run_lint(spec_dir, fmt="json", fail_on="never", out=first)
+    run_lint(spec_dir, fmt="json", fail_on="never", out=second)
+    assert first.getvalue() == second.getvalue()
+    findings = lint(read_spec(spec_dir))
+    assert findings == sorted(findings, key=lambda d: (d.file, d.line, d.rule, d.function or "", d.message))

@@ -32,6 +32,7 @@ from ..spec import (
     Direction,
     FunctionSpec,
     Parameter,
+    ReturnCode,
     ReturnKind,
     Severity,
     Span,
@@ -222,9 +223,9 @@ def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Dia
 
     Codes named in the returns prose are return codes by the readers' account, and codes in
     see-also titles are not claims; both are skipped. When the first sentence naming the code
-    also names another function (CompleteAuthToken's remarks: "when its last call to
-    InitializeSecurityContext (Digest) returned SEC_I_COMPLETE_NEEDED"), the code is introduced
-    as that function's result and the finding is info; later sentences refer back to it.
+    says another function returns or reports it (CompleteAuthToken's remarks: "when its last
+    call to InitializeSecurityContext (Digest) returned SEC_I_COMPLETE_NEEDED"), the code is
+    introduced as that function's result and the finding is info; later sentences refer back.
     """
     returned = set(f.return_names())
     seen: set[tuple[str, int]] = set()
@@ -240,7 +241,7 @@ def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Dia
         severity = None
         note = ""
         sentences = _sentences_with(_mention_text(f, m.section), m.code)
-        owners = sorted({w for w in _WORD.findall(sentences[0]) if w in others and w not in own}) if sentences else []
+        owners = _attributed_to(sentences[0], m.code, others - own) if sentences else []
         if owners:
             severity = Severity.INFO
             note = f"; the text attributes it to {', '.join(owners)}"
@@ -251,11 +252,37 @@ def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Dia
         )
 
 
+# "X returned CODE", "X still reports CODE", "X runs, ... the call fails with CODE"
+_REPORTING_VERB = r"\b(?:returns?|returned|reports?|reported|fails?\s+with|failed\s+with)\b"
+
+
+def _attributed_to(sentence: str, code: str, functions: frozenset[str]) -> list[str]:
+    """Functions the sentence names before a reporting verb that precedes ``code``."""
+    owners = []
+    for name in sorted({w for w in _WORD.findall(sentence) if w in functions}):
+        if re.search(rf"\b{re.escape(name)}\b.*?{_REPORTING_VERB}.*?\b{re.escape(code)}\b", sentence, re.DOTALL):
+            owners.append(name)
+    return owners
+
+
+def _unclassified(f: FunctionSpec, r: ReturnCode) -> bool:
+    """The reader could not tell from the page whether ``r`` is success or failure, and said so
+    (read.unclassified-code); its kind is then the reader's default, not the page's claim."""
+    return any(
+        d.rule == "read.unclassified-code" and r.span.start <= d.line <= r.span.end and r.name in d.message
+        for d in f.diagnostics
+    )
+
+
 def check_kind_contradicts_value(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
-    """The page's success/error classification against bit 31 of the code's value."""
+    """The page's success/error classification against bit 31 of the code's value.
+
+    Codes the reader could not classify (prose that says neither success nor failure) are
+    skipped: their kind is a default, not something the page says.
+    """
     for r in f.returns:
         info = ctx.catalog.get(r.name)
-        if info is None:
+        if info is None or _unclassified(f, r):
             continue
         is_error = info.severity == "error"
         if r.kind is ReturnKind.ERROR and not is_error:
@@ -373,6 +400,9 @@ def check_no_direction(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic
 # by the server", "received from the client") are past participles and do not match.
 _OUTPUT_WORDING = (
     re.compile(r"^\W*(?:receives|returns)\b", re.IGNORECASE),
+    # "Pointer to a ULONG that receives ..." (the first sentence of a pointer's description)
+    re.compile(r"^\W*(?:an?\s+)?pointer\s+to\b[^.]*?\b(?:that|which)\s+(?:will\s+)?(?:receives?|returns?)\b",
+               re.IGNORECASE),
     re.compile(
         r"\b(?:variable|structure|buffer|array|handle|value|location|pointer|string)\s+"
         r"(?:that|which)\s+(?:will\s+)?(?:receives?|returns?)\b",
@@ -422,7 +452,8 @@ def _excerpt(text: str, start: int, end: int, context: int = 40) -> str:
     return ("…" if lo else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
 
 
-_LINK_TARGET = re.compile(r"\]\(([^)\s]*?nf-sspi-([a-z0-9_]+)(?:\.md)?(?:#[^)\s]*)?)\)|href=\"([^\"]*?nf-sspi-([a-z0-9_]+)[^\"]*)\"")
+# A reference page link: nf-sspi-<lower-cased function name>[.md][#anchor]
+_NF_SSPI_SLUG = re.compile(r"nf-sspi-([a-z0-9_]+)")
 
 
 def _header_functions(ctx: LintContext) -> frozenset[str] | None:
@@ -433,7 +464,8 @@ def _header_functions(ctx: LintContext) -> frozenset[str] | None:
 
 
 def check_see_also_unknown(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
-    """See-also entries (and nf-sspi-* links kept in the text) naming functions without a page.
+    """See-also entries naming a function without a page: by the name the reader resolved, or
+    by the link's nf-sspi-<name> slug when it resolved none.
 
     Readers resolve a see-also title to a name (SecBufferDesc, DeleteSecurityContext); with
     sspi.h at hand only names it declares as functions count, so structure pages are not
@@ -442,27 +474,15 @@ def check_see_also_unknown(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagno
     known_lower = {n.lower() for n in ctx.functions}
     declared = _header_functions(ctx)
     for s in f.see_also:
-        if not s.function or s.function.lower() in known_lower:
+        slug = _NF_SSPI_SLUG.search(s.target or "")
+        name = s.function or (f"nf-sspi-{slug.group(1)}" if slug else None)
+        key = s.function.lower() if s.function else (slug.group(1) if slug else None)
+        if name is None or key is None or key in known_lower:
             continue
-        if declared is None or s.function.lower() in declared:
+        if declared is None or key in declared:
             yield _finding(
                 "lint.see-also-unknown", f, s.span.start,
-                f"see-also entry '{s.title}' names {s.function}, which has no page in the corpus",
-            )
-    # Links inside the text, when the reader kept them (source markdown): by their nf-sspi slug.
-    texts: list[tuple[str, Span]] = [(f.description, f.source), (f.remarks, f.source)]
-    texts += [(p.description, p.span) for p in f.parameters]
-    reported: set[str] = {s.function.lower() for s in f.see_also if s.function}
-    for text, span in texts:
-        for m in _LINK_TARGET.finditer(text):
-            target, slug = (m.group(1), m.group(2)) if m.group(2) else (m.group(3), m.group(4))
-            if slug in known_lower or slug in reported or (declared is not None and slug not in declared):
-                continue
-            reported.add(slug)
-            line = _line_of(ctx, span, target, whole_file=span is f.source)
-            yield _finding(
-                "lint.see-also-unknown", f, line,
-                f"link to {target} names a function (nf-sspi-{slug}) that has no page in the corpus",
+                f"see-also entry '{s.title}' names {name}, which has no page in the corpus",
             )
 
 
@@ -652,7 +672,7 @@ def _returns_drift(first: FunctionSpec, later: FunctionSpec, vs: str, ctx: LintC
                 "lint.aw-drift", later, _line_of(ctx, b[key].span, name),
                 f"{name}{how} is a return code here, but not {vs}",
             )
-        elif a[key].kind is not b[key].kind:
+        elif a[key].kind is not b[key].kind and not (_unclassified(first, a[key]) or _unclassified(later, b[key])):
             yield _finding(
                 "lint.aw-drift", later, _line_of(ctx, b[key].span, name),
                 f"{name}{how} is {b[key].kind.value} here, {a[key].kind.value} {vs}",
