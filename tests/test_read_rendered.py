@@ -120,7 +120,7 @@ def test_seed_sections_see_also_and_cleanliness(seed: FunctionSpec) -> None:
         ("FreeContextBuffer", "FreeContextBuffer", None),
         ("SSPI Functions", None, None),
     ]
-    assert seed.remarks.startswith("Note The sspi.h header defines ImportSecurityContext as an alias")
+    assert seed.remarks.startswith("Note: The sspi.h header defines ImportSecurityContext as an alias")
     assert seed.unparsed == ()
     assert seed.diagnostics == ()
     assert seed.mentioned_codes == ()
@@ -573,12 +573,14 @@ def test_codes_named_only_in_prose() -> None:
 
 def test_missing_sections_are_each_reported() -> None:
     spec = read_rendered(page(TITLE, DESC, "Remarks", "Some remarks."), "x.txt")
-    missing = sorted(d.message for d in spec.diagnostics if d.rule == "read.missing-section")
+    missing = sorted((d.message, d.severity) for d in spec.diagnostics if d.rule == "read.missing-section")
+    # Without a prototype the reader cannot tell a parameterless or void function: info only.
     assert missing == [
-        "no 'Parameters' section",
-        "no 'Requirements' section",
-        "no 'Return value' section",
-        "no 'Syntax' section",
+        ("no 'Parameters' section", Severity.INFO),
+        ("no 'Requirements' section", Severity.WARNING),
+        ("no 'Return value' section", Severity.INFO),
+        ("no 'See also' section", Severity.INFO),
+        ("no 'Syntax' section", Severity.WARNING),
     ]
     assert (spec.name, spec.parameters, spec.returns) == ("FooBar", (), ())
     assert spec.remarks == "Some remarks."
@@ -596,7 +598,8 @@ def test_zero_parameter_prototype_needs_no_parameters_section() -> None:
     spec = read_rendered(text, "x.txt")
     assert spec.prototype is not None
     assert (spec.prototype.return_type, spec.prototype.params) == ("SspiAsyncContext *", ())
-    assert "read.missing-section" not in rules(spec)
+    missing = [(d.message, d.severity) for d in spec.diagnostics if d.rule == "read.missing-section"]
+    assert missing == [("no 'Remarks' section", Severity.INFO), ("no 'See also' section", Severity.INFO)]
     assert spec.returns == ()
     assert spec.returns_prose == "Returns the initialized SspiAsyncContext."
 
@@ -674,7 +677,8 @@ def test_note_lines_description_and_mentions() -> None:
         REQS,
     )
     spec = read_rendered(text, "x.txt")
-    assert spec.description == f"{DESC}\n\nNote Old style alert naming SEC_E_OK.\n\nNote New style alert."
+    # Both alert renderings become "Note: text", the source reader's spelling of `> [!NOTE]`.
+    assert spec.description == f"{DESC}\n\nNote: Old style alert naming SEC_E_OK.\n\nNote: New style alert."
     assert [(m.code, m.section, m.line) for m in spec.mentioned_codes] == [
         ("SEC_E_OK", "description", 5),
         ("SEC_I_CONTINUE_NEEDED", "remarks", 31),
@@ -812,4 +816,79 @@ def test_never_raises_on_mangled_seed(data: st.DataObject) -> None:
     spec = read_rendered("\n".join(lines), SEED)
     assert "read.internal" not in rules(spec), [
         d.message for d in spec.diagnostics if d.rule == "read.internal"
+    ]
+
+
+def test_missing_parameters_and_returns_are_warnings_when_the_prototype_says_so() -> None:
+    text = page(
+        TITLE, DESC, syntax("[in] PCtxtHandle phContext"), "Remarks", "None.", REQS, "See also", "Foo"
+    )
+    spec = read_rendered(text, "x.txt")
+    missing = sorted((d.message, d.severity) for d in spec.diagnostics if d.rule == "read.missing-section")
+    assert missing == [
+        ("no 'Parameters' section", Severity.WARNING),
+        ("no 'Return value' section", Severity.WARNING),
+    ]
+
+
+def test_empty_sections_are_reported() -> None:
+    text = page(
+        TITLE, DESC, syntax("[in] PCtxtHandle phContext"), "Parameters", "Return value", "Remarks", REQS
+    )
+    spec = read_rendered(text, "x.txt")
+    empty = [(d.message, d.severity, d.line) for d in spec.diagnostics if d.rule == "read.empty-section"]
+    assert empty == [
+        ("section 'Parameters' is empty", Severity.WARNING, 11),
+        ("section 'Return value' is empty", Severity.WARNING, 13),
+        ("section 'Remarks' is empty", Severity.INFO, 15),
+    ]
+    assert "read.rendered.param-undocumented" in rules(spec)
+
+
+def test_note_that_prose_is_not_an_alert() -> None:
+    spec = read_rendered(page(TITLE, "Note that the handle is freed.", REQS), "x.txt")
+    assert spec.description == "Note that the handle is freed."
+
+
+def test_label_table_ssp_in_use() -> None:
+    text = page(
+        TITLE,
+        DESC,
+        syntax("[in, optional] SEC_CHAR *pszTargetName"),
+        "Parameters",
+        "[in, optional] pszTargetName",
+        "The target, as described in the following table.\n"
+        "SSP in use Meaning\n"
+        "Digest\nNull-terminated string that identifies the URI.\n"
+        "Kerberos or Negotiate\nService principal name (SPN) of the destination server.\n"
+        "Schannel/SSL\nThe session is reused only if all of the following conditions are met:\n"
+        "The target name is the same.\nThe cache entry has not expired.",
+        "Return value",
+        "Returns SEC_E_OK.",
+        REQS,
+    )
+    spec = read_rendered(text, "x.txt")
+    p = spec.parameter("pszTargetName")
+    assert p.c_type == "SEC_CHAR *"
+    (table,) = p.value_tables
+    assert table.header == ("SSP in use", "Meaning")
+    assert [(v.name, v.number) for v in table.values] == [
+        ("Digest", None),
+        ("Kerberos or Negotiate", None),
+        ("Schannel/SSL", None),
+    ]
+    assert table.values[2].description.endswith(
+        "are met: The target name is the same. The cache entry has not expired."
+    )
+
+
+def test_see_also_function_names() -> None:
+    text = page(
+        TITLE, DESC, "See also", "AcceptSecurityContext (General)\n\nSSPI Functions\n\nFreeContextBuffer"
+    )
+    spec = read_rendered(text, "x.txt")
+    assert [(s.title, s.function, s.span.start) for s in spec.see_also] == [
+        ("AcceptSecurityContext (General)", "AcceptSecurityContext", 7),
+        ("SSPI Functions", None, 9),
+        ("FreeContextBuffer", "FreeContextBuffer", 11),
     ]

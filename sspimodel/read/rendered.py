@@ -101,6 +101,8 @@ SECTION_TITLES = {
 # Alert labels: `<div class="alert"><b>Note</b>NBSPNBSP...` renders as "Note  text" on one line,
 # `> [!NOTE]` as a line "Note" followed by the text (FORMATS.md).
 ALERT_LABELS = frozenset({"Note", "Important", "Caution", "Warning", "Tip"})
+# Both render as "Note: text" in the FunctionSpec, the spelling the source reader gives `> [!NOTE]`.
+ALERT_LINE_RE = re.compile(r"^(Note|Important|Caution|Warning|Tip)(?:[ \u00a0]{2,}|\u00a0)(\S.*)$")
 
 IDENT_RE = re.compile(r"^[A-Za-z_]\w*$")
 # A macro name as value and return tables print it: all capitals, digits and underscores.
@@ -111,7 +113,17 @@ ANNOTATED_HEADING_RE = re.compile(r"^\[(?P<ann>[^\]]*)\]\s*(?P<name>[A-Za-z_]\w*
 ANNOTATION_TOKENS = frozenset({"in", "out", "optional"})
 
 RETURN_HEADER_RE = re.compile(r"^return\s+(?:code|value|code\s*/\s*value)s?\s+description$", re.IGNORECASE)
-VALUE_HEADER_RE = re.compile(r"^(?:value|flag|constant)s?\s+(?:meaning|description)$", re.IGNORECASE)
+VALUE_HEADER_RE = re.compile(
+    r"^(?P<c1>(?:value|flag|constant)s?)\s+(?P<c2>meaning|description)$", re.IGNORECASE
+)
+# Tables keyed by a label rather than a macro (FORMATS.md: `SSP in use`/`Meaning`,
+# `Buffer #/buffer type`/`Meaning`, `Buffer type`/`Description`).
+LABEL_HEADER_RE = re.compile(
+    r"^(?P<c1>ssp in use|buffer type|buffer\s*#\s*/\s*buffer type)\s+(?P<c2>meaning|description)$",
+    re.IGNORECASE,
+)
+# The second cell of a label row: a number, or a buffer type (`0` / `SECBUFFER_TOKEN`).
+LABEL_NUMBER_RE = re.compile(rf"^(?:{VALUE_NUMBER_RE.pattern[1:-1]}|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)$")
 FATAL_RE = re.compile(r"^fatal\s+error\s+codes\s*:?$", re.IGNORECASE)
 PIPE_ROW_RE = re.compile(r"^\|.*\|$")
 # The number printed after a value name or code: "1 (0x1)", "0x80090318L", "10".
@@ -177,6 +189,7 @@ ASYNC_STATUS_RE = re.compile(
 TABLE_REF_RE = re.compile(r"\b(?:following|below|table)\b", re.IGNORECASE)
 SECOND_TABLE_RE = re.compile(r"\b(?:second|next)\s+table\b", re.IGNORECASE)
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+SEE_ALSO_FUNCTION_RE = re.compile(r"^(?P<name>[A-Za-z_]\w*)(?:\s+\([A-Za-z][\w ./-]*\))?$")
 ALIAS_NOTE_RE = re.compile(r"\bdefines\s+(?P<neutral>[A-Za-z_]\w*)\s+as\s+an\s+alias\b")
 
 
@@ -258,9 +271,13 @@ def paragraphs(page: _Page, start: int, end: int) -> list[_Paragraph]:
             label = (i, text)
         else:
             first = i
+            am = ALERT_LINE_RE.match(page.lines[i].strip())
             if label is not None:
-                first, text = label[0], f"{label[1]} {text}"
+                first, text = label[0], f"{label[1]}: {text}"
                 label = None
+            elif am:
+                # "Note  text": the label and two NBSPs before the text of an old alert div.
+                text = f"{am.group(1)}: {clean_text(am.group(2) + chr(10) + chr(10).join(page.lines[i + 1 : j]))}"
             out.append(_Paragraph(first, j - 1, text))
         i = j
     if label is not None:
@@ -299,30 +316,78 @@ class _Table:
     index: int = 0
 
 
-def is_table_header(line: str) -> str | None:
-    """'returns' / 'values' when the line is a flattened table header, else None."""
+def table_header(line: str) -> tuple[str, tuple[str, ...]] | None:
+    """(kind, column titles) when the line is a flattened table header, else None.
+
+    kind: "returns" (Return code Description), "values" (Value Meaning: macro-named rows) or
+    "labels" (SSP in use Meaning, Buffer type Description: rows named by a short label).
+    """
     text = " ".join(norm(line).strip("|").replace("|", " ").split())
     if RETURN_HEADER_RE.match(text):
-        return "returns"
-    if VALUE_HEADER_RE.match(text):
-        return "values"
+        return "returns", tuple(text.rsplit(None, 1))
+    for kind, rx in (("values", VALUE_HEADER_RE), ("labels", LABEL_HEADER_RE)):
+        m = rx.match(text)
+        if m:
+            return kind, (m.group("c1"), m.group("c2"))
     return None
 
 
+def is_table_header(line: str) -> str | None:
+    h = table_header(line)
+    return h[0] if h else None
+
+
+def is_macro(text: str) -> bool:
+    return MACRO_RE.match(text) is not None
+
+
+def is_code(text: str) -> bool:
+    return CODE_RE.match(text) is not None
+
+
+def is_label(text: str) -> bool:
+    """A row label of a label table: short, and not a sentence ("Digest", "Schannel/SSL", "0")."""
+    return (
+        0 < len(text) <= 40
+        and len(text.split()) <= 5
+        and text[-1] not in ".:;,!?"
+        and not text.startswith("|")
+    )
+
+
 def table_rows(
-    page: _Page, start: int, end: int, key_re: re.Pattern[str], number_re: re.Pattern[str]
+    page: _Page,
+    start: int,
+    end: int,
+    is_key: Callable[[str], bool],
+    number_re: re.Pattern[str],
+    labels: bool = False,
 ) -> tuple[list[_Row], int]:
-    """Rows of a flattened table whose first row is at or after `start`. Returns (rows, next index)."""
+    """Rows of a flattened table whose first row is at or after `start`. Returns (rows, next index).
+
+    With ``labels`` the row keys are free text (see :func:`is_label`); a label then starts a row
+    only as the first row or after a line that ends a sentence, and one-line rows are not
+    recognised (a label cannot be told from the first words of its description).
+    """
     lines = page.lines
     oneline_re = re.compile(rf"^(?P<key>\S+?)(?:\s+(?P<num>{NUMBER_TOKEN}))?\s+(?P<text>\S.*)$")
+    first_row = start
 
     def bare_key(i: int) -> str | None:
         t = norm(lines[i])
-        return t if key_re.match(t) else None
+        if not is_key(t):
+            return None
+        if labels and i > first_row:
+            prev = norm(lines[i - 1])
+            if prev and prev[-1] not in ".!?:" and not number_re.match(prev):
+                return None
+        return t
 
     def oneline(i: int) -> re.Match[str] | None:
+        if labels:
+            return None
         m = oneline_re.match(norm(lines[i]))
-        return m if m and key_re.match(m.group("key")) else None
+        return m if m and is_key(m.group("key")) else None
 
     def is_pipe(i: int) -> bool:
         return bool(PIPE_ROW_RE.match(norm(lines[i])))
@@ -336,6 +401,7 @@ def table_rows(
         i += 1
     if i >= end or stops(i):
         return [], i
+    first_row = i
     if is_pipe(i):
         style = "pipe"
     elif bare_key(i):
@@ -377,7 +443,7 @@ def table_rows(
             cells = [c.strip() for c in norm(line)[1:-1].split("|")]
             first = cells[0] if cells else ""
             m = re.match(rf"^(?P<key>\S+)(?:\s+(?P<num>{NUMBER_TOKEN}))?$", first)
-            if m and key_re.match(m.group("key")):
+            if m and is_key(m.group("key")):
                 rest = [c for c in cells[1:] if c]
                 rows.append(_Row(m.group("key"), m.group("num"), i, i, rest))
             else:
@@ -579,14 +645,17 @@ def parse_body(page: _Page, start: int, end: int, section: str) -> _Body:
     i = start
     run_start: int | None = None
     while i < end:
-        kind = is_table_header(lines[i])
+        header = table_header(lines[i])
+        kind = header[0] if header else None
         piped = PIPE_ROW_RE.match(norm(lines[i])) is not None
-        if kind == "values" or piped:
+        if kind in ("values", "labels") or piped:
             if run_start is not None:
                 prose.append((run_start, i))
                 run_start = None
-            header = norm(lines[i]) if kind else ""
-            rows, j = table_rows(page, i + 1 if kind else i, end, MACRO_RE, VALUE_NUMBER_RE)
+            if kind == "labels":
+                rows, j = table_rows(page, i + 1, end, is_label, LABEL_NUMBER_RE, labels=True)
+            else:
+                rows, j = table_rows(page, i + 1 if kind else i, end, is_macro, VALUE_NUMBER_RE)
             keyed = [r for r in rows if r.key is not None]
             keyless = [r for r in rows if r.key is None]
             if keyless:
@@ -614,7 +683,7 @@ def parse_body(page: _Page, start: int, end: int, section: str) -> _Body:
                         )
                     )
                 last = max([r.end for r in rows], default=i)
-                cols = tuple(header.split(None, 1)) if header else ("Value", "Meaning")
+                cols = header[1] if header else ("Value", "Meaning")
                 tables.append(ValueTable(cols, tuple(values), page.span(i, last)))
             i = max(j, i + 1)
             continue
@@ -847,7 +916,7 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
             continue
         if kind is not None or PIPE_ROW_RE.match(t):
             flush(i)
-            rows, j = table_rows(page, i + 1 if kind else i, end, CODE_RE, HEX_RE)
+            rows, j = table_rows(page, i + 1 if kind else i, end, is_code, HEX_RE)
             intro = ""
             for p in reversed(prose):
                 if p.end < i and (not tables or p.start > tables[-1].end):
@@ -1024,7 +1093,11 @@ def parse_see_also(page: _Page, start: int, end: int) -> list[SeeAlso]:
     for i in range(start, end):
         title = " ".join(norm(page.lines[i]).split())
         if title:
-            out.append(SeeAlso(title, None, title if IDENT_RE.match(title) else None, page.span(i, i)))
+            # The rendered page keeps only the link text: "ImportSecurityContext" names a function;
+            # "AcceptSecurityContext (General)" names one with the page's qualifier; "SSPI
+            # Functions" names none.
+            m = SEE_ALSO_FUNCTION_RE.match(title)
+            out.append(SeeAlso(title, None, m.group("name") if m else None, page.span(i, i)))
     return out
 
 
@@ -1133,18 +1206,29 @@ def _read(text: str, file: str) -> FunctionSpec:
     if (b := body("examples")) is not None and any(not is_blank(x) for x in lines[b[0] : b[1]]):
         page.keep("examples", b[0], b[1] - 1, "an Examples section has no place in the function spec")
 
-    # Sections the page skeleton always has (FORMATS.md); Remarks and See also may be absent.
-    required = ["syntax", "parameters", "returns", "requirements"]
-    for sec in required:
-        if sec == "parameters" and proto is not None and not proto.params:
-            continue
-        if sec not in found:
-            page.report(
-                "read.missing-section",
-                Severity.WARNING,
-                t_idx or 0,
-                f"no '{SECTION_TITLES[sec]}' section",
-            )
+    # Missing sections. Syntax and Requirements are on every rendered page (FORMATS.md skeleton);
+    # Parameters and Return value are defects when the prototype shows parameters / a non-void
+    # return; Remarks and See also may be absent (same severities as the source reader).
+    void = proto is not None and proto.return_type in ("void", "VOID")
+    expected = {
+        "syntax": Severity.WARNING,
+        "parameters": Severity.INFO if proto is None else Severity.WARNING if proto.params else None,
+        "returns": Severity.INFO if proto is None else None if void else Severity.WARNING,
+        "remarks": Severity.INFO,
+        "requirements": Severity.WARNING,
+        "see-also": Severity.INFO,
+    }
+    if not desc_paras:
+        page.report(
+            "read.missing-section", Severity.WARNING, t_idx or 0, "no description before the first section"
+        )
+    for sec, sev in expected.items():
+        if sev is not None and sec not in found:
+            page.report("read.missing-section", sev, t_idx or 0, f"no '{SECTION_TITLES[sec]}' section")
+    for sec, (h, e) in found.items():
+        if all(is_blank(x) for x in lines[h + 1 : e]):
+            sev = Severity.WARNING if sec in ("returns", "parameters") else Severity.INFO
+            page.report("read.empty-section", sev, h, f"section '{SECTION_TITLES[sec]}' is empty")
 
     # Variant: no front matter, so the evidence is the page text: the remarks note "The sspi.h
     # header defines X as an alias which automatically selects the ANSI or Unicode version", or a
