@@ -232,7 +232,16 @@ def test_tbd_parameter_is_reported_with_its_orphan_heading():
     [d] = run("lint.tbd-parameter", f)
     assert d.line == 59 and "pPrincipal" in d.message and "pszPrincipal" in d.message
     [o] = run("lint.orphan-heading", f)
-    assert o.line == 59 and "'#### - pszPrincipal'" in o.message
+    assert o.line == 59 and "'#### - pszPrincipal'" in o.message and "sspi.h" not in o.message
+
+
+def test_orphan_heading_that_carries_the_header_name_says_so(mingw_include):
+    f = fn("AcquireCredentialsHandleW", parameters=(
+        param("pPrincipal", Direction.UNKNOWN, line=59, description="TBD", tbd=True, documented_as="pszPrincipal"),
+        param("pPackage", Direction.UNKNOWN, line=63, description="TBD", tbd=True, documented_as="pszPackage")))
+    found = run("lint.orphan-heading", f, header_dir=mingw_include)
+    assert [d.line for d in found] == [59, 63]
+    assert "user-mode declaration (sspi.h:806) names parameter 2 'pszPackage'" in found[1].message
 
 
 def test_documented_parameters_are_neither_tbd_nor_orphans():
@@ -701,3 +710,11 @@ def test_lint_output_is_deterministic(spec_dir):
     assert first.getvalue() == second.getvalue()
     findings = lint(read_spec(spec_dir))
     assert findings == sorted(findings, key=lambda d: (d.file, d.line, d.rule, d.function or "", d.message))
+
+
+def test_the_lint_subcommand_runs_run_lint(capsys):
+    from sspimodel.cli import main
+
+    code = main(["lint", "--spec", str(DATA / "hex-mismatch" / "bad"), "--format", "json", "--fail-on", "error"])
+    rows = json.loads(capsys.readouterr().out)
+    assert code == 1 and [(r["rule"], r["line"]) for r in rows] == [("lint.hex-mismatch", 25)]

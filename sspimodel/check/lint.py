@@ -27,6 +27,7 @@ from typing import TextIO
 from attrs import frozen
 
 from ..paths import data_file, default_spec_dir
+from ..read import SpecSet, read_spec
 from ..spec import (
     Diagnostic,
     Direction,
@@ -147,10 +148,17 @@ class LintContext:
 
 
 @cache
-def _file_lines(path: str) -> tuple[str, ...]:
+def _cached_lines(path: str, mtime_ns: int) -> tuple[str, ...]:
     try:
         return tuple(Path(path).read_text(encoding="utf-8").splitlines())
     except (OSError, UnicodeDecodeError):
+        return ()
+
+
+def _file_lines(path: str) -> tuple[str, ...]:
+    try:
+        return _cached_lines(path, Path(path).stat().st_mtime_ns)
+    except OSError:
         return ()
 
 
@@ -207,10 +215,8 @@ def _mention_text(f: FunctionSpec, section: str) -> str:
     if section.startswith("parameters"):
         _, _, pname = section.partition(":")
         pname = pname.strip()
-        for p in f.parameters:
-            if p.name == pname or not pname:
-                return "\n\n".join([p.description, *(v.description for v in p.values())])
-        return ""
+        chosen = [p for p in f.parameters if p.name == pname] if pname else list(f.parameters)
+        return "\n\n".join(t for p in chosen for t in (p.description, *(v.description for v in p.values())))
     if section.startswith("remarks"):
         return f.remarks
     if section.startswith("description"):
@@ -375,14 +381,29 @@ def check_tbd_parameter(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnosti
 
 
 def check_orphan_heading(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
-    for p in f.parameters:
+    """A parameter whose text the reader found under a ``#### - other`` heading.
+
+    The finding sits on the orphan heading's line. When sspi.h gives the orphan's name to the
+    same position (AcquireCredentialsHandleW: '#### - pszPackage' is the user-mode name of
+    parameter 2), the message says so: the heading has the right name, the `### -param` not.
+    """
+    decls = ctx.header.declared(f.name) if ctx.header is not None else {}
+    for i, p in enumerate(f.parameters):
         if not p.documented_as or p.documented_as == p.name:
             continue
-        line = _line_of(ctx, p.span, f"- {p.documented_as}", whole_file=True)
+        line = _line_of(ctx, p.span, f"#### - {p.documented_as}", whole_file=True)
+        in_header = [
+            f"{mode}-mode declaration ({proto.where})"
+            for mode, proto in sorted(decls.items(), reverse=True)
+            if i < len(proto.params) and proto.params[i].name == p.documented_as
+        ]
+        note = (
+            f"; sspi.h's {' and '.join(in_header)} names parameter {i + 1} '{p.documented_as}'" if in_header else ""
+        )
         yield _finding(
             "lint.orphan-heading", f, line,
             f"the text of parameter {p.name} sits under an orphan heading '#### - {p.documented_as}', "
-            f"which names no parameter of {f.name}",
+            f"which is not a `### -param` heading of {f.name}{note}",
         )
 
 
@@ -515,7 +536,7 @@ def check_header_mismatch(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnos
     names = tuple(p.name for p in f.parameters)
     user, kernel = decls.get("user"), decls.get("kernel")
     if user is not None and user.param_names() == names:
-        yield from _orphan_names_vs_header(f, ctx, decls)
+        yield from _orphan_names_vs_header(f, ctx.header, decls)
         return
     if kernel is not None and kernel.param_names() == names:
         if user is None:
@@ -528,7 +549,7 @@ def check_header_mismatch(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnos
             f"parameters match the kernel-mode declaration ({kernel.where}, ISSP_MODE == 0); {why}",
             severity=Severity.INFO,
         )
-        yield from _orphan_names_vs_header(f, ctx, decls)
+        yield from _orphan_names_vs_header(f, ctx.header, decls)
         return
     parts: list[str] = []
     first = len(names)
@@ -558,7 +579,7 @@ def _params_line(f: FunctionSpec, index: int) -> int:
 
 
 def _orphan_names_vs_header(
-    f: FunctionSpec, ctx: LintContext, decls: dict[str, HeaderPrototype]
+    f: FunctionSpec, header: HeaderDecls, decls: dict[str, HeaderPrototype]
 ) -> Iterator[Diagnostic]:
     """An orphan heading's name that the header knows only from the other variant's prototype.
 
@@ -566,7 +587,6 @@ def _orphan_names_vs_header(
     parameter of InitializeSecurityContextA in sspi.h but InitializeSecurityContextW's
     kernel-mode name: the text was copied from the W page.
     """
-    assert ctx.header is not None
     own = {n for proto in decls.values() for n in proto.param_names()}
     siblings = [f.neutral_name + s for s in ("A", "W")] if f.variant is not Variant.NEUTRAL else []
     for i, p in enumerate(f.parameters):
@@ -575,7 +595,7 @@ def _orphan_names_vs_header(
         where = [
             f"{sib}'s {mode}-mode declaration ({proto.where})"
             for sib in siblings if sib != f.name
-            for mode, proto in sorted(ctx.header.declared(sib).items())
+            for mode, proto in sorted(header.declared(sib).items())
             if p.documented_as in proto.param_names()
         ]
         if where:
@@ -761,7 +781,7 @@ def _sort_key(d: Diagnostic) -> tuple[str, int, str, str, str]:
 
 
 def lint(
-    specset: object,
+    specset: SpecSet,
     *,
     header_dir: Path | None = DEFAULT_HEADER_DIR,
     catalog: StatusCatalog | None = None,
@@ -771,8 +791,6 @@ def lint(
     Includes the readers' diagnostics (unreadable files, ``read.*``) unchanged. ``header_dir``
     holds sspi.h (and ntstatus.h); None skips the header comparison.
     """
-    from ..read import SpecSet
-
     if not isinstance(specset, SpecSet):
         raise TypeError(f"lint() takes a SpecSet (from sspimodel.read.read_spec), not {type(specset).__name__}")
     ctx = make_context(specset.functions, root=specset.root, header_dir=header_dir, catalog=catalog)
@@ -847,8 +865,6 @@ def run_lint(
     header_dir: Path | None = DEFAULT_HEADER_DIR,
 ) -> int:
     """Lint a spec directory and print the findings; exit 1 when one reaches ``fail_on``."""
-    from ..read import read_spec
-
     if fmt not in ("text", "json"):
         raise ValueError(f"lint format must be 'text' or 'json', not {fmt!r}")
     if fail_on not in FAIL_ON:
