@@ -1,0 +1,334 @@
+"""The contract of an SSPI function as its reference page documents it, and the check of a call.
+
+This module is hand-written; ``sspimodel._generated`` (written by ``sspimodel.codegen``) builds
+one :class:`FunctionContract` per function from these classes. The generated call classes
+check every parameter with attrs validators made by :func:`checker`; because attrs validators
+can be switched off globally (``attrs.validators.set_disabled(True)``), the API layer re-checks
+a call explicitly with :meth:`FunctionContract.validate`, which runs the very same
+:meth:`ParamContract.check` and so cannot drift from the validators.
+
+What a contract clause is, and where it comes from (all from the page, never from the header):
+
+- required vs optional: the page's annotation (``[in]`` vs ``[in, optional]``) or its prose
+  (``*optional*``). A required input given as ``None`` (C ``NULL``) or not given at all breaks
+  the contract. Optional inputs default to ``None``.
+- value tables: a parameter with a ``Value``/``Meaning`` table takes one of the listed values
+  (kind ``"enum"``) or an OR of them (kind ``"flags"``; 0, the empty OR, is accepted), either
+  as a member of the generated enum/flag class or as a plain int.
+- strings: a string parameter of an ANSI (``...A``) function takes ``bytes`` or a ``str``
+  encodable in the configured ANSI code page (default cp1252, see :func:`set_ansi_codepage`);
+  a string parameter of a Unicode (``...W``) function takes ``str``.
+
+Interpretation (the pages are silent): the async kernel-mode pages (``SspiAcquireCredentialsHandleAsyncA``
+and kin) give their parameters no ``[in]``/``[out]`` annotation at all. Such a parameter has
+direction ``"unknown"`` and is treated as in/out: it is a field of the call class (required
+unless the page calls it optional) AND a field of the result class.
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+from collections.abc import Callable
+from typing import Any
+
+from attrs import frozen
+
+__all__ = [
+    "DIRECTIONS",
+    "KINDS",
+    "ContractError",
+    "ContractTypeError",
+    "FunctionContract",
+    "ParamContract",
+    "ReturnSet",
+    "checker",
+    "get_ansi_codepage",
+    "set_ansi_codepage",
+]
+
+DIRECTIONS = ("in", "out", "inout", "unknown")
+KINDS = ("ansi_string", "wide_string", "enum", "flags", "any")
+# Directions whose parameter the caller supplies (fields of the call class).
+_INPUT_DIRECTIONS = frozenset({"in", "inout", "unknown"})
+# Directions whose parameter the function fills in (fields of the result class).
+_OUTPUT_DIRECTIONS = frozenset({"out", "inout", "unknown"})
+
+_DEFAULT_ANSI_CODEPAGE = "cp1252"
+_ansi_codepage = _DEFAULT_ANSI_CODEPAGE
+
+
+def set_ansi_codepage(name: str | None) -> str:
+    """Set the ANSI code page that A-function strings must be encodable in; return the old one.
+
+    ``None`` restores the default (cp1252, the ANSI code page of a Western-European Windows).
+    Raises LookupError for a codec Python does not know.
+    """
+    global _ansi_codepage
+    old = _ansi_codepage
+    _ansi_codepage = codecs.lookup(name).name if name is not None else _DEFAULT_ANSI_CODEPAGE
+    return old
+
+
+def get_ansi_codepage() -> str:
+    return _ansi_codepage
+
+
+class ContractError(ValueError):
+    """The caller broke a clause of the documented contract of a function.
+
+    The message names the function, the parameter, what is wrong, and the clause (the
+    ``file:line`` of the page that documents the parameter), e.g.
+    ``AcquireCredentialsHandleA: parameter fCredentialUse: 7 is not in the documented value
+    table (SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND) [spec/pages/AcquireCredentialsHandleA.md:77]``.
+    """
+
+    def __init__(self, function: str, parameter: str, problem: str, clause: str, given: str) -> None:
+        super().__init__(f"{function}: parameter {parameter}: {problem} [{clause}]")
+        self.function = function
+        self.parameter = parameter
+        self.problem = problem
+        self.clause = clause
+        self.given = given
+
+
+class ContractTypeError(ContractError, TypeError):
+    """A contract break where the value has the wrong type (an int for a string, bytes for a W string)."""
+
+
+def _describe(value: object) -> str:
+    """How a given value is shown in an error: enum members by name, other values by repr."""
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name} ({value.value!r})"
+    return repr(value)
+
+
+@frozen
+class ParamContract:
+    """One parameter as the page documents it.
+
+    ``values`` is the page's value table with the numbers the generator found (from the page,
+    or from spec/data/constants.tsv where the page prints none), in page order.
+    ``unnumbered`` names table entries for which no number is known: they are reported by the
+    generator and cannot be passed (nothing is invented for them).
+    """
+
+    name: str
+    direction: str  # "in" | "out" | "inout" | "unknown"
+    optional: bool
+    kind: str  # "ansi_string" | "wide_string" | "enum" | "flags" | "any"
+    values: tuple[tuple[str, int], ...] = ()
+    value_type: type[enum.IntEnum] | type[enum.IntFlag] | None = None
+    clause: str = ""  # "spec/pages/X.md:LINE": where the page documents the parameter
+    first_sentence: str = ""
+    unnumbered: tuple[str, ...] = ()
+
+    @property
+    def is_input(self) -> bool:
+        return self.direction in _INPUT_DIRECTIONS
+
+    @property
+    def is_output(self) -> bool:
+        return self.direction in _OUTPUT_DIRECTIONS
+
+    @property
+    def required(self) -> bool:
+        """A caller must supply it: an input the page does not call optional."""
+        return self.is_input and not self.optional
+
+    def annotation(self) -> str:
+        """The annotation as the page would print it (``[in]``, ``[in, out, optional]``)."""
+        if self.direction == "unknown":
+            return "[optional]" if self.optional else "no direction"
+        parts = ["in", "out"] if self.direction == "inout" else [self.direction]
+        if self.optional:
+            parts.append("optional")
+        return "[" + ", ".join(parts) + "]"
+
+    def value_names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.values) + self.unnumbered
+
+    def _error(self, function: str, problem: str, value: object, cls: type[ContractError] = ContractError) -> ContractError:
+        return cls(function, self.name, problem, self.clause, _describe(value))
+
+    def check(self, function: str, value: object) -> None:
+        """Raise ContractError when ``value`` breaks this parameter's documented contract."""
+        if value is None:
+            if self.required:
+                if self.direction == "unknown":
+                    why = "the page gives it no direction, read as in/out, and does not call it optional"
+                else:
+                    why = f"the page marks it {self.annotation()}, not optional"
+                raise self._error(function, f"required parameter missing ({why})", value)
+            return
+        if self.kind == "ansi_string":
+            self._check_ansi(function, value)
+        elif self.kind == "wide_string":
+            if not isinstance(value, str):
+                raise self._error(
+                    function,
+                    f"expected str (a Unicode string of a W function), got {type(value).__name__}",
+                    value,
+                    ContractTypeError,
+                )
+        elif self.kind in ("enum", "flags"):
+            self._check_number(function, value)
+
+    def _check_ansi(self, function: str, value: object) -> None:
+        if isinstance(value, bytes | bytearray):
+            return
+        if not isinstance(value, str):
+            raise self._error(
+                function,
+                f"expected str or bytes (an ANSI string of an A function), got {type(value).__name__}",
+                value,
+                ContractTypeError,
+            )
+        codepage = _ansi_codepage
+        try:
+            value.encode(codepage)
+        except UnicodeEncodeError as e:
+            bad = value[e.start : e.end]
+            raise self._error(
+                function,
+                f"{value!r} is not encodable in the ANSI code page {codepage} "
+                f"({bad!r} at index {e.start}); pass bytes or set_ansi_codepage()",
+                value,
+            ) from None
+
+    def _table_text(self) -> str:
+        names = ", ".join(n for n, _ in self.values)
+        if self.unnumbered:
+            missing = ", ".join(self.unnumbered)
+            names = f"{names}; no known number for {missing}" if names else f"no known number for {missing}"
+        return names
+
+    def _check_number(self, function: str, value: object) -> None:
+        type_name = self.value_type.__name__ if self.value_type is not None else "int"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._error(
+                function, f"expected {type_name} or int, got {type(value).__name__}", value, ContractTypeError
+            )
+        if isinstance(value, enum.Enum) and self.value_type is not None and not isinstance(value, self.value_type):
+            raise self._error(
+                function, f"expected {type_name} or int, got {type(value).__name__}", value, ContractTypeError
+            )
+        number = int(value)
+        numbers = [n for _, n in self.values]
+        if self.kind == "enum":
+            # "This parameter can be one of the following values."
+            if number not in numbers:
+                raise self._error(
+                    function, f"{_describe(value)} is not in the documented value table ({self._table_text()})", value
+                )
+            return
+        # "This parameter can be one or more of the following values" / "bit flags ... combined":
+        # the value must be the OR of some subset of the table's values (0 = no flag).
+        covered = 0
+        for n in numbers:
+            if number >= 0 and n & ~number == 0:
+                covered |= n
+        if number < 0 or covered != number:
+            shown = f"0x{number:X}" if number >= 0 else str(number)
+            raise self._error(
+                function,
+                f"{shown} is not an OR of the documented flags ({self._table_text()})",
+                value,
+            )
+
+
+def checker(function: str, param: ParamContract) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator that enforces ``param``'s contract (used by the generated call classes)."""
+
+    def check(_instance: Any, _attribute: Any, value: Any) -> None:
+        param.check(function, value)
+
+    check.__name__ = f"check_{param.name}"
+    return check
+
+
+@frozen
+class ReturnSet:
+    """The status codes a page documents for a function, split as the page splits them.
+
+    ``call_*``: codes the function itself returns; ``async_*``: codes that SspiGetAsyncCallStatus
+    reports later for a queued call (the async pages' "fatal error codes"). ``mentioned``: codes
+    named elsewhere on the page (a parameter description, the remarks) but in no return table
+    or returns prose. All are status NAMES (a page may name a code that is not in the catalog).
+    """
+
+    call_success: frozenset[str] = frozenset()
+    call_error: frozenset[str] = frozenset()
+    call_pending: frozenset[str] = frozenset()
+    async_success: frozenset[str] = frozenset()
+    async_error: frozenset[str] = frozenset()
+    async_pending: frozenset[str] = frozenset()
+    mentioned: frozenset[str] = frozenset()
+
+    def via_call(self) -> frozenset[str]:
+        return self.call_success | self.call_error | self.call_pending
+
+    def via_async(self) -> frozenset[str]:
+        return self.async_success | self.async_error | self.async_pending
+
+    def documented(self) -> frozenset[str]:
+        """Every code of the return tables and returns prose, both vias."""
+        return self.via_call() | self.via_async()
+
+    def allowed(self, errata: frozenset[str] = frozenset()) -> frozenset[str]:
+        """What a checked implementation may return: documented, mentioned, or listed in the errata."""
+        return self.documented() | self.mentioned | errata
+
+
+@frozen
+class FunctionContract:
+    """Everything the page documents about a function, as generated from its FunctionSpec."""
+
+    name: str
+    neutral_name: str
+    variant: str  # "A" | "W" | "neutral"
+    page: str  # e.g. "spec/pages/AcquireCredentialsHandleA.md"
+    upstream: str  # the upstream reference page link
+    kernel_mode_only: bool
+    requirement_text: str  # minimum client/server as the page states them
+    params: tuple[ParamContract, ...]
+    call_class: type
+    result_class: type
+    returns: ReturnSet
+
+    def in_params(self) -> tuple[ParamContract, ...]:
+        """Parameters the caller supplies: in, inout and unknown direction."""
+        return tuple(p for p in self.params if p.is_input)
+
+    def out_params(self) -> tuple[ParamContract, ...]:
+        """Parameters the function fills in: out, inout and unknown direction."""
+        return tuple(p for p in self.params if p.is_output)
+
+    def param(self, name: str) -> ParamContract:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no parameter {name!r} ({self.page})")
+
+    def violations(self, call_obj: object) -> list[ContractError]:
+        """Every contract clause ``call_obj`` breaks, in parameter order (empty = conforming)."""
+        if not isinstance(call_obj, self.call_class):
+            raise TypeError(
+                f"{self.name}: expected a {self.call_class.__name__} call object, got {type(call_obj).__name__}"
+            )
+        found: list[ContractError] = []
+        for p in self.in_params():
+            try:
+                p.check(self.name, getattr(call_obj, p.name))
+            except ContractError as e:
+                found.append(e)
+        return found
+
+    def validate(self, call_obj: object) -> None:
+        """Re-check every contract clause explicitly (attrs validators may be disabled).
+
+        Raises the ContractError of the first parameter (in page order) that breaks its clause.
+        """
+        found = self.violations(call_obj)
+        if found:
+            raise found[0]
