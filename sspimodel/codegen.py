@@ -26,11 +26,14 @@ Decisions (each can be checked against the page text it quotes):
   from spec/data/constants.tsv ("from the page, or from the project's constant data where the
   page gives none"). A value with neither is reported as a finding and left out of the enum,
   with a comment in its place: no number is invented.
-- Strings. A parameter is a string when its name has a Hungarian string prefix (``psz``), or
-  when the page's prototype gives a string C type (LPSTR, SEC_CHAR *, LPWSTR, SEC_WCHAR *,
-  PSECURITY_STRING). Its encoding follows the function's variant: ANSI for ``...A``, Unicode
-  for ``...W``; a neutral function takes the encoding of the C type, and without one the
-  parameter is left unchecked (kind "any") and reported.
+- Strings. A parameter is a string when its name has a Hungarian string prefix (``psz``; the
+  name of an orphan ``#### - pszX`` heading attached to it counts), or when the page's
+  prototype gives a string C type (LPSTR, SEC_CHAR *, LPWSTR, SEC_WCHAR *, PSECURITY_STRING),
+  or, failing both, when its first sentence says so ("Pointer to a null-terminated string
+  naming ...": reported as a finding, since the name and type are silent). Its encoding follows
+  the function's variant: ANSI for ``...A``, Unicode for ``...W``; a neutral function takes the
+  encoding of the C type, and without one the parameter is left unchecked (kind "any") and
+  reported.
 
 Output is deterministic: sorted, formatted by this module (no formatter at generation time),
 no timestamps. Each file starts with a header naming the generator, the sha256 of the spec
@@ -227,8 +230,18 @@ def first_paragraph(text: str) -> str:
     return plain(text).split("\n\n", 1)[0] if text.strip() else ""
 
 
-def first_sentence(text: str) -> str:
+_OPTIONAL_PREFIX = re.compile(r"^optional\b\.?\s*", re.I)
+
+
+def first_sentence(text: str, drop_optional_marker: bool = False) -> str:
+    """The first sentence of the first paragraph. With drop_optional_marker, a leading
+    "*optional*" / "*Optional*." (the prose form of the optional annotation, which the
+    annotation text already shows) is left out.
+    """
     para = first_paragraph(text)
+    if drop_optional_marker:
+        para = _OPTIONAL_PREFIX.sub("", para)
+        para = para[:1].upper() + para[1:]
     m = _SENTENCE.match(para)
     return m.group(1).strip() if m else para
 
@@ -321,6 +334,13 @@ def _all(names: Iterable[str]) -> list[str]:
 # "SSP in use" rows (Digest, Kerberos) or buffer descriptions are prose, not values.
 _MACRO = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _STRING_PREFIX = re.compile(r"^(?:psz|pwsz|pcsz|sz|wsz)[A-Z0-9_]")
+# A first sentence that says the parameter is a string: "Pointer to a null-terminated string
+# naming ...", "A string that contains ...", "The package name, as a null-terminated string."
+_STRING_PROSE = re.compile(
+    r"\bnull-terminated (?:ANSI |Unicode )?string\b"
+    r"|^(?:A |The )?(?:pointer to (?:a |an |the ))?(?:ANSI |Unicode )?string\b",
+    re.I,
+)
 _ANSI_CTYPES = frozenset({"LPSTR", "LPCSTR", "SEC_CHAR*", "CHAR*", "PSTR", "PCSTR"})
 _WIDE_CTYPES = frozenset(
     {"LPWSTR", "LPCWSTR", "SEC_WCHAR*", "WCHAR*", "WCHAR_T*", "PWSTR", "PCWSTR", "PSECURITY_STRING", "PUNICODE_STRING"}
@@ -563,7 +583,7 @@ class _Planner:
             unnumbered=tuple(unnumbered),
             family=family,
             clause=clause,
-            first_sentence=first_sentence(p.description),
+            first_sentence=first_sentence(p.description, drop_optional_marker=p.optional_source == "prose"),
         )
 
     def _number(self, spec: FunctionSpec, p: Parameter, v: Value) -> tuple[int, str] | None:
@@ -602,7 +622,16 @@ class _Planner:
         ctype_enc = "ansi" if ctype in _ANSI_CTYPES else "wide" if ctype in _WIDE_CTYPES else None
         named = any(_STRING_PREFIX.match(n) for n in (p.name, p.documented_as or "") if n)
         if not (named or ctype_enc):
-            return "any"
+            if not _STRING_PROSE.search(first_sentence(p.description)):
+                return "any"
+            # The page gives the string neither a psz name nor a C type, but its text says
+            # what it is ("Pointer to a null-terminated string naming the target").
+            self.find(
+                clause,
+                spec.name,
+                p.name,
+                "read as a string from its description (no psz prefix and no C type on the page)",
+            )
         if spec.variant is Variant.A:
             return "ansi_string"
         if spec.variant is Variant.W:

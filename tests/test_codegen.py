@@ -188,6 +188,31 @@ def test_value_rows_do_not_decide_the_kind() -> None:
     assert decide_kind(description, ["X_ONE"])[0] == "enum"
 
 
+@pytest.mark.parametrize(
+    ("text", "drop", "sentence"),
+    [
+        ("A pointer to a [CredHandle](/x/sspi-handles) structure. More text.", False, "A pointer to a CredHandle structure."),
+        ("*optional* A pointer to a TimeStamp. More.", True, "A pointer to a TimeStamp."),
+        ("*Optional*. A pointer to a LUID. More.", True, "A pointer to a LUID."),
+        ("<b>NULL</b> if unused, e.g. here.\n\nSecond paragraph.", False, "NULL if unused, e.g. here."),
+        ("TBD", False, "TBD"),
+    ],
+)
+def test_first_sentence_is_plain_text(text: str, drop: bool, sentence: str) -> None:
+    assert codegen.first_sentence(text, drop_optional_marker=drop) == sentence
+
+
+def test_string_parameter_read_from_prose_is_reported(spec_dir: Path) -> None:
+    spec = _hand_spec(Variant.W)
+    target = Parameter(
+        "pTargetName", Direction.IN, True, "Pointer to a null-terminated string naming the target.", _span(48, spec.source.file)
+    )
+    spec = attrs.evolve(spec, parameters=(*spec.parameters, target))
+    gen = build_from_specs([spec], spec_dir)
+    assert 'kind="wide_string"' in gen.files["hand_made.py"].split('name="pTargetName"', 1)[1].split(")", 1)[0]
+    assert any(f.parameter == "pTargetName" and "read as a string" in f.message for f in gen.findings)
+
+
 def test_numbers_come_from_the_page_then_constants_and_unknown_ones_are_reported(
     hand_generation: codegen.Generation, load_generated
 ) -> None:

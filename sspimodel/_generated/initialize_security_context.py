@@ -338,7 +338,7 @@ _INITIALIZE_SECURITY_CONTEXT_W_PARAMS: tuple[ParamContract, ...] = (
         name="pTargetName",
         direction="in",
         optional=True,
-        kind="any",
+        kind="wide_string",
         values=(),
         value_type=None,
         clause="spec/pages/InitializeSecurityContextW.md:71",
@@ -506,7 +506,7 @@ class InitializeSecurityContextWCall:
     phContext: Any = field(
         default=None, validator=checker("InitializeSecurityContextW", _INITIALIZE_SECURITY_CONTEXT_W_PARAMS[1])
     )
-    pTargetName: Any = field(
+    pTargetName: str | None = field(
         default=None, validator=checker("InitializeSecurityContextW", _INITIALIZE_SECURITY_CONTEXT_W_PARAMS[2])
     )
     pInput: Any = field(

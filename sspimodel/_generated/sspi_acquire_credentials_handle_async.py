@@ -135,7 +135,7 @@ _SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_A_PARAMS: tuple[ParamContract, ...] = (
         values=(),
         value_type=None,
         clause="spec/pages/SspiAcquireCredentialsHandleAsyncA.md:100",
-        first_sentence="optional A pointer to a TimeStamp structure that receives the time at which the returned credentials expire.",
+        first_sentence="A pointer to a TimeStamp structure that receives the time at which the returned credentials expire.",
     ),
 )
 
@@ -166,8 +166,8 @@ class SspiAcquireCredentialsHandleAsyncACall:
       receive the credential handle.
     - pvLogonId [optional]: A pointer to a locally unique identifier (LUID) that identifies the
       user.
-    - ptsExpiry [optional]: optional A pointer to a TimeStamp structure that receives the time
-      at which the returned credentials expire.
+    - ptsExpiry [optional]: A pointer to a TimeStamp structure that receives the time at which
+      the returned credentials expire.
 
     Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode
     drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].
@@ -230,8 +230,8 @@ class SspiAcquireCredentialsHandleAsyncAResult:
     - pvGetKeyArgument (no direction): Pass to GetKey().
     - phCredential (no direction): A pointer to the CredHandle structure that will receive the
       credential handle.
-    - ptsExpiry [optional]: optional A pointer to a TimeStamp structure that receives the time
-      at which the returned credentials expire.
+    - ptsExpiry [optional]: A pointer to a TimeStamp structure that receives the time at which
+      the returned credentials expire.
 
     Documented statuses: SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_A_RETURNS.
     """
@@ -387,7 +387,7 @@ _SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_W_PARAMS: tuple[ParamContract, ...] = (
         values=(),
         value_type=None,
         clause="spec/pages/SspiAcquireCredentialsHandleAsyncW.md:97",
-        first_sentence="optional A pointer to a TimeStamp structure that receives the moment the credentials stop being valid.",
+        first_sentence="A pointer to a TimeStamp structure that receives the moment the credentials stop being valid.",
     ),
 )
 
@@ -420,8 +420,8 @@ class SspiAcquireCredentialsHandleAsyncWCall:
       the credential handle once the operation completes.
     - pvLogonId [optional]: A pointer to a locally unique identifier (LUID) naming the user's
       logon session, meant for file-system components such as network redirectors.
-    - ptsExpiry [optional]: optional A pointer to a TimeStamp structure that receives the moment
-      the credentials stop being valid.
+    - ptsExpiry [optional]: A pointer to a TimeStamp structure that receives the moment the
+      credentials stop being valid.
 
     Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode
     drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].
@@ -486,8 +486,8 @@ class SspiAcquireCredentialsHandleAsyncWResult:
     - pvGetKeyArgument (no direction): The argument the package passes to GetKey().
     - phCredential (no direction): A pointer to the CredHandle structure that receives the
       credential handle once the operation completes.
-    - ptsExpiry [optional]: optional A pointer to a TimeStamp structure that receives the moment
-      the credentials stop being valid.
+    - ptsExpiry [optional]: A pointer to a TimeStamp structure that receives the moment the
+      credentials stop being valid.
 
     Documented statuses: SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_W_RETURNS.
     """

@@ -161,7 +161,7 @@ _SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_A_PARAMS: tuple[ParamContract, ...] = (
         values=(),
         value_type=None,
         clause="spec/pages/SspiInitializeSecurityContextAsyncA.md:108",
-        first_sentence="Optional.",
+        first_sentence="A pointer to a TimeStamp structure; once the context is established, it holds the moment the context stops being valid.",
     ),
 )
 
@@ -200,7 +200,8 @@ class SspiInitializeSecurityContextAsyncACall:
       receives the output data, the token to send to the peer.
     - pfContextAttr (no direction), required: A pointer to a variable that receives bit flags
       describing the attributes of the context established.
-    - ptsExpiry [optional]: Optional.
+    - ptsExpiry [optional]: A pointer to a TimeStamp structure; once the context is established,
+      it holds the moment the context stops being valid.
 
     Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode
     drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].
@@ -279,7 +280,8 @@ class SspiInitializeSecurityContextAsyncAResult:
       the output data, the token to send to the peer.
     - pfContextAttr (no direction): A pointer to a variable that receives bit flags describing
       the attributes of the context established.
-    - ptsExpiry [optional]: Optional.
+    - ptsExpiry [optional]: A pointer to a TimeStamp structure; once the context is established,
+      it holds the moment the context stops being valid.
 
     Documented statuses: SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_A_RETURNS.
     """
@@ -478,7 +480,7 @@ _SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_W_PARAMS: tuple[ParamContract, ...] = (
         values=(),
         value_type=None,
         clause="spec/pages/SspiInitializeSecurityContextAsyncW.md:108",
-        first_sentence="Optional.",
+        first_sentence="A pointer to a TimeStamp structure; once the context is established, it holds the moment the context stops being valid.",
     ),
 )
 
@@ -517,7 +519,8 @@ class SspiInitializeSecurityContextAsyncWCall:
       receives the output data, the token to send to the peer.
     - pfContextAttr (no direction), required: A pointer to a variable that receives bit flags
       describing the attributes of the context established.
-    - ptsExpiry [optional]: Optional.
+    - ptsExpiry [optional]: A pointer to a TimeStamp structure; once the context is established,
+      it holds the moment the context stops being valid.
 
     Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode
     drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].
@@ -596,7 +599,8 @@ class SspiInitializeSecurityContextAsyncWResult:
       the output data, the token to send to the peer.
     - pfContextAttr (no direction): A pointer to a variable that receives bit flags describing
       the attributes of the context established.
-    - ptsExpiry [optional]: Optional.
+    - ptsExpiry [optional]: A pointer to a TimeStamp structure; once the context is established,
+      it holds the moment the context stops being valid.
 
     Documented statuses: SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_W_RETURNS.
     """

@@ -46,7 +46,7 @@ _SSPI_SET_ASYNC_NOTIFY_CALLBACK_PARAMS: tuple[ParamContract, ...] = (
         values=(),
         value_type=None,
         clause="spec/pages/SspiSetAsyncNotifyCallback.md:55",
-        first_sentence="Optional.",
+        first_sentence="The routine to call on completion, of type SspiAsyncNotifyCallback: void (*)(SspiAsyncContext *Handle, PVOID CallbackData).",
     ),
     ParamContract(
         name="CallbackData",
@@ -56,7 +56,7 @@ _SSPI_SET_ASYNC_NOTIFY_CALLBACK_PARAMS: tuple[ParamContract, ...] = (
         values=(),
         value_type=None,
         clause="spec/pages/SspiSetAsyncNotifyCallback.md:59",
-        first_sentence="Optional.",
+        first_sentence="A caller-defined value that is handed unchanged to Callback.",
     ),
 )
 
@@ -73,8 +73,9 @@ class SspiSetAsyncNotifyCallbackCall:
 
     - Context (no direction), required: The async context, allocated by SspiCreateAsyncContext,
       whose completion should be reported.
-    - Callback [optional]: Optional.
-    - CallbackData [optional]: Optional.
+    - Callback [optional]: The routine to call on completion, of type SspiAsyncNotifyCallback:
+      void (*)(SspiAsyncContext *Handle, PVOID CallbackData).
+    - CallbackData [optional]: A caller-defined value that is handed unchanged to Callback.
 
     Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode
     drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].
@@ -104,8 +105,9 @@ class SspiSetAsyncNotifyCallbackResult:
 
     - Context (no direction): The async context, allocated by SspiCreateAsyncContext, whose
       completion should be reported.
-    - Callback [optional]: Optional.
-    - CallbackData [optional]: Optional.
+    - Callback [optional]: The routine to call on completion, of type SspiAsyncNotifyCallback:
+      void (*)(SspiAsyncContext *Handle, PVOID CallbackData).
+    - CallbackData [optional]: A caller-defined value that is handed unchanged to Callback.
 
     The page documents no status code.
 
