@@ -892,3 +892,70 @@ def test_see_also_function_names() -> None:
         ("SSPI Functions", None, 9),
         ("FreeContextBuffer", "FreeContextBuffer", 11),
     ]
+
+
+@pytest.mark.parametrize(
+    "orphans",
+    [
+        "- pszPackage [in]\n\nThe package.\n\n- pszPrincipal [in, optional]\n\nThe principal.",
+        "[in] pszPackage\n\nThe package.\n\n[in, optional] pszPrincipal\n\nThe principal.",
+    ],
+    ids=["orphan-dash-headings", "annotated-headings"],
+)
+def test_tbd_parameters_take_the_text_of_the_heading_documenting_them(orphans: str) -> None:
+    # AcquireCredentialsHandleW: `### -param pPrincipal` = TBD, the text under `#### - pszPrincipal`.
+    text = page(
+        "AcquireFooW function (sspi.h)",
+        DESC,
+        syntax(
+            "LPWSTR pszPrincipal", "LPWSTR pszPackage", "[out] PCredHandle phCredential", name="AcquireFooW"
+        ),
+        "Parameters",
+        "pPrincipal",
+        "TBD",
+        "pPackage",
+        "TBD",
+        "[out] phCredential",
+        "The handle.",
+        orphans,
+        "Return value",
+        "Returns SEC_E_OK.",
+        REQS,
+    )
+    spec = read_rendered(text, "x.txt")
+    got = [
+        (p.name, p.direction, p.optional, p.tbd, p.documented_as, p.c_type, p.description)
+        for p in spec.parameters
+    ]
+    assert got == [
+        ("pPrincipal", Direction.IN, True, True, "pszPrincipal", "LPWSTR", "The principal."),
+        ("pPackage", Direction.IN, False, True, "pszPackage", "LPWSTR", "The package."),
+        ("phCredential", Direction.OUT, False, False, None, "PCredHandle", "The handle."),
+    ]
+    assert rules(spec).count("read.tbd-parameter") == 2
+    assert rules(spec).count("read.orphan-heading") == 2
+    assert "read.rendered.param-undocumented" not in rules(spec)
+    assert spec.unparsed == ()
+
+
+def test_tbd_parameter_without_a_documenting_heading() -> None:
+    text = page(
+        TITLE,
+        DESC,
+        syntax("LPWSTR pszPrincipal"),
+        "Parameters",
+        "pPrincipal",
+        "TBD",
+        "- Unrelated [in]",
+        "Text.",
+        "Return value",
+        "Returns SEC_E_OK.",
+        REQS,
+    )
+    spec = read_rendered(text, "x.txt")
+    (p,) = spec.parameters
+    assert (p.name, p.tbd, p.documented_as, p.description) == ("pPrincipal", True, None, "TBD")
+    assert "read.tbd-parameter" in rules(spec) and "read.orphan-heading" in rules(spec)
+    assert [(u.section, u.text) for u in spec.unparsed] == [
+        ("parameters: Unrelated", "- Unrelated [in]\n\nText.")
+    ]

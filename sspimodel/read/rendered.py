@@ -36,8 +36,10 @@ span. An internal bug on a mangled page becomes a ``read.internal`` diagnostic.
 
 from __future__ import annotations
 
+import difflib
 import re
 import traceback
+from bisect import bisect_left
 from collections.abc import Callable
 from pathlib import PurePath
 
@@ -111,15 +113,20 @@ MACRO_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 ANNOTATED_HEADING_RE = re.compile(r"^\[(?P<ann>[^\]]*)\]\s*(?P<name>[A-Za-z_]\w*)$")
 ANNOTATION_TOKENS = frozenset({"in", "out", "optional"})
+# `#### - pszPackage [in]` (an orphan heading of the source form) renders as "- pszPackage [in]".
+ORPHAN_HEADING_RE = re.compile(r"^-\s*(?P<name>[A-Za-z_]\w*)(?:\s*\[(?P<ann>[^\]]*)\])?$")
+# Hungarian prefixes dropped when matching a TBD parameter to the heading documenting it.
+HUNGARIAN_RE = re.compile(r"^(?:lpsz|lpwsz|pwsz|psz|lp|sz|pv|pp|p)(?=[A-Z])")
 
 RETURN_HEADER_RE = re.compile(r"^return\s+(?:code|value|code\s*/\s*value)s?\s+description$", re.IGNORECASE)
 VALUE_HEADER_RE = re.compile(
     r"^(?P<c1>(?:value|flag|constant)s?)\s+(?P<c2>meaning|description)$", re.IGNORECASE
 )
-# Tables keyed by a label rather than a macro (FORMATS.md: `SSP in use`/`Meaning`,
-# `Buffer #/buffer type`/`Meaning`, `Buffer type`/`Description`).
+# Tables keyed by a label rather than a macro (FORMATS.md: `SSP in use`/`Meaning`, `Buffer
+# type`/`Description`). `Buffer #/buffer type` tables lay out buffers by position, not values:
+# they stay description text, as in the source reader.
 LABEL_HEADER_RE = re.compile(
-    r"^(?P<c1>ssp in use|buffer type|buffer\s*#\s*/\s*buffer type)\s+(?P<c2>meaning|description)$",
+    r"^(?P<c1>ssp in use|buffer type)\s+(?P<c2>meaning|description)$",
     re.IGNORECASE,
 )
 # The second cell of a label row: a number, or a buffer type (`0` / `SECBUFFER_TOKEN`).
@@ -699,39 +706,140 @@ def parse_body(page: _Page, start: int, end: int, section: str) -> _Body:
     return _Body(joined(paras), tuple(tables), last_content(page, start, end))
 
 
+@define
+class _ParamDoc:
+    """One parameter heading and its body, before TBD reconciliation."""
+
+    name: str
+    annotation: str | None
+    heading: int  # index of the heading line
+    body: _Body
+    orphan: bool  # "- name [in]": the rendering of an orphan `#### - name [in]` heading
+
+    @property
+    def tbd(self) -> bool:
+        return self.body.description.strip() == "TBD"
+
+
+def name_similarity(a: str, b: str) -> float:
+    """How likely two parameter names are the same parameter (pPrincipal vs pszPrincipal)."""
+    sa, sb = HUNGARIAN_RE.sub("", a).lower(), HUNGARIAN_RE.sub("", b).lower()
+    if sa == sb:
+        return 1.0
+    return difflib.SequenceMatcher(None, sa, sb).ratio()
+
+
 def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None) -> list[Parameter]:
     """Parameters section (lines start..end-1, after the heading)."""
     lines = page.lines
     proto_names = {p.name: p for p in proto.params} if proto else {}
 
-    def heading(i: int) -> tuple[str, str | None] | None:
+    def next_text(i: int) -> str:
+        k = i + 1
+        while k < end and is_blank(lines[k]):
+            k += 1
+        return norm(lines[k]) if k < end else ""
+
+    def heading(i: int) -> tuple[str, str | None, bool] | None:
         t = norm(lines[i])
         m = ANNOTATED_HEADING_RE.match(t)
         if m and all(w.strip().lower() in ANNOTATION_TOKENS for w in m.group("ann").split(",") if w.strip()):
-            return m.group("name"), m.group("ann")
+            return m.group("name"), m.group("ann"), False
+        m = ORPHAN_HEADING_RE.match(t)
+        if m:
+            return m.group("name"), m.group("ann"), True
         if not IDENT_RE.match(t) or t in ALERT_LABELS:
             return None
+        starts_block = i == start or is_blank(lines[i - 1])
         if proto_names:
-            return (t, None) if t in proto_names else None
+            # A bare name is a heading when the prototype declares it, or when its whole text is
+            # "TBD" (the page documents the parameter under another name than the header's).
+            if t in proto_names or (starts_block and next_text(i) == "TBD"):
+                return t, None, False
+            return None
         # Without a prototype a bare identifier line is a heading when it starts a block and is
         # not a macro name (value-table NAME rows, TBD).
-        if MACRO_RE.match(t) or (i > start and not is_blank(lines[i - 1])):
+        if MACRO_RE.match(t) or not starts_block:
             return None
-        return t, None
+        return t, None, False
 
     heads = [(i, h) for i in range(start, end) if (h := heading(i)) is not None]
     first = heads[0][0] if heads else end
     if any(not is_blank(x) for x in lines[start:first]):
         page.keep("parameters", start, first - 1, "text before the first parameter heading")
         page.mention_codes(start, first, "parameters")
-    params: list[Parameter] = []
-    seen: set[str] = set()
-    for k, (i, (pname, ann)) in enumerate(heads):
+    docs: list[_ParamDoc] = []
+    for k, (i, (pname, ann, orphan)) in enumerate(heads):
         stop = heads[k + 1][0] if k + 1 < len(heads) else end
-        body = parse_body(page, i + 1, stop, f"parameters: {pname}")
-        pp = proto_names.get(pname)
+        docs.append(_ParamDoc(pname, ann, i, parse_body(page, i + 1, stop, f"parameters: {pname}"), orphan))
+
+    # Reconciliation (the source reader's rule): a TBD parameter takes the text of the heading
+    # that documents it under another name: an orphan "- name [in]" heading, or a later heading
+    # that the prototype does not declare, or that it declares while the TBD parameter's own
+    # name is not in the prototype (the page and the header name that parameter differently).
+    regular = [d for d in docs if not d.orphan]
+    candidates = [d for d in docs if d.orphan] + [
+        d
+        for d in regular
+        if not d.tbd
+        and any(
+            t.tbd and t.heading < d.heading and (d.name not in proto_names or t.name not in proto_names)
+            for t in regular
+        )
+    ]
+    attached: dict[int, _ParamDoc] = {}
+    consumed: set[int] = set()
+    for o in sorted(candidates, key=lambda d: d.heading):
+        best, best_score = None, 0.0
+        for k, t in enumerate(regular):
+            if t.tbd and k not in attached and t is not o:
+                score = name_similarity(t.name, o.name)
+                if score > best_score:
+                    best, best_score = k, score
+        if best is not None and best_score >= 0.6:
+            attached[best] = o
+            consumed.add(o.heading)
+            t = regular[best]
+            page.report(
+                "read.tbd-parameter",
+                Severity.WARNING,
+                t.heading,
+                f"parameter {t.name} is documented as 'TBD'; its text is under the heading"
+                f" '{o.name}' at line {o.heading + 1}",
+            )
+            page.report(
+                "read.orphan-heading",
+                Severity.WARNING,
+                o.heading,
+                f"heading '{o.name}' documents TBD parameter {t.name} (names differ); its text is attached to"
+                f" {t.name}",
+            )
+        elif o.orphan:
+            page.report(
+                "read.orphan-heading",
+                Severity.WARNING,
+                o.heading,
+                f"orphan heading '- {o.name}' matches no TBD parameter",
+            )
+            page.keep(
+                f"parameters: {o.name}",
+                o.heading,
+                o.body.end,
+                f"orphan heading '- {o.name}' matches no parameter",
+            )
+
+    params: list[Parameter] = []
+    seen: dict[str, int] = {}
+    for k, d in enumerate(regular):
+        if d.heading in consumed:
+            continue
+        i, pname = d.heading, d.name
+        src = attached.get(k)
+        doc = src if src is not None else d
+        pp = proto_names.get(pname) or (proto_names.get(src.name) if src is not None else None)
         direction: Direction | None = None
         optional = False
+        ann = src.annotation if src is not None and src.annotation is not None else d.annotation
         if ann is not None:
             direction, optional = parse_annotation(page, ann, i, pname)
         if pp is not None and pp.annotation:
@@ -754,25 +862,35 @@ def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None)
                 f"parameter {pname}: no [in]/[out] annotation; direction unknown",
             )
         optional_source = "annotation" if optional else None
-        if not optional and PROSE_OPTIONAL_RE.match(body.description):
+        if not optional and PROSE_OPTIONAL_RE.match(doc.body.description):
             optional, optional_source = True, "prose"
+            if ann is not None and direction is not Direction.UNKNOWN:
+                # The annotation was written and left "optional" out: the two disagree.
+                page.report(
+                    "read.optional-in-prose",
+                    Severity.WARNING,
+                    i,
+                    f"parameter {pname}: annotation [{ann}] does not say optional but the text does",
+                )
+            else:
+                page.report(
+                    "read.optional-in-prose",
+                    Severity.INFO,
+                    i,
+                    f"parameter {pname}: optional only in the description ({doc.body.description[:40]!r})",
+                )
+        if d.tbd and src is None:
             page.report(
-                "read.optional-in-prose",
-                Severity.INFO,
-                i,
-                f"parameter {pname}: optional only in the description ({body.description[:40]!r})",
+                "read.tbd-parameter", Severity.WARNING, i, f"parameter {pname} is documented only as 'TBD'"
             )
-        tbd = body.description.strip() == "TBD"
-        if tbd:
-            page.report("read.tbd", Severity.WARNING, i, f"parameter {pname}: description is TBD")
         if pname in seen:
             page.report(
-                "read.rendered.duplicate-parameter",
+                "read.duplicate-parameter",
                 Severity.WARNING,
                 i,
-                f"parameter {pname} documented twice",
+                f"parameter {pname} is documented twice (first at line {seen[pname]})",
             )
-        seen.add(pname)
+        seen.setdefault(pname, i + 1)
         if proto is not None and pp is None:
             page.report(
                 "read.rendered.param-not-in-prototype",
@@ -785,17 +903,19 @@ def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None)
                 name=pname,
                 direction=direction,
                 optional=optional,
-                description=body.description,
-                span=page.span(i, max(i, body.end)),
+                description=doc.body.description,
+                span=page.span(i, max(i, d.body.end)),
                 optional_source=optional_source,
-                tbd=tbd,
+                tbd=d.tbd,
+                documented_as=src.name if src is not None else None,
                 c_type=pp.c_type if pp else None,
-                value_tables=body.tables,
+                value_tables=doc.body.tables,
             )
         )
     if proto is not None:
+        documented = set(seen) | {o.name for o in attached.values()}
         for pp in proto.params:
-            if pp.name not in seen:
+            if pp.name not in documented:
                 page.report(
                     "read.rendered.param-undocumented",
                     Severity.WARNING,
@@ -808,16 +928,24 @@ def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None)
 # ---- Return value ----------------------------------------------------------------------------
 
 
+class _Sentences:
+    """Sentence boundaries of one paragraph, found once (a paragraph may name many codes)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.breaks = [(m.start(), m.end()) for m in SENTENCE_END_RE.finditer(text)]
+        self.starts = [b[0] for b in self.breaks]
+
+    def bounds(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the sentence holding position `pos`."""
+        k = bisect_left(self.starts, pos)  # breaks before pos: [0, k)
+        start = self.breaks[k - 1][1] if k > 0 else 0
+        end = self.breaks[k][0] if k < len(self.breaks) else len(self.text)
+        return start, end
+
+
 def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
-    """(start, end) of the sentence of `text` holding position `pos`."""
-    start, end = 0, len(text)
-    for m in SENTENCE_END_RE.finditer(text):
-        if m.start() < pos:
-            start = m.end()
-        else:
-            end = m.start()
-            break
-    return start, end
+    return _Sentences(text).bounds(pos)
 
 
 def keyword_kind(text: str) -> ReturnKind | None:
@@ -829,7 +957,7 @@ def keyword_kind(text: str) -> ReturnKind | None:
     return None
 
 
-def prose_kind(code: str, text: str, pos: int) -> ReturnKind:
+def prose_kind(code: str, text: str, pos: int, bounds: tuple[int, int] | None = None) -> ReturnKind:
     """How returns prose classifies the code at `pos`.
 
     Pending: SEC_I_ASYNC_CALL_PENDING, or "still in progress". Otherwise the nearest success or
@@ -837,7 +965,7 @@ def prose_kind(code: str, text: str, pos: int) -> ReturnKind:
     "otherwise" counts as failure), else the first one after it ("Returns X if the request was
     successfully queued"). With no word at all, SEC_E_OK is success and anything else an error.
     """
-    s, e = sentence_bounds(text, pos)
+    s, e = bounds if bounds is not None else sentence_bounds(text, pos)
     sentence = text[s:e]
     if code == PENDING_CODE or PENDING_RE.search(sentence):
         return ReturnKind.PENDING
@@ -985,13 +1113,14 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
         for off, ln in enumerate(page.lines[p.start : p.end + 1]):
             line_at.extend([p.start + off] * (len(" ".join(ln.replace(NBSP, " ").split())) + 1))
         am = None if is_async_fn else ASYNC_STATUS_RE.search(flat)
+        sentences = _Sentences(flat)
         for m in STATUS_CODE_RE.finditer(flat):
             via = Via.ASYNC_STATUS if am is not None and m.start() >= am.start() else Via.CALL
-            s, e = sentence_bounds(flat, m.start())
+            s, e = sentences.bounds(m.start())
             line = line_at[min(m.start(), len(line_at) - 1)] if line_at else p.start
             rc = ReturnCode(
                 m.group(1),
-                prose_kind(m.group(1), flat, m.start()),
+                prose_kind(m.group(1), flat, m.start(), (s, e)),
                 via,
                 flat[s:e].strip(),
                 page.span(line, line),
