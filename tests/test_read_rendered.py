@@ -711,7 +711,7 @@ def test_duplicate_section_is_kept_and_reported() -> None:
     text = page(TITLE, DESC, "Remarks", "First remarks.", "Remarks", "Second remarks.")
     spec = read_rendered(text, "x.txt")
     assert spec.remarks == "First remarks."
-    assert "read.rendered.duplicate-section" in rules(spec)
+    assert "read.duplicate-section" in rules(spec)
     assert [u.text for u in spec.unparsed] == ["Remarks\n\nSecond remarks."]
 
 
@@ -959,3 +959,51 @@ def test_tbd_parameter_without_a_documenting_heading() -> None:
     assert [(u.section, u.text) for u in spec.unparsed] == [
         ("parameters: Unrelated", "- Unrelated [in]\n\nText.")
     ]
+
+
+def test_repeated_and_conflicting_codes_and_unclassified_prose() -> None:
+    text = page(
+        TITLE,
+        DESC,
+        syntax("[in] PCtxtHandle phContext"),
+        "Parameters",
+        "[in] phContext",
+        "A handle.",
+        "Return value",
+        "The function returns SEC_E_BUFFER_TOO_SMALL.",
+        "If the function succeeds, it returns one of the following codes.",
+        "Return code Description\nSEC_I_CONTINUE_NEEDED\nSend the token.",
+        "If the function fails, it returns one of the following codes.",
+        "Return code Description\nSEC_I_CONTINUE_NEEDED\nListed again.",
+        REQS,
+    )
+    spec = read_rendered(text, "x.txt")
+    assert [(r.name, r.kind, r.table) for r in spec.returns] == [
+        ("SEC_E_BUFFER_TOO_SMALL", ReturnKind.ERROR, None),
+        ("SEC_I_CONTINUE_NEEDED", ReturnKind.SUCCESS, 0),
+    ]
+    got = {(d.rule, d.severity, d.line) for d in spec.diagnostics if d.rule != "read.missing-section"}
+    assert got == {
+        ("read.unclassified-code", Severity.INFO, 19),
+        ("read.duplicate-return-code", Severity.WARNING, 30),
+        ("read.conflicting-return-kind", Severity.WARNING, 30),
+    }
+
+
+def test_buffer_position_tables_stay_text() -> None:
+    # MakeSignature: "Buffer #/buffer type Meaning" lays out buffers by position, not values.
+    text = page(
+        TITLE,
+        DESC,
+        syntax("[in, out] PSecBufferDesc pMessage"),
+        "Parameters",
+        "[in, out] pMessage",
+        "Buffers:\nBuffer #/buffer type Meaning\n0\nSECBUFFER_TOKEN\nEmpty.\n1\nSECBUFFER_DATA\nThe message.",
+        "Return value",
+        "Returns SEC_E_OK.",
+        REQS,
+    )
+    spec = read_rendered(text, "x.txt")
+    p = spec.parameter("pMessage")
+    assert p.value_tables == ()
+    assert "SECBUFFER_TOKEN" in p.description

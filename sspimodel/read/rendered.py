@@ -618,7 +618,7 @@ def parse_annotation(page: _Page, ann: str, index: int, pname: str) -> tuple[Dir
     unknown = [t for t in tokens if t not in ANNOTATION_TOKENS]
     if unknown:
         page.report(
-            "read.rendered.annotation",
+            "read.annotation",
             Severity.WARNING,
             index,
             f"parameter {pname}: unknown annotation word(s) {', '.join(unknown)} in [{ann}]",
@@ -957,13 +957,14 @@ def keyword_kind(text: str) -> ReturnKind | None:
     return None
 
 
-def prose_kind(code: str, text: str, pos: int, bounds: tuple[int, int] | None = None) -> ReturnKind:
-    """How returns prose classifies the code at `pos`.
+def prose_kind(code: str, text: str, pos: int, bounds: tuple[int, int] | None = None) -> ReturnKind | None:
+    """How returns prose classifies the code at `pos`; None when the prose does not say.
 
     Pending: SEC_I_ASYNC_CALL_PENDING, or "still in progress". Otherwise the nearest success or
     failure word before the code in its sentence ("If the function succeeds, ... returns X";
     "otherwise" counts as failure), else the first one after it ("Returns X if the request was
-    successfully queued"). With no word at all, SEC_E_OK is success and anything else an error.
+    successfully queued"). The caller reads an unclassified SEC_E_OK as success (it is the name
+    of success itself) and anything else as an error, and reports the latter.
     """
     s, e = bounds if bounds is not None else sentence_bounds(text, pos)
     sentence = text[s:e]
@@ -979,7 +980,7 @@ def prose_kind(code: str, text: str, pos: int, bounds: tuple[int, int] | None = 
     hits += [(m.start(), ReturnKind.ERROR) for m in FAILURE_WORD_RE.finditer(tail)]
     if hits:
         return min(hits)[1]
-    return ReturnKind.SUCCESS if code == "SEC_E_OK" else ReturnKind.ERROR
+    return None
 
 
 def table_kind(table: _Table, later: list[_Table]) -> ReturnKind | None:
@@ -1118,9 +1119,20 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
             via = Via.ASYNC_STATUS if am is not None and m.start() >= am.start() else Via.CALL
             s, e = sentences.bounds(m.start())
             line = line_at[min(m.start(), len(line_at) - 1)] if line_at else p.start
+            kind = prose_kind(m.group(1), flat, m.start(), (s, e))
+            if kind is None:
+                kind = ReturnKind.SUCCESS if m.group(1) == "SEC_E_OK" else ReturnKind.ERROR
+                if kind is ReturnKind.ERROR:
+                    page.report(
+                        "read.unclassified-code",
+                        Severity.INFO,
+                        line,
+                        f"Return value: {m.group(1)} is named in prose that says neither success nor failure;"
+                        " read as an error",
+                    )
             rc = ReturnCode(
                 m.group(1),
-                prose_kind(m.group(1), flat, m.start(), (s, e)),
+                kind,
                 via,
                 flat[s:e].strip(),
                 page.span(line, line),
@@ -1133,12 +1145,20 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
     for rc, from_table in sorted(codes, key=lambda c: (not c[1], c[0].span.start)):
         key = (rc.name, rc.via)
         if key in chosen:
-            if from_table:
+            first = chosen[key]
+            if from_table and first.table is not None:
                 page.report(
                     "read.duplicate-return-code",
-                    Severity.INFO,
+                    Severity.WARNING,
                     rc.span.start - 1,
-                    f"Return value: {rc.name} listed again (first at line {chosen[key].span.start})",
+                    f"Return value: {rc.name} is listed again (first at line {first.span.start})",
+                )
+            if from_table and first.kind is not rc.kind:
+                page.report(
+                    "read.conflicting-return-kind",
+                    Severity.WARNING,
+                    rc.span.start - 1,
+                    f"Return value: {rc.name} is {first.kind.value} at line {first.span.start} but {rc.kind.value} here",
                 )
             continue
         chosen[key] = rc
@@ -1278,7 +1298,7 @@ def _read(text: str, file: str) -> FunctionSpec:
     for sec, h, e in sections:
         if sec in found:
             page.report(
-                "read.rendered.duplicate-section",
+                "read.duplicate-section",
                 Severity.WARNING,
                 h,
                 f"second '{SECTION_TITLES[sec]}' heading (first at line {found[sec][0] + 1})",
@@ -1303,7 +1323,7 @@ def _read(text: str, file: str) -> FunctionSpec:
         page.function = title_name
     elif proto is not None and proto.name != title_name:
         page.report(
-            "read.rendered.name-mismatch",
+            "read.name-mismatch",
             Severity.WARNING,
             proto.span.start - 1,
             f"title names {title_name} but the Syntax prototype declares {proto.name}",
