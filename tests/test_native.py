@@ -588,6 +588,15 @@ def test_sspi_rs_unknown_package_in_acquire_credentials_handle(api: NativeSspi) 
 
 
 @sspi_rs
+def test_sspi_rs_matches_package_names_case_sensitively(api: NativeSspi) -> None:
+    # The pages do not say whether pszPackage is case-sensitive; sspi-rs only knows the names
+    # exactly as EnumerateSecurityPackages lists them (not compared with Windows here).
+    for spelling in ("ntlm", "Ntlm", "negotiate"):
+        r = api.AcquireCredentialsHandleW(pszPackage=spelling, fCredentialUse=2, pAuthData=ALICE)
+        assert r.status == st("SEC_E_SECPKG_NOT_FOUND"), spelling
+
+
+@sspi_rs
 def test_sspi_rs_needs_an_explicit_identity_on_both_sides(api: NativeSspi) -> None:
     # Windows would use the caller's logon session; sspi-rs has none and returns
     # SEC_E_INVALID_PARAMETER, which AcquireCredentialsHandle's page does not list (it documents
