@@ -284,7 +284,8 @@ def paragraphs(page: _Page, start: int, end: int) -> list[_Paragraph]:
                 label = None
             elif am:
                 # "Note  text": the label and two NBSPs before the text of an old alert div.
-                text = f"{am.group(1)}: {clean_text(am.group(2) + chr(10) + chr(10).join(page.lines[i + 1 : j]))}"
+                rest = "\n".join([am.group(2), *page.lines[i + 1 : j]])
+                text = f"{am.group(1)}: {clean_text(rest)}"
             out.append(_Paragraph(first, j - 1, text))
         i = j
     if label is not None:
@@ -703,7 +704,10 @@ def parse_body(page: _Page, start: int, end: int, section: str) -> _Body:
     for a, b in prose:
         paras.extend(paragraphs(page, a, b))
     page.mention_codes(start, end, section, lambda k: row_of.get(k, ""))
-    return _Body(joined(paras), tuple(tables), last_content(page, start, end))
+    last = last_content(page, start, end)
+    return _Body(
+        joined(paras), tuple(tables), last if start < end and not is_blank(page.lines[last]) else start - 1
+    )
 
 
 @define
@@ -1043,7 +1047,8 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
             fatal_next = True
             i += 1
             continue
-        if kind is not None or PIPE_ROW_RE.match(t):
+        # A value table under Return value is text; return tables and bare pipe rows are read.
+        if kind == "returns" or (kind is None and PIPE_ROW_RE.match(t)):
             flush(i)
             rows, j = table_rows(page, i + 1 if kind else i, end, is_code, HEX_RE)
             intro = ""
