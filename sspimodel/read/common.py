@@ -14,7 +14,7 @@ HEX_RE = re.compile(r"^0[xX][0-9A-Fa-f]+L?$")
 VALUE_NUMBER_RE = re.compile(r"^\s*(?:(\d+)\s*\(\s*(0[xX][0-9A-Fa-f]+)\s*\)|(0[xX][0-9A-Fa-f]+)L?|(\d+))\s*$")
 
 # Names whose last letter is A/W but which are not an ANSI/Unicode pair member.
-_NOT_VARIANT_SUFFIX = frozenset()
+_NOT_VARIANT_SUFFIX: frozenset[str] = frozenset()
 
 
 def parse_value_number(text: str) -> int | None:

@@ -100,6 +100,9 @@ _FIELD_HEAD_RE = re.compile(r"^-\s*field\s+(?P<name>\S+)", re.I)
 _TABLE_OPEN_RE = re.compile(r"<table\b", re.I)
 _TABLE_CLOSE_RE = re.compile(r"</table\s*>", re.I)
 _TAG_RE = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b([^>]*)>", re.S)
+# `<a id="X"></a>` anchors carry nothing the reader keeps and are two of the commonest tags of a
+# legacy value table: dropped before html.parser sees the chunk (line numbers are unchanged).
+_ANCHOR_RE = re.compile(r"<a\s+id=\"[^\"<>]*\"\s*>\s*</a>", re.I)
 _HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _MD_BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _MD_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
@@ -272,6 +275,11 @@ class _ParamDoc:
     row_names: list[tuple[int, int, str]]  # (start, end, value name) for mention contexts
 
 
+# A parameter's line range, its name, and its value rows (start, end, value name): where a
+# status code named on the page sits, for Mention.section and Mention.context.
+_Region = tuple[int, int, str, list[tuple[int, int, str]]]
+
+
 class _Collector:
     """Accumulates inline text split into parts (at <br>, <dt>, <li>, <p>...), bold runs and links."""
 
@@ -366,7 +374,7 @@ class _Collector:
         bolds = self.bolds
         links = self.links
         for p in self.parts:
-            if "*" in p or "[" in p or "_" in p:
+            if "*" in p or "](" in p or "__" in p:
                 p = _md_inline_cleanup(p, bolds, links)
             q = _squash(p)
             if q:
@@ -698,12 +706,15 @@ class _Reader:
     # ---- top level -------------------------------------------------------------------------
 
     def read(self) -> FunctionSpec:
-        tokens = self.guarded("markdown structure", lambda: _MD.parse(self.text), [])
+        no_tokens: list[Token] = []
+        tokens = self.guarded("markdown structure", lambda: _MD.parse(self.text), no_tokens)
         fm_tok = next((t for t in tokens if t.type == "front_matter"), None)
         self.guarded("front matter", lambda: self.front_matter(fm_tok), None)
-        blocks = self.guarded("blocks", lambda: self.blocks(tokens), [])
+        no_blocks: list[_Block] = []
+        blocks = self.guarded("blocks", lambda: self.blocks(tokens), no_blocks)
         blocks = self.guarded("HTML tables", lambda: self.join_html(blocks), blocks)
-        sections = self.guarded("sections", lambda: self.sections(blocks), [])
+        no_sections: list[_Section] = []
+        sections = self.guarded("sections", lambda: self.sections(blocks), no_sections)
 
         self.name = self.guarded("name", self.resolve_name, "") or _name_from_file(self.file)
         by_key: dict[str, _Section] = {}
@@ -724,13 +735,17 @@ class _Reader:
         description = self.guarded("description", lambda: self.section_text(by_key.get("description")), "")
         if not description:
             description = clean_text(str(self.fm_get("description") or ""))
-        params, regions = self.guarded("parameters", lambda: self.parameters(sections), ((), []))
+        no_params: tuple[list[Parameter], list[_Region]] = ([], [])
+        params, regions = self.guarded("parameters", lambda: self.parameters(sections), no_params)
+        no_returns: tuple[list[ReturnCode], str] = ([], "")
         returns, returns_prose = self.guarded(
-            "returns", lambda: self.returns(by_key.get("returns")), ((), "")
+            "returns", lambda: self.returns(by_key.get("returns")), no_returns
         )
         remarks = self.guarded("remarks", lambda: self.section_text(by_key.get("remarks")), "")
-        see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), ())
-        mentions = self.guarded("mentioned codes", lambda: self.mentions(sections, regions), ())
+        no_see_also: list[SeeAlso] = []
+        see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), no_see_also)
+        no_mentions: list[Mention] = []
+        mentions = self.guarded("mentioned codes", lambda: self.mentions(sections, regions), no_mentions)
         self.guarded("other sections", lambda: self.other_sections(sections), None)
         requirements = self.guarded("requirements", self.requirements, Requirements())
 
@@ -1000,7 +1015,7 @@ class _Reader:
                     balance += len(_TABLE_OPEN_RE.findall(nxt)) - len(_TABLE_CLOSE_RE.findall(nxt))
                 start, end = b.start, blocks[j].end
                 parser = _HtmlTables(start)
-                parser.feed(self.raw(start, end))
+                parser.feed(_ANCHOR_RE.sub("", self.raw(start, end)))
                 for item in parser.finish(end):
                     if isinstance(item, _Table):
                         out.append(_Block("table", item.start, item.end, table=item))
@@ -1109,11 +1124,9 @@ class _Reader:
 
     # ---- parameters ------------------------------------------------------------------------
 
-    def parameters(
-        self, sections: list[_Section]
-    ) -> tuple[list[Parameter], list[tuple[int, int, str, list[tuple[int, int, str]]]]]:
+    def parameters(self, sections: list[_Section]) -> tuple[list[Parameter], list[_Region]]:
         docs: list[_ParamDoc] = []
-        regions: list[tuple[int, int, str, list[tuple[int, int, str]]]] = []
+        regions: list[_Region] = []
         for s in sections:
             in_params = s.key == "parameters"
             # Split the section's blocks at -param headings (H3) and orphan headings (H4 "- name").
@@ -1214,7 +1227,10 @@ class _Reader:
         p.start, p.end = p.heading_line, max(p.heading_line, min(end, last))
         p.tbd = bool(_TBD_RE.match(p.description))
         body = self.raw(p.heading_line + 1, p.end)
-        p.prose_optional = bool(_PROSE_OPTIONAL_RE.search(body) or _CAN_BE_NULL_RE.search(body))
+        low = body.lower()  # cheap filter before the two regexes, which try every position
+        p.prose_optional = ("optional" in low and bool(_PROSE_OPTIONAL_RE.search(body))) or (
+            "null" in low and bool(_CAN_BE_NULL_RE.search(body))
+        )
 
     def value_table(self, t: _Table, param: str) -> tuple[ValueTable, list[tuple[int, int, str]]]:
         values: list[Value] = []
@@ -1352,6 +1368,7 @@ class _Reader:
         refs: dict[int, tuple[ReturnKind | None, Via]] = {}
         n_tables = 0
         fatal_heading = False
+        klass: ReturnKind | None
         for b in s.blocks:
             if b.kind == "heading":
                 fatal_heading = "fatal" in b.text.lower()
@@ -1376,7 +1393,7 @@ class _Reader:
             subject = Via.CALL
             occurrences = self.code_lines(b.start, b.end)
             for sentence in _SENTENCE_SPLIT_RE.split(_squash(text)):
-                klass: ReturnKind | None = None
+                klass = None
                 for clause in _CLAUSE_SPLIT_RE.split(sentence):
                     if not clause:
                         continue
@@ -1534,9 +1551,7 @@ class _Reader:
 
     # ---- mentions --------------------------------------------------------------------------
 
-    def mentions(
-        self, sections: list[_Section], regions: list[tuple[int, int, str, list[tuple[int, int, str]]]]
-    ) -> list[Mention]:
+    def mentions(self, sections: list[_Section], regions: list[_Region]) -> list[Mention]:
         out: list[Mention] = []
         lo = (self.fm_span[1] + 1) if self.fm_span else 1
         spans = [(s.start, s.end, s) for s in sections if s.key != "returns"]
@@ -1553,9 +1568,7 @@ class _Reader:
             out.append(Mention(m.group(1), label, line, context))
         return out
 
-    def mention_place(
-        self, sec: _Section, line: int, regions: list[tuple[int, int, str, list[tuple[int, int, str]]]]
-    ) -> tuple[str, str]:
+    def mention_place(self, sec: _Section, line: int, regions: list[_Region]) -> tuple[str, str]:
         for a, z, name, rows in regions:
             if a <= line <= z:
                 context = next((v for ra, rz, v in rows if ra <= line <= rz), "")
