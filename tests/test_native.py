@@ -872,6 +872,62 @@ def test_invoke_call_replays_a_call_object_by_its_class_name(api: NativeSspi) ->
         api.invoke_call(object())
 
 
+def test_generated_call_objects_replay_a_handshake_on_the_native_backend(api: NativeSspi) -> None:
+    generated = pytest.importorskip("sspimodel._generated")
+    needed = (
+        "AcquireCredentialsHandleW",
+        "InitializeSecurityContextW",
+        "AcceptSecurityContext",
+        "CompleteAuthToken",
+        "EncryptMessage",
+        "DecryptMessage",
+        "DeleteSecurityContext",
+        "FreeCredentialsHandle",
+    )
+    missing = [n for n in needed if n not in generated.CONTRACTS]
+    if missing:
+        pytest.skip(f"generated contracts absent for {missing}")
+
+    def call(name: str, **kwargs: Any) -> Any:
+        # the call class carries the page's parameter names (pPackage, pTargetName on the W pages)
+        return api.invoke_call(generated.CONTRACTS[name].call_class(**kwargs))
+
+    # AcceptSecurityContext's page lists only ALLOCATE_MEMORY, CONNECTION, DELEGATE, EXTENDED_ERROR,
+    # REPLAY_DETECT, SEQUENCE_DETECT and STREAM in its fContextReq table, so the call class rejects
+    # the CONFIDENTIALITY / INTEGRITY / MUTUAL_AUTH bits servers usually pass (DEFAULT_ASC_REQ).
+    asc_req = 0x100 | 0x800 | 0x4 | 0x8
+    with pytest.raises(ValueError, match=r"AcceptSecurityContext: parameter fContextReq: .* not an OR of the documented"):
+        generated.CONTRACTS["AcceptSecurityContext"].call_class(fContextReq=DEFAULT_ASC_REQ, TargetDataRep=0x10)
+    ach = "AcquireCredentialsHandleW"
+    c = call(ach, pPackage="NTLM", fCredentialUse=2, pAuthData=ALICE)
+    s = call(ach, pPackage="NTLM", fCredentialUse=1, pAuthData=ALICE)
+    common = {"Reserved1": 0, "TargetDataRep": 0x10, "Reserved2": 0}
+    isc = "InitializeSecurityContextW"
+    i1 = call(isc, phCredential=c.phCredential, pTargetName="HOST/server", fContextReq=DEFAULT_ISC_REQ, **common)
+    a1 = call("AcceptSecurityContext", phCredential=s.phCredential, pInput=i1.pOutput, fContextReq=asc_req, TargetDataRep=0x10)
+    i2 = call(
+        isc, phCredential=c.phCredential, phContext=i1.phNewContext, pTargetName="HOST/server",
+        fContextReq=DEFAULT_ISC_REQ, pInput=a1.pOutput, **common,
+    )
+    a2 = call(
+        "AcceptSecurityContext", phCredential=s.phCredential, phContext=a1.phNewContext, pInput=i2.pOutput,
+        fContextReq=asc_req, TargetDataRep=0x10,
+    )
+    if a2.status == st("SEC_I_COMPLETE_NEEDED"):
+        assert call("CompleteAuthToken", phContext=a2.phNewContext, pToken=i2.pOutput).status == st("SEC_E_OK")
+    assert i2.status == st("SEC_E_OK")
+    sealed = call(
+        "EncryptMessage", phContext=i2.phNewContext, fQOP=0, MessageSeqNo=0,
+        pMessage=[(SECBUFFER_TOKEN, bytes(16)), (SECBUFFER_DATA, b"via call objects")],
+    )
+    opened = call("DecryptMessage", phContext=a2.phNewContext, pMessage=sealed.pMessage, MessageSeqNo=0)
+    assert opened.buffer(SECBUFFER_DATA) == b"via call objects"
+    for ctx in (i2.phNewContext, a2.phNewContext):
+        assert call("DeleteSecurityContext", phContext=ctx).status == st("SEC_E_OK")
+    for cred in (c.phCredential, s.phCredential):
+        assert call("FreeCredentialsHandle", phCredential=cred).status == st("SEC_E_OK")
+
+
 def test_status_is_the_generated_enum_when_available(api: NativeSspi) -> None:
     r = api.EnumerateSecurityPackagesW()
     try:

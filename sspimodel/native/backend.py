@@ -472,23 +472,22 @@ class NativeSspi:
                 function, parameter, f"expected a handle with integer dwLower/dwUpper, got {value!r}"
             )
         if self.guard_handles:
+            problem: str | None = None
             if kind == "cred":
-                problem = None if (lower, upper) in self._credentials else "is not a live credential handle"
+                if (lower, upper) not in self._credentials:
+                    problem = "is not a live credential handle issued by this backend"
             else:
                 latest = self._contexts.get(lower)
-                problem = (
-                    "is not a live context handle"
-                    if latest is None
-                    else None
-                    if latest == upper
-                    else f"is stale: the library has since set dwUpper={latest:#x} (use the latest phNewContext)"
-                )
+                if latest is None:
+                    problem = "is not a live context handle issued by this backend"
+                elif latest != upper:
+                    problem = f"is stale: the library has since set dwUpper={latest:#x} (pass the latest phNewContext)"
             if problem is not None:
                 raise UnknownHandleError(
                     function,
                     parameter,
-                    f"{value!r} {problem} issued by this backend; sspi-rs dereferences handle words as "
-                    "pointers (use guard_handles=False, in a child process, to probe it)",
+                    f"{value!r} {problem}; sspi-rs dereferences handle words as pointers "
+                    "(use guard_handles=False, in a child process, to probe it)",
                 )
         return S.SecHandle(lower, upper)
 
