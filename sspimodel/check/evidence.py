@@ -24,7 +24,11 @@ from pathlib import Path
 from attrs import frozen
 
 STATUS_RE = re.compile(r"\b(SEC_[EI]_[A-Z0-9_]+)\b")
-RESULT_RE = re.compile(r"\b([A-Z][A-Za-z]+?)(?:Result)?\s*->\s*(SEC_[EI]_[A-Z0-9_]+)\b")
+# A result as displayed: "ImportSecurityContextA -> SEC_E_OK" (the HTML/text display) or the
+# attrs repr "ImportSecurityContextAResult(status=<Status.SEC_E_OK: 0>, ...)".
+RESULT_RE = re.compile(
+    r"\b([A-Z][A-Za-z]+?)(?:Result\(status=(?:<Status\.)?|\s*(?:->|&rarr;|&#8594;|→)\s*)(SEC_[EI]_[A-Z0-9_]+)\b"
+)
 
 
 @frozen(order=True)
