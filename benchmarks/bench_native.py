@@ -10,7 +10,9 @@ message protection on the established pair:
 - ``handshake``: the handshake alone;
 - ``handshake + seal``: plus one EncryptMessage / DecryptMessage round trip each way;
 - ``handshake + sign``: plus MakeSignature / VerifySignature each way (only when supported);
-- ``handshake + export``: plus ExportSecurityContext / ImportSecurityContext (only when supported).
+- ``handshake + export``: plus ExportSecurityContext / ImportSecurityContext (only when supported);
+- ``sspilib (reference)``: the same handshake through sspilib's own Cython binding of the same
+  library, when sspilib is importable: the gap is this backend's ctypes marshalling.
 
 Unsupported operations are probed once and reported with the status the library returned instead
 of being timed. Each scenario runs ``--runs`` times ``--iterations`` handshakes; the median run is
@@ -137,6 +139,39 @@ def _timed(api: NativeSspi, extra: Callable[[NativeSspi, Handshake], object] | N
     return tuple(rates)
 
 
+def _sspilib_reference(iterations: int, runs: int) -> Row | None:
+    """The same handshake through sspilib's own (Cython) binding of the same library, for scale:
+    the difference is the cost of this backend's ctypes marshalling."""
+    try:
+        import sspilib
+    except ImportError:
+        return None
+
+    def handshake() -> None:
+        client = sspilib.ClientSecurityContext(
+            sspilib.UserCredential("CONTOSO\\alice", "Passw0rd!", protocol="NTLM", usage="initiate"), "HOST/server"
+        )
+        server = sspilib.ServerSecurityContext(
+            sspilib.UserCredential("CONTOSO\\alice", "Passw0rd!", protocol="NTLM", usage="accept")
+        )
+        token = client.step()
+        while not (client.complete and server.complete):
+            token = server.step(token)
+            if client.complete and server.complete:
+                break
+            token = client.step(token)
+        # contexts and credentials are released when the objects are collected
+
+    rates = []
+    for _ in range(runs):
+        gc.collect()
+        t0 = time.perf_counter()
+        for _ in range(iterations):
+            handshake()
+        rates.append(iterations / (time.perf_counter() - t0))
+    return Row("sspilib (reference)", iterations, tuple(rates))
+
+
 def bench_native(iterations: int, runs: int) -> tuple[list[Row], list[str]]:
     """The timed rows and the notes (origin, skipped scenarios, memory)."""
     lib = load_native()
@@ -185,6 +220,12 @@ def bench_native(iterations: int, runs: int) -> tuple[list[Row], list[str]]:
     python_growth = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     notes.append(f"Python-side memory kept by the backend over 1000 handshakes: {python_growth:+d} B")
+
+    reference = _sspilib_reference(iterations, runs)
+    if reference is not None:
+        rows.append(reference)
+    else:
+        notes.append("reference: sspilib is not importable (same library through its Cython binding)")
 
     # the cost of one ctypes round trip with a trivial call, for scale
     h = _established(api)

@@ -99,17 +99,27 @@ _SCRATCH_SIZE = 256
 BufferList = Sequence[tuple[int, bytes | bytearray | None]]
 
 
+_STATUS_BY_VALUE: dict[int, int] | None = None
+
+
+def _status_table() -> dict[int, int]:
+    """Value -> generated ``Status`` member (canonical names; aliases share a member), built once."""
+    global _STATUS_BY_VALUE
+    if _STATUS_BY_VALUE is None:
+        try:
+            from sspimodel._generated.status import Status  # the generated layer may be absent
+        except ImportError:
+            _STATUS_BY_VALUE = {}
+        else:
+            _STATUS_BY_VALUE = {int(member): member for member in Status}
+    return _STATUS_BY_VALUE
+
+
 def as_status(value: int) -> int:
-    """The unsigned status, as ``sspimodel._generated.status.Status`` when it is importable and knows it."""
+    """The unsigned status, as ``sspimodel._generated.status.Status`` when that layer is importable
+    and knows the value, else a plain int."""
     value &= 0xFFFFFFFF
-    try:
-        from sspimodel._generated.status import Status  # generated layer: may not exist yet
-    except ImportError:
-        return value
-    try:
-        return Status(value)
-    except ValueError:  # a value outside the catalog stays a plain int
-        return value
+    return _status_table().get(value, value)
 
 
 class NativeArgumentError(ValueError):
