@@ -864,7 +864,7 @@ def test_tabs_nbsp_and_legacy_html_paragraphs() -> None:
     assert f.description == "The DeleteSecurityContext function deletes things."
     assert ret(f, "SEC_E_OK").kind is ReturnKind.SUCCESS
     assert ret(f, "SEC_E_INVALID_HANDLE").kind is ReturnKind.ERROR
-    assert f.remarks == "Note Be careful."
+    assert f.remarks == "Note: Be careful."
 
 
 def test_note_blocks_and_lists_become_text() -> None:
@@ -1070,3 +1070,27 @@ def test_internal_error_anywhere_returns_a_page(monkeypatch: pytest.MonkeyPatch)
     assert f.name == "SalvagedName"
     (d,) = f.diagnostics
     assert d.rule == "read.internal" and "ValueError: simulated bug" in d.message
+
+
+def test_struct_tag_uid_and_quoted_title() -> None:
+    f = read_source(
+        '---\nUID: NS:sspi._SecPkgContext_CredInfo\ntitle: "_SecPkgContext_CredInfo"\n---\n\n'
+        "## -description\n\nCredential information.\n\n## Requirements\n\nMinimum supported client\n",
+        "s.md",
+    )
+    assert f.name == "SecPkgContext_CredInfo"
+    assert not diags(f, "read.name-mismatch")
+    # A heading without the "-" marker is not a known section: kept, named as printed.
+    assert [k for k, _ in f.sections] == ["description", "Requirements"]
+    assert [u.section for u in f.unparsed] == ["Requirements"]
+
+
+def test_uid_and_title_disagree() -> None:
+    f = read_source(
+        "---\nUID: NF:sspi.AcquireCredentialsHandleA\ntitle: AcquireCredentialsHandle (CredSSP)\n---\n",
+        "x.md",
+    )
+    assert f.name == "AcquireCredentialsHandleA"
+    assert not diags(f, "read.name-mismatch")  # the title's neutral name differs only by the suffix
+    g = read_source("---\nUID: NF:sspi.Foo\ntitle: Bar function\n---\n", "x.md")
+    assert g.name == "Foo" and diags(g, "read.name-mismatch")

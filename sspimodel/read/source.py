@@ -103,6 +103,11 @@ _TAG_RE = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b([^>]*)>", re.S)
 # `<a id="X"></a>` anchors carry nothing the reader keeps and are two of the commonest tags of a
 # legacy value table: dropped before html.parser sees the chunk (line numbers are unchanged).
 _ANCHOR_RE = re.compile(r"<a\s+id=\"[^\"<>]*\"\s*>\s*</a>", re.I)
+# `<div class="alert"><b>Note</b>NBSPNBSP text</div>` reads "Note: text", as `> [!NOTE]` does and
+# as the rendered page shows it.
+_ALERT_DIV_RE = re.compile(
+    r"(<div\s+class=\"alert\"\s*>\s*)<b>\s*(Note|Caution|Important|Warning|Tip)\s*:?\s*</b>[\s\u00a0]*", re.I
+)
 _HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _MD_BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _MD_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
@@ -781,7 +786,11 @@ class _Reader:
             see_also=tuple(see_also),
             unparsed=tuple(self.unparsed),
             diagnostics=tuple(diags),
-            sections=tuple((s.key, self.span(s.start, s.end)) for s in sections if s.key != "preamble"),
+            sections=tuple(
+                (s.heading if s.key.startswith("?") else s.key, self.span(s.start, s.end))
+                for s in sections
+                if s.key != "preamble"
+            ),
         )
 
     # ---- front matter ----------------------------------------------------------------------
@@ -851,15 +860,13 @@ class _Reader:
             if m:
                 self.uid_kind = m.group(1)
                 name = m.group(2)
-                if self.uid_kind != "NF" and name.startswith("_") and len(name) > 1:
+                if self.uid_kind != "NF" and name.startswith("_") and name.lstrip("_"):
                     # Struct and enum UIDs name the tag (NS:sspi._SecBuffer); the page is
-                    # about the typedef, which the title names (SecBuffer).
-                    name = (
-                        title_name
-                        if title_name and title_name.lstrip("_") == name.lstrip("_")
-                        else name.lstrip("_")
-                    )
-                if title_name and title_name.lstrip("_") != name.lstrip("_"):
+                    # about the typedef (SecBuffer), which some titles quote as the tag.
+                    name = name.lstrip("_")
+                # A title may give the neutral name of an A/W function ("AcquireCredentialsHandle
+                # (CredSSP)" on the AcquireCredentialsHandleA page).
+                if title_name and name not in (title_name.lstrip("_"), title_name + "A", title_name + "W"):
                     self.warn(
                         "read.name-mismatch",
                         self.fm_span[0] if self.fm_span else 1,
@@ -1015,7 +1022,10 @@ class _Reader:
                     balance += len(_TABLE_OPEN_RE.findall(nxt)) - len(_TABLE_CLOSE_RE.findall(nxt))
                 start, end = b.start, blocks[j].end
                 parser = _HtmlTables(start)
-                parser.feed(_ANCHOR_RE.sub("", self.raw(start, end)))
+                chunk = _ANCHOR_RE.sub("", self.raw(start, end))
+                if "alert" in chunk:
+                    chunk = _ALERT_DIV_RE.sub(r"\1\2: ", chunk)
+                parser.feed(chunk)
                 for item in parser.finish(end):
                     if isinstance(item, _Table):
                         out.append(_Block("table", item.start, item.end, table=item))
@@ -1030,7 +1040,8 @@ class _Reader:
                 i = j + 1
             elif b.kind == "html":
                 col = _Collector()
-                _render_html_fragment(b.raw, col)
+                raw = _ALERT_DIV_RE.sub(r"\1\2: ", b.raw) if "alert" in b.raw else b.raw
+                _render_html_fragment(raw, col)
                 parts, _bolds, links = col.finish()
                 out.append(_Block("text", b.start, b.end, text="\n".join(parts), raw=b.raw, links=links))
                 i += 1
