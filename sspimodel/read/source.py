@@ -96,7 +96,6 @@ _PARAM_HEAD_RE = re.compile(
 _ORPHAN_HEAD_RE = re.compile(
     r"^-\s*(?:param\s+)?(?P<name>[A-Za-z_][\w.]*)\s*(?:\[(?P<ann>[^\]]*)\]?)?\s*(?P<rest>.*)$"
 )
-_FIELD_HEAD_RE = re.compile(r"^-\s*field\s+(?P<name>\S+)", re.I)
 _TABLE_OPEN_RE = re.compile(r"<table\b", re.I)
 _TABLE_CLOSE_RE = re.compile(r"</table\s*>", re.I)
 _TAG_RE = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b([^>]*)>", re.S)
