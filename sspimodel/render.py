@@ -23,9 +23,13 @@ def first_sentence(text: str) -> str:
 
 
 def spec_renderable(f: FunctionSpec) -> Any:
+    """A rich renderable. Every cell is a Text, so page content ("[in]", "[desktop apps only]")
+    is never taken for console markup."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
+
+    T = Text
 
     parts: list[Any] = []
     head = Text(f"{f.name}", style="bold")
@@ -44,10 +48,10 @@ def spec_renderable(f: FunctionSpec) -> Any:
         values = ", ".join(
             v.name + (f"={v.number:#x}" if v.number is not None else "") for v in p.values()
         )
-        desc = values or first_sentence(p.description)[:80]
+        desc = values or first_sentence(p.description)
         if p.tbd:
             desc = f"TBD (text under '#### - {p.documented_as}')" if p.documented_as else "TBD"
-        params.add_row(str(i), p.name, _flags(p), desc, str(p.span.start))
+        params.add_row(str(i), T(p.name), T(_flags(p)), T(desc), str(p.span.start))
     parts.append(params)
 
     rets = Table(title="Return codes", title_justify="left", expand=False)
@@ -57,7 +61,7 @@ def spec_renderable(f: FunctionSpec) -> Any:
     rets.add_column("hex on page")
     rets.add_column("line", justify="right")
     for r in f.returns:
-        rets.add_row(r.name, r.kind.value, r.via.value, r.hex_in_doc or "", str(r.span.start))
+        rets.add_row(T(r.name), r.kind.value, r.via.value, T(r.hex_in_doc or ""), str(r.span.start))
     parts.append(rets)
 
     mentioned = [m for m in f.mentioned_codes if m.code not in set(f.return_names())]
@@ -67,7 +71,7 @@ def spec_renderable(f: FunctionSpec) -> Any:
         mt.add_column("section")
         mt.add_column("line", justify="right")
         for m in mentioned:
-            mt.add_row(m.code, m.section + (f" / {m.context}" if m.context else ""), str(m.line))
+            mt.add_row(T(m.code), T(m.section + (f" / {m.context}" if m.context else "")), str(m.line))
         parts.append(mt)
 
     req = f.requirements
@@ -84,7 +88,7 @@ def spec_renderable(f: FunctionSpec) -> Any:
         ("Upstream page", f.upstream),
     ):
         if value:
-            rq.add_row(label, value)
+            rq.add_row(label, T(value))
     parts.append(rq)
     if f.diagnostics:
         dt = Table(title=f"Diagnostics ({len(f.diagnostics)})", title_justify="left")
@@ -93,7 +97,7 @@ def spec_renderable(f: FunctionSpec) -> Any:
         dt.add_column("rule")
         dt.add_column("message", overflow="fold")
         for d in f.diagnostics:
-            dt.add_row(str(d.line), d.severity.value, d.rule, d.message)
+            dt.add_row(str(d.line), d.severity.value, T(d.rule), T(d.message))
         parts.append(dt)
     return Group(*parts)
 
