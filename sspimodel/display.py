@@ -1,0 +1,140 @@
+"""Rich displays for notebooks: what a page says, a function's rule table, lint findings, results.
+
+Every view has ``_repr_html_`` and a plain-text ``_repr_pretty_`` / ``__repr__`` with no memory
+addresses and no timings, so stored notebook outputs are deterministic under nbval.
+
+    from sspimodel.display import page, rules, findings
+    page("ImportSecurityContextA")      # the FunctionSpec, read from spec/
+    rules("ImportSecurityContextA")     # the model's rule table, with citations
+    findings("ImportSecurityContextA")  # lint findings on that page
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from typing import Any
+
+from .render import html_table
+from .spec import Diagnostic, FunctionSpec
+
+__all__ = ["FindingsView", "RulesView", "findings", "page", "result_html", "result_text", "rules"]
+
+
+@cache
+def _specset() -> Any:
+    from .read import read_spec
+
+    return read_spec()
+
+
+def page(name: str) -> FunctionSpec:
+    """The FunctionSpec of one function, as read from the project's spec/ pages."""
+    return _specset()[name]
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+class RulesView:
+    """A function's rule table: condition, outcome, and the clause (or interpretation) behind it."""
+
+    def __init__(self, function: str, status: str | None = None) -> None:
+        from .model.rules import rules_for
+
+        self.function = function
+        self.status = status
+        self.rules = [r for r in rules_for(function) if status is None or r.status == status]
+
+    def _rows(self) -> list[tuple[str, str, str, str, str]]:
+        rows = []
+        for r in self.rules:
+            basis = getattr(r.basis, "kind", "citation")
+            state = "unreachable: " + r.unreachable if r.unreachable else ""
+            rows.append((r.id, r.when, r.status, f"{basis}: {r.basis}", state))
+        return rows
+
+    def __repr__(self) -> str:
+        head = f"rules of {self.function}" + (f" producing {self.status}" if self.status else "")
+        lines = [head + f" ({len(self.rules)})"]
+        for rid, when, status, basis, state in self._rows():
+            lines.append(f"  {rid}: {status} when {when}")
+            lines.append(f"      {basis}")
+            if state:
+                lines.append(f"      {state}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        rows = [[f"<code>{_e(a)}</code>", _e(b), f"<code>{_e(c)}</code>", _e(d), _e(e)] for a, b, c, d, e in self._rows()]
+        caption = f"Rules of {self.function}" + (f" producing {self.status}" if self.status else "")
+        return html_table(["rule", "when", "status", "basis", "note"], rows, caption)
+
+
+def rules(function: str, status: str | None = None) -> RulesView:
+    return RulesView(function, status)
+
+
+class FindingsView:
+    def __init__(self, items: list[Diagnostic]) -> None:
+        self.items = items
+
+    def __repr__(self) -> str:
+        if not self.items:
+            return "no findings"
+        return "\n".join(f"{d.file}:{d.line}: {d.severity.value} [{d.rule}] {d.message}" for d in self.items)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        rows = [[_e(f"{d.file}:{d.line}"), _e(d.severity.value), f"<code>{_e(d.rule)}</code>", _e(d.message)] for d in self.items]
+        return html_table(["where", "severity", "rule", "message"], rows, f"Lint findings ({len(self.items)})")
+
+
+@cache
+def _all_findings() -> tuple[Diagnostic, ...]:
+    from .check.lint import lint
+
+    return tuple(lint(_specset()))
+
+
+def findings(function: str | None = None) -> FindingsView:
+    """Lint findings for one function's page (or all pages)."""
+    items = [d for d in _all_findings() if function is None or d.function == function]
+    return FindingsView(items)
+
+
+def _value_text(value: Any) -> str:
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return value.name or repr(value)
+    return repr(value)
+
+
+def result_text(function: str, result: Any) -> str:
+    """``F -> STATUS (0x........)`` then one line per out parameter."""
+    status = result.status
+    lines = [f"{function} -> {status.name} (0x{int(status):08X})"]
+    for name in getattr(type(result), "__attrs_attrs__", ()):
+        if name.name == "status":
+            continue
+        value = getattr(result, name.name)
+        if value is not None:
+            lines.append(f"  {name.name} = {_value_text(value)}")
+    return "\n".join(lines)
+
+
+def result_html(function: str, result: Any) -> str:
+    status = result.status
+    rows = [
+        [f"<code>{_e(a.name)}</code>", f"<code>{_e(_value_text(getattr(result, a.name)))}</code>"]
+        for a in getattr(type(result), "__attrs_attrs__", ())
+        if a.name != "status" and getattr(result, a.name) is not None
+    ]
+    head = f"<p><b>{_e(function)}</b> &rarr; <code>{_e(status.name)}</code> (0x{int(status):08X})</p>"
+    return head + (html_table(["out parameter", "value"], rows) if rows else "")
