@@ -972,7 +972,7 @@ def render_function_module(plans: Sequence[FunctionPlan], families: dict[FamilyK
                 f"The page documents no status code. It says: {prose}" if prose else "The page documents no status code."
             )
         rdoc.append(f"Documented statuses: {fp.upper}_RETURNS.")
-        body += ["", "", "@define", f"class {result_cls}:"]
+        body += ["", "", "@define(repr=False)", f"class {result_cls}(Result):"]
         body += _docstring(rdoc, "    ")
         body += ["", "    status: Status"]
         for p in outputs:
@@ -1029,7 +1029,9 @@ def render_function_module(plans: Sequence[FunctionPlan], families: dict[FamilyK
         lines += ["from typing import Any", ""]
     lines += _import("attrs", ["define", "frozen"] + (["field"] if uses_field else []))
     lines.append("")
-    lines += _import("sspimodel.contract", ["FunctionContract", "ParamContract", "ReturnSet"] + (["checker"] if uses_field else []))
+    lines += _import(
+        "sspimodel.contract", ["FunctionContract", "ParamContract", "Result", "ReturnSet"] + (["checker"] if uses_field else [])
+    )
     lines.append("")
     lines += _import(".status", ["Status"])
     if value_types:

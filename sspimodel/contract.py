@@ -41,6 +41,7 @@ __all__ = [
     "ContractTypeError",
     "FunctionContract",
     "ParamContract",
+    "Result",
     "ReturnSet",
     "checker",
     "get_ansi_codepage",
@@ -245,6 +246,33 @@ def checker(function: str, param: ParamContract) -> Callable[[Any, Any, Any], No
 
     check.__name__ = f"check_{param.name}"
     return check
+
+
+class Result:
+    """Base of the generated result classes: how a result shows itself.
+
+    ``repr`` and the notebook displays read ``F -> STATUS (0x........)`` then the out parameters
+    that were set, so results print the same way everywhere and never show a memory address.
+    """
+
+    __slots__ = ()
+
+    def _function(self) -> str:
+        name = type(self).__name__
+        return name[: -len("Result")] if name.endswith("Result") else name
+
+    def __repr__(self) -> str:
+        from .display import result_text
+
+        return result_text(self._function(), self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        from .display import result_html
+
+        return result_html(self._function(), self)
 
 
 @frozen

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 from .values import AscReq
@@ -183,8 +183,8 @@ class AcceptSecurityContextCall:
     )
 
 
-@define
-class AcceptSecurityContextResult:
+@define(repr=False)
+class AcceptSecurityContextResult(Result):
     """Result of AcceptSecurityContext: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

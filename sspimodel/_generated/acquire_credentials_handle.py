@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 from .values import SecpkgCredUse
@@ -182,8 +182,8 @@ class AcquireCredentialsHandleACall:
     )
 
 
-@define
-class AcquireCredentialsHandleAResult:
+@define(repr=False)
+class AcquireCredentialsHandleAResult(Result):
     """Result of AcquireCredentialsHandleA: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:
@@ -386,8 +386,8 @@ class AcquireCredentialsHandleWCall:
     )
 
 
-@define
-class AcquireCredentialsHandleWResult:
+@define(repr=False)
+class AcquireCredentialsHandleWResult(Result):
     """Result of AcquireCredentialsHandleW: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -76,8 +76,8 @@ class CompleteAuthTokenCall:
     pToken: Any = field(default=None, validator=checker("CompleteAuthToken", _COMPLETE_AUTH_TOKEN_PARAMS[1]))
 
 
-@define
-class CompleteAuthTokenResult:
+@define(repr=False)
+class CompleteAuthTokenResult(Result):
     """Result of CompleteAuthToken: the status it returns and its out parameters.
 
     Documented statuses: COMPLETE_AUTH_TOKEN_RETURNS.

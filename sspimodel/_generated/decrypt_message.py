@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 from .values import DecryptMessagePfQOP
@@ -101,8 +101,8 @@ class DecryptMessageCall:
     MessageSeqNo: Any = field(default=None, validator=checker("DecryptMessage", _DECRYPT_MESSAGE_PARAMS[2]))
 
 
-@define
-class DecryptMessageResult:
+@define(repr=False)
+class DecryptMessageResult(Result):
     """Result of DecryptMessage: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -64,8 +64,8 @@ class DeleteSecurityContextCall:
     )
 
 
-@define
-class DeleteSecurityContextResult:
+@define(repr=False)
+class DeleteSecurityContextResult(Result):
     """Result of DeleteSecurityContext: the status it returns and its out parameters.
 
     Documented statuses: DELETE_SECURITY_CONTEXT_RETURNS.

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -104,8 +104,8 @@ class EncryptMessageCall:
     MessageSeqNo: Any = field(default=None, validator=checker("EncryptMessage", _ENCRYPT_MESSAGE_PARAMS[3]))
 
 
-@define
-class EncryptMessageResult:
+@define(repr=False)
+class EncryptMessageResult(Result):
     """Result of EncryptMessage: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -83,8 +83,8 @@ class EnumerateSecurityPackagesACall:
     )
 
 
-@define
-class EnumerateSecurityPackagesAResult:
+@define(repr=False)
+class EnumerateSecurityPackagesAResult(Result):
     """Result of EnumerateSecurityPackagesA: the status it returns and its out parameters.
 
     Documented statuses: ENUMERATE_SECURITY_PACKAGES_A_RETURNS.
@@ -160,8 +160,8 @@ class EnumerateSecurityPackagesWCall:
     """
 
 
-@define
-class EnumerateSecurityPackagesWResult:
+@define(repr=False)
+class EnumerateSecurityPackagesWResult(Result):
     """Result of EnumerateSecurityPackagesW: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 from .values import SecpkgContextExport
@@ -103,8 +103,8 @@ class ExportSecurityContextCall:
     )
 
 
-@define
-class ExportSecurityContextResult:
+@define(repr=False)
+class ExportSecurityContextResult(Result):
     """Result of ExportSecurityContext: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -62,8 +62,8 @@ class FreeContextBufferCall:
     )
 
 
-@define
-class FreeContextBufferResult:
+@define(repr=False)
+class FreeContextBufferResult(Result):
     """Result of FreeContextBuffer: the status it returns and its out parameters.
 
     Documented statuses: FREE_CONTEXT_BUFFER_RETURNS.

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -67,8 +67,8 @@ class FreeCredentialsHandleCall:
     )
 
 
-@define
-class FreeCredentialsHandleResult:
+@define(repr=False)
+class FreeCredentialsHandleResult(Result):
     """Result of FreeCredentialsHandle: the status it returns and its out parameters.
 
     Documented statuses: FREE_CREDENTIALS_HANDLE_RETURNS.

@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -109,8 +109,8 @@ class ImportSecurityContextACall:
     )
 
 
-@define
-class ImportSecurityContextAResult:
+@define(repr=False)
+class ImportSecurityContextAResult(Result):
     """Result of ImportSecurityContextA: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:
@@ -236,8 +236,8 @@ class ImportSecurityContextWCall:
     )
 
 
-@define
-class ImportSecurityContextWResult:
+@define(repr=False)
+class ImportSecurityContextWResult(Result):
     """Result of ImportSecurityContextW: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 from .values import IscReq
@@ -240,8 +240,8 @@ class InitializeSecurityContextACall:
     )
 
 
-@define
-class InitializeSecurityContextAResult:
+@define(repr=False)
+class InitializeSecurityContextAResult(Result):
     """Result of InitializeSecurityContextA: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:
@@ -520,8 +520,8 @@ class InitializeSecurityContextWCall:
     )
 
 
-@define
-class InitializeSecurityContextWResult:
+@define(repr=False)
+class InitializeSecurityContextWResult(Result):
     """Result of InitializeSecurityContextW: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -104,8 +104,8 @@ class MakeSignatureCall:
     MessageSeqNo: Any = field(default=None, validator=checker("MakeSignature", _MAKE_SIGNATURE_PARAMS[3]))
 
 
-@define
-class MakeSignatureResult:
+@define(repr=False)
+class MakeSignatureResult(Result):
     """Result of MakeSignature: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

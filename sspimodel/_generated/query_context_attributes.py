@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 from .values import SecpkgAttr
@@ -115,8 +115,8 @@ class QueryContextAttributesACall:
     )
 
 
-@define
-class QueryContextAttributesAResult:
+@define(repr=False)
+class QueryContextAttributesAResult(Result):
     """Result of QueryContextAttributesA: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:
@@ -239,8 +239,8 @@ class QueryContextAttributesWCall:
     )
 
 
-@define
-class QueryContextAttributesWResult:
+@define(repr=False)
+class QueryContextAttributesWResult(Result):
     """Result of QueryContextAttributesW: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -78,8 +78,8 @@ class QuerySecurityPackageInfoACall:
     )
 
 
-@define
-class QuerySecurityPackageInfoAResult:
+@define(repr=False)
+class QuerySecurityPackageInfoAResult(Result):
     """Result of QuerySecurityPackageInfoA: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:
@@ -166,8 +166,8 @@ class QuerySecurityPackageInfoWCall:
     )
 
 
-@define
-class QuerySecurityPackageInfoWResult:
+@define(repr=False)
+class QuerySecurityPackageInfoWResult(Result):
     """Result of QuerySecurityPackageInfoW: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

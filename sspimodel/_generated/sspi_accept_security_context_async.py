@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -207,8 +207,8 @@ class SspiAcceptSecurityContextAsyncCall:
     )
 
 
-@define
-class SspiAcceptSecurityContextAsyncResult:
+@define(repr=False)
+class SspiAcceptSecurityContextAsyncResult(Result):
     """Result of SspiAcceptSecurityContextAsync: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

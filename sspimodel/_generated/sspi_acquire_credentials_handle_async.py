@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 from .values import SecpkgCredUse
@@ -210,8 +210,8 @@ class SspiAcquireCredentialsHandleAsyncACall:
     )
 
 
-@define
-class SspiAcquireCredentialsHandleAsyncAResult:
+@define(repr=False)
+class SspiAcquireCredentialsHandleAsyncAResult(Result):
     """Result of SspiAcquireCredentialsHandleAsyncA: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:
@@ -464,8 +464,8 @@ class SspiAcquireCredentialsHandleAsyncWCall:
     )
 
 
-@define
-class SspiAcquireCredentialsHandleAsyncWResult:
+@define(repr=False)
+class SspiAcquireCredentialsHandleAsyncWResult(Result):
     """Result of SspiAcquireCredentialsHandleAsyncW: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -67,8 +67,8 @@ class SspiAsyncContextRequiresNotifyCall:
     )
 
 
-@define
-class SspiAsyncContextRequiresNotifyResult:
+@define(repr=False)
+class SspiAsyncContextRequiresNotifyResult(Result):
     """Result of SspiAsyncContextRequiresNotify: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from attrs import define, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet
 
 from .status import Status
 
@@ -48,8 +48,8 @@ class SspiCreateAsyncContextCall:
     """
 
 
-@define
-class SspiCreateAsyncContextResult:
+@define(repr=False)
+class SspiCreateAsyncContextResult(Result):
     """Result of SspiCreateAsyncContext: the status it returns and its out parameters.
 
     The page documents no status code. It says: On return the caller holds a pointer to the

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -84,8 +84,8 @@ class SspiDeleteSecurityContextAsyncCall:
     )
 
 
-@define
-class SspiDeleteSecurityContextAsyncResult:
+@define(repr=False)
+class SspiDeleteSecurityContextAsyncResult(Result):
     """Result of SspiDeleteSecurityContextAsync: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

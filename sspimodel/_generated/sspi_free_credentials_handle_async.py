@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -82,8 +82,8 @@ class SspiFreeCredentialsHandleAsyncCall:
     )
 
 
-@define
-class SspiFreeCredentialsHandleAsyncResult:
+@define(repr=False)
+class SspiFreeCredentialsHandleAsyncResult(Result):
     """Result of SspiFreeCredentialsHandleAsync: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -253,8 +253,8 @@ class SspiInitializeSecurityContextAsyncACall:
     )
 
 
-@define
-class SspiInitializeSecurityContextAsyncAResult:
+@define(repr=False)
+class SspiInitializeSecurityContextAsyncAResult(Result):
     """Result of SspiInitializeSecurityContextAsyncA: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:
@@ -572,8 +572,8 @@ class SspiInitializeSecurityContextAsyncWCall:
     )
 
 
-@define
-class SspiInitializeSecurityContextAsyncWResult:
+@define(repr=False)
+class SspiInitializeSecurityContextAsyncWResult(Result):
     """Result of SspiInitializeSecurityContextAsyncW: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -66,8 +66,8 @@ class SspiReinitAsyncContextCall:
     )
 
 
-@define
-class SspiReinitAsyncContextResult:
+@define(repr=False)
+class SspiReinitAsyncContextResult(Result):
     """Result of SspiReinitAsyncContext: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -97,8 +97,8 @@ class SspiSetAsyncNotifyCallbackCall:
     )
 
 
-@define
-class SspiSetAsyncNotifyCallbackResult:
+@define(repr=False)
+class SspiSetAsyncNotifyCallbackResult(Result):
     """Result of SspiSetAsyncNotifyCallback: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from sspimodel.contract import FunctionContract, ParamContract, ReturnSet, checker
+from sspimodel.contract import FunctionContract, ParamContract, Result, ReturnSet, checker
 
 from .status import Status
 
@@ -96,8 +96,8 @@ class VerifySignatureCall:
     MessageSeqNo: Any = field(default=None, validator=checker("VerifySignature", _VERIFY_SIGNATURE_PARAMS[2]))
 
 
-@define
-class VerifySignatureResult:
+@define(repr=False)
+class VerifySignatureResult(Result):
     """Result of VerifySignature: the status it returns and its out parameters.
 
     Out, in/out and no-direction parameters, as the page documents them:
