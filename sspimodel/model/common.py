@@ -1,0 +1,108 @@
+"""What the family modules share: handle lookups, fault rules, package memory, pointer cells."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from .handles import AllocatedBytes, AllocatedStr, ContextBuffer, CredHandle, CtxtHandle, Ref
+from .rules import Call, Citation, Errata, Rule
+from .world import ContextRecord, CredRecord
+
+__all__ = [
+    "CONTRACT_ERROR",
+    "NULL_HANDLE_ERRATA",
+    "alloc_bytes",
+    "alloc_str",
+    "alloc_struct",
+    "cred_record",
+    "ctx_record",
+    "deref",
+    "fault_rules",
+    "is_null_handle",
+    "live",
+]
+
+T = TypeVar("T")
+
+# The pseudo-status of rules that raise ContractError instead of returning a status.
+CONTRACT_ERROR = "ContractError"
+
+NULL_HANDLE_ERRATA = Errata(
+    "wine-null-handle",
+    "Wine's secur32 dispatcher returns SEC_E_INVALID_HANDLE for a NULL or zero handle from every handle-taking function",
+)
+
+
+def fault_rules(prefix: str, function: str, codes: tuple[str, ...]) -> list[Rule]:
+    """Rules that let the world's fault plan fail a call with a code the page documents."""
+    words = {
+        "SEC_E_INSUFFICIENT_MEMORY": "the fault plan makes this call run out of memory",
+        "SEC_E_INTERNAL_ERROR": "the fault plan makes this call fail internally",
+    }
+    rules = []
+    for code in codes:
+
+        def fires(c: Call, code: str = code) -> bool:
+            return c.fault(code)
+
+        rules.append(
+            Rule(
+                f"{prefix}.fault.{'memory' if code.endswith('MEMORY') else 'internal'}",
+                words[code],
+                code,
+                Citation(function, "returns", code),
+                fires,
+            )
+        )
+    return rules
+
+
+def live(record: T | None) -> T:
+    """A record the earlier rules of the table have already checked to exist."""
+    assert record is not None, "rule order: a validity rule must come first"
+    return record
+
+
+def deref(value: Any) -> Any:
+    """The value a Ref holds, or the value itself."""
+    return value.value if isinstance(value, Ref) else value
+
+
+def is_null_handle(value: Any) -> bool:
+    """NULL (None, an empty Ref) or the zero handle {0, 0}."""
+    value = deref(value)
+    return value is None or (isinstance(value, CredHandle | CtxtHandle) and value.is_null)
+
+
+def cred_record(c: Call, value: Any) -> CredRecord | None:
+    """The live credentials the handle refers to in the calling process, or None."""
+    value = deref(value)
+    if type(value) is not CredHandle:
+        return None
+    record = c.process.creds.get(value.dwLower)
+    if record is None or record.handle != value:
+        return None
+    return record
+
+
+def ctx_record(c: Call, value: Any) -> ContextRecord | None:
+    """The live context the handle refers to in the calling process, or None."""
+    value = deref(value)
+    if type(value) is not CtxtHandle:
+        return None
+    record = c.process.contexts.get(value.dwLower)
+    if record is None or record.handle != value:
+        return None
+    return record
+
+
+def alloc_bytes(c: Call, data: bytes, what: str) -> AllocatedBytes:
+    return AllocatedBytes(data, c.world.new_address(c.process, f"{c.function}: {what}"))
+
+
+def alloc_str(c: Call, text: str, what: str) -> AllocatedStr:
+    return AllocatedStr(text, c.world.new_address(c.process, f"{c.function}: {what}"))
+
+
+def alloc_struct(c: Call, value: T, what: str) -> ContextBuffer[T]:
+    return ContextBuffer(value, c.world.new_address(c.process, f"{c.function}: {what}"))

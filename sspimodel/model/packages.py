@@ -1,0 +1,822 @@
+"""The simulated security packages and their handshakes.
+
+Four packages, declared as data (:class:`Package`) with their handshake legs as small pure
+functions. A leg looks at the context's state and the input token and returns a :class:`Leg`:
+an *outcome key* (``"continue"``, ``"done"``, ``"logon_denied"``, ...), the next state, the
+output token and the context fields to update. A leg never changes the world; the rule tables
+of InitializeSecurityContext/AcceptSecurityContext (:mod:`sspimodel.model.contexts`) map the
+outcome key to a documented status, with the page's citation, and commit the update.
+
+Handshakes (C = client/InitializeSecurityContext, S = server/AcceptSecurityContext)::
+
+    NTLM       C: NEGOTIATE -> S: CHALLENGE -> C: AUTHENTICATE            (three messages)
+               the server checks the proof with the authority (domain accounts)
+    Kerberos   C: AP-REQ                                                  (one leg)
+               C: AP-REQ -> S: AP-REP                                     (two, mutual auth)
+               the client needs the KDC (the authority) and a known service principal name
+    Negotiate  Kerberos when the authority is reachable and the target is a known SPN,
+               else NTLM; tokens carry Negotiate's id
+    Digest     S: CHALLENGE -> C: RESPONSE [-> S: RSPAUTH with mutual auth]
+
+Digest is the model's package that needs CompleteAuthToken. *Interpretation*: the pages say a
+package may return SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE and that the caller then
+calls CompleteAuthToken, but name no package; the model's Digest (like the real Digest SSP,
+which must hash the message into its response) leaves every token it emits unsealed until
+CompleteAuthToken seals it. A leg that emits a token and expects more input returns
+``complete_and_continue``; one that emits the last token returns ``complete_needed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from attrs import frozen
+
+from . import tokens
+from .constants import (
+    ISC_REQ_ALLOCATE_MEMORY,
+    ISC_REQ_CONFIDENTIALITY,
+    ISC_REQ_CONNECTION,
+    ISC_REQ_DELEGATE,
+    ISC_REQ_EXTENDED_ERROR,
+    ISC_REQ_INTEGRITY,
+    ISC_REQ_MUTUAL_AUTH,
+    ISC_REQ_NO_INTEGRITY,
+    ISC_REQ_REPLAY_DETECT,
+    ISC_REQ_SEQUENCE_DETECT,
+    ISC_REQ_STREAM,
+    SECPKG_FLAG_ACCEPT_WIN32_NAME,
+    SECPKG_FLAG_CONNECTION,
+    SECPKG_FLAG_DATAGRAM,
+    SECPKG_FLAG_DELEGATION,
+    SECPKG_FLAG_EXTENDED_ERROR,
+    SECPKG_FLAG_GSS_COMPATIBLE,
+    SECPKG_FLAG_IMPERSONATION,
+    SECPKG_FLAG_INTEGRITY,
+    SECPKG_FLAG_LOGON,
+    SECPKG_FLAG_MULTI_REQUIRED,
+    SECPKG_FLAG_MUTUAL_AUTH,
+    SECPKG_FLAG_NEGOTIABLE,
+    SECPKG_FLAG_PRIVACY,
+    SECPKG_FLAG_READONLY_WITH_CHECKSUM,
+    SECPKG_FLAG_TOKEN_ONLY,
+    SECQOP_WRAP_NO_ENCRYPT,
+)
+from .tokens import Bad, Frame, Kind, Problem
+
+if TYPE_CHECKING:
+    from .world import ContextRecord, CredRecord, World
+
+__all__ = [
+    "DIGEST",
+    "KERBEROS",
+    "NEGOTIATE",
+    "NTLM",
+    "Leg",
+    "Package",
+    "SecPkgInfo",
+    "accept_leg",
+    "asc_to_internal",
+    "initialize_leg",
+    "internal_to_asc",
+    "standard_packages",
+]
+
+HOUR = 3600
+
+# Internal attribute bits use the ISC_REQ/ISC_RET numbering; AcceptSecurityContext's ASC_*
+# flags differ for four of them and are translated at the boundary.
+_ASC_TO_INTERNAL = {0x8000: ISC_REQ_EXTENDED_ERROR, 0x10000: ISC_REQ_STREAM, 0x20000: ISC_REQ_INTEGRITY}
+_INTERNAL_TO_ASC = {v: k for k, v in _ASC_TO_INTERNAL.items()}
+_SHARED_BITS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x800
+
+
+def asc_to_internal(flags: int) -> int:
+    out = flags & _SHARED_BITS
+    for asc, internal in _ASC_TO_INTERNAL.items():
+        if flags & asc:
+            out |= internal
+    return out
+
+
+def internal_to_asc(flags: int) -> int:
+    out = flags & _SHARED_BITS
+    for internal, asc in _INTERNAL_TO_ASC.items():
+        if flags & internal:
+            out |= asc
+    return out
+
+
+@frozen
+class SecPkgInfo:
+    """SecPkgInfo as sspi.h defines it."""
+
+    fCapabilities: int
+    wVersion: int
+    wRPCID: int
+    cbMaxToken: int
+    Name: str
+    Comment: str
+
+
+@frozen
+class Leg:
+    """One handshake step as computed by a package (pure: nothing is changed yet)."""
+
+    outcome: str
+    state: str
+    token: bytes | None = None
+    updates: tuple[tuple[str, object], ...] = ()
+    detail: str = ""
+
+    def update_dict(self) -> dict[str, object]:
+        return dict(self.updates)
+
+
+@frozen
+class Package:
+    """A simulated security package, as data."""
+
+    name: str
+    comment: str
+    rpc_id: int
+    version: int
+    capabilities: int
+    max_token: int
+    # ISC_REQ bits (internal numbering) the package honours; requested bits outside are not
+    # granted (they do not appear in pfContextAttr).
+    honoured: int
+    mutual_auth: bool
+    exportable: bool
+    needs_completion: bool
+    qops: frozenset[int]  # fQOP values other than 0 the package accepts
+    cred_lifetime: int | None  # seconds; None: credentials never expire
+    context_lifetime: int | None  # seconds; None: contexts never expire
+    caller_sequence: bool  # MakeSignature's MessageSeqNo is the package's nonce count
+    legs: str  # a one-line description of the handshake, for reports
+
+    def info(self) -> SecPkgInfo:
+        return SecPkgInfo(
+            self.capabilities, self.version, self.rpc_id, self.max_token, self.name, self.comment
+        )
+
+
+_COMMON = (
+    ISC_REQ_DELEGATE
+    | ISC_REQ_REPLAY_DETECT
+    | ISC_REQ_SEQUENCE_DETECT
+    | ISC_REQ_CONFIDENTIALITY
+    | ISC_REQ_ALLOCATE_MEMORY
+    | ISC_REQ_CONNECTION
+    | ISC_REQ_STREAM
+    | ISC_REQ_INTEGRITY
+)
+
+NTLM = Package(
+    name="NTLM",
+    comment="NTLM Security Package (simulated)",
+    rpc_id=10,
+    version=1,
+    capabilities=SECPKG_FLAG_INTEGRITY
+    | SECPKG_FLAG_PRIVACY
+    | SECPKG_FLAG_TOKEN_ONLY
+    | SECPKG_FLAG_CONNECTION
+    | SECPKG_FLAG_MULTI_REQUIRED
+    | SECPKG_FLAG_IMPERSONATION
+    | SECPKG_FLAG_ACCEPT_WIN32_NAME
+    | SECPKG_FLAG_NEGOTIABLE
+    | SECPKG_FLAG_LOGON,
+    max_token=2888,
+    # NTLM cannot authenticate the server nor delegate.
+    honoured=(_COMMON & ~ISC_REQ_DELEGATE) | ISC_REQ_EXTENDED_ERROR,
+    mutual_auth=False,
+    exportable=True,
+    needs_completion=False,
+    qops=frozenset(),
+    cred_lifetime=None,
+    context_lifetime=10 * HOUR,
+    caller_sequence=False,
+    legs="NEGOTIATE -> CHALLENGE -> AUTHENTICATE",
+)
+
+KERBEROS = Package(
+    name="Kerberos",
+    comment="Microsoft Kerberos V1.0 (simulated)",
+    rpc_id=16,
+    version=1,
+    capabilities=SECPKG_FLAG_INTEGRITY
+    | SECPKG_FLAG_PRIVACY
+    | SECPKG_FLAG_TOKEN_ONLY
+    | SECPKG_FLAG_DATAGRAM
+    | SECPKG_FLAG_CONNECTION
+    | SECPKG_FLAG_MULTI_REQUIRED
+    | SECPKG_FLAG_EXTENDED_ERROR
+    | SECPKG_FLAG_IMPERSONATION
+    | SECPKG_FLAG_ACCEPT_WIN32_NAME
+    | SECPKG_FLAG_NEGOTIABLE
+    | SECPKG_FLAG_GSS_COMPATIBLE
+    | SECPKG_FLAG_LOGON
+    | SECPKG_FLAG_MUTUAL_AUTH
+    | SECPKG_FLAG_DELEGATION
+    | SECPKG_FLAG_READONLY_WITH_CHECKSUM,
+    max_token=48000,
+    honoured=_COMMON | ISC_REQ_MUTUAL_AUTH | ISC_REQ_EXTENDED_ERROR,
+    mutual_auth=True,
+    exportable=True,
+    needs_completion=False,
+    qops=frozenset({SECQOP_WRAP_NO_ENCRYPT}),
+    cred_lifetime=10 * HOUR,
+    context_lifetime=10 * HOUR,
+    caller_sequence=False,
+    legs="AP-REQ (one leg); AP-REQ -> AP-REP with mutual authentication",
+)
+
+NEGOTIATE = Package(
+    name="Negotiate",
+    comment="Microsoft Package Negotiator (simulated)",
+    rpc_id=9,
+    version=1,
+    capabilities=KERBEROS.capabilities & ~SECPKG_FLAG_DATAGRAM & ~SECPKG_FLAG_READONLY_WITH_CHECKSUM,
+    max_token=48256,
+    honoured=KERBEROS.honoured,  # narrowed to the selected package's when it is chosen
+    mutual_auth=True,
+    exportable=True,
+    needs_completion=False,
+    qops=frozenset({SECQOP_WRAP_NO_ENCRYPT}),
+    cred_lifetime=10 * HOUR,
+    context_lifetime=10 * HOUR,
+    caller_sequence=False,
+    legs="Kerberos if the authority is reachable and the target is a known SPN, else NTLM",
+)
+
+DIGEST = Package(
+    name="Digest",
+    comment="Digest Authentication for Windows (simulated; needs CompleteAuthToken)",
+    rpc_id=21,
+    version=1,
+    capabilities=SECPKG_FLAG_INTEGRITY
+    | SECPKG_FLAG_PRIVACY
+    | SECPKG_FLAG_TOKEN_ONLY
+    | SECPKG_FLAG_IMPERSONATION
+    | SECPKG_FLAG_ACCEPT_WIN32_NAME
+    | SECPKG_FLAG_MUTUAL_AUTH,
+    max_token=4096,
+    honoured=(_COMMON & ~ISC_REQ_DELEGATE) | ISC_REQ_MUTUAL_AUTH,
+    mutual_auth=True,
+    exportable=False,
+    needs_completion=True,
+    qops=frozenset(),
+    # "Contexts and credentials of the Microsoft Digest SSP do not expire." (ISC, ptsExpiry)
+    cred_lifetime=None,
+    context_lifetime=None,
+    caller_sequence=True,
+    legs="server CHALLENGE -> client RESPONSE [-> server RSPAUTH]; each token sealed by CompleteAuthToken",
+)
+
+
+def standard_packages() -> tuple[Package, ...]:
+    """The packages default_world installs, in EnumerateSecurityPackages order."""
+    return (NEGOTIATE, KERBEROS, NTLM, DIGEST)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def granted(package: Package, requested: int) -> int:
+    """The attributes a context gets: what was asked and the package honours.
+
+    ISC_REQ_NO_INTEGRITY asks for no integrity; without it integrity is granted whenever the
+    package signs (all four do), as Windows packages sign whether or not ISC_REQ_INTEGRITY was
+    passed.
+    """
+    out = requested & package.honoured
+    # "It only works together with ISC_REQ_MUTUAL_AUTH, and only Kerberos honours it."
+    # (InitializeSecurityContext, fContextReq, ISC_REQ_DELEGATE)
+    if not requested & ISC_REQ_MUTUAL_AUTH:
+        out &= ~ISC_REQ_DELEGATE
+    if not requested & ISC_REQ_NO_INTEGRITY:
+        out |= ISC_REQ_INTEGRITY
+    else:
+        out &= ~ISC_REQ_INTEGRITY
+    return out & ~ISC_REQ_ALLOCATE_MEMORY
+
+
+# What the server's own request adds to the attributes the client negotiated: properties of
+# its end of the connection, not of the protection both ends agreed on.
+_SERVER_SIDE = ISC_REQ_CONNECTION | ISC_REQ_EXTENDED_ERROR | ISC_REQ_STREAM
+
+
+def server_attributes(package: Package, client_attrs: int, requested: int) -> int:
+    """The server context's attributes: those the client's token carries, plus server-side ones."""
+    return (client_attrs & (package.honoured | ISC_REQ_INTEGRITY)) | (
+        requested & _SERVER_SIDE & package.honoured
+    )
+
+
+def _proof(world: World, account: str, secret: str, challenge: bytes) -> bytes:
+    return world.derive("proof", account.lower(), secret, challenge)[:16]
+
+
+def _service_proof(world: World, service: str, secret: str, conversation: bytes) -> bytes:
+    return world.derive("ticket", service.lower(), secret, conversation)[:16]
+
+
+def session_key(world: World, mech: str, conversation: bytes, challenge: bytes | None) -> bytes:
+    return world.derive("session", mech, conversation, challenge or b"")[:16]
+
+
+def _check_input(
+    frame: Frame | Bad | None,
+    kinds: tuple[Kind, ...],
+    package_ids: tuple[int, ...],
+    state: str,
+) -> Leg | Frame:
+    """The input frame when it is what this state expects, else the failing Leg."""
+    if frame is None:
+        return Leg("no_token", state, detail=f"no input token; expected {' or '.join(k.name for k in kinds)}")
+    if isinstance(frame, Bad):
+        outcome = "truncated" if frame.problem is Problem.TRUNCATED else "bad_token"
+        return Leg(outcome, state, detail=frame.detail)
+    if frame.kind not in kinds:
+        return Leg(
+            "bad_token", state, detail=f"got {frame.kind.name}, expected {' or '.join(k.name for k in kinds)}"
+        )
+    if frame.package not in package_ids:
+        return Leg("bad_token", state, detail=f"token of package id {frame.package}, expected {package_ids}")
+    return frame
+
+
+def _fields(frame: Frame, count: int) -> list[str | int | bytes] | None:
+    fields = frame.fields()
+    if fields is None or len(fields) != count:
+        return None
+    return fields
+
+
+LegFn = Callable[..., Leg]
+
+
+# -- client legs (InitializeSecurityContext) ---------------------------------------------------
+
+
+def initialize_leg(
+    world: World,
+    package: Package,
+    cred: CredRecord,
+    ctx: ContextRecord | None,
+    frame: Frame | Bad | None,
+    requested: int,
+    target: str | None,
+) -> Leg:
+    """The client's next leg. ``ctx`` is None on the first call."""
+    mech = ctx.mech if ctx is not None else _client_mech(world, package, target)
+    wire_id = package.rpc_id
+    if mech == "NTLM":
+        return _ntlm_client(world, package, cred, ctx, frame, requested, wire_id)
+    if mech == "Kerberos":
+        return _kerberos_client(world, package, cred, ctx, frame, requested, target, wire_id)
+    return _digest_client(world, package, cred, ctx, frame, requested)
+
+
+def _client_mech(world: World, package: Package, target: str | None) -> str:
+    if package.name != "Negotiate":
+        return package.name
+    # Negotiate: Kerberos when the authority is reachable and the target is a known service
+    # principal, else NTLM.
+    if world.authority.online and world.spn_owner(target) is not None:
+        return "Kerberos"
+    return "NTLM"
+
+
+def _ntlm_client(
+    world: World,
+    package: Package,
+    cred: CredRecord,
+    ctx: ContextRecord | None,
+    frame: Frame | Bad | None,
+    requested: int,
+    wire_id: int,
+) -> Leg:
+    if ctx is None:
+        conversation = world.peek_conversation()
+        token = tokens.build(world.key, Kind.NTLM_NEGOTIATE, wire_id, conversation, [requested])
+        return Leg(
+            "continue",
+            "sent_negotiate",
+            token,
+            (("mech", "NTLM"), ("conversation", conversation), ("requested", requested)),
+            "NTLM NEGOTIATE sent",
+        )
+    if ctx.state != "sent_negotiate":
+        return Leg("bad_state", ctx.state, detail=f"NTLM client context is {ctx.state}; no leg is left")
+    checked = _check_input(frame, (Kind.NTLM_CHALLENGE,), (wire_id,), ctx.state)
+    if isinstance(checked, Leg):
+        return checked
+    if checked.conversation != ctx.conversation:
+        return Leg("cross_context", ctx.state, detail="CHALLENGE belongs to another handshake")
+    fields = _fields(checked, 1)
+    if fields is None or not isinstance(fields[0], bytes):
+        return Leg("bad_token", ctx.state, detail="CHALLENGE payload malformed")
+    challenge = fields[0]
+    account = cred.account or ""
+    secret = cred.secret or ""
+    attrs = granted(NTLM, ctx.requested)
+    token = tokens.build(
+        world.key,
+        Kind.NTLM_AUTHENTICATE,
+        wire_id,
+        ctx.conversation,
+        [account, _proof(world, account, secret, challenge), attrs],
+    )
+    return Leg(
+        "done",
+        "established",
+        token,
+        (
+            ("challenge", challenge),
+            ("attributes", attrs),
+            ("client", account),
+            ("session_key", session_key(world, "NTLM", ctx.conversation, challenge)),
+        ),
+        "NTLM AUTHENTICATE sent",
+    )
+
+
+def _kerberos_client(
+    world: World,
+    package: Package,
+    cred: CredRecord,
+    ctx: ContextRecord | None,
+    frame: Frame | Bad | None,
+    requested: int,
+    target: str | None,
+    wire_id: int,
+) -> Leg:
+    if ctx is None:
+        if not world.authority.online:
+            return Leg("no_authority", "initial", detail=f"the KDC {world.authority.name} is unreachable")
+        service = world.spn_owner(target)
+        if service is None:
+            return Leg("target_unknown", "initial", detail=f"no service principal {target!r} in the domain")
+        client = world.principal(cred.account)
+        if client is None or client.secret != cred.secret:
+            return Leg("logon_denied", "initial", detail="the KDC rejected the client's pre-authentication")
+        conversation = world.peek_conversation()
+        attrs = granted(KERBEROS, requested)
+        mutual = 1 if requested & ISC_REQ_MUTUAL_AUTH else 0
+        token = tokens.build(
+            world.key,
+            Kind.KERB_AP_REQ,
+            wire_id,
+            conversation,
+            [
+                client.qualified,
+                service.qualified,
+                _service_proof(world, service.qualified, service.secret, conversation),
+                attrs,
+                mutual,
+            ],
+        )
+        updates = (
+            ("mech", "Kerberos"),
+            ("conversation", conversation),
+            ("requested", requested),
+            ("attributes", attrs),
+            ("client", client.qualified),
+            ("server", service.qualified),
+            ("session_key", session_key(world, "Kerberos", conversation, None)),
+        )
+        if mutual:
+            return Leg("continue", "awaiting_ap_rep", token, updates, "AP-REQ sent, waiting for AP-REP")
+        return Leg("done", "established", token, updates, "AP-REQ sent")
+    if ctx.state != "awaiting_ap_rep":
+        return Leg("bad_state", ctx.state, detail=f"Kerberos client context is {ctx.state}; no leg is left")
+    checked = _check_input(frame, (Kind.KERB_AP_REP, Kind.KERB_ERROR), (wire_id,), ctx.state)
+    if isinstance(checked, Leg):
+        return checked
+    if checked.conversation != ctx.conversation:
+        return Leg("cross_context", ctx.state, detail="AP-REP belongs to another handshake")
+    fields = _fields(checked, 1)
+    if fields is None or not isinstance(fields[0], str):
+        return Leg("bad_token", ctx.state, detail="AP-REP payload malformed")
+    if checked.kind is Kind.KERB_ERROR:
+        return Leg("wrong_principal", ctx.state, detail=f"KRB-ERROR from the server: {fields[0]}")
+    if fields[0].lower() != (ctx.server or "").lower():
+        return Leg("wrong_principal", ctx.state, detail=f"AP-REP from {fields[0]}, expected {ctx.server}")
+    return Leg(
+        "done",
+        "established",
+        None,
+        (("attributes", ctx.attributes | ISC_REQ_MUTUAL_AUTH),),
+        "AP-REP verified",
+    )
+
+
+def _digest_client(
+    world: World,
+    package: Package,
+    cred: CredRecord,
+    ctx: ContextRecord | None,
+    frame: Frame | Bad | None,
+    requested: int,
+) -> Leg:
+    if ctx is None:
+        checked = _check_input(frame, (Kind.DIGEST_CHALLENGE,), (DIGEST.rpc_id,), "initial")
+        if isinstance(checked, Leg):
+            return checked
+        fields = _fields(checked, 1)
+        if fields is None or not isinstance(fields[0], bytes):
+            return Leg("bad_token", "initial", detail="Digest challenge payload malformed")
+        nonce = fields[0]
+        account = cred.account or ""
+        mutual = 1 if requested & ISC_REQ_MUTUAL_AUTH else 0
+        attrs = granted(DIGEST, requested)
+        token = tokens.build(
+            world.key,
+            Kind.DIGEST_RESPONSE,
+            DIGEST.rpc_id,
+            checked.conversation,
+            [account, _proof(world, account, cred.secret or "", nonce), attrs, mutual],
+            unsealed=True,
+        )
+        updates = (
+            ("mech", "Digest"),
+            ("conversation", checked.conversation),
+            ("requested", requested),
+            ("challenge", nonce),
+            ("attributes", attrs),
+            ("client", account),
+            ("session_key", session_key(world, "Digest", checked.conversation, nonce)),
+        )
+        if mutual:
+            return Leg("complete_and_continue", "awaiting_rspauth", token, updates, "response sent, unsealed")
+        return Leg("complete_needed", "established", token, updates, "response sent, unsealed")
+    if ctx.state != "awaiting_rspauth":
+        return Leg("bad_state", ctx.state, detail=f"Digest client context is {ctx.state}; no leg is left")
+    checked = _check_input(frame, (Kind.DIGEST_RSPAUTH,), (DIGEST.rpc_id,), ctx.state)
+    if isinstance(checked, Leg):
+        return checked
+    if checked.conversation != ctx.conversation:
+        return Leg("cross_context", ctx.state, detail="rspauth belongs to another handshake")
+    return Leg(
+        "done", "established", None, (("attributes", ctx.attributes | ISC_REQ_MUTUAL_AUTH),), "rspauth ok"
+    )
+
+
+# -- server legs (AcceptSecurityContext) -------------------------------------------------------
+
+
+def accept_leg(
+    world: World,
+    package: Package,
+    cred: CredRecord,
+    ctx: ContextRecord | None,
+    frame: Frame | Bad | None,
+    requested: int,
+) -> Leg:
+    """The server's next leg. ``requested`` is in the internal (ISC) numbering."""
+    if ctx is None:
+        if package.name == "Digest":
+            return _digest_server(world, cred, None, frame, requested)
+        mech = _server_mech(package, frame)
+        if mech is None:
+            checked = _check_input(frame, _FIRST_KINDS[package.name], _wire_ids(package), "initial")
+            return (
+                checked
+                if isinstance(checked, Leg)
+                else Leg("bad_token", "initial", detail="unexpected token")
+            )
+    else:
+        mech = ctx.mech
+    if mech == "NTLM":
+        return _ntlm_server(world, package, cred, ctx, frame, requested)
+    if mech == "Kerberos":
+        return _kerberos_server(world, package, cred, ctx, frame, requested)
+    return _digest_server(world, cred, ctx, frame, requested)
+
+
+_FIRST_KINDS = {
+    "NTLM": (Kind.NTLM_NEGOTIATE,),
+    "Kerberos": (Kind.KERB_AP_REQ,),
+    "Negotiate": (Kind.KERB_AP_REQ, Kind.NTLM_NEGOTIATE),
+    "Digest": (),
+}
+
+
+def _wire_ids(package: Package) -> tuple[int, ...]:
+    # A Negotiate server also takes the bare tokens of the packages it negotiates.
+    if package.name == "Negotiate":
+        return (NEGOTIATE.rpc_id, KERBEROS.rpc_id, NTLM.rpc_id)
+    return (package.rpc_id,)
+
+
+def _server_mech(package: Package, frame: Frame | Bad | None) -> str | None:
+    if not isinstance(frame, Frame) or frame.package not in _wire_ids(package):
+        return None
+    if frame.kind is Kind.NTLM_NEGOTIATE and package.name in ("NTLM", "Negotiate"):
+        return "NTLM"
+    if frame.kind is Kind.KERB_AP_REQ and package.name in ("Kerberos", "Negotiate"):
+        return "Kerberos"
+    return None
+
+
+def _authority_check(world: World, account: str) -> Leg | None:
+    if not world.authority.online:
+        return Leg(
+            "no_authority",
+            "",
+            detail=f"{account}: the authority {world.authority.name} that validates it is unreachable",
+        )
+    return None
+
+
+def _ntlm_server(
+    world: World,
+    package: Package,
+    cred: CredRecord,
+    ctx: ContextRecord | None,
+    frame: Frame | Bad | None,
+    requested: int,
+) -> Leg:
+    if ctx is None:
+        checked = _check_input(frame, (Kind.NTLM_NEGOTIATE,), _wire_ids(package), "initial")
+        if isinstance(checked, Leg):
+            return checked
+        fields = _fields(checked, 1)
+        if fields is None or not isinstance(fields[0], int):
+            return Leg("bad_token", "initial", detail="NEGOTIATE payload malformed")
+        challenge = world.derive("challenge", checked.conversation, str(world.next_handle))[:8]
+        token = tokens.build(
+            world.key, Kind.NTLM_CHALLENGE, checked.package, checked.conversation, [challenge]
+        )
+        return Leg(
+            "continue",
+            "sent_challenge",
+            token,
+            (
+                ("mech", "NTLM"),
+                ("conversation", checked.conversation),
+                ("challenge", challenge),
+                ("requested", requested),
+            ),
+            "NTLM CHALLENGE sent",
+        )
+    if ctx.state != "sent_challenge":
+        return Leg("bad_state", ctx.state, detail=f"NTLM server context is {ctx.state}; no leg is left")
+    checked = _check_input(frame, (Kind.NTLM_AUTHENTICATE,), _wire_ids(package), ctx.state)
+    if isinstance(checked, Leg):
+        return checked
+    if checked.conversation != ctx.conversation:
+        return Leg("cross_context", ctx.state, detail="AUTHENTICATE belongs to another handshake")
+    fields = _fields(checked, 3)
+    if fields is None or not isinstance(fields[0], str) or not isinstance(fields[1], bytes):
+        return Leg("bad_token", ctx.state, detail="AUTHENTICATE payload malformed")
+    account, proof, client_attrs = fields[0], fields[1], fields[2]
+    # Domain accounts are validated by the domain controller (pass-through authentication).
+    unreachable = _authority_check(world, account)
+    if unreachable is not None:
+        return Leg(unreachable.outcome, ctx.state, detail=unreachable.detail)
+    principal = world.principal(account)
+    if principal is None or proof != _proof(world, account, principal.secret, ctx.challenge or b""):
+        return Leg("logon_denied", ctx.state, detail=f"{account}: unknown user or bad password")
+    attrs = server_attributes(NTLM, int(client_attrs), requested)
+    return Leg(
+        "done",
+        "established",
+        None,
+        (
+            ("client", principal.qualified),
+            ("server", cred.account),
+            ("attributes", attrs),
+            ("session_key", session_key(world, "NTLM", ctx.conversation, ctx.challenge)),
+        ),
+        f"NTLM AUTHENTICATE of {principal.qualified} verified",
+    )
+
+
+def _kerberos_server(
+    world: World,
+    package: Package,
+    cred: CredRecord,
+    ctx: ContextRecord | None,
+    frame: Frame | Bad | None,
+    requested: int,
+) -> Leg:
+    if ctx is not None:
+        return Leg("bad_state", ctx.state, detail=f"Kerberos server context is {ctx.state}; no leg is left")
+    checked = _check_input(frame, (Kind.KERB_AP_REQ,), _wire_ids(package), "initial")
+    if isinstance(checked, Leg):
+        return checked
+    fields = _fields(checked, 5)
+    if (
+        fields is None
+        or not isinstance(fields[0], str)
+        or not isinstance(fields[1], str)
+        or not isinstance(fields[2], bytes)
+        or not isinstance(fields[3], int)
+        or not isinstance(fields[4], int)
+    ):
+        return Leg("bad_token", "initial", detail="AP-REQ payload malformed")
+    client, service, proof, client_attrs, mutual = (
+        str(fields[0]),
+        str(fields[1]),
+        fields[2],
+        fields[3],
+        fields[4],
+    )
+    me = world.principal(cred.account)
+    if me is None or proof != _service_proof(world, me.qualified, me.secret, checked.conversation):
+        # The ticket is encrypted for another service account: the server cannot read it and
+        # answers with a KRB-ERROR (KRB_AP_ERR_MODIFIED) that the client turns into
+        # SEC_E_WRONG_PRINCIPAL.
+        error = tokens.build(
+            world.key, Kind.KERB_ERROR, checked.package, checked.conversation, ["KRB_AP_ERR_MODIFIED"]
+        )
+        return Leg(
+            "wrong_service", "initial", error, detail=f"ticket for {service}, this server is {cred.account}"
+        )
+    if checked.raw in world.replay_cache:
+        return Leg("replay", "initial", detail="authenticator already seen (replay)")
+    attrs = server_attributes(KERBEROS, int(client_attrs), requested)
+    updates: tuple[tuple[str, object], ...] = (
+        ("mech", "Kerberos"),
+        ("conversation", checked.conversation),
+        ("requested", requested),
+        ("client", client),
+        ("server", me.qualified),
+        ("session_key", session_key(world, "Kerberos", checked.conversation, None)),
+        ("replay", checked.raw),
+    )
+    if mutual:
+        reply = tokens.build(
+            world.key, Kind.KERB_AP_REP, checked.package, checked.conversation, [me.qualified]
+        )
+        return Leg(
+            "done",
+            "established",
+            reply,
+            (*updates, ("attributes", attrs | ISC_REQ_MUTUAL_AUTH)),
+            "AP-REQ accepted, AP-REP sent",
+        )
+    return Leg("done", "established", None, (*updates, ("attributes", attrs)), "AP-REQ accepted")
+
+
+def _digest_server(
+    world: World, cred: CredRecord, ctx: ContextRecord | None, frame: Frame | Bad | None, requested: int
+) -> Leg:
+    if ctx is None:
+        # The server speaks first: its challenge needs no input. An input token on the first
+        # call is ignored, as HTTP Digest servers ignore an unsolicited Authorization header.
+        conversation = world.peek_conversation()
+        nonce = world.derive("nonce", conversation)[:16]
+        token = tokens.build(
+            world.key, Kind.DIGEST_CHALLENGE, DIGEST.rpc_id, conversation, [nonce], unsealed=True
+        )
+        return Leg(
+            "complete_and_continue",
+            "sent_challenge",
+            token,
+            (
+                ("mech", "Digest"),
+                ("conversation", conversation),
+                ("challenge", nonce),
+                ("requested", requested),
+            ),
+            "challenge sent, unsealed",
+        )
+    if ctx.state != "sent_challenge":
+        return Leg("bad_state", ctx.state, detail=f"Digest server context is {ctx.state}; no leg is left")
+    checked = _check_input(frame, (Kind.DIGEST_RESPONSE,), (DIGEST.rpc_id,), ctx.state)
+    if isinstance(checked, Leg):
+        return checked
+    if checked.conversation != ctx.conversation:
+        return Leg("cross_context", ctx.state, detail="response belongs to another handshake")
+    fields = _fields(checked, 4)
+    if fields is None or not isinstance(fields[0], str) or not isinstance(fields[1], bytes):
+        return Leg("bad_token", ctx.state, detail="Digest response payload malformed")
+    account, proof, client_attrs, mutual = str(fields[0]), fields[1], fields[2], fields[3]
+    unreachable = _authority_check(world, account)
+    if unreachable is not None:
+        return Leg(unreachable.outcome, ctx.state, detail=unreachable.detail)
+    principal = world.principal(account)
+    if principal is None or proof != _proof(world, account, principal.secret, ctx.challenge or b""):
+        return Leg("logon_denied", ctx.state, detail=f"{account}: unknown user or bad password")
+    attrs = server_attributes(DIGEST, int(client_attrs), requested)
+    updates = (
+        ("client", principal.qualified),
+        ("server", cred.account),
+        ("attributes", attrs | (ISC_REQ_MUTUAL_AUTH if mutual else 0)),
+        ("session_key", session_key(world, "Digest", ctx.conversation, ctx.challenge)),
+    )
+    if mutual:
+        reply = tokens.build(
+            world.key,
+            Kind.DIGEST_RSPAUTH,
+            DIGEST.rpc_id,
+            ctx.conversation,
+            [principal.qualified],
+            unsealed=True,
+        )
+        return Leg("complete_needed", "established", reply, updates, "rspauth sent, unsealed")
+    return Leg("done", "established", None, updates, "response verified")

@@ -1,0 +1,261 @@
+"""Rule tables: what each function does, as data.
+
+In the spirit of h11's transition tables, each function's behaviour is an ordered list of
+:class:`Rule` objects. A rule has a condition (a predicate over the :class:`Call`, plus the same
+condition in words), the status it produces, an optional effect (what the call changes in the
+world when that rule fires), and a *basis*:
+
+- :class:`Citation`: the page clause that justifies it (function, section, and the code or the
+  sentence quoted from the page);
+- :class:`Interpretation`: the question the pages leave open and what the model chose;
+- :class:`Errata`: an entry of spec/data/errata.yaml (what a real implementation does that the
+  pages do not document).
+
+The first rule whose condition holds decides the call. A rule can be marked ``unreachable``
+with a reason, for a documented code the model cannot produce; it never fires but stays in the
+table so reports can account for every documented code.
+
+:func:`rules_for` lists a function's table; reports, notebooks and the coverage checks draw
+from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from attrs import field, frozen
+
+from .errors import ContractViolation
+
+__all__ = [
+    "Basis",
+    "Call",
+    "Citation",
+    "Errata",
+    "Interpretation",
+    "Rule",
+    "RuleTable",
+    "all_tables",
+    "register",
+    "rules_for",
+]
+
+
+@frozen
+class Citation:
+    """A clause of a page: the function whose page it is, the section, the code or sentence."""
+
+    function: str
+    section: str
+    quote: str
+
+    kind = "citation"
+
+    def __str__(self) -> str:
+        return f"{self.function}, {self.section}: {self.quote}"
+
+
+@frozen
+class Interpretation:
+    """A question the pages leave open, and what the model chose."""
+
+    question: str
+    choice: str
+
+    kind = "interpretation"
+
+    def __str__(self) -> str:
+        return f"interpretation: {self.question} -> {self.choice}"
+
+
+@frozen
+class Errata:
+    """An entry of spec/data/errata.yaml, by id (see :mod:`sspimodel.model.errata`)."""
+
+    entry: str
+    summary: str
+
+    kind = "errata"
+
+    def __str__(self) -> str:
+        return f"errata {self.entry}: {self.summary}"
+
+
+Basis = Citation | Interpretation | Errata
+
+
+def _never(_call: Call) -> bool:
+    return False
+
+
+@frozen
+class Rule:
+    """One row of a function's table."""
+
+    id: str
+    when: str
+    status: str
+    basis: Basis
+    test: Callable[[Call], bool] = field(eq=False, repr=False)
+    effect: Callable[[Call], None] | None = field(default=None, eq=False, repr=False)
+    unreachable: str | None = None
+    also: tuple[Basis, ...] = ()  # further clauses the rule relies on
+
+    @property
+    def is_errata(self) -> bool:
+        return isinstance(self.basis, Errata)
+
+    @property
+    def reachable(self) -> bool:
+        return self.unreachable is None
+
+    def bases(self) -> tuple[Basis, ...]:
+        return (self.basis, *self.also)
+
+
+def unreachable(id: str, status: str, basis: Basis, reason: str, when: str = "") -> Rule:
+    """A documented outcome the model cannot produce, with the reason."""
+    return Rule(id, when or f"never: {reason}", status, basis, _never, None, reason)
+
+
+class Call:
+    """One invocation, as the rules see it.
+
+    ``a`` is the generated call object (the page's parameter names as attributes); ``out``
+    collects the out-parameters the effects write; ``facts`` caches what predicates compute
+    (looked-up handles, parsed tokens, package legs) so each is computed once per call.
+    """
+
+    __slots__ = ("a", "allowed_from", "facts", "function", "index", "out", "process", "world")
+
+    def __init__(self, world: Any, process: Any, function: str, args: Any, index: int) -> None:
+        self.world = world
+        self.process = process
+        self.function = function
+        self.a = args
+        self.index = index
+        self.out: dict[str, Any] = {}
+        self.facts: dict[str, Any] = {}
+        # Functions whose allowed statuses this call may also return (SspiGetAsyncCallStatus
+        # reports the status of the work another function queued).
+        self.allowed_from: frozenset[str] | None = None
+
+    def fault(self, code: str) -> bool:
+        """Whether the world's fault plan fails this call with ``code``."""
+        faults = self.world.faults
+        if not faults.faults:
+            return False
+        return bool(faults.fires(code, self.index, self.function, _arguments(self.a)))
+
+    def violation(
+        self, parameter: str, problem: str, given: object = None, section: str | None = None
+    ) -> ContractViolation:
+        return ContractViolation(parameter, problem, given, section)
+
+
+def _arguments(args: Any) -> dict[str, Any]:
+    try:
+        from attrs import asdict
+
+        return asdict(args, recurse=False)
+    except Exception:
+        return dict(vars(args)) if hasattr(args, "__dict__") else {}
+
+
+class RuleTable:
+    """A function's ordered rules. ``live`` are the reachable ones, tried in order."""
+
+    __slots__ = ("function", "live", "rules")
+
+    def __init__(self, function: str, rules: tuple[Rule, ...]) -> None:
+        self.function = function
+        self.rules = rules
+        self.live = tuple(r for r in rules if r.reachable)
+
+    def run(self, call: Call) -> Rule:
+        for rule in self.live:
+            if rule.test(call):
+                if rule.effect is not None:
+                    rule.effect(call)
+                return rule
+        raise RuntimeError(f"{self.function}: no rule matched (the table must end with a catch-all rule)")
+
+    def statuses(self) -> frozenset[str]:
+        return frozenset(r.status for r in self.rules)
+
+    def reachable_statuses(self) -> frozenset[str]:
+        return frozenset(r.status for r in self.rules if r.reachable)
+
+    def __iter__(self) -> Any:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __repr__(self) -> str:
+        return f"RuleTable({self.function!r}, {len(self.rules)} rules)"
+
+
+_TABLES: dict[str, RuleTable] = {}
+_EXTRA: dict[str, RuleTable] = {}
+_FAMILIES = (
+    "sspimodel.model.creds",
+    "sspimodel.model.contexts",
+    "sspimodel.model.messages",
+    "sspimodel.model.attributes",
+    "sspimodel.model.memory",
+    "sspimodel.model.export",
+    "sspimodel.model.packages_query",
+    "sspimodel.model.async_",
+)
+
+
+def register(function: str, rules: Iterable[Rule]) -> RuleTable:
+    """Record a function's table (called by the family modules when they are imported)."""
+    rules = tuple(rules)
+    ids = [r.id for r in rules]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise ValueError(f"{function}: duplicate rule ids {sorted(dupes)}")
+    table = RuleTable(function, rules)
+    _TABLES[function] = table
+    return table
+
+
+def register_completion(function: str, rules: Iterable[Rule]) -> RuleTable:
+    """Record the rules the queued work of an async function runs (listed after its own)."""
+    table = RuleTable(function, tuple(rules))
+    _EXTRA[function] = table
+    return table
+
+
+def _load_all() -> None:
+    import importlib
+
+    for module in _FAMILIES:
+        importlib.import_module(module)
+
+
+def rules_for(function: str) -> tuple[Rule, ...]:
+    """The ordered rule table of ``function`` (e.g. ``rules_for("ImportSecurityContextA")``)."""
+    if function not in _TABLES:
+        _load_all()
+    try:
+        rules = _TABLES[function].rules
+    except KeyError:
+        raise KeyError(f"no rule table for {function!r}; functions with tables: {sorted(_TABLES)}") from None
+    extra = _EXTRA.get(function)
+    return rules + extra.rules if extra is not None else rules
+
+
+def table_for(function: str) -> RuleTable:
+    if function not in _TABLES:
+        _load_all()
+    return _TABLES[function]
+
+
+def all_tables() -> dict[str, RuleTable]:
+    """Every function's table, by function name (sorted)."""
+    _load_all()
+    return dict(sorted(_TABLES.items()))
