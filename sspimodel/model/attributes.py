@@ -1,0 +1,259 @@
+"""QueryContextAttributesA/W: what a context can tell about itself.
+
+The attributes the model answers, and the structure each fills (variable-sized members are
+package memory, released with FreeContextBuffer):
+
+=============================  =================================  ==========================
+ulAttribute                    pBuffer                            before the handshake ends
+=============================  =================================  ==========================
+SECPKG_ATTR_SIZES              SecPkgContext_Sizes                yes
+SECPKG_ATTR_NAMES              SecPkgContext_Names                no
+SECPKG_ATTR_LIFESPAN           SecPkgContext_Lifespan             no
+SECPKG_ATTR_KEY_INFO           SecPkgContext_KeyInfo              no
+SECPKG_ATTR_AUTHORITY          SecPkgContext_Authority            no
+SECPKG_ATTR_SESSION_KEY        SecPkgContext_SessionKey           no
+SECPKG_ATTR_PACKAGE_INFO       SecPkgContext_PackageInfo          yes
+SECPKG_ATTR_NEGOTIATION_INFO   SecPkgContext_NegotiationInfo      yes
+SECPKG_ATTR_NATIVE_NAMES       SecPkgContext_NativeNames          no
+SECPKG_ATTR_FLAGS              SecPkgContext_Flags                yes
+SECPKG_ATTR_ACCESS_TOKEN       SecPkgContext_AccessToken          no (server side only)
+SECPKG_ATTR_NEGOTIATION_PACKAGE SecPkgContext_PackageInfo         no (Negotiate only)
+=============================  =================================  ==========================
+
+Every other value of the page's table (Schannel/CredSSP attributes, stream sizes, password
+expiry) is SEC_E_UNSUPPORTED_FUNCTION.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .common import (
+    NULL_HANDLE_ERRATA,
+    alloc_bytes,
+    alloc_str,
+    alloc_struct,
+    ctx_record,
+    deref,
+    is_null_handle,
+    live,
+)
+from .constants import (
+    SECPKG_ATTR_FLAGS,
+    SECPKG_ATTR_LIFESPAN,
+    SECPKG_ATTR_NAMES,
+    SECPKG_ATTR_NATIVE_NAMES,
+    SECPKG_ATTR_NEGOTIATION_INFO,
+    SECPKG_ATTR_PACKAGE_INFO,
+    SECPKG_ATTR_SESSION_KEY,
+    SECPKG_ATTR_SIZES,
+    SECPKG_NEGOTIATION_COMPLETE,
+    SECPKG_NEGOTIATION_IN_PROGRESS,
+)
+from .handles import AccessToken, TimeStamp
+from .messages import SIGNATURE_SIZE, TRAILER_SIZE
+from .packages import internal_to_asc
+from .rules import Call, Citation, Interpretation, Rule, register
+from .structs import (
+    SecPkgContext_AccessToken,
+    SecPkgContext_Authority,
+    SecPkgContext_Flags,
+    SecPkgContext_KeyInfo,
+    SecPkgContext_Lifespan,
+    SecPkgContext_Names,
+    SecPkgContext_NativeNames,
+    SecPkgContext_NegotiationInfo,
+    SecPkgContext_PackageInfo,
+    SecPkgContext_SessionKey,
+    SecPkgContext_Sizes,
+)
+from .world import ContextRecord
+
+__all__ = ["SUPPORTED", "query_rules"]
+
+SECPKG_ATTR_KEY_INFO = 5
+SECPKG_ATTR_AUTHORITY = 6
+SECPKG_ATTR_ACCESS_TOKEN = 18
+SECPKG_ATTR_NEGOTIATION_PACKAGE = 0x80000081
+
+# Algorithm identifiers of the simulated signature and seal (not CALG_* values: nothing real).
+_SIGN_ALG = 0x1
+_SEAL_ALG = 0x2
+
+
+def _sizes(c: Call, ctx: ContextRecord) -> Any:
+    package = c.world.package(ctx.mech) or c.world.package(ctx.package)
+    return SecPkgContext_Sizes(package.max_token, SIGNATURE_SIZE, 1, TRAILER_SIZE)
+
+
+def _names(c: Call, ctx: ContextRecord) -> Any:
+    return SecPkgContext_Names(alloc_str(c, ctx.client or "", "SecPkgContext_Names.sUserName"))
+
+
+def _native_names(c: Call, ctx: ContextRecord) -> Any:
+    return SecPkgContext_NativeNames(
+        alloc_str(c, ctx.client or "", "SecPkgContext_NativeNames.sClientName"),
+        alloc_str(c, ctx.server or ctx.target or "", "SecPkgContext_NativeNames.sServerName"),
+    )
+
+
+def _lifespan(c: Call, ctx: ContextRecord) -> Any:
+    return SecPkgContext_Lifespan(TimeStamp(c.world.clock.now), TimeStamp(ctx.expiry))
+
+
+def _key_info(c: Call, ctx: ContextRecord) -> Any:
+    return SecPkgContext_KeyInfo(
+        alloc_str(c, "HMAC-SHA256-128 (simulated)", "SecPkgContext_KeyInfo.sSignatureAlgorithmName"),
+        alloc_str(c, "SHA256-CTR (simulated)", "SecPkgContext_KeyInfo.sEncryptAlgorithmName"),
+        len(ctx.session_key or b"") * 8,
+        _SIGN_ALG,
+        _SEAL_ALG,
+    )
+
+
+def _authority(c: Call, ctx: ContextRecord) -> Any:
+    name = c.world.dns_domain.upper() if ctx.mech == "Kerberos" else c.world.domain
+    return SecPkgContext_Authority(alloc_str(c, name, "SecPkgContext_Authority.sAuthorityName"))
+
+
+def _session_key(c: Call, ctx: ContextRecord) -> Any:
+    key = ctx.session_key or b""
+    return SecPkgContext_SessionKey(len(key), alloc_bytes(c, key, "SecPkgContext_SessionKey.SessionKey"))
+
+
+def _info(c: Call, name: str, what: str) -> Any:
+    return alloc_struct(c, c.world.package(name).info(), what)
+
+
+def _package_info(c: Call, ctx: ContextRecord) -> Any:
+    # For Negotiate, the package in use once it has chosen (the page: "the security support
+    # provider in use"); before that, Negotiate itself.
+    name = ctx.mech if ctx.established else ctx.package
+    return SecPkgContext_PackageInfo(_info(c, name, "SecPkgContext_PackageInfo.PackageInfo"))
+
+
+def _negotiation_info(c: Call, ctx: ContextRecord) -> Any:
+    state = SECPKG_NEGOTIATION_COMPLETE if ctx.established else SECPKG_NEGOTIATION_IN_PROGRESS
+    return SecPkgContext_NegotiationInfo(
+        _info(c, ctx.mech, "SecPkgContext_NegotiationInfo.PackageInfo"), state
+    )
+
+
+def _negotiation_package(c: Call, ctx: ContextRecord) -> Any:
+    return SecPkgContext_PackageInfo(_info(c, ctx.mech, "SecPkgContext_PackageInfo.PackageInfo"))
+
+
+def _flags(c: Call, ctx: ContextRecord) -> Any:
+    return SecPkgContext_Flags(ctx.attributes if ctx.role == "client" else internal_to_asc(ctx.attributes))
+
+
+def _access_token(c: Call, ctx: ContextRecord) -> Any:
+    value = c.world.next_token_handle
+    c.world.next_token_handle += 4
+    return SecPkgContext_AccessToken(AccessToken(value, ctx.client or ""))
+
+
+Filler = Callable[[Call, ContextRecord], Any]
+
+# ulAttribute -> (filler, available before the handshake completes, extra condition or None)
+SUPPORTED: dict[int, tuple[Filler, bool, Callable[[ContextRecord], bool] | None]] = {
+    SECPKG_ATTR_SIZES: (_sizes, True, None),
+    SECPKG_ATTR_NAMES: (_names, False, None),
+    SECPKG_ATTR_LIFESPAN: (_lifespan, False, None),
+    SECPKG_ATTR_KEY_INFO: (_key_info, False, None),
+    SECPKG_ATTR_AUTHORITY: (_authority, False, None),
+    SECPKG_ATTR_SESSION_KEY: (_session_key, False, None),
+    SECPKG_ATTR_PACKAGE_INFO: (_package_info, True, None),
+    SECPKG_ATTR_NEGOTIATION_INFO: (_negotiation_info, True, None),
+    SECPKG_ATTR_NATIVE_NAMES: (_native_names, False, None),
+    SECPKG_ATTR_FLAGS: (_flags, True, None),
+    SECPKG_ATTR_ACCESS_TOKEN: (_access_token, False, lambda ctx: ctx.role == "server"),
+    SECPKG_ATTR_NEGOTIATION_PACKAGE: (_negotiation_package, False, lambda ctx: ctx.package == "Negotiate"),
+}
+
+
+def _ctx(c: Call) -> ContextRecord | None:
+    facts = c.facts
+    if "ctx" not in facts:
+        facts["ctx"] = ctx_record(c, c.a.phContext)
+    return facts["ctx"]
+
+
+def _entry(c: Call) -> Any:
+    entry = SUPPORTED.get(int(deref(c.a.ulAttribute)))
+    if entry is None:
+        return None
+    condition = entry[2]
+    if condition is not None and not condition(live(_ctx(c))):
+        return None
+    return entry
+
+
+def _query(c: Call) -> None:
+    ctx = live(_ctx(c))
+    c.out["pBuffer"] = _entry(c)[0](c, ctx)
+
+
+def query_rules(function: str, prefix: str = "qca") -> list[Rule]:
+    return [
+        Rule(
+            f"{prefix}.null_handle",
+            "phContext is NULL or the zero handle",
+            "SEC_E_INVALID_HANDLE",
+            NULL_HANDLE_ERRATA,
+            lambda c: is_null_handle(c.a.phContext),
+        ),
+        Rule(
+            f"{prefix}.invalid_handle",
+            "phContext is not a live context of the calling process",
+            "SEC_E_INVALID_HANDLE",
+            Interpretation(
+                "The SEC_E_INVALID_HANDLE row speaks only of incomplete contexts: what does a handle that "
+                "names no context give?",
+                "SEC_E_INVALID_HANDLE as well, the code's general meaning",
+            ),
+            lambda c: _ctx(c) is None,
+        ),
+        Rule(
+            f"{prefix}.unsupported_attribute",
+            "ulAttribute is one the model's packages do not answer (Schannel/CredSSP attributes, stream "
+            "sizes, password expiry), a server-only one on a client context, or "
+            "SECPKG_ATTR_NEGOTIATION_PACKAGE on a context not built by Negotiate",
+            "SEC_E_UNSUPPORTED_FUNCTION",
+            Citation(function, "returns", "ulAttribute holds a value that is not valid."),
+            lambda c: _entry(c) is None,
+            also=(
+                Citation(
+                    function, "parameters: ulAttribute", "Only the server side supports this attribute."
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.incomplete",
+            "the handshake has not finished and the attribute needs a complete context (all but SIZES, "
+            "PACKAGE_INFO, NEGOTIATION_INFO and FLAGS)",
+            "SEC_E_INVALID_HANDLE",
+            Citation(function, "returns", "phContext is the handle of a context that is not yet complete."),
+            lambda c: not live(_ctx(c)).established and not _entry(c)[1],
+            also=(
+                Citation(
+                    function,
+                    "remarks",
+                    "SECPKG_ATTR_NEGOTIATION_INFO is the attribute meant for a negotiation still in progress.",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "pBuffer receives the attribute's structure; its variable-sized members are package memory",
+            "SEC_E_OK",
+            Citation(function, "returns", "On success the return value is SEC_E_OK."),
+            lambda c: True,
+            _query,
+        ),
+    ]
+
+
+QCA_A = register("QueryContextAttributesA", query_rules("QueryContextAttributesA"))
+QCA_W = register("QueryContextAttributesW", query_rules("QueryContextAttributesW"))

@@ -1,0 +1,847 @@
+"""Security contexts: InitializeSecurityContextA/W, AcceptSecurityContext, CompleteAuthToken,
+DeleteSecurityContext.
+
+The handshake itself is the packages' business (:mod:`sspimodel.model.packages`): a leg says
+what happens (an outcome key, the next state, the output token). The tables below decide the
+documented status of each outcome, check handles and buffers first, and commit the leg.
+
+The same tables, cited from the async pages, are the completion semantics of
+SspiInitializeSecurityContextAsyncA/W, SspiAcceptSecurityContextAsync and
+SspiDeleteSecurityContextAsync.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import tokens
+from .buffers import SecBuffer, SecBufferDesc
+from .common import (
+    CONTRACT_ERROR,
+    NULL_HANDLE_ERRATA,
+    alloc_bytes,
+    cred_record,
+    ctx_record,
+    deref,
+    fault_rules,
+    is_null_handle,
+    live,
+)
+from .constants import (
+    ASC_RET_ALLOCATED_MEMORY,
+    ISC_REQ_ALLOCATE_MEMORY,
+    ISC_REQ_DELEGATE,
+    ISC_RET_ALLOCATED_MEMORY,
+    SECBUFFER_EMPTY,
+    SECBUFFER_MISSING,
+    SECBUFFER_TOKEN,
+    SECPKG_CRED_INBOUND,
+    SECPKG_CRED_OUTBOUND,
+    SECURITY_NATIVE_DREP,
+    SECURITY_NETWORK_DREP,
+)
+from .handles import NEVER, AllocatedBytes, CtxtHandle, Ref, TimeStamp
+from .packages import Leg, accept_leg, asc_to_internal, initialize_leg, internal_to_asc
+from .rules import Call, Citation, Errata, Interpretation, Rule, register, unreachable
+from .world import ContextRecord
+
+__all__ = ["accept_rules", "complete_rules", "delete_rules", "initialize_rules"]
+
+# Packages that cannot delegate reject a request to: "It only works together with
+# ISC_REQ_MUTUAL_AUTH, and only Kerberos honours it." Negotiate may pick Kerberos, so it takes
+# the flag and grants it only when it does.
+_DELEGATING = frozenset({"Kerberos", "Negotiate"})
+
+BUFFER_TOO_SMALL_ERRATA = Errata(
+    "wine-isc-buffer-too-small",
+    "Wine's tests: InitializeSecurityContext with no output buffer, a zero-size output buffer, or a "
+    "SECBUFFER_DATA buffer where a SECBUFFER_TOKEN buffer is expected returns SEC_E_BUFFER_TOO_SMALL",
+)
+
+
+# -- facts ----------------------------------------------------------------------------------------
+
+
+def _desc(c: Call, param: str) -> SecBufferDesc | None:
+    value = deref(getattr(c.a, param))
+    if value is None or isinstance(value, SecBufferDesc):
+        return value
+    raise c.violation(param, f"expected a SecBufferDesc or NULL, got {type(value).__name__}", value)
+
+
+def _input_token(c: Call) -> bytes | None:
+    desc = _desc(c, "pInput")
+    if desc is None:
+        return None
+    buf = desc.first(SECBUFFER_TOKEN)
+    if buf is None or not buf.contents:
+        return None
+    # "cbBuffer" is what the caller says the buffer holds: a token cut short on the wire is a
+    # buffer whose cbBuffer is less than its frame announces.
+    return buf.contents[: buf.cbBuffer]
+
+
+def _frame(c: Call) -> tokens.Frame | tokens.Bad | None:
+    facts = c.facts
+    if "frame" not in facts:
+        raw = _input_token(c)
+        facts["frame"] = None if raw is None else tokens.parse(raw, c.world.key)
+    return facts["frame"]
+
+
+def _given_context(c: Call) -> Any:
+    return deref(c.a.phContext)
+
+
+def _first_call(c: Call) -> bool:
+    return _given_context(c) is None
+
+
+def _ctx(c: Call) -> ContextRecord | None:
+    facts = c.facts
+    if "ctx" not in facts:
+        facts["ctx"] = None if _first_call(c) else ctx_record(c, c.a.phContext)
+    return facts["ctx"]
+
+
+def _credential(c: Call) -> Any:
+    """The credentials the call works with: phCredential on the first call, else the context's."""
+    facts = c.facts
+    if "cred" not in facts:
+        ctx = _ctx(c)
+        facts["cred"] = cred_record(c, c.a.phCredential) if ctx is None else ctx.credential
+    return facts["cred"]
+
+
+def _package(c: Call) -> Any:
+    ctx = _ctx(c)
+    name = ctx.package if ctx is not None else _credential(c).package
+    return c.world.package(name)
+
+
+def _requested(c: Call, role: str) -> int:
+    flags = int(deref(c.a.fContextReq) or 0)
+    return flags if role == "client" else asc_to_internal(flags)
+
+
+def _target(c: Call, param: str) -> str | None:
+    value = deref(getattr(c.a, param))
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("cp1252", "replace")
+    if value is not None and not isinstance(value, str):
+        raise c.violation(param, f"expected a string naming the target, got {type(value).__name__}", value)
+    return value
+
+
+def _leg(c: Call, role: str, target_param: str | None) -> Leg:
+    facts = c.facts
+    if "leg" not in facts:
+        world = c.world
+        package = _package(c)
+        cred = _credential(c)
+        requested = _requested(c, role)
+        if role == "client":
+            facts["leg"] = initialize_leg(
+                world,
+                package,
+                cred,
+                _ctx(c),
+                _frame(c),
+                requested,
+                _target(c, target_param or "pszTargetName"),
+            )
+        else:
+            facts["leg"] = accept_leg(world, package, cred, _ctx(c), _frame(c), requested)
+    leg: Leg = facts["leg"]
+    return leg
+
+
+def _allocate(c: Call) -> bool:
+    return bool(int(deref(c.a.fContextReq) or 0) & ISC_REQ_ALLOCATE_MEMORY)
+
+
+def _output_problem(c: Call, role: str, target_param: str | None) -> str | None:
+    """Why the output token of this leg has nowhere to go, or None."""
+    token = _leg(c, role, target_param).token
+    if token is None:
+        return None
+    desc = _desc(c, "pOutput")
+    if desc is None or not desc.pBuffers:
+        return "no output buffer"
+    first = desc.pBuffers[0]
+    if not isinstance(first, SecBuffer) or first.base_type != SECBUFFER_TOKEN:
+        return "the output buffer is not a SECBUFFER_TOKEN"
+    if not _allocate(c) and first.cbBuffer < len(token):
+        return f"the output buffer holds {first.cbBuffer} bytes, the token needs {len(token)}"
+    return None
+
+
+# -- effects --------------------------------------------------------------------------------------
+
+
+def _write_token(c: Call, token: bytes | None, allocate: bool) -> bool:
+    desc = _desc(c, "pOutput")
+    if desc is None or not desc.pBuffers:
+        return False
+    buf = desc.pBuffers[0]
+    if token is None:
+        if isinstance(buf, SecBuffer) and buf.base_type == SECBUFFER_TOKEN:
+            buf.pvBuffer = None
+            buf.cbBuffer = 0
+        return False
+    buf.pvBuffer = alloc_bytes(c, token, "output token") if allocate else token
+    buf.cbBuffer = len(token)
+    return allocate
+
+
+def _mark_missing(c: Call) -> None:
+    """SEC_E_INCOMPLETE_MESSAGE: "The pInput buffer then holds a SecBuffer of type
+    SECBUFFER_MISSING whose cbBuffer member estimates how many more bytes must be read"."""
+    frame = _frame(c)
+    desc = _desc(c, "pInput")
+    if desc is None or not isinstance(frame, tokens.Bad):
+        return
+    for buf in desc.pBuffers:
+        if isinstance(buf, SecBuffer) and buf.base_type == SECBUFFER_EMPTY:
+            buf.BufferType = SECBUFFER_MISSING
+            buf.cbBuffer = frame.missing
+            return
+
+
+_RECORD_FIELDS = frozenset(
+    {"mech", "conversation", "requested", "attributes", "client", "server", "session_key", "challenge"}
+)
+
+
+def _commit(c: Call, role: str, target_param: str | None) -> None:
+    world = c.world
+    leg = _leg(c, role, target_param)
+    ctx = _ctx(c)
+    package = _package(c)
+    updates = leg.update_dict()
+    if ctx is None:
+        cred = _credential(c)
+        serial = world.new_serial()
+        ctx = ContextRecord(
+            handle=CtxtHandle(serial, package.rpc_id),
+            package=package.name,
+            mech=str(updates.get("mech", package.name)),
+            role=role,
+            state=leg.state,
+            conversation=b"",
+            cred=cred.handle,
+            credential=cred,
+            target=_target(c, target_param) if role == "client" and target_param else None,
+            allocate=_allocate(c),
+        )
+        c.process.contexts[serial] = ctx
+    for key, value in updates.items():
+        if key in _RECORD_FIELDS:
+            setattr(ctx, key, value)
+        elif key == "replay":
+            world.replay_cache.add(value)
+    world.consume_conversation(ctx.conversation)
+    ctx.state = leg.state
+    mech = world.package(ctx.mech)
+    lifetime = mech.context_lifetime if mech is not None else package.context_lifetime
+    if not ctx.expiry:
+        ctx.expiry = world.clock.after(lifetime) if lifetime else NEVER.QuadPart
+    allocated = _write_token(c, leg.token, _allocate(c))
+    if leg.outcome in ("complete_needed", "complete_and_continue"):
+        ctx.pending_completion = leg.token
+    ctx.established = leg.outcome == "done"
+    attrs = ctx.attributes
+    if role == "client":
+        flags = attrs | (ISC_RET_ALLOCATED_MEMORY if allocated else 0)
+    else:
+        flags = internal_to_asc(attrs) | (ASC_RET_ALLOCATED_MEMORY if allocated else 0)
+    out = c.out
+    out["phNewContext"] = ctx.handle
+    out["pOutput"] = _desc(c, "pOutput")
+    out["pfContextAttr"] = flags
+    out["ptsExpiry"] = TimeStamp(ctx.expiry)
+    new_ref = c.a.phNewContext
+    if isinstance(new_ref, Ref):
+        new_ref.value = ctx.handle
+
+
+def _error_token(c: Call, role: str) -> None:
+    """A failing leg that still has something to tell the peer (Kerberos KRB-ERROR)."""
+    leg = _leg(c, role, None)
+    if leg.token is not None and _output_problem(c, role, None) is None:
+        _write_token(c, leg.token, _allocate(c))
+        c.out["pOutput"] = _desc(c, "pOutput")
+
+
+# -- the tables -----------------------------------------------------------------------------------
+
+
+def _outcome(c: Call, role: str, target_param: str | None, *outcomes: str) -> bool:
+    return _leg(c, role, target_param).outcome in outcomes
+
+
+def _contract_rules(function: str, prefix: str, reserved: tuple[str, ...], reserved_quote: str) -> list[Rule]:
+    rules = []
+    for name in reserved:
+
+        def bad_reserved(c: Call, name: str = name) -> bool:
+            return deref(getattr(c.a, name)) not in (0, None)
+
+        def raise_reserved(c: Call, name: str = name) -> None:
+            raise c.violation(name, reserved_quote, getattr(c.a, name))
+
+        rules.append(
+            Rule(
+                f"{prefix}.{name.lower()}",
+                f"{name} is not zero",
+                CONTRACT_ERROR,
+                Citation(function, f"parameters: {name}", reserved_quote),
+                bad_reserved,
+                raise_reserved,
+            )
+        )
+
+    def bad_drep(c: Call) -> bool:
+        return deref(c.a.TargetDataRep) not in (SECURITY_NATIVE_DREP, SECURITY_NETWORK_DREP)
+
+    def raise_drep(c: Call) -> None:
+        raise c.violation(
+            "TargetDataRep",
+            "must be SECURITY_NATIVE_DREP (0x10) or SECURITY_NETWORK_DREP (0)",
+            c.a.TargetDataRep,
+        )
+
+    rules.append(
+        Rule(
+            f"{prefix}.target_data_rep",
+            "TargetDataRep is neither SECURITY_NATIVE_DREP nor SECURITY_NETWORK_DREP",
+            CONTRACT_ERROR,
+            Citation(function, "parameters: TargetDataRep", "SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP"),
+            bad_drep,
+            raise_drep,
+        )
+    )
+    return rules
+
+
+def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule]:
+    server = role == "server"
+    cred_invalid_status = "SEC_E_NO_CREDENTIALS" if server else "SEC_E_INVALID_HANDLE"
+    cred_invalid_basis = (
+        Citation(page, "returns", "phCredential does not hold a valid")
+        if server and page == "AcceptSecurityContext"
+        else Citation(page, "returns", cred_invalid_status)
+    )
+    use_needed = SECPKG_CRED_INBOUND if server else SECPKG_CRED_OUTBOUND
+    return [
+        Rule(
+            f"{prefix}.null_credential",
+            "first call (phContext NULL) and phCredential is NULL or the zero handle",
+            "SEC_E_INVALID_HANDLE",
+            NULL_HANDLE_ERRATA,
+            lambda c: _first_call(c) and is_null_handle(c.a.phCredential),
+        ),
+        Rule(
+            f"{prefix}.invalid_credential",
+            "first call and phCredential is not a live credentials handle of the calling process",
+            cred_invalid_status,
+            cred_invalid_basis,
+            lambda c: _first_call(c) and _credential(c) is None,
+        ),
+        Rule(
+            f"{prefix}.null_context",
+            "phContext is the zero handle",
+            "SEC_E_INVALID_HANDLE",
+            NULL_HANDLE_ERRATA,
+            lambda c: not _first_call(c) and is_null_handle(c.a.phContext),
+        ),
+        Rule(
+            f"{prefix}.invalid_context",
+            "phContext is not a live context handle of the calling process (never issued, deleted, "
+            "another process's)",
+            "SEC_E_INVALID_HANDLE",
+            Citation(page, "returns", "SEC_E_INVALID_HANDLE"),
+            lambda c: not _first_call(c) and _ctx(c) is None,
+        ),
+        Rule(
+            f"{prefix}.wrong_side",
+            f"phContext is a {'client' if server else 'server'}-side context",
+            "SEC_E_INVALID_HANDLE",
+            Interpretation(
+                f"What does {'AcceptSecurityContext' if server else 'InitializeSecurityContext'} do with a context "
+                f"the other function built?",
+                "SEC_E_INVALID_HANDLE: it is not a handle this function can continue",
+            ),
+            lambda c: not _first_call(c) and live(_ctx(c)).role != role,
+        ),
+        Rule(
+            f"{prefix}.credential_use",
+            f"the credentials were acquired without SECPKG_CRED_{'INBOUND' if server else 'OUTBOUND'}",
+            "SEC_E_NO_CREDENTIALS",
+            Citation(
+                function,
+                "parameters: phCredential",
+                "SECPKG_CRED_INBOUND or SECPKG_CRED_BOTH"
+                if server
+                else "which must allow at least OUTBOUND use",
+            )
+            if page == function
+            else Citation(page, "returns", "SEC_E_NO_CREDENTIALS"),
+            lambda c: _first_call(c) and not _credential(c).use & use_needed,
+        ),
+        Rule(
+            f"{prefix}.credential_expired",
+            "the credentials expired (the world clock is past their expiry)",
+            "SEC_E_NO_CREDENTIALS",
+            Interpretation(
+                "What do expired credentials give?",
+                "SEC_E_NO_CREDENTIALS: the package has no (valid) credentials to offer",
+            ),
+            lambda c: _first_call(c) and _credential(c).expiry <= c.world.clock.now,
+        ),
+    ]
+
+
+def initialize_rules(function: str, prefix: str, target_param: str, cite: str | None = None) -> list[Rule]:
+    page = cite or function
+    role = "client"
+    reserved_quote = "Reserved; set to zero." if page == function else "Reserved; pass zero."
+
+    def leg_is(*outcomes: str) -> Any:
+        return lambda c: _outcome(c, role, target_param, *outcomes)
+
+    def commit(c: Call) -> None:
+        _commit(c, role, target_param)
+
+    return [
+        *_contract_rules(page, prefix, ("Reserved1", "Reserved2"), reserved_quote),
+        *fault_rules(prefix, page, ("SEC_E_INSUFFICIENT_MEMORY", "SEC_E_INTERNAL_ERROR")),
+        *_handle_rules(function, prefix, role, page),
+        Rule(
+            f"{prefix}.delegate_unsupported",
+            "fContextReq asks for ISC_REQ_DELEGATE from a package that cannot delegate (NTLM, Digest)",
+            "SEC_E_UNSUPPORTED_FUNCTION",
+            Citation(page, "returns", "ISC_REQ_DELEGATE or ISC_REQ_PROMPT_FOR_CREDS"),
+            lambda c: _requested(c, role) & ISC_REQ_DELEGATE != 0 and _package(c).name not in _DELEGATING,
+            also=(
+                Citation(
+                    "InitializeSecurityContextA",
+                    "parameters: fContextReq",
+                    "It only works together with ISC_REQ_MUTUAL_AUTH, and only Kerberos honours it.",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.not_completed",
+            "the context still waits for CompleteAuthToken on its last token",
+            "SEC_E_INVALID_TOKEN",
+            Interpretation(
+                "What happens when a caller skips CompleteAuthToken and continues the handshake?",
+                "SEC_E_INVALID_TOKEN: the context has no valid token to continue from",
+            ),
+            lambda c: _ctx(c) is not None and live(_ctx(c)).pending_completion is not None,
+        ),
+        Rule(
+            f"{prefix}.incomplete_message",
+            "the input token is shorter than its frame announces (cut short on the wire); a "
+            "SECBUFFER_EMPTY input buffer becomes SECBUFFER_MISSING with the missing byte count",
+            "SEC_E_INCOMPLETE_MESSAGE",
+            Citation(page, "returns", "SEC_E_INCOMPLETE_MESSAGE"),
+            leg_is("truncated"),
+            _mark_missing,
+            also=(
+                Interpretation(
+                    "The page says 'Schannel only'; can other packages report it?",
+                    "yes: the model's packages frame their tokens, so they can tell a token cut short from a bad one",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.invalid_token",
+            "the input token is missing, malformed, altered, of another package or leg, of another "
+            "handshake, or the context has no leg left",
+            "SEC_E_INVALID_TOKEN",
+            Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
+            leg_is("no_token", "bad_token", "cross_context", "bad_state"),
+        ),
+        Rule(
+            f"{prefix}.no_authority",
+            "Kerberos needs the KDC and the authority is unreachable",
+            "SEC_E_NO_AUTHENTICATING_AUTHORITY",
+            Citation(page, "returns", "SEC_E_NO_AUTHENTICATING_AUTHORITY"),
+            leg_is("no_authority"),
+        ),
+        Rule(
+            f"{prefix}.target_unknown",
+            "Kerberos: the target names no service principal of the domain",
+            "SEC_E_TARGET_UNKNOWN",
+            Citation(page, "returns", "SEC_E_TARGET_UNKNOWN"),
+            leg_is("target_unknown"),
+        ),
+        Rule(
+            f"{prefix}.logon_denied",
+            "Kerberos: the KDC refuses the client's password (pre-authentication)",
+            "SEC_E_LOGON_DENIED",
+            Citation(page, "returns", "SEC_E_LOGON_DENIED"),
+            leg_is("logon_denied"),
+        ),
+        Rule(
+            f"{prefix}.wrong_principal",
+            "mutual authentication: the reply comes from a principal other than the target's, or is a "
+            "KRB-ERROR saying the ticket reached another service",
+            "SEC_E_WRONG_PRINCIPAL",
+            Citation(page, "returns", "SEC_E_WRONG_PRINCIPAL"),
+            leg_is("wrong_principal"),
+        ),
+        Rule(
+            f"{prefix}.output_buffer",
+            "the leg has a token to return and pOutput is NULL, empty, does not start with a "
+            "SECBUFFER_TOKEN, or (without ISC_REQ_ALLOCATE_MEMORY) is too small for it",
+            "SEC_E_BUFFER_TOO_SMALL",
+            BUFFER_TOO_SMALL_ERRATA,
+            lambda c: _output_problem(c, role, target_param) is not None,
+        ),
+        Rule(
+            f"{prefix}.continue",
+            "the package sent a token and expects the peer's answer",
+            "SEC_I_CONTINUE_NEEDED",
+            Citation(page, "returns", "SEC_I_CONTINUE_NEEDED"),
+            leg_is("continue"),
+            commit,
+        ),
+        Rule(
+            f"{prefix}.complete_and_continue",
+            "Digest: the token must be sealed by CompleteAuthToken, then the peer answers",
+            "SEC_I_COMPLETE_AND_CONTINUE",
+            Citation(page, "returns", "SEC_I_COMPLETE_AND_CONTINUE"),
+            leg_is("complete_and_continue"),
+            commit,
+        ),
+        Rule(
+            f"{prefix}.complete_needed",
+            "Digest: the last token must be sealed by CompleteAuthToken",
+            "SEC_I_COMPLETE_NEEDED",
+            Citation(page, "returns", "SEC_I_COMPLETE_NEEDED"),
+            leg_is("complete_needed"),
+            commit,
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "the context is established (any output token still goes to the server)",
+            "SEC_E_OK",
+            Citation(page, "returns", "SEC_E_OK"),
+            leg_is("done"),
+            commit,
+        ),
+        unreachable(
+            f"{prefix}.incomplete_credentials",
+            "SEC_I_INCOMPLETE_CREDENTIALS",
+            Citation(page, "returns", "SEC_I_INCOMPLETE_CREDENTIALS"),
+            "Schannel only (client certificates); the model simulates no certificate-based package",
+        ),
+    ]
+
+
+def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Rule]:
+    page = cite or function
+    role = "server"
+
+    def leg_is(*outcomes: str) -> Any:
+        return lambda c: _outcome(c, role, None, *outcomes)
+
+    def commit(c: Call) -> None:
+        _commit(c, role, None)
+
+    def raise_output(c: Call) -> None:
+        raise c.violation(
+            "pOutput",
+            f"{_output_problem(c, role, None)}: 'Output can be produced even when the call returns SEC_E_OK, "
+            "and whatever is produced must reach the client.'",
+            c.a.pOutput,
+        )
+
+    return [
+        *_contract_rules(page, prefix, (), ""),
+        *fault_rules(prefix, page, ("SEC_E_INSUFFICIENT_MEMORY", "SEC_E_INTERNAL_ERROR")),
+        *_handle_rules(function, prefix, role, page),
+        Rule(
+            f"{prefix}.delegate_unsupported",
+            "fContextReq asks for ASC_REQ_DELEGATE from a package that cannot delegate (NTLM, Digest)",
+            "SEC_E_UNSUPPORTED_FUNCTION",
+            Citation(page, "returns", "ASC_REQ_DELEGATE or ASC_REQ_PROMPT_FOR_CREDS"),
+            lambda c: _requested(c, role) & ISC_REQ_DELEGATE != 0 and _package(c).name not in _DELEGATING,
+        ),
+        Rule(
+            f"{prefix}.not_completed",
+            "the context still waits for CompleteAuthToken on its last token",
+            "SEC_E_INVALID_TOKEN",
+            Interpretation(
+                "What happens when a server skips CompleteAuthToken and continues the handshake?",
+                "SEC_E_INVALID_TOKEN: the context has no valid token to continue from",
+            ),
+            lambda c: _ctx(c) is not None and live(_ctx(c)).pending_completion is not None,
+        ),
+        Rule(
+            f"{prefix}.incomplete_message",
+            "the input token is shorter than its frame announces; a SECBUFFER_EMPTY input buffer "
+            "becomes SECBUFFER_MISSING with the missing byte count",
+            "SEC_E_INCOMPLETE_MESSAGE",
+            Citation(page, "returns", "SEC_E_INCOMPLETE_MESSAGE"),
+            leg_is("truncated"),
+            _mark_missing,
+        ),
+        Rule(
+            f"{prefix}.ticket_for_other_service",
+            "Kerberos: the ticket is for another service account (the server cannot read it); the "
+            "output carries a KRB-ERROR for the client",
+            "SEC_E_INVALID_TOKEN",
+            Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
+            leg_is("wrong_service"),
+            lambda c: _error_token(c, role),
+        ),
+        Rule(
+            f"{prefix}.replay",
+            "Kerberos: the same AP-REQ was accepted before (replay cache)",
+            "SEC_E_INVALID_TOKEN",
+            Interpretation(
+                "Which code does a replayed Kerberos authenticator give?",
+                "SEC_E_INVALID_TOKEN: the token passed in is not valid (any more)",
+            ),
+            leg_is("replay"),
+        ),
+        Rule(
+            f"{prefix}.invalid_token",
+            "the input token is missing, malformed, altered, of another package or leg, of another "
+            "handshake, or the context has no leg left",
+            "SEC_E_INVALID_TOKEN",
+            Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
+            leg_is("no_token", "bad_token", "cross_context", "bad_state"),
+        ),
+        Rule(
+            f"{prefix}.no_authority",
+            "NTLM/Digest: the authority that validates the client's account is unreachable",
+            "SEC_E_NO_AUTHENTICATING_AUTHORITY",
+            Citation(page, "returns", "SEC_E_NO_AUTHENTICATING_AUTHORITY"),
+            leg_is("no_authority"),
+        ),
+        Rule(
+            f"{prefix}.logon_denied",
+            "NTLM/Digest: unknown user or wrong password (the proof does not match)",
+            "SEC_E_LOGON_DENIED",
+            Citation(page, "returns", "SEC_E_LOGON_DENIED"),
+            leg_is("logon_denied"),
+        ),
+        Rule(
+            f"{prefix}.output_buffer",
+            "the leg has a token for the client and pOutput cannot take it",
+            CONTRACT_ERROR,
+            Citation(
+                "AcceptSecurityContext",
+                "parameters: pOutput",
+                "Output can be produced even when the call returns SEC_E_OK, and whatever is produced must reach the client.",
+            ),
+            lambda c: _output_problem(c, role, None) is not None,
+            raise_output,
+            also=(
+                Interpretation(
+                    "The page documents no status for a missing or short output buffer",
+                    "the caller broke the contract (ContractError); InitializeSecurityContext has a Wine erratum instead",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.continue",
+            "the package sent a token and expects the client's answer",
+            "SEC_I_CONTINUE_NEEDED",
+            Citation(page, "returns", "SEC_I_CONTINUE_NEEDED"),
+            leg_is("continue"),
+            commit,
+        ),
+        Rule(
+            f"{prefix}.complete_and_continue",
+            "Digest: the challenge must be sealed by CompleteAuthToken, then the client answers",
+            "SEC_I_COMPLETE_AND_CONTINUE",
+            Citation(page, "returns", "SEC_I_COMPLETE_AND_CONTINUE"),
+            leg_is("complete_and_continue"),
+            commit,
+        ),
+        Rule(
+            f"{prefix}.complete_needed",
+            "Digest with mutual authentication: the rspauth token must be sealed by CompleteAuthToken",
+            "SEC_I_COMPLETE_NEEDED",
+            Citation(page, "returns", "SEC_I_COMPLETE_NEEDED"),
+            leg_is("complete_needed"),
+            commit,
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "the client is authenticated (any output token still goes to the client)",
+            "SEC_E_OK",
+            Citation(page, "returns", "SEC_E_OK"),
+            leg_is("done"),
+            commit,
+        ),
+    ]
+
+
+# -- CompleteAuthToken ----------------------------------------------------------------------------
+
+
+def _complete_token_buffer(c: Call) -> SecBuffer | None:
+    desc = deref(c.a.pToken)
+    if not isinstance(desc, SecBufferDesc):
+        raise c.violation("pToken", f"expected a SecBufferDesc, got {type(desc).__name__}", desc)
+    buf = desc.first(SECBUFFER_TOKEN)
+    return buf if buf is not None and buf.contents else None
+
+
+def _complete(c: Call) -> None:
+    ctx = ctx_record(c, c.a.phContext)
+    assert ctx is not None and ctx.pending_completion is not None
+    buf = _complete_token_buffer(c)
+    assert buf is not None
+    sealed = tokens.seal_mac(c.world.key, ctx.pending_completion)
+    old = buf.pvBuffer
+    # The package computes the checksum in place; memory it allocated stays the same allocation.
+    buf.pvBuffer = AllocatedBytes(sealed, old.address) if isinstance(old, AllocatedBytes) else sealed
+    buf.cbBuffer = len(sealed)
+    ctx.pending_completion = None
+    ctx.established = ctx.state == "established"
+
+
+def complete_rules(function: str = "CompleteAuthToken", prefix: str = "cat") -> list[Rule]:
+    return [
+        *fault_rules(prefix, function, ("SEC_E_INTERNAL_ERROR",)),
+        Rule(
+            f"{prefix}.null_handle",
+            "phContext is the zero handle",
+            "SEC_E_INVALID_HANDLE",
+            NULL_HANDLE_ERRATA,
+            lambda c: is_null_handle(c.a.phContext),
+        ),
+        Rule(
+            f"{prefix}.invalid_handle",
+            "phContext is not a live context of the calling process",
+            "SEC_E_INVALID_HANDLE",
+            Citation(function, "returns", "SEC_E_INVALID_HANDLE"),
+            lambda c: ctx_record(c, c.a.phContext) is None,
+        ),
+        Rule(
+            f"{prefix}.not_pending",
+            "the context's last call did not return SEC_I_COMPLETE_NEEDED or SEC_I_COMPLETE_AND_CONTINUE "
+            "(nothing to complete, or completed already)",
+            "SEC_E_OUT_OF_SEQUENCE",
+            Citation(
+                function,
+                "remarks",
+                "The client calls it only when its last call to InitializeSecurityContext (Digest) returned "
+                "SEC_I_COMPLETE_NEEDED or SEC_I_COMPLETE_AND_CONTINUE.",
+            ),
+            lambda c: live(ctx_record(c, c.a.phContext)).pending_completion is None,
+            also=(
+                Interpretation(
+                    "Which code does a call out of turn give?",
+                    "SEC_E_OUT_OF_SEQUENCE ('the message number is wrong'): the call does not fit the "
+                    "sequence of the handshake",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.no_token",
+            "pToken holds no non-empty SECBUFFER_TOKEN buffer",
+            "SEC_E_INVALID_TOKEN",
+            Citation(function, "returns", "SEC_E_INVALID_TOKEN"),
+            lambda c: _complete_token_buffer(c) is None,
+        ),
+        Rule(
+            f"{prefix}.altered",
+            "the token in pToken is not the one the package produced (it was changed)",
+            "SEC_E_MESSAGE_ALTERED",
+            Citation(function, "returns", "SEC_E_MESSAGE_ALTERED"),
+            lambda c: (
+                live(_complete_token_buffer(c)).contents
+                != live(ctx_record(c, c.a.phContext)).pending_completion
+            ),
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "the package seals the token in place (computes its checksum)",
+            "SEC_E_OK",
+            Citation(function, "returns", "SEC_E_OK"),
+            lambda c: True,
+            _complete,
+        ),
+    ]
+
+
+# -- DeleteSecurityContext ------------------------------------------------------------------------
+
+
+def _delete(c: Call) -> None:
+    ctx = live(ctx_record(c, c.a.phContext))
+    del c.process.contexts[ctx.handle.dwLower]
+    c.process.deleted.add(ctx.handle)
+
+
+def _deleted_before(c: Call) -> bool:
+    value = deref(c.a.phContext)
+    return isinstance(value, CtxtHandle) and value in c.process.deleted
+
+
+def delete_rules(
+    function: str = "DeleteSecurityContext", prefix: str = "dsc", cite: str | None = None
+) -> list[Rule]:
+    page = cite or function
+    rules = [
+        Rule(
+            f"{prefix}.null_handle",
+            "phContext is NULL or the zero handle",
+            "SEC_E_INVALID_HANDLE",
+            NULL_HANDLE_ERRATA,
+            lambda c: is_null_handle(c.a.phContext),
+        ),
+    ]
+    if page == "DeleteSecurityContext":
+        rules.append(
+            Rule(
+                f"{prefix}.already_deleted",
+                "phContext was deleted before in this process",
+                "SEC_E_OK",
+                Citation(
+                    page,
+                    "returns",
+                    "The function returns SEC_E_OK when it succeeds, and also when the handle had already been deleted.",
+                ),
+                _deleted_before,
+            )
+        )
+    rules += [
+        Rule(
+            f"{prefix}.invalid_handle",
+            "phContext is not a live context of the calling process"
+            + ("" if page == "DeleteSecurityContext" else " (deleted before included)"),
+            "SEC_E_INVALID_HANDLE",
+            Citation(page, "returns", "SEC_E_INVALID_HANDLE"),
+            lambda c: ctx_record(c, c.a.phContext) is None,
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "the context ends; its handle is dead",
+            "SEC_E_OK",
+            Citation(page, "returns", "SEC_E_OK"),
+            lambda c: True,
+            _delete,
+        ),
+    ]
+    return rules
+
+
+ISC_A = register(
+    "InitializeSecurityContextA", initialize_rules("InitializeSecurityContextA", "isc", "pszTargetName")
+)
+ISC_W = register(
+    "InitializeSecurityContextW", initialize_rules("InitializeSecurityContextW", "isc", "pTargetName")
+)
+ASC = register("AcceptSecurityContext", accept_rules("AcceptSecurityContext", "asc"))
+CAT = register("CompleteAuthToken", complete_rules())
+DSC = register("DeleteSecurityContext", delete_rules())

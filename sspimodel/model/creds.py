@@ -1,0 +1,345 @@
+"""Credentials: AcquireCredentialsHandleA/W and FreeCredentialsHandle.
+
+The tables here are also the completion semantics of SspiAcquireCredentialsHandleAsyncA/W and
+SspiFreeCredentialsHandleAsync (:mod:`sspimodel.model.async_`), which the async pages call the
+asynchronous counterparts of these functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, cred_record, deref, fault_rules, is_null_handle
+from .constants import SE_TCB_NAME, SECPKG_CRED_INBOUND
+from .handles import NEVER, CredHandle, Luid, TimeStamp
+from .rules import Call, Citation, Interpretation, Rule, register
+from .structs import SecWinntAuthIdentity
+from .world import CredRecord, Principal
+
+__all__ = ["acquire_rules", "free_rules"]
+
+
+# -- facts ----------------------------------------------------------------------------------------
+
+
+def _package(c: Call, param: str) -> Any:
+    facts = c.facts
+    if "package" not in facts:
+        facts["package"] = c.world.package(getattr(c.a, param))
+    return facts["package"]
+
+
+def _auth(c: Call) -> Any:
+    return deref(c.a.pAuthData)
+
+
+def _auth_unrecognized(c: Call) -> bool:
+    auth = _auth(c)
+    if auth is None:
+        return False
+    if not isinstance(auth, SecWinntAuthIdentity):
+        return True
+    if not auth.User or not isinstance(auth.Password, str):
+        return True
+    domain = auth.Domain
+    return (
+        domain is not None
+        and domain != ""
+        and domain.lower() not in (c.world.domain.lower(), c.world.dns_domain.lower())
+    )
+
+
+def _luid(c: Call) -> Luid | None:
+    value = deref(c.a.pvLogonId)
+    if value is None:
+        return None
+    if isinstance(value, Luid):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Luid(value)
+    raise c.violation("pvLogonId", "expected a Luid (a pointer to a LUID) or NULL", value)
+
+
+def _session(c: Call) -> Any:
+    """The logon session whose credentials are asked for (the caller's unless pvLogonId)."""
+    if "session" not in c.facts:
+        luid = _luid(c)
+        c.facts["session"] = c.world.sessions.get(luid if luid is not None else c.process.luid)
+    return c.facts["session"]
+
+
+def _other_session_without_tcb(c: Call) -> bool:
+    luid = _luid(c)
+    if luid is None or luid == c.process.luid:
+        return False
+    own = c.world.sessions[c.process.luid]
+    return SE_TCB_NAME not in own.privileges
+
+
+def _named_principal(c: Call, param: str) -> tuple[bool, Principal | None]:
+    """(whether pszPrincipal was given and matters, the principal it names)."""
+    name = getattr(c.a, param)
+    if isinstance(name, bytes | bytearray):
+        name = bytes(name).decode("cp1252", "replace")
+    if not name or _auth(c) is not None:
+        return False, None
+    world = c.world
+    return True, world.principal(name) or world.spn_owner(name)
+
+
+def _principal_unknown(c: Call, param: str) -> bool:
+    given, principal = _named_principal(c, param)
+    return given and principal is None
+
+
+def _principal_not_owner(c: Call, param: str) -> bool:
+    given, principal = _named_principal(c, param)
+    if not given or principal is None:
+        return False
+    session = _session(c)
+    return (
+        session is None or session.account is None or principal.qualified.lower() != session.account.lower()
+    )
+
+
+def _acquire(c: Call, param_package: str) -> None:
+    world = c.world
+    package = _package(c, param_package)
+    use = int(c.a.fCredentialUse)
+    auth = _auth(c)
+    if isinstance(auth, SecWinntAuthIdentity):
+        account = f"{auth.Domain or world.domain}\\{auth.User}"
+        principal = world.principal(account)
+        if principal is not None:
+            account = principal.qualified
+        secret: str | None = auth.Password
+        luid = c.process.luid
+    else:
+        session = _session(c)
+        account = session.account
+        principal = world.principal(account)
+        secret = principal.secret if principal is not None else None
+        luid = session.luid
+    serial = world.new_serial()
+    handle = CredHandle(serial, package.rpc_id)
+    expiry = world.clock.after(package.cred_lifetime) if package.cred_lifetime else NEVER.QuadPart
+    c.process.creds[serial] = CredRecord(
+        handle=handle,
+        package=package.name,
+        use=use,
+        account=account,
+        secret=secret,
+        supplied=auth is not None,
+        luid=luid,
+        expiry=expiry,
+    )
+    c.out["phCredential"] = handle
+    c.out["ptsExpiry"] = TimeStamp(expiry)
+
+
+# -- AcquireCredentialsHandle ---------------------------------------------------------------------
+
+
+def acquire_rules(
+    function: str,
+    prefix: str,
+    principal: str,
+    package: str,
+    cite: str | None = None,
+    check_reserved: bool = True,
+) -> list[Rule]:
+    """The table of AcquireCredentialsHandle for ``function`` whose parameters are named
+    ``principal`` and ``package`` (pszPrincipal/pszPackage, or pPrincipal/pPackage on the W page).
+    ``cite`` is the page the return codes are cited from (the function's own by default);
+    ``check_reserved``: the page says pvGetKeyArgument must be NULL (the async pages do not)."""
+    page = cite or function
+
+    def no_session_credentials(c: Call) -> bool:
+        session = _session(c)
+        return _auth(c) is None and (session is None or session.account is None)
+
+    def violation_get_key_argument(c: Call) -> None:
+        raise c.violation("pvGetKeyArgument", "Reserved; must be NULL.", c.a.pvGetKeyArgument)
+
+    reserved = [
+        Rule(
+            f"{prefix}.reserved",
+            "pvGetKeyArgument is not NULL",
+            CONTRACT_ERROR,
+            Citation(function, "parameters: pvGetKeyArgument", "Reserved; must be NULL."),
+            lambda c: c.a.pvGetKeyArgument is not None,
+            violation_get_key_argument,
+        )
+    ]
+    return [
+        *(reserved if check_reserved else []),
+        *fault_rules(prefix, page, ("SEC_E_INSUFFICIENT_MEMORY", "SEC_E_INTERNAL_ERROR")),
+        Rule(
+            f"{prefix}.package_unknown",
+            f"{package} names no installed package (the comparison ignores case)",
+            "SEC_E_SECPKG_NOT_FOUND",
+            Citation(page, "returns", "SEC_E_SECPKG_NOT_FOUND"),
+            lambda c: _package(c, package) is None,
+        ),
+        Rule(
+            f"{prefix}.auth_data_unrecognized",
+            "pAuthData is not a SEC_WINNT_AUTH_IDENTITY the package understands "
+            "(another type, an empty user name, or a domain other than the world's)",
+            "SEC_E_UNKNOWN_CREDENTIALS",
+            Citation(page, "returns", "SEC_E_UNKNOWN_CREDENTIALS"),
+            _auth_unrecognized,
+            also=(
+                Interpretation(
+                    "pAuthData is documented as a CREDSSP_CRED; which structures does a package take?",
+                    "the model's packages take a SEC_WINNT_AUTH_IDENTITY (user, domain, password); anything else "
+                    "is credentials the package does not recognize",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.logon_id_not_owner",
+            "pvLogonId names another logon session and the caller lacks SE_TCB_NAME",
+            "SEC_E_NOT_OWNER",
+            Citation(
+                "AcquireCredentialsHandleA",
+                "remarks",
+                "The exception is a caller that holds the SE_TCB_NAME privilege: it may name any existing logon "
+                "session by its logon identifier (LUID) in pvLogonId and receive a handle to that session's credentials.",
+            ),
+            _other_session_without_tcb,
+            also=(Citation(page, "returns", "SEC_E_NOT_OWNER"),),
+        ),
+        Rule(
+            f"{prefix}.logon_id_unknown",
+            "pvLogonId names no existing logon session",
+            "SEC_E_NO_CREDENTIALS",
+            Interpretation(
+                "What does a caller with SE_TCB_NAME get for a LUID that names no logon session?",
+                "SEC_E_NO_CREDENTIALS: no session, so the package has no credentials to offer",
+            ),
+            lambda c: _session(c) is None,
+            also=(Citation(page, "returns", "SEC_E_NO_CREDENTIALS"),),
+        ),
+        Rule(
+            f"{prefix}.principal_unknown",
+            f"{principal} names no principal or service principal name of the domain (and no pAuthData)",
+            "SEC_E_UNKNOWN_CREDENTIALS",
+            Interpretation(
+                f"What does {principal} naming an unknown principal give?",
+                "SEC_E_UNKNOWN_CREDENTIALS: the package does not recognize the principal it was given",
+            ),
+            lambda c: _principal_unknown(c, principal),
+        ),
+        Rule(
+            f"{prefix}.principal_not_owner",
+            f"{principal} names a principal other than the logon session's user",
+            "SEC_E_NOT_OWNER",
+            Citation(
+                "AcquireCredentialsHandleA",
+                "parameters: pszPrincipal",
+                "The call fails when the calling process is not allowed to reach that principal's credentials.",
+            ),
+            lambda c: _principal_not_owner(c, principal),
+            also=(
+                Interpretation(
+                    "Which code does that failure return?",
+                    "SEC_E_NOT_OWNER ('The caller lacks the credentials needed to make this call')",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.anonymous",
+            "the logon session has no principal (anonymous) and no pAuthData is given",
+            "SEC_E_NO_CREDENTIALS",
+            Citation(page, "returns", "SEC_E_NO_CREDENTIALS"),
+            no_session_credentials,
+        ),
+        Rule(
+            f"{prefix}.inbound_no_authority",
+            "fCredentialUse is SECPKG_CRED_INBOUND and the authenticating authority is unreachable",
+            "SEC_E_NO_AUTHENTICATING_AUTHORITY",
+            Citation(
+                page,
+                "parameters: fCredentialUse",
+                "SEC_E_NO_AUTHENTICATING_AUTHORITY",
+            ),
+            lambda c: int(c.a.fCredentialUse) & SECPKG_CRED_INBOUND != 0 and not c.world.authority.online,
+            also=(
+                Interpretation(
+                    "The SECPKG_CRED_INBOUND row says 'the call fails with SEC_E_NO_AUTHENTICATING_AUTHORITY' "
+                    "when no authority can be reached, but the returns table omits the code: which call fails?",
+                    "AcquireCredentialsHandle itself, for inbound credentials, when the world's authority is "
+                    "offline (the handshake functions then fail the same way for a later outage)",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "otherwise: a new credentials handle in the calling process",
+            "SEC_E_OK",
+            Citation(page, "returns", "SEC_E_OK"),
+            lambda c: True,
+            lambda c: _acquire(c, package),
+        ),
+    ]
+
+
+# -- FreeCredentialsHandle ------------------------------------------------------------------------
+
+
+def _free(c: Call, param: str) -> None:
+    record = cred_record(c, getattr(c.a, param))
+    assert record is not None
+    del c.process.creds[record.handle.dwLower]
+
+
+def free_rules(function: str, prefix: str, cite: str | None = None) -> list[Rule]:
+    page = cite or function
+    return [
+        Rule(
+            f"{prefix}.null_handle",
+            "phCredential is NULL or the zero handle",
+            "SEC_E_INVALID_HANDLE",
+            NULL_HANDLE_ERRATA,
+            lambda c: is_null_handle(c.a.phCredential),
+        ),
+        Rule(
+            f"{prefix}.invalid_handle",
+            "phCredential is not a live credentials handle of the calling process (never issued, "
+            "already freed, or another process's)",
+            "SEC_E_INVALID_HANDLE",
+            Citation(page, "returns", "SEC_E_INVALID_HANDLE"),
+            lambda c: cred_record(c, c.a.phCredential) is None,
+            also=(
+                Citation(
+                    "FreeCredentialsHandle",
+                    "remarks",
+                    "After the call the handle is no longer valid and must not be passed to any SSPI function.",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "otherwise: the handle is released (contexts built on it keep working)",
+            "SEC_E_OK",
+            Citation(page, "returns", "SEC_E_OK"),
+            lambda c: True,
+            lambda c: _free(c, "phCredential"),
+            also=(
+                Interpretation(
+                    "The remarks ask callers to delete contexts before freeing their credentials: what if they do not?",
+                    "the contexts stay usable (Windows reference-counts credentials); the model does not fail the call",
+                ),
+            ),
+        ),
+    ]
+
+
+ACQUIRE_A = register(
+    "AcquireCredentialsHandleA",
+    acquire_rules("AcquireCredentialsHandleA", "ach", "pszPrincipal", "pszPackage"),
+)
+ACQUIRE_W = register(
+    "AcquireCredentialsHandleW", acquire_rules("AcquireCredentialsHandleW", "ach", "pPrincipal", "pPackage")
+)
+FREE = register("FreeCredentialsHandle", free_rules("FreeCredentialsHandle", "fch"))
