@@ -1,0 +1,748 @@
+"""Per-message protection: MakeSignature, VerifySignature, EncryptMessage, DecryptMessage.
+
+Signatures and seal trailers are frames of :mod:`sspimodel.model.tokens` keyed with the
+context's session key; the data MAC also covers the sender's side ("c"/"s") and the sequence
+number, so a message signed by the wrong side, by another context, replayed or reordered is
+caught. Encryption is a keystream XOR (SHA-256 in counter mode): a simulation, not cryptography.
+
+Sequence numbers follow the pages: "When the transport application set the context up for
+sequence detection and passes a sequence number, that number goes into the signature"; with
+MessageSeqNo zero the package numbers messages itself. The receiver checks the number only when
+the context has sequence or replay detection (ISC_REQ_SEQUENCE_DETECT / ISC_REQ_REPLAY_DETECT).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from . import tokens
+from .buffers import SecBuffer, SecBufferDesc
+from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, ctx_record, deref, fault_rules, is_null_handle, live
+from .constants import (
+    ISC_REQ_CONFIDENTIALITY,
+    ISC_REQ_INTEGRITY,
+    ISC_REQ_REPLAY_DETECT,
+    ISC_REQ_SEQUENCE_DETECT,
+    SECBUFFER_DATA,
+    SECBUFFER_PADDING,
+    SECBUFFER_READONLY,
+    SECBUFFER_STREAM,
+    SECBUFFER_STREAM_TRAILER,
+    SECBUFFER_TOKEN,
+    SECQOP_WRAP_NO_ENCRYPT,
+)
+from .rules import Call, Citation, Interpretation, Rule, register, unreachable
+from .tokens import Kind, Problem
+from .world import ContextRecord
+
+__all__ = ["SIGNATURE_SIZE", "TRAILER_SIZE", "decrypt_rules", "encrypt_rules", "sign_rules", "verify_rules"]
+
+SECBUFFER_READONLY_WITH_CHECKSUM = 0x10000000
+_SEQUENCED = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT
+SIGNATURE_SIZE = len(tokens.build(bytes(32), Kind.SIGNATURE, 0, bytes(8), [0, bytes(16)]))
+TRAILER_SIZE = len(tokens.build(bytes(32), Kind.SEAL, 0, bytes(8), [0, 0, bytes(16)]))
+
+NOT_ESTABLISHED = Interpretation(
+    "What does a message function do with a context whose handshake has not finished?",
+    "SEC_E_INVALID_HANDLE, as QueryContextAttributes documents for 'a context that is not yet complete'",
+)
+
+
+# -- facts ----------------------------------------------------------------------------------------
+
+
+def _ctx(c: Call) -> ContextRecord | None:
+    facts = c.facts
+    if "ctx" not in facts:
+        facts["ctx"] = ctx_record(c, c.a.phContext)
+    return facts["ctx"]
+
+
+def _message(c: Call) -> SecBufferDesc:
+    desc = deref(c.a.pMessage)
+    if not isinstance(desc, SecBufferDesc):
+        raise c.violation("pMessage", f"expected a SecBufferDesc, got {type(desc).__name__}", desc)
+    return desc
+
+
+def _seq_no(c: Call) -> int:
+    value = deref(c.a.MessageSeqNo)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+        raise c.violation("MessageSeqNo", "expected an unsigned 32-bit sequence number (0: none)", value)
+    return value
+
+
+def _qop(c: Call) -> int:
+    value = deref(c.a.fQOP)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise c.violation("fQOP", "expected package-defined quality-of-protection flags (an int)", value)
+    return int(value)
+
+
+def _is_digest(c: Call) -> bool:
+    ctx = _ctx(c)
+    return ctx is not None and ctx.mech == "Digest"
+
+
+def _side(role: str) -> bytes:
+    return b"c" if role == "client" else b"s"
+
+
+def _peer(role: str) -> bytes:
+    return b"s" if role == "client" else b"c"
+
+
+def _data_buffers(desc: SecBufferDesc) -> list[SecBuffer]:
+    # "buffers carrying the SECBUFFER_READONLY_WITH_CHECKSUM attribute are not processed"
+    return [
+        b
+        for b in desc.pBuffers
+        if isinstance(b, SecBuffer)
+        and b.base_type == SECBUFFER_DATA
+        and not b.BufferType & SECBUFFER_READONLY_WITH_CHECKSUM
+    ]
+
+
+def _data_mac(key: bytes, side: bytes, seq: int, data: bytes) -> bytes:
+    return hmac.new(key, side + seq.to_bytes(4, "big") + data, hashlib.sha256).digest()[:16]
+
+
+def _keystream(key: bytes, side: bytes, seq: int, n: int) -> bytes:
+    out = bytearray()
+    block = 0
+    while len(out) < n:
+        out += hashlib.sha256(key + side + seq.to_bytes(4, "big") + block.to_bytes(4, "big")).digest()
+        block += 1
+    return bytes(out[:n])
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
+
+
+def _expired(c: Call) -> bool:
+    ctx = _ctx(c)
+    return ctx is not None and ctx.expiry <= c.world.clock.now
+
+
+def _lacks(c: Call, attrs: int) -> bool:
+    return not live(_ctx(c)).attributes & attrs
+
+
+def _next_send_seq(c: Call) -> int:
+    number = _seq_no(c)
+    return number if number else live(_ctx(c)).send_seq
+
+
+# -- common rules ---------------------------------------------------------------------------------
+
+
+def _handle_rules(function: str, prefix: str, not_established: Rule | None) -> list[Rule]:
+    rules = [
+        Rule(
+            f"{prefix}.null_handle",
+            "phContext is NULL or the zero handle",
+            "SEC_E_INVALID_HANDLE",
+            NULL_HANDLE_ERRATA,
+            lambda c: is_null_handle(c.a.phContext),
+        ),
+        Rule(
+            f"{prefix}.invalid_handle",
+            "phContext is not a live context of the calling process",
+            "SEC_E_INVALID_HANDLE",
+            Citation(function, "returns", "SEC_E_INVALID_HANDLE"),
+            lambda c: _ctx(c) is None,
+        ),
+    ]
+    if not_established is not None:
+        rules.append(not_established)
+    else:
+        rules.append(
+            Rule(
+                f"{prefix}.not_established",
+                "the context's handshake has not finished (or waits for CompleteAuthToken)",
+                "SEC_E_INVALID_HANDLE",
+                NOT_ESTABLISHED,
+                lambda c: not live(_ctx(c)).established,
+                also=(
+                    Citation(
+                        "QueryContextAttributesA",
+                        "returns",
+                        "is the handle of a context that is not yet complete",
+                    ),
+                ),
+            )
+        )
+    return rules
+
+
+def _digest_zero_rules(function: str, prefix: str, with_qop: bool) -> list[Rule]:
+    def raise_seq(c: Call) -> None:
+        raise c.violation(
+            "MessageSeqNo",
+            "The Digest SSP requires zero here, because it numbers the messages itself.",
+            c.a.MessageSeqNo,
+        )
+
+    def raise_qop(c: Call) -> None:
+        raise c.violation("fQOP", "The Digest SSP requires zero here.", c.a.fQOP)
+
+    rules = [
+        Rule(
+            f"{prefix}.digest_seq",
+            "a Digest context and MessageSeqNo is not zero",
+            CONTRACT_ERROR,
+            Citation(
+                function,
+                "parameters: MessageSeqNo",
+                "The Digest SSP requires zero here, because it numbers the messages itself.",
+            ),
+            lambda c: _is_digest(c) and _seq_no(c) != 0,
+            raise_seq,
+        )
+    ]
+    if with_qop:
+        rules.append(
+            Rule(
+                f"{prefix}.digest_qop",
+                "a Digest context and fQOP is not zero",
+                CONTRACT_ERROR,
+                Citation(function, "parameters: fQOP", "The Digest SSP requires zero here."),
+                lambda c: _is_digest(c) and _qop(c) != 0,
+                raise_qop,
+            )
+        )
+    return rules
+
+
+def _qop_unsupported(function: str, prefix: str) -> Rule:
+    return Rule(
+        f"{prefix}.qop_unknown",
+        "fQOP asks for a quality of protection the context's package does not offer",
+        "SEC_E_QOP_NOT_SUPPORTED",
+        Interpretation(
+            "fQOP flags are package-defined; what does a flag the package does not define give?",
+            "SEC_E_QOP_NOT_SUPPORTED (only Kerberos and Negotiate define one, SECQOP_WRAP_NO_ENCRYPT, for EncryptMessage)",
+        ),
+        lambda c: _qop(c) != 0 and _qop(c) not in c.world.package(live(_ctx(c)).mech).qops,
+        also=(Citation(function, "returns", "SEC_E_QOP_NOT_SUPPORTED"),),
+    )
+
+
+# -- MakeSignature --------------------------------------------------------------------------------
+
+
+def _sign_token_problem(c: Call) -> str | None:
+    desc = _message(c)
+    slots = desc.all(SECBUFFER_TOKEN)
+    if not slots:
+        return "no SECBUFFER_TOKEN buffer"
+    if len(slots) > 1:
+        return "more than one SECBUFFER_TOKEN buffer"
+    if slots[0].cbBuffer < SIGNATURE_SIZE:
+        return (
+            f"the SECBUFFER_TOKEN buffer holds {slots[0].cbBuffer} bytes, a signature needs {SIGNATURE_SIZE}"
+        )
+    return None
+
+
+def _sign(c: Call) -> None:
+    ctx = live(_ctx(c))
+    desc = _message(c)
+    seq = _next_send_seq(c)
+    key = ctx.session_key or b""
+    data = b"".join(b.contents for b in _data_buffers(desc))
+    token = tokens.build(
+        key,
+        Kind.SIGNATURE,
+        c.world.package(ctx.mech).rpc_id,
+        ctx.conversation,
+        [0, _data_mac(key, _side(ctx.role), seq, data)],
+        sequence=seq,
+    )
+    slot = desc.first(SECBUFFER_TOKEN)
+    assert slot is not None
+    slot.pvBuffer = token
+    slot.cbBuffer = len(token)
+    ctx.send_seq = seq + 1
+    c.out["pMessage"] = desc
+
+
+def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rule]:
+    return [
+        *_handle_rules(
+            function,
+            prefix,
+            Rule(
+                f"{prefix}.not_established",
+                "the context's handshake has not finished (or waits for CompleteAuthToken)",
+                "SEC_E_NO_AUTHENTICATING_AUTHORITY",
+                Citation(function, "returns", "The security context (phContext) has to be validated again."),
+                lambda c: not live(_ctx(c)).established,
+                also=(
+                    Interpretation(
+                        "When must a context 'be validated again'?",
+                        "when its handshake is not complete: it has not been validated yet",
+                    ),
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.expired",
+            "the context has expired (the world clock is past its expiry)",
+            "SEC_I_RENEGOTIATE",
+            Citation(function, "returns", "The remote party wants a new handshake"),
+            _expired,
+            also=(
+                Interpretation(
+                    "Which code tells the caller of MakeSignature that the context expired?",
+                    "SEC_I_RENEGOTIATE: a new handshake is needed (the page's only code that says so)",
+                ),
+            ),
+        ),
+        *_digest_zero_rules(function, prefix, with_qop=True),
+        _qop_unsupported(function, prefix),
+        Rule(
+            f"{prefix}.no_integrity",
+            "the context was set up without integrity (ISC_REQ_NO_INTEGRITY)",
+            "SEC_E_QOP_NOT_SUPPORTED",
+            Citation(
+                function,
+                "returns",
+                "The quality of protection agreed between client and server does not include integrity checking.",
+            ),
+            lambda c: _lacks(c, ISC_REQ_INTEGRITY),
+        ),
+        Rule(
+            f"{prefix}.token_buffer",
+            "pMessage has no SECBUFFER_TOKEN buffer, more than one, or one too small for a signature",
+            "SEC_E_INVALID_TOKEN",
+            Citation(
+                function,
+                "returns",
+                "pMessage has no valid SECBUFFER_TOKEN buffer, or holds too many buffers.",
+            ),
+            lambda c: _sign_token_problem(c) is not None,
+        ),
+        Rule(
+            f"{prefix}.out_of_sequence",
+            "the context detects sequence or replay and MessageSeqNo goes backwards (below the next number)",
+            "SEC_E_OUT_OF_SEQUENCE",
+            Citation(function, "returns", "The nonce count is not in sequence."),
+            lambda c: bool(live(_ctx(c)).attributes & _SEQUENCED) and 0 < _seq_no(c) < live(_ctx(c)).send_seq,
+        ),
+        unreachable(
+            f"{prefix}.status_invalid_parameter",
+            "STATUS_INVALID_PARAMETER",
+            Citation(function, "returns", "STATUS_INVALID_PARAMETER"),
+            "an NTSTATUS (0xC000000D), not a SECURITY_STATUS of the status catalog (spec/data/status.tsv), so "
+            "the generated Status enum has no member for it; a non-numeric MessageSeqNo is a ContractError",
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "the signature (over the SECBUFFER_DATA buffers, the side and the sequence number) goes into "
+            "the SECBUFFER_TOKEN buffer",
+            "SEC_E_OK",
+            Citation(function, "returns", "SEC_E_OK"),
+            lambda c: True,
+            _sign,
+        ),
+    ]
+
+
+# -- VerifySignature ------------------------------------------------------------------------------
+
+
+def _verify(c: Call) -> tuple[str, int]:
+    """(outcome, sequence number) of checking the signature; outcome "ok" or a problem key."""
+    facts = c.facts
+    if "verdict" in facts:
+        verdict: tuple[str, Any] = facts["verdict"]
+        return verdict
+    ctx = live(_ctx(c))
+    desc = _message(c)
+    slots = desc.all(SECBUFFER_TOKEN)
+    if len(slots) != 1 or not slots[0].contents:
+        verdict = ("no_token", 0)
+    else:
+        key = ctx.session_key or b""
+        frame = tokens.parse(slots[0].contents[: slots[0].cbBuffer], key)
+        if isinstance(frame, tokens.Bad):
+            verdict = ("altered", 0) if frame.problem is Problem.ALTERED else ("bad_token", 0)
+        elif frame.kind is not Kind.SIGNATURE:
+            verdict = ("bad_token", 0)
+        else:
+            fields = frame.fields()
+            data = b"".join(b.contents for b in _data_buffers(desc))
+            if (
+                fields is None
+                or len(fields) != 2
+                or fields[1] != _data_mac(key, _peer(ctx.role), frame.sequence, data)
+                or frame.conversation != ctx.conversation
+            ):
+                verdict = ("altered", frame.sequence)
+            else:
+                expected = _seq_no(c) or ctx.recv_seq
+                if ctx.attributes & _SEQUENCED and frame.sequence != expected:
+                    verdict = ("out_of_sequence", frame.sequence)
+                else:
+                    verdict = ("ok", frame.sequence)
+    facts["verdict"] = verdict
+    return verdict
+
+
+def _accept_signature(c: Call) -> None:
+    ctx = live(_ctx(c))
+    ctx.recv_seq = _verify(c)[1] + 1
+    c.out["pfQOP"] = 0
+
+
+def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list[Rule]:
+    return [
+        *_handle_rules(function, prefix, None),
+        *_digest_zero_rules(function, prefix, with_qop=False),
+        Rule(
+            f"{prefix}.no_integrity",
+            "the context was set up without integrity (ISC_REQ_NO_INTEGRITY)",
+            "SEC_E_QOP_NOT_SUPPORTED",
+            Citation(
+                function,
+                "returns",
+                "The quality of protection agreed between client and server does not include integrity checking.",
+            ),
+            lambda c: _lacks(c, ISC_REQ_INTEGRITY),
+        ),
+        Rule(
+            f"{prefix}.token_buffer",
+            "pMessage has no SECBUFFER_TOKEN buffer, more than one, or an empty one",
+            "SEC_E_INVALID_TOKEN",
+            Citation(function, "returns", "SEC_E_INVALID_TOKEN"),
+            lambda c: _verify(c)[0] == "no_token",
+        ),
+        Rule(
+            f"{prefix}.bad_signature",
+            "the SECBUFFER_TOKEN does not hold a signature of the model's format (cut short, other kind)",
+            "SEC_E_INVALID_TOKEN",
+            Interpretation(
+                "What does a token buffer that holds no signature at all give?",
+                "SEC_E_INVALID_TOKEN, as for a missing token buffer; a signature that fails its check is "
+                "SEC_E_MESSAGE_ALTERED",
+            ),
+            lambda c: _verify(c)[0] == "bad_token",
+        ),
+        Rule(
+            f"{prefix}.altered",
+            "the signature does not match the data, the side, the sequence number or the context "
+            "(message or signature changed, or signed by another context or by this side)",
+            "SEC_E_MESSAGE_ALTERED",
+            Citation(function, "returns", "SEC_E_MESSAGE_ALTERED"),
+            lambda c: _verify(c)[0] == "altered",
+        ),
+        Rule(
+            f"{prefix}.out_of_sequence",
+            "the context detects sequence or replay and the signed number is not the expected one "
+            "(MessageSeqNo, or the context's own count when it is zero): lost, replayed or inserted",
+            "SEC_E_OUT_OF_SEQUENCE",
+            Citation(function, "returns", "SEC_E_OUT_OF_SEQUENCE"),
+            lambda c: _verify(c)[0] == "out_of_sequence",
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "the message arrived unchanged and in order",
+            "SEC_E_OK",
+            Citation(function, "returns", "SEC_E_OK"),
+            lambda c: True,
+            _accept_signature,
+        ),
+    ]
+
+
+# -- EncryptMessage -------------------------------------------------------------------------------
+
+_TRAILER_SLOTS = (SECBUFFER_TOKEN, SECBUFFER_PADDING, SECBUFFER_STREAM_TRAILER)
+
+
+def _trailer_slot(desc: SecBufferDesc) -> SecBuffer | None:
+    for kind in _TRAILER_SLOTS:
+        slot = desc.first(kind)
+        if slot is not None:
+            return slot
+    return None
+
+
+def _plain_buffers(desc: SecBufferDesc) -> list[SecBuffer]:
+    # "Buffers with the SECBUFFER_READONLY attribute are left alone."
+    return [b for b in _data_buffers(desc) if not b.BufferType & SECBUFFER_READONLY]
+
+
+def _encrypt(c: Call) -> None:
+    ctx = live(_ctx(c))
+    desc = _message(c)
+    qop = _qop(c)
+    seq = _next_send_seq(c)
+    key = ctx.session_key or b""
+    side = _side(ctx.role)
+    buffers = _plain_buffers(desc)
+    plain = b"".join(b.contents for b in buffers)
+    cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _xor(plain, _keystream(key, side, seq, len(plain)))
+    offset = 0
+    for b in buffers:
+        n = len(b.contents)
+        b.pvBuffer = cipher[offset : offset + n]
+        b.cbBuffer = n
+        offset += n
+    trailer = tokens.build(
+        key,
+        Kind.SEAL,
+        c.world.package(ctx.mech).rpc_id,
+        ctx.conversation,
+        [qop, len(plain), _data_mac(key, side, seq, plain)],
+        sequence=seq,
+    )
+    slot = _trailer_slot(desc)
+    assert slot is not None
+    slot.pvBuffer = trailer
+    slot.cbBuffer = len(trailer)
+    ctx.send_seq = seq + 1
+    c.out["pMessage"] = desc
+
+
+def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list[Rule]:
+    def trailer_problem(c: Call) -> bool:
+        slot = _trailer_slot(_message(c))
+        return slot is None or slot.cbBuffer < TRAILER_SIZE
+
+    return [
+        *_handle_rules(function, prefix, None),
+        *fault_rules(prefix, function, ("SEC_E_INSUFFICIENT_MEMORY",)),
+        Rule(
+            f"{prefix}.expired",
+            "the context has expired (the world clock is past its expiry)",
+            "SEC_E_CONTEXT_EXPIRED",
+            Citation(function, "returns", "SEC_E_CONTEXT_EXPIRED"),
+            _expired,
+            also=(
+                Interpretation(
+                    "The page says the context 'has already been closed': does an expired one count?",
+                    "yes: an expired context is closed for protecting messages",
+                ),
+            ),
+        ),
+        *_digest_zero_rules(function, prefix, with_qop=True),
+        _qop_unsupported(function, prefix),
+        Rule(
+            f"{prefix}.no_protection",
+            "the context has neither confidentiality nor integrity",
+            "SEC_E_QOP_NOT_SUPPORTED",
+            Citation(
+                function, "returns", "The security context supports neither confidentiality nor integrity."
+            ),
+            lambda c: _lacks(c, ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
+        ),
+        Rule(
+            f"{prefix}.no_cipher",
+            "the context was set up without confidentiality and fQOP does not ask for SECQOP_WRAP_NO_ENCRYPT",
+            "SEC_E_CRYPTO_SYSTEM_INVALID",
+            Citation(function, "returns", "The security context uses a cipher that is not supported."),
+            lambda c: _lacks(c, ISC_REQ_CONFIDENTIALITY) and _qop(c) != SECQOP_WRAP_NO_ENCRYPT,
+            also=(
+                Interpretation(
+                    "When does a context 'use a cipher that is not supported'?",
+                    "when it negotiated no confidentiality (ISC_REQ_CONFIDENTIALITY) and the caller asks to encrypt",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.no_data",
+            "pMessage has no SECBUFFER_DATA buffer",
+            "SEC_E_INVALID_TOKEN",
+            Citation(function, "returns", "There is no buffer of type SECBUFFER_DATA."),
+            lambda c: not _data_buffers(_message(c)),
+        ),
+        Rule(
+            f"{prefix}.trailer_buffer",
+            f"no SECBUFFER_TOKEN, SECBUFFER_PADDING or SECBUFFER_STREAM_TRAILER buffer of at least "
+            f"{TRAILER_SIZE} bytes (cbSecurityTrailer) for the trailer",
+            "SEC_E_BUFFER_TOO_SMALL",
+            Citation(function, "returns", "The buffer for the output is not large enough; see Remarks."),
+            trailer_problem,
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "the SECBUFFER_DATA buffers are encrypted in place and the trailer written",
+            "SEC_E_OK",
+            Citation(function, "returns", "SEC_E_OK"),
+            lambda c: True,
+            _encrypt,
+        ),
+    ]
+
+
+# -- DecryptMessage -------------------------------------------------------------------------------
+
+
+def _unseal(c: Call) -> tuple[str, Any]:
+    """(outcome, (plaintext, qop, sequence, buffers)) of checking a sealed message."""
+    facts = c.facts
+    if "verdict" in facts:
+        cached: tuple[str, Any] = facts["verdict"]
+        return cached
+    verdict = _unseal_uncached(c)
+    facts["verdict"] = verdict
+    return verdict
+
+
+def _unseal_uncached(c: Call) -> tuple[str, Any]:
+    ctx = live(_ctx(c))
+    desc = _message(c)
+    key = ctx.session_key or b""
+    stream = desc.first(SECBUFFER_STREAM)
+    if stream is not None:
+        raw = stream.contents[: stream.cbBuffer]
+        # A stream is the trailer followed by the ciphertext; the trailer has a fixed size.
+        frame = tokens.parse(raw[:TRAILER_SIZE], key)
+        if isinstance(frame, tokens.Bad):
+            return ("incomplete" if frame.problem is Problem.TRUNCATED else "altered", None)
+        cipher = raw[len(frame.raw) :]
+        targets = [stream]
+    else:
+        buffers = _plain_buffers(desc)
+        if not buffers:
+            raise c.violation(
+                "pMessage",
+                "at least one of them of type SECBUFFER_DATA holding the encrypted message (none given)",
+                desc,
+            )
+        slot = _trailer_slot(desc)
+        if slot is None:
+            return ("no_trailer_buffer", None)
+        if not slot.contents:
+            return ("incomplete", None)
+        frame = tokens.parse(slot.contents[: slot.cbBuffer], key)
+        if isinstance(frame, tokens.Bad):
+            return ("incomplete" if frame.problem is Problem.TRUNCATED else "altered", None)
+        cipher = b"".join(b.contents for b in buffers)
+        targets = buffers
+    fields = frame.fields()
+    if frame.kind is not Kind.SEAL or fields is None or len(fields) != 3:
+        return ("altered", None)
+    qop, length, mac = fields
+    if not isinstance(qop, int) or not isinstance(length, int):
+        return ("altered", None)
+    if len(cipher) < length:
+        return ("incomplete", None)
+    if len(cipher) > length or frame.conversation != ctx.conversation:
+        return ("altered", None)
+    if qop != SECQOP_WRAP_NO_ENCRYPT and not ctx.attributes & ISC_REQ_CONFIDENTIALITY:
+        return ("no_cipher", None)
+    side = _peer(ctx.role)
+    plain = (
+        cipher
+        if qop == SECQOP_WRAP_NO_ENCRYPT
+        else _xor(cipher, _keystream(key, side, frame.sequence, len(cipher)))
+    )
+    if mac != _data_mac(key, side, frame.sequence, plain):
+        return ("altered", None)
+    expected = _seq_no(c) or ctx.recv_seq
+    if ctx.attributes & _SEQUENCED and frame.sequence != expected:
+        return ("out_of_sequence", None)
+    return ("ok", (plain, qop, frame.sequence, targets))
+
+
+def _decrypt(c: Call) -> None:
+    ctx = live(_ctx(c))
+    plain, qop, seq, targets = _unseal(c)[1]
+    if len(targets) == 1 and targets[0].base_type == SECBUFFER_STREAM:
+        # The stream buffer's decrypted message comes back as a SECBUFFER_DATA buffer.
+        targets[0].BufferType = SECBUFFER_DATA
+        targets[0].pvBuffer = plain
+        targets[0].cbBuffer = len(plain)
+    else:
+        offset = 0
+        for b in targets:
+            n = len(b.contents)
+            b.pvBuffer = plain[offset : offset + n]
+            b.cbBuffer = n
+            offset += n
+    ctx.recv_seq = seq + 1
+    c.out["pMessage"] = _message(c)
+    c.out["pfQOP"] = qop
+
+
+def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list[Rule]:
+    def outcome(*keys: str) -> Any:
+        return lambda c: _unseal(c)[0] in keys
+
+    return [
+        *_handle_rules(function, prefix, None),
+        *_digest_zero_rules(function, prefix, with_qop=False),
+        Rule(
+            f"{prefix}.no_protection",
+            "the context has neither confidentiality nor integrity",
+            "SEC_E_QOP_NOT_SUPPORTED",
+            Citation(
+                function, "returns", "The security context supports neither confidentiality nor integrity."
+            ),
+            lambda c: _lacks(c, ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
+        ),
+        Rule(
+            f"{prefix}.no_trailer_buffer",
+            "pMessage has SECBUFFER_DATA but no buffer holding the trailer (SECBUFFER_TOKEN, "
+            "SECBUFFER_PADDING or SECBUFFER_STREAM_TRAILER)",
+            "SEC_E_BUFFER_TOO_SMALL",
+            Citation(function, "returns", "The message buffer is too small."),
+            outcome("no_trailer_buffer"),
+            also=(
+                Interpretation(
+                    "When is 'the message buffer too small'?",
+                    "when the buffers have no room for the trailer at all; a trailer or data cut short is "
+                    "SEC_E_INCOMPLETE_MESSAGE",
+                ),
+            ),
+        ),
+        Rule(
+            f"{prefix}.incomplete",
+            "the trailer or the data is shorter than the sealed message announces",
+            "SEC_E_INCOMPLETE_MESSAGE",
+            Citation(function, "returns", "Not all of the message is in the input buffer."),
+            outcome("incomplete"),
+        ),
+        Rule(
+            f"{prefix}.no_cipher",
+            "the message is encrypted but the context negotiated no confidentiality",
+            "SEC_E_CRYPTO_SYSTEM_INVALID",
+            Citation(function, "returns", "The security context uses a cipher that is not supported."),
+            outcome("no_cipher"),
+        ),
+        Rule(
+            f"{prefix}.altered",
+            "the trailer or the data was changed, or the message belongs to another context or side",
+            "SEC_E_MESSAGE_ALTERED",
+            Citation(function, "returns", "SEC_E_MESSAGE_ALTERED"),
+            outcome("altered"),
+        ),
+        Rule(
+            f"{prefix}.out_of_sequence",
+            "the context detects sequence or replay and the message's number is not the expected one",
+            "SEC_E_OUT_OF_SEQUENCE",
+            Citation(function, "returns", "SEC_E_OUT_OF_SEQUENCE"),
+            outcome("out_of_sequence"),
+        ),
+        Rule(
+            f"{prefix}.ok",
+            "the data is decrypted in place (a SECBUFFER_STREAM becomes SECBUFFER_DATA); pfQOP tells "
+            "whether it was encrypted",
+            "SEC_E_OK",
+            Citation(function, "returns", "SEC_E_OK"),
+            outcome("ok"),
+            _decrypt,
+        ),
+    ]
+
+
+SIGN = register("MakeSignature", sign_rules())
+VERIFY = register("VerifySignature", verify_rules())
+ENCRYPT = register("EncryptMessage", encrypt_rules())
+DECRYPT = register("DecryptMessage", decrypt_rules())
