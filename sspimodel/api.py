@@ -1,0 +1,372 @@
+"""The guarded API: one method per SSPI function, named as in sspi.h.
+
+``Sspi(world, process=None)`` binds a :class:`~sspimodel.model.world.World` and one of its
+processes (the world's default process when None). Each method takes the page's parameter
+names as keyword arguments and:
+
+1. refuses a kernel-mode-only function (the Sspi*Async family) in user mode, with
+   :class:`CallerModeError` quoting the page's requirement;
+2. builds the generated call object (``NameCall``: attrs validators check the contract) and
+   calls ``NAME_CONTRACT.validate(call)`` explicitly, so the contract holds even when attrs
+   validators are disabled (:class:`~sspimodel.contract.ContractError`);
+3. runs the function's rule table (:mod:`sspimodel.model.rules`);
+4. checks the status against what the page allows (documented, mentioned, or errata) and
+   raises :class:`~sspimodel.model.errors.UndocumentedStatus` otherwise (strict mode, the
+   default) or warns;
+5. returns the generated result (``NameResult``): the status, then the out-parameters.
+
+Statuses are values: documented outcomes never raise.
+
+Four async functions return something other than a SECURITY_STATUS (SspiCreateAsyncContext:
+the pointer; SspiFreeAsyncContext: nothing; SspiAsyncContextRequiresNotify: a BOOLEAN;
+SspiReinitAsyncContext: an NTSTATUS). The generated result class has no field for such a
+value, so for these the API returns a subclass of it with a ``value`` field and ``status``
+None (there is no status to report).
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any
+
+import attrs
+
+from .contract import ContractError, ContractTypeError, FunctionContract
+from .model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
+from .model.rules import Call, Rule, RuleTable, table_for
+from .model.world import CallerMode, Process, World
+
+__all__ = ["CallerModeError", "Sspi", "UndocumentedStatus"]
+
+
+class CallerModeError(ContractError):
+    """A kernel-mode-only function was called while the world's caller mode is user."""
+
+    def __init__(self, contract: FunctionContract) -> None:
+        problem = (
+            f"callable from kernel mode only; the page's requirements say "
+            f"'{contract.requirement_text}' and the world's caller mode is user "
+            "(set world.caller_mode = CallerMode.KERNEL)"
+        )
+        super().__init__(contract.name, "(caller mode)", problem, contract.page, "user")
+        self.args = (f"{contract.name}: {problem} [{contract.page}]",)
+        self.requirement = contract.requirement_text
+
+
+@attrs.define(slots=True)
+class _Entry:
+    """Everything a call of one function needs, resolved once."""
+
+    name: str
+    contract: FunctionContract
+    call_class: type
+    result_class: type
+    validate: Any
+    table: RuleTable
+    allowed: frozenset[str]
+    kernel_only: bool
+    value_returns: frozenset[str] | None
+
+
+_ENTRIES: dict[str, _Entry] = {}
+_STATUS: dict[str, Any] = {}
+_ALLOWED: dict[str, frozenset[str]] = {}
+
+
+def _contracts() -> dict[str, FunctionContract]:
+    from ._generated import CONTRACTS
+
+    return CONTRACTS
+
+
+def _status_enum() -> Any:
+    from ._generated import Status
+
+    return Status
+
+
+def allowed_statuses(function: str) -> frozenset[str]:
+    """What ``function`` may return: its page's documented and mentioned codes and its errata."""
+    allowed = _ALLOWED.get(function)
+    if allowed is None:
+        from .model.errata import errata_codes
+
+        allowed = _contracts()[function].returns.allowed(errata_codes(function))
+        _ALLOWED[function] = allowed
+    return allowed
+
+
+def _value_result_class(result_class: type) -> type:
+    """The generated result class plus a ``value`` field for the C return value."""
+    return attrs.make_class(
+        result_class.__name__,
+        {"value": attrs.field(default=None)},
+        bases=(result_class,),
+        slots=False,
+    )
+
+
+def _entry(name: str) -> _Entry:
+    entry = _ENTRIES.get(name)
+    if entry is not None:
+        return entry
+    from .model.async_ import VALUE_RETURNS
+
+    contract = _contracts()[name]
+    value_returns = VALUE_RETURNS.get(name)
+    result_class = (
+        contract.result_class if value_returns is None else _value_result_class(contract.result_class)
+    )
+    entry = _Entry(
+        name=name,
+        contract=contract,
+        call_class=contract.call_class,
+        result_class=result_class,
+        validate=contract.validate,
+        table=table_for(name),
+        allowed=allowed_statuses(name),
+        kernel_only=contract.kernel_mode_only,
+        value_returns=value_returns,
+    )
+    _ENTRIES[name] = entry
+    return entry
+
+
+def _bad_keyword(contract: FunctionContract, error: TypeError, kwargs: dict[str, Any]) -> ContractError:
+    fields = {a.name for a in attrs.fields(contract.call_class)}
+    unknown = [k for k in kwargs if k not in fields]
+    if not unknown:
+        return ContractTypeError(contract.name, "(arguments)", str(error), contract.page, repr(kwargs))
+    name = unknown[0]
+    outs = {p.name for p in contract.params if p.direction == "out"}
+    if name in outs:
+        problem = f"{name} is an [out] parameter: the function fills it; read it from the result"
+        clause = contract.param(name).clause
+    else:
+        problem = f"not a parameter of {contract.name} (its parameters: {', '.join(p.name for p in contract.params) or 'none'})"
+        clause = contract.page
+    return ContractTypeError(contract.name, name, problem, clause, repr(kwargs[name]))
+
+
+class Sspi:
+    """The SSPI functions over a simulated world, checked against their pages.
+
+    ``strict`` (default True): a status the page does not allow raises UndocumentedStatus;
+    with False it is a warning and the result is returned.
+    """
+
+    def __init__(self, world: World, process: int | None = None, *, strict: bool = True) -> None:
+        self.world = world
+        self.process: Process = world.process(process)
+        self.strict = strict
+        self.last_rule: Rule | None = None
+
+    def __repr__(self) -> str:
+        return f"Sspi(process {self.process.pid} {self.process.image!r}, {self.world.caller_mode.value} mode)"
+
+    # -- the call path ----------------------------------------------------------------------------
+    def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
+        entry = _ENTRIES.get(name) or _entry(name)
+        world = self.world
+        world.calls += 1
+        if entry.kernel_only and world.caller_mode is not CallerMode.KERNEL:
+            raise CallerModeError(entry.contract)
+        try:
+            call = entry.call_class(**kwargs)
+        except ContractError:
+            raise
+        except TypeError as e:
+            raise _bad_keyword(entry.contract, e, kwargs) from None
+        entry.validate(call)
+        c = Call(world, self.process, name, call, world.calls)
+        try:
+            rule = entry.table.run(c)
+        except ContractViolation as v:
+            raise self._contract_error(entry, v) from None
+        self.last_rule = rule
+        status = rule.status
+        if entry.value_returns is not None:
+            if status not in entry.value_returns:
+                self._undocumented(entry, rule, entry.value_returns)
+            out = c.out
+            return entry.result_class(status=None, **out)
+        if status not in entry.allowed and not self._allowed_via(c, status):
+            self._undocumented(entry, rule, entry.allowed)
+        code = _STATUS.get(status)
+        if code is None:
+            code = self._status(entry, rule)
+        return entry.result_class(code, **c.out)
+
+    @staticmethod
+    def _allowed_via(c: Call, status: str) -> bool:
+        if not c.allowed_from:
+            return False
+        return any(status in allowed_statuses(f) for f in c.allowed_from)
+
+    def _status(self, entry: _Entry, rule: Rule) -> Any:
+        status_enum = _status_enum()
+        try:
+            code = status_enum[rule.status]
+        except KeyError:
+            raise UndocumentedStatus(
+                entry.name, rule.status, rule.id, entry.allowed, entry.contract.page
+            ) from None
+        _STATUS[rule.status] = code
+        return code
+
+    def _undocumented(self, entry: _Entry, rule: Rule, allowed: frozenset[str]) -> None:
+        error = UndocumentedStatus(entry.name, rule.status, rule.id, allowed, entry.contract.page)
+        if self.strict:
+            raise error
+        warnings.warn(str(error), UndocumentedStatusWarning, stacklevel=3)
+
+    @staticmethod
+    def _contract_error(entry: _Entry, v: ContractViolation) -> ContractError:
+        contract = entry.contract
+        try:
+            clause = contract.param(v.parameter).clause
+        except KeyError:
+            clause = contract.page
+        return ContractError(contract.name, v.parameter, v.problem, clause, repr(v.given))
+
+    # -- credentials ------------------------------------------------------------------------------
+    def AcquireCredentialsHandleA(self, **kwargs: Any) -> Any:
+        return self._call("AcquireCredentialsHandleA", kwargs)
+
+    def AcquireCredentialsHandleW(self, **kwargs: Any) -> Any:
+        return self._call("AcquireCredentialsHandleW", kwargs)
+
+    def FreeCredentialsHandle(self, **kwargs: Any) -> Any:
+        return self._call("FreeCredentialsHandle", kwargs)
+
+    # -- contexts ---------------------------------------------------------------------------------
+    def InitializeSecurityContextA(self, **kwargs: Any) -> Any:
+        return self._call("InitializeSecurityContextA", kwargs)
+
+    def InitializeSecurityContextW(self, **kwargs: Any) -> Any:
+        return self._call("InitializeSecurityContextW", kwargs)
+
+    def AcceptSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("AcceptSecurityContext", kwargs)
+
+    def CompleteAuthToken(self, **kwargs: Any) -> Any:
+        return self._call("CompleteAuthToken", kwargs)
+
+    def DeleteSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("DeleteSecurityContext", kwargs)
+
+    def QueryContextAttributesA(self, **kwargs: Any) -> Any:
+        return self._call("QueryContextAttributesA", kwargs)
+
+    def QueryContextAttributesW(self, **kwargs: Any) -> Any:
+        return self._call("QueryContextAttributesW", kwargs)
+
+    def FreeContextBuffer(self, **kwargs: Any) -> Any:
+        return self._call("FreeContextBuffer", kwargs)
+
+    # -- export / import --------------------------------------------------------------------------
+    def ExportSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("ExportSecurityContext", kwargs)
+
+    def ImportSecurityContextA(self, **kwargs: Any) -> Any:
+        return self._call("ImportSecurityContextA", kwargs)
+
+    def ImportSecurityContextW(self, **kwargs: Any) -> Any:
+        return self._call("ImportSecurityContextW", kwargs)
+
+    # -- packages ---------------------------------------------------------------------------------
+    def QuerySecurityPackageInfoA(self, **kwargs: Any) -> Any:
+        return self._call("QuerySecurityPackageInfoA", kwargs)
+
+    def QuerySecurityPackageInfoW(self, **kwargs: Any) -> Any:
+        return self._call("QuerySecurityPackageInfoW", kwargs)
+
+    def EnumerateSecurityPackagesA(self, **kwargs: Any) -> Any:
+        return self._call("EnumerateSecurityPackagesA", kwargs)
+
+    def EnumerateSecurityPackagesW(self, **kwargs: Any) -> Any:
+        return self._call("EnumerateSecurityPackagesW", kwargs)
+
+    # -- messages ---------------------------------------------------------------------------------
+    def MakeSignature(self, **kwargs: Any) -> Any:
+        return self._call("MakeSignature", kwargs)
+
+    def VerifySignature(self, **kwargs: Any) -> Any:
+        return self._call("VerifySignature", kwargs)
+
+    def EncryptMessage(self, **kwargs: Any) -> Any:
+        return self._call("EncryptMessage", kwargs)
+
+    def DecryptMessage(self, **kwargs: Any) -> Any:
+        return self._call("DecryptMessage", kwargs)
+
+    # -- async (kernel mode only) -----------------------------------------------------------------
+    def SspiCreateAsyncContext(self, **kwargs: Any) -> Any:
+        return self._call("SspiCreateAsyncContext", kwargs)
+
+    def SspiFreeAsyncContext(self, **kwargs: Any) -> Any:
+        return self._call("SspiFreeAsyncContext", kwargs)
+
+    def SspiReinitAsyncContext(self, **kwargs: Any) -> Any:
+        return self._call("SspiReinitAsyncContext", kwargs)
+
+    def SspiSetAsyncNotifyCallback(self, **kwargs: Any) -> Any:
+        return self._call("SspiSetAsyncNotifyCallback", kwargs)
+
+    def SspiAsyncContextRequiresNotify(self, **kwargs: Any) -> Any:
+        return self._call("SspiAsyncContextRequiresNotify", kwargs)
+
+    def SspiGetAsyncCallStatus(self, **kwargs: Any) -> Any:
+        return self._call("SspiGetAsyncCallStatus", kwargs)
+
+    def SspiAcquireCredentialsHandleAsyncA(self, **kwargs: Any) -> Any:
+        return self._call("SspiAcquireCredentialsHandleAsyncA", kwargs)
+
+    def SspiAcquireCredentialsHandleAsyncW(self, **kwargs: Any) -> Any:
+        return self._call("SspiAcquireCredentialsHandleAsyncW", kwargs)
+
+    def SspiFreeCredentialsHandleAsync(self, **kwargs: Any) -> Any:
+        return self._call("SspiFreeCredentialsHandleAsync", kwargs)
+
+    def SspiInitializeSecurityContextAsyncA(self, **kwargs: Any) -> Any:
+        return self._call("SspiInitializeSecurityContextAsyncA", kwargs)
+
+    def SspiInitializeSecurityContextAsyncW(self, **kwargs: Any) -> Any:
+        return self._call("SspiInitializeSecurityContextAsyncW", kwargs)
+
+    def SspiAcceptSecurityContextAsync(self, **kwargs: Any) -> Any:
+        return self._call("SspiAcceptSecurityContextAsync", kwargs)
+
+    def SspiDeleteSecurityContextAsync(self, **kwargs: Any) -> Any:
+        return self._call("SspiDeleteSecurityContextAsync", kwargs)
+
+
+FUNCTIONS: tuple[str, ...] = tuple(
+    name for name, member in vars(Sspi).items() if callable(member) and name[:1].isupper()
+)
+
+
+def _signature(contract: FunctionContract) -> inspect.Signature:
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    fields = attrs.fields(contract.call_class)
+    for f in fields:
+        default = inspect.Parameter.empty if contract.param(f.name).required else None
+        params.append(
+            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=f.type)
+        )
+    return inspect.Signature(params)
+
+
+def _document_methods() -> None:
+    """Give each method the page's parameters as its signature and the page's summary as its doc."""
+    contracts = _contracts()
+    for name in FUNCTIONS:
+        contract = contracts[name]
+        method = getattr(Sspi, name)
+        method.__signature__ = _signature(contract)
+        doc = (contract.call_class.__doc__ or "").strip()
+        method.__doc__ = f"{doc}\n\nReturns {contract.result_class.__name__}. Page: {contract.page}"
+
+
+_document_methods()
