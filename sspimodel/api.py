@@ -97,13 +97,35 @@ def allowed_statuses(function: str) -> frozenset[str]:
     return allowed
 
 
+class _ReturnsValue:
+    """How a result with a C return value (and no status) shows itself: ``F -> value``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        function = type(self).__name__.removesuffix("Result")
+        lines = [f"{function} -> {self.value!r}"]  # type: ignore[attr-defined]
+        for a in attrs.fields(type(self)):
+            if a.name not in ("status", "value") and getattr(self, a.name) is not None:
+                lines.append(f"  {a.name} = {getattr(self, a.name)!r}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
+
 def _value_result_class(result_class: type) -> type:
     """The generated result class plus a ``value`` field for the C return value."""
     return attrs.make_class(
         result_class.__name__,
         {"value": attrs.field(default=None)},
-        bases=(result_class,),
-        slots=False,
+        bases=(_ReturnsValue, result_class),
+        repr=False,
     )
 
 

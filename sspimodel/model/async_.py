@@ -668,7 +668,8 @@ def _completion_rules(function: str) -> list[Rule]:
             function, prefix, "pszPrincipal", "pszPackage", cite=function, check_reserved=False
         )
     if counterpart == "FreeCredentialsHandle":
-        return free_rules(function, prefix, cite=function)
+        # The async page documents SEC_E_OK only; the failure is its counterpart's.
+        return free_rules(function, prefix, cite=counterpart)
     if counterpart.startswith("InitializeSecurityContext"):
         return initialize_rules(function, prefix, "pszTargetName", cite=function)
     if counterpart == "AcceptSecurityContext":

@@ -326,6 +326,7 @@ def _contract_rules(function: str, prefix: str, reserved: tuple[str, ...], reser
 
 def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule]:
     server = role == "server"
+    synchronous = not page.startswith("Sspi")
     cred_invalid_status = "SEC_E_NO_CREDENTIALS" if server else "SEC_E_INVALID_HANDLE"
     cred_invalid_basis = (
         Citation(page, "returns", "phCredential does not hold a valid")
@@ -385,7 +386,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
                 if server
                 else "which must allow at least OUTBOUND use",
             )
-            if page == function
+            if synchronous
             else Citation(page, "returns", "SEC_E_NO_CREDENTIALS"),
             lambda c: _first_call(c) and not _credential(c).use & use_needed,
         ),
@@ -405,7 +406,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
 def initialize_rules(function: str, prefix: str, target_param: str, cite: str | None = None) -> list[Rule]:
     page = cite or function
     role = "client"
-    reserved_quote = "Reserved; set to zero." if page == function else "Reserved; pass zero."
+    reserved_quote = "Reserved; pass zero." if page.startswith("Sspi") else "Reserved; set to zero."
 
     def leg_is(*outcomes: str) -> Any:
         return lambda c: _outcome(c, role, target_param, *outcomes)

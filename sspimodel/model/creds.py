@@ -294,6 +294,8 @@ def _free(c: Call, param: str) -> None:
 
 
 def free_rules(function: str, prefix: str, cite: str | None = None) -> list[Rule]:
+    """``cite``: the page the codes are cited from. SspiFreeCredentialsHandleAsync's page lists
+    no failure, so its queued work cites its counterpart, FreeCredentialsHandle."""
     page = cite or function
     return [
         Rule(

@@ -402,7 +402,6 @@ def _accept_signature(c: Call) -> None:
 def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list[Rule]:
     return [
         *_handle_rules(function, prefix, None),
-        *_digest_zero_rules(function, prefix, with_qop=False),
         Rule(
             f"{prefix}.no_integrity",
             "the context was set up without integrity (ISC_REQ_NO_INTEGRITY)",

@@ -1,0 +1,252 @@
+"""The rule tables as data: statuses allowed, citations that quote the pages, errata that exist,
+the guard that catches a broken rule, determinism, and lazy loading."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import warnings
+from functools import cache
+
+import attrs
+import pytest
+
+from sspimodel._generated import CONTRACTS
+from sspimodel.api import Sspi, allowed_statuses
+from sspimodel.model import (
+    Citation,
+    CredHandle,
+    Errata,
+    Interpretation,
+    SecBufferDesc,
+    default_world,
+    rules_for,
+)
+from sspimodel.model.async_ import COUNTERPART, VALUE_RETURNS
+from sspimodel.model.common import CONTRACT_ERROR
+from sspimodel.model.constants import ISC_REQ_MUTUAL_AUTH, SECPKG_CRED_OUTBOUND
+from sspimodel.model.drive import handshake
+from sspimodel.model.errata import entry, load_errata
+from sspimodel.model.errors import UndocumentedStatus, UndocumentedStatusWarning
+from sspimodel.model.rules import all_tables, table_for
+from sspimodel.paths import REPO_ROOT
+from sspimodel.read import read_page
+
+FUNCTIONS = sorted(CONTRACTS)
+
+
+def test_every_function_of_the_spec_has_a_table():
+    assert sorted(all_tables()) == FUNCTIONS
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_rule_statuses_are_allowed_by_the_page_or_errata(function):
+    allowed = allowed_statuses(function) | {CONTRACT_ERROR} | VALUE_RETURNS.get(function, frozenset())
+    if function in COUNTERPART:  # the queued work may end as the synchronous counterpart documents
+        allowed |= allowed_statuses(COUNTERPART[function][0])
+    if function == "SspiGetAsyncCallStatus":
+        for name, (counterpart, _) in COUNTERPART.items():
+            allowed |= allowed_statuses(name) | allowed_statuses(counterpart)
+    bad = [(r.id, r.status) for r in rules_for(function) if r.status not in allowed]
+    assert bad == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_rule_ids_are_unique_and_unreachable_rules_say_why(function):
+    ids = [r.id for r in rules_for(function)]
+    assert len(ids) == len(set(ids))
+    assert all(len(r.unreachable) > 20 for r in rules_for(function) if not r.reachable)
+
+
+def test_rules_for_lists_import_security_context():
+    rules = rules_for("ImportSecurityContextA")
+    assert [r.status for r in rules] == [
+        "SEC_E_INSUFFICIENT_MEMORY",
+        "SEC_E_INTERNAL_ERROR",
+        "SEC_E_SECPKG_NOT_FOUND",
+        "SEC_E_UNSUPPORTED_FUNCTION",
+        "SEC_E_UNKNOWN_CREDENTIALS",
+        "SEC_E_NO_CREDENTIALS",
+        "SEC_E_NOT_OWNER",
+        "SEC_E_OK",
+    ]
+    assert rules[2].is_errata and isinstance(rules[2].basis, Errata)
+    assert any(isinstance(b, Interpretation) for r in rules for b in r.bases())
+    with pytest.raises(KeyError, match="no rule table"):
+        rules_for("NoSuchFunction")
+
+
+# -- citations quote the pages -----------------------------------------------------------------------
+
+
+_INLINE = re.compile(r"</?(?:a|b|i|em|strong|code|span)(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def _plain(text: str) -> str:
+    """Page text without markup: inline tags vanish, block tags become spaces, links keep their text."""
+    text = _INLINE.sub("", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = text.replace("**", "").replace("`", "").replace("|", " ").replace("\\", "")
+    text = re.sub(r"(?<![\w*])\*(?!\*)|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)", "", text)
+    text = text.replace("> [!NOTE]", " ").replace(">", " ")
+    return " ".join(text.split())
+
+
+@cache
+def _page(function: str):
+    path = REPO_ROOT / CONTRACTS[function].page
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return read_page(path, path.name), lines
+
+
+def _section_text(function: str, section: str) -> str:
+    spec, lines = _page(function)
+    base, _, param = section.partition(": ")
+    if base == "parameters" and param:
+        for p in spec.parameters:
+            if p.name == param or p.documented_as == param:
+                return _plain("\n".join(lines[p.span.start - 1 : p.span.end]))
+        raise AssertionError(f"{function}: no parameter {param!r} on the page")
+    spans = [span for name, span in spec.sections if name == base]
+    assert spans, f"{function}: no section {base!r} (sections: {[n for n, _ in spec.sections]})"
+    return _plain("\n".join("\n".join(lines[span.start - 1 : span.end]) for span in spans))
+
+
+def _citations():
+    seen = {}
+    for function in FUNCTIONS:
+        for rule in rules_for(function):
+            for basis in rule.bases():
+                if isinstance(basis, Citation):
+                    seen.setdefault((basis.function, basis.section, basis.quote), f"{function}:{rule.id}")
+    return sorted(seen.items())
+
+
+@pytest.mark.parametrize(("citation", "where"), _citations(), ids=lambda v: v if isinstance(v, str) else None)
+def test_citation_quotes_its_page_section(citation, where):
+    function, section, quote = citation
+    assert function in CONTRACTS, f"{where}: cites {function}, which has no page"
+    text = _section_text(function, section)
+    assert _plain(quote) in text, f"{where}: {quote!r} is not in {function} ({section})"
+
+
+# -- errata -----------------------------------------------------------------------------------------
+
+
+def test_errata_rules_name_existing_entries_for_their_function_and_code():
+    for function in FUNCTIONS:
+        for rule in rules_for(function):
+            if isinstance(rule.basis, Errata):
+                e = entry(rule.basis.entry)
+                assert rule.status == e.code, f"{function}:{rule.id}"
+                # an async function's queued work may end as its synchronous counterpart's does
+                counterpart = COUNTERPART.get(function, ("",))[0]
+                assert function in e.functions or counterpart in e.functions, (
+                    f"{function}:{rule.id}: not in {e.id}"
+                )
+
+
+def test_errata_entries_are_complete_and_used():
+    used = {r.basis.entry for f in FUNCTIONS for r in rules_for(f) if isinstance(r.basis, Errata)}
+    ids = {e.id for e in load_errata()}
+    assert ids - used == {"doc-set-async-notify-callback-ok"}  # cited by an Interpretation, not a rule basis
+    for e in load_errata():
+        assert set(e.functions) <= set(CONTRACTS), e.id
+        assert e.kind in ("implementation", "interpretation") and e.source and e.condition
+
+
+def test_errata_are_loaded_lazily_and_the_package_import_is_light():
+    code = (
+        "import sys, sspimodel, sspimodel.api\n"
+        "from sspimodel.model import errata\n"
+        "assert errata._load.cache_info().currsize == 0, 'errata read at import'\n"
+        "import sspimodel.read\n"
+        "assert 'sspimodel.read.source' not in sys.modules, 'spec parsed at import'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=False
+    )
+    assert out.stdout.strip() == "ok", out.stderr
+    bare = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, sspimodel; print(sorted(m for m in sys.modules if m.startswith('sspimodel.')))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert "sspimodel._generated" not in bare.stdout and "sspimodel.model" not in bare.stdout
+
+
+# -- the guard ----------------------------------------------------------------------------------------
+
+
+def test_a_rule_broken_on_purpose_raises_undocumented_status(monkeypatch):
+    table = table_for("FreeCredentialsHandle")
+    broken = tuple(
+        attrs.evolve(r, status="SEC_E_WRONG_PRINCIPAL") if r.id == "fch.invalid_handle" else r
+        for r in table.live
+    )
+    monkeypatch.setattr(table, "live", broken)
+    world = default_world()
+    with pytest.raises(UndocumentedStatus, match="SEC_E_WRONG_PRINCIPAL") as info:
+        Sspi(world).FreeCredentialsHandle(phCredential=CredHandle(5, 10))
+    assert info.value.rule == "fch.invalid_handle" and "FreeCredentialsHandle" in str(info.value)
+    lenient = Sspi(world, strict=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = lenient.FreeCredentialsHandle(phCredential=CredHandle(5, 10))
+    assert result.status.name == "SEC_E_WRONG_PRINCIPAL"
+    assert [w.category for w in caught] == [UndocumentedStatusWarning]
+
+
+def test_a_status_missing_from_the_catalog_is_undocumented_even_when_lenient(monkeypatch):
+    table = table_for("MakeSignature")
+    rule = next(r for r in table.rules if r.status == "STATUS_INVALID_PARAMETER")
+    assert not rule.reachable  # the page documents it, the catalog has no such SECURITY_STATUS
+    forced = (attrs.evolve(rule, unreachable=None, test=lambda c: True), *table.live)
+    monkeypatch.setattr(table, "live", forced)
+    with pytest.raises(UndocumentedStatus, match="STATUS_INVALID_PARAMETER"):
+        Sspi(default_world(), strict=False).MakeSignature(
+            phContext=CredHandle(1, 1), fQOP=0, pMessage=SecBufferDesc.message(b""), MessageSeqNo=0
+        )
+
+
+# -- determinism --------------------------------------------------------------------------------------
+
+
+def _scenario():
+    world = default_world()
+    cli, srv = Sspi(world, 100), Sspi(world, 200)
+    trace = []
+    for package, req in (
+        ("NTLM", 0),
+        ("Kerberos", ISC_REQ_MUTUAL_AUTH),
+        ("Negotiate", 0),
+        ("Digest", ISC_REQ_MUTUAL_AUTH),
+    ):
+        hs = handshake(
+            cli, srv, package, "/" if package == "Digest" else "HTTP/web.contoso.com", client_req=req
+        )
+        msg = SecBufferDesc.message(b"determinism")
+        cli.EncryptMessage(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
+        blob = srv.ExportSecurityContext(phContext=hs.server_ctx, fFlags=0).pPackedContext
+        trace.append(
+            (hs.steps, hs.client_ctx, hs.server_ctx, hs.client_cred, hs.tokens, repr(msg), repr(blob))
+        )
+    trace.append(
+        repr(cli.AcquireCredentialsHandleW(pPackage="Kerberos", fCredentialUse=SECPKG_CRED_OUTBOUND))
+    )
+    return trace
+
+
+def test_a_scenario_run_twice_gives_identical_statuses_handles_and_bytes():
+    first, second = _scenario(), _scenario()
+    assert first == second
+    assert default_world(seed="other").key != default_world().key
