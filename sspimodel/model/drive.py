@@ -15,7 +15,7 @@ from attrs import define, field
 
 from .buffers import SecBufferDesc
 from .constants import SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP
-from .handles import CredHandle, CtxtHandle
+from .handles import AllocatedBytes, CredHandle, CtxtHandle
 
 if TYPE_CHECKING:
     from ..api import Sspi
@@ -128,6 +128,9 @@ def handshake(
         token = out.token_bytes or None
         if token:
             hs.tokens.append(token)
+        allocated = out.pBuffers[0].pvBuffer if out.pBuffers else None
+        if isinstance(allocated, AllocatedBytes):  # ISC_REQ_ALLOCATE_MEMORY: the caller frees it
+            sspi.FreeContextBuffer(pvContextBuffer=allocated)
         if turn == "client":
             hs.client_done = status in ("SEC_E_OK", "SEC_I_COMPLETE_NEEDED")
         else:

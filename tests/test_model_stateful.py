@@ -1,0 +1,410 @@
+"""Random call sequences against the guarded API (hypothesis stateful testing).
+
+After every step: no exception but ContractError escaped, the status is one the page documents
+(or an erratum), and no freed or deleted handle was accepted. At the end, after cleaning up
+every handle and buffer the API handed out, the world holds nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from sspimodel.api import Sspi, allowed_statuses
+from sspimodel.contract import ContractError
+from sspimodel.model import (
+    AllocatedBytes,
+    AllocatedStr,
+    AuthIdentity,
+    ContextBuffer,
+    CredHandle,
+    CtxtHandle,
+    Luid,
+    Ref,
+    SecBuffer,
+    SecBufferDesc,
+    default_world,
+)
+from sspimodel.model.constants import (
+    ISC_REQ_ALLOCATE_MEMORY,
+    ISC_REQ_CONFIDENTIALITY,
+    ISC_REQ_DELEGATE,
+    ISC_REQ_MUTUAL_AUTH,
+    ISC_REQ_NO_INTEGRITY,
+    ISC_REQ_REPLAY_DETECT,
+    ISC_REQ_SEQUENCE_DETECT,
+    SECBUFFER_DATA,
+    SECBUFFER_STREAM,
+    SECPKG_CONTEXT_EXPORT_DELETE_OLD,
+    SECPKG_CONTEXT_EXPORT_RESET_NEW,
+    SECPKG_CRED_INBOUND,
+    SECPKG_CRED_OUTBOUND,
+    SECQOP_WRAP_NO_ENCRYPT,
+    SECURITY_NATIVE_DREP,
+)
+from sspimodel.model.drive import handshake
+
+PACKAGES = ["Negotiate", "Kerberos", "NTLM", "Digest", "Schannel"]
+TARGETS = ["HTTP/web.contoso.com", "host/files.contoso.com", "HTTP/nowhere", "/", None]
+ISC_FLAGS = [
+    0,
+    ISC_REQ_MUTUAL_AUTH,
+    ISC_REQ_CONFIDENTIALITY | ISC_REQ_SEQUENCE_DETECT,
+    ISC_REQ_REPLAY_DETECT | ISC_REQ_ALLOCATE_MEMORY,
+    ISC_REQ_NO_INTEGRITY,
+    ISC_REQ_DELEGATE | ISC_REQ_MUTUAL_AUTH,
+]
+ATTRIBUTES = [0x0, 0x1, 0x2, 0x5, 0x6, 0x9, 0xA, 0xC, 0xD, 0xE, 0x12, 0x80000081, 0x80000084]
+PIDS = [100, 200, 201]
+
+
+def _allocations(value: Any, out: list[Any], depth: int = 0) -> None:
+    """Every piece of package memory reachable from a result."""
+    if depth > 6 or value is None:
+        return
+    if isinstance(value, AllocatedBytes | AllocatedStr):
+        out.append(value)
+    elif isinstance(value, ContextBuffer):
+        out.append(value)
+    elif isinstance(value, SecBufferDesc):
+        for b in value.pBuffers:
+            _allocations(b, out, depth + 1)
+    elif isinstance(value, SecBuffer):
+        _allocations(value.pvBuffer, out, depth + 1)
+    elif isinstance(value, Ref):
+        _allocations(value.value, out, depth + 1)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _allocations(v, out, depth + 1)
+    elif attrs.has(type(value)):
+        for a in attrs.fields(type(value)):
+            if a.name != "status":
+                _allocations(getattr(value, a.name), out, depth + 1)
+
+
+class SspiMachine(RuleBasedStateMachine):
+    @initialize()
+    def start(self) -> None:
+        self.world = default_world()
+        self.apis = {pid: Sspi(self.world, pid) for pid in PIDS}
+        self.creds: list[tuple[int, CredHandle]] = []
+        self.contexts: list[tuple[int, CtxtHandle]] = []
+        self.freed_creds: set[tuple[int, CredHandle]] = set()
+        self.deleted: set[tuple[int, CtxtHandle]] = set()
+        self.tokens: list[bytes] = []
+        self.blobs: list[bytes] = []
+        self.messages: list[SecBufferDesc] = []
+        self.buffers: list[tuple[int, Any]] = []
+        self.freed_buffers: set[int] = set()
+        self.last: tuple[str, str] | None = None
+
+    # -- the call wrapper ---------------------------------------------------------------------------
+    def call(self, pid: int, function: str, **kwargs: Any) -> Any:
+        try:
+            result = getattr(self.apis[pid], function)(**kwargs)
+        except ContractError:
+            self.last = None
+            return None
+        status = result.status
+        if status is not None:
+            name = self.apis[pid].last_rule.status
+            # strict mode would have raised; check the guard's verdict independently
+            assert name in allowed_statuses(function) or function == "SspiGetAsyncCallStatus", (
+                function,
+                name,
+            )
+            self.last = (function, name)
+        found: list[Any] = []
+        _allocations(result, found)
+        _allocations([v for v in kwargs.values() if isinstance(v, Ref)], found)
+        for pointer in found:
+            if pointer.address not in {p.address for _, p in self.buffers}:
+                self.buffers.append((pid, pointer))
+        return result
+
+    def handle_ok(self, result: Any) -> bool:
+        return result is not None and result.status is not None and result.status.name == "SEC_E_OK"
+
+    # -- handles to pick from -------------------------------------------------------------------------
+    def pick_cred(self, data: st.DataObject, pid: int) -> Any:
+        live = [c for p, c in self.creds if p == pid]
+        if live and data.draw(st.integers(0, 9)) < 7:
+            return data.draw(st.sampled_from(live))
+        options: list[Any] = list(live)
+        options += [CredHandle(0, 0), CredHandle(0x777, 10), None]
+        options += [c for p, c in self.freed_creds if p == pid]
+        return data.draw(st.sampled_from(options))
+
+    def pick_ctx(self, data: st.DataObject, pid: int, allow_none: bool = True) -> Any:
+        live = [c for p, c in self.contexts if p == pid]
+        if live and data.draw(st.integers(0, 9)) < 7:
+            return data.draw(st.sampled_from(live))
+        options: list[Any] = list(live)
+        options += [c for p, c in self.deleted if p == pid]
+        options += [CtxtHandle(0, 0), CtxtHandle(0x888, 9)]
+        if allow_none:
+            options.append(None)
+        return data.draw(st.sampled_from(options))
+
+    def pick_token(self, data: st.DataObject) -> bytes | None:
+        choice = data.draw(st.integers(0, 4))
+        if choice == 0 or not self.tokens:
+            return data.draw(st.one_of(st.none(), st.binary(max_size=80)))
+        token = data.draw(st.sampled_from(self.tokens))
+        if choice == 2:
+            return token[: data.draw(st.integers(0, len(token)))]
+        if choice == 3 and token:
+            i = data.draw(st.integers(0, len(token) - 1))
+            return token[:i] + bytes([token[i] ^ 0x5A]) + token[i + 1 :]
+        return token
+
+    def remember_context(self, pid: int, result: Any) -> None:
+        if result is not None and getattr(result, "phNewContext", None) is not None:
+            entry = (pid, result.phNewContext)
+            if entry not in self.contexts:
+                self.contexts.append(entry)
+
+    def remember_token(self, out: SecBufferDesc) -> None:
+        token = out.token_bytes
+        if token and token not in self.tokens:
+            self.tokens.append(token)
+
+    # -- rules ------------------------------------------------------------------------------------
+    @rule(
+        pid=st.sampled_from(PIDS),
+        package=st.sampled_from(PACKAGES),
+        use=st.sampled_from([SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND]),
+        extra=st.sampled_from(["none", "wrong password", "other logon", "bad auth"]),
+    )
+    def acquire(self, pid: int, package: str, use: int, extra: str) -> None:
+        kwargs: dict[str, Any] = {}
+        if extra == "wrong password":
+            kwargs["pAuthData"] = AuthIdentity(User="alice", Domain="CONTOSO", Password="nope")
+        elif extra == "other logon":
+            kwargs["pvLogonId"] = Luid(0x1002)
+        elif extra == "bad auth":
+            kwargs["pAuthData"] = 42
+        r = self.call(pid, "AcquireCredentialsHandleW", pPackage=package, fCredentialUse=use, **kwargs)
+        if self.handle_ok(r):
+            self.creds.append((pid, r.phCredential))
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS))
+    def free_credentials(self, data: st.DataObject, pid: int) -> None:
+        cred = self.pick_cred(data, pid)
+        r = self.call(pid, "FreeCredentialsHandle", phCredential=cred)
+        if (pid, cred) in self.freed_creds:
+            assert not self.handle_ok(r), "a freed credentials handle was accepted"
+        if self.handle_ok(r):
+            self.creds.remove((pid, cred))
+            self.freed_creds.add((pid, cred))
+
+    @rule(
+        data=st.data(),
+        pid=st.sampled_from([100, 200]),
+        spn=st.sampled_from(TARGETS),
+        flags=st.sampled_from(ISC_FLAGS),
+        size=st.sampled_from([0, 20, 48256]),
+    )
+    def initialize(self, data: st.DataObject, pid: int, spn: str | None, flags: int, size: int) -> None:
+        ctx = self.pick_ctx(data, pid)
+        token = self.pick_token(data)
+        out = (
+            SecBufferDesc.output(size)
+            if data.draw(st.booleans())
+            else SecBufferDesc([SecBuffer(SECBUFFER_DATA, None, size)])
+        )
+        r = self.call(
+            pid,
+            "InitializeSecurityContextW",
+            phCredential=self.pick_cred(data, pid),
+            phContext=ctx,
+            pTargetName=spn,
+            fContextReq=flags,
+            Reserved1=0,
+            TargetDataRep=SECURITY_NATIVE_DREP,
+            pInput=SecBufferDesc.token(token) if token is not None else None,
+            Reserved2=0,
+            pOutput=out,
+        )
+        if ctx is not None and (pid, ctx) in self.deleted:
+            assert not (r is not None and r.status is not None and not r.status.is_error), (
+                "deleted context accepted"
+            )
+        self.remember_context(pid, r)
+        self.remember_token(out)
+        if r is not None and r.status.name.startswith("SEC_I_COMPLETE") and data.draw(st.booleans()):
+            self.call(pid, "CompleteAuthToken", phContext=r.phNewContext, pToken=out)
+            self.remember_token(out)
+
+    @rule(data=st.data(), pid=st.sampled_from([200, 100]), flags=st.sampled_from([0, 0x8, 0x100, 0x1]))
+    def accept(self, data: st.DataObject, pid: int, flags: int) -> None:
+        ctx = self.pick_ctx(data, pid)
+        token = self.pick_token(data)
+        out = SecBufferDesc.output(48256)
+        r = self.call(
+            pid,
+            "AcceptSecurityContext",
+            phCredential=self.pick_cred(data, pid),
+            phContext=ctx,
+            pInput=SecBufferDesc.token(token) if token is not None else None,
+            fContextReq=flags,
+            TargetDataRep=SECURITY_NATIVE_DREP,
+            pOutput=out,
+        )
+        if ctx is not None and (pid, ctx) in self.deleted:
+            assert not (r is not None and not r.status.is_error), "deleted context accepted"
+        self.remember_context(pid, r)
+        self.remember_token(out)
+        if r is not None and r.status.name.startswith("SEC_I_COMPLETE") and data.draw(st.booleans()):
+            self.call(pid, "CompleteAuthToken", phContext=r.phNewContext, pToken=out)
+            self.remember_token(out)
+
+    @rule(package=st.sampled_from(PACKAGES[:4]), flags=st.sampled_from(ISC_FLAGS[:4]))
+    def full_handshake(self, package: str, flags: int) -> None:
+        """A whole handshake between client.exe and web.exe, so later steps meet live contexts."""
+        client, server = self.apis[100], self.apis[200]
+        creds = []
+        for pid, use in ((100, SECPKG_CRED_OUTBOUND), (200, SECPKG_CRED_INBOUND)):
+            r = self.call(pid, "AcquireCredentialsHandleW", pPackage=package, fCredentialUse=use)
+            if not self.handle_ok(r):
+                return  # the authority may be offline: inbound credentials are refused
+            self.creds.append((pid, r.phCredential))
+            creds.append(r.phCredential)
+        target = "/" if package == "Digest" else "HTTP/web.contoso.com"
+        hs = handshake(
+            client, server, package, target, client_req=flags, client_cred=creds[0], server_cred=creds[1]
+        )
+        for pid, ctx in ((100, hs.client_ctx), (200, hs.server_ctx)):
+            if ctx is not None and (pid, ctx) not in self.contexts:
+                self.contexts.append((pid, ctx))
+        self.tokens.extend(t for t in hs.tokens if t not in self.tokens)
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS))
+    def delete(self, data: st.DataObject, pid: int) -> None:
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        r = self.call(pid, "DeleteSecurityContext", phContext=ctx)
+        if self.handle_ok(r) and (pid, ctx) in self.contexts:
+            self.contexts.remove((pid, ctx))
+            self.deleted.add((pid, ctx))
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), kind=st.sampled_from(["sign", "seal", "seal stream"]))
+    def protect(self, data: st.DataObject, pid: int, kind: str) -> None:
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        msg = SecBufferDesc.message(
+            data.draw(st.binary(max_size=20)), token_size=data.draw(st.sampled_from([0, 128]))
+        )
+        seq = data.draw(st.sampled_from([0, 0, 1, 5]))
+        if kind == "sign":
+            r = self.call(pid, "MakeSignature", phContext=ctx, fQOP=0, pMessage=msg, MessageSeqNo=seq)
+        else:
+            qop = data.draw(st.sampled_from([0, SECQOP_WRAP_NO_ENCRYPT, 7]))
+            r = self.call(pid, "EncryptMessage", phContext=ctx, fQOP=qop, pMessage=msg, MessageSeqNo=seq)
+            if kind == "seal stream" and msg.pBuffers[0].contents:
+                msg = SecBufferDesc(
+                    [SecBuffer(SECBUFFER_STREAM, msg.pBuffers[0].contents + msg.pBuffers[1].contents)]
+                )
+        if (pid, ctx) in self.deleted:
+            assert not self.handle_ok(r), "deleted context accepted"
+        if self.handle_ok(r):
+            self.messages.append(msg)
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), tamper=st.booleans())
+    def unprotect(self, data: st.DataObject, pid: int, tamper: bool) -> None:
+        if not self.messages:
+            return
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        msg = data.draw(st.sampled_from(self.messages))
+        copy = SecBufferDesc([SecBuffer(b.BufferType, b.pvBuffer, b.cbBuffer) for b in msg])
+        if tamper and copy.pBuffers[-1].contents:
+            raw = copy.pBuffers[-1].contents
+            copy.pBuffers[-1].pvBuffer = raw[:-1] + bytes([raw[-1] ^ 1])
+        function = "VerifySignature" if data.draw(st.booleans()) else "DecryptMessage"
+        r = self.call(pid, function, phContext=ctx, pMessage=copy, MessageSeqNo=0)
+        if (pid, ctx) in self.deleted:
+            assert not self.handle_ok(r), "deleted context accepted"
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), attribute=st.sampled_from(ATTRIBUTES))
+    def query(self, data: st.DataObject, pid: int, attribute: int) -> None:
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        r = self.call(pid, "QueryContextAttributesW", phContext=ctx, ulAttribute=attribute)
+        if (pid, ctx) in self.deleted:
+            assert not self.handle_ok(r), "deleted context accepted"
+
+    @rule(data=st.data(), pid=st.sampled_from([200, 100]), flags=st.sampled_from([0, 1, 2, 3, 4]))
+    def export(self, data: st.DataObject, pid: int, flags: int) -> None:
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        r = self.call(pid, "ExportSecurityContext", phContext=ctx, fFlags=flags)
+        if (pid, ctx) in self.deleted:
+            assert not self.handle_ok(r), "deleted context accepted"
+        if self.handle_ok(r):
+            self.blobs.append(r.pPackedContext.contents)
+            if flags & SECPKG_CONTEXT_EXPORT_DELETE_OLD:
+                self.contexts.remove((pid, ctx))
+                self.deleted.add((pid, ctx))
+        assert SECPKG_CONTEXT_EXPORT_RESET_NEW == 1
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), package=st.sampled_from(PACKAGES))
+    def import_(self, data: st.DataObject, pid: int, package: str) -> None:
+        blob = (
+            data.draw(st.sampled_from(self.blobs))
+            if self.blobs and data.draw(st.booleans())
+            else data.draw(st.binary(max_size=60))
+        )
+        r = self.call(pid, "ImportSecurityContextW", pszPackage=package, pPackedContext=SecBuffer(0, blob))
+        if self.handle_ok(r):
+            self.contexts.append((pid, r.phContext))
+
+    @rule(pid=st.sampled_from(PIDS), name=st.sampled_from(PACKAGES), enumerate_=st.booleans())
+    def packages(self, pid: int, name: str, enumerate_: bool) -> None:
+        if enumerate_:
+            self.call(pid, "EnumerateSecurityPackagesA", pcPackages=Ref(), ppPackageInfo=Ref())
+        else:
+            self.call(pid, "QuerySecurityPackageInfoA", pszPackageName=name)
+
+    @precondition(lambda self: bool(self.buffers))
+    @rule(data=st.data())
+    def free_buffer(self, data: st.DataObject) -> None:
+        pid, pointer = data.draw(st.sampled_from(self.buffers))
+        r = self.call(pid, "FreeContextBuffer", pvContextBuffer=pointer)
+        if pointer.address in self.freed_buffers:
+            assert r is None, "a buffer was released twice"
+        if self.handle_ok(r):
+            self.freed_buffers.add(pointer.address)
+
+    @rule(online=st.booleans(), hours=st.sampled_from([0, 0, 11]))
+    def world_changes(self, online: bool, hours: int) -> None:
+        self.world.authority.online = online
+        self.world.clock.advance(hours * 3600)
+
+    @invariant()
+    def no_undocumented_status(self) -> None:
+        if self.last is not None:
+            function, status = self.last
+            assert status in allowed_statuses(function)
+
+    def teardown(self) -> None:
+        if not hasattr(self, "world"):
+            return
+        for pid, ctx in list(self.contexts):
+            assert self.apis[pid].DeleteSecurityContext(phContext=ctx).status.name == "SEC_E_OK"
+        for pid, cred in list(self.creds):
+            assert self.apis[pid].FreeCredentialsHandle(phCredential=cred).status.name == "SEC_E_OK"
+        for pid, pointer in self.buffers:
+            if pointer.address not in self.freed_buffers:
+                assert self.apis[pid].FreeContextBuffer(pvContextBuffer=pointer).status.name == "SEC_E_OK"
+        assert self.world.leaks() == {}
+
+
+SspiMachine.TestCase.settings = settings(
+    max_examples=200,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    derandomize=True,
+    database=None,
+)
+TestSspiMachine = SspiMachine.TestCase
