@@ -284,7 +284,7 @@ def render_terminal(report: Report, console: Any) -> None:
             console.print(Text(f"scenario {sc['name']}: {sc['end']}: {sc['detail']}", style="red", overflow="fold"))
     groups = grouped_departures(report)
     # Calls the backend does not have at all are listed once, by function, not per call.
-    absent = Counter()
+    absent: Counter[str] = Counter()
     for verdict, text, where in groups:
         if verdict == "not-available":
             absent[text.partition(":")[0]] += len(where)

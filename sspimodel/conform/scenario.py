@@ -363,7 +363,9 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Map
     yield data
     for key_node, _ in node.value:
         data.key_lines[str(key_node.value)] = key_node.start_mark.line + 1
-    data.update(loader.construct_mapping(node, deep=True))
+    # Keys are names (parameters, variables, step fields): a key YAML reads as another type
+    # (``1:``, ``yes:``) is kept as its text, so that errors can name it.
+    data.update({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
 
 
 def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> Iterator[_Seq]:
@@ -649,7 +651,7 @@ class _Builder:
 
     def _value(self, file: Path, line: int, where: str, fieldname: str, value: object, kind: str) -> Value:
         if value is None or isinstance(value, bool | int):
-            return value  # type: ignore[return-value]
+            return value
         if isinstance(value, str):
             if value.startswith("$"):
                 return self._var(file, line, where, fieldname, value)
