@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from sspimodel.cli import main
-from sspimodel.conform import conform, load_scenarios, parse_backend, run_conform
-from sspimodel.conform.__init__ import exit_status
+from sspimodel.conform import conform, exit_status, load_scenarios, parse_backend, run_conform
 from sspimodel.conform.backends import Buffer, CallResult
 from sspimodel.conform.classify import Judge, compare, status_value
 from sspimodel.conform.report import FORMAT, render_markdown

@@ -29,6 +29,7 @@ __all__ = [
     "ScenarioError",
     "conform",
     "default_scenarios_dir",
+    "exit_status",
     "load_scenario",
     "load_scenarios",
     "parse_backend",
@@ -78,6 +79,8 @@ def conform(
 
 
 def exit_status(report: Report) -> int:
+    """1 when the model returned a status outside its page and the errata, or raised, or a
+    scenario file is invalid; else 0 (the subject's departures are findings)."""
     s = report.summary
     return 1 if s["model_undocumented"] or s["model_errors"] or s["invalid_scenarios"] else 0
 

@@ -1,6 +1,7 @@
 """Conformance scenarios: SSPI call sequences as data, loaded and validated from YAML.
 
-A scenario file (``spec/scenarios/*.yaml``) is one scenario::
+A scenario file (``spec/scenarios/*.yaml``) is one scenario; files whose name starts with ``_``
+are fragments (``description`` and ``steps`` only) that scenarios include::
 
     name: ntlm-handshake                 # unique among the files run together
     description: free text
@@ -32,7 +33,8 @@ Values (the *neutral* form; each backend's adapter maps them to its own objects)
 - an identity mapping ``{user: .., domain: .., password: ..}``;
 - a buffer list ``[{type: TOKEN, data: $token}, {type: DATA, data: "text"}, {type: TOKEN, size: 16}]``:
   ``type`` is a SECBUFFER_* name without its prefix, ``data`` bytes (a variable, a UTF-8 string,
-  or ``{hex: "00ff"}``), ``size`` the capacity of an output slot (no ``data``);
+  or ``{hex: "00ff"}``), ``size`` the capacity of an output slot (no ``data``; a number or a
+  variable, e.g. the ``cbMaxSignature`` a QueryContextAttributes step kept);
 - ``{forged_handle: [dwLower, dwUpper]}``: a handle the backend never issued (``[0, 0]``: a zeroed one);
 - ``{cell: null}``: an empty cell the callee writes through, for a parameter that receives a value
   although its page marks it [in] or gives no direction (EnumerateSecurityPackagesA, the async
@@ -48,7 +50,9 @@ model's scheduler runs it); it is not a call and has no record. What an asynchro
 (handles, tokens) exists only once its work has run, so after a wait the ``keep`` variables of the
 calls made since the previous wait are bound again from what those calls' outputs now hold.
 
-A ``keep`` field may also be ``return``: the C return value of a function that returns no
+``keep`` binds only when the call succeeded (a status without the severity bit): the pages define
+outputs for success only, so a later step that needs the variable is *skipped* instead of being
+fed whatever a failed call left behind. A ``keep`` field may also be ``return``: the C return value of a function that returns no
 SECURITY_STATUS (SspiCreateAsyncContext's pointer).
 
 Reordering messages and wrong sequence numbers need no syntax: they are the order of the steps
