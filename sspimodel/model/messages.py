@@ -1,9 +1,9 @@
 """Per-message protection: MakeSignature, VerifySignature, EncryptMessage, DecryptMessage.
 
 Signatures and seal trailers are frames of :mod:`sspimodel.model.tokens` keyed with the
-context's session key; the data MAC also covers the sender's side ("c"/"s") and the sequence
+context's session key; the data MAC (keyed BLAKE2s) also covers the sender's side ("c"/"s") and the sequence
 number, so a message signed by the wrong side, by another context, replayed or reordered is
-caught. Encryption is a keystream XOR (SHA-256 in counter mode): a simulation, not cryptography.
+caught. Encryption is a keystream XOR (keyed BLAKE2s in counter mode): a simulation, not cryptography.
 
 Sequence numbers follow the pages: "When the transport application set the context up for
 sequence detection and passes a sequence number, that number goes into the signature"; with
@@ -14,7 +14,6 @@ the context has sequence or replay detection (ISC_REQ_SEQUENCE_DETECT / ISC_REQ_
 from __future__ import annotations
 
 import hashlib
-import hmac
 from typing import Any
 
 from . import tokens
@@ -55,9 +54,11 @@ NOT_ESTABLISHED = Interpretation(
 
 def _ctx(c: Call) -> ContextRecord | None:
     facts = c.facts
-    if "ctx" not in facts:
-        facts["ctx"] = ctx_record(c, c.a.phContext)
-    return facts["ctx"]
+    try:
+        ctx: ContextRecord | None = facts["ctx"]
+    except KeyError:
+        ctx = facts["ctx"] = ctx_record(c, c.a.phContext)
+    return ctx
 
 
 def _message(c: Call) -> SecBufferDesc:
@@ -106,20 +107,23 @@ def _data_buffers(desc: SecBufferDesc) -> list[SecBuffer]:
 
 
 def _data_mac(key: bytes, side: bytes, seq: int, data: bytes) -> bytes:
-    return hmac.new(key, side + seq.to_bytes(4, "big") + data, hashlib.sha256).digest()[:16]
+    return tokens.mac(key, side + seq.to_bytes(4, "big") + data)
 
 
 def _keystream(key: bytes, side: bytes, seq: int, n: int) -> bytes:
     out = bytearray()
     block = 0
+    nonce = side + seq.to_bytes(4, "big")
     while len(out) < n:
-        out += hashlib.sha256(key + side + seq.to_bytes(4, "big") + block.to_bytes(4, "big")).digest()
+        out += hashlib.blake2s(nonce + block.to_bytes(4, "big"), key=key[:32]).digest()
         block += 1
     return bytes(out[:n])
 
 
 def _xor(data: bytes, stream: bytes) -> bytes:
-    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
+    if len(data) != len(stream):
+        raise ValueError("keystream length differs from the data's")
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
 
 
 def _expired(c: Call) -> bool:
