@@ -19,16 +19,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sspimodel.api import Sspi  # noqa: E402
-from sspimodel.model import CtxtHandle, SecBuffer, SecBufferDesc, default_world  # noqa: E402
-from sspimodel.model.constants import (  # noqa: E402
+from sspimodel.api import Sspi
+from sspimodel.model import CtxtHandle, SecBuffer, SecBufferDesc, default_world
+from sspimodel.model.constants import (
     ISC_REQ_CONFIDENTIALITY,
     ISC_REQ_SEQUENCE_DETECT,
     SECPKG_ATTR_SIZES,
     SECPKG_CRED_INBOUND,
     SECPKG_CRED_OUTBOUND,
 )
-from sspimodel.model.drive import handshake  # noqa: E402
+from sspimodel.model.drive import handshake
 
 
 def rate(loop: Callable[[int], int], seconds: float) -> float:
@@ -56,7 +56,7 @@ def established():
 
 
 def bench_calls(seconds: float) -> dict[str, float]:
-    world, cli, srv, hs = established()
+    _world, cli, srv, hs = established()
     forged = CtxtHandle(0x999, 10)
 
     def query(n: int) -> int:

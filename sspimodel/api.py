@@ -105,7 +105,7 @@ class _ReturnsValue:
     def __repr__(self) -> str:
         function = type(self).__name__.removesuffix("Result")
         lines = [f"{function} -> {self.value!r}"]  # type: ignore[attr-defined]
-        for a in attrs.fields(type(self)):
+        for a in getattr(type(self), "__attrs_attrs__", ()):
             if a.name not in ("status", "value") and getattr(self, a.name) is not None:
                 lines.append(f"  {a.name} = {getattr(self, a.name)!r}")
         return "\n".join(lines)
