@@ -18,7 +18,7 @@ from typing import Any
 from .render import html_table
 from .spec import Diagnostic, FunctionSpec
 
-__all__ = ["FindingsView", "RulesView", "findings", "page", "result_html", "result_text", "rules"]
+__all__ = ["FindingsView", "RulesView", "applied", "findings", "page", "result_html", "result_text", "rules"]
 
 
 @cache
@@ -40,12 +40,13 @@ def _e(text: object) -> str:
 class RulesView:
     """A function's rule table: condition, outcome, and the clause (or interpretation) behind it."""
 
-    def __init__(self, function: str, status: str | None = None) -> None:
+    def __init__(self, function: str, status: str | None = None, only: list[Any] | None = None) -> None:
         from .model.rules import rules_for
 
         self.function = function
         self.status = status
-        self.rules = [r for r in rules_for(function) if status is None or r.status == status]
+        self.rules = only if only is not None else [r for r in rules_for(function) if status is None or r.status == status]
+        self.title = f"rules of {function}" + (f" producing {status}" if status else "")
 
     def _rows(self) -> list[tuple[str, str, str, str, str]]:
         rows = []
@@ -56,8 +57,7 @@ class RulesView:
         return rows
 
     def __repr__(self) -> str:
-        head = f"rules of {self.function}" + (f" producing {self.status}" if self.status else "")
-        lines = [head + f" ({len(self.rules)})"]
+        lines = [self.title + (f" ({len(self.rules)})" if len(self.rules) != 1 else "")]
         for rid, when, status, basis, state in self._rows():
             lines.append(f"  {rid}: {status} when {when}")
             lines.append(f"      {basis}")
@@ -70,12 +70,21 @@ class RulesView:
 
     def _repr_html_(self) -> str:
         rows = [[f"<code>{_e(a)}</code>", _e(b), f"<code>{_e(c)}</code>", _e(d), _e(e)] for a, b, c, d, e in self._rows()]
-        caption = f"Rules of {self.function}" + (f" producing {self.status}" if self.status else "")
-        return html_table(["rule", "when", "status", "basis", "note"], rows, caption)
+        return html_table(["rule", "when", "status", "basis", "note"], rows, self.title[:1].upper() + self.title[1:])
 
 
 def rules(function: str, status: str | None = None) -> RulesView:
     return RulesView(function, status)
+
+
+def applied(sspi: Any) -> RulesView:
+    """The rule the last call on ``sspi`` applied, with the clause or interpretation behind it."""
+    rule = sspi.last_rule
+    if rule is None:
+        raise ValueError("no call has been made on this Sspi yet")
+    view = RulesView("", only=[rule])
+    view.title = "rule applied"
+    return view
 
 
 class FindingsView:
