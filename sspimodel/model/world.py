@@ -219,7 +219,7 @@ class Fault:
     """One injected failure.
 
     The fault fires on a call that matches every criterion given: ``nth`` (the world's Nth API
-    call, 1-based, counting every call), ``function`` (exact name, or the name without its A/W
+    call, 1-based, counting every call made through the API, a refused one included), ``function`` (exact name, or the name without its A/W
     suffix), ``when`` (a predicate over the function name and the call's arguments). ``times``
     is how many calls it fails (0: every matching call). A fault fires only where the function's
     page documents its code: the rule tables consult the plan for exactly those codes.
