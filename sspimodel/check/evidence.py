@@ -31,6 +31,9 @@ RESULT_RE = re.compile(
 )
 
 
+ASYNC_STATUS = "SspiGetAsyncCallStatus"
+
+
 @frozen(order=True)
 class Evidence:
     function: str
@@ -77,7 +80,13 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
                 continue
             out = _cell_output_text(cell)
             where = f"{rel}#cell-{code_index}"
-            pairs = {(f, s) for f, s in RESULT_RE.findall(out) if f in called}
+            results = RESULT_RE.findall(out)
+            pairs = {(f, s) for f, s in results if f in called}
+            # A status an async call reports later, through SspiGetAsyncCallStatus, is evidence
+            # for the async call queued in the same cell.
+            if ASYNC_STATUS in called:
+                later = {s for f, s in results if f == ASYNC_STATUS}
+                pairs |= {(f, s) for f in called if f != ASYNC_STATUS for s in later}
             if not pairs and len(called) == 1:
                 (only,) = tuple(called)
                 pairs = {(only, s) for s in STATUS_RE.findall(out)}
