@@ -37,7 +37,7 @@ FUNCTIONS = sorted(CONTRACTS)
 
 
 def test_every_function_of_the_spec_has_a_table():
-    assert sorted(all_tables()) == FUNCTIONS
+    assert [t.function for t in all_tables()] == FUNCTIONS
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

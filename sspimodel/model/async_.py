@@ -32,7 +32,7 @@ from .contexts import accept_rules, delete_rules, initialize_rules
 from .creds import acquire_rules, free_rules
 from .errors import ContractViolation
 from .handles import AsyncContext, CtxtHandle, Ref
-from .rules import Call, Citation, Interpretation, Rule, RuleTable, register, register_completion
+from .rules import Call, Citation, Interpretation, Rule, RuleTable, register
 from .world import AsyncRecord
 
 __all__ = ["COUNTERPART", "VALUE_RETURNS", "NtStatus", "completion_table"]
@@ -206,6 +206,7 @@ def _free(c: Call) -> None:
     del c.process.async_contexts[record.pointer.address]
     c.process.released_async.add(record.pointer.address)
     c.out["value"] = None
+    c.out["Handle"] = c.a.Handle
 
 
 def free_context_rules(function: str = "SspiFreeAsyncContext") -> list[Rule]:
@@ -252,6 +253,7 @@ def _reinit(c: Call) -> None:
     record.operation = None
     record.status = None
     c.out["value"] = NtStatus.STATUS_SUCCESS
+    c.out["Handle"] = c.a.Handle
 
 
 def reinit_rules(function: str = "SspiReinitAsyncContext") -> list[Rule]:
@@ -260,6 +262,7 @@ def reinit_rules(function: str = "SspiReinitAsyncContext") -> list[Rule]:
     def fail(value: NtStatus) -> Callable[[Call], None]:
         def effect(c: Call) -> None:
             c.out["value"] = value
+            c.out["Handle"] = c.a.Handle
 
         return effect
 
@@ -678,7 +681,7 @@ def _completion_rules(function: str) -> list[Rule]:
 
 
 for _name in COUNTERPART:
-    _COMPLETIONS[_name] = register_completion(_name, _completion_rules(_name))
+    _COMPLETIONS[_name] = RuleTable(_name, tuple(_completion_rules(_name)))
 
 CREATE = register("SspiCreateAsyncContext", create_rules())
 FREE = register("SspiFreeAsyncContext", free_context_rules())
@@ -686,4 +689,4 @@ REINIT = register("SspiReinitAsyncContext", reinit_rules())
 SET_CALLBACK = register("SspiSetAsyncNotifyCallback", set_callback_rules())
 REQUIRES = register("SspiAsyncContextRequiresNotify", requires_notify_rules())
 GET_STATUS = register("SspiGetAsyncCallStatus", get_status_rules())
-QUEUES = {name: register(name, queue_rules(name)) for name in COUNTERPART}
+QUEUES = {name: register(name, queue_rules(name), completion=_COMPLETIONS[name]) for name in COUNTERPART}

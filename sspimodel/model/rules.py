@@ -164,14 +164,19 @@ def _arguments(args: Any) -> dict[str, Any]:
 
 
 class RuleTable:
-    """A function's ordered rules. ``live`` are the reachable ones, tried in order."""
+    """A function's ordered rules.
+
+    ``rules`` is everything the table documents; ``live`` the reachable rules :meth:`run` tries,
+    in order. For an async queuing function ``rules`` also lists the rules its queued work runs
+    (those run later, from the scheduler), so ``live`` is drawn from ``runs`` only.
+    """
 
     __slots__ = ("function", "live", "rules")
 
-    def __init__(self, function: str, rules: tuple[Rule, ...]) -> None:
+    def __init__(self, function: str, rules: tuple[Rule, ...], runs: tuple[Rule, ...] | None = None) -> None:
         self.function = function
         self.rules = rules
-        self.live = tuple(r for r in rules if r.reachable)
+        self.live = tuple(r for r in (rules if runs is None else runs) if r.reachable)
 
     def run(self, call: Call) -> Rule:
         for rule in self.live:
@@ -198,7 +203,6 @@ class RuleTable:
 
 
 _TABLES: dict[str, RuleTable] = {}
-_EXTRA: dict[str, RuleTable] = {}
 _FAMILIES = (
     "sspimodel.model.creds",
     "sspimodel.model.contexts",
@@ -211,22 +215,20 @@ _FAMILIES = (
 )
 
 
-def register(function: str, rules: Iterable[Rule]) -> RuleTable:
-    """Record a function's table (called by the family modules when they are imported)."""
-    rules = tuple(rules)
-    ids = [r.id for r in rules]
+def register(function: str, rules: Iterable[Rule], completion: RuleTable | None = None) -> RuleTable:
+    """Record a function's table (called by the family modules when they are imported).
+
+    ``completion``: for an async queuing function, the table its queued work runs; its rules
+    are listed after the function's own.
+    """
+    own = tuple(rules)
+    listed = own + (completion.rules if completion is not None else ())
+    ids = [r.id for r in listed]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
         raise ValueError(f"{function}: duplicate rule ids {sorted(dupes)}")
-    table = RuleTable(function, rules)
+    table = RuleTable(function, listed, runs=own)
     _TABLES[function] = table
-    return table
-
-
-def register_completion(function: str, rules: Iterable[Rule]) -> RuleTable:
-    """Record the rules the queued work of an async function runs (listed after its own)."""
-    table = RuleTable(function, tuple(rules))
-    _EXTRA[function] = table
     return table
 
 
@@ -242,11 +244,9 @@ def rules_for(function: str) -> tuple[Rule, ...]:
     if function not in _TABLES:
         _load_all()
     try:
-        rules = _TABLES[function].rules
+        return _TABLES[function].rules
     except KeyError:
         raise KeyError(f"no rule table for {function!r}; functions with tables: {sorted(_TABLES)}") from None
-    extra = _EXTRA.get(function)
-    return rules + extra.rules if extra is not None else rules
 
 
 def table_for(function: str) -> RuleTable:
@@ -255,7 +255,7 @@ def table_for(function: str) -> RuleTable:
     return _TABLES[function]
 
 
-def all_tables() -> dict[str, RuleTable]:
-    """Every function's table, by function name (sorted)."""
+def all_tables() -> list[RuleTable]:
+    """Every function's table, sorted by function name."""
     _load_all()
-    return dict(sorted(_TABLES.items()))
+    return [table for _, table in sorted(_TABLES.items())]
