@@ -665,7 +665,7 @@ def queue_rules(function: str) -> list[Rule]:
 
 def _completion_rules(function: str) -> list[Rule]:
     counterpart = COUNTERPART[function][0]
-    prefix = "done"
+    prefix = "work"
     if counterpart.startswith("AcquireCredentialsHandle"):
         return acquire_rules(
             function, prefix, "pszPrincipal", "pszPackage", cite=function, check_reserved=False
