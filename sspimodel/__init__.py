@@ -1,10 +1,43 @@
 """sspimodel: an executable specification of the Windows SSPI, generated from its reference pages.
 
-Importing the package is cheap: it does not read spec/ (the generated layer under
-``sspimodel._generated`` carries everything the model needs). Heavier parts are imported
-on first use.
+    from sspimodel import Sspi, default_world
+    world = default_world()
+    client = Sspi(world)                 # process 100, client.exe (alice)
+    client.AcquireCredentialsHandleW(pPackage="NTLM", fCredentialUse=2)
+
+Importing the package is cheap: it does not read spec/ and does not import the model; the names
+below are loaded on first use.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+__all__ = ["ContractError", "Sspi", "Status", "UndocumentedStatus", "World", "default_world", "rules_for"]
+
+_LAZY = {
+    "Sspi": ("sspimodel.api", "Sspi"),
+    "UndocumentedStatus": ("sspimodel.api", "UndocumentedStatus"),
+    "ContractError": ("sspimodel.contract", "ContractError"),
+    "Status": ("sspimodel._generated.status", "Status"),
+    "World": ("sspimodel.model.world", "World"),
+    "default_world": ("sspimodel.model.world", "default_world"),
+    "rules_for": ("sspimodel.model.rules", "rules_for"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sspimodel' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
