@@ -198,24 +198,87 @@ class _TestScanner:
         return out
 
     def pair_tables(self, tree: ast.AST) -> list[tuple[str, str]]:
-        pairs: list[tuple[str, str]] = []
+        """(function, status) pairs a test module keeps as data.
+
+        Recognised: tuple keys ``("F", "S")`` of dict literals, subscripted assignments
+        ``TABLE[("op", "S")] = ...`` and calls ``register("op", "S", ...)``, including calls in a
+        ``for S in ("S1", "S2"): register("op", S, ...)`` loop; where the first element names an
+        operation rather than a function, a literal ``{"F": "op", ...}`` table in the module maps it
+        to its functions.
+        """
+        aliases: dict[str, set[str]] = defaultdict(set)
+        for sub in ast.walk(tree):
+            if isinstance(sub, ast.Dict) and len(sub.keys) >= 2:
+                items = [
+                    (k.value, v.value)
+                    for k, v in zip(sub.keys, sub.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
+                    and isinstance(k.value, str) and isinstance(v.value, str) and k.value in self.functions
+                ]
+                if len(items) == len(sub.keys):
+                    for f, op in items:
+                        aliases[op].add(f)
+
+        raw: list[tuple[str, str]] = []
+
+        def const_pair(a: ast.AST, b: ast.AST) -> None:
+            if isinstance(a, ast.Constant) and isinstance(b, ast.Constant):
+                if isinstance(a.value, str) and isinstance(b.value, str):
+                    raw.append((a.value, b.value))
+
         for sub in ast.walk(tree):
             if isinstance(sub, ast.Dict):
-                keys: list[ast.expr | None] = list(sub.keys)
-            elif isinstance(sub, ast.List | ast.Tuple | ast.Set):
-                keys = list(sub.elts)
-            else:
+                for key in sub.keys:
+                    if isinstance(key, ast.Tuple) and len(key.elts) >= 2:
+                        const_pair(key.elts[0], key.elts[1])
+            elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Tuple) and len(sub.slice.elts) >= 2:
+                const_pair(sub.slice.elts[0], sub.slice.elts[1])
+            elif isinstance(sub, ast.List | ast.Set):
+                for elt in sub.elts:
+                    if isinstance(elt, ast.Tuple) and len(elt.elts) >= 2:
+                        const_pair(elt.elts[0], elt.elts[1])
+            elif isinstance(sub, ast.Call) and len(sub.args) >= 2:
+                const_pair(sub.args[0], sub.args[1])
+            elif (
+                isinstance(sub, ast.For)
+                and isinstance(sub.target, ast.Name)
+                and isinstance(sub.iter, ast.Tuple | ast.List)
+            ):
+                values = [e.value for e in sub.iter.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                for call in ast.walk(sub):
+                    if (
+                        isinstance(call, ast.Call)
+                        and len(call.args) >= 2
+                        and isinstance(call.args[0], ast.Constant)
+                        and isinstance(call.args[0].value, str)
+                        and isinstance(call.args[1], ast.Name)
+                        and call.args[1].id == sub.target.id
+                    ):
+                        raw.extend((call.args[0].value, v) for v in values)
+
+        pairs: list[tuple[str, str]] = []
+        for first, status in raw:
+            if status not in self.statuses:
                 continue
-            for key in keys:
-                if (
-                    isinstance(key, ast.Tuple)
-                    and len(key.elts) >= 2
-                    and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in key.elts[:2])
-                ):
-                    f, s = key.elts[0].value, key.elts[1].value  # type: ignore[attr-defined]
-                    if f in self.functions and s in self.statuses:
-                        pairs.append((f, s))
+            if first in self.functions:
+                pairs.append((first, status))
+            for f in sorted(aliases.get(first, ())):
+                pairs.append((f, status))
         return pairs
+
+
+def _table_names(tree: ast.Module) -> set[str]:
+    """Module-level names holding (function or operation, status) tables."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name) and isinstance(node.value, ast.Dict | ast.List | ast.Set | ast.Tuple):
+                    names.add(t.id)
+                elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and isinstance(t.slice, ast.Tuple):
+                    names.add(t.value.id)
+    return names
 
 
 def test_evidence(test_dir: Path, functions: Iterable[str], statuses: Iterable[str],
@@ -238,8 +301,15 @@ def test_evidence(test_dir: Path, functions: Iterable[str], statuses: Iterable[s
                 found.add(Evidence(f, s, "test", f"{rel}::{node.name}"))
         table_pairs = scanner.pair_tables(tree)
         if table_pairs:
-            users = [t.name for t in tests if "code" in t.name or "status" in t.name] or [t.name for t in tests[:1]]
-            where = f"{rel}::{users[0]}" if users else rel
-            for f, s in table_pairs:
-                found.add(Evidence(f, s, "test", where))
+            # The tests that use the module's tables: they reference a table by name and compare a
+            # result with a status. Each of them is evidence for every pair the tables hold.
+            names = _table_names(tree)
+            users = [
+                t.name for t in tests
+                if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(t))
+                and any(isinstance(n, ast.Compare) for n in ast.walk(t))
+            ]
+            for user in users:
+                for f, s in table_pairs:
+                    found.add(Evidence(f, s, "test", f"{rel}::{user}"))
     return sorted(found)

@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 from ..paths import REPO_ROOT, default_spec_dir
 from ..spec import FunctionSpec, Severity
-from .evidence import Evidence, notebook_evidence, test_evidence
+from .evidence import ASYNC_STATUS, Evidence, notebook_evidence, test_evidence
 
 SCHEMA_ID = "sspimodel-check-report/1"
 
@@ -168,10 +168,15 @@ def stage_coverage(specset: Any, project_root: Path) -> dict[str, Any]:
         except KeyError:
             rules = []
         errata_codes = {r.status for r in rules if getattr(r, "is_errata", False)}
+        later = list(rules_for(ASYNC_STATUS)) if f.name != ASYNC_STATUS and any(
+            r.via.value == "async_status" for r in f.returns) else []
         rows = []
         for row in function_statuses(f, errata_codes):
             code = row["code"]
             producing = [r for r in rules if r.status == code]
+            if "async_status" in row["via"]:
+                # What an async call reports later comes from SspiGetAsyncCallStatus's table too.
+                producing += [r for r in later if r.status == code and r not in producing]
             reachable = [r for r in producing if r.reachable]
             shown = sorted(by_pair.get((f.name, code), []))
             row["rules"] = [_rule_dict(r) for r in producing]
@@ -181,6 +186,9 @@ def stage_coverage(specset: Any, project_root: Path) -> dict[str, Any]:
             elif producing and not reachable:
                 state = "unreachable"
                 reason = "; ".join(sorted({r.unreachable for r in producing if r.unreachable}))
+            elif not producing and row["category"] == "mentioned":
+                state = "named-only"
+                reason = "named elsewhere on the page, not as a return of this function; no rule produces it"
             elif not producing:
                 state, reason = "uncovered", "no rule of the model produces this status"
             else:
@@ -200,7 +208,7 @@ def stage_coverage(specset: Any, project_root: Path) -> dict[str, Any]:
         "covered": total("covered", ("documented",)),
         "unreachable": total("unreachable", ("documented",)),
         "uncovered": total("uncovered", ("documented",)),
-        "mentioned": {s: counts[("mentioned", s)] for s in ("covered", "unreachable", "uncovered")},
+        "mentioned": {s: counts[("mentioned", s)] for s in ("covered", "unreachable", "uncovered", "named-only")},
         "errata": {s: counts[("errata", s)] for s in ("covered", "unreachable", "uncovered")},
         "functions": functions,
     }
@@ -395,23 +403,26 @@ def _display_path(p: Path) -> str:
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:
+    """One line per stage, each under 100 columns."""
     s = report["stages"]
     r, li, g, c, k = s["read"], s["lint"], s["generate"], s["coverage"], s["contract"]
     sev = li["by_severity"]
-    top = ", ".join(f"{rule} {n}" for rule, n in sorted(li["by_rule"].items(), key=lambda x: (-x[1], x[0]))[:4])
+    top = ", ".join(f"{rule} {n}" for rule, n in sorted(li["by_rule"].items(), key=lambda x: (-x[1], x[0]))[:1])
     gen_state = "fresh" if g["fresh"] else "STALE: " + ", ".join(g["stale"] + g["missing"] + g["extra"])
     pct = 100.0 * (c["covered"] + c["unreachable"]) / c["documented"] if c["documented"] else 100.0
+    mentioned = sum(c["mentioned"].values())
     return [
-        f"read      {r['pages']} pages, {r['functions']} functions, {r['parameters']} parameters, "
-        f"{r['return_codes']} return codes, {r['diagnostics']} diagnostics, {r['unparsed']} unparsed fragments",
+        f"read      {r['pages']} pages, {r['functions']} functions, {r['parameters']} params, "
+        f"{r['return_codes']} return codes, {r['diagnostics']} diagnostics, {r['unparsed']} unparsed",
         f"lint      {li['total']} findings: {sev['error']} error, {sev['warning']} warning, {sev['info']} info"
-        + (f" ({top}, ...)" if top else ""),
+        + (f" ({top})" if top else ""),
         f"generate  {g['files']} files {gen_state} (spec sha256 {g['spec_sha256'][:12]})",
-        f"coverage  {c['documented']} documented codes: {c['covered']} covered, {c['unreachable']} unreachable "
-        f"(explained), {c['uncovered']} uncovered ({pct:.0f}% covered or explained); named elsewhere: "
-        f"{c['mentioned']['covered']} covered, {c['mentioned']['uncovered']} uncovered; errata: "
-        f"{sum(c['errata'].values())}",
-        f"contract  {k['functions']} functions: {k['required_parameters']} required parameters and "
+        f"coverage  {c['documented']} documented codes: {c['covered']} covered, {c['unreachable']} unreachable, "
+        f"{c['uncovered']} uncovered ({pct:.0f}% covered or explained)",
+        f"          named elsewhere: {mentioned} ({c['mentioned']['covered']} covered, "
+        f"{c['mentioned']['uncovered']} uncovered, {c['mentioned']['named-only']} not returned); "
+        f"errata: {sum(c['errata'].values())} ({c['errata']['covered']} shown)",
+        f"contract  {k['functions']} functions: {k['required_parameters']} required params, "
         f"{k['value_tables']} value tables probed, {k['failed']} failed"
         + (f"; no test for: {', '.join(k['untested_kinds'])}" if k["untested_kinds"] else ""),
     ]
@@ -424,7 +435,7 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
     con = Console(file=out, width=100, highlight=False, soft_wrap=False)
     con.print(f"sspimodel check: {report['spec_dir']}")
     for line in summary_lines(report):
-        con.print(line, markup=False)
+        out.write(line + "\n")
     cov = report["stages"]["coverage"]
     problems = [
         (fn["name"], row) for fn in cov["functions"] for row in fn["statuses"] if row["state"] == "uncovered"
@@ -434,10 +445,10 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
         t = Table(title="Uncovered statuses", title_justify="left")
         t.add_column("function", no_wrap=True)
         t.add_column("status", no_wrap=True)
-        t.add_column("category")
-        t.add_column("why", overflow="fold")
+        t.add_column("why", overflow="fold", min_width=24)
         for name, row in problems:
-            t.add_row(name, row["code"], row["category"], row["reason"] or "")
+            why = (row["reason"] or "") + (" (named elsewhere on the page)" if row["category"] == "mentioned" else "")
+            t.add_row(name, row["code"], why)
         con.print(t)
     t = Table(title="Per function", title_justify="left")
     t.add_column("function", no_wrap=True)
