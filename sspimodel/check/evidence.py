@@ -267,6 +267,30 @@ class _TestScanner:
         return pairs
 
 
+def _runs_table_entry(test: ast.AST, tables: set[str]) -> bool:
+    """Whether a test calls what a table holds: ``TABLE[key](...)``, or ``f = TABLE.get(key)`` /
+    ``f = TABLE[key]`` followed by ``f(...)``."""
+    bound: set[str] = set()
+    for node in ast.walk(test):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            v = node.value
+            if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in tables:
+                bound.add(node.targets[0].id)
+            elif (
+                isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "get"
+                and isinstance(v.func.value, ast.Name) and v.func.value.id in tables
+            ):
+                bound.add(node.targets[0].id)
+    for node in ast.walk(test):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in tables:
+                return True
+            if isinstance(f, ast.Name) and f.id in bound:
+                return True
+    return False
+
+
 def _table_names(tree: ast.Module) -> set[str]:
     """Module-level names holding (function or operation, status) tables."""
     names: set[str] = set()
@@ -304,11 +328,7 @@ def test_evidence(test_dir: Path, functions: Iterable[str], statuses: Iterable[s
             # The tests that use the module's tables: they reference a table by name and compare a
             # result with a status. Each of them is evidence for every pair the tables hold.
             names = _table_names(tree)
-            users = [
-                t.name for t in tests
-                if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(t))
-                and any(isinstance(n, ast.Compare) for n in ast.walk(t))
-            ]
+            users = [t.name for t in tests if _runs_table_entry(t, names)]
             for user in users:
                 for f, s in table_pairs:
                     found.add(Evidence(f, s, "test", f"{rel}::{user}"))

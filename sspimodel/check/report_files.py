@@ -81,6 +81,7 @@ pre.summary { background: #f7f7f7; padding: 1em; overflow-x: auto; }
 .ok { color: #0a6b0a; font-weight: bold; } .failed { color: #b00020; font-weight: bold; }
 .covered { background: #eaf6ea; } .unreachable { background: #fff6e0; } .uncovered { background: #fde8ea; }
 .errata { font-style: italic; } .small { color: #555; font-size: .85em; }
+td { overflow-wrap: anywhere; } td:nth-child(1), td:nth-child(2), td:nth-child(3) { white-space: nowrap; }
 nav a { margin-right: .8em; }
 """
 
@@ -114,7 +115,9 @@ def render_html(report: dict[str, Any]) -> str:
         out.append("<table><tr><th>status</th><th>category</th><th>state</th><th>rules (basis)</th><th>evidence</th></tr>")
         for row in fn["statuses"]:
             rules = "<br>".join(
-                f"<code>{_e(r['id'])}</code> <span class=\"small\">({_e(r['basis'])}: {_e(r['text'])})</span>"
+                f"<code>{_e(r['id'])}</code> <span class=\"small\">"
+                + ("" if r["basis"] == "citation" else f"<b>{_e(r['basis'])}</b> ")
+                + f"{_e(r['text'].removeprefix(r['basis'] + ': '))}</span>"
                 for r in row["rules"]
             ) or "&ndash;"
             ev = "<br>".join(f"{_e(e['kind'])}: <code>{_e(e['where'])}</code>" for e in row["evidence"]) or "&ndash;"
