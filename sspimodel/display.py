@@ -122,6 +122,9 @@ def _value_text(value: Any) -> str:
 
     if isinstance(value, enum.Enum):
         return value.name or repr(value)
+    if callable(value) and hasattr(value, "__qualname__") and not isinstance(value, type):
+        # A callback argument: its name, never the function object's address.
+        return f"<function {value.__qualname__}>"
     return repr(value)
 
 
