@@ -37,6 +37,16 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _basis_text(basis: Any) -> str:
+    """``kind: text`` once (the basis' own str may already start with its kind)."""
+    kind = getattr(basis, "kind", "citation")
+    text = str(basis)
+    for prefix in (f"{kind}: ", f"{kind} "):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    return f"{kind}: {text}"
+
+
 class RulesView:
     """A function's rule table: condition, outcome, and the clause (or interpretation) behind it."""
 
@@ -51,9 +61,9 @@ class RulesView:
     def _rows(self) -> list[tuple[str, str, str, str, str]]:
         rows = []
         for r in self.rules:
-            basis = getattr(r.basis, "kind", "citation")
+            bases = "; ".join(_basis_text(b) for b in r.bases())
             state = "unreachable: " + r.unreachable if r.unreachable else ""
-            rows.append((r.id, r.when, r.status, f"{basis}: {r.basis}", state))
+            rows.append((r.id, r.when, r.status, bases, state))
         return rows
 
     def __repr__(self) -> str:

@@ -42,6 +42,10 @@ def normalize(nb) -> None:  # type: ignore[no-untyped-def]
             for out in cell.get("outputs", []):
                 if "execution_count" in out:
                     out["execution_count"] = count
+                if out.get("output_type") == "error":
+                    # Tracebacks carry absolute paths and source line numbers of the library;
+                    # keep the exception's name and message, which is what the cell shows.
+                    out["traceback"] = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
                 out.get("metadata", {}).clear() if isinstance(out.get("metadata"), dict) else None
         cell.pop("id", None)
 
