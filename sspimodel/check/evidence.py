@@ -59,7 +59,8 @@ def _cell_output_text(cell: dict) -> str:
 
 
 def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path | None = None) -> list[Evidence]:
-    names = sorted(set(functions), key=len, reverse=True)
+    name_set = set(functions)
+    names = sorted(name_set, key=len, reverse=True)
     call_re = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\s*\(") if names else None
     found: set[Evidence] = set()
     for path in sorted(notebook_dir.glob("*.ipynb")):
@@ -69,6 +70,8 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
         except (OSError, ValueError):
             continue
         code_index = 0
+        called_in_notebook: set[str] = set()
+        shown_here: list[tuple[str, str, str]] = []
         for cell in nb.get("cells", []):
             if cell.get("cell_type") != "code":
                 continue
@@ -76,6 +79,7 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
             src = cell.get("source", "")
             src = "".join(src) if isinstance(src, list) else src
             called = set(call_re.findall(src)) if call_re else set()
+            called_in_notebook |= called
             if not called:
                 continue
             out = _cell_output_text(cell)
@@ -92,7 +96,23 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
                 pairs = {(only, s) for s in STATUS_RE.findall(out)}
             for f, s in pairs:
                 found.add(Evidence(f, s, "notebook", where))
+                shown_here.append((f, s, where))
+        # A and W variants share one notebook: a status shown for one variant is evidence for
+        # its twin too when the notebook also calls the twin (same rules, same notebook). The
+        # evidence says so, so a report shows which variant was actually called.
+        for f, s, where in shown_here:
+            twin = _twin(f)
+            if twin and twin in called_in_notebook and twin in name_set:
+                found.add(Evidence(twin, s, "notebook", f"{where} (shown with {f})"))
     return sorted(found)
+
+
+def _twin(name: str) -> str | None:
+    if name.endswith("A"):
+        return name[:-1] + "W"
+    if name.endswith("W"):
+        return name[:-1] + "A"
+    return None
 
 
 def notebook_calls(notebook_dir: Path, functions: Iterable[str]) -> dict[str, list[str]]:
