@@ -138,10 +138,17 @@ def _value_text(value: Any) -> str:
     return repr(value)
 
 
+def _status_names(status: Any) -> str:
+    """The status name, plus its aliases (same value, other name: SEC_E_UNSUPPORTED_FUNCTION is
+    also SEC_E_NOT_SUPPORTED, the name ExportSecurityContext's page uses)."""
+    aliases = [n for n, m in type(status).__members__.items() if m is status and n != status.name]
+    return " = ".join([status.name, *aliases])
+
+
 def result_text(function: str, result: Any) -> str:
     """``F -> STATUS (0x........)`` then one line per out parameter."""
     status = result.status
-    lines = [f"{function} -> {status.name} (0x{int(status):08X})"]
+    lines = [f"{function} -> {_status_names(status)} (0x{int(status):08X})"]
     for name in getattr(type(result), "__attrs_attrs__", ()):
         if name.name == "status":
             continue
@@ -158,5 +165,5 @@ def result_html(function: str, result: Any) -> str:
         for a in getattr(type(result), "__attrs_attrs__", ())
         if a.name != "status" and getattr(result, a.name) is not None
     ]
-    head = f"<p><b>{_e(function)}</b> &rarr; <code>{_e(status.name)}</code> (0x{int(status):08X})</p>"
+    head = f"<p><b>{_e(function)}</b> &rarr; <code>{_e(_status_names(status))}</code> (0x{int(status):08X})</p>"
     return head + (html_table(["out parameter", "value"], rows) if rows else "")

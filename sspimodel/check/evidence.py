@@ -95,8 +95,9 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
                 (only,) = tuple(called)
                 pairs = {(only, s) for s in STATUS_RE.findall(out)}
             for f, s in pairs:
-                found.add(Evidence(f, s, "notebook", where))
-                shown_here.append((f, s, where))
+                for name in _same_value(s):
+                    found.add(Evidence(f, name, "notebook", where))
+                    shown_here.append((f, name, where))
         # A and W variants share one notebook: a status shown for one variant is evidence for
         # its twin too when the notebook also calls the twin (same rules, same notebook). The
         # evidence says so, so a report shows which variant was actually called.
@@ -105,6 +106,18 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
             if twin and twin in called_in_notebook and twin in name_set:
                 found.add(Evidence(twin, s, "notebook", f"{where} (shown with {f})"))
     return sorted(found)
+
+
+def _same_value(status: str) -> tuple[str, ...]:
+    """A status and its aliases: names the catalog gives the same value (SEC_E_NOT_SUPPORTED is
+    SEC_E_UNSUPPORTED_FUNCTION's value, so a result cannot tell them apart)."""
+    from ..status import load_catalog
+
+    catalog = load_catalog()
+    info = catalog.get(status)
+    if info is None:
+        return (status,)
+    return catalog.names_for_value(info.value)
 
 
 def _twin(name: str) -> str | None:
