@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from .handles import AllocatedBytes, AllocatedStr, ContextBuffer, CredHandle, CtxtHandle, Ref
-from .rules import Call, Citation, Errata, Rule
+from .rules import Call, Citation, Errata, Rule, guarded
 from .world import ContextRecord, CredRecord
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "ctx_record",
     "deref",
     "fault_rules",
+    "faults_planned",
     "is_null_handle",
     "live",
 ]
@@ -51,10 +52,16 @@ def fault_rules(prefix: str, function: str, codes: tuple[str, ...]) -> list[Rule
                 words[code],
                 code,
                 Citation(function, "returns", code),
-                fires,
+                # Most worlds plan no fault: the table skips all its fault rules at once.
+                guarded(faults_planned, fires),
             )
         )
     return rules
+
+
+def faults_planned(c: Call) -> bool:
+    """Whether the world's fault plan holds any fault at all."""
+    return bool(c.world.faults.faults)
 
 
 def live(record: T | None) -> T:
@@ -68,30 +75,37 @@ def deref(value: Any) -> Any:
     return value.value if isinstance(value, Ref) else value
 
 
+_HANDLE_TYPES = (CredHandle, CtxtHandle)
+
+
 def is_null_handle(value: Any) -> bool:
     """NULL (None, an empty Ref) or the zero handle {0, 0}."""
-    value = deref(value)
-    return value is None or (isinstance(value, CredHandle | CtxtHandle) and value.is_null)
+    if isinstance(value, Ref):
+        value = value.value
+    return value is None or (isinstance(value, _HANDLE_TYPES) and value.dwLower == 0 and value.dwUpper == 0)
 
 
 def cred_record(c: Call, value: Any) -> CredRecord | None:
     """The live credentials the handle refers to in the calling process, or None."""
-    value = deref(value)
+    if isinstance(value, Ref):
+        value = value.value
     if type(value) is not CredHandle:
         return None
     record = c.process.creds.get(value.dwLower)
-    if record is None or record.handle != value:
+    # Callers usually pass back the very handle object they were given: no field comparison.
+    if record is None or (record.handle is not value and record.handle != value):
         return None
     return record
 
 
 def ctx_record(c: Call, value: Any) -> ContextRecord | None:
     """The live context the handle refers to in the calling process, or None."""
-    value = deref(value)
+    if isinstance(value, Ref):
+        value = value.value
     if type(value) is not CtxtHandle:
         return None
     record = c.process.contexts.get(value.dwLower)
-    if record is None or record.handle != value:
+    if record is None or (record.handle is not value and record.handle != value):
         return None
     return record
 

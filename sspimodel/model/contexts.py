@@ -42,7 +42,7 @@ from .constants import (
 )
 from .handles import NEVER, AllocatedBytes, CtxtHandle, Ref, TimeStamp
 from .packages import Leg, accept_leg, asc_to_internal, initialize_leg, internal_to_asc
-from .rules import Call, Citation, Errata, Interpretation, Rule, register, unreachable
+from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, register, unreachable
 from .world import ContextRecord
 
 __all__ = ["accept_rules", "complete_rules", "delete_rules", "initialize_rules"]
@@ -60,10 +60,19 @@ BUFFER_TOO_SMALL_ERRATA = Errata(
 
 
 # -- facts ----------------------------------------------------------------------------------------
+#
+# Each fact is computed at most once per call and kept in ``c.facts`` (the rules ask for the same
+# ones many times). The order in which they are first computed is the order the rules ask, so a
+# fact that raises a ContractViolation (a pInput that is no SecBufferDesc, ...) raises at the
+# same rule as before.
+
+_UNSET: Any = object()
 
 
 def _desc(c: Call, param: str) -> SecBufferDesc | None:
-    value = deref(getattr(c.a, param))
+    value = getattr(c.a, param)
+    if isinstance(value, Ref):
+        value = value.value
     if value is None or isinstance(value, SecBufferDesc):
         return value
     raise c.violation(param, f"expected a SecBufferDesc or NULL, got {type(value).__name__}", value)
@@ -83,48 +92,76 @@ def _input_token(c: Call) -> bytes | None:
 
 def _frame(c: Call) -> tokens.Frame | tokens.Bad | None:
     facts = c.facts
-    if "frame" not in facts:
+    frame = facts.get("frame", _UNSET)
+    if frame is _UNSET:
         raw = _input_token(c)
-        facts["frame"] = None if raw is None else tokens.parse(raw, c.world.key)
-    return facts["frame"]
+        frame = facts["frame"] = None if raw is None else tokens.parse(raw, c.world.key)
+    return frame
 
 
 def _given_context(c: Call) -> Any:
-    return deref(c.a.phContext)
+    value = c.a.phContext
+    return value.value if isinstance(value, Ref) else value
 
 
 def _first_call(c: Call) -> bool:
     return _given_context(c) is None
 
 
+def _later_call(c: Call) -> bool:
+    return _given_context(c) is not None
+
+
 def _ctx(c: Call) -> ContextRecord | None:
     facts = c.facts
-    if "ctx" not in facts:
-        facts["ctx"] = None if _first_call(c) else ctx_record(c, c.a.phContext)
-    return facts["ctx"]
+    ctx = facts.get("ctx", _UNSET)
+    if ctx is _UNSET:
+        given = _given_context(c)
+        ctx = facts["ctx"] = None if given is None else ctx_record(c, given)
+    return ctx
 
 
 def _credential(c: Call) -> Any:
     """The credentials the call works with: phCredential on the first call, else the context's."""
     facts = c.facts
-    if "cred" not in facts:
+    cred = facts.get("cred", _UNSET)
+    if cred is _UNSET:
         ctx = _ctx(c)
-        facts["cred"] = cred_record(c, c.a.phCredential) if ctx is None else ctx.credential
-    return facts["cred"]
+        cred = facts["cred"] = cred_record(c, c.a.phCredential) if ctx is None else ctx.credential
+    return cred
 
 
 def _package(c: Call) -> Any:
-    ctx = _ctx(c)
-    name = ctx.package if ctx is not None else _credential(c).package
-    return c.world.package(name)
+    facts = c.facts
+    package = facts.get("package", _UNSET)
+    if package is _UNSET:
+        ctx = _ctx(c)
+        name = ctx.package if ctx is not None else _credential(c).package
+        package = facts["package"] = c.world.package(name)
+    return package
+
+
+def _context_req(c: Call) -> int:
+    value = c.a.fContextReq
+    if isinstance(value, Ref):
+        value = value.value
+    return int(value or 0)
 
 
 def _requested(c: Call, role: str) -> int:
-    flags = int(deref(c.a.fContextReq) or 0)
+    flags = _context_req(c)
     return flags if role == "client" else asc_to_internal(flags)
 
 
 def _target(c: Call, param: str) -> str | None:
+    facts = c.facts
+    target = facts.get("target", _UNSET)
+    if target is _UNSET:
+        target = facts["target"] = _target_of(c, param)
+    return target
+
+
+def _target_of(c: Call, param: str) -> str | None:
     value = deref(getattr(c.a, param))
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("cp1252", "replace")
@@ -135,13 +172,14 @@ def _target(c: Call, param: str) -> str | None:
 
 def _leg(c: Call, role: str, target_param: str | None) -> Leg:
     facts = c.facts
-    if "leg" not in facts:
+    leg = facts.get("leg")
+    if leg is None:
         world = c.world
         package = _package(c)
         cred = _credential(c)
         requested = _requested(c, role)
         if role == "client":
-            facts["leg"] = initialize_leg(
+            leg = initialize_leg(
                 world,
                 package,
                 cred,
@@ -151,13 +189,22 @@ def _leg(c: Call, role: str, target_param: str | None) -> Leg:
                 _target(c, target_param or "pszTargetName"),
             )
         else:
-            facts["leg"] = accept_leg(world, package, cred, _ctx(c), _frame(c), requested)
-    leg: Leg = facts["leg"]
+            leg = accept_leg(world, package, cred, _ctx(c), _frame(c), requested)
+        facts["leg"] = leg
     return leg
 
 
 def _allocate(c: Call) -> bool:
-    return bool(int(deref(c.a.fContextReq) or 0) & ISC_REQ_ALLOCATE_MEMORY)
+    return bool(_context_req(c) & ISC_REQ_ALLOCATE_MEMORY)
+
+
+def _output(c: Call) -> SecBufferDesc | None:
+    """pOutput (cached: the output rule and the commit both look at it)."""
+    facts = c.facts
+    desc = facts.get("output", _UNSET)
+    if desc is _UNSET:
+        desc = facts["output"] = _desc(c, "pOutput")
+    return desc
 
 
 def _output_problem(c: Call, role: str, target_param: str | None) -> str | None:
@@ -165,7 +212,7 @@ def _output_problem(c: Call, role: str, target_param: str | None) -> str | None:
     token = _leg(c, role, target_param).token
     if token is None:
         return None
-    desc = _desc(c, "pOutput")
+    desc = _output(c)
     if desc is None or not desc.pBuffers:
         return "no output buffer"
     first = desc.pBuffers[0]
@@ -180,7 +227,7 @@ def _output_problem(c: Call, role: str, target_param: str | None) -> str | None:
 
 
 def _write_token(c: Call, token: bytes | None, allocate: bool) -> bool:
-    desc = _desc(c, "pOutput")
+    desc = _output(c)
     if desc is None or not desc.pBuffers:
         return False
     buf = desc.pBuffers[0]
@@ -219,6 +266,7 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
     ctx = _ctx(c)
     package = _package(c)
     updates = leg.update_dict()
+    allocate = _allocate(c)
     if ctx is None:
         cred = _credential(c)
         serial = world.new_serial()
@@ -232,7 +280,7 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
             cred=cred.handle,
             credential=cred,
             target=_target(c, target_param) if role == "client" and target_param else None,
-            allocate=_allocate(c),
+            allocate=allocate,
         )
         c.process.contexts[serial] = ctx
     for key, value in updates.items():
@@ -242,11 +290,11 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
             world.replay_cache.add(value)
     world.consume_conversation(ctx.conversation)
     ctx.state = leg.state
-    mech = world.package(ctx.mech)
-    lifetime = mech.context_lifetime if mech is not None else package.context_lifetime
-    if not ctx.expiry:
+    if not ctx.expiry:  # the context's first leg sets its lifetime
+        mech = world.package(ctx.mech)
+        lifetime = mech.context_lifetime if mech is not None else package.context_lifetime
         ctx.expiry = world.clock.after(lifetime) if lifetime else NEVER.QuadPart
-    allocated = _write_token(c, leg.token, _allocate(c))
+    allocated = _write_token(c, leg.token, allocate)
     if leg.outcome in ("complete_needed", "complete_and_continue"):
         ctx.pending_completion = leg.token
     ctx.established = leg.outcome == "done"
@@ -257,7 +305,7 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
         flags = internal_to_asc(attrs) | (ASC_RET_ALLOCATED_MEMORY if allocated else 0)
     out = c.out
     out["phNewContext"] = ctx.handle
-    out["pOutput"] = _desc(c, "pOutput")
+    out["pOutput"] = _output(c)
     out["pfContextAttr"] = flags
     out["ptsExpiry"] = TimeStamp(ctx.expiry)
     new_ref = c.a.phNewContext
@@ -270,14 +318,10 @@ def _error_token(c: Call, role: str) -> None:
     leg = _leg(c, role, None)
     if leg.token is not None and _output_problem(c, role, None) is None:
         _write_token(c, leg.token, _allocate(c))
-        c.out["pOutput"] = _desc(c, "pOutput")
+        c.out["pOutput"] = _output(c)
 
 
 # -- the tables -----------------------------------------------------------------------------------
-
-
-def _outcome(c: Call, role: str, target_param: str | None, *outcomes: str) -> bool:
-    return _leg(c, role, target_param).outcome in outcomes
 
 
 def _contract_rules(function: str, prefix: str, reserved: tuple[str, ...], reserved_quote: str) -> list[Rule]:
@@ -340,21 +384,21 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
             "first call (phContext NULL) and phCredential is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
-            lambda c: _first_call(c) and is_null_handle(c.a.phCredential),
+            guarded(_first_call, lambda c: is_null_handle(c.a.phCredential)),
         ),
         Rule(
             f"{prefix}.invalid_credential",
             "first call and phCredential is not a live credentials handle of the calling process",
             cred_invalid_status,
             cred_invalid_basis,
-            lambda c: _first_call(c) and _credential(c) is None,
+            guarded(_first_call, lambda c: _credential(c) is None),
         ),
         Rule(
             f"{prefix}.null_context",
             "phContext is the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
-            lambda c: not _first_call(c) and is_null_handle(c.a.phContext),
+            guarded(_later_call, lambda c: is_null_handle(c.a.phContext)),
         ),
         Rule(
             f"{prefix}.invalid_context",
@@ -362,7 +406,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
             "another process's)",
             "SEC_E_INVALID_HANDLE",
             Citation(page, "returns", "SEC_E_INVALID_HANDLE"),
-            lambda c: not _first_call(c) and _ctx(c) is None,
+            guarded(_later_call, lambda c: _ctx(c) is None),
         ),
         Rule(
             f"{prefix}.wrong_side",
@@ -373,7 +417,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
                 f"the other function built?",
                 "SEC_E_INVALID_HANDLE: it is not a handle this function can continue",
             ),
-            lambda c: not _first_call(c) and live(_ctx(c)).role != role,
+            guarded(_later_call, lambda c: live(_ctx(c)).role != role),
         ),
         Rule(
             f"{prefix}.credential_use",
@@ -388,7 +432,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
             )
             if synchronous
             else Citation(page, "returns", "SEC_E_NO_CREDENTIALS"),
-            lambda c: _first_call(c) and not _credential(c).use & use_needed,
+            guarded(_first_call, lambda c: not _credential(c).use & use_needed),
         ),
         Rule(
             f"{prefix}.credential_expired",
@@ -398,7 +442,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
                 "What do expired credentials give?",
                 "SEC_E_NO_CREDENTIALS: the package has no (valid) credentials to offer",
             ),
-            lambda c: _first_call(c) and _credential(c).expiry <= c.world.clock.now,
+            guarded(_first_call, lambda c: _credential(c).expiry <= c.world.clock.now),
         ),
     ]
 
@@ -408,8 +452,12 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
     role = "client"
     reserved_quote = "Reserved; pass zero." if page.startswith("Sspi") else "Reserved; set to zero."
 
+    def outcome(c: Call) -> str:
+        return _leg(c, role, target_param).outcome
+
     def leg_is(*outcomes: str) -> Any:
-        return lambda c: _outcome(c, role, target_param, *outcomes)
+        # Keyed on one shared function: the table runs its outcome rules as one lookup.
+        return keyed(outcome, *outcomes)
 
     def commit(c: Call) -> None:
         _commit(c, role, target_param)
@@ -547,8 +595,11 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
     page = cite or function
     role = "server"
 
+    def outcome(c: Call) -> str:
+        return _leg(c, role, None).outcome
+
     def leg_is(*outcomes: str) -> Any:
-        return lambda c: _outcome(c, role, None, *outcomes)
+        return keyed(outcome, *outcomes)
 
     def commit(c: Call) -> None:
         _commit(c, role, None)

@@ -13,7 +13,6 @@ the context has sequence or replay detection (ISC_REQ_SEQUENCE_DETECT / ISC_REQ_
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from . import tokens
@@ -32,7 +31,8 @@ from .constants import (
     SECBUFFER_TOKEN,
     SECQOP_WRAP_NO_ENCRYPT,
 )
-from .rules import Call, Citation, Interpretation, Rule, register, unreachable
+from .handles import Ref
+from .rules import Call, Citation, Interpretation, Rule, guarded, keyed, register, unreachable
 from .tokens import Kind, Problem
 from .world import ContextRecord
 
@@ -50,36 +50,55 @@ NOT_ESTABLISHED = Interpretation(
 
 
 # -- facts ----------------------------------------------------------------------------------------
+#
+# Computed at most once per call and kept in ``c.facts``: several rules and the effect ask for
+# the same context, message, sequence number and buffers. A fact that raises a
+# ContractViolation is not kept, so it raises wherever it is first asked, as before.
+
+_UNSET: Any = object()
 
 
 def _ctx(c: Call) -> ContextRecord | None:
     facts = c.facts
-    try:
-        ctx: ContextRecord | None = facts["ctx"]
-    except KeyError:
+    ctx = facts.get("ctx", _UNSET)
+    if ctx is _UNSET:
         ctx = facts["ctx"] = ctx_record(c, c.a.phContext)
     return ctx
 
 
 def _message(c: Call) -> SecBufferDesc:
-    desc = deref(c.a.pMessage)
-    if not isinstance(desc, SecBufferDesc):
-        raise c.violation("pMessage", f"expected a SecBufferDesc, got {type(desc).__name__}", desc)
+    facts = c.facts
+    desc = facts.get("message")
+    if desc is None:
+        desc = c.a.pMessage
+        if isinstance(desc, Ref):
+            desc = desc.value
+        if not isinstance(desc, SecBufferDesc):
+            raise c.violation("pMessage", f"expected a SecBufferDesc, got {type(desc).__name__}", desc)
+        facts["message"] = desc
     return desc
 
 
 def _seq_no(c: Call) -> int:
-    value = deref(c.a.MessageSeqNo)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
-        raise c.violation("MessageSeqNo", "expected an unsigned 32-bit sequence number (0: none)", value)
+    facts = c.facts
+    value = facts.get("seq_no")
+    if value is None:
+        value = deref(c.a.MessageSeqNo)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+            raise c.violation("MessageSeqNo", "expected an unsigned 32-bit sequence number (0: none)", value)
+        facts["seq_no"] = value
     return value
 
 
 def _qop(c: Call) -> int:
-    value = deref(c.a.fQOP)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise c.violation("fQOP", "expected package-defined quality-of-protection flags (an int)", value)
-    return int(value)
+    facts = c.facts
+    qop = facts.get("qop")
+    if qop is None:
+        value = deref(c.a.fQOP)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise c.violation("fQOP", "expected package-defined quality-of-protection flags (an int)", value)
+        qop = facts["qop"] = int(value)
+    return qop
 
 
 def _is_digest(c: Call) -> bool:
@@ -95,27 +114,92 @@ def _peer(role: str) -> bytes:
     return b"s" if role == "client" else b"c"
 
 
-def _data_buffers(desc: SecBufferDesc) -> list[SecBuffer]:
-    # "buffers carrying the SECBUFFER_READONLY_WITH_CHECKSUM attribute are not processed"
-    return [
-        b
-        for b in desc.pBuffers
-        if isinstance(b, SecBuffer)
-        and b.base_type == SECBUFFER_DATA
-        and not b.BufferType & SECBUFFER_READONLY_WITH_CHECKSUM
-    ]
+def _contents(buffer: SecBuffer) -> bytes:
+    """SecBuffer.contents, without the property call (the hot paths read many buffers)."""
+    data = buffer.pvBuffer
+    return b"" if data is None else bytes(data)
+
+
+def _layout(c: Call) -> None:
+    """Sort the message's buffers in one pass (the rules and the effect ask for several kinds):
+
+    - ``data``: the SECBUFFER_DATA buffers that are processed ("buffers carrying the
+      SECBUFFER_READONLY_WITH_CHECKSUM attribute are not processed");
+    - ``tokens``: the SECBUFFER_TOKEN buffers;
+    - ``trailer``: where a seal trailer goes or comes from: the first SECBUFFER_TOKEN, else the
+      first SECBUFFER_PADDING, else the first SECBUFFER_STREAM_TRAILER (None: no such buffer);
+    - ``stream``: the first SECBUFFER_STREAM, or None.
+    """
+    data: list[SecBuffer] = []
+    token_buffers: list[SecBuffer] = []
+    padding = stream_trailer = stream = None
+    for b in _message(c).pBuffers:
+        if not isinstance(b, SecBuffer):
+            continue
+        kind = b.BufferType & 0x0FFFFFFF  # the base type, without the attribute bits
+        if kind == SECBUFFER_DATA:
+            if not b.BufferType & SECBUFFER_READONLY_WITH_CHECKSUM:
+                data.append(b)
+        elif kind == SECBUFFER_TOKEN:
+            token_buffers.append(b)
+        elif kind == SECBUFFER_PADDING:
+            if padding is None:
+                padding = b
+        elif kind == SECBUFFER_STREAM_TRAILER:
+            if stream_trailer is None:
+                stream_trailer = b
+        elif kind == SECBUFFER_STREAM and stream is None:
+            stream = b
+    facts = c.facts
+    facts["data"] = data
+    facts["tokens"] = token_buffers
+    facts["trailer"] = (
+        token_buffers[0] if token_buffers else padding if padding is not None else stream_trailer
+    )
+    facts["stream"] = stream
+
+
+def _data(c: Call) -> list[SecBuffer]:
+    """The message's SECBUFFER_DATA buffers that are processed."""
+    buffers = c.facts.get("data")
+    if buffers is None:
+        _layout(c)
+        buffers = c.facts["data"]
+    return buffers
+
+
+def _token_buffers(c: Call) -> list[SecBuffer]:
+    """The message's SECBUFFER_TOKEN buffers."""
+    buffers = c.facts.get("tokens")
+    if buffers is None:
+        _layout(c)
+        buffers = c.facts["tokens"]
+    return buffers
+
+
+def _stream(c: Call) -> SecBuffer | None:
+    if "stream" not in c.facts:
+        _layout(c)
+    return c.facts["stream"]
 
 
 def _data_mac(key: bytes, side: bytes, seq: int, data: bytes) -> bytes:
     return tokens.mac(key, side + seq.to_bytes(4, "big") + data)
 
 
+_BLOCK = 32  # bytes of keystream per BLAKE2s block
+
+
 def _keystream(key: bytes, side: bytes, seq: int, n: int) -> bytes:
+    """Keyed BLAKE2s-256 of (side, sequence number, block counter), block after block."""
+    nonce = side + seq.to_bytes(4, "big")
+    state = tokens.keyed_blake2s(key, _BLOCK)
     out = bytearray()
     block = 0
-    nonce = side + seq.to_bytes(4, "big")
     while len(out) < n:
-        out += hashlib.blake2s(nonce + block.to_bytes(4, "big"), key=key[:32]).digest()
+        h = state.copy()
+        h.update(nonce + block.to_bytes(4, "big"))
+        out += h.digest()
         block += 1
     return bytes(out[:n])
 
@@ -203,7 +287,8 @@ def _digest_zero_rules(function: str, prefix: str, with_qop: bool) -> list[Rule]
                 "parameters: MessageSeqNo",
                 "The Digest SSP requires zero here, because it numbers the messages itself.",
             ),
-            lambda c: _is_digest(c) and _seq_no(c) != 0,
+            # Both Digest rules are skipped at once for other contexts.
+            guarded(_is_digest, lambda c: _seq_no(c) != 0),
             raise_seq,
         )
     ]
@@ -214,7 +299,7 @@ def _digest_zero_rules(function: str, prefix: str, with_qop: bool) -> list[Rule]
                 "a Digest context and fQOP is not zero",
                 CONTRACT_ERROR,
                 Citation(function, "parameters: fQOP", "The Digest SSP requires zero here."),
-                lambda c: _is_digest(c) and _qop(c) != 0,
+                guarded(_is_digest, lambda c: _qop(c) != 0),
                 raise_qop,
             )
         )
@@ -239,8 +324,7 @@ def _qop_unsupported(function: str, prefix: str) -> Rule:
 
 
 def _sign_token_problem(c: Call) -> str | None:
-    desc = _message(c)
-    slots = desc.all(SECBUFFER_TOKEN)
+    slots = _token_buffers(c)
     if not slots:
         return "no SECBUFFER_TOKEN buffer"
     if len(slots) > 1:
@@ -257,7 +341,7 @@ def _sign(c: Call) -> None:
     desc = _message(c)
     seq = _next_send_seq(c)
     key = ctx.session_key or b""
-    data = b"".join(b.contents for b in _data_buffers(desc))
+    data = b"".join([_contents(b) for b in _data(c)])
     token = tokens.build(
         key,
         Kind.SIGNATURE,
@@ -266,8 +350,7 @@ def _sign(c: Call) -> None:
         [0, _data_mac(key, _side(ctx.role), seq, data)],
         sequence=seq,
     )
-    slot = desc.first(SECBUFFER_TOKEN)
-    assert slot is not None
+    slot = _token_buffers(c)[0]
     slot.pvBuffer = token
     slot.cbBuffer = len(token)
     ctx.send_seq = seq + 1
@@ -362,24 +445,23 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
 def _verify(c: Call) -> tuple[str, int]:
     """(outcome, sequence number) of checking the signature; outcome "ok" or a problem key."""
     facts = c.facts
-    if "verdict" in facts:
-        verdict: tuple[str, Any] = facts["verdict"]
+    verdict: tuple[str, Any] | None = facts.get("verdict")
+    if verdict is not None:
         return verdict
     ctx = live(_ctx(c))
-    desc = _message(c)
-    slots = desc.all(SECBUFFER_TOKEN)
-    if len(slots) != 1 or not slots[0].contents:
+    slots = _token_buffers(c)
+    if len(slots) != 1 or not _contents(slots[0]):
         verdict = ("no_token", 0)
     else:
         key = ctx.session_key or b""
-        frame = tokens.parse(slots[0].contents[: slots[0].cbBuffer], key)
+        frame = tokens.parse(_contents(slots[0])[: slots[0].cbBuffer], key)
         if isinstance(frame, tokens.Bad):
             verdict = ("altered", 0) if frame.problem is Problem.ALTERED else ("bad_token", 0)
         elif frame.kind is not Kind.SIGNATURE:
             verdict = ("bad_token", 0)
         else:
             fields = frame.fields()
-            data = b"".join(b.contents for b in _data_buffers(desc))
+            data = b"".join([_contents(b) for b in _data(c)])
             if (
                 fields is None
                 or len(fields) != 2
@@ -395,6 +477,10 @@ def _verify(c: Call) -> tuple[str, int]:
                     verdict = ("ok", frame.sequence)
     facts["verdict"] = verdict
     return verdict
+
+
+def _verdict(c: Call) -> str:
+    return _verify(c)[0]
 
 
 def _accept_signature(c: Call) -> None:
@@ -422,7 +508,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             "pMessage has no SECBUFFER_TOKEN buffer, more than one, or an empty one",
             "SEC_E_INVALID_TOKEN",
             Citation(function, "returns", "SEC_E_INVALID_TOKEN"),
-            lambda c: _verify(c)[0] == "no_token",
+            keyed(_verdict, "no_token"),
         ),
         Rule(
             f"{prefix}.bad_signature",
@@ -433,7 +519,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
                 "SEC_E_INVALID_TOKEN, as for a missing token buffer; a signature that fails its check is "
                 "SEC_E_MESSAGE_ALTERED",
             ),
-            lambda c: _verify(c)[0] == "bad_token",
+            keyed(_verdict, "bad_token"),
         ),
         Rule(
             f"{prefix}.altered",
@@ -441,7 +527,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             "(message or signature changed, or signed by another context or by this side)",
             "SEC_E_MESSAGE_ALTERED",
             Citation(function, "returns", "SEC_E_MESSAGE_ALTERED"),
-            lambda c: _verify(c)[0] == "altered",
+            keyed(_verdict, "altered"),
         ),
         Rule(
             f"{prefix}.out_of_sequence",
@@ -449,7 +535,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             "(MessageSeqNo, or the context's own count when it is zero): lost, replayed or inserted",
             "SEC_E_OUT_OF_SEQUENCE",
             Citation(function, "returns", "SEC_E_OUT_OF_SEQUENCE"),
-            lambda c: _verify(c)[0] == "out_of_sequence",
+            keyed(_verdict, "out_of_sequence"),
         ),
         Rule(
             f"{prefix}.ok",
@@ -464,20 +550,27 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
 
 # -- EncryptMessage -------------------------------------------------------------------------------
 
-_TRAILER_SLOTS = (SECBUFFER_TOKEN, SECBUFFER_PADDING, SECBUFFER_STREAM_TRAILER)
 
-
-def _trailer_slot(desc: SecBufferDesc) -> SecBuffer | None:
-    for kind in _TRAILER_SLOTS:
-        slot = desc.first(kind)
-        if slot is not None:
-            return slot
-    return None
-
-
-def _plain_buffers(desc: SecBufferDesc) -> list[SecBuffer]:
+def _plain_buffers(c: Call) -> list[SecBuffer]:
     # "Buffers with the SECBUFFER_READONLY attribute are left alone."
-    return [b for b in _data_buffers(desc) if not b.BufferType & SECBUFFER_READONLY]
+    return [b for b in _data(c) if not b.BufferType & SECBUFFER_READONLY]
+
+
+def _trailer(c: Call) -> SecBuffer | None:
+    """The buffer the trailer goes in (or comes from): see _layout."""
+    if "trailer" not in c.facts:
+        _layout(c)
+    return c.facts["trailer"]
+
+
+def _write_in_place(buffers: list[SecBuffer], pieces: list[bytes], data: bytes) -> None:
+    """Cut ``data`` back into the buffers, each as long as its piece was."""
+    offset = 0
+    for b, piece in zip(buffers, pieces, strict=True):
+        n = len(piece)
+        b.pvBuffer = data[offset : offset + n]
+        b.cbBuffer = n
+        offset += n
 
 
 def _encrypt(c: Call) -> None:
@@ -487,15 +580,11 @@ def _encrypt(c: Call) -> None:
     seq = _next_send_seq(c)
     key = ctx.session_key or b""
     side = _side(ctx.role)
-    buffers = _plain_buffers(desc)
-    plain = b"".join(b.contents for b in buffers)
+    buffers = _plain_buffers(c)
+    pieces = [_contents(b) for b in buffers]
+    plain = b"".join(pieces)
     cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _xor(plain, _keystream(key, side, seq, len(plain)))
-    offset = 0
-    for b in buffers:
-        n = len(b.contents)
-        b.pvBuffer = cipher[offset : offset + n]
-        b.cbBuffer = n
-        offset += n
+    _write_in_place(buffers, pieces, cipher)
     trailer = tokens.build(
         key,
         Kind.SEAL,
@@ -504,7 +593,7 @@ def _encrypt(c: Call) -> None:
         [qop, len(plain), _data_mac(key, side, seq, plain)],
         sequence=seq,
     )
-    slot = _trailer_slot(desc)
+    slot = _trailer(c)
     assert slot is not None
     slot.pvBuffer = trailer
     slot.cbBuffer = len(trailer)
@@ -514,7 +603,7 @@ def _encrypt(c: Call) -> None:
 
 def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list[Rule]:
     def trailer_problem(c: Call) -> bool:
-        slot = _trailer_slot(_message(c))
+        slot = _trailer(c)
         return slot is None or slot.cbBuffer < TRAILER_SIZE
 
     return [
@@ -562,7 +651,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             "pMessage has no SECBUFFER_DATA buffer",
             "SEC_E_INVALID_TOKEN",
             Citation(function, "returns", "There is no buffer of type SECBUFFER_DATA."),
-            lambda c: not _data_buffers(_message(c)),
+            lambda c: not _data(c),
         ),
         Rule(
             f"{prefix}.trailer_buffer",
@@ -589,54 +678,61 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
 def _unseal(c: Call) -> tuple[str, Any]:
     """(outcome, (plaintext, qop, sequence, buffers)) of checking a sealed message."""
     facts = c.facts
-    if "verdict" in facts:
-        cached: tuple[str, Any] = facts["verdict"]
+    cached: tuple[str, Any] | None = facts.get("verdict")
+    if cached is not None:
         return cached
     verdict = _unseal_uncached(c)
     facts["verdict"] = verdict
     return verdict
 
 
+def _unsealed(c: Call) -> str:
+    return _unseal(c)[0]
+
+
 def _unseal_uncached(c: Call) -> tuple[str, Any]:
     ctx = live(_ctx(c))
     desc = _message(c)
     key = ctx.session_key or b""
-    stream = desc.first(SECBUFFER_STREAM)
+    stream = _stream(c)
     if stream is not None:
-        raw = stream.contents[: stream.cbBuffer]
+        raw = _contents(stream)[: stream.cbBuffer]
         # A stream is the trailer followed by the ciphertext; the trailer has a fixed size.
-        frame = tokens.parse(raw[:TRAILER_SIZE], key)
-        if isinstance(frame, tokens.Bad):
-            return ("incomplete" if frame.problem is Problem.TRUNCATED else "altered", None)
-        cipher = raw[len(frame.raw) :]
+        opened = tokens.open_frame(raw[:TRAILER_SIZE], key)
+        if isinstance(opened, tokens.Bad):
+            return ("incomplete" if opened.problem is Problem.TRUNCATED else "altered", None)
+        kind, _package, _flags, conversation, sequence, payload, frame_raw = opened
+        cipher = raw[len(frame_raw) :]
         targets = [stream]
     else:
-        buffers = _plain_buffers(desc)
+        buffers = _plain_buffers(c)
         if not buffers:
             raise c.violation(
                 "pMessage",
                 "at least one of them of type SECBUFFER_DATA holding the encrypted message (none given)",
                 desc,
             )
-        slot = _trailer_slot(desc)
+        slot = _trailer(c)
         if slot is None:
             return ("no_trailer_buffer", None)
-        if not slot.contents:
+        trailer = _contents(slot)
+        if not trailer:
             return ("incomplete", None)
-        frame = tokens.parse(slot.contents[: slot.cbBuffer], key)
-        if isinstance(frame, tokens.Bad):
-            return ("incomplete" if frame.problem is Problem.TRUNCATED else "altered", None)
-        cipher = b"".join(b.contents for b in buffers)
+        opened = tokens.open_frame(trailer[: slot.cbBuffer], key)
+        if isinstance(opened, tokens.Bad):
+            return ("incomplete" if opened.problem is Problem.TRUNCATED else "altered", None)
+        kind, _package, _flags, conversation, sequence, payload, frame_raw = opened
+        cipher = b"".join([_contents(b) for b in buffers])
         targets = buffers
-    fields = frame.fields()
-    if frame.kind is not Kind.SEAL or fields is None or len(fields) != 3:
+    fields = tokens.decode_fields(payload)
+    if kind is not Kind.SEAL or fields is None or len(fields) != 3:
         return ("altered", None)
     qop, length, mac = fields
     if not isinstance(qop, int) or not isinstance(length, int):
         return ("altered", None)
     if len(cipher) < length:
         return ("incomplete", None)
-    if len(cipher) > length or frame.conversation != ctx.conversation:
+    if len(cipher) > length or conversation != ctx.conversation:
         return ("altered", None)
     if qop != SECQOP_WRAP_NO_ENCRYPT and not ctx.attributes & ISC_REQ_CONFIDENTIALITY:
         return ("no_cipher", None)
@@ -644,14 +740,14 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
     plain = (
         cipher
         if qop == SECQOP_WRAP_NO_ENCRYPT
-        else _xor(cipher, _keystream(key, side, frame.sequence, len(cipher)))
+        else _xor(cipher, _keystream(key, side, sequence, len(cipher)))
     )
-    if mac != _data_mac(key, side, frame.sequence, plain):
+    if mac != _data_mac(key, side, sequence, plain):
         return ("altered", None)
     expected = _seq_no(c) or ctx.recv_seq
-    if ctx.attributes & _SEQUENCED and frame.sequence != expected:
+    if ctx.attributes & _SEQUENCED and sequence != expected:
         return ("out_of_sequence", None)
-    return ("ok", (plain, qop, frame.sequence, targets))
+    return ("ok", (plain, qop, sequence, targets))
 
 
 def _decrypt(c: Call) -> None:
@@ -663,12 +759,7 @@ def _decrypt(c: Call) -> None:
         targets[0].pvBuffer = plain
         targets[0].cbBuffer = len(plain)
     else:
-        offset = 0
-        for b in targets:
-            n = len(b.contents)
-            b.pvBuffer = plain[offset : offset + n]
-            b.cbBuffer = n
-            offset += n
+        _write_in_place(targets, [_contents(b) for b in targets], plain)
     ctx.recv_seq = seq + 1
     c.out["pMessage"] = _message(c)
     c.out["pfQOP"] = qop
@@ -676,7 +767,7 @@ def _decrypt(c: Call) -> None:
 
 def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list[Rule]:
     def outcome(*keys: str) -> Any:
-        return lambda c: _unseal(c)[0] in keys
+        return keyed(_unsealed, *keys)
 
     return [
         *_handle_rules(function, prefix, None),

@@ -21,7 +21,7 @@ from it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from attrs import field, frozen
@@ -37,6 +37,8 @@ __all__ = [
     "Rule",
     "RuleTable",
     "all_tables",
+    "guarded",
+    "keyed",
     "register",
     "rules_for",
 ]
@@ -119,6 +121,47 @@ def unreachable(id: str, status: str, basis: Basis, reason: str, when: str = "")
     return Rule(id, when or f"never: {reason}", status, basis, _never, None, reason)
 
 
+# -- tests the table runner can batch ---------------------------------------------------------------
+#
+# A table reads as a list, but running it as one (every test in turn) repeats work: twelve rules
+# asking "is the leg's outcome X?" compute the same fact twelve times. The two combinators below
+# build ordinary tests (each still works alone: ``rule.test(call)``) that also tell
+# :class:`RuleTable` how to run a run of consecutive rules at once, with the same first-match
+# result. Both need their key/guard to be a pure function of the call (the same answer every
+# time it is asked during one call, no side effect), which is what the facts in ``Call.facts`` are.
+
+
+def keyed(key: Callable[[Call], Hashable], *values: Hashable) -> Callable[[Call], bool]:
+    """The test ``key(call) in values``.
+
+    Consecutive rules keyed on the same ``key`` function run as one dict lookup: the key is
+    computed once and selects the first of those rules that accepts it.
+    """
+    accepted = frozenset(values)
+
+    def test(c: Call) -> bool:
+        return key(c) in accepted
+
+    test.key = key  # type: ignore[attr-defined]
+    test.accepted = accepted  # type: ignore[attr-defined]
+    return test
+
+
+def guarded(guard: Callable[[Call], bool], rest: Callable[[Call], bool]) -> Callable[[Call], bool]:
+    """The test ``guard(call) and rest(call)``.
+
+    Consecutive rules guarded by the same ``guard`` function are skipped together when it
+    fails (one evaluation instead of one per rule).
+    """
+
+    def test(c: Call) -> bool:
+        return bool(guard(c)) and bool(rest(c))
+
+    test.guard = guard  # type: ignore[attr-defined]
+    test.rest = rest  # type: ignore[attr-defined]
+    return test
+
+
 class Call:
     """One invocation, as the rules see it.
 
@@ -163,22 +206,105 @@ def _arguments(args: Any) -> dict[str, Any]:
         return dict(vars(args)) if hasattr(args, "__dict__") else {}
 
 
+# One step of a compiled table: (test, rule) for a single rule (the rule fires when the test
+# holds), or (select, None) for a batch (``select`` returns the rule that fires, or None).
+_Step = tuple[Callable[[Call], Any], Rule | None]
+
+
+def _switch(key: Callable[[Call], Hashable], rules: list[Rule]) -> _Step:
+    """A run of rules keyed on ``key``: one lookup picks the first rule accepting the key."""
+    choice: dict[Hashable, Rule] = {}
+    for rule in rules:
+        for value in rule.test.accepted:  # type: ignore[attr-defined]
+            choice.setdefault(value, rule)  # first match wins, as in the list
+    get = choice.get
+
+    def select(c: Call) -> Rule | None:
+        return get(key(c))
+
+    return select, None
+
+
+def _guarded_run(guard: Callable[[Call], bool], rules: list[Rule]) -> _Step:
+    """A run of rules sharing ``guard``: none can fire when the guard fails."""
+    steps = tuple((rule.test.rest, rule) for rule in rules)  # type: ignore[attr-defined]
+
+    def select(c: Call) -> Rule | None:
+        if guard(c):
+            for rest, rule in steps:
+                if rest(c):
+                    return rule
+        return None
+
+    return select, None
+
+
+def _compile(rules: tuple[Rule, ...]) -> tuple[_Step, ...]:
+    """The steps that run ``rules`` first-match, batching runs of keyed or guarded tests."""
+    steps: list[_Step] = []
+    i = 0
+    while i < len(rules):
+        test = rules[i].test
+        key = getattr(test, "key", None)
+        guard = getattr(test, "guard", None)
+        j = i + 1
+        if key is not None:
+            while j < len(rules) and getattr(rules[j].test, "key", None) is key:
+                j += 1
+            steps.append(_switch(key, list(rules[i:j])) if j - i > 1 else (test, rules[i]))
+        elif guard is not None:
+            while j < len(rules) and getattr(rules[j].test, "guard", None) is guard:
+                j += 1
+            steps.append(_guarded_run(guard, list(rules[i:j])) if j - i > 1 else (test, rules[i]))
+        else:
+            steps.append((test, rules[i]))
+        i = j
+    return tuple(steps)
+
+
 class RuleTable:
     """A function's ordered rules.
 
     ``rules`` is everything the table documents; ``live`` the reachable rules :meth:`run` tries,
     in order. For an async queuing function ``rules`` also lists the rules its queued work runs
     (those run later, from the scheduler), so ``live`` is drawn from ``runs`` only.
+
+    :meth:`run` applies the first live rule whose test holds. It runs a compiled form of
+    ``live`` (see :func:`keyed` and :func:`guarded`) that gives the same rule.
     """
 
-    __slots__ = ("function", "live", "rules")
+    __slots__ = ("_live", "_steps", "function", "rules")
 
     def __init__(self, function: str, rules: tuple[Rule, ...], runs: tuple[Rule, ...] | None = None) -> None:
         self.function = function
         self.rules = rules
         self.live = tuple(r for r in (rules if runs is None else runs) if r.reachable)
 
+    @property
+    def live(self) -> tuple[Rule, ...]:
+        return self._live
+
+    @live.setter
+    def live(self, rules: tuple[Rule, ...]) -> None:
+        # Replacing the live rules (tests break a rule on purpose) recompiles the steps.
+        self._live = tuple(rules)
+        self._steps = _compile(self._live)
+
     def run(self, call: Call) -> Rule:
+        for test, rule in self._steps:
+            if rule is None:
+                rule = test(call)
+                if rule is None:
+                    continue
+            elif not test(call):
+                continue
+            if rule.effect is not None:
+                rule.effect(call)
+            return rule
+        raise RuntimeError(f"{self.function}: no rule matched (the table must end with a catch-all rule)")
+
+    def run_listed(self, call: Call) -> Rule:
+        """:meth:`run` the plain way, every live test in turn (tests compare the two)."""
         for rule in self.live:
             if rule.test(call):
                 if rule.effect is not None:

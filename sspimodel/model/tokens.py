@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import struct
 from collections.abc import Sequence
+from typing import Any
 
 from attrs import frozen
 
@@ -48,6 +49,7 @@ __all__ = [
     "decode_fields",
     "encode_fields",
     "mac",
+    "open_frame",
     "parse",
     "seal_mac",
 ]
@@ -57,6 +59,7 @@ VERSION = 1
 HEADER_SIZE = 20
 MAC_SIZE = 16
 FLAG_UNSEALED = 0x01
+_NO_MAC = bytes(MAC_SIZE)
 _HEADER = struct.Struct(">2sBBBBH8sI")
 
 
@@ -75,7 +78,7 @@ class Kind(enum.IntEnum):
     EXPORT = 32
 
 
-_KINDS = frozenset(int(k) for k in Kind)
+_KIND_OF = {int(k): k for k in Kind}  # Kind(n) without the enum machinery on every parse
 
 
 class Problem(enum.Enum):
@@ -114,25 +117,60 @@ class Frame:
 
 def mac(key: bytes, data: bytes) -> bytes:
     """Keyed BLAKE2s-128: a MAC by construction (RFC 7693 keyed mode), and cheaper than HMAC."""
-    return hashlib.blake2s(data, key=key[:32], digest_size=MAC_SIZE).digest()
+    h = keyed_blake2s(key, MAC_SIZE).copy()
+    h.update(data)
+    return h.digest()
+
+
+_KEYED: dict[tuple[bytes, int], Any] = {}
+_KEYED_MAX = 4096  # keys kept (world keys, session keys); the cache starts over past that
+
+
+def keyed_blake2s(key: bytes, digest_size: int) -> Any:
+    """A BLAKE2s state keyed with ``key[:32]`` and nothing hashed yet, to ``copy()`` and feed.
+
+    Keying costs a compression of the key block; the same keys (the world's, a context's
+    session key) MAC every token and message, so the keyed states are kept. The digests are
+    those of ``hashlib.blake2s(data, key=key[:32], digest_size=digest_size)``.
+    """
+    if type(key) is not bytes:
+        key = bytes(key)
+    state = _KEYED.get((key, digest_size))
+    if state is None:
+        if len(_KEYED) >= _KEYED_MAX:
+            _KEYED.clear()
+        state = _KEYED[(key, digest_size)] = hashlib.blake2s(key=key[:32], digest_size=digest_size)
+    return state
+
+
+def _encode_field(v: str | int | bytes) -> bytes:
+    """One field: type tag, 2-byte length, data."""
+    # Exact types first (what the packages pass); subclasses (IntEnum, AllocatedBytes, ...)
+    # take the general path below, which gives the same bytes.
+    t = type(v)
+    if t is str:
+        data = v.encode("utf-8")  # type: ignore[union-attr]
+        return b"s" + len(data).to_bytes(2, "big") + data
+    if t is int:
+        return b"i\x00\x08" + v.to_bytes(8, "big")  # type: ignore[union-attr]
+    if t is bytes:
+        return b"b" + len(v).to_bytes(2, "big") + v  # type: ignore[arg-type,operator]
+    if isinstance(v, bool):
+        raise TypeError("booleans are encoded as ints")
+    if isinstance(v, str):
+        data = v.encode("utf-8")
+        return b"s" + len(data).to_bytes(2, "big") + data
+    if isinstance(v, int):
+        return b"i\x00\x08" + v.to_bytes(8, "big")
+    data = bytes(v)
+    return b"b" + len(data).to_bytes(2, "big") + data
 
 
 def encode_fields(values: Sequence[str | int | bytes]) -> bytes:
-    out = bytearray()
-    for v in values:
-        if isinstance(v, bool):
-            raise TypeError("booleans are encoded as ints")
-        if isinstance(v, str):
-            data = v.encode("utf-8")
-            out += b"s"
-        elif isinstance(v, int):
-            data = v.to_bytes(8, "big")
-            out += b"i"
-        else:
-            data = bytes(v)
-            out += b"b"
-        out += len(data).to_bytes(2, "big") + data
-    return bytes(out)
+    return b"".join([_encode_field(v) for v in values])
+
+
+_TAG_STR, _TAG_INT, _TAG_BYTES = ord("s"), ord("i"), ord("b")
 
 
 def decode_fields(payload: bytes) -> list[str | int | bytes] | None:
@@ -142,23 +180,22 @@ def decode_fields(payload: bytes) -> list[str | int | bytes] | None:
     while i < n:
         if i + 3 > n:
             return None
-        tag = payload[i : i + 1]
-        length = int.from_bytes(payload[i + 1 : i + 3], "big")
-        data = payload[i + 3 : i + 3 + length]
-        if len(data) != length:
+        tag = payload[i]
+        length = (payload[i + 1] << 8) | payload[i + 2]
+        start, i = i + 3, i + 3 + length
+        if i > n:
             return None
-        i += 3 + length
-        if tag == b"s":
+        if tag == _TAG_STR:
             try:
-                out.append(data.decode("utf-8"))
+                out.append(payload[start:i].decode("utf-8"))
             except UnicodeDecodeError:
                 return None
-        elif tag == b"i":
+        elif tag == _TAG_INT:
             if length != 8:
                 return None
-            out.append(int.from_bytes(data, "big"))
-        elif tag == b"b":
-            out.append(data)
+            out.append(int.from_bytes(payload[start:i], "big"))
+        elif tag == _TAG_BYTES:
+            out.append(payload[start:i])
         else:
             return None
     return out
@@ -174,19 +211,23 @@ def build(
     unsealed: bool = False,
 ) -> bytes:
     """A complete frame. ``unsealed`` leaves the MAC zero (see :func:`seal_mac`)."""
-    payload = encode_fields(fields)
-    head = _HEADER.pack(
-        MAGIC,
-        VERSION,
-        int(kind),
-        package,
-        FLAG_UNSEALED if unsealed else 0,
-        len(payload),
-        conversation,
-        sequence,
+    payload = b"".join([_encode_field(v) for v in fields])
+    body = (
+        _HEADER.pack(
+            MAGIC,
+            VERSION,
+            int(kind),
+            package,
+            FLAG_UNSEALED if unsealed else 0,
+            len(payload),
+            conversation,
+            sequence,
+        )
+        + payload
     )
-    body = head + payload
-    return body + (bytes(MAC_SIZE) if unsealed else mac(key, body))
+    if unsealed:
+        return body + _NO_MAC
+    return body + mac(key, body)
 
 
 def seal_mac(key: bytes, raw: bytes) -> bytes:
@@ -198,6 +239,19 @@ def seal_mac(key: bytes, raw: bytes) -> bytes:
 
 def parse(raw: bytes | None, key: bytes, *, allow_unsealed: bool = False) -> Frame | Bad:
     """Parse and authenticate a frame. Never raises."""
+    opened = open_frame(raw, key, allow_unsealed)
+    if isinstance(opened, Bad):
+        return opened
+    return Frame(*opened)
+
+
+# What open_frame returns for an authentic frame: Frame's fields, in order.
+Opened = tuple[Kind, int, int, bytes, int, bytes, bytes]
+
+
+def open_frame(raw: bytes | None, key: bytes, allow_unsealed: bool = False) -> Opened | Bad:
+    """:func:`parse` without building the Frame: (kind, package, flags, conversation, sequence,
+    payload, raw), or Bad. For the message path, which reads a few fields of many frames."""
     if not raw:
         return Bad(Problem.MALFORMED, "empty token")
     data = bytes(raw)
@@ -214,7 +268,8 @@ def parse(raw: bytes | None, key: bytes, *, allow_unsealed: bool = False) -> Fra
     magic, version, kind, package, flags, length, conversation, sequence = _HEADER.unpack_from(data)
     if magic != MAGIC or version != VERSION:
         return Bad(Problem.MALFORMED, f"bad magic or version ({magic!r}, {version})")
-    if kind not in _KINDS:
+    member = _KIND_OF.get(kind)
+    if member is None:
         return Bad(Problem.MALFORMED, f"unknown token kind {kind}")
     total = HEADER_SIZE + length + MAC_SIZE
     if len(data) < total:
@@ -223,10 +278,8 @@ def parse(raw: bytes | None, key: bytes, *, allow_unsealed: bool = False) -> Fra
         return Bad(Problem.MALFORMED, f"{len(data) - total} bytes after the end of the token")
     body, tag = data[: HEADER_SIZE + length], data[HEADER_SIZE + length :]
     if flags & FLAG_UNSEALED:
-        if not allow_unsealed or tag != bytes(MAC_SIZE):
+        if not allow_unsealed or tag != _NO_MAC:
             return Bad(Problem.ALTERED, "token was never sealed (CompleteAuthToken not called)")
     elif not hmac.compare_digest(tag, mac(key, body)):
         return Bad(Problem.ALTERED, "MAC mismatch")
-    return Frame(
-        Kind(kind), package, flags, conversation, sequence, data[HEADER_SIZE : HEADER_SIZE + length], data
-    )
+    return (member, package, flags, conversation, sequence, data[HEADER_SIZE : HEADER_SIZE + length], data)

@@ -365,6 +365,8 @@ class World:
 
     def package(self, name: object) -> Any | None:
         """The installed package of that name (case-insensitive), or None."""
+        if type(name) is str:  # the common case, first
+            return self.packages.get(name.lower())
         if isinstance(name, bytes):
             try:
                 name = name.decode("ascii")
@@ -402,11 +404,13 @@ class World:
 
     def derive(self, *parts: bytes | str) -> bytes:
         """A key derived from the world key (session keys, per-principal keys)."""
-        h = hashlib.sha256(self.key)
+        # One update of the whole message: the same digest as hashing the pieces in turn.
+        chunks = [self.key]
         for part in parts:
             data = part.encode("utf-8") if isinstance(part, str) else part
-            h.update(len(data).to_bytes(4, "big") + data)
-        return h.digest()
+            chunks.append(len(data).to_bytes(4, "big"))
+            chunks.append(data)
+        return hashlib.sha256(b"".join(chunks)).digest()
 
     # -- async scheduler --------------------------------------------------------------------------
     def run_pending(self, limit: int | None = None) -> int:
