@@ -83,7 +83,9 @@ def _seq_no(c: Call) -> int:
     facts = c.facts
     value = facts.get("seq_no")
     if value is None:
-        value = deref(c.a.MessageSeqNo)
+        value = c.a.MessageSeqNo
+        if isinstance(value, Ref):
+            value = value.value
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
             raise c.violation("MessageSeqNo", "expected an unsigned 32-bit sequence number (0: none)", value)
         facts["seq_no"] = value
@@ -194,6 +196,10 @@ def _keystream(key: bytes, side: bytes, seq: int, n: int) -> bytes:
     """Keyed BLAKE2s-256 of (side, sequence number, block counter), block after block."""
     nonce = side + seq.to_bytes(4, "big")
     state = tokens.keyed_blake2s(key, _BLOCK)
+    if n <= _BLOCK:  # most messages: block 0 alone (what the loop below computes first)
+        h = state.copy()
+        h.update(nonce + b"\x00\x00\x00\x00")
+        return h.digest()[:n]
     out = bytearray()
     block = 0
     while len(out) < n:
@@ -342,13 +348,12 @@ def _sign(c: Call) -> None:
     seq = _next_send_seq(c)
     key = ctx.session_key or b""
     data = b"".join([_contents(b) for b in _data(c)])
-    token = tokens.build(
+    token = tokens.build_signature(
         key,
-        Kind.SIGNATURE,
         c.world.package(ctx.mech).rpc_id,
         ctx.conversation,
-        [0, _data_mac(key, _side(ctx.role), seq, data)],
-        sequence=seq,
+        _data_mac(key, _side(ctx.role), seq, data),
+        seq,
     )
     slot = _token_buffers(c)[0]
     slot.pvBuffer = token
@@ -565,6 +570,10 @@ def _trailer(c: Call) -> SecBuffer | None:
 
 def _write_in_place(buffers: list[SecBuffer], pieces: list[bytes], data: bytes) -> None:
     """Cut ``data`` back into the buffers, each as long as its piece was."""
+    if len(buffers) == 1 and len(pieces[0]) == len(data):  # the usual message: one data buffer
+        buffers[0].pvBuffer = data
+        buffers[0].cbBuffer = len(data)
+        return
     offset = 0
     for b, piece in zip(buffers, pieces, strict=True):
         n = len(piece)
@@ -585,13 +594,14 @@ def _encrypt(c: Call) -> None:
     plain = b"".join(pieces)
     cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _xor(plain, _keystream(key, side, seq, len(plain)))
     _write_in_place(buffers, pieces, cipher)
-    trailer = tokens.build(
+    trailer = tokens.build_seal(
         key,
-        Kind.SEAL,
         c.world.package(ctx.mech).rpc_id,
         ctx.conversation,
-        [qop, len(plain), _data_mac(key, side, seq, plain)],
-        sequence=seq,
+        qop,
+        len(plain),
+        _data_mac(key, side, seq, plain),
+        seq,
     )
     slot = _trailer(c)
     assert slot is not None
@@ -724,7 +734,7 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
         kind, _package, _flags, conversation, sequence, payload, frame_raw = opened
         cipher = b"".join([_contents(b) for b in buffers])
         targets = buffers
-    fields = tokens.decode_fields(payload)
+    fields = tokens.seal_fields(payload)
     if kind is not Kind.SEAL or fields is None or len(fields) != 3:
         return ("altered", None)
     qop, length, mac = fields
@@ -753,7 +763,7 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
 def _decrypt(c: Call) -> None:
     ctx = live(_ctx(c))
     plain, qop, seq, targets = _unseal(c)[1]
-    if len(targets) == 1 and targets[0].base_type == SECBUFFER_STREAM:
+    if len(targets) == 1 and targets[0].BufferType & 0x0FFFFFFF == SECBUFFER_STREAM:
         # The stream buffer's decrypted message comes back as a SECBUFFER_DATA buffer.
         targets[0].BufferType = SECBUFFER_DATA
         targets[0].pvBuffer = plain

@@ -46,11 +46,14 @@ __all__ = [
     "Kind",
     "Problem",
     "build",
+    "build_seal",
+    "build_signature",
     "decode_fields",
     "encode_fields",
     "mac",
     "open_frame",
     "parse",
+    "seal_fields",
     "seal_mac",
 ]
 
@@ -228,6 +231,66 @@ def build(
     if unsealed:
         return body + _NO_MAC
     return body + mac(key, body)
+
+
+# -- the two message tokens, packed in one go --------------------------------------------------------
+#
+# Signatures and seal trailers have fixed payloads: [0, mac] and [qop, length, mac] (ints and a
+# 16-byte MAC). Packing header and payload with one struct gives the very bytes build() gives
+# for them. A value the struct cannot take (a number out of range, ...) makes the functions
+# below fall back on build(), so that there too the result, or the error, is build()'s.
+
+_INT = b"i\x00\x08"  # an int field's tag and length
+_MAC16 = b"b\x00\x10"  # a 16-byte field's tag and length
+_SIGNATURE_FRAME = struct.Struct(_HEADER.format + "3sQ3s16s")
+_SEAL_FRAME = struct.Struct(_HEADER.format + "3sQ3sQ3s16s")
+_SIGNATURE_PAYLOAD = _SIGNATURE_FRAME.size - HEADER_SIZE
+_SEAL_PAYLOAD = _SEAL_FRAME.size - HEADER_SIZE
+
+
+def build_signature(key: bytes, package: int, conversation: bytes, mac16: bytes, sequence: int) -> bytes:
+    """``build(key, Kind.SIGNATURE, package, conversation, [0, mac16], sequence)``."""
+    if len(mac16) == MAC_SIZE:
+        try:
+            body = _SIGNATURE_FRAME.pack(
+                MAGIC, VERSION, Kind.SIGNATURE, package, 0, _SIGNATURE_PAYLOAD, conversation, sequence,
+                _INT, 0, _MAC16, mac16,
+            )  # fmt: skip
+        except struct.error:
+            pass
+        else:
+            return body + mac(key, body)
+    return build(key, Kind.SIGNATURE, package, conversation, [0, mac16], sequence)
+
+
+def build_seal(
+    key: bytes, package: int, conversation: bytes, qop: int, length: int, mac16: bytes, sequence: int
+) -> bytes:
+    """``build(key, Kind.SEAL, package, conversation, [qop, length, mac16], sequence)`` for
+    int (not bool) ``qop`` and ``length``."""
+    if len(mac16) == MAC_SIZE:
+        try:
+            body = _SEAL_FRAME.pack(
+                MAGIC, VERSION, Kind.SEAL, package, 0, _SEAL_PAYLOAD, conversation, sequence,
+                _INT, qop, _INT, length, _MAC16, mac16,
+            )  # fmt: skip
+        except struct.error:
+            pass
+        else:
+            return body + mac(key, body)
+    return build(key, Kind.SEAL, package, conversation, [qop, length, mac16], sequence)
+
+
+_SEAL_FIELDS = struct.Struct(">3sQ3sQ3s16s")
+
+
+def seal_fields(payload: bytes) -> list[str | int | bytes] | None:
+    """``decode_fields(payload)``, read in one go when it has a seal trailer's layout."""
+    if len(payload) == _SEAL_PAYLOAD:
+        tag1, qop, tag2, length, tag3, mac16 = _SEAL_FIELDS.unpack(payload)
+        if tag1 == _INT and tag2 == _INT and tag3 == _MAC16:
+            return [qop, length, mac16]
+    return decode_fields(payload)
 
 
 def seal_mac(key: bytes, raw: bytes) -> bytes:
