@@ -40,7 +40,7 @@ from .constants import (
     SECURITY_NATIVE_DREP,
     SECURITY_NETWORK_DREP,
 )
-from .handles import NEVER, AllocatedBytes, CtxtHandle, Ref, TimeStamp
+from .handles import NEVER, AllocatedBytes, CtxtHandle, Ref, timestamp
 from .packages import Leg, accept_leg, asc_to_internal, initialize_leg, internal_to_asc
 from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, register, unreachable
 from .world import ContextRecord
@@ -142,10 +142,14 @@ def _package(c: Call) -> Any:
 
 
 def _context_req(c: Call) -> int:
-    value = c.a.fContextReq
-    if isinstance(value, Ref):
-        value = value.value
-    return int(value or 0)
+    facts = c.facts
+    flags = facts.get("fContextReq")
+    if flags is None:
+        value = c.a.fContextReq
+        if isinstance(value, Ref):
+            value = value.value
+        flags = facts["fContextReq"] = int(value or 0)
+    return flags
 
 
 def _requested(c: Call, role: str) -> int:
@@ -307,7 +311,7 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
     out["phNewContext"] = ctx.handle
     out["pOutput"] = _output(c)
     out["pfContextAttr"] = flags
-    out["ptsExpiry"] = TimeStamp(ctx.expiry)
+    out["ptsExpiry"] = timestamp(ctx.expiry)
     new_ref = c.a.phNewContext
     if isinstance(new_ref, Ref):
         new_ref.value = ctx.handle

@@ -11,7 +11,7 @@ from typing import Any
 
 from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, cred_record, deref, fault_rules, is_null_handle
 from .constants import SE_TCB_NAME, SECPKG_CRED_INBOUND
-from .handles import NEVER, CredHandle, Luid, TimeStamp
+from .handles import NEVER, CredHandle, Luid, timestamp
 from .rules import Call, Citation, Interpretation, Rule, register
 from .structs import SecWinntAuthIdentity
 from .world import CredRecord, Principal
@@ -22,11 +22,16 @@ __all__ = ["acquire_rules", "free_rules"]
 # -- facts ----------------------------------------------------------------------------------------
 
 
+# Facts are computed once per call and kept in c.facts (several rules ask for each).
+_UNSET: Any = object()
+
+
 def _package(c: Call, param: str) -> Any:
     facts = c.facts
-    if "package" not in facts:
-        facts["package"] = c.world.package(getattr(c.a, param))
-    return facts["package"]
+    package = facts.get("package", _UNSET)
+    if package is _UNSET:
+        package = facts["package"] = c.world.package(getattr(c.a, param))
+    return package
 
 
 def _auth(c: Call) -> Any:
@@ -50,6 +55,14 @@ def _auth_unrecognized(c: Call) -> bool:
 
 
 def _luid(c: Call) -> Luid | None:
+    facts = c.facts
+    luid = facts.get("luid", _UNSET)
+    if luid is _UNSET:  # (not kept when it raises: it raises again where next asked)
+        luid = facts["luid"] = _luid_of(c)
+    return luid
+
+
+def _luid_of(c: Call) -> Luid | None:
     value = deref(c.a.pvLogonId)
     if value is None:
         return None
@@ -62,10 +75,12 @@ def _luid(c: Call) -> Luid | None:
 
 def _session(c: Call) -> Any:
     """The logon session whose credentials are asked for (the caller's unless pvLogonId)."""
-    if "session" not in c.facts:
+    facts = c.facts
+    session = facts.get("session", _UNSET)
+    if session is _UNSET:
         luid = _luid(c)
-        c.facts["session"] = c.world.sessions.get(luid if luid is not None else c.process.luid)
-    return c.facts["session"]
+        session = facts["session"] = c.world.sessions.get(luid if luid is not None else c.process.luid)
+    return session
 
 
 def _other_session_without_tcb(c: Call) -> bool:
@@ -78,6 +93,14 @@ def _other_session_without_tcb(c: Call) -> bool:
 
 def _named_principal(c: Call, param: str) -> tuple[bool, Principal | None]:
     """(whether pszPrincipal was given and matters, the principal it names)."""
+    facts = c.facts
+    named = facts.get("principal")
+    if named is None:
+        named = facts["principal"] = _named_principal_of(c, param)
+    return named
+
+
+def _named_principal_of(c: Call, param: str) -> tuple[bool, Principal | None]:
     name = getattr(c.a, param)
     if isinstance(name, bytes | bytearray):
         name = bytes(name).decode("cp1252", "replace")
@@ -134,7 +157,7 @@ def _acquire(c: Call, param_package: str) -> None:
         expiry=expiry,
     )
     c.out["phCredential"] = handle
-    c.out["ptsExpiry"] = TimeStamp(expiry)
+    c.out["ptsExpiry"] = timestamp(expiry)
 
 
 # -- AcquireCredentialsHandle ---------------------------------------------------------------------

@@ -41,14 +41,19 @@ UNSUPPORTED_ERRATA = Errata(
 )
 
 
+# Facts are computed once per call and kept in c.facts (several rules ask for each).
+_UNSET: Any = object()
+
+
 # -- ExportSecurityContext ------------------------------------------------------------------------
 
 
 def _ctx(c: Call) -> ContextRecord | None:
     facts = c.facts
-    if "ctx" not in facts:
-        facts["ctx"] = ctx_record(c, c.a.phContext)
-    return facts["ctx"]
+    ctx = facts.get("ctx", _UNSET)
+    if ctx is _UNSET:
+        ctx = facts["ctx"] = ctx_record(c, c.a.phContext)
+    return ctx
 
 
 def _flags(c: Call) -> int:
@@ -178,19 +183,25 @@ def _packed(c: Call) -> bytes:
 
 def _package(c: Call) -> Any:
     facts = c.facts
-    if "package" not in facts:
-        facts["package"] = c.world.package(c.a.pszPackage)
-    return facts["package"]
+    package = facts.get("package", _UNSET)
+    if package is _UNSET:
+        package = facts["package"] = c.world.package(c.a.pszPackage)
+    return package
 
 
 def _blob(c: Call) -> list[Any] | None:
     """The fields of an authentic packed context, or None when it is not one."""
     facts = c.facts
-    if "blob" not in facts:
-        frame = tokens.parse(_packed(c), c.world.key)
-        fields = frame.fields() if isinstance(frame, tokens.Frame) and frame.kind is Kind.EXPORT else None
-        facts["blob"] = fields if fields is not None and len(fields) == 15 else None
-    return facts["blob"]
+    blob = facts.get("blob", _UNSET)
+    if blob is _UNSET:
+        opened = tokens.open_frame(_packed(c), c.world.key)  # parse(), without building the Frame
+        fields = (
+            tokens.decode_fields(opened[5])
+            if not isinstance(opened, tokens.Bad) and opened[0] is Kind.EXPORT
+            else None
+        )
+        blob = facts["blob"] = fields if fields is not None and len(fields) == 15 else None
+    return blob
 
 
 def _import(c: Call) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "Ref",
     "TimeStamp",
     "address_of",
+    "timestamp",
 ]
 
 T = TypeVar("T")
@@ -121,6 +122,20 @@ class TimeStamp:
 # positive FILETIME (0x7FFFFFFFFFFFFFFF).
 NEVER_TICKS = 0x7FFF_FFFF_FFFF_FFFF
 NEVER = TimeStamp(NEVER_TICKS)
+
+_TIMESTAMPS: dict[int, TimeStamp] = {NEVER_TICKS: NEVER}
+
+
+def timestamp(ticks: int) -> TimeStamp:
+    """``TimeStamp(ticks)``, shared: a frozen value, and most expiry times of a run are equal
+    (the clock moves only when a test advances it), so the hot paths need not build one each time."""
+    stamp = _TIMESTAMPS.get(ticks)
+    if stamp is None:
+        if len(_TIMESTAMPS) >= 1024:
+            _TIMESTAMPS.clear()
+            _TIMESTAMPS[NEVER_TICKS] = NEVER
+        stamp = _TIMESTAMPS[ticks] = TimeStamp(ticks)
+    return stamp
 
 
 @define(repr=False, eq=False)

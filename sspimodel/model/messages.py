@@ -127,6 +127,7 @@ def _layout(c: Call) -> None:
 
     - ``data``: the SECBUFFER_DATA buffers that are processed ("buffers carrying the
       SECBUFFER_READONLY_WITH_CHECKSUM attribute are not processed");
+    - ``plain``: those of them without SECBUFFER_READONLY, which encryption changes;
     - ``tokens``: the SECBUFFER_TOKEN buffers;
     - ``trailer``: where a seal trailer goes or comes from: the first SECBUFFER_TOKEN, else the
       first SECBUFFER_PADDING, else the first SECBUFFER_STREAM_TRAILER (None: no such buffer);
@@ -154,6 +155,8 @@ def _layout(c: Call) -> None:
             stream = b
     facts = c.facts
     facts["data"] = data
+    # "Buffers with the SECBUFFER_READONLY attribute are left alone."
+    facts["plain"] = [b for b in data if not b.BufferType & SECBUFFER_READONLY]
     facts["tokens"] = token_buffers
     facts["trailer"] = (
         token_buffers[0] if token_buffers else padding if padding is not None else stream_trailer
@@ -208,6 +211,17 @@ def _keystream(key: bytes, side: bytes, seq: int, n: int) -> bytes:
         out += h.digest()
         block += 1
     return bytes(out[:n])
+
+
+def _crypt(key: bytes, side: bytes, seq: int, data: bytes) -> bytes:
+    """``data`` XOR the keystream: encryption and decryption alike."""
+    n = len(data)
+    if n > _BLOCK:
+        return _xor(data, _keystream(key, side, seq, n))
+    # One block (most messages), inline: _keystream's first block, cut to the data's length.
+    h = tokens.keyed_blake2s(key, _BLOCK).copy()
+    h.update(side + seq.to_bytes(4, "big") + b"\x00\x00\x00\x00")
+    return (int.from_bytes(data, "big") ^ int.from_bytes(h.digest()[:n], "big")).to_bytes(n, "big")
 
 
 def _xor(data: bytes, stream: bytes) -> bytes:
@@ -557,8 +571,10 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
 
 
 def _plain_buffers(c: Call) -> list[SecBuffer]:
-    # "Buffers with the SECBUFFER_READONLY attribute are left alone."
-    return [b for b in _data(c) if not b.BufferType & SECBUFFER_READONLY]
+    """The data buffers EncryptMessage encrypts and DecryptMessage decrypts (see _layout)."""
+    if "plain" not in c.facts:
+        _layout(c)
+    return c.facts["plain"]
 
 
 def _trailer(c: Call) -> SecBuffer | None:
@@ -592,7 +608,7 @@ def _encrypt(c: Call) -> None:
     buffers = _plain_buffers(c)
     pieces = [_contents(b) for b in buffers]
     plain = b"".join(pieces)
-    cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _xor(plain, _keystream(key, side, seq, len(plain)))
+    cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, seq, plain)
     _write_in_place(buffers, pieces, cipher)
     trailer = tokens.build_seal(
         key,
@@ -747,11 +763,7 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
     if qop != SECQOP_WRAP_NO_ENCRYPT and not ctx.attributes & ISC_REQ_CONFIDENTIALITY:
         return ("no_cipher", None)
     side = _peer(ctx.role)
-    plain = (
-        cipher
-        if qop == SECQOP_WRAP_NO_ENCRYPT
-        else _xor(cipher, _keystream(key, side, sequence, len(cipher)))
-    )
+    plain = cipher if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, sequence, cipher)
     if mac != _data_mac(key, side, sequence, plain):
         return ("altered", None)
     expected = _seq_no(c) or ctx.recv_seq

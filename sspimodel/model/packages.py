@@ -94,18 +94,24 @@ _SHARED_BITS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x800
 
 def asc_to_internal(flags: int) -> int:
     out = flags & _SHARED_BITS
-    for asc, internal in _ASC_TO_INTERNAL.items():
-        if flags & asc:
-            out |= internal
+    if flags & _ASC_TRANSLATED:  # the bits that differ are rare: no loop without them
+        for asc, internal in _ASC_TO_INTERNAL.items():
+            if flags & asc:
+                out |= internal
     return out
 
 
 def internal_to_asc(flags: int) -> int:
     out = flags & _SHARED_BITS
-    for internal, asc in _INTERNAL_TO_ASC.items():
-        if flags & internal:
-            out |= asc
+    if flags & _INTERNAL_TRANSLATED:
+        for internal, asc in _INTERNAL_TO_ASC.items():
+            if flags & internal:
+                out |= asc
     return out
+
+
+_ASC_TRANSLATED = sum(_ASC_TO_INTERNAL)  # distinct single bits: their sum is their OR
+_INTERNAL_TRANSLATED = sum(_INTERNAL_TO_ASC)
 
 
 @frozen
