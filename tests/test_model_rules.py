@@ -8,12 +8,14 @@ import subprocess
 import sys
 import warnings
 from functools import cache
+from typing import Any
 
 import attrs
 import pytest
 
 from sspimodel._generated import CONTRACTS
 from sspimodel.api import Sspi, allowed_statuses
+from sspimodel.contract import ContractError
 from sspimodel.model import (
     Citation,
     CredHandle,
@@ -25,11 +27,17 @@ from sspimodel.model import (
 )
 from sspimodel.model.async_ import COUNTERPART, VALUE_RETURNS
 from sspimodel.model.common import CONTRACT_ERROR
-from sspimodel.model.constants import ISC_REQ_MUTUAL_AUTH, SECPKG_CRED_OUTBOUND
+from sspimodel.model.constants import (
+    ISC_REQ_CONFIDENTIALITY,
+    ISC_REQ_MUTUAL_AUTH,
+    ISC_REQ_SEQUENCE_DETECT,
+    SECPKG_CRED_OUTBOUND,
+    SECURITY_NATIVE_DREP,
+)
 from sspimodel.model.drive import handshake
 from sspimodel.model.errata import entry, load_errata
-from sspimodel.model.errors import UndocumentedStatus, UndocumentedStatusWarning
-from sspimodel.model.rules import all_tables, table_for
+from sspimodel.model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
+from sspimodel.model.rules import Call, RuleTable, all_tables, table_for
 from sspimodel.paths import REPO_ROOT
 from sspimodel.read import read_page
 
@@ -250,3 +258,79 @@ def test_a_scenario_run_twice_gives_identical_statuses_handles_and_bytes():
     first, second = _scenario(), _scenario()
     assert first == second
     assert default_world(seed="other").key != default_world().key
+
+
+def test_compiled_tables_select_the_rule_the_listed_tables_select(monkeypatch):
+    """RuleTable runs batched steps (keyed runs as one lookup, guarded runs skipped together, a
+    speed-up); on every call of varied handshakes, messages and failures it must select the rule
+    that trying each live rule in turn selects."""
+    compared: list[str] = []
+    run = RuleTable.run
+
+    def checked(table: RuleTable, call: Call) -> Any:
+        try:
+            listed = table.select_listed(call)
+        except ContractViolation:
+            with pytest.raises(ContractViolation):
+                table.select(call)
+            raise
+        assert table.select(call) is listed, (table.function, listed.id, table.select(call).id)
+        compared.append(listed.id)
+        return run(table, call)
+
+    monkeypatch.setattr(RuleTable, "run", checked)
+    for package, req, target in (
+        ("NTLM", ISC_REQ_MUTUAL_AUTH, "HTTP/web.contoso.com"),
+        ("Kerberos", ISC_REQ_MUTUAL_AUTH, "HTTP/web.contoso.com"),
+        ("Kerberos", 0, "HTTP/nowhere"),
+        ("Negotiate", 0, "HTTP/web.contoso.com"),
+        ("Digest", ISC_REQ_MUTUAL_AUTH, "/"),
+    ):
+        world = default_world()
+        cli, srv = Sspi(world, 100), Sspi(world, 200)
+        hs = handshake(
+            cli, srv, package, target, client_req=req | ISC_REQ_CONFIDENTIALITY | ISC_REQ_SEQUENCE_DETECT
+        )
+        if not hs.established:
+            continue
+        for api, ctx, peer, peer_ctx in (
+            (cli, hs.client_ctx, srv, hs.server_ctx),
+            (srv, hs.server_ctx, cli, hs.client_ctx),
+        ):
+            msg = SecBufferDesc.message(b"compiled")
+            api.MakeSignature(phContext=ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
+            peer.VerifySignature(phContext=peer_ctx, pMessage=msg, MessageSeqNo=0)
+            peer.VerifySignature(phContext=peer_ctx, pMessage=msg, MessageSeqNo=0)  # replayed
+            first, second = SecBufferDesc.message(b"compiled"), SecBufferDesc.message(b"twice")
+            api.EncryptMessage(phContext=ctx, fQOP=0, pMessage=first, MessageSeqNo=0)
+            api.EncryptMessage(phContext=ctx, fQOP=0, pMessage=second, MessageSeqNo=0)
+            peer.DecryptMessage(phContext=peer_ctx, pMessage=second, MessageSeqNo=0)  # out of order
+            peer.DecryptMessage(phContext=peer_ctx, pMessage=first, MessageSeqNo=0)
+        srv.ExportSecurityContext(phContext=hs.server_ctx, fFlags=0)
+        with pytest.raises(ContractError):
+            cli.InitializeSecurityContextW(
+                phCredential=hs.client_cred, phContext=hs.client_ctx, pTargetName=target, fContextReq=0,
+                Reserved1=1, TargetDataRep=SECURITY_NATIVE_DREP, Reserved2=0, pOutput=SecBufferDesc.output(64),
+            )  # fmt: skip
+        cli.InitializeSecurityContextW(
+            phCredential=CredHandle(0, 0), pTargetName=target, fContextReq=0, Reserved1=0,
+            TargetDataRep=SECURITY_NATIVE_DREP, Reserved2=0, pOutput=SecBufferDesc.output(64),
+        )  # fmt: skip
+        cli.AcceptSecurityContext(  # a client context given to the server side
+            phCredential=hs.client_cred, phContext=hs.client_ctx, pInput=SecBufferDesc.token(b"SM\x01"),
+            fContextReq=0, TargetDataRep=SECURITY_NATIVE_DREP, pOutput=SecBufferDesc.output(64),
+        )  # fmt: skip
+        for api, ctx in ((cli, hs.client_ctx), (srv, hs.server_ctx), (cli, hs.client_ctx)):
+            api.DeleteSecurityContext(phContext=ctx)
+    ids = set(compared)
+    # keyed runs (leg outcomes, verdicts), guarded runs (first call, Digest) and plain rules were all met
+    assert {
+        "isc.continue",
+        "isc.ok",
+        "asc.ok",
+        "ver.ok",
+        "ver.out_of_sequence",
+        "dec.ok",
+        "dec.out_of_sequence",
+    } <= ids
+    assert {"isc.null_credential", "asc.wrong_side", "dsc.already_deleted", "exp.ok"} <= ids

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from sspimodel.model import constants, tokens
 from sspimodel.model.buffers import SecBuffer, SecBufferDesc
 from sspimodel.model.constants import SECPKG_FLAG_MUTUAL_AUTH
 from sspimodel.model.handles import (
+    EPOCH_2024,
     NEVER,
+    TICKS_PER_SECOND,
     AllocatedBytes,
     ContextBuffer,
     CredHandle,
@@ -16,6 +19,7 @@ from sspimodel.model.handles import (
     Luid,
     Ref,
     TimeStamp,
+    timestamp,
 )
 from sspimodel.model.packages import (
     DIGEST,
@@ -224,3 +228,61 @@ def test_field_decoding_never_raises_on_garbage():
     assert tokens.decode_fields(b"i\x00\x02ab") is None
     assert tokens.decode_fields(b"s\x00\x01\xff") is None
     assert tokens.decode_fields(b"") == []
+
+
+# The message path packs signatures and seal trailers in one struct, reads packed contexts
+# without a Frame and shares TimeStamp values (speed-ups): each must give what the plain path gives.
+
+_MAC = bytes(range(100, 116))
+
+
+def _outcome(f):
+    try:
+        return f()
+    except Exception as e:  # the same exception type as the plain path, for values it refuses
+        return type(e)
+
+
+@pytest.mark.parametrize(
+    ("package", "conversation", "qop", "length", "sequence"),
+    [
+        (10, b"conv0003", 0, 17, 0),
+        (9, b"conv0004", 0x80000001, 0, 0xFFFFFFFF),
+        (16, b"", 1, 2, 3),  # a short conversation id is padded, as build() pads it
+        (10, b"conv0005", 1 << 64, 1, 1),  # out of range: build()'s OverflowError
+        (10, b"conv0006", -1, 1, 1),
+        (10, b"conv0007", 0, 1, 1 << 32),  # build()'s struct.error
+        (256, b"conv0008", 0, 1, 1),
+    ],
+)
+def test_message_tokens_packed_in_one_go_are_what_build_gives(package, conversation, qop, length, sequence):
+    assert _outcome(
+        lambda: tokens.build_seal(KEY, package, conversation, qop, length, _MAC, sequence)
+    ) == _outcome(lambda: tokens.build(KEY, Kind.SEAL, package, conversation, [qop, length, _MAC], sequence))
+    assert _outcome(lambda: tokens.build_signature(KEY, package, conversation, _MAC, sequence)) == _outcome(
+        lambda: tokens.build(KEY, Kind.SIGNATURE, package, conversation, [0, _MAC], sequence)
+    )
+    assert tokens.build_seal(KEY, 10, b"conv0009", 1, 2, b"short", 3) == tokens.build(
+        KEY, Kind.SEAL, 10, b"conv0009", [1, 2, b"short"], 3
+    )
+
+
+def test_seal_fields_and_open_frame_read_what_decode_fields_and_parse_read():
+    for raw in (
+        tokens.build_seal(KEY, 10, b"conv0010", 7, 99, _MAC, 5),
+        tokens.build(KEY, Kind.SEAL, 10, b"conv0011", [1, 2, b"m"]),
+        tokens.build(KEY, Kind.SEAL, 10, b"conv0012", ["s", 2, _MAC]),
+        tokens.build(KEY, Kind.EXPORT, 10, b"conv0013", ["NTLM", 201, 200, "server", b"", 0]),
+    ):
+        frame = tokens.parse(raw, KEY)
+        assert isinstance(frame, Frame)
+        assert tokens.seal_fields(frame.payload) == tokens.decode_fields(frame.payload) == frame.fields()
+        assert tokens.open_frame(raw, KEY) == attrs.astuple(frame, recurse=False)
+        for damaged in (raw[:-1], raw + b"x", raw[:5], b""):
+            assert tokens.open_frame(damaged, KEY) == tokens.parse(damaged, KEY)
+
+
+def test_shared_timestamps_equal_new_ones():
+    for ticks in (0, EPOCH_2024, EPOCH_2024 + 36_000 * TICKS_PER_SECOND, NEVER.QuadPart):
+        assert timestamp(ticks) == TimeStamp(ticks) and repr(timestamp(ticks)) == repr(TimeStamp(ticks))
+    assert timestamp(NEVER.QuadPart) is NEVER

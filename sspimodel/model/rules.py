@@ -291,6 +291,14 @@ class RuleTable:
         self._steps = _compile(self._live)
 
     def run(self, call: Call) -> Rule:
+        """Apply the rule that decides ``call`` (its effect changes the world) and return it."""
+        rule = self.select(call)
+        if rule.effect is not None:
+            rule.effect(call)
+        return rule
+
+    def select(self, call: Call) -> Rule:
+        """The first live rule whose test holds (no effect applied), by the compiled steps."""
         for test, rule in self._steps:
             if rule is None:
                 rule = test(call)
@@ -298,17 +306,13 @@ class RuleTable:
                     continue
             elif not test(call):
                 continue
-            if rule.effect is not None:
-                rule.effect(call)
             return rule
         raise RuntimeError(f"{self.function}: no rule matched (the table must end with a catch-all rule)")
 
-    def run_listed(self, call: Call) -> Rule:
-        """:meth:`run` the plain way, every live test in turn (tests compare the two)."""
+    def select_listed(self, call: Call) -> Rule:
+        """:meth:`select` the plain way, every live test in turn (tests compare the two)."""
         for rule in self.live:
             if rule.test(call):
-                if rule.effect is not None:
-                    rule.effect(call)
                 return rule
         raise RuntimeError(f"{self.function}: no rule matched (the table must end with a catch-all rule)")
 
