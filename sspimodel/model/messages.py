@@ -17,7 +17,7 @@ from typing import Any
 
 from . import tokens
 from .buffers import SecBuffer, SecBufferDesc
-from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, ctx_record, deref, fault_rules, is_null_handle, live
+from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, ctx_record, fault_rules, is_null_handle
 from .constants import (
     ISC_REQ_CONFIDENTIALITY,
     ISC_REQ_INTEGRITY,
@@ -66,6 +66,15 @@ def _ctx(c: Call) -> ContextRecord | None:
     return ctx
 
 
+def _live_ctx(c: Call) -> ContextRecord:
+    """``_live_ctx(c)`` in one call: the context the earlier rules checked to exist."""
+    ctx = c.facts.get("ctx", _UNSET)
+    if ctx is _UNSET:
+        ctx = _ctx(c)
+    assert ctx is not None, "rule order: a validity rule must come first"
+    return ctx
+
+
 def _message(c: Call) -> SecBufferDesc:
     facts = c.facts
     desc = facts.get("message")
@@ -96,7 +105,9 @@ def _qop(c: Call) -> int:
     facts = c.facts
     qop = facts.get("qop")
     if qop is None:
-        value = deref(c.a.fQOP)
+        value = c.a.fQOP
+        if isinstance(value, Ref):
+            value = value.value
         if isinstance(value, bool) or not isinstance(value, int):
             raise c.violation("fQOP", "expected package-defined quality-of-protection flags (an int)", value)
         qop = facts["qop"] = int(value)
@@ -134,15 +145,20 @@ def _layout(c: Call) -> None:
     - ``stream``: the first SECBUFFER_STREAM, or None.
     """
     data: list[SecBuffer] = []
+    plain: list[SecBuffer] = []
     token_buffers: list[SecBuffer] = []
     padding = stream_trailer = stream = None
     for b in _message(c).pBuffers:
         if not isinstance(b, SecBuffer):
             continue
-        kind = b.BufferType & 0x0FFFFFFF  # the base type, without the attribute bits
+        buffer_type = b.BufferType
+        kind = buffer_type & 0x0FFFFFFF  # the base type, without the attribute bits
         if kind == SECBUFFER_DATA:
-            if not b.BufferType & SECBUFFER_READONLY_WITH_CHECKSUM:
+            if not buffer_type & SECBUFFER_READONLY_WITH_CHECKSUM:
                 data.append(b)
+                # "Buffers with the SECBUFFER_READONLY attribute are left alone."
+                if not buffer_type & SECBUFFER_READONLY:
+                    plain.append(b)
         elif kind == SECBUFFER_TOKEN:
             token_buffers.append(b)
         elif kind == SECBUFFER_PADDING:
@@ -155,13 +171,26 @@ def _layout(c: Call) -> None:
             stream = b
     facts = c.facts
     facts["data"] = data
-    # "Buffers with the SECBUFFER_READONLY attribute are left alone."
-    facts["plain"] = [b for b in data if not b.BufferType & SECBUFFER_READONLY]
+    facts["plain"] = plain
     facts["tokens"] = token_buffers
     facts["trailer"] = (
         token_buffers[0] if token_buffers else padding if padding is not None else stream_trailer
     )
     facts["stream"] = stream
+
+
+def _pieces(buffers: list[SecBuffer]) -> list[bytes]:
+    """The buffers' contents, one by one."""
+    if len(buffers) == 1:  # the usual message: no comprehension to run
+        return [_contents(buffers[0])]
+    return [_contents(b) for b in buffers]
+
+
+def _joined(buffers: list[SecBuffer]) -> bytes:
+    """The buffers' contents, end to end."""
+    if len(buffers) == 1:
+        return _contents(buffers[0])
+    return b"".join([_contents(b) for b in buffers])
 
 
 def _data(c: Call) -> list[SecBuffer]:
@@ -235,13 +264,9 @@ def _expired(c: Call) -> bool:
     return ctx is not None and ctx.expiry <= c.world.clock.now
 
 
-def _lacks(c: Call, attrs: int) -> bool:
-    return not live(_ctx(c)).attributes & attrs
-
-
 def _next_send_seq(c: Call) -> int:
     number = _seq_no(c)
-    return number if number else live(_ctx(c)).send_seq
+    return number if number else _live_ctx(c).send_seq
 
 
 # -- common rules ---------------------------------------------------------------------------------
@@ -273,7 +298,7 @@ def _handle_rules(function: str, prefix: str, not_established: Rule | None) -> l
                 "the context's handshake has not finished (or waits for CompleteAuthToken)",
                 "SEC_E_INVALID_HANDLE",
                 NOT_ESTABLISHED,
-                lambda c: not live(_ctx(c)).established,
+                lambda c: not _live_ctx(c).established,
                 also=(
                     Citation(
                         "QueryContextAttributesA",
@@ -335,7 +360,7 @@ def _qop_unsupported(function: str, prefix: str) -> Rule:
             "fQOP flags are package-defined; what does a flag the package does not define give?",
             "SEC_E_QOP_NOT_SUPPORTED (only Kerberos and Negotiate define one, SECQOP_WRAP_NO_ENCRYPT, for EncryptMessage)",
         ),
-        lambda c: _qop(c) != 0 and _qop(c) not in c.world.package(live(_ctx(c)).mech).qops,
+        lambda c: _qop(c) != 0 and _qop(c) not in c.world.package(_live_ctx(c).mech).qops,
         also=(Citation(function, "returns", "SEC_E_QOP_NOT_SUPPORTED"),),
     )
 
@@ -357,11 +382,11 @@ def _sign_token_problem(c: Call) -> str | None:
 
 
 def _sign(c: Call) -> None:
-    ctx = live(_ctx(c))
+    ctx = _live_ctx(c)
     desc = _message(c)
     seq = _next_send_seq(c)
     key = ctx.session_key or b""
-    data = b"".join([_contents(b) for b in _data(c)])
+    data = _joined(_data(c))
     token = tokens.build_signature(
         key,
         c.world.package(ctx.mech).rpc_id,
@@ -386,7 +411,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
                 "the context's handshake has not finished (or waits for CompleteAuthToken)",
                 "SEC_E_NO_AUTHENTICATING_AUTHORITY",
                 Citation(function, "returns", "The security context (phContext) has to be validated again."),
-                lambda c: not live(_ctx(c)).established,
+                lambda c: not _live_ctx(c).established,
                 also=(
                     Interpretation(
                         "When must a context 'be validated again'?",
@@ -419,7 +444,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
                 "returns",
                 "The quality of protection agreed between client and server does not include integrity checking.",
             ),
-            lambda c: _lacks(c, ISC_REQ_INTEGRITY),
+            lambda c: not _live_ctx(c).attributes & ISC_REQ_INTEGRITY,
         ),
         Rule(
             f"{prefix}.token_buffer",
@@ -437,7 +462,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             "the context detects sequence or replay and MessageSeqNo goes backwards (below the next number)",
             "SEC_E_OUT_OF_SEQUENCE",
             Citation(function, "returns", "The nonce count is not in sequence."),
-            lambda c: bool(live(_ctx(c)).attributes & _SEQUENCED) and 0 < _seq_no(c) < live(_ctx(c)).send_seq,
+            lambda c: bool(_live_ctx(c).attributes & _SEQUENCED) and 0 < _seq_no(c) < _live_ctx(c).send_seq,
         ),
         unreachable(
             f"{prefix}.status_invalid_parameter",
@@ -467,7 +492,7 @@ def _verify(c: Call) -> tuple[str, int]:
     verdict: tuple[str, Any] | None = facts.get("verdict")
     if verdict is not None:
         return verdict
-    ctx = live(_ctx(c))
+    ctx = _live_ctx(c)
     slots = _token_buffers(c)
     if len(slots) != 1 or not _contents(slots[0]):
         verdict = ("no_token", 0)
@@ -480,7 +505,7 @@ def _verify(c: Call) -> tuple[str, int]:
             verdict = ("bad_token", 0)
         else:
             fields = frame.fields()
-            data = b"".join([_contents(b) for b in _data(c)])
+            data = _joined(_data(c))
             if (
                 fields is None
                 or len(fields) != 2
@@ -503,7 +528,7 @@ def _verdict(c: Call) -> str:
 
 
 def _accept_signature(c: Call) -> None:
-    ctx = live(_ctx(c))
+    ctx = _live_ctx(c)
     ctx.recv_seq = _verify(c)[1] + 1
     c.out["pfQOP"] = 0
 
@@ -520,7 +545,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
                 "returns",
                 "The quality of protection agreed between client and server does not include integrity checking.",
             ),
-            lambda c: _lacks(c, ISC_REQ_INTEGRITY),
+            lambda c: not _live_ctx(c).attributes & ISC_REQ_INTEGRITY,
         ),
         Rule(
             f"{prefix}.token_buffer",
@@ -599,14 +624,14 @@ def _write_in_place(buffers: list[SecBuffer], pieces: list[bytes], data: bytes) 
 
 
 def _encrypt(c: Call) -> None:
-    ctx = live(_ctx(c))
+    ctx = _live_ctx(c)
     desc = _message(c)
     qop = _qop(c)
-    seq = _next_send_seq(c)
+    seq = _seq_no(c) or ctx.send_seq  # MessageSeqNo, or the context's own count when it is zero
     key = ctx.session_key or b""
-    side = _side(ctx.role)
+    side = b"c" if ctx.role == "client" else b"s"  # _side
     buffers = _plain_buffers(c)
-    pieces = [_contents(b) for b in buffers]
+    pieces = _pieces(buffers)
     plain = b"".join(pieces)
     cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, seq, plain)
     _write_in_place(buffers, pieces, cipher)
@@ -657,14 +682,16 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             Citation(
                 function, "returns", "The security context supports neither confidentiality nor integrity."
             ),
-            lambda c: _lacks(c, ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
+            lambda c: not _live_ctx(c).attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
         ),
         Rule(
             f"{prefix}.no_cipher",
             "the context was set up without confidentiality and fQOP does not ask for SECQOP_WRAP_NO_ENCRYPT",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
             Citation(function, "returns", "The security context uses a cipher that is not supported."),
-            lambda c: _lacks(c, ISC_REQ_CONFIDENTIALITY) and _qop(c) != SECQOP_WRAP_NO_ENCRYPT,
+            lambda c: (
+                not _live_ctx(c).attributes & ISC_REQ_CONFIDENTIALITY and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
+            ),
             also=(
                 Interpretation(
                     "When does a context 'use a cipher that is not supported'?",
@@ -717,7 +744,7 @@ def _unsealed(c: Call) -> str:
 
 
 def _unseal_uncached(c: Call) -> tuple[str, Any]:
-    ctx = live(_ctx(c))
+    ctx = _live_ctx(c)
     desc = _message(c)
     key = ctx.session_key or b""
     stream = _stream(c)
@@ -748,7 +775,7 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
         if isinstance(opened, tokens.Bad):
             return ("incomplete" if opened.problem is Problem.TRUNCATED else "altered", None)
         kind, _package, _flags, conversation, sequence, payload, frame_raw = opened
-        cipher = b"".join([_contents(b) for b in buffers])
+        cipher = _joined(buffers)
         targets = buffers
     fields = tokens.seal_fields(payload)
     if kind is not Kind.SEAL or fields is None or len(fields) != 3:
@@ -762,7 +789,7 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
         return ("altered", None)
     if qop != SECQOP_WRAP_NO_ENCRYPT and not ctx.attributes & ISC_REQ_CONFIDENTIALITY:
         return ("no_cipher", None)
-    side = _peer(ctx.role)
+    side = b"s" if ctx.role == "client" else b"c"  # the peer's side (_peer)
     plain = cipher if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, sequence, cipher)
     if mac != _data_mac(key, side, sequence, plain):
         return ("altered", None)
@@ -773,7 +800,7 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
 
 
 def _decrypt(c: Call) -> None:
-    ctx = live(_ctx(c))
+    ctx = _live_ctx(c)
     plain, qop, seq, targets = _unseal(c)[1]
     if len(targets) == 1 and targets[0].BufferType & 0x0FFFFFFF == SECBUFFER_STREAM:
         # The stream buffer's decrypted message comes back as a SECBUFFER_DATA buffer.
@@ -781,7 +808,7 @@ def _decrypt(c: Call) -> None:
         targets[0].pvBuffer = plain
         targets[0].cbBuffer = len(plain)
     else:
-        _write_in_place(targets, [_contents(b) for b in targets], plain)
+        _write_in_place(targets, _pieces(targets), plain)
     ctx.recv_seq = seq + 1
     c.out["pMessage"] = _message(c)
     c.out["pfQOP"] = qop
@@ -801,7 +828,7 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
             Citation(
                 function, "returns", "The security context supports neither confidentiality nor integrity."
             ),
-            lambda c: _lacks(c, ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
+            lambda c: not _live_ctx(c).attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
         ),
         Rule(
             f"{prefix}.no_trailer_buffer",
