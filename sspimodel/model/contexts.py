@@ -105,11 +105,12 @@ def _given_context(c: Call) -> Any:
 
 
 def _first_call(c: Call) -> bool:
-    return _given_context(c) is None
+    value = c.a.phContext  # _given_context, inline: the handle rules ask this several times
+    return (value.value if isinstance(value, Ref) else value) is None
 
 
 def _later_call(c: Call) -> bool:
-    return _given_context(c) is not None
+    return not _first_call(c)
 
 
 def _ctx(c: Call) -> ContextRecord | None:
@@ -119,6 +120,21 @@ def _ctx(c: Call) -> ContextRecord | None:
         given = _given_context(c)
         ctx = facts["ctx"] = None if given is None else ctx_record(c, given)
     return ctx
+
+
+def _live_ctx(c: Call) -> ContextRecord:
+    """``live(_ctx(c))`` in one call: the context the earlier rules checked to exist."""
+    ctx = c.facts.get("ctx", _UNSET)
+    if ctx is _UNSET:
+        ctx = _ctx(c)
+    assert ctx is not None, "rule order: a validity rule must come first"
+    return ctx
+
+
+def _pending_completion(c: Call) -> bool:
+    """The context (if any) still waits for CompleteAuthToken on its last token."""
+    ctx = _ctx(c)
+    return ctx is not None and ctx.pending_completion is not None
 
 
 def _credential(c: Call) -> Any:
@@ -421,7 +437,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
                 f"the other function built?",
                 "SEC_E_INVALID_HANDLE: it is not a handle this function can continue",
             ),
-            guarded(_later_call, lambda c: live(_ctx(c)).role != role),
+            guarded(_later_call, lambda c: _live_ctx(c).role != role),
         ),
         Rule(
             f"{prefix}.credential_use",
@@ -457,7 +473,8 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
     reserved_quote = "Reserved; pass zero." if page.startswith("Sspi") else "Reserved; set to zero."
 
     def outcome(c: Call) -> str:
-        return _leg(c, role, target_param).outcome
+        leg = c.facts.get("leg")  # asked twice per call: the second time, without _leg's frame
+        return (leg if leg is not None else _leg(c, role, target_param)).outcome
 
     def leg_is(*outcomes: str) -> Any:
         # Keyed on one shared function: the table runs its outcome rules as one lookup.
@@ -492,7 +509,7 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
                 "What happens when a caller skips CompleteAuthToken and continues the handshake?",
                 "SEC_E_INVALID_TOKEN: the context has no valid token to continue from",
             ),
-            lambda c: _ctx(c) is not None and live(_ctx(c)).pending_completion is not None,
+            lambda c: _pending_completion(c),
         ),
         Rule(
             f"{prefix}.incomplete_message",
@@ -600,7 +617,8 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
     role = "server"
 
     def outcome(c: Call) -> str:
-        return _leg(c, role, None).outcome
+        leg = c.facts.get("leg")
+        return (leg if leg is not None else _leg(c, role, None)).outcome
 
     def leg_is(*outcomes: str) -> Any:
         return keyed(outcome, *outcomes)
@@ -635,7 +653,7 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
                 "What happens when a server skips CompleteAuthToken and continues the handshake?",
                 "SEC_E_INVALID_TOKEN: the context has no valid token to continue from",
             ),
-            lambda c: _ctx(c) is not None and live(_ctx(c)).pending_completion is not None,
+            lambda c: _pending_completion(c),
         ),
         Rule(
             f"{prefix}.incomplete_message",
