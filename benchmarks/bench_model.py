@@ -7,6 +7,9 @@ Each measurement repeats its loop until ``--seconds`` have passed and prints the
 runs. Every call goes through the whole guarded path: building the generated call object (attrs
 validators), ``NAME_CONTRACT.validate`` explicitly, the rule table, the status check and the
 generated result.
+
+The project's target is at least 100,000 guarded calls per second for every mix; each line says
+whether it is met. (Handshakes against sspi-rs: benchmarks/bench_handshake.py.)
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from sspimodel.model.constants import (
     SECPKG_CRED_OUTBOUND,
 )
 from sspimodel.model.drive import handshake
+
+TARGET_CALLS = 100_000  # guarded calls per second, per mix
 
 
 def rate(loop: Callable[[int], int], seconds: float) -> float:
@@ -127,13 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     calls = bench_calls(args.seconds)
     width = max(len(k) for k in calls)
-    print("guarded API calls per second")
+    print(f"guarded API calls per second (target: every mix >= {TARGET_CALLS:,})")
     for name, value in calls.items():
-        print(f"  {name:<{width}}  {value:>10,.0f} calls/s")
+        verdict = "met" if value >= TARGET_CALLS else "NOT met"
+        print(f"  {name:<{width}}  {value:>10,.0f} calls/s  {verdict}")
     total = len(calls) / sum(1 / v for v in calls.values())
     print(f"  {'mean over the mixes (harmonic)':<{width}}  {total:>10,.0f} calls/s")
     per_handshake = bench_handshakes(args.seconds)
-    print("complete NTLM handshakes (3 legs, export, import, cleanup: 10 calls each)")
+    # Credentials are acquired once, outside the loop: ISC, ASC, ISC, ASC, ExportSecurityContext
+    # (DELETE_OLD), ImportSecurityContextW in another process, FreeContextBuffer and two
+    # DeleteSecurityContext. bench_handshake.py times the whole 14-call sequence against sspi-rs.
+    print("complete NTLM handshakes (4 legs, export, import, cleanup: 9 calls each)")
     print(f"  {per_handshake:,.0f} handshakes/s")
     return 0
 
