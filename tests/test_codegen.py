@@ -44,7 +44,8 @@ from sspimodel.spec import (
 )
 from sspimodel.status import load_catalog
 
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
+# The tools of the environment running the tests (the dev extra installs ruff and mypy there).
+VENV_BIN = Path(sys.executable).parent
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
