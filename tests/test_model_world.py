@@ -286,3 +286,23 @@ def test_shared_timestamps_equal_new_ones():
     for ticks in (0, EPOCH_2024, EPOCH_2024 + 36_000 * TICKS_PER_SECOND, NEVER.QuadPart):
         assert timestamp(ticks) == TimeStamp(ticks) and repr(timestamp(ticks)) == repr(TimeStamp(ticks))
     assert timestamp(NEVER.QuadPart) is NEVER
+
+
+def test_tokens_built_here_read_as_tokens_read_in_full(monkeypatch):
+    """build() remembers what reading its tokens gives (a speed-up for the peer's parse); the
+    remembered reading is the full one, and other bytes are read in full."""
+    built = [
+        tokens.build(KEY, Kind.NTLM_AUTHENTICATE, 10, b"conv0014", ["CONTOSO\\alice", _MAC, 0x10810]),
+        tokens.build(KEY, Kind.EXPORT, 9, b"conv15", ["NTLM", 201, b"", "", 1 << 63]),
+        tokens.build_seal(KEY, 10, b"conv0016", 0, 5, _MAC, 1),
+        tokens.build_signature(KEY, 10, b"conv0017", _MAC, 2),
+    ]
+    remembered = [
+        (tokens.parse(raw, KEY), tokens.decode_fields(tokens.parse(raw, KEY).payload)) for raw in built
+    ]
+    monkeypatch.setattr(tokens, "_BUILT", {})
+    monkeypatch.setattr(tokens, "_BUILT_FIELDS", {})
+    assert remembered == [
+        (tokens.parse(raw, KEY), tokens.decode_fields(tokens.parse(raw, KEY).payload)) for raw in built
+    ]
+    assert tokens.parse(built[0], bytes(32)).problem is Problem.ALTERED  # another key: read in full
