@@ -26,6 +26,13 @@ SPEC_SOURCE_PAGES = sorted(
     for p in (SPEC_DIR / "pages").glob("*.md")
     if detect_form(p.read_text(encoding="utf-8", errors="replace")) is Form.SOURCE
 )
+# The spec pages kept in rendered web-page form are held to the same facts.
+SPEC_RENDERED_PAGES = sorted(
+    p
+    for p in (SPEC_DIR / "pages").glob("*")
+    if p.suffix in (".md", ".txt")
+    and detect_form(p.read_text(encoding="utf-8", errors="replace")) is Form.RENDERED
+)
 
 # facts.json direction spelling -> Direction
 FACT_DIRECTION = {
@@ -207,6 +214,19 @@ def test_spec_source_page_agrees_with_facts(path: Path, facts: dict[str, dict]) 
     if f.name not in facts:
         pytest.skip(f"facts.json has no entry for {f.name}")
     _check_against_facts(f, facts[f.name], real_page=False)
+
+
+@pytest.mark.parametrize("path", SPEC_RENDERED_PAGES, ids=_id)
+def test_spec_rendered_page_agrees_with_facts(path: Path, facts: dict[str, dict]) -> None:
+    from sspimodel.read.rendered import read_rendered
+
+    f = read_rendered(path.read_text(encoding="utf-8"), _id(path))
+    assert f.form is Form.RENDERED
+    assert not [d for d in f.diagnostics if d.rule == "read.internal"], f.diagnostics
+    _check_against_facts(f, facts[f.name], real_page=False)
+    fact = facts[f.name]
+    r = f.requirements
+    assert (r.header, r.library, r.dll) == (fact["req_header"], fact["req_lib"], fact["req_dll"])
 
 
 def test_exception_lists_name_real_parameters(facts: dict[str, dict]) -> None:
