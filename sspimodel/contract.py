@@ -4,8 +4,17 @@ This module is hand-written; ``sspimodel._generated`` (written by ``sspimodel.co
 one :class:`FunctionContract` per function from these classes. The generated call classes
 check every parameter with attrs validators made by :func:`checker`; because attrs validators
 can be switched off globally (``attrs.validators.set_disabled(True)``), the API layer re-checks
-a call explicitly with :meth:`FunctionContract.validate`, which runs the very same
-:meth:`ParamContract.check` and so cannot drift from the validators.
+a call explicitly with :meth:`FunctionContract.validate`, which runs the very same compiled
+checks as the validators and so cannot drift from them.
+
+Compiled checks (speed, not meaning): every guarded call runs each input parameter's check
+twice, so :func:`checker` compiles a parameter's check once into a closure that answers the
+common cases from precomputed data (the required flag; the enum table as a frozenset; a bounded
+cache of flag values and ANSI strings already accepted) and otherwise falls back to
+:meth:`ParamContract.check`. Only values the full check has accepted are ever cached, and every
+rejection is raised by the full check itself, so verdicts and messages are those of
+:meth:`ParamContract.check`. The ANSI string cache is dropped whenever :func:`set_ansi_codepage`
+changes the code page.
 
 What a contract clause is, and where it comes from (all from the page, never from the header):
 
@@ -58,6 +67,15 @@ _OUTPUT_DIRECTIONS = frozenset({"out", "inout", "unknown"})
 _DEFAULT_ANSI_CODEPAGE = "cp1252"
 _ansi_codepage = _DEFAULT_ANSI_CODEPAGE
 
+# Bounds of the caches of accepted values (a cache that is full stops growing; it is never wrong,
+# only less useful). Programs pass few distinct strings and flag combinations.
+_ANSI_CACHE_MAX = 1024
+_FLAGS_CACHE_MAX = 256
+# Exact ``str`` values the full check found encodable in the current ANSI code page. Replaced
+# (never mutated in place) by set_ansi_codepage, so a check racing with a change can only add
+# to the set of the code page it checked against.
+_ansi_accepted: set[str] = set()
+
 
 def set_ansi_codepage(name: str | None) -> str:
     """Set the ANSI code page that A-function strings must be encodable in; return the old one.
@@ -65,9 +83,12 @@ def set_ansi_codepage(name: str | None) -> str:
     ``None`` restores the default (cp1252, the ANSI code page of a Western-European Windows).
     Raises LookupError for a codec Python does not know.
     """
-    global _ansi_codepage
+    global _ansi_codepage, _ansi_accepted
     old = _ansi_codepage
     _ansi_codepage = codecs.lookup(name).name if name is not None else _DEFAULT_ANSI_CODEPAGE
+    # The code page first, then the cache: a check that sees the new (empty) cache also sees the
+    # new code page. What was accepted under the old code page may not be encodable in the new one.
+    _ansi_accepted = set()
     return old
 
 
@@ -238,14 +259,111 @@ class ParamContract:
             )
 
 
-def checker(function: str, param: ParamContract) -> Callable[[Any, Any, Any], None]:
-    """An attrs validator that enforces ``param``'s contract (used by the generated call classes)."""
+Validator = Callable[[Any, Any, Any], None]
 
-    def check(_instance: Any, _attribute: Any, value: Any) -> None:
-        param.check(function, value)
+# (function, id(param)) -> (param, compiled check). The param is kept so its id is never reused;
+# contracts are module constants of the generated code, so this holds one entry per parameter.
+_COMPILED: dict[tuple[str, int], tuple[ParamContract, Validator]] = {}
+
+
+def _compile(function: str, param: ParamContract) -> Validator:
+    """The check of ``param`` in ``function`` as one attrs-validator-shaped call.
+
+    Each closure answers from precomputed data only when the answer is "conforms" and is known
+    to be what :meth:`ParamContract.check` would say; any other value goes to the full check,
+    which accepts it or raises the one and only error message.
+    """
+    full = param.check
+    required = param.required
+    kind = param.kind
+
+    def missing() -> None:
+        full(function, None)  # raises "required parameter missing (...)"
+
+    if kind == "any":
+        if required:
+
+            def check(_instance: Any, _attribute: Any, value: Any) -> None:
+                if value is None:
+                    missing()
+
+        else:
+
+            def check(_instance: Any, _attribute: Any, value: Any) -> None:
+                return None
+
+    elif kind == "wide_string":
+
+        def check(_instance: Any, _attribute: Any, value: Any) -> None:
+            if type(value) is not str:
+                full(function, value)
+
+    elif kind == "ansi_string":
+
+        def check(_instance: Any, _attribute: Any, value: Any) -> None:
+            t = type(value)
+            if t is bytes:
+                return
+            if t is str:
+                accepted = _ansi_accepted  # the set of the code page the full check will use
+                if value in accepted:
+                    return
+                full(function, value)  # raises when not encodable
+                if len(accepted) < _ANSI_CACHE_MAX:
+                    accepted.add(value)
+                return
+            full(function, value)
+
+    elif kind == "enum":
+        # Exact int or exact member of the generated enum: the full check reduces to
+        # ``int(value) in numbers`` (members hash and compare as their int value).
+        numbers = frozenset(n for _, n in param.values)
+        value_type = param.value_type
+
+        def check(_instance: Any, _attribute: Any, value: Any) -> None:
+            t = type(value)
+            if (t is int or t is value_type) and value in numbers:
+                return
+            full(function, value)
+
+    elif kind == "flags":
+        flags_accepted: set[int] = set()
+        value_type = param.value_type
+
+        def check(_instance: Any, _attribute: Any, value: Any) -> None:
+            t = type(value)
+            if t is int or t is value_type:
+                if value in flags_accepted:
+                    return
+                full(function, value)  # raises when not an OR of the table's flags
+                if len(flags_accepted) < _FLAGS_CACHE_MAX:
+                    flags_accepted.add(int(value))
+                return
+            full(function, value)
+
+    else:  # a kind this module does not know: ParamContract.check decides (it accepts it)
+
+        def check(_instance: Any, _attribute: Any, value: Any) -> None:
+            full(function, value)
 
     check.__name__ = f"check_{param.name}"
+    check.__qualname__ = f"checker.<{function}.{param.name}>"
     return check
+
+
+def checker(function: str, param: ParamContract) -> Validator:
+    """An attrs validator that enforces ``param``'s contract (used by the generated call classes).
+
+    The same compiled check (one per function and parameter) serves the validator and
+    :meth:`FunctionContract.validate`; it accepts and rejects exactly what
+    :meth:`ParamContract.check` does, with the same error.
+    """
+    key = (function, id(param))
+    entry = _COMPILED.get(key)
+    if entry is None or entry[0] is not param:
+        entry = (param, _compile(function, param))
+        _COMPILED[key] = entry
+    return entry[1]
 
 
 class Result:
@@ -355,8 +473,35 @@ class FunctionContract:
     def validate(self, call_obj: object) -> None:
         """Re-check every contract clause explicitly (attrs validators may be disabled).
 
-        Raises the ContractError of the first parameter (in page order) that breaks its clause.
+        Raises the ContractError of the first parameter (in page order) that breaks its clause:
+        the first error :meth:`violations` would list, found with the compiled checks.
         """
-        found = self.violations(call_obj)
-        if found:
-            raise found[0]
+        plan = _PLANS.get(id(self))
+        if plan is None or plan[0] is not self:
+            plan = _plan(self)
+        if not isinstance(call_obj, self.call_class):
+            raise TypeError(
+                f"{self.name}: expected a {self.call_class.__name__} call object, got {type(call_obj).__name__}"
+            )
+        # As violations() does: a ContractError does not stop the loop (so an exception of another
+        # kind from a later parameter still propagates as it always did); the first one is raised.
+        first: ContractError | None = None
+        for name, check in plan[1]:
+            try:
+                check(None, None, getattr(call_obj, name))
+            except ContractError as e:
+                if first is None:
+                    first = e
+        if first is not None:
+            raise first
+
+
+# id(contract) -> (contract, ((input parameter name, compiled check), ...) in page order). The
+# contract is kept so its id is never reused; contracts are module constants of the generated code.
+_PLANS: dict[int, tuple[FunctionContract, tuple[tuple[str, Validator], ...]]] = {}
+
+
+def _plan(contract: FunctionContract) -> tuple[FunctionContract, tuple[tuple[str, Validator], ...]]:
+    plan = (contract, tuple((p.name, checker(contract.name, p)) for p in contract.in_params()))
+    _PLANS[id(contract)] = plan
+    return plan

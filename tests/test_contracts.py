@@ -3,12 +3,17 @@ are enforced both by the attrs validators and by FunctionContract.validate (vali
 
 from __future__ import annotations
 
+import enum
+import functools
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sspimodel._generated import CONTRACTS
 from sspimodel.contract import (
@@ -16,6 +21,7 @@ from sspimodel.contract import (
     ContractTypeError,
     FunctionContract,
     ParamContract,
+    checker,
     get_ansi_codepage,
     set_ansi_codepage,
 )
@@ -243,3 +249,122 @@ def test_validate_rejects_another_functions_call_object() -> None:
     call = first.call_class(**valid_kwargs(first))
     with pytest.raises(TypeError, match=f"{second.name}: expected a {second.call_class.__name__}"):
         second.validate(call)
+
+
+# -- the compiled checks (checker / validate) against the full check (ParamContract.check) ----------
+
+INPUTS = [(name, p.name) for name in FUNCTIONS for p in contract_of(name).in_params()]
+
+
+class _OtherFlag(enum.IntFlag):
+    """An int flag class of no contract: its members are not values of any table."""
+
+    ONE = 1
+    TWO = 2
+
+
+class _Text(str):
+    """A str subclass: not the exact type the compiled check answers for itself."""
+
+
+def _outcome(check: Callable[..., None], *args: object) -> tuple[str, ...] | None:
+    """None when ``check(*args)`` accepts; else the error's type, message and fields."""
+    try:
+        check(*args)
+    except ContractError as e:
+        return (type(e).__name__, str(e), e.function, e.parameter, e.problem, e.clause, e.given)
+    return None
+
+
+def _values_for(p: ParamContract) -> st.SearchStrategy[object]:
+    """Values around p's contract: conforming ones, near misses and wrong types."""
+    numbers = [n for _, n in p.values] or [0]
+    ored = st.lists(st.sampled_from(numbers), max_size=4).map(lambda ns: functools.reduce(operator.or_, ns, 0))
+    ints = st.one_of(
+        st.sampled_from(numbers),
+        ored,
+        ored.map(lambda n: n | 0x40000000),
+        st.integers(min_value=-(2**33), max_value=2**33),
+    )
+    choices = [
+        st.none(),
+        ints,
+        st.booleans(),
+        st.floats(allow_nan=False),
+        st.sampled_from(list(_OtherFlag)),
+        st.text(max_size=6),
+        st.sampled_from(["Negotiate", "NTLM", NOT_ANSI, "caf\u00e9", "\u20ac"]),
+        st.text(max_size=4).map(_Text),
+        st.binary(max_size=6),
+        st.binary(max_size=6).map(bytearray),
+        st.just(Placeholder(p.name)),
+    ]
+    if p.value_type is not None:
+        vt = p.value_type
+        # Members of the generated class: any OR of flags is one; an enum has only its members.
+        choices.append(ored.map(vt) if issubclass(vt, enum.IntFlag) else st.sampled_from(list(vt)))
+    return st.one_of(choices)
+
+
+@pytest.mark.parametrize(("name", "param"), INPUTS)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_compiled_check_agrees_with_the_full_check(name: str, param: str, data: st.DataObject) -> None:
+    p = contract_of(name).param(param)
+    fast = checker(name, p)
+    for _ in range(3):
+        value = data.draw(_values_for(p))
+        full = _outcome(p.check, name, value)
+        # Twice: the first call may fill a cache of accepted values, the second may answer from it.
+        assert _outcome(fast, None, None, value) == full, (name, param, value)
+        assert _outcome(fast, None, None, value) == full, (name, param, value)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_generated_validators_are_the_compiled_checks(name: str) -> None:
+    contract = contract_of(name)
+    for a in attrs.fields(contract.call_class):
+        assert a.validator is checker(name, contract.param(a.name)), a.name
+
+
+@pytest.mark.parametrize("name", [n for n in FUNCTIONS if sum(p.kind != "any" for p in contract_of(n).in_params()) >= 2])
+def test_validate_raises_the_first_of_the_violations(name: str) -> None:
+    contract = contract_of(name)
+    kwargs = valid_kwargs(contract)
+    for p in contract.in_params():
+        if p.kind != "any":
+            kwargs[p.name] = 1.5  # a float is no string and no table value: every such check fails
+    with validators_disabled():
+        call = contract.call_class(**kwargs)
+    found = contract.violations(call)
+    assert len(found) >= 2
+    with pytest.raises(ContractError) as info:
+        contract.validate(call)
+    assert info.value is not found[0]  # computed afresh, and yet the same error
+    assert (type(info.value), str(info.value)) == (type(found[0]), str(found[0]))
+
+
+def test_compiled_ansi_check_follows_the_code_page_at_once() -> None:
+    ansi = [(c, p) for c in CONTRACTS.values() for p in c.in_params() if p.kind == "ansi_string"]
+    contract, param = ansi[0]
+    fast = checker(contract.name, param)
+    fast(None, None, "caf\u00e9")  # cp1252 has é: accepted, and remembered
+    old = set_ansi_codepage("cp437")  # OEM US: has é, no €
+    try:
+        fast(None, None, "caf\u00e9")
+        fast(None, None, "\u00c7a")
+        with pytest.raises(ContractError, match="not encodable in the ANSI code page cp437"):
+            fast(None, None, "\u20ac")
+        set_ansi_codepage("ascii")  # what cp1252 and cp437 accepted is no longer accepted
+        for text in ("caf\u00e9", "\u00c7a"):
+            with pytest.raises(ContractError, match="not encodable in the ANSI code page ascii"):
+                fast(None, None, text)
+            kwargs = valid_kwargs(contract)
+            kwargs[param.name] = text
+            with validators_disabled():
+                call = contract.call_class(**kwargs)
+            with pytest.raises(ContractError, match="not encodable in the ANSI code page ascii"):
+                contract.validate(call)
+    finally:
+        set_ansi_codepage(old)
+    fast(None, None, "\u20ac")  # cp1252 again: the euro sign is 0x80
