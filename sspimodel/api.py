@@ -205,6 +205,8 @@ class Sspi:
         try:
             rule = entry.table.run(c)
         except ContractViolation as v:
+            # No rule decided this call: last_rule must not keep describing the previous one.
+            self.last_rule = None
             raise self._contract_error(entry, v) from None
         self.last_rule = rule
         status = rule.status

@@ -334,3 +334,21 @@ def test_compiled_tables_select_the_rule_the_listed_tables_select(monkeypatch):
         "dec.out_of_sequence",
     } <= ids
     assert {"isc.null_credential", "asc.wrong_side", "dsc.already_deleted", "exp.ok"} <= ids
+
+
+def test_last_rule_is_cleared_when_a_rule_raises_a_contract_error():
+    """A ContractError raised by a rule (not by the call class) leaves no stale last_rule."""
+    import pytest
+
+    from sspimodel.api import Sspi
+    from sspimodel.contract import ContractError
+    from sspimodel.model import default_world
+
+    world = default_world()
+    sspi = Sspi(world)
+    ok = sspi.AcquireCredentialsHandleW(pPackage="NTLM", fCredentialUse=2)
+    assert sspi.last_rule is not None and ok.status.name == "SEC_E_OK"
+    # FreeContextBuffer on a pointer the model never allocated: the rule raises ContractError.
+    with pytest.raises(ContractError):
+        sspi.FreeContextBuffer(pvContextBuffer=b"not allocated by the package")
+    assert sspi.last_rule is None
