@@ -95,6 +95,12 @@ _RULE_LIST = (
         "print the header's value (spec/data/constants.tsv names the #define)",
     ),
     Rule(
+        "lint.value-not-in-table", Severity.WARNING,
+        "a return-code row names a value (e.g. ISC_REQ_PROMPT_FOR_CREDS) that the page's own value table for "
+        "that parameter does not list, so a caller cannot pass it under the documented contract",
+        "add the value to the parameter's value table, or reword the return-code row",
+    ),
+    Rule(
         "lint.tbd-parameter", Severity.WARNING,
         "a parameter whose description is 'TBD'",
         "write the description under the `### -param` heading (move the orphan `#### -` text there)",
@@ -699,6 +705,48 @@ def _returns_drift(first: FunctionSpec, later: FunctionSpec, vs: str, ctx: LintC
             )
 
 
+_MACRO = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+
+
+def _table_prefix(names: tuple[str, ...]) -> str | None:
+    """The macro family of a value table: the common prefix up to an underscore (ISC_REQ_), when
+    it has at least two parts; None for tables without one (package names, mixed families)."""
+    if len(names) < 2:
+        return None
+    prefix = names[0]
+    for n in names[1:]:
+        while not n.startswith(prefix):
+            prefix = prefix[:-1]
+    prefix = prefix[: prefix.rfind("_") + 1]
+    return prefix if prefix.count("_") >= 2 else None
+
+
+def check_value_not_in_table(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
+    """Values a return-code row names, of a family one of the page's value tables enumerates,
+    that the table does not list (InitializeSecurityContext's SEC_E_UNSUPPORTED_FUNCTION row names
+    ISC_REQ_PROMPT_FOR_CREDS; its fContextReq table has no such row)."""
+    families: list[tuple[str, str, frozenset[str]]] = []
+    for p in f.parameters:
+        for table in p.value_tables:
+            names = table.names()
+            prefix = _table_prefix(names)
+            if prefix:
+                families.append((prefix, p.name, frozenset(names)))
+    if not families:
+        return
+    seen: set[tuple[str, str]] = set()
+    for r in f.returns:
+        for macro in _MACRO.findall(r.description):
+            for prefix, param, names in families:
+                if macro.startswith(prefix) and macro not in names and (r.name, macro) not in seen:
+                    seen.add((r.name, macro))
+                    yield _finding(
+                        "lint.value-not-in-table", f, _line_of(ctx, r.span, macro),
+                        f"the {r.name} row names {macro}, but the value table of {param} does not list it "
+                        f"(it lists {len(names)} {prefix}* values)",
+                    )
+
+
 PageCheck = Callable[[FunctionSpec, LintContext], Iterable[Diagnostic]]
 CorpusCheck = Callable[[tuple[FunctionSpec, ...], LintContext], Iterable[Diagnostic]]
 
@@ -708,6 +756,7 @@ PAGE_CHECKS: dict[str, PageCheck] = {
     "lint.unknown-status": check_unknown_status,
     "lint.hex-mismatch": check_hex_mismatch,
     "lint.value-mismatch": check_value_mismatch,
+    "lint.value-not-in-table": check_value_not_in_table,
     "lint.tbd-parameter": check_tbd_parameter,
     "lint.orphan-heading": check_orphan_heading,
     "lint.no-direction": check_no_direction,
