@@ -9,13 +9,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _spec_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spec", type=Path, default=None, metavar="DIR", help="spec directory (default: the project's spec/)")
 
 
-def _console(file=None):  # type: ignore[no-untyped-def]
+def _console(file: Any = None) -> Any:
     from rich.console import Console
 
     return Console(file=file or sys.stdout, width=100, highlight=False, soft_wrap=False)
@@ -148,7 +149,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "spec", None) is not None and not Path(args.spec).is_dir():
         print(f"sspimodel: --spec {args.spec}: not a directory", file=sys.stderr)
         return 2
-    return int(args.func(args))
+    from .status import SpecDataError
+
+    try:
+        return int(args.func(args))
+    except SpecDataError as e:
+        # A malformed data file (status.tsv, constants.tsv, errata.yaml): its message names the file
+        # and line; a traceback would add nothing.
+        print(f"sspimodel: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

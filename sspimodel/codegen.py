@@ -57,7 +57,7 @@ from attrs import define, field, frozen
 from .paths import REPO_ROOT, data_file, default_spec_dir, pages_dir
 from .read import page_files, read_spec
 from .spec import Direction, FunctionSpec, Parameter, ReturnKind, Value, Variant, Via
-from .status import StatusCatalog, StatusInfo
+from .status import SpecDataError, StatusCatalog, StatusInfo
 
 __all__ = [
     "GENERATOR",
@@ -196,7 +196,7 @@ def load_constants(spec_dir: Path | None = None) -> dict[str, Constant]:
         try:
             number = int(value, 0)
         except ValueError:
-            raise ValueError(f"{path}:{lineno}: value {value!r} of {name} is not a number") from None
+            raise SpecDataError(f"{path}:{lineno}: value {value!r} of {name} is not a number") from None
         out.setdefault(name, Constant(name, number, f"spec/data/constants.tsv:{lineno}"))
     return out
 

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .paths import REPO_ROOT
 
@@ -27,7 +28,7 @@ def notebook_paths(names: Sequence[str] = ()) -> list[Path]:
     return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
-def normalize(nb) -> None:  # type: ignore[no-untyped-def]
+def normalize(nb: Any) -> None:
     """Stable metadata: one kernelspec, no per-run fields, execution counts 1..n."""
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": KERNEL_NAME}
     nb.metadata["language_info"] = {"name": "python"}

@@ -15,7 +15,12 @@ from attrs import frozen
 
 from .paths import data_file
 
-__all__ = ["StatusCatalog", "StatusInfo", "load_catalog", "severity_of"]
+__all__ = ["SpecDataError", "StatusCatalog", "StatusInfo", "load_catalog", "severity_of"]
+
+
+class SpecDataError(ValueError):
+    """A data file of the spec directory (status.tsv, constants.tsv, errata.yaml) is malformed.
+    The message names the file and the line or entry."""
 
 
 def severity_of(value: int) -> str:
@@ -90,17 +95,20 @@ class StatusCatalog:
                 header = cells
                 continue
             if len(cells) != len(header):
-                raise ValueError(f"{path}:{lineno}: expected {len(header)} tab-separated cells, got {len(cells)}")
+                raise SpecDataError(f"{path}:{lineno}: expected {len(header)} tab-separated cells, got {len(cells)}")
             row = dict(zip(header, cells, strict=True))
-            entries.append(
-                StatusInfo(
-                    name=row["name"],
-                    value=int(row["value"], 16),
-                    line=int(row["line"]),
-                    alias_of=row["alias_of"] or None,
-                    message=row["message"],
+            try:
+                entries.append(
+                    StatusInfo(
+                        name=row["name"],
+                        value=int(row["value"], 16),
+                        line=int(row["line"]),
+                        alias_of=row["alias_of"] or None,
+                        message=row["message"],
+                    )
                 )
-            )
+            except (KeyError, ValueError) as e:
+                raise SpecDataError(f"{path}:{lineno}: {row.get('name', '?')}: bad cell ({e})") from None
         return cls(tuple(entries), str(path))
 
 

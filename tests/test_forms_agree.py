@@ -154,7 +154,7 @@ def test_rendered_value_tables_match_facts(name: str, facts: dict[str, dict[str,
 
 @pytest.fixture(scope="module")
 def read_source_fn() -> Any:
-    mod = pytest.importorskip("sspimodel.read.source")
+    import sspimodel.read.source as mod
     return mod.read_source
 
 

@@ -4,9 +4,11 @@ Evidence is read from the files as they are, so removing the only cell or test t
 makes that code uncovered:
 
 - a notebook code cell shows (F, S) when its source calls ``F(`` and its stored outputs contain a
-  result of F with status S (the result display prints ``F -> S``; see sspimodel.api / the generated
-  result classes), or, failing a result display, when F is the only spec function the cell calls and
-  S appears in its outputs;
+  result of F with status S (the result display prints ``F -> S``; see sspimodel.display and the
+  generated result classes); a status SspiGetAsyncCallStatus reports in a cell that queued an async
+  call counts for that call; a status shown for one of an A/W pair counts for its twin when the
+  same notebook calls the twin (labelled so); a status counts for every name of its value
+  (SEC_E_NOT_SUPPORTED is SEC_E_UNSUPPORTED_FUNCTION's value);
 - a test shows (F, S) when one test function's source names both F (a call ``.F(`` or the string
   ``"F"``) and S, or when a test module holds a literal table keyed by ``("F", "S")`` tuples (the
   per-code scenario tables), in which case the evidence is the test that iterates that table.
@@ -91,9 +93,6 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
             if ASYNC_STATUS in called:
                 later = {s for f, s in results if f == ASYNC_STATUS}
                 pairs |= {(f, s) for f in called if f != ASYNC_STATUS for s in later}
-            if not pairs and len(called) == 1:
-                (only,) = tuple(called)
-                pairs = {(only, s) for s in STATUS_RE.findall(out)}
             for f, s in pairs:
                 for name in _same_value(s):
                     found.add(Evidence(f, name, "notebook", where))

@@ -737,13 +737,13 @@ def check_value_not_in_table(f: FunctionSpec, ctx: LintContext) -> Iterator[Diag
     seen: set[tuple[str, str]] = set()
     for r in f.returns:
         for macro in _MACRO.findall(r.description):
-            for prefix, param, names in families:
-                if macro.startswith(prefix) and macro not in names and (r.name, macro) not in seen:
+            for prefix, param, listed in families:
+                if macro.startswith(prefix) and macro not in listed and (r.name, macro) not in seen:
                     seen.add((r.name, macro))
                     yield _finding(
                         "lint.value-not-in-table", f, _line_of(ctx, r.span, macro),
                         f"the {r.name} row names {macro}, but the value table of {param} does not list it "
-                        f"(it lists {len(names)} {prefix}* values)",
+                        f"(it lists {len(listed)} {prefix}* values)",
                     )
 
 

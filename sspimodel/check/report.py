@@ -157,7 +157,7 @@ def stage_coverage(specset: Any, project_root: Path) -> dict[str, Any]:
         by_pair.setdefault((ev.function, ev.status), []).append(ev)
 
     functions: list[dict[str, Any]] = []
-    counts = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     seen: set[str] = set()
     for f in specset.functions:
         if f.name in seen:
@@ -408,7 +408,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     r, li, g, c, k = s["read"], s["lint"], s["generate"], s["coverage"], s["contract"]
     sev = li["by_severity"]
     top = ", ".join(f"{rule} {n}" for rule, n in sorted(li["by_rule"].items(), key=lambda x: (-x[1], x[0]))[:1])
-    gen_state = "fresh" if g["fresh"] else "STALE: " + ", ".join(g["stale"] + g["missing"] + g["extra"])
+    gen_state = "fresh" if g["fresh"] else "STALE: " + _names(g["stale"] + g["missing"] + g["extra"], 2)
     pct = 100.0 * (c["covered"] + c["unreachable"]) / c["documented"] if c["documented"] else 100.0
     mentioned = sum(c["mentioned"].values())
     return [
@@ -426,6 +426,31 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"{k['value_tables']} value tables probed, {k['failed']} failed"
         + (f"; no test for: {', '.join(k['untested_kinds'])}" if k["untested_kinds"] else ""),
     ]
+
+
+def _names(names: list[str], most: int = 3) -> str:
+    """A few names and how many more (keeps summary lines within 100 columns)."""
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def failure_reasons(report: dict[str, Any]) -> list[str]:
+    """Why ``ok`` is false, one line each, naming what failed."""
+    s = report["stages"]
+    reasons = [f"unreadable page {u['file']}: {u['message']}" for u in s["read"]["unreadable"]]
+    g = s["generate"]
+    if not g["fresh"]:
+        reasons.append(f"generated code is stale: {_names(g['stale'] + g['missing'] + g['extra'])} "
+                       "(run sspimodel generate)")
+    c = s["coverage"]
+    if c["uncovered"] or c["mentioned"]["uncovered"]:
+        reasons.append(f"{c['uncovered'] + c['mentioned']['uncovered']} statuses uncovered (listed above)")
+    k = s["contract"]
+    if k["failed"]:
+        reasons.append(f"{k['failed']} contract probes did not raise ContractError")
+    if k["untested_kinds"]:
+        reasons.append("no contract test for: " + ", ".join(k["untested_kinds"]))
+    return reasons
 
 
 def print_text(report: dict[str, Any], out: TextIO) -> None:
@@ -456,6 +481,7 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
     t.add_column("covered", justify="right")
     t.add_column("unreach.", justify="right")
     t.add_column("uncov.", justify="right")
+    t.add_column("not ret.", justify="right")
     t.add_column("errata", justify="right")
     for fn in cov["functions"]:
         rows = fn["statuses"]
@@ -465,13 +491,16 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
             str(sum(r["state"] == "covered" for r in doc)),
             str(sum(r["state"] == "unreachable" for r in doc)),
             str(sum(r["state"] == "uncovered" for r in doc)),
+            str(sum(r["state"] == "named-only" for r in doc)),
             str(sum(r["category"] == "errata" for r in rows)),
         )
     con.print(t)
     failed = [p for p in report["stages"]["contract"]["probes"] if not p["ok"]]
     for p in failed:
         con.print(f"contract probe failed: {p['function']}.{p['parameter']} ({p['probe']}): {p['detail']}", markup=False)
-    con.print("result    " + ("OK" if report["ok"] else "FAILED"), markup=False)
+    for reason in failure_reasons(report):
+        out.write(f"failed    {reason}\n")
+    out.write("result    " + ("OK" if report["ok"] else "FAILED") + "\n")
 
 
 def run_check(spec_dir: Path | None, report_dir: Path | None = None, fmt: str = "text",

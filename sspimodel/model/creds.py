@@ -289,10 +289,14 @@ def acquire_rules(
             lambda c: int(c.a.fCredentialUse) & SECPKG_CRED_INBOUND != 0 and not c.world.authority.online,
             also=(
                 Interpretation(
-                    "The SECPKG_CRED_INBOUND row says 'the call fails with SEC_E_NO_AUTHENTICATING_AUTHORITY' "
-                    "when no authority can be reached, but the returns table omits the code: which call fails?",
-                    "AcquireCredentialsHandle itself, for inbound credentials, when the world's authority is "
-                    "offline (the handshake functions then fail the same way for a later outage)",
+                    "The SECPKG_CRED_INBOUND row ties validation to the time InitializeSecurityContext or "
+                    "AcceptSecurityContext runs and says 'the call fails with "
+                    "SEC_E_NO_AUTHENTICATING_AUTHORITY' when no authority can be reached; this page's returns "
+                    "table omits the code. Can acquiring inbound credentials itself fail that way?",
+                    "yes: the model checks the authority when inbound credentials are acquired and fails "
+                    "AcquireCredentialsHandle with this code while it is offline (a departure from the row's "
+                    "literal timing, which lint reports); ISC/ASC fail the same way for an outage after "
+                    "acquisition",
                 ),
             ),
         ),

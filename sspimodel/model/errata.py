@@ -13,6 +13,7 @@ from pathlib import Path
 from attrs import frozen
 
 from ..paths import data_file
+from ..status import SpecDataError
 
 __all__ = ["ErrataError", "Erratum", "errata_codes", "errata_for", "load_errata"]
 
@@ -20,7 +21,7 @@ KINDS = ("implementation", "interpretation")
 _FIELDS = ("id", "functions", "code", "condition", "source", "kind")
 
 
-class ErrataError(ValueError):
+class ErrataError(SpecDataError):
     """errata.yaml is malformed; the message names the file and the entry."""
 
 

@@ -22,7 +22,7 @@ def parse_value_number(text: str) -> int | None:
     m = VALUE_NUMBER_RE.match(text.replace("\u00a0", " "))
     if not m:
         return None
-    dec, dec_hex, hx, plain = m.groups()
+    dec, _dec_hex, hx, plain = m.groups()
     if dec is not None:
         return int(dec)
     if hx is not None:
