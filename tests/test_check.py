@@ -155,3 +155,29 @@ def test_html_report_renders_in_headless_chromium(report, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert png.stat().st_size > 10_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_unreadable_page_is_named_and_fails_the_check(tmp_path, capsys):
+    root = _copy_project(tmp_path)
+    (root / "spec" / "pages" / "FreeContextBuffer.md").write_bytes(b"\xff\xfe not a page")
+    assert run_check(root / "spec", out=sys.stdout) == 1
+    out = capsys.readouterr().out
+    assert "failed    unreadable page FreeContextBuffer.md: cannot read page: not UTF-8" in out
+    assert out.rstrip().endswith("result    FAILED")
+
+
+def test_a_malformed_status_catalog_is_one_clear_error(tmp_path, capsys):
+    root = _copy_project(tmp_path)
+    tsv = root / "spec" / "data" / "status.tsv"
+    tsv.write_text(tsv.read_text(encoding="utf-8").replace("SEC_E_INVALID_HANDLE\t0x80090301", "SEC_E_INVALID_HANDLE\t0xZZ"),
+                   encoding="utf-8")
+    from sspimodel.status import _load
+
+    _load.cache_clear()
+    try:
+        assert main(["lint", "--spec", str(root / "spec")]) == 1
+    finally:
+        _load.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith("sspimodel: ") and "status.tsv:" in err and "SEC_E_INVALID_HANDLE" in err
+    assert "Traceback" not in err
