@@ -53,7 +53,9 @@ __all__ = [
     "Result",
     "ReturnSet",
     "checker",
+    "example_value",
     "get_ansi_codepage",
+    "out_of_table_value",
     "set_ansi_codepage",
 ]
 
@@ -505,3 +507,52 @@ def _plan(contract: FunctionContract) -> tuple[FunctionContract, tuple[tuple[str
     plan = (contract, tuple((p.name, checker(contract.name, p)) for p in contract.in_params()))
     _PLANS[id(contract)] = plan
     return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Probes: values derived from a contract alone, for tests and `sspimodel check`'s contract stage.
+
+
+class Placeholder:
+    """Stands for a pointer or handle argument whose contract is "any non-NULL value"."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Placeholder({self.name})"
+
+
+def example_value(p: ParamContract) -> object:
+    """A value the page allows for p: a string, the first enum value, an OR of the first two
+    flags, or a placeholder. Raises ValueError for an enum table without any numbered value."""
+    if p.kind in ("ansi_string", "wide_string"):
+        return "Negotiate"
+    if p.kind == "enum":
+        if not p.values:
+            raise ValueError(f"{p.name}: enum parameter without any numbered value; cannot build a valid call")
+        number = p.values[0][1]
+        return p.value_type(number) if p.value_type is not None else number
+    if p.kind == "flags":
+        number = 0
+        for _, n in p.values[:2]:
+            number |= n
+        return p.value_type(number) if p.value_type is not None else number
+    return Placeholder(p.name)
+
+
+def out_of_table_value(p: ParamContract) -> int:
+    """A number p's value table does not allow: past the enum's values, or a flag bit no value has."""
+    numbers = {n for _, n in p.values}
+    if p.kind == "enum":
+        bad = max(numbers) + 1
+        while bad in numbers:
+            bad += 1
+        return bad
+    mask = 0
+    for n in numbers:
+        mask |= n
+    bit = 1
+    while mask & bit:
+        bit <<= 1
+    return bit

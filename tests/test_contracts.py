@@ -21,8 +21,11 @@ from sspimodel.contract import (
     ContractTypeError,
     FunctionContract,
     ParamContract,
+    Placeholder,
     checker,
+    example_value,
     get_ansi_codepage,
+    out_of_table_value,
     set_ansi_codepage,
 )
 from sspimodel.read import read_spec
@@ -37,16 +40,6 @@ NOT_ANSI = "\u4e2d\u6587"
 _MACRO = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 
 
-class Placeholder:
-    """Stands for a pointer or handle argument whose contract is "any non-NULL value"."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"Placeholder({self.name})"
-
-
 @contextmanager
 def validators_disabled() -> Iterator[None]:
     with attrs.validators.disabled():
@@ -55,39 +48,17 @@ def validators_disabled() -> Iterator[None]:
 
 def valid_value(p: ParamContract) -> object:
     """A value the page allows for p, derived from the contract alone."""
-    if p.kind in ("ansi_string", "wide_string"):
-        return "Negotiate"
-    if p.kind == "enum":
-        if not p.values:
-            pytest.fail(f"{p.name}: enum parameter without any numbered value; cannot build a valid call")
-        number = p.values[0][1]
-        return p.value_type(number) if p.value_type is not None else number
-    if p.kind == "flags":
-        number = 0
-        for _, n in p.values[:2]:
-            number |= n
-        return p.value_type(number) if p.value_type is not None else number
-    return Placeholder(p.name)
+    try:
+        return example_value(p)
+    except ValueError as e:
+        pytest.fail(str(e))
 
 
 def valid_kwargs(contract: FunctionContract) -> dict[str, object]:
     return {p.name: valid_value(p) for p in contract.in_params()}
 
 
-def out_of_table(p: ParamContract) -> int:
-    numbers = {n for _, n in p.values}
-    if p.kind == "enum":
-        bad = max(numbers) + 1
-        while bad in numbers:
-            bad += 1
-        return bad
-    mask = 0
-    for n in numbers:
-        mask |= n
-    bit = 1
-    while mask & bit:
-        bit <<= 1
-    return bit  # a flag no table value contains
+out_of_table = out_of_table_value
 
 
 def contract_of(name: str) -> FunctionContract:

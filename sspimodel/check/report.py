@@ -234,39 +234,6 @@ def interpretations_and_errata() -> tuple[list[dict[str, str]], list[dict[str, s
 # --- stage 5: contract coverage ----------------------------------------------------------------
 
 
-class _Placeholder:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-def _valid_value(p: Any) -> Any:
-    if p.kind in ("ansi_string", "wide_string"):
-        return "Negotiate"
-    if p.kind in ("enum", "flags") and p.values:
-        number = p.values[0][1]
-        return p.value_type(number) if p.value_type is not None else number
-    return _Placeholder(p.name)
-
-
-def _out_of_table(p: Any) -> int:
-    numbers = {n for _, n in p.values}
-    if p.kind == "enum":
-        bad = max(numbers) + 1
-        while bad in numbers:
-            bad += 1
-        return bad
-    mask = 0
-    for n in numbers:
-        mask |= n
-    bit = 1
-    while bit & mask:
-        bit <<= 1
-    return bit
-
-
 def _contract_tests(project_root: Path) -> dict[str, list[str]]:
     """Tests that probe contracts for every function in the spec: name -> kind (missing/value)."""
     import ast
@@ -292,7 +259,7 @@ def stage_contract(specset: Any, project_root: Path) -> dict[str, Any]:
     import attrs
 
     from .._generated import CONTRACTS
-    from ..contract import ContractError
+    from ..contract import ContractError, example_value, out_of_table_value
 
     tests = _contract_tests(project_root)
     rows: list[dict[str, Any]] = []
@@ -305,7 +272,7 @@ def stage_contract(specset: Any, project_root: Path) -> dict[str, Any]:
                          "detail": "no generated contract (run sspimodel generate)"})
             failures += 1
             continue
-        valid = {p.name: _valid_value(p) for p in contract.in_params()}
+        valid = {p.name: example_value(p) for p in contract.in_params()}
         probes: list[tuple[str, str, dict[str, Any]]] = []
         for p in contract.in_params():
             if p.required:
@@ -314,7 +281,7 @@ def stage_contract(specset: Any, project_root: Path) -> dict[str, Any]:
                 probes.append(("missing", p.name, kwargs))
             if p.kind in ("enum", "flags") and p.values:
                 kwargs = dict(valid)
-                kwargs[p.name] = _out_of_table(p)
+                kwargs[p.name] = out_of_table_value(p)
                 probes.append(("value", p.name, kwargs))
         for kind, param, kwargs in probes:
             ok, detail = False, ""
