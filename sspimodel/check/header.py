@@ -49,6 +49,7 @@ from typing import Any
 from attrs import frozen
 
 from ..paths import data_file, packaged_data_dir
+from ..status import SpecDataError
 
 __all__ = [
     "MODES",
@@ -573,7 +574,7 @@ def ntstatus_h_json(values: tuple[tuple[str, int], ...], source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-class HeaderDataError(ValueError):
+class HeaderDataError(SpecDataError):
     """A header-facts data file that cannot be read; names the file and what is wrong."""
 
 
