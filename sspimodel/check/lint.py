@@ -817,6 +817,7 @@ def make_context(
     # A page directory without data/ (a test fixture, a user's own pages) is linted against the
     # project's catalog: the values come from winerror.h, not from the pages.
     cat = catalog or load_catalog(spec_dir)
+    header: HeaderDecls | None
     if header_dir == HEADER_DATA:
         facts = load_header_facts(spec_dir)
         header, ntstatus = facts.sspi, facts.ntstatus_values()
