@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -191,7 +192,16 @@ def installed_wheel(tmp_path_factory) -> Path:
     """
     base = tmp_path_factory.mktemp("wheel")
     dist = base / "dist"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO_ROOT), "--no-deps", "-q", "-w", str(dist)],
+    # Built from a copy of what the wheel is made of: setuptools leaves build/ in the source folder,
+    # and a stale build/lib there could put removed files into the wheel (and the test would write
+    # into the checkout).
+    src = base / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy2(REPO_ROOT / name, src / name)
+    for name in ("sspimodel", "spec"):
+        shutil.copytree(REPO_ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(dist)],
                            capture_output=True, text=True, timeout=600, check=False)
     assert build.returncode == 0, build.stderr[-3000:]
     [wheel] = sorted(dist.glob("sspimodel-*.whl"))
