@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -252,3 +253,13 @@ def test_an_ntlm_handshake_runs_through_the_api_of_the_installed_wheel_with_core
     first, *rest = out.stdout.splitlines()
     assert REPO_ROOT.as_posix() not in first and "site-packages/sspimodel" in first
     assert rest == ["SEC_I_CONTINUE_NEEDED SEC_I_CONTINUE_NEEDED SEC_E_OK SEC_E_OK", "3 True", "CONTOSO\\alice"]
+
+
+def test_the_installed_wheel_runs_its_packaged_scenarios(installed_wheel, tmp_path):
+    out = _run_installed(installed_wheel, [str(installed_wheel.parent / "sspimodel"), "conform", "--backend", "model",
+                                           "--report", str(tmp_path / "out")], tmp_path)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "model: 0 undocumented, 0 errors; 0 invalid scenario files" in out.stdout
+    data = json.loads((tmp_path / "out" / "conform.json").read_text(encoding="utf-8"))
+    shipped = [p for p in (REPO_ROOT / "spec" / "scenarios").glob("*.yaml") if not p.name.startswith("_")]
+    assert data["summary"]["scenarios"] >= len(shipped) > 0
