@@ -155,13 +155,17 @@ def test_the_readme_has_two_commands_and_ci_runs_the_test_command_exactly():
 _NOT_CORE = ("nbformat", "nbclient", "ipykernel", "jupyterlab", "jupyter_client", "nbval", "sspilib", "pytest",
              "hypothesis", "jsonschema", "IPython")
 
-_HANDSHAKE_SCRIPT = r"""
+_BLOCK_EXTRAS = r"""
 import sys
 class Block:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in NOT_CORE:
             raise ImportError(f"{name} is not a core dependency")
 sys.meta_path.insert(0, Block())
+"""
+_CORE_ONLY_CLI = _BLOCK_EXTRAS + "from sspimodel.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+
+_HANDSHAKE_SCRIPT = _BLOCK_EXTRAS + r"""
 import sspimodel
 from sspimodel import Sspi, default_world
 from sspimodel.model.constants import SECPKG_ATTR_NAMES
@@ -239,6 +243,11 @@ def test_the_wheel_holds_the_spec_and_check_passes_from_a_temporary_directory(in
     lines = out.stdout.splitlines()
     assert "evidence  not looked for: no notebooks/ or tests/ here (an installed package)" in lines
     assert lines[-1] == "result    OK"
+    # the core alone (no module of an extra importable) gives the same output
+    core = _run_installed(python, [str(python), "-c", _CORE_ONLY_CLI.replace("NOT_CORE", repr(_NOT_CORE)), "check"],
+                          tmp_path)
+    assert core.returncode == 0, core.stderr[-3000:]
+    assert core.stdout == out.stdout
     # the same lint and read stages as in the checkout
     here = summary_lines(build_report(REPO_ROOT / "spec"))
     assert [line for line in lines if line.startswith(("read ", "lint ", "generate "))] == \
