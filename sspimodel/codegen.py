@@ -141,7 +141,10 @@ def _spec_root(spec_dir: Path | None) -> Path:
 def spec_inputs(spec_dir: Path | None = None) -> list[tuple[str, Path]]:
     """The files a generation reads, as (path relative to the spec dir, path), sorted."""
     root = _spec_root(spec_dir)
-    items = [(_rel(p, root), p) for p in page_files(pages_dir(root))]
+    # Pages are named "pages/<file>" whether the folder given is a spec (pages/ inside) or the pages
+    # folder itself, so `--spec spec/pages` hashes (and so checks freshness) like `--spec spec`.
+    pages = pages_dir(root)
+    items = [(f"pages/{_rel(p, pages)}", p) for p in page_files(pages)]
     items += [(f"data/{name}", data_file(name, root)) for name in DATA_FILES]
     return sorted(items)
 
@@ -502,9 +505,9 @@ class _Planner:
         self.constants = constants
         self.findings: list[Finding] = []
         self.families: dict[FamilyKey, ValueFamily] = {}
-        root = pages_dir(spec_root)
-        rel = _rel(root, spec_root)
-        self.page_prefix = "spec/" + ("" if rel in (".", "") else rel + "/")
+        # Pages are cited as spec/pages/<file> whether the folder given holds pages/ or is the pages
+        # folder itself, so the generated code is the same for `--spec spec` and `--spec spec/pages`.
+        self.page_prefix = "spec/pages/"
 
     def find(self, where: str, function: str, parameter: str | None, message: str) -> None:
         self.findings.append(Finding(where, function, parameter, message))

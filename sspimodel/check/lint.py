@@ -1,8 +1,9 @@
 """``sspimodel lint``: inconsistencies inside one reference page and across pages.
 
 Lint reads what the readers produced (a SpecSet of FunctionSpecs), the status catalog
-(winerror.h values, spec/data/status.tsv), the macro values (spec/data/constants.tsv) and,
-when it is installed, mingw-w64's sspi.h. Every finding is a :class:`Diagnostic` whose rule id
+(winerror.h values, spec/data/status.tsv), the macro values (spec/data/constants.tsv) and
+sspi.h's prototypes (spec/data/sspi_h.json, derived once from mingw-w64's headers: findings do not
+depend on what the machine has installed). Every finding is a :class:`Diagnostic` whose rule id
 starts with ``lint.`` and which names the file and line of the clause it is about (the return
 row, the parameter heading, the value row, the see-also entry). The readers' own diagnostics
 (``read.*``) are passed through unchanged, so lint is the one place a documentation maintainer
@@ -40,11 +41,12 @@ from ..spec import (
     Variant,
 )
 from ..status import StatusCatalog, load_catalog
-from .header import HeaderDecls, HeaderPrototype, load_header, load_macro_values
+from .header import HeaderDecls, HeaderPrototype, load_header, load_header_facts, load_macro_values
 
 __all__ = [
     "CORPUS_CHECKS",
     "DEFAULT_HEADER_DIR",
+    "HEADER_DATA",
     "PAGE_CHECKS",
     "RULES",
     "LintContext",
@@ -55,8 +57,11 @@ __all__ = [
     "run_lint",
 ]
 
-MINGW_INCLUDE = Path("/usr/share/mingw-w64/include")
-DEFAULT_HEADER_DIR: Path | None = MINGW_INCLUDE if (MINGW_INCLUDE / "sspi.h").is_file() else None
+# Where the header facts come from: HEADER_DATA (the default) is spec/data's sspi_h.json and
+# ntstatus_h.json; a Path reads that folder's sspi.h and ntstatus.h instead (to lint against
+# another header version); None leaves the header comparison out.
+HEADER_DATA = "data"
+DEFAULT_HEADER_DIR: Path | str | None = HEADER_DATA
 
 
 @frozen
@@ -805,15 +810,21 @@ def make_context(
     functions: Iterable[FunctionSpec],
     *,
     root: str | None,
-    header_dir: Path | None,
+    header_dir: Path | str | None,
     catalog: StatusCatalog | None = None,
 ) -> LintContext:
     spec_dir = _spec_dir_of(root) if root else None
     # A page directory without data/ (a test fixture, a user's own pages) is linted against the
     # project's catalog: the values come from winerror.h, not from the pages.
     cat = catalog or load_catalog(spec_dir)
-    header = load_header(header_dir / "sspi.h") if header_dir and (header_dir / "sspi.h").is_file() else None
-    ntstatus = load_macro_values(header_dir / "ntstatus.h") if header_dir and (header_dir / "ntstatus.h").is_file() else {}
+    header: HeaderDecls | None
+    if header_dir == HEADER_DATA:
+        facts = load_header_facts(spec_dir)
+        header, ntstatus = facts.sspi, facts.ntstatus_values()
+    else:
+        hdir = Path(header_dir) if header_dir else None
+        header = load_header(hdir / "sspi.h") if hdir and (hdir / "sspi.h").is_file() else None
+        ntstatus = load_macro_values(hdir / "ntstatus.h") if hdir and (hdir / "ntstatus.h").is_file() else {}
     names: set[str] = set()
     for f in functions:
         names.update((f.name, f.neutral_name))
@@ -832,13 +843,14 @@ def _sort_key(d: Diagnostic) -> tuple[str, int, str, str, str]:
 def lint(
     specset: SpecSet,
     *,
-    header_dir: Path | None = DEFAULT_HEADER_DIR,
+    header_dir: Path | str | None = DEFAULT_HEADER_DIR,
     catalog: StatusCatalog | None = None,
 ) -> list[Diagnostic]:
     """Every finding for a SpecSet (``sspimodel.read.read_spec``), sorted by file, line, rule.
 
-    Includes the readers' diagnostics (unreadable files, ``read.*``) unchanged. ``header_dir``
-    holds sspi.h (and ntstatus.h); None skips the header comparison.
+    Includes the readers' diagnostics (unreadable files, ``read.*``) unchanged. ``header_dir``:
+    HEADER_DATA (the header facts in spec/data), a folder holding sspi.h (and ntstatus.h), or None
+    to skip the header comparison.
     """
     if not isinstance(specset, SpecSet):
         raise TypeError(f"lint() takes a SpecSet (from sspimodel.read.read_spec), not {type(specset).__name__}")
@@ -911,7 +923,7 @@ def run_lint(
     fail_on: str = "error",
     out: TextIO | None = None,
     *,
-    header_dir: Path | None = DEFAULT_HEADER_DIR,
+    header_dir: Path | str | None = DEFAULT_HEADER_DIR,
 ) -> int:
     """Lint a spec directory and print the findings; exit 1 when one reaches ``fail_on``."""
     if fmt not in ("text", "json"):
