@@ -139,6 +139,9 @@ class ClientSession:
     workstation: str = ""
     target_name: str | None = None  # the SPN, sent as MsvAvTargetName
     channel_bindings: bytes | None = None  # application data of the channel bindings
+    # 3.1.5.1.2: the client "SHOULD send the channel binding AV_PAIR" (zeros without bindings);
+    # False reproduces the MS-NLMP 4.2.4 example, whose AV pairs are the server's only.
+    send_channel_bindings: bool = True
     flags: int = int(CLIENT_FLAGS)
     version: Version = Version()
     negotiate_message: bytes | None = field(default=None, init=False)
@@ -175,7 +178,8 @@ class ClientSession:
         info = server_info
         if send_mic:
             info = info.with_pair(AvId.MsvAvFlags, _U32.pack(int(server_info.flags() | AvFlags.MIC_PROVIDED)))
-        info = info.with_pair(AvId.MsvAvChannelBindings, channel_bindings_hash(self.channel_bindings))
+        if self.send_channel_bindings:
+            info = info.with_pair(AvId.MsvAvChannelBindings, channel_bindings_hash(self.channel_bindings))
         if self.target_name is not None:
             info = info.with_pair(AvId.MsvAvTargetName, self.target_name.encode("utf-16-le"))
 
@@ -269,6 +273,8 @@ class ServerSession:
     dns_computer: str = "server.contoso.com"
     channel_bindings: bytes | None = None  # when set, the client's MsvAvChannelBindings must match
     version: Version = Version()
+    # Send this CHALLENGE_MESSAGE instead of building one (to replay a published test vector).
+    fixed_challenge: ChallengeMessage | None = None
     negotiate_message: bytes | None = field(default=None, init=False)
     challenge_message: bytes | None = field(default=None, init=False)
     flags: int = field(default=0, init=False)
@@ -297,6 +303,11 @@ class ServerSession:
             | F.NTLMSSP_NEGOTIATE_TARGET_INFO
             | F.NTLMSSP_NEGOTIATE_VERSION
         )
+        if self.fixed_challenge is not None:
+            self.negotiate_message = negotiate_bytes
+            self.flags = self.fixed_challenge.flags
+            self.challenge_message = self.fixed_challenge.encode()
+            return self.challenge_message
         info = TargetInfo.from_names(
             MsvAvNbDomainName=self.nb_domain,
             MsvAvNbComputerName=self.nb_computer,
