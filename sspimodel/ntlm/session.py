@@ -356,6 +356,13 @@ class ServerSession:
             exported = crypto.rc4k(session_base_key, message.encrypted_random_session_key)
 
         info = client_challenge.target_info
+        sent_time = challenge.target_info.timestamp() if challenge.target_info is not None else None
+        if sent_time is not None and not info.flags() & AvFlags.MIC_PROVIDED:
+            # 3.1.5.1.2: with an MsvAvTimestamp in the CHALLENGE the client "SHOULD provide a MIC".
+            # Interpretation: this server requires it, else a MIC could be stripped by altering
+            # the timestamp pair of the CHALLENGE in transit (the NTLMv2 proof covers the pairs
+            # as the client echoed them, not as the server sent them).
+            raise MicMismatch("the CHALLENGE_MESSAGE carried MsvAvTimestamp but the AUTHENTICATE_MESSAGE has no MIC")
         if info.flags() & AvFlags.MIC_PROVIDED:
             assert message.mic is not None  # the decoder refuses a MIC flag without a MIC field
             assert self.negotiate_message is not None

@@ -1,0 +1,202 @@
+"""Client and server sessions of the NTLM module against each other: deterministic handshakes,
+sign/seal with sequence numbers, wrong passwords, and tampering of every bit of every message."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from sspimodel.ntlm import (
+    AccountTable,
+    ChannelBindingsMismatch,
+    ClientSession,
+    LogonDenied,
+    MalformedMessage,
+    MessageAltered,
+    MicMismatch,
+    NegotiationFailure,
+    NtlmError,
+    OutOfSequence,
+    ProtocolStateError,
+    ServerSession,
+)
+
+CLOCK = 133_500_000_000_000_000
+ACCOUNTS = AccountTable({"alice": "Passw0rd!alice", ("CONTOSO", "bob"): "Passw0rd!bob"})
+# What the model will report for a rejected handshake message (see sspimodel/ntlm/errors.py).
+HANDSHAKE_STATUSES = {"SEC_E_INVALID_TOKEN", "SEC_E_MESSAGE_ALTERED", "SEC_E_LOGON_DENIED", "SEC_E_UNSUPPORTED_FUNCTION"}
+
+
+def pair(seed: int = 1, *, user: str = "alice", password: str = "Passw0rd!alice", **server_kw):
+    rnd = random.Random(seed)
+    client = ClientSession(
+        user, "CONTOSO", password, random=rnd.randbytes, clock=lambda: CLOCK, target_name="HTTP/web.contoso.com",
+        channel_bindings=server_kw.pop("client_bindings", None),
+    )
+    server = ServerSession(ACCOUNTS, random=rnd.randbytes, clock=lambda: CLOCK, **server_kw)
+    return client, server
+
+
+def handshake(client: ClientSession, server: ServerSession, tamper=None):
+    """Runs the three legs; ``tamper(leg, bytes) -> bytes`` may alter any message in transit."""
+    tamper = tamper or (lambda leg, data: data)
+    negotiate = tamper(0, client.negotiate())
+    challenge = tamper(1, server.challenge(negotiate))
+    authenticate = tamper(2, client.authenticate(challenge))
+    return server.accept(authenticate), (negotiate, challenge, authenticate)
+
+
+def test_same_inputs_same_bytes() -> None:
+    _, first = handshake(*pair(5))
+    _, second = handshake(*pair(5))
+    _, other = handshake(*pair(6))
+    assert first == second
+    assert first[1] != other[1] and first[2] != other[2]
+
+
+def test_seal_and_sign_both_directions_with_sequence_numbers() -> None:
+    client, server = pair()
+    user, _ = handshake(client, server)
+    assert (user.user, user.domain, user.target_name) == ("alice", "CONTOSO", "HTTP/web.contoso.com")
+    assert client.exported_session_key == server.exported_session_key
+    c, s = client.context, server.context
+    assert c is not None and s is not None
+    for i in range(3):
+        sealed, sig = c.seal(f"request {i}".encode())
+        assert sealed != f"request {i}".encode()
+        assert s.unseal(sealed, sig) == f"request {i}".encode()
+        sig = s.sign(f"reply {i}".encode())
+        assert sig[12:] == (2 * i).to_bytes(4, "little")  # the server's own counter: seal then sign
+        c.verify(f"reply {i}".encode(), sig)
+        sealed, sig = s.seal(b"x" * i)
+        assert c.unseal(sealed, sig) == b"x" * i
+    assert (c.send_sequence, c.receive_sequence, s.send_sequence, s.receive_sequence) == (3, 6, 6, 3)
+
+
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [("alice", "wrong"), ("mallory", "Passw0rd!alice"), ("bob", "Passw0rd!alice")],
+    ids=["wrong password", "unknown account", "another account's password"],
+)
+def test_wrong_credentials_are_logon_denied(user: str, password: str) -> None:
+    client, server = pair(user=user, password=password)
+    with pytest.raises(LogonDenied) as info:
+        handshake(client, server)
+    assert info.value.status == "SEC_E_LOGON_DENIED"
+    assert server.context is None
+
+
+def test_domain_bound_account_needs_its_domain() -> None:
+    rnd = random.Random(3)
+    client = ClientSession("bob", "FABRIKAM", "Passw0rd!bob", random=rnd.randbytes, clock=lambda: CLOCK)
+    server = ServerSession(ACCOUNTS, random=rnd.randbytes, clock=lambda: CLOCK)
+    with pytest.raises(LogonDenied):
+        handshake(client, server)
+
+
+@pytest.mark.parametrize("leg", [0, 1, 2], ids=["NEGOTIATE", "CHALLENGE", "AUTHENTICATE"])
+def test_every_flipped_bit_of_every_message_is_rejected(leg: int) -> None:
+    _, messages = handshake(*pair(9))
+    size = len(messages[leg])
+    outcomes: dict[str, int] = {}
+    for bit in range(size * 8):
+
+        def flip(at: int, data: bytes, bit: int = bit) -> bytes:
+            if at != leg:
+                return data
+            out = bytearray(data)
+            out[bit // 8] ^= 1 << (bit % 8)
+            return bytes(out)
+
+        client, server = pair(9)
+        with pytest.raises(NtlmError) as info:
+            handshake(client, server, flip)
+        assert info.value.status in HANDSHAKE_STATUSES, (bit, info.value)
+        assert server.context is None
+        outcomes[type(info.value).__name__] = outcomes.get(type(info.value).__name__, 0) + 1
+    # Each leg is caught by more than one mechanism; the MIC catches what nothing else does.
+    assert "MicMismatch" in outcomes, outcomes
+
+
+def test_flipped_mic_is_a_mic_mismatch() -> None:
+    def flip(at: int, data: bytes) -> bytes:
+        return data[:72] + bytes([data[72] ^ 1]) + data[73:] if at == 2 else data
+
+    with pytest.raises(MicMismatch) as info:
+        handshake(*pair(), tamper=flip)
+    assert info.value.status == "SEC_E_MESSAGE_ALTERED"
+
+
+@pytest.mark.parametrize("part", ["signature", "message"])
+def test_every_flipped_bit_of_a_sealed_message_or_its_signature_is_rejected(part: str) -> None:
+    plaintext = b"transfer 100 to bob"
+    for bit in range((16 if part == "signature" else len(plaintext)) * 8):
+        client, server = pair(2)
+        handshake(client, server)
+        assert client.context is not None and server.context is not None
+        sealed, sig = client.context.seal(plaintext)
+        target = bytearray(sig if part == "signature" else sealed)
+        target[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises((MessageAltered, OutOfSequence, MalformedMessage)):
+            if part == "signature":
+                server.context.unseal(sealed, bytes(target))
+            else:
+                server.context.unseal(bytes(target), sig)
+
+
+def test_signature_checks_order_and_content() -> None:
+    client, server = pair()
+    handshake(client, server)
+    assert client.context is not None and server.context is not None
+    first = client.context.sign(b"one")
+    second = client.context.sign(b"two")
+    with pytest.raises(OutOfSequence) as info:
+        server.context.verify(b"two", second)  # the server expects SeqNum 0 first
+    assert info.value.status == "SEC_E_OUT_OF_SEQUENCE"
+    client, server = pair()
+    handshake(client, server)
+    assert client.context is not None and server.context is not None
+    sig = client.context.sign(b"one")
+    with pytest.raises(MessageAltered):
+        server.context.verify(b"One", sig)
+    with pytest.raises(MalformedMessage, match="NTLMSSP_MESSAGE_SIGNATURE.Length"):
+        server.context.verify(b"one", sig[:15])
+    del first
+
+
+def test_channel_bindings_are_checked_when_the_server_has_them() -> None:
+    client, server = pair(client_bindings=b"tls-server-end-point:abc", channel_bindings=b"tls-server-end-point:abc")
+    handshake(client, server)
+    client, server = pair(client_bindings=b"tls-server-end-point:abc", channel_bindings=b"tls-server-end-point:xyz")
+    with pytest.raises(ChannelBindingsMismatch) as info:
+        handshake(client, server)
+    assert info.value.status == "SEC_E_BAD_BINDINGS"
+    client, server = pair(channel_bindings=b"tls-server-end-point:xyz")  # client sends none (zeros)
+    with pytest.raises(ChannelBindingsMismatch):
+        handshake(client, server)
+
+
+def test_calls_out_of_order_are_protocol_state_errors() -> None:
+    client, server = pair()
+    with pytest.raises(ProtocolStateError):
+        client.authenticate(b"")
+    with pytest.raises(ProtocolStateError):
+        server.accept(b"")
+    negotiate = client.negotiate()
+    with pytest.raises(ProtocolStateError):
+        client.negotiate()
+    challenge = server.challenge(negotiate)
+    with pytest.raises(ProtocolStateError):
+        server.challenge(negotiate)
+    server.accept(client.authenticate(challenge))
+    with pytest.raises(ProtocolStateError):
+        client.authenticate(challenge)
+
+
+def test_a_client_without_extended_session_security_is_refused() -> None:
+    client, server = pair()
+    client.flags &= ~0x00080000
+    with pytest.raises(NegotiationFailure) as info:
+        handshake(client, server)
+    assert info.value.status == "SEC_E_UNSUPPORTED_FUNCTION"
