@@ -113,6 +113,7 @@ _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _FIELDS = struct.Struct("<HHI")  # Len, MaxLen, BufferOffset
+_AV_HEADER = struct.Struct("<HH")  # AvId, AvLen
 
 
 class _Reader:
@@ -293,14 +294,13 @@ class TargetInfo:
         """Decodes a list from ``data``; returns it and the number of bytes it used (through
         MsvAvEOL). ``base`` is added to offsets in error messages (the list's position in its
         enclosing buffer)."""
-        r = _Reader(data, name)
         pairs: list[tuple[int, bytes]] = []
         seen: set[int] = set()
         offset = 0
         while True:
             if offset + 4 > len(data):
                 raise MalformedMessage(name, "AvId", base + offset, "the list ends without MsvAvEOL")
-            av_id, av_len = _U16.unpack_from(data, offset)[0], _U16.unpack_from(data, offset + 2)[0]
+            av_id, av_len = _AV_HEADER.unpack_from(data, offset)
             if av_id == AvId.MsvAvEOL:
                 if av_len != 0:
                     raise MalformedMessage(name, "AvLen", base + offset + 2, f"MsvAvEOL has AvLen {av_len}, not 0")
@@ -312,7 +312,7 @@ class TargetInfo:
             if av_id in seen:
                 raise MalformedMessage(name, "AvId", base + offset, f"AvId {av_id:#06x} appears twice")
             seen.add(av_id)
-            value = r.raw("Value", offset + 4, av_len)
+            value = bytes(data[offset + 4 : offset + 4 + av_len])  # bounds checked above
             if av_id in _FIXED_AV_SIZES and av_len != _FIXED_AV_SIZES[AvId(av_id)]:
                 raise MalformedMessage(
                     name, AvId(av_id).name, base + offset + 2, f"AvLen {av_len}, expected {_FIXED_AV_SIZES[AvId(av_id)]}"
@@ -505,6 +505,8 @@ class AuthenticateMessage:
     mic: bytes | None = None
     # The received bytes (decode only): the MIC is checked over these, not a re-encoding.
     raw: bytes = field(default=b"", repr=False, eq=False)
+    # The NTLMv2 client challenge as decoded by decode() (None for NTLMv1/anonymous or encode side).
+    decoded_client_challenge: NtlmV2ClientChallenge | None = field(default=None, repr=False, eq=False)
 
     @property
     def nt_proof_str(self) -> bytes:
@@ -512,6 +514,8 @@ class AuthenticateMessage:
 
     def client_challenge(self) -> NtlmV2ClientChallenge:
         """The NTLMv2 client challenge inside NtChallengeResponse (decoded, checked)."""
+        if self.decoded_client_challenge is not None:
+            return self.decoded_client_challenge
         return NtlmV2ClientChallenge.decode(self.nt_response[16:], 16)
 
     def encode(self, mic: bytes | None = None) -> bytes:
@@ -561,9 +565,10 @@ class AuthenticateMessage:
         lm = r.payload("LmChallengeResponseFields", 12, header)
         nt = r.payload("NtChallengeResponseFields", 20, header)
         mic = None
+        client_challenge = None
         if len(nt) > 24:
-            info = NtlmV2ClientChallenge.decode(nt[16:], _FIELDS.unpack_from(data, 20)[2] + 16).target_info
-            if info.flags() & AvFlags.MIC_PROVIDED:
+            client_challenge = NtlmV2ClientChallenge.decode(nt[16:], _FIELDS.unpack_from(data, 20)[2] + 16)
+            if client_challenge.target_info.flags() & AvFlags.MIC_PROVIDED:
                 if payload_start < MIC_END:
                     raise r.fail("MIC", MIC_OFFSET, f"MsvAvFlags announces a MIC but the payload starts at {payload_start}")
                 mic = r.raw("MIC", MIC_OFFSET, 16)
@@ -577,4 +582,4 @@ class AuthenticateMessage:
         # Re-check the response fields against the final header size (MIC may have grown it).
         r.payload("LmChallengeResponseFields", 12, header)
         r.payload("NtChallengeResponseFields", 20, header)
-        return cls(flags, lm, nt, domain, user, workstation, key, version, mic, bytes(data))
+        return cls(flags, lm, nt, domain, user, workstation, key, version, mic, bytes(data), client_challenge)

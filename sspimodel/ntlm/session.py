@@ -277,6 +277,7 @@ class ServerSession:
     fixed_challenge: ChallengeMessage | None = None
     negotiate_message: bytes | None = field(default=None, init=False)
     challenge_message: bytes | None = field(default=None, init=False)
+    _challenge: ChallengeMessage | None = field(default=None, init=False, repr=False)
     flags: int = field(default=0, init=False)
     context: SecurityContext | None = field(default=None, init=False)
     user: AuthenticatedUser | None = field(default=None, init=False)
@@ -306,6 +307,7 @@ class ServerSession:
         if self.fixed_challenge is not None:
             self.negotiate_message = negotiate_bytes
             self.flags = self.fixed_challenge.flags
+            self._challenge = self.fixed_challenge
             self.challenge_message = self.fixed_challenge.encode()
             return self.challenge_message
         info = TargetInfo.from_names(
@@ -323,6 +325,7 @@ class ServerSession:
         )
         self.negotiate_message = negotiate_bytes
         self.flags = int(flags)
+        self._challenge = message
         self.challenge_message = message.encode()
         return self.challenge_message
 
@@ -330,7 +333,8 @@ class ServerSession:
         """Checks the AUTHENTICATE_MESSAGE (3.2.5.1.2); raises a typed NtlmError on failure."""
         if self.challenge_message is None or self.context is not None:
             raise ProtocolStateError("accept() follows challenge(), once")
-        challenge = ChallengeMessage.decode(self.challenge_message)
+        challenge = self._challenge
+        assert challenge is not None
         message = AuthenticateMessage.decode(authenticate_bytes)
         if len(message.nt_response) <= 24:
             raise LogonDenied(
