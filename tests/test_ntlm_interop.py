@@ -23,7 +23,14 @@ from typing import Any
 import pytest
 
 from sspimodel.model.world import default_world
-from sspimodel.ntlm import AccountTable, ClientSession, LogonDenied, MessageAltered, MicMismatch, ServerSession
+from sspimodel.ntlm import (
+    AccountTable,
+    ClientSession,
+    LogonDenied,
+    MessageAltered,
+    MicMismatch,
+    ServerSession,
+)
 
 CLOCK = 133_500_000_000_000_000
 SPN = "HTTP/web.contoso.com"

@@ -160,7 +160,7 @@ def test_signature_checks_order_and_content() -> None:
     sig = client.context.sign(b"one")
     with pytest.raises(MessageAltered):
         server.context.verify(b"One", sig)
-    with pytest.raises(MalformedMessage, match="NTLMSSP_MESSAGE_SIGNATURE.Length"):
+    with pytest.raises(MalformedMessage, match=r"NTLMSSP_MESSAGE_SIGNATURE\.Length"):
         server.context.verify(b"one", sig[:15])
     del first
 

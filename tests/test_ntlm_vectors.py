@@ -26,8 +26,8 @@ from sspimodel.ntlm import (
     TargetInfo,
     Version,
     channel_bindings_hash,
+    crypto,
 )
-from sspimodel.ntlm import crypto
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "ntlm" / "vectors.json").read_text())
 COMMON = VECTORS["ms_nlmp_4_2_1"]

@@ -8,13 +8,9 @@ MD4 through ``hashlib``). What is written here is the protocol's composition of 
 from __future__ import annotations
 
 from Cryptodome.Hash import MD4
+from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher
-
-try:  # cryptography >= 43
-    from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
-except ImportError:  # pragma: no cover - older cryptography
-    from cryptography.hazmat.primitives.ciphers.algorithms import ARC4  # type: ignore[attr-defined,no-redef]
 
 __all__ = [
     "Rc4",

@@ -107,7 +107,8 @@ _STRING_AV_IDS = frozenset(
         AvId.MsvAvTargetName,
     }
 )
-_FIXED_AV_SIZES = {AvId.MsvAvFlags: 4, AvId.MsvAvTimestamp: 8, AvId.MsvAvChannelBindings: 16}
+_FIXED_AV_SIZES = {int(AvId.MsvAvFlags): 4, int(AvId.MsvAvTimestamp): 8, int(AvId.MsvAvChannelBindings): 16}
+_STRING_AV_INTS = frozenset(int(a) for a in _STRING_AV_IDS)
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -313,11 +314,10 @@ class TargetInfo:
                 raise MalformedMessage(name, "AvId", base + offset, f"AvId {av_id:#06x} appears twice")
             seen.add(av_id)
             value = bytes(data[offset + 4 : offset + 4 + av_len])  # bounds checked above
-            if av_id in _FIXED_AV_SIZES and av_len != _FIXED_AV_SIZES[AvId(av_id)]:
-                raise MalformedMessage(
-                    name, AvId(av_id).name, base + offset + 2, f"AvLen {av_len}, expected {_FIXED_AV_SIZES[AvId(av_id)]}"
-                )
-            if av_id in _STRING_AV_IDS:
+            size = _FIXED_AV_SIZES.get(av_id)
+            if size is not None and av_len != size:
+                raise MalformedMessage(name, AvId(av_id).name, base + offset + 2, f"AvLen {av_len}, expected {size}")
+            if av_id in _STRING_AV_INTS:
                 _decode_utf16(value, name, AvId(av_id).name, base + offset + 4)
             pairs.append((av_id, value))
             offset += 4 + av_len

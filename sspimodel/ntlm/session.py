@@ -143,7 +143,7 @@ class ClientSession:
     # False reproduces the MS-NLMP 4.2.4 example, whose AV pairs are the server's only.
     send_channel_bindings: bool = True
     flags: int = int(CLIENT_FLAGS)
-    version: Version = Version()
+    version: Version = field(factory=Version)
     negotiate_message: bytes | None = field(default=None, init=False)
     challenge_message: ChallengeMessage | None = field(default=None, init=False)
     context: SecurityContext | None = field(default=None, init=False)
@@ -272,7 +272,7 @@ class ServerSession:
     dns_domain: str = "contoso.com"
     dns_computer: str = "server.contoso.com"
     channel_bindings: bytes | None = None  # when set, the client's MsvAvChannelBindings must match
-    version: Version = Version()
+    version: Version = field(factory=Version)
     # Send this CHALLENGE_MESSAGE instead of building one (to replay a published test vector).
     fixed_challenge: ChallengeMessage | None = None
     negotiate_message: bytes | None = field(default=None, init=False)
