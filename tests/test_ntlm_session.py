@@ -200,3 +200,19 @@ def test_a_client_without_extended_session_security_is_refused() -> None:
     with pytest.raises(NegotiationFailure) as info:
         handshake(client, server)
     assert info.value.status == "SEC_E_UNSUPPORTED_FUNCTION"
+
+
+def test_no_host_clock_or_randomness_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import time
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("the NTLM module read the host's clock or randomness")
+
+    for module, name in ((os, "urandom"), (time, "time"), (time, "time_ns")):
+        monkeypatch.setattr(module, name, refuse)
+    client, server = pair(4)
+    handshake(client, server)
+    assert client.context is not None and server.context is not None
+    sealed, sig = client.context.seal(b"x")
+    assert server.context.unseal(sealed, sig) == b"x"
