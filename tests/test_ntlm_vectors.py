@@ -21,6 +21,7 @@ from sspimodel.ntlm import (
     LogonDenied,
     MicMismatch,
     NegotiateFlags,
+    NtlmV2ClientChallenge,
     SecurityContext,
     ServerSession,
     TargetInfo,
@@ -66,8 +67,6 @@ def test_ntproofstr_session_base_key_lmv2_and_encrypted_session_key() -> None:
     key = crypto.ntowfv2(COMMON["password"], COMMON["user"], COMMON["domain"])
     info, _ = TargetInfo.decode(H(V2["target_info"]))
     temp = H(V2["temp_4_2_4_1_3"])
-    from sspimodel.ntlm import NtlmV2ClientChallenge
-
     assert NtlmV2ClientChallenge(COMMON["time"], H(COMMON["client_challenge"]), info).encode() == temp
     proof, base = crypto.nt_proof_and_session_base_key(key, H(COMMON["server_challenge"]), temp)
     assert proof.hex() == V2["nt_proof_str_4_2_4_2_2"]
