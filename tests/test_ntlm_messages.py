@@ -19,6 +19,7 @@ from sspimodel.ntlm import (
     ClientSession,
     MalformedMessage,
     NegotiateMessage,
+    NtlmV2ClientChallenge,
     ServerSession,
     TargetInfo,
     Version,
@@ -283,3 +284,47 @@ def test_mutated_messages_decode_or_fail_typed(kind: str, edits: list[tuple[int,
         return
     if isinstance(msg, AuthenticateMessage) and len(msg.nt_response) > 24:
         msg.client_challenge()  # decodes or raises MalformedMessage, as above
+
+
+NAMES = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    flags=st.integers(0, 0xFFFFFFFF).map(lambda f: f | 0x1),  # Unicode is required
+    challenge=st.binary(min_size=8, max_size=8),
+    target_name=NAMES,
+    domain=NAMES,
+    computer=NAMES,
+    timestamp=st.integers(0, 2**64 - 1),
+)
+def test_challenge_round_trips(flags: int, challenge: bytes, target_name: str, domain: str, computer: str, timestamp: int) -> None:
+    info = TargetInfo.from_names(MsvAvNbDomainName=domain, MsvAvNbComputerName=computer).with_pair(
+        AvId.MsvAvTimestamp, struct.pack("<Q", timestamp)
+    )
+    msg = ChallengeMessage(flags, challenge, target_name, info, Version(10, 0, 1, 15))
+    back = ChallengeMessage.decode(msg.encode())
+    assert back.server_challenge == challenge
+    assert back.target_name == target_name
+    assert back.target_info == info
+    assert back.target_info is not None and back.target_info.timestamp() == timestamp
+    assert back.encode() == msg.encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(domain=NAMES, user=NAMES, workstation=NAMES, key=st.sampled_from([b"", b"\x07" * 16]), with_mic=st.booleans())
+def test_authenticate_round_trips(domain: str, user: str, workstation: str, key: bytes, with_mic: bool) -> None:
+    original = AuthenticateMessage.decode(AUTHENTICATE)
+    info = original.client_challenge().target_info
+    if not with_mic:
+        info = info.with_pair(AvId.MsvAvFlags, b"\x00\x00\x00\x00")
+    nt = original.nt_response[:16] + NtlmV2ClientChallenge(CLOCK, b"\x01" * 8, info).encode()
+    msg = AuthenticateMessage(
+        original.flags, b"\x00" * 24, nt, domain, user, workstation, key, Version(), b"\x05" * 16 if with_mic else None
+    )
+    back = AuthenticateMessage.decode(msg.encode())
+    assert (back.domain, back.user, back.workstation) == (domain, user, workstation)
+    assert back.encrypted_random_session_key == key
+    assert back.mic == msg.mic
+    assert back.nt_response == nt
+    assert back.encode() == msg.encode()
