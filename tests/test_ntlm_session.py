@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sspimodel.ntlm import (
     AccountTable,
@@ -216,3 +218,28 @@ def test_no_host_clock_or_randomness_is_read(monkeypatch: pytest.MonkeyPatch) ->
     assert client.context is not None and server.context is not None
     sealed, sig = client.context.seal(b"x")
     assert server.context.unseal(sealed, sig) == b"x"
+
+
+EDITS = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=6)
+
+
+def _edit(data: bytes, edits: list[tuple[int, int]], cut: int | None) -> bytes:
+    out = bytearray(data)
+    for where, value in edits:
+        out[where % len(out)] = value
+    return bytes(out[:cut] if cut is not None else out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(leg=st.sampled_from([0, 1, 2]), edits=EDITS, cut=st.none() | st.integers(0, 400))
+def test_mutated_handshake_messages_fail_typed_or_not_at_all(leg: int, edits: list[tuple[int, int]], cut: int | None) -> None:
+    client, server = pair(11)
+    try:
+        handshake(client, server, lambda at, data: _edit(data, edits, cut) if at == leg else data)
+    except NtlmError as e:
+        assert e.status in HANDSHAKE_STATUSES
+        assert server.context is None
+    else:
+        # Only an edit that changed nothing can go through.
+        _, clean = handshake(*pair(11))
+        assert _edit(clean[leg], edits, cut) == clean[leg]
