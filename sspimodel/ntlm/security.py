@@ -16,7 +16,7 @@ from attrs import define, field
 
 from .crypto import Rc4, hmac_md5, seal_key, sign_key
 from .errors import MalformedMessage, MessageAltered, OutOfSequence
-from .messages import NegotiateFlags
+from .messages import FLAG
 
 __all__ = ["SIGNATURE_SIZE", "SecurityContext"]
 
@@ -48,10 +48,10 @@ class SecurityContext:
     _in: _Direction = field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if not self.flags & NegotiateFlags.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
+        if not self.flags & FLAG.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
             raise ValueError("only extended session security is implemented")
-        k128 = bool(self.flags & NegotiateFlags.NTLMSSP_NEGOTIATE_128)
-        k56 = bool(self.flags & NegotiateFlags.NTLMSSP_NEGOTIATE_56)
+        k128 = bool(self.flags & FLAG.NTLMSSP_NEGOTIATE_128)
+        k56 = bool(self.flags & FLAG.NTLMSSP_NEGOTIATE_56)
         key = self.exported_session_key
         # The client sends with the client-to-server keys and receives with server-to-client.
         mine, theirs = self.is_client, not self.is_client
@@ -60,7 +60,7 @@ class SecurityContext:
 
     @property
     def key_exchange(self) -> bool:
-        return bool(self.flags & NegotiateFlags.NTLMSSP_NEGOTIATE_KEY_EXCH)
+        return bool(self.flags & FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH)
 
     @property
     def send_sequence(self) -> int:

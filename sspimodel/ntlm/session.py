@@ -41,6 +41,7 @@ from .errors import (
     ProtocolStateError,
 )
 from .messages import (
+    FLAG,
     MIC_END,
     MIC_OFFSET,
     AuthenticateMessage,
@@ -71,30 +72,30 @@ F = NegotiateFlags
 # What the client asks for in NEGOTIATE_MESSAGE: Unicode, NTLM, extended session security,
 # signing and sealing at 128 bits with key exchange, and its version (the set Windows clients
 # send for a signed and sealed connection).
-CLIENT_FLAGS = (
-    F.NTLMSSP_NEGOTIATE_UNICODE
-    | F.NTLM_NEGOTIATE_OEM
-    | F.NTLMSSP_REQUEST_TARGET
-    | F.NTLMSSP_NEGOTIATE_SIGN
-    | F.NTLMSSP_NEGOTIATE_SEAL
-    | F.NTLMSSP_NEGOTIATE_NTLM
-    | F.NTLMSSP_NEGOTIATE_ALWAYS_SIGN
-    | F.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY
-    | F.NTLMSSP_NEGOTIATE_VERSION
-    | F.NTLMSSP_NEGOTIATE_128
-    | F.NTLMSSP_NEGOTIATE_KEY_EXCH
-    | F.NTLMSSP_NEGOTIATE_56
+CLIENT_FLAGS: int = (
+    FLAG.NTLMSSP_NEGOTIATE_UNICODE
+    | FLAG.NTLM_NEGOTIATE_OEM
+    | FLAG.NTLMSSP_REQUEST_TARGET
+    | FLAG.NTLMSSP_NEGOTIATE_SIGN
+    | FLAG.NTLMSSP_NEGOTIATE_SEAL
+    | FLAG.NTLMSSP_NEGOTIATE_NTLM
+    | FLAG.NTLMSSP_NEGOTIATE_ALWAYS_SIGN
+    | FLAG.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY
+    | FLAG.NTLMSSP_NEGOTIATE_VERSION
+    | FLAG.NTLMSSP_NEGOTIATE_128
+    | FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH
+    | FLAG.NTLMSSP_NEGOTIATE_56
 )
 # Flags the server echoes when the client asked for them (3.2.5.1.1).
-_SERVER_ECHOES = (
-    F.NTLMSSP_NEGOTIATE_SIGN
-    | F.NTLMSSP_NEGOTIATE_SEAL
-    | F.NTLMSSP_NEGOTIATE_ALWAYS_SIGN
-    | F.NTLMSSP_NEGOTIATE_128
-    | F.NTLMSSP_NEGOTIATE_56
-    | F.NTLMSSP_NEGOTIATE_KEY_EXCH
-    | F.NTLMSSP_NEGOTIATE_IDENTIFY
-    | F.NTLMSSP_REQUEST_TARGET
+_SERVER_ECHOES: int = (
+    FLAG.NTLMSSP_NEGOTIATE_SIGN
+    | FLAG.NTLMSSP_NEGOTIATE_SEAL
+    | FLAG.NTLMSSP_NEGOTIATE_ALWAYS_SIGN
+    | FLAG.NTLMSSP_NEGOTIATE_128
+    | FLAG.NTLMSSP_NEGOTIATE_56
+    | FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH
+    | FLAG.NTLMSSP_NEGOTIATE_IDENTIFY
+    | FLAG.NTLMSSP_REQUEST_TARGET
 )
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -199,7 +200,7 @@ class ClientSession:
         # NTLMv2: KeyExchangeKey = SessionBaseKey (3.4.5.1).
         encrypted_key = b""
         exported = session_base_key
-        if flags & F.NTLMSSP_NEGOTIATE_KEY_EXCH:
+        if flags & FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH:
             exported = self.random(16)
             encrypted_key = crypto.rc4k(session_base_key, exported)
         message = AuthenticateMessage(
@@ -293,16 +294,16 @@ class ServerSession:
                 raise NegotiationFailure(f"the client's NEGOTIATE_MESSAGE does not offer {needed.name}")
         # 3.2.5.1.1: extended session security is chosen when the client offers it; this
         # server requires it (no NTLMv1 session security).
-        if not asked & F.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
+        if not asked & FLAG.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
             raise NegotiationFailure("the client does not offer NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY")
         flags = (
             (asked & _SERVER_ECHOES)
-            | F.NTLMSSP_NEGOTIATE_UNICODE
-            | F.NTLMSSP_NEGOTIATE_NTLM
-            | F.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY
-            | F.NTLMSSP_TARGET_TYPE_SERVER
-            | F.NTLMSSP_NEGOTIATE_TARGET_INFO
-            | F.NTLMSSP_NEGOTIATE_VERSION
+            | FLAG.NTLMSSP_NEGOTIATE_UNICODE
+            | FLAG.NTLMSSP_NEGOTIATE_NTLM
+            | FLAG.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY
+            | FLAG.NTLMSSP_TARGET_TYPE_SERVER
+            | FLAG.NTLMSSP_NEGOTIATE_TARGET_INFO
+            | FLAG.NTLMSSP_NEGOTIATE_VERSION
         )
         if self.fixed_challenge is not None:
             self.negotiate_message = negotiate_bytes
@@ -319,7 +320,7 @@ class ServerSession:
         message = ChallengeMessage(
             flags=int(flags),
             server_challenge=self.random(8),
-            target_name=self.nb_computer if asked & F.NTLMSSP_REQUEST_TARGET else "",
+            target_name=self.nb_computer if asked & FLAG.NTLMSSP_REQUEST_TARGET else "",
             target_info=info,
             version=self.version,
         )
@@ -354,7 +355,7 @@ class ServerSession:
         # Flags: the client's AUTHENTICATE must not claim what the CHALLENGE did not offer.
         flags = message.flags
         exported = session_base_key
-        if flags & F.NTLMSSP_NEGOTIATE_KEY_EXCH:
+        if flags & FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH:
             if len(message.encrypted_random_session_key) != 16:
                 raise LogonDenied("NTLMSSP_NEGOTIATE_KEY_EXCH without a 16-byte EncryptedRandomSessionKey")
             exported = crypto.rc4k(session_base_key, message.encrypted_random_session_key)
@@ -378,7 +379,7 @@ class ServerSession:
             sent = info.get(AvId.MsvAvChannelBindings)
             if sent != channel_bindings_hash(self.channel_bindings):
                 raise ChannelBindingsMismatch("MsvAvChannelBindings does not match the server's channel bindings")
-        if not flags & F.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
+        if not flags & FLAG.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
             raise NegotiationFailure("the AUTHENTICATE_MESSAGE drops extended session security")
 
         self.flags = flags
