@@ -21,6 +21,7 @@ from sspimodel.ntlm import (
     NtlmError,
     OutOfSequence,
     ProtocolStateError,
+    SecurityContext,
     ServerSession,
 )
 
@@ -243,3 +244,24 @@ def test_mutated_handshake_messages_fail_typed_or_not_at_all(leg: int, edits: li
         # Only an edit that changed nothing can go through.
         _, clean = handshake(*pair(11))
         assert _edit(clean[leg], edits, cut) == clean[leg]
+
+
+def test_a_restored_context_continues_both_streams() -> None:
+    client, server = pair(12)
+    handshake(client, server)
+    assert client.context is not None and server.context is not None
+    for i in range(3):
+        sealed, sig = client.context.seal(b"before %d" % i)
+        server.context.unseal(sealed, sig)
+    sealed, sig = server.context.seal(b"reply")
+    client.context.unseal(sealed, sig)
+    state = server.context.state()
+    assert (state.send_sequence, state.receive_sequence) == (1, 3)
+    moved = SecurityContext.restore(state)
+    assert moved.state() == state
+    # The restored server context and the client keep talking in both directions.
+    sealed, sig = client.context.seal(b"after")
+    assert moved.unseal(sealed, sig) == b"after"
+    sealed, sig = moved.seal(b"from the restored context")
+    assert client.context.unseal(sealed, sig) == b"from the restored context"
+    client.context.verify(b"signed", moved.sign(b"signed"))

@@ -34,7 +34,7 @@ from .messages import (
     Version,
     message_type,
 )
-from .security import SIGNATURE_SIZE, SecurityContext
+from .security import SIGNATURE_SIZE, SecurityContext, SecurityContextState
 from .session import (
     CLIENT_FLAGS,
     AccountTable,
@@ -67,6 +67,7 @@ __all__ = [
     "OutOfSequence",
     "ProtocolStateError",
     "SecurityContext",
+    "SecurityContextState",
     "ServerSession",
     "TargetInfo",
     "Version",

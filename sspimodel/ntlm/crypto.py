@@ -52,12 +52,18 @@ class Rc4:
     """A keyed RC4 stream whose state carries over from one call to the next (MS-NLMP 6: RC4
     with a handle, as used by the connection-oriented sealing and signing of 3.4)."""
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_stream", "position")
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, position: int = 0) -> None:
         self._stream = Cipher(ARC4(key), mode=None).encryptor()
+        # Bytes of keystream used so far; a stream is restored by re-keying and skipping them
+        # (the cipher's internal state is not exposed).
+        self.position = 0
+        if position:
+            self.update(bytes(position))
 
     def update(self, data: bytes) -> bytes:
+        self.position += len(data)
         return self._stream.update(data)
 
 

@@ -12,17 +12,31 @@ from __future__ import annotations
 import hmac as _hmac
 import struct
 
-from attrs import define, field
+from attrs import define, field, frozen
 
 from .crypto import Rc4, hmac_md5, seal_key, sign_key
 from .errors import MalformedMessage, MessageAltered, OutOfSequence
 from .messages import FLAG
 
-__all__ = ["SIGNATURE_SIZE", "SecurityContext"]
+__all__ = ["SIGNATURE_SIZE", "SecurityContext", "SecurityContextState"]
 
 SIGNATURE_SIZE = 16  # NTLMSSP_MESSAGE_SIGNATURE (2.2.2.9.2): SecPkgContext_Sizes.cbMaxSignature
 _VERSION = b"\x01\x00\x00\x00"
 _U32 = struct.Struct("<I")
+
+
+@frozen
+class SecurityContextState:
+    """Everything that determines a :class:`SecurityContext`'s next output: what an
+    ExportSecurityContext has to carry for the imported context to continue the same streams."""
+
+    flags: int
+    exported_session_key: bytes = field(repr=False)
+    is_client: bool
+    send_sequence: int
+    receive_sequence: int
+    send_stream_position: int
+    receive_stream_position: int
 
 
 @define
@@ -58,6 +72,30 @@ class SecurityContext:
         self._out = _Direction(sign_key(key, mine), Rc4(seal_key(key, mine, k128, k56)))
         self._in = _Direction(sign_key(key, theirs), Rc4(seal_key(key, theirs, k128, k56)))
 
+    def state(self) -> SecurityContextState:
+        return SecurityContextState(
+            self.flags,
+            self.exported_session_key,
+            self.is_client,
+            self._out.seq,
+            self._in.seq,
+            self._out.rc4.position,
+            self._in.rc4.position,
+        )
+
+    @classmethod
+    def restore(cls, state: SecurityContextState) -> SecurityContext:
+        """A context that continues exactly where the one ``state`` was taken from stood."""
+        context = cls(state.flags, state.exported_session_key, state.is_client)
+        k128 = bool(state.flags & FLAG.NTLMSSP_NEGOTIATE_128)
+        k56 = bool(state.flags & FLAG.NTLMSSP_NEGOTIATE_56)
+        key = state.exported_session_key
+        context._out.rc4 = Rc4(seal_key(key, state.is_client, k128, k56), state.send_stream_position)
+        context._in.rc4 = Rc4(seal_key(key, not state.is_client, k128, k56), state.receive_stream_position)
+        context._out.seq = state.send_sequence
+        context._in.seq = state.receive_sequence
+        return context
+
     @property
     def key_exchange(self) -> bool:
         return bool(self.flags & FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH)
@@ -74,7 +112,7 @@ class SecurityContext:
         # MAC with extended session security (3.4.4.2): the checksum is the first 8 bytes of
         # HMAC_MD5(SigningKey, SeqNum + Message), RC4-encrypted with the sealing stream when
         # key exchange was negotiated.
-        seq_bytes = _U32.pack(seq)
+        seq_bytes = _U32.pack(seq & 0xFFFFFFFF)  # SeqNum is 32 bits on the wire
         checksum = hmac_md5(d.sign_key, seq_bytes, message)[:8]
         if self.key_exchange:
             checksum = d.rc4.update(checksum)
@@ -105,7 +143,7 @@ class SecurityContext:
         seq = int(_U32.unpack_from(signature, 12)[0])
         expected = self._mac(d, d.seq, message)
         d.seq += 1
-        if seq != d.seq - 1:
+        if seq != (d.seq - 1) & 0xFFFFFFFF:
             raise OutOfSequence(f"signature carries SeqNum {seq}, expected {d.seq - 1}")
         if not _hmac.compare_digest(expected, signature):
             raise MessageAltered("the message signature does not match the message")
