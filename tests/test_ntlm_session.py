@@ -22,6 +22,7 @@ from sspimodel.ntlm import (
     OutOfSequence,
     ProtocolStateError,
     SecurityContext,
+    SecurityContextState,
     ServerSession,
 )
 
@@ -265,3 +266,20 @@ def test_a_restored_context_continues_both_streams() -> None:
     sealed, sig = moved.seal(b"from the restored context")
     assert client.context.unseal(sealed, sig) == b"from the restored context"
     client.context.verify(b"signed", moved.sign(b"signed"))
+
+
+def test_sequence_numbers_wrap_at_32_bits() -> None:
+    client, server = pair(13)
+    handshake(client, server)
+    assert client.context is not None and server.context is not None
+    c, s = client.context.state(), server.context.state()
+    sender = SecurityContext.restore(
+        SecurityContextState(c.flags, c.exported_session_key, True, 0xFFFFFFFF, 0, c.send_stream_position, 0)
+    )
+    receiver = SecurityContext.restore(
+        SecurityContextState(s.flags, s.exported_session_key, False, 0, 0xFFFFFFFF, 0, s.receive_stream_position)
+    )
+    first, second = sender.sign(b"a"), sender.sign(b"b")
+    assert (first[12:], second[12:]) == (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00")
+    receiver.verify(b"a", first)
+    receiver.verify(b"b", second)
