@@ -10,7 +10,8 @@ One iteration, on each side, in one process:
 4. one message signed and verified in each direction. sspi-rs's NTLM has no
    MakeSignature/VerifySignature (SEC_E_UNSUPPORTED_FUNCTION), so its "sign" is what sspilib
    offers instead: ``wrap(encrypt=False)`` / ``unwrap`` (EncryptMessage with
-   SECQOP_WRAP_NO_ENCRYPT).
+   SECQOP_WRAP_NO_ENCRYPT), which sspi-rs's NTLM seals anyway (pinned in
+   tests/test_ntlm_interop.py): its step 4 is a second seal, not a signature.
 
 sspimodel.ntlm runs :class:`ClientSession` / :class:`ServerSession` with a seeded random source and
 a fixed clock; sspi-rs runs through sspilib's high-level API (``sspilib.UserCredential``,

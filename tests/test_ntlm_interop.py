@@ -7,7 +7,8 @@
   AcquireCredentialsHandle(SECPKG_CRED_INBOUND) and checks the client's response against that
   identity's password in CompleteAuthToken (SEC_I_COMPLETE_NEEDED from the last
   AcceptSecurityContext). sspi-rs's NTLM has no MakeSignature/VerifySignature (both return
-  SEC_E_UNSUPPORTED_FUNCTION), so with sspi-rs only EncryptMessage/DecryptMessage are exchanged.
+  SEC_E_UNSUPPORTED_FUNCTION) and seals even when asked for SECQOP_WRAP_NO_ENCRYPT, so with
+  sspi-rs only EncryptMessage/DecryptMessage are exchanged.
 
 The accounts are the model world's own (alice, bob with their passwords from default_world()).
 Each test skips with its reason when its peer is not installed.
@@ -244,11 +245,11 @@ class RsServer:
         return status, out[0].data
 
 
-def _rs_seal(raw: Any, context: Any, data: bytes) -> tuple[bytes, bytes]:
+def _rs_seal(raw: Any, context: Any, data: bytes, qop: int = 0) -> tuple[bytes, bytes]:
     buffers = raw.SecBufferDesc(
         [raw.SecBuffer(bytearray(16), raw.SecBufferType.SECBUFFER_TOKEN), raw.SecBuffer(bytearray(data), raw.SecBufferType.SECBUFFER_DATA)]
     )
-    raw.encrypt_message(context, 0, buffers, 0)
+    raw.encrypt_message(context, qop, buffers, 0)
     return buffers[1].data, buffers[0].data
 
 
@@ -310,6 +311,13 @@ def test_sspi_rs_ntlm_has_no_make_signature(raw: Any, our_client_with_rs: Any) -
     with pytest.raises(OSError) as info:
         raw.make_signature(server.context, 0, buffers, 0)
     assert _status(info.value) == SEC_E_UNSUPPORTED_FUNCTION
+    # Nor does it sign without sealing: EncryptMessage with SECQOP_WRAP_NO_ENCRYPT seals anyway.
+    plain = b"plain text"
+    sealed, signature = _rs_seal(raw, server.context, plain, qop=raw.QopFlags.SECQOP_WRAP_NO_ENCRYPT)
+    assert sealed != plain
+    client, _ = our_client_with_rs
+    assert client.context is not None
+    assert client.context.unseal(sealed, signature) == plain
 
 
 def test_wrong_password_fails_on_the_checking_side_sspi_rs(raw: Any) -> None:

@@ -352,7 +352,8 @@ class ServerSession:
         if password is None or not _hmac.compare_digest(proof, message.nt_proof_str):
             raise LogonDenied(f"the NTLMv2 response does not prove {message.domain}\\{message.user}'s password")
 
-        # Flags: the client's AUTHENTICATE must not claim what the CHALLENGE did not offer.
+        # The keys follow the AUTHENTICATE_MESSAGE's NegotiateFlags (3.2.5.1.2 uses its NegFlg);
+        # the MIC, checked below, binds them to the three messages.
         flags = message.flags
         exported = session_base_key
         if flags & FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH:
