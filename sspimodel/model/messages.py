@@ -17,7 +17,7 @@ from typing import Any
 
 from . import tokens
 from .buffers import SecBuffer, SecBufferDesc
-from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, ctx_record, fault_rules, is_null_handle
+from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, ctx_record, fault_rules, is_null_handle, observed
 from .constants import (
     ISC_REQ_CONFIDENTIALITY,
     ISC_REQ_INTEGRITY,
@@ -32,7 +32,7 @@ from .constants import (
     SECQOP_WRAP_NO_ENCRYPT,
 )
 from .handles import Ref
-from .rules import Call, Citation, Interpretation, Rule, guarded, keyed, register, unreachable
+from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, register, unreachable
 from .tokens import Kind, Problem
 from .world import ContextRecord
 
@@ -686,16 +686,23 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
         ),
         Rule(
             f"{prefix}.no_cipher",
-            "the context was set up without confidentiality and fQOP does not ask for SECQOP_WRAP_NO_ENCRYPT",
+            "the context was set up without confidentiality and fQOP does not ask for SECQOP_WRAP_NO_ENCRYPT "
+            "(documented contract only: observed, Windows encrypts anyway)",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
             Citation(function, "returns", "The security context uses a cipher that is not supported."),
             lambda c: (
-                not _live_ctx(c).attributes & ISC_REQ_CONFIDENTIALITY and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
+                not _live_ctx(c).attributes & ISC_REQ_CONFIDENTIALITY
+                and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
+                and not observed(c)
             ),
             also=(
                 Interpretation(
                     "When does a context 'use a cipher that is not supported'?",
                     "when it negotiated no confidentiality (ISC_REQ_CONFIDENTIALITY) and the caller asks to encrypt",
+                ),
+                Errata(
+                    "windows-seal-without-confidentiality",
+                    "observed contract: Windows' NTLM encrypts and decrypts on a context that asked for no confidentiality",
                 ),
             ),
         ),
@@ -787,7 +794,7 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
         return ("incomplete", None)
     if len(cipher) > length or conversation != ctx.conversation:
         return ("altered", None)
-    if qop != SECQOP_WRAP_NO_ENCRYPT and not ctx.attributes & ISC_REQ_CONFIDENTIALITY:
+    if qop != SECQOP_WRAP_NO_ENCRYPT and not ctx.attributes & ISC_REQ_CONFIDENTIALITY and not observed(c):
         return ("no_cipher", None)
     side = b"s" if ctx.role == "client" else b"c"  # the peer's side (_peer)
     plain = cipher if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, sequence, cipher)
@@ -854,10 +861,17 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
         ),
         Rule(
             f"{prefix}.no_cipher",
-            "the message is encrypted but the context negotiated no confidentiality",
+            "the message is encrypted but the context negotiated no confidentiality (documented contract "
+            "only: observed, Windows decrypts anyway)",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
             Citation(function, "returns", "The security context uses a cipher that is not supported."),
             outcome("no_cipher"),
+            also=(
+                Errata(
+                    "windows-seal-without-confidentiality",
+                    "observed contract: Windows' NTLM encrypts and decrypts on a context that asked for no confidentiality",
+                ),
+            ),
         ),
         Rule(
             f"{prefix}.altered",
