@@ -23,10 +23,10 @@ from .common import (
     cred_record,
     ctx_record,
     deref,
-    observed,
     fault_rules,
     is_null_handle,
     live,
+    observed,
 )
 from .constants import (
     ASC_RET_ALLOCATED_MEMORY,

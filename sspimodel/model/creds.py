@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, cred_record, deref, fault_rules, is_null_handle, observed
+from .common import (
+    CONTRACT_ERROR,
+    NULL_HANDLE_ERRATA,
+    cred_record,
+    deref,
+    fault_rules,
+    is_null_handle,
+    observed,
+)
 from .constants import SE_TCB_NAME, SECPKG_CRED_INBOUND
 from .handles import NEVER, CredHandle, Luid, timestamp
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
