@@ -289,11 +289,17 @@ def run_messages(given: dict[str, Any], expect: dict[str, Any]) -> None:
         msg = _message((SECBUFFER_DATA, bytes(16), 16), (SECBUFFER_DATA, MESSAGE, len(MESSAGE)))
         results = [cli.MakeSignature(phContext=c, fQOP=0, pMessage=msg, MessageSeqNo=0)]
     elif step == "sign":
-        results = [cli.MakeSignature(phContext=c, fQOP=0, pMessage=SecBufferDesc.message(MESSAGE), MessageSeqNo=0)]
+        results = [
+            cli.MakeSignature(phContext=c, fQOP=0, pMessage=SecBufferDesc.message(MESSAGE), MessageSeqNo=0)
+        ]
     elif step in ("verify", "verify_altered"):
-        results = [srv.VerifySignature(phContext=s, pMessage=signed(step == "verify_altered"), MessageSeqNo=0)]
+        results = [
+            srv.VerifySignature(phContext=s, pMessage=signed(step == "verify_altered"), MessageSeqNo=0)
+        ]
     elif step == "encrypt":
-        results = [cli.EncryptMessage(phContext=c, fQOP=0, pMessage=SecBufferDesc.message(MESSAGE), MessageSeqNo=0)]
+        results = [
+            cli.EncryptMessage(phContext=c, fQOP=0, pMessage=SecBufferDesc.message(MESSAGE), MessageSeqNo=0)
+        ]
     elif step == "decrypt":
         msg = SecBufferDesc.message(MESSAGE)
         assert status(cli.EncryptMessage(phContext=c, fQOP=0, pMessage=msg, MessageSeqNo=0)) == "SEC_E_OK"

@@ -112,7 +112,9 @@ def _parse(path: Path) -> tuple[ObservedEntry, ...]:
             mask |= constant.value
         answer = item.get("answer")
         if (NULL in accepts) != (answer is not None):
-            raise ObservedError(f"{where} ({item['id']}): an entry accepting NULL names its answer (an errata id), others none")
+            raise ObservedError(
+                f"{where} ({item['id']}): an entry accepting NULL names its answer (an errata id), others none"
+            )
         out.append(
             ObservedEntry(
                 id=str(item["id"]),
