@@ -215,7 +215,9 @@ def _observed_call(entry: _Entry, kwargs: dict[str, Any]) -> tuple[Any, tuple[An
         if covering is None:
             raise breach
         findings.append(
-            Finding(contract.name, breach.parameter, breach.problem, breach.clause, covering.id, covering.source)
+            Finding(
+                contract.name, breach.parameter, breach.problem, breach.clause, covering.id, covering.source
+            )
         )
     return call, tuple(findings)
 

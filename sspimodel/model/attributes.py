@@ -77,6 +77,7 @@ SECPKG_ATTR_AUTHORITY = 6
 SECPKG_ATTR_ACCESS_TOKEN = 18
 SECPKG_ATTR_NEGOTIATION_PACKAGE = 0x80000081
 
+
 def _sizes(c: Call, ctx: ContextRecord) -> Any:
     # cbMaxToken and cbBlockSize are the package's facts (spec/data/packages.yaml); the signature
     # and trailer sizes are those of the model's own message format.
