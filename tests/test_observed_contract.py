@@ -198,3 +198,19 @@ def test_every_observed_entry_names_a_source_and_its_answers_exist():
             assert entry(e.answer).code.startswith("SEC_E_")
         if e.source.startswith("implementation"):
             assert "not a Windows-run test" in e.source  # weaker evidence says so
+
+
+def test_queued_async_work_keeps_the_contract_of_the_call_that_queued_it():
+    from test_model_async import acquire_async
+
+    from sspimodel.model.world import CallerMode
+
+    for contract, final in (("documented", "SEC_E_UNKNOWN_CREDENTIALS"), ("observed", "SEC_E_OK")):
+        world = default_world()
+        world.caller_mode = CallerMode.KERNEL
+        sspi = Sspi(world, 100, contract=contract)
+        ctx = sspi.SspiCreateAsyncContext().value
+        queued, _cred, _expiry = acquire_async(sspi, ctx, "NTLM", SECPKG_CRED_OUTBOUND, STRANGER)
+        world.run_pending()
+        assert queued.status.name == "SEC_E_OK"
+        assert sspi.SspiGetAsyncCallStatus(Handle=ctx).status.name == final

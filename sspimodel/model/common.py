@@ -63,7 +63,8 @@ def fault_rules(prefix: str, function: str, codes: tuple[str, ...]) -> list[Rule
 def observed(c: Call) -> bool:
     """Whether the call is held to the observed contract (``Sspi(world, contract="observed")``):
     rules that follow Windows where it departs from a page's clause ask this. The API marks the
-    call in its facts; queued async work and calls built outside the API are documented."""
+    call in its facts (queued async work keeps its caller's); calls built outside the API are
+    documented."""
     return c.facts.get("contract") == "observed"
 
 
