@@ -769,8 +769,8 @@ def _callee_families(functions: tuple[FunctionSpec, ...]) -> dict[str, list[tupl
                 if prefix:
                     pooled.setdefault((g.neutral_name, prefix, p.name), set()).update(names)
     out: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
-    for (neutral, prefix, param), names in sorted(pooled.items()):
-        out.setdefault(neutral, []).append((prefix, param, frozenset(names)))
+    for (neutral, prefix, param), listed in sorted(pooled.items()):
+        out.setdefault(neutral, []).append((prefix, param, frozenset(listed)))
     return out
 
 
