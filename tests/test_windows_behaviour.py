@@ -280,9 +280,10 @@ def run_messages(given: dict[str, Any], expect: dict[str, Any]) -> None:
     def signed(altered: bool = False) -> SecBufferDesc:
         msg = SecBufferDesc.message(MESSAGE)
         assert status(cli.MakeSignature(phContext=c, fQOP=0, pMessage=msg, MessageSeqNo=0)) == "SEC_E_OK"
-        if altered:
-            data = msg.pBuffers[1]
-            data.pvBuffer = b"J" + bytes(data.contents)[1:]
+        if altered:  # the test hands back a signature that is not the one made for the data
+            signature = bytearray(msg.pBuffers[0].contents)
+            signature[-1] ^= 0xFF
+            msg.pBuffers[0].pvBuffer = bytes(signature)
         return msg
 
     if step == "sign_two_data_buffers":
