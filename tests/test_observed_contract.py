@@ -219,3 +219,25 @@ def test_queued_async_work_keeps_the_contract_of_the_call_that_queued_it():
         world.run_pending()
         assert queued.status.name == "SEC_E_OK"
         assert sspi.SspiGetAsyncCallStatus(Handle=ctx).status.name == final
+
+
+@pytest.mark.parametrize(
+    ("package", "client_req"),
+    [
+        ("NTLM", ISC_REQ_CONFIDENTIALITY),
+        ("Kerberos", 0),
+        ("Negotiate", ISC_REQ_CONFIDENTIALITY),
+        ("Digest", 0),
+    ],
+)
+def test_a_conforming_handshake_and_message_are_the_same_in_both_contracts(package, client_req):
+    runs = []
+    for contract in ("documented", "observed"):
+        _world, cli, srv = sspis(contract)
+        hs = handshake(cli, srv, package, client_req=client_req)
+        msg = SecBufferDesc.message(b"payload")
+        sealed = cli.EncryptMessage(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
+        runs.append(
+            (hs.steps, hs.tokens, sealed.status.name, msg.pBuffers[0].contents, msg.pBuffers[1].contents)
+        )
+    assert runs[0] == runs[1]

@@ -491,13 +491,13 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
         Rule(
             f"{prefix}.delegate_unsupported",
             "fContextReq asks for ISC_REQ_DELEGATE from a package that cannot delegate (NTLM, Digest); "
-            "documented contract only (observed: Windows leaves the request ungranted and goes on)",
+            "under the observed contract not NTLM, which leaves the request ungranted and goes on as on Windows",
             "SEC_E_UNSUPPORTED_FUNCTION",
             Citation(page, "returns", "ISC_REQ_DELEGATE or ISC_REQ_PROMPT_FOR_CREDS"),
             lambda c: (
                 _requested(c, role) & ISC_REQ_DELEGATE != 0
                 and _package(c).name not in _DELEGATING
-                and not observed(c)
+                and not (observed(c) and _package(c).name == "NTLM")
             ),
             also=(
                 Citation(

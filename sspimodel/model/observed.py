@@ -65,6 +65,10 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.function}: parameter {self.parameter}: {self.problem} [{self.clause}] (observed: {self.entry})"
 
+    def __repr__(self) -> str:
+        # Short, for result displays: the full problem and source are in str() and the fields.
+        return f"Finding({self.parameter}: {self.entry})"
+
 
 def _names(value: Any, where: str, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
