@@ -106,6 +106,12 @@ _RULE_LIST = (
         "add the value to the parameter's value table, or reword the return-code row",
     ),
     Rule(
+        "lint.value-not-in-callee-table", Severity.WARNING,
+        "a page tells callers to pass another function a value (AcceptSecurityContext: credentials acquired "
+        "'with SECPKG_CRED_BOTH') that the other function's own value table does not list",
+        "add the value to the callee's value table, or reword the sentence to name a value the callee lists",
+    ),
+    Rule(
         "lint.tbd-parameter", Severity.WARNING,
         "a parameter whose description is 'TBD'",
         "write the description under the `### -param` heading (move the orphan `#### -` text there)",
@@ -752,6 +758,61 @@ def check_value_not_in_table(f: FunctionSpec, ctx: LintContext) -> Iterator[Diag
                     )
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _callee_families(functions: tuple[FunctionSpec, ...]) -> dict[str, list[tuple[str, str, frozenset[str]]]]:
+    """Per function (neutral name): (macro prefix, parameter, values listed) for each value table
+    with a macro family. The A and W pages of one function pool what they list (their differences
+    are lint.aw-drift's)."""
+    pooled: dict[tuple[str, str, str], set[str]] = {}
+    for g in functions:
+        for p in g.parameters:
+            for table in p.value_tables:
+                names = table.names()
+                prefix = _table_prefix(names)
+                if prefix:
+                    pooled.setdefault((g.neutral_name, prefix, p.name), set()).update(names)
+    out: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
+    for (neutral, prefix, param), listed in sorted(pooled.items()):
+        out.setdefault(neutral, []).append((prefix, param, frozenset(listed)))
+    return out
+
+
+def check_value_not_in_callee_table(functions: tuple[FunctionSpec, ...], ctx: LintContext) -> Iterator[Diagnostic]:
+    """A sentence of one page's parameter text that names another function and a value of a family
+    that function's value table enumerates, where the table does not list the value.
+
+    AcceptSecurityContext's phCredential says the credentials come from AcquireCredentialsHandle
+    'with SECPKG_CRED_INBOUND or SECPKG_CRED_BOTH set'; AcquireCredentialsHandle's fCredentialUse
+    table lists SECPKG_CRED_INBOUND and SECPKG_CRED_OUTBOUND only, so a caller keeping the callee's
+    contract cannot do what the first page says."""
+    families = _callee_families(functions)
+    if not families:
+        return
+    names = {n: re.compile(rf"\b{re.escape(n)}[AW]?\b") for n in families}
+    seen: set[tuple[str, str, str, str]] = set()
+    for f in functions:
+        for p in f.parameters:
+            for sentence in _SENTENCE_END.split(p.description):
+                macros = _MACRO.findall(sentence)
+                if not macros:
+                    continue
+                for callee, pattern in names.items():
+                    if callee == f.neutral_name or not pattern.search(sentence):
+                        continue
+                    for prefix, param, listed in families[callee]:
+                        for macro in macros:
+                            key = (f.name, p.name, callee, macro)
+                            if macro.startswith(prefix) and macro not in listed and key not in seen:
+                                seen.add(key)
+                                yield _finding(
+                                    "lint.value-not-in-callee-table", f, _line_of(ctx, p.span, macro),
+                                    f"{p.name} tells callers to pass {macro} to {callee}, whose {param} value "
+                                    f"table does not list it (it lists {', '.join(sorted(listed))})",
+                                )
+
+
 PageCheck = Callable[[FunctionSpec, LintContext], Iterable[Diagnostic]]
 CorpusCheck = Callable[[tuple[FunctionSpec, ...], LintContext], Iterable[Diagnostic]]
 
@@ -771,6 +832,7 @@ PAGE_CHECKS: dict[str, PageCheck] = {
 }
 CORPUS_CHECKS: dict[str, CorpusCheck] = {
     "lint.aw-drift": check_aw_drift,
+    "lint.value-not-in-callee-table": check_value_not_in_callee_table,
 }
 
 

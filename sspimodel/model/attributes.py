@@ -77,14 +77,12 @@ SECPKG_ATTR_AUTHORITY = 6
 SECPKG_ATTR_ACCESS_TOKEN = 18
 SECPKG_ATTR_NEGOTIATION_PACKAGE = 0x80000081
 
-# Algorithm identifiers of the simulated signature and seal (not CALG_* values: nothing real).
-_SIGN_ALG = 0x1
-_SEAL_ALG = 0x2
-
 
 def _sizes(c: Call, ctx: ContextRecord) -> Any:
+    # cbMaxToken and cbBlockSize are the package's facts (spec/data/packages.yaml); the signature
+    # and trailer sizes are those of the model's own message format.
     package = c.world.package(ctx.mech) or c.world.package(ctx.package)
-    return SecPkgContext_Sizes(package.max_token, SIGNATURE_SIZE, 1, TRAILER_SIZE)
+    return SecPkgContext_Sizes(package.max_token, SIGNATURE_SIZE, package.block_size, TRAILER_SIZE)
 
 
 def _names(c: Call, ctx: ContextRecord) -> Any:
@@ -103,12 +101,14 @@ def _lifespan(c: Call, ctx: ContextRecord) -> Any:
 
 
 def _key_info(c: Call, ctx: ContextRecord) -> Any:
+    # Names and algorithm ids are the package's facts (spec/data/packages.yaml, with sources).
+    key = (c.world.package(ctx.mech) or c.world.package(ctx.package)).key_info
     return SecPkgContext_KeyInfo(
-        alloc_str(c, "HMAC-SHA256-128 (simulated)", "SecPkgContext_KeyInfo.sSignatureAlgorithmName"),
-        alloc_str(c, "SHA256-CTR (simulated)", "SecPkgContext_KeyInfo.sEncryptAlgorithmName"),
+        alloc_str(c, key.signature_name, "SecPkgContext_KeyInfo.sSignatureAlgorithmName"),
+        alloc_str(c, key.encrypt_name, "SecPkgContext_KeyInfo.sEncryptAlgorithmName"),
         len(ctx.session_key or b"") * 8,
-        _SIGN_ALG,
-        _SEAL_ALG,
+        key.signature_alg,
+        key.encrypt_alg,
     )
 
 
