@@ -828,10 +828,18 @@ def _decrypt(c: Call) -> None:
     ctx = _live_ctx(c)
     plain, qop, seq, targets = _unseal(c)[1]
     if len(targets) == 1 and targets[0].BufferType & 0x0FFFFFFF == SECBUFFER_STREAM:
-        # The stream buffer's decrypted message comes back as a SECBUFFER_DATA buffer.
-        targets[0].BufferType = SECBUFFER_DATA
-        targets[0].pvBuffer = plain
-        targets[0].cbBuffer = len(plain)
+        # Interpretation (the pages say only that one buffer is SECBUFFER_DATA or
+        # SECBUFFER_STREAM and holds the encrypted message): when the caller also passes a
+        # SECBUFFER_DATA buffer beside the stream, the decrypted message is given in that buffer
+        # and the stream is left as it came, which is where Windows' Kerberos and NTLM put it
+        # (sspilib's and pyspnego's unwrap pass [STREAM, DATA] and read the DATA buffer); with no
+        # such buffer, the stream buffer itself comes back as the SECBUFFER_DATA.
+        beside = _data(c)
+        receiver = beside[0] if beside else targets[0]
+        if not beside:
+            receiver.BufferType = SECBUFFER_DATA
+        receiver.pvBuffer = plain
+        receiver.cbBuffer = len(plain)
     else:
         _write_in_place(targets, _pieces(targets), plain)
     ctx.recv_seq = seq + 1
