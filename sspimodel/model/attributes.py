@@ -237,10 +237,12 @@ def query_rules(function: str, prefix: str = "qca") -> list[Rule]:
             Citation(function, "returns", "phContext is the handle of a context that is not yet complete."),
             lambda c: not live(_ctx(c)).established and not _entry(c)[1],
             also=(
-                Citation(
-                    function,
-                    "remarks",
-                    "SECPKG_ATTR_NEGOTIATION_INFO is the attribute meant for a negotiation still in progress.",
+                Interpretation(
+                    "Which attributes can be asked before the handshake ends? The page names none; "
+                    "spec/supplements/QueryContextAttributes-general.md (the general page's attributes) "
+                    "says SECPKG_ATTR_NEGOTIATION_INFO is the one meant for a negotiation still going on.",
+                    "SIZES, PACKAGE_INFO, NEGOTIATION_INFO and FLAGS are answered early; the rest need a "
+                    "complete context",
                 ),
             ),
         ),
