@@ -19,6 +19,7 @@ fields of :class:`~sspimodel.spec.FunctionSpec` only, field by field, so a drift
   rendered web-page text);
 - ``mentions``: status codes named outside the return tables, with the section naming them;
 - ``sections``: the sections a page has (the rendered form's own Syntax and Requirements aside);
+- ``see-also``: the titles of the See also entries; ``remarks``: whether the Remarks say anything;
 - ``codes named``: every status code named anywhere in the page's text (a direct scan of the text,
   not the reader's view).
 
@@ -181,16 +182,20 @@ def compare(ours: FunctionSpec, theirs: FunctionSpec, ours_text: str | None = No
 
     # Requirements: the rows both forms can carry.
     rendered = Form.RENDERED in (ours.form, theirs.form)
-    for key in _RENDERED_REQUIREMENTS if rendered else _ALL_REQUIREMENTS:
-        va, vb = getattr(ours.requirements, key), getattr(theirs.requirements, key)
+    for req in _RENDERED_REQUIREMENTS if rendered else _ALL_REQUIREMENTS:
+        va, vb = getattr(ours.requirements, req), getattr(theirs.requirements, req)
         if va != vb:
-            out.append(Drift(fn, f"requirements.{key}", "changed", _show(va), _show(vb)))
+            out.append(Drift(fn, f"requirements.{req}", "changed", _show(va), _show(vb)))
 
     # Codes named outside the return tables, with where; the sections a page has.
     out += _sets(fn, "mentions", {f"{m.code} ({m.section})" for m in ours.mentioned_codes},
                  {f"{m.code} ({m.section})" for m in theirs.mentioned_codes})
     out += _sets(fn, "sections", {s for s, _ in ours.sections} - _RENDERED_ONLY_SECTIONS,
                  {s for s, _ in theirs.sections} - _RENDERED_ONLY_SECTIONS)
+    out += _sets(fn, "see-also", {s.title for s in ours.see_also}, {s.title for s in theirs.see_also})
+    if bool(ours.remarks.strip()) != bool(theirs.remarks.strip()):
+        out.append(Drift(fn, "remarks", "changed", "text" if ours.remarks.strip() else "empty",
+                         "text" if theirs.remarks.strip() else "empty"))
     if ours_text is not None and theirs_text is not None:
         out += _sets(fn, "codes named", codes_named(ours_text), codes_named(theirs_text))
     return out
