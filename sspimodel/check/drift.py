@@ -29,6 +29,7 @@ The same comparison holds the embedded pages to their real pages (tests/test_fid
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,201 @@ def compare(ours: FunctionSpec, theirs: FunctionSpec, ours_text: str | None = No
     if ours_text is not None and theirs_text is not None:
         out += _sets(fn, "codes named", codes_named(ours_text), codes_named(theirs_text))
     return out
+
+
+# --- `sspimodel check --spec DIR` on a folder of upstream pages ---------------------------------
+
+
+def is_upstream_folder(spec_dir: Path) -> bool:
+    """A folder of reference pages, not a spec directory of the project (which has data/ and
+    pages/): an upstream checkout such as sdk-api-src/content/sspi."""
+    return spec_dir.is_dir() and not (spec_dir / "data").is_dir() and not (spec_dir / "pages").is_dir()
+
+
+def _read_folder(folder: Path) -> tuple[dict[str, list[tuple[Any, str]]], list[dict[str, str]], list[str]]:
+    """Every page of the folder, by kind, as (FunctionSpec, text); unreadable files; skipped files."""
+    from ..read import PageReadError, decode_page, read_text
+
+    by_kind: dict[str, list[tuple[Any, str]]] = {k: [] for k in (PageKind.FUNCTION, PageKind.STRUCT,
+                                                                 PageKind.ENUM, PageKind.CALLBACK)}
+    unreadable: list[dict[str, str]] = []
+    skipped: list[str] = []
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".md", ".txt"))
+    for path in files:
+        rel = path.relative_to(folder).as_posix()
+        if path.name.lower() in NON_FUNCTION_FILES:
+            skipped.append(rel)
+            continue
+        try:
+            text = decode_page(path.read_bytes(), rel)
+        except PageReadError as e:
+            unreadable.append({"file": rel, "message": f"cannot read page: {e.reason}"})
+            continue
+        except OSError as e:
+            unreadable.append({"file": rel, "message": f"cannot read page: {e.strerror or e}"})
+            continue
+        kind = page_kind(rel, text)
+        if kind == PageKind.OTHER:
+            skipped.append(rel)
+            continue
+        by_kind[kind].append((read_text(text, rel), text))
+    return by_kind, unreadable, skipped
+
+
+def build_upstream_report(folder: Path, embedded_dir: Path | None = None) -> dict[str, Any]:
+    """What ``check`` reports for an upstream folder: read, lint, drift against the embedded spec,
+    coverage and contract of the functions the model covers. ``ok`` is false only when a page
+    cannot be read: drift and lint findings are the report, not failures."""
+    from ..paths import default_spec_dir
+    from ..read import SpecSet, read_spec
+    from ..spec import Diagnostic, Severity
+    from .report import SCHEMA_ID, _display_path, project_root_for, stage_contract, stage_coverage, stage_lint
+
+    by_kind, unreadable, skipped = _read_folder(folder)
+    functions = by_kind[PageKind.FUNCTION]
+    errors = tuple(Diagnostic("read.unreadable", Severity.ERROR, u["file"], 0, u["message"]) for u in unreadable)
+    fn_specs = tuple(sorted((f for f, _ in functions), key=lambda f: (f.name, f.source.file)))
+    all_specs = [f for pages in by_kind.values() for f, _ in pages]
+    read = {
+        "pages": sum(len(v) for v in by_kind.values()) + len(unreadable),
+        "by_kind": {k: len(v) for k, v in by_kind.items()},
+        "functions": len({f.name for f in fn_specs}),
+        "parameters": sum(len(f.parameters) for f in fn_specs),
+        "return_codes": sum(len(f.returns) for f in fn_specs),
+        "diagnostics": sum(len(f.diagnostics) for f in all_specs) + len(errors),
+        "unparsed": sum(len(f.unparsed) for f in all_specs),
+        "unreadable": unreadable,
+        "skipped": skipped,
+    }
+    lint_stage = stage_lint(SpecSet(fn_specs, errors, str(folder)))
+
+    embedded_root = embedded_dir or default_spec_dir()
+    embedded = read_spec(embedded_root)
+    ours: dict[str, Any] = {}
+    for f in embedded.functions:
+        ours.setdefault(f.name, f)
+    theirs: dict[str, tuple[Any, str]] = {}
+    for f, text in sorted(functions, key=lambda ft: (ft[0].name, ft[0].source.file)):
+        theirs.setdefault(f.name, (f, text))
+    drift_rows: list[dict[str, Any]] = []
+    per_function: list[dict[str, Any]] = []
+    for name in sorted(ours):
+        mine = ours[name]
+        if name not in theirs:
+            per_function.append({"function": name, "page": None, "drift": None})
+            continue
+        page, text = theirs[name]
+        try:
+            our_text = (Path(embedded.root) / mine.source.file).read_text(encoding="utf-8")
+        except OSError:
+            our_text = None
+        found = compare(mine, page, our_text, text if our_text is not None else None)
+        drift_rows += [d.to_dict() for d in found]
+        per_function.append({"function": name, "page": page.source.file, "drift": len(found)})
+    modelled = sorted(set(ours) & set(theirs))
+    not_modelled = sorted(set(theirs) - set(ours))
+    drift = {
+        "embedded_spec": _display_path(embedded_root),
+        "modelled": modelled,
+        "not_modelled": not_modelled,
+        "missing": sorted(set(ours) - set(theirs)),
+        "functions": per_function,
+        "drift": drift_rows,
+    }
+    covered = SpecSet(tuple(theirs[n][0] for n in modelled), (), str(folder))
+    root = project_root_for(embedded_root)
+    coverage = stage_coverage(covered, root)
+    contract = stage_contract(covered, root)
+    return {
+        "schema": SCHEMA_ID,
+        "mode": "upstream",
+        "spec_dir": _display_path(folder),
+        "ok": not unreadable,
+        "stages": {"read": read, "lint": lint_stage, "drift": drift, "coverage": coverage, "contract": contract},
+        "interpretations": [],
+        "errata": [],
+    }
+
+
+def upstream_summary_lines(report: dict[str, Any]) -> list[str]:
+    s = report["stages"]
+    r, li, d, c, k = s["read"], s["lint"], s["drift"], s["coverage"], s["contract"]
+    kinds = ", ".join(f"{n} {kind}" for kind, n in r["by_kind"].items() if n)
+    sev = li["by_severity"]
+    changed = sorted({row["function"] for row in d["drift"]})
+    pct = 100.0 * (c["covered"] + c["unreachable"]) / c["documented"] if c["documented"] else 100.0
+    return [
+        f"read      {r['pages']} pages ({kinds}), {len(r['skipped'])} skipped, {r['diagnostics']} diagnostics, "
+        f"{r['unparsed']} unparsed",
+        f"lint      {li['total']} findings on the function pages: {sev['error']} error, {sev['warning']} warning, "
+        f"{sev['info']} info",
+        f"drift     {len(d['modelled'])} modelled functions: {len(d['drift'])} difference(s) in {len(changed)}; "
+        f"{len(d['not_modelled'])} not modelled; {len(d['missing'])} missing here",
+        f"coverage  {c['documented']} documented codes (modelled functions): {c['covered']} covered, "
+        f"{c['unreachable']} unreachable, {c['uncovered']} uncovered ({pct:.0f}%)",
+        f"contract  {k['functions']} functions: {k['required_parameters']} required params, "
+        f"{k['value_tables']} value tables probed, {k['failed']} failed",
+    ]
+
+
+def print_upstream_text(report: dict[str, Any], out: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(file=out, width=100, highlight=False, soft_wrap=False)
+    s = report["stages"]
+    d = s["drift"]
+    con.print(f"sspimodel check: {report['spec_dir']} (reference pages, compared with {d['embedded_spec']})",
+              markup=False)
+    for line in upstream_summary_lines(report):
+        out.write(line + "\n")
+    if s["read"]["skipped"]:
+        out.write("skipped   " + ", ".join(s["read"]["skipped"]) + " (not reference pages)\n")
+    if d["drift"]:
+        t = Table(title="Drift: this folder against the embedded spec", title_justify="left")
+        t.add_column("function", overflow="fold", max_width=24)
+        t.add_column("field", overflow="fold", min_width=30)
+        for col in ("change", "embedded", "this folder"):
+            t.add_column(col, overflow="fold")
+        for row in d["drift"]:
+            t.add_row(row["function"], row["field"], row["change"], row["ours"] or "", row["theirs"] or "")
+        con.print(t)
+    else:
+        out.write(f"          no drift: the {len(d['modelled'])} modelled functions read as the embedded spec does\n")
+    if d["missing"]:
+        out.write("missing   " + ", ".join(d["missing"]) + " (modelled, no page here)\n")
+    if d["not_modelled"]:
+        out.write(f"not modelled ({len(d['not_modelled'])}, no model and no contract):\n")
+        for line in textwrap.wrap(", ".join(d["not_modelled"]), width=96):
+            out.write(f"  {line}\n")
+    for u in s["read"]["unreadable"]:
+        out.write(f"failed    unreadable page {u['file']}: {u['message']}\n")
+    out.write("result    " + ("OK" if report["ok"] else "FAILED") + "\n")
+
+
+def upstream_markdown(report: dict[str, Any]) -> str:
+    s = report["stages"]
+    d = s["drift"]
+    lines = [f"# sspimodel check: {report['spec_dir']}", "",
+             f"Reference pages compared with the embedded spec ({d['embedded_spec']}).", "", "```"]
+    lines += upstream_summary_lines(report)
+    lines += ["```", "", "## Drift", ""]
+    if d["drift"]:
+        lines += ["| function | field | change | embedded | this folder |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['function']} | {r['field']} | {r['change']} | {r['ours'] or ''} | {r['theirs'] or ''} |"
+                  for r in d["drift"]]
+    else:
+        lines.append(f"None: the {len(d['modelled'])} modelled functions read as the embedded spec does.")
+    lines += ["", f"## Not modelled ({len(d['not_modelled'])})", ""]
+    lines += [f"- {name}" for name in d["not_modelled"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_upstream_reports(report: dict[str, Any], out_dir: Path) -> list[str]:
+    """report.json and report.md for an upstream folder (the HTML page is the project check's)."""
+    import json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out_dir / "report.md").write_text(upstream_markdown(report), encoding="utf-8")
+    return [str(out_dir / "report.json"), str(out_dir / "report.md")]

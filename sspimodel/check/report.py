@@ -337,6 +337,12 @@ def project_root_for(spec_dir: Path) -> Path:
 
 def build_report(spec_dir: Path | None = None) -> dict[str, Any]:
     spec = (spec_dir or default_spec_dir()).resolve()
+    from .drift import build_upstream_report, is_upstream_folder
+
+    if is_upstream_folder(spec):
+        # A folder of reference pages (an upstream checkout): drift against the embedded spec
+        # instead of generated-code freshness (sspimodel.check.drift).
+        return build_upstream_report(spec)
     root = project_root_for(spec)
     read, specset = stage_read(spec)
     lint_stage = stage_lint(specset)
@@ -424,6 +430,12 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    if report.get("mode") == "upstream":
+        from .drift import print_upstream_text
+
+        print_upstream_text(report, out)
+        return
+
     con = Console(file=out, width=100, highlight=False, soft_wrap=False)
     con.print(f"sspimodel check: {report['spec_dir']}")
     for line in summary_lines(report):
@@ -479,9 +491,11 @@ def run_check(spec_dir: Path | None, report_dir: Path | None = None, fmt: str = 
     else:
         print_text(report, stream)
     if report_dir is not None:
+        from .drift import write_upstream_reports
         from .report_files import write_reports
 
-        written = write_reports(report, report_dir)
+        writer = write_upstream_reports if report.get("mode") == "upstream" else write_reports
+        written = writer(report, report_dir)
         if fmt != "json":
             stream.write("report    " + ", ".join(written) + "\n")
     return 0 if report["ok"] else 1
