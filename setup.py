@@ -1,6 +1,6 @@
 """The package layout; the rest of the metadata is in pyproject.toml.
 
-The embedded spec stays at the repository's top level (spec/: pages, data, scenarios), and ships
+The embedded spec stays at the repository's top level (spec/: pages, supplements, data, scenarios), and ships
 as the package ``sspimodel._spec``: a built wheel holds it as sspimodel/_spec/, and an editable
 install maps that package to the working tree's spec/ (edits show at once). pyproject.toml cannot
 say "every sspimodel.* package found on disk, plus one mapped from another folder" (its
@@ -15,6 +15,6 @@ setup(
     package_dir={"sspimodel._spec": "spec"},
     package_data={
         "sspimodel.check": ["report.schema.json"],
-        "sspimodel._spec": ["pages/**/*", "data/**/*", "scenarios/**/*"],
+        "sspimodel._spec": ["pages/**/*", "supplements/**/*", "data/**/*", "scenarios/**/*"],
     },
 )

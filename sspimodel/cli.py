@@ -123,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("lint", help="find inconsistencies inside and between pages")
     _spec_arg(p)
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="text: findings grouped by page with fix hints; json: a list of findings (default text)")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text: findings grouped by page with fix hints; json: a list of findings; "
+                        "markdown: the findings section the README carries (default text)")
     p.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
                    help="exit 1 when a finding of this severity or higher exists (default error)")
     p.set_defaults(func=cmd_lint)

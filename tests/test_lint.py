@@ -693,7 +693,7 @@ def test_fail_on_sets_the_exit_status(case, fail_on, code):
 
 
 @pytest.mark.parametrize(("kw", "message"), [
-    ({"fmt": "xml"}, "format must be 'text' or 'json'"),
+    ({"fmt": "xml"}, "format must be 'text', 'json' or 'markdown'"),
     ({"fail_on": "info"}, "--fail-on must be one of error, warning, never"),
 ])
 def test_run_lint_rejects_unknown_options(kw, message):
@@ -719,3 +719,14 @@ def test_the_lint_subcommand_runs_run_lint(capsys):
     code = main(["lint", "--spec", str(DATA / "hex-mismatch" / "bad"), "--format", "json", "--fail-on", "error"])
     rows = json.loads(capsys.readouterr().out)
     assert code == 1 and [(r["rule"], r["line"]) for r in rows] == [("lint.hex-mismatch", 25)]
+
+
+def test_markdown_format_lists_errors_and_warnings_by_rule_and_counts_the_rest():
+    out = io.StringIO()
+    assert run_lint(DATA / "no-direction" / "bad", fmt="markdown", fail_on="never", out=out, header_dir=None) == 0
+    text = out.getvalue()
+    first = text.splitlines()[0]
+    assert re.fullmatch(r"\d+ findings in \d+ pages: \d+ error, \d+ warning, \d+ info\.", first)
+    assert "| `lint.no-direction` | warning |" in text
+    # Counted per page, not listed one by one.
+    assert re.search(r"^`lint\.no-direction`:\n\n- \S+ \(\d+\)", text, re.M)

@@ -54,7 +54,7 @@ def test_documented_is_the_default_and_an_unknown_contract_is_refused():
             "pszPackage",
             "null-package-name",
         ),
-        (lambda s: s.QuerySecurityPackageInfoW(pszPackageName=None), "pszPackageName", "null-package-name"),
+        (lambda s: s.QuerySecurityPackageInfoW(pPackageName=None), "pPackageName", "null-package-name"),
         (lambda s: s.FreeCredentialsHandle(phCredential=None), "phCredential", "null-handle"),
         (
             lambda s: s.ImportSecurityContextW(pszPackage=None, pPackedContext=b"x", Token=None),

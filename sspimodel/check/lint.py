@@ -52,6 +52,7 @@ __all__ = [
     "LintContext",
     "Rule",
     "format_json",
+    "format_markdown",
     "format_text",
     "lint",
     "run_lint",
@@ -976,6 +977,51 @@ def format_json(findings: list[Diagnostic]) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 
+# Rules whose findings the Markdown summary counts per page instead of listing one by one.
+_MARKDOWN_COUNTED = frozenset({"lint.no-direction"})
+
+
+def format_markdown(findings: list[Diagnostic]) -> str:
+    """A Markdown summary for a documentation maintainer (and the README's findings section):
+    one table row per rule, then every error and warning with file:line, grouped by rule;
+    informational findings are counted, not listed. Deterministic: sorted, no timestamps."""
+    by_rule: dict[str, list[Diagnostic]] = {}
+    for d in findings:
+        by_rule.setdefault(d.rule, []).append(d)
+
+    def severity_of(rule: str) -> Severity:
+        return max((d.severity for d in by_rule[rule]), key=lambda s: s.rank)
+
+    order = sorted(by_rule, key=lambda r: (-severity_of(r).rank, -len(by_rule[r]), r))
+    pages = {d.file for d in findings}
+    lines = [
+        f"{len(findings)} findings in {len(pages)} pages: {_counts(findings)}.",
+        "",
+        "| rule | severity | findings | pages | what it means |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for rule in order:
+        group = by_rule[rule]
+        summary = RULES[rule].summary if rule in RULES else "reported by the page reader"
+        lines.append(f"| `{rule}` | {severity_of(rule).value} | {len(group)} | {len({d.file for d in group})} "
+                     f"| {summary} |")
+    for rule in order:
+        group = [d for d in by_rule[rule] if d.severity is not Severity.INFO]
+        if not group:
+            continue
+        lines += ["", f"`{rule}`:", ""]
+        if rule in _MARKDOWN_COUNTED:
+            per_page: dict[str, int] = {}
+            for d in group:
+                per_page[d.file] = per_page.get(d.file, 0) + 1
+            lines.append("- " + ", ".join(f"{file} ({n})" for file, n in sorted(per_page.items())))
+            continue
+        for d in group:
+            message = d.message.replace("|", "\\|")
+            lines.append(f"- `{d.file}:{d.line}` {message}")
+    return "\n".join(lines) + "\n"
+
+
 FAIL_ON = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "never": None}
 
 
@@ -988,13 +1034,14 @@ def run_lint(
     header_dir: Path | str | None = DEFAULT_HEADER_DIR,
 ) -> int:
     """Lint a spec directory and print the findings; exit 1 when one reaches ``fail_on``."""
-    if fmt not in ("text", "json"):
-        raise ValueError(f"lint format must be 'text' or 'json', not {fmt!r}")
+    if fmt not in ("text", "json", "markdown"):
+        raise ValueError(f"lint format must be 'text', 'json' or 'markdown', not {fmt!r}")
     if fail_on not in FAIL_ON:
         raise ValueError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     stream = out if out is not None else sys.stdout
     findings = lint(read_spec(spec_dir), header_dir=header_dir)
-    stream.write(format_json(findings) if fmt == "json" else format_text(findings))
+    formatter = {"json": format_json, "markdown": format_markdown}.get(fmt, format_text)
+    stream.write(formatter(findings))
     threshold = FAIL_ON[fail_on]
     if threshold is None:
         return 0

@@ -346,6 +346,17 @@ class CheckInputError(ValueError):
 
 def build_report(spec_dir: Path | None = None) -> dict[str, Any]:
     spec = (spec_dir or default_spec_dir()).resolve()
+    from .drift import build_upstream_report, is_upstream_folder
+
+    if is_upstream_folder(spec):
+        # A folder of reference pages (an upstream checkout): drift against the embedded spec
+        # instead of generated-code freshness (sspimodel.check.drift).
+        report = build_upstream_report(spec)
+        if not report["stages"]["read"]["functions"]:
+            unreadable = report["stages"]["read"]["unreadable"]
+            reason = f"{unreadable[0]['file']}: {unreadable[0]['message']}" if unreadable else "no function page"
+            raise CheckInputError(f"{spec}: no readable reference page ({reason})")
+        return report
     root = project_root_for(spec)
     read, specset = stage_read(spec)
     if not read["functions"]:
@@ -448,6 +459,12 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    if report.get("mode") == "upstream":
+        from .drift import print_upstream_text
+
+        print_upstream_text(report, out)
+        return
+
     con = Console(file=out, width=100, highlight=False, soft_wrap=False)
     con.print(f"sspimodel check: {report['spec_dir']}")
     for line in summary_lines(report):
@@ -507,9 +524,11 @@ def run_check(spec_dir: Path | None, report_dir: Path | None = None, fmt: str = 
     else:
         print_text(report, stream)
     if report_dir is not None:
+        from .drift import write_upstream_reports
         from .report_files import write_reports
 
-        written = write_reports(report, report_dir)
+        writer = write_upstream_reports if report.get("mode") == "upstream" else write_reports
+        written = writer(report, report_dir)
         if fmt != "json":
             stream.write("report    " + ", ".join(written) + "\n")
     return 0 if report["ok"] else 1

@@ -644,9 +644,9 @@ def queue_rules(function: str) -> list[Rule]:
             raise_busy,
             also=(
                 Citation(
-                    "SspiGetAsyncCallStatus",
+                    "SspiCreateAsyncContext",
                     "remarks",
-                    "To run another operation on the same context, first reset it with SspiReinitAsyncContext.",
+                    "Reuse is allowed only after the previous operation has completed.",
                 ),
             ),
         ),

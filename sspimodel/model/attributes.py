@@ -20,8 +20,14 @@ SECPKG_ATTR_ACCESS_TOKEN       SecPkgContext_AccessToken          no (server sid
 SECPKG_ATTR_NEGOTIATION_PACKAGE SecPkgContext_PackageInfo         no (Negotiate only)
 =============================  =================================  ==========================
 
-Every other value of the page's table (Schannel/CredSSP attributes, stream sizes, password
-expiry) is SEC_E_UNSUPPORTED_FUNCTION.
+Every other value the contract accepts (the CredSSP/Schannel attributes of the page, stream sizes,
+password expiry) is SEC_E_UNSUPPORTED_FUNCTION.
+
+The page the functions follow (the CredSSP variant of QueryContextAttributes) lists ten attributes:
+SIZES, PACKAGE_INFO and NEGOTIATION_PACKAGE of the table above among them. The other nine answered
+here (and STREAM_SIZES, PASSWORD_EXPIRY) come from the general QueryContextAttributes page, kept as a
+page of its own in spec/supplements/QueryContextAttributes-general.md; `sspimodel generate` adds its
+rows to the ulAttribute contract, each value citing that file.
 """
 
 from __future__ import annotations
@@ -237,10 +243,12 @@ def query_rules(function: str, prefix: str = "qca") -> list[Rule]:
             Citation(function, "returns", "phContext is the handle of a context that is not yet complete."),
             lambda c: not live(_ctx(c)).established and not _entry(c)[1],
             also=(
-                Citation(
-                    function,
-                    "remarks",
-                    "SECPKG_ATTR_NEGOTIATION_INFO is the attribute meant for a negotiation still in progress.",
+                Interpretation(
+                    "Which attributes can be asked before the handshake ends? The page names none; "
+                    "spec/supplements/QueryContextAttributes-general.md (the general page's attributes) "
+                    "says SECPKG_ATTR_NEGOTIATION_INFO is the one meant for a negotiation still going on.",
+                    "SIZES, PACKAGE_INFO, NEGOTIATION_INFO and FLAGS are answered early; the rest need a "
+                    "complete context",
                 ),
             ),
         ),

@@ -395,10 +395,9 @@ def free_rules(function: str, prefix: str, cite: str | None = None) -> list[Rule
             Citation(page, "returns", "SEC_E_INVALID_HANDLE"),
             lambda c: cred_record(c, c.a.phCredential) is None,
             also=(
-                Citation(
-                    "FreeCredentialsHandle",
-                    "remarks",
-                    "After the call the handle is no longer valid and must not be passed to any SSPI function.",
+                Interpretation(
+                    "Is a freed credentials handle still valid? (The FreeCredentialsHandle page has no Remarks.)",
+                    "No: once freed it names no credentials, so passing it again is an invalid handle",
                 ),
             ),
         ),

@@ -748,12 +748,16 @@ def query_context_attributes(context: CtxtHandle, attribute: type[T]) -> T:
 
 
 def enumerate_security_packages() -> list[SecPkgInfo]:
+    from ..model.handles import Ref
+
     runtime = current()
-    result = runtime.sspi.EnumerateSecurityPackagesW()
+    # The page tags both pointers [in] (a defect it keeps), so the model takes them as cells it fills.
+    count, infos = Ref(), Ref()
+    result = runtime.sspi.EnumerateSecurityPackagesW(pcPackages=count, ppPackageInfo=infos)
     _raise_for(runtime, "EnumerateSecurityPackagesW", result.status)
-    infos = [SecPkgInfo._of(i) for i in result.ppPackageInfo.value]
-    _free(runtime, result.ppPackageInfo)
-    return infos
+    packages = [SecPkgInfo._of(i) for i in infos.value.value[: count.value]]
+    _free(runtime, infos.value)
+    return packages
 
 
 # -- helpers ----------------------------------------------------------------------------------------
