@@ -35,6 +35,7 @@ import attrs
 from .contract import ContractError, ContractTypeError, FunctionContract
 from .model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
 from .model.rules import Call, Rule, RuleTable, table_for
+from .model.trace import Trace
 from .model.world import CallerMode, Process, World
 
 __all__ = ["CallerModeError", "Sspi", "UndocumentedStatus"]
@@ -183,9 +184,20 @@ class Sspi:
         self.process: Process = world.process(process)
         self.strict = strict
         self.last_rule: Rule | None = None
+        # What the last call did (rules tried, the one that fired, the package leg, the page
+        # lines): see sspimodel.model.trace. None before any call and after a refused one.
+        self.last_trace: Trace | None = None
 
     def __repr__(self) -> str:
         return f"Sspi(process {self.process.pid} {self.process.image!r}, {self.world.caller_mode.value} mode)"
+
+    def explain(self) -> Any:
+        """Why the last call returned what it did: the rules tried, the one that fired and the
+        branch of its condition that held, the package leg and its reason, and the page lines
+        behind it (text with ``print``, a table in notebooks)."""
+        if self.last_trace is None:
+            raise ValueError("no call has been decided on this Sspi yet (none made, or the last one was refused)")
+        return self.last_trace.explain()
 
     # -- the call path ----------------------------------------------------------------------------
     def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
@@ -207,8 +219,10 @@ class Sspi:
         except ContractViolation as v:
             # No rule decided this call: last_rule must not keep describing the previous one.
             self.last_rule = None
+            self.last_trace = None
             raise self._contract_error(entry, v) from None
         self.last_rule = rule
+        self.last_trace = Trace(entry.table, rule, c)
         status = rule.status
         if entry.value_returns is not None:
             if status not in entry.value_returns:

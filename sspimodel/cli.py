@@ -95,6 +95,22 @@ def cmd_conform(args: argparse.Namespace) -> int:
     return run_conform(backend=args.backend, scenarios=args.scenarios, report_dir=args.report)
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .display import explain_table
+    from .model.rules import all_tables
+
+    functions = {t.function for t in all_tables()}
+    if args.function not in functions:
+        print(f"sspimodel explain: no rule table for {args.function!r} (functions: {', '.join(sorted(functions))})", file=sys.stderr)
+        return 2
+    try:
+        print(explain_table(args.function, args.status))
+    except KeyError as e:
+        print(f"sspimodel explain: {e.args[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sspimodel", description="An executable specification of the Windows SSPI.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -131,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="write report.json/.md/.html to DIR")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("explain", help="a function's rule table, or the rules giving one status, with page lines")
+    p.add_argument("function", metavar="FUNCTION", help="function name, e.g. AcceptSecurityContext")
+    p.add_argument("status", metavar="STATUS", nargs="?", default=None, help="only the rules giving this status")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("conform", help="run the scenarios against the model or a native SSPI")
     p.add_argument("--backend", default="model", help="model | native | native:PATH")

@@ -167,3 +167,85 @@ def result_html(function: str, result: Any) -> str:
     ]
     head = f"<p><b>{_e(function)}</b> &rarr; <code>{_e(_status_names(status))}</code> (0x{int(status):08X})</p>"
     return head + (html_table(["out parameter", "value"], rows) if rows else "")
+
+
+class Explanation:
+    """Why a call returned what it did, drawn from its :class:`~sspimodel.model.trace.Trace`."""
+
+    def __init__(self, trace: Any) -> None:
+        self.trace = trace
+
+    def _lines(self) -> list[str]:
+        t = self.trace
+        r = t.rule
+        lines = [f"{t.function} (call {t.index}) -> {r.status}"]
+        lines.append(f"  fired: rule {r.id}" + (f"  ({r.where})" if r.where else ""))
+        lines.append(f"    when: {r.when}")
+        branch = t.branch
+        if branch:
+            lines.append(f"    branch that held: {branch}")
+        leg = t.leg
+        if leg is not None:
+            lines.append(f"    package leg: {leg}")
+        lines.append("  because:")
+        for clause in t.clauses:
+            lines.append(f"    {clause.kind}: {clause.text}")
+            if clause.where:
+                lines.append(f"      {clause.where} ({clause.element}): {clause.line_text}")
+        tried = t.tried
+        if tried:
+            lines.append(f"  tried before it, in order, none held ({len(tried)}):")
+            lines.append("    " + ", ".join(x.id for x in tried))
+        else:
+            lines.append("  it is the first rule of the table")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self._lines())
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        t = self.trace
+        r = t.rule
+        head = (
+            f"<p><b>{_e(t.function)}</b> (call {t.index}) &rarr; <code>{_e(r.status)}</code>: "
+            f"rule <code>{_e(r.id)}</code> <small>{_e(r.where)}</small></p>"
+        )
+        rows = [["when", _e(r.when)]]
+        if t.branch:
+            rows.append(["branch that held", _e(t.branch)])
+        if t.leg is not None:
+            rows.append(["package leg", _e(str(t.leg))])
+        for clause in t.clauses:
+            cell = _e(clause.text)
+            if clause.where:
+                cell += f"<br><code>{_e(clause.where)}</code> ({_e(clause.element)}): <i>{_e(clause.line_text)}</i>"
+            rows.append([_e(clause.kind), cell])
+        tried = t.tried
+        rows.append(
+            [f"tried before ({len(tried)})", ", ".join(f"<code>{_e(x.id)}</code>" for x in tried) or "none: first rule"]
+        )
+        return head + html_table(["", ""], rows)
+
+
+def explain_rule(rule: Any) -> str:
+    """A rule as text, with its page lines (what ``sspimodel explain`` prints per rule)."""
+    return str(rule)
+
+
+def explain_table(function: str, status: str | None = None) -> str:
+    """The rule table of ``function`` (or only its rules giving ``status``), with page lines."""
+    from .model.rules import rules_for
+
+    rules = [r for r in rules_for(function) if status is None or r.status == status]
+    if not rules:
+        from .model.rules import table_for
+
+        known = sorted(table_for(function).statuses())
+        raise KeyError(f"no rule of {function} gives {status}; its rules give: {', '.join(known)}")
+    title = f"{function}: {len(rules)} rule{'s' if len(rules) != 1 else ''}" + (f" giving {status}" if status else "")
+    return "\n\n".join([title, *(str(r) for r in rules)])
