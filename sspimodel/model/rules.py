@@ -41,6 +41,7 @@ __all__ = [
     "all_tables",
     "guarded",
     "keyed",
+    "pick",
     "register",
     "rules_for",
 ]
@@ -119,7 +120,7 @@ _ROOT = os.path.dirname(os.path.dirname(_HERE))
 
 def _definition_site() -> str:
     """file:line of the first frame outside this module (where ``Rule(...)`` is written)."""
-    frame = sys._getframe(2)
+    frame: Any = sys._getframe(2)
     while frame is not None:
         name = frame.f_code.co_filename
         if not name.startswith("<") and os.path.abspath(name) != os.path.abspath(__file__):
@@ -183,6 +184,18 @@ class Rule:
 
     def bases(self) -> tuple[Basis, ...]:
         return (self.basis, *self.also)
+
+
+def pick(prefix: str, *ids: str) -> str:
+    """The one of ``ids`` (literal rule ids, written out in full so grep finds them) that belongs
+    to the table of ``prefix``: ``pick("asc", "isc.null_credential", "asc.null_credential")``.
+
+    Rule builders shared by several functions use it instead of building an id from the prefix.
+    """
+    for rule_id in ids:
+        if rule_id.partition(".")[0] == prefix:
+            return rule_id
+    raise ValueError(f"no rule id for table prefix {prefix!r} among {ids}")
 
 
 def unreachable(id: str, status: str, basis: Basis, reason: str, when: str = "") -> Rule:

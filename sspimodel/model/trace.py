@@ -102,8 +102,9 @@ class Trace:
             if name == "outcome":
                 name = "the package leg's outcome"
             return f"{name} is {value}"
-        if getattr(test, "guard", None) is not None:
-            return f"{getattr(test.guard, '__name__', 'guard').strip('_')} and the rest of the condition held"
+        guard = getattr(test, "guard", None)
+        if guard is not None:
+            return f"{getattr(guard, '__name__', 'guard').strip('_')} and the rest of the condition held"
         return None
 
     @property
