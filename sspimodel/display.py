@@ -198,6 +198,10 @@ class Explanation:
             lines.append("    " + ", ".join(x.id for x in tried))
         else:
             lines.append("  it is the first rule of the table")
+        work = t.work
+        if work is not None:
+            lines.append("  the queued work it reports:")
+            lines.extend("    " + line for line in Explanation(work)._lines())
         return lines
 
     def __str__(self) -> str:
@@ -229,6 +233,9 @@ class Explanation:
         rows.append(
             [f"tried before ({len(tried)})", ", ".join(f"<code>{_e(x.id)}</code>" for x in tried) or "none: first rule"]
         )
+        work = t.work
+        if work is not None:
+            rows.append(["the queued work", Explanation(work)._repr_html_()])
         return head + html_table(["", ""], rows)
 
 

@@ -142,3 +142,25 @@ def test_cli_explain_names_what_is_wrong(capsys):
     assert main(["explain", "DeleteSecurityContext", "SEC_E_NOPE"]) == 2
     err = capsys.readouterr().err
     assert "no rule of DeleteSecurityContext gives SEC_E_NOPE" in err and "SEC_E_OK" in err
+
+
+def test_get_async_call_status_explains_the_queued_work_it_reports():
+    from sspimodel.model import AuthIdentity, CallerMode, Ref
+    from sspimodel.model.async_ import NtStatus  # noqa: F401  (the async family is loaded)
+
+    world = default_world()
+    world.caller_mode = CallerMode.KERNEL
+    sspi = Sspi(world, 4)
+    ctx = sspi.SspiCreateAsyncContext().value
+    sspi.SspiAcquireCredentialsHandleAsyncW(
+        AsyncContext=ctx, pszPrincipal="", pszPackage="NoSuchPackage", fCredentialUse=SECPKG_CRED_OUTBOUND,
+        pvLogonId=None, pAuthData=AuthIdentity(User="alice", Domain="CONTOSO", Password="Passw0rd!alice"),
+        pGetKeyFn=lambda *a: None, pvGetKeyArgument=0, phCredential=Ref(), ptsExpiry=Ref(),
+    )
+    world.run_pending()
+    assert sspi.SspiGetAsyncCallStatus(Handle=ctx).status.name == "SEC_E_SECPKG_NOT_FOUND"
+    trace = sspi.last_trace
+    assert trace.rule.id == "sgs.final.SEC_E_SECPKG_NOT_FOUND"
+    assert trace.work is not None and trace.work.rule.id == "ach.package_unknown"
+    text = str(sspi.explain())
+    assert "the queued work it reports:" in text and "rule ach.package_unknown" in text

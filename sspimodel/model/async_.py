@@ -33,6 +33,7 @@ from .creds import acquire_rules, free_rules
 from .errors import ContractViolation
 from .handles import AsyncContext, CtxtHandle, Ref
 from .rules import Call, Citation, Interpretation, Rule, RuleTable, register
+from .trace import Trace
 from .world import AsyncRecord
 
 __all__ = ["COUNTERPART", "VALUE_RETURNS", "NtStatus", "completion_table"]
@@ -430,6 +431,7 @@ def requires_notify_rules(function: str = "SspiAsyncContextRequiresNotify") -> l
 def _status_of(c: Call) -> None:
     record = live(_record(c, "Handle"))
     c.out["Handle"] = c.a.Handle
+    c.facts["work_trace"] = record.work_trace  # explain() shows how the work reached its status
     if record.operation is not None:
         c.allowed_from = _allowed_from(record.operation)
 
@@ -598,6 +600,7 @@ def _complete(world: Any, process: Any, function: str, args: Any, index: int, re
     record.status = rule.status
     record.pending = False
     record.last_rule = rule.id
+    record.work_trace = Trace(completion_table(function), rule, call)
     if record.callback is not None:
         record.notified += 1
         record.callback(record.pointer, record.callback_data)

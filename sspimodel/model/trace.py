@@ -118,6 +118,12 @@ class Trace:
         return LegInfo(name, str(leg.outcome), str(leg.state), leg.detail)
 
     @property
+    def work(self) -> Trace | None:
+        """For SspiGetAsyncCallStatus: the trace of the queued work whose status it reports."""
+        work = self._call.facts.get("work_trace")
+        return work if isinstance(work, Trace) else None
+
+    @property
     def clauses(self) -> tuple[ClauseLine, ...]:
         return clause_lines(self.rule)
 

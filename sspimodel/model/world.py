@@ -162,6 +162,7 @@ class AsyncRecord:
     callback_set: bool = False  # SspiSetAsyncNotifyCallback was called (possibly with NULL)
     notified: int = 0
     last_rule: str | None = None  # the completion rule that decided the final status
+    work_trace: Any = None  # its trace (sspimodel.model.trace.Trace), for explain()
 
 
 @define(eq=False)
