@@ -41,6 +41,7 @@ from .constants import (
     SECURITY_NETWORK_DREP,
 )
 from .handles import NEVER, AllocatedBytes, CtxtHandle, Ref, timestamp
+from .handshake import Outcome, State
 from .packages import Leg, accept_leg, asc_to_internal, initialize_leg, internal_to_asc
 from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, pick, register, unreachable
 from .world import ContextRecord
@@ -315,9 +316,9 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
         lifetime = mech.context_lifetime if mech is not None else package.context_lifetime
         ctx.expiry = world.clock.after(lifetime) if lifetime else NEVER.QuadPart
     allocated = _write_token(c, leg.token, allocate)
-    if leg.outcome in ("complete_needed", "complete_and_continue"):
+    if leg.outcome in (Outcome.COMPLETE_NEEDED, Outcome.COMPLETE_AND_CONTINUE):
         ctx.pending_completion = leg.token
-    ctx.established = leg.outcome == "done"
+    ctx.established = leg.outcome is Outcome.DONE
     attrs = ctx.attributes
     if role == "client":
         flags = attrs | (ISC_RET_ALLOCATED_MEMORY if allocated else 0)
@@ -475,11 +476,11 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
     role = "client"
     reserved_quote = "Reserved; pass zero." if page.startswith("Sspi") else "Reserved; set to zero."
 
-    def outcome(c: Call) -> str:
+    def outcome(c: Call) -> Outcome:
         leg = c.facts.get("leg")  # asked twice per call: the second time, without _leg's frame
         return (leg if leg is not None else _leg(c, role, target_param)).outcome
 
-    def leg_is(*outcomes: str) -> Any:
+    def leg_is(*outcomes: Outcome) -> Any:
         # Keyed on one shared function: the table runs its outcome rules as one lookup.
         return keyed(outcome, *outcomes)
 
@@ -522,7 +523,7 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             "SECBUFFER_EMPTY input buffer becomes SECBUFFER_MISSING with the missing byte count",
             "SEC_E_INCOMPLETE_MESSAGE",
             Citation(page, "returns", "SEC_E_INCOMPLETE_MESSAGE"),
-            leg_is("truncated"),
+            leg_is(Outcome.TRUNCATED),
             _mark_missing,
             also=(
                 Interpretation(
@@ -537,28 +538,28 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             "handshake, or the context has no leg left",
             "SEC_E_INVALID_TOKEN",
             Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
-            leg_is("no_token", "bad_token", "cross_context", "bad_state"),
+            leg_is(Outcome.NO_TOKEN, Outcome.BAD_TOKEN, Outcome.CROSS_CONTEXT, Outcome.BAD_STATE),
         ),
         Rule(
             "isc.no_authority",
             "Kerberos needs the KDC and the authority is unreachable",
             "SEC_E_NO_AUTHENTICATING_AUTHORITY",
             Citation(page, "returns", "SEC_E_NO_AUTHENTICATING_AUTHORITY"),
-            leg_is("no_authority"),
+            leg_is(Outcome.NO_AUTHORITY),
         ),
         Rule(
             "isc.target_unknown",
             "Kerberos: the target names no service principal of the domain",
             "SEC_E_TARGET_UNKNOWN",
             Citation(page, "returns", "SEC_E_TARGET_UNKNOWN"),
-            leg_is("target_unknown"),
+            leg_is(Outcome.TARGET_UNKNOWN),
         ),
         Rule(
             "isc.logon_denied",
             "Kerberos: the KDC refuses the client's password (pre-authentication)",
             "SEC_E_LOGON_DENIED",
             Citation(page, "returns", "SEC_E_LOGON_DENIED"),
-            leg_is("logon_denied"),
+            leg_is(Outcome.LOGON_DENIED),
         ),
         Rule(
             "isc.wrong_principal",
@@ -566,7 +567,7 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             "KRB-ERROR saying the ticket reached another service",
             "SEC_E_WRONG_PRINCIPAL",
             Citation(page, "returns", "SEC_E_WRONG_PRINCIPAL"),
-            leg_is("wrong_principal"),
+            leg_is(Outcome.WRONG_PRINCIPAL),
         ),
         Rule(
             "isc.output_buffer",
@@ -581,7 +582,7 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             "the package sent a token and expects the peer's answer",
             "SEC_I_CONTINUE_NEEDED",
             Citation(page, "returns", "SEC_I_CONTINUE_NEEDED"),
-            leg_is("continue"),
+            leg_is(Outcome.CONTINUE),
             commit,
         ),
         Rule(
@@ -589,7 +590,7 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             "Digest: the token must be sealed by CompleteAuthToken, then the peer answers",
             "SEC_I_COMPLETE_AND_CONTINUE",
             Citation(page, "returns", "SEC_I_COMPLETE_AND_CONTINUE"),
-            leg_is("complete_and_continue"),
+            leg_is(Outcome.COMPLETE_AND_CONTINUE),
             commit,
         ),
         Rule(
@@ -597,7 +598,7 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             "Digest: the last token must be sealed by CompleteAuthToken",
             "SEC_I_COMPLETE_NEEDED",
             Citation(page, "returns", "SEC_I_COMPLETE_NEEDED"),
-            leg_is("complete_needed"),
+            leg_is(Outcome.COMPLETE_NEEDED),
             commit,
         ),
         Rule(
@@ -605,7 +606,7 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             "the context is established (any output token still goes to the server)",
             "SEC_E_OK",
             Citation(page, "returns", "SEC_E_OK"),
-            leg_is("done"),
+            leg_is(Outcome.DONE),
             commit,
         ),
         unreachable(
@@ -621,11 +622,11 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
     page = cite or function
     role = "server"
 
-    def outcome(c: Call) -> str:
+    def outcome(c: Call) -> Outcome:
         leg = c.facts.get("leg")
         return (leg if leg is not None else _leg(c, role, None)).outcome
 
-    def leg_is(*outcomes: str) -> Any:
+    def leg_is(*outcomes: Outcome) -> Any:
         return keyed(outcome, *outcomes)
 
     def commit(c: Call) -> None:
@@ -666,7 +667,7 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "becomes SECBUFFER_MISSING with the missing byte count",
             "SEC_E_INCOMPLETE_MESSAGE",
             Citation(page, "returns", "SEC_E_INCOMPLETE_MESSAGE"),
-            leg_is("truncated"),
+            leg_is(Outcome.TRUNCATED),
             _mark_missing,
         ),
         Rule(
@@ -675,7 +676,7 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "output carries a KRB-ERROR for the client",
             "SEC_E_INVALID_TOKEN",
             Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
-            leg_is("wrong_service"),
+            leg_is(Outcome.WRONG_SERVICE),
             lambda c: _error_token(c, role),
         ),
         Rule(
@@ -686,7 +687,7 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
                 "Which code does a replayed Kerberos authenticator give?",
                 "SEC_E_INVALID_TOKEN: the token passed in is not valid (any more)",
             ),
-            leg_is("replay"),
+            leg_is(Outcome.REPLAY),
         ),
         Rule(
             "asc.invalid_token",
@@ -694,21 +695,21 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "handshake, or the context has no leg left",
             "SEC_E_INVALID_TOKEN",
             Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
-            leg_is("no_token", "bad_token", "cross_context", "bad_state"),
+            leg_is(Outcome.NO_TOKEN, Outcome.BAD_TOKEN, Outcome.CROSS_CONTEXT, Outcome.BAD_STATE),
         ),
         Rule(
             "asc.no_authority",
             "NTLM/Digest: the authority that validates the client's account is unreachable",
             "SEC_E_NO_AUTHENTICATING_AUTHORITY",
             Citation(page, "returns", "SEC_E_NO_AUTHENTICATING_AUTHORITY"),
-            leg_is("no_authority"),
+            leg_is(Outcome.NO_AUTHORITY),
         ),
         Rule(
             "asc.logon_denied",
             "NTLM/Digest: unknown user or wrong password (the proof does not match)",
             "SEC_E_LOGON_DENIED",
             Citation(page, "returns", "SEC_E_LOGON_DENIED"),
-            leg_is("logon_denied"),
+            leg_is(Outcome.LOGON_DENIED),
         ),
         Rule(
             "asc.output_buffer",
@@ -733,7 +734,7 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "the package sent a token and expects the client's answer",
             "SEC_I_CONTINUE_NEEDED",
             Citation(page, "returns", "SEC_I_CONTINUE_NEEDED"),
-            leg_is("continue"),
+            leg_is(Outcome.CONTINUE),
             commit,
         ),
         Rule(
@@ -741,7 +742,7 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "Digest: the challenge must be sealed by CompleteAuthToken, then the client answers",
             "SEC_I_COMPLETE_AND_CONTINUE",
             Citation(page, "returns", "SEC_I_COMPLETE_AND_CONTINUE"),
-            leg_is("complete_and_continue"),
+            leg_is(Outcome.COMPLETE_AND_CONTINUE),
             commit,
         ),
         Rule(
@@ -749,7 +750,7 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "Digest with mutual authentication: the rspauth token must be sealed by CompleteAuthToken",
             "SEC_I_COMPLETE_NEEDED",
             Citation(page, "returns", "SEC_I_COMPLETE_NEEDED"),
-            leg_is("complete_needed"),
+            leg_is(Outcome.COMPLETE_NEEDED),
             commit,
         ),
         Rule(
@@ -757,7 +758,7 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "the client is authenticated (any output token still goes to the client)",
             "SEC_E_OK",
             Citation(page, "returns", "SEC_E_OK"),
-            leg_is("done"),
+            leg_is(Outcome.DONE),
             commit,
         ),
     ]
@@ -785,7 +786,7 @@ def _complete(c: Call) -> None:
     buf.pvBuffer = AllocatedBytes(sealed, old.address) if isinstance(old, AllocatedBytes) else sealed
     buf.cbBuffer = len(sealed)
     ctx.pending_completion = None
-    ctx.established = ctx.state == "established"
+    ctx.established = ctx.state is State.ESTABLISHED
 
 
 def complete_rules(function: str = "CompleteAuthToken", prefix: str = "cat") -> list[Rule]:

@@ -28,6 +28,7 @@ from .constants import (
     SECPKG_CONTEXT_EXPORT_TO_KERNEL,
 )
 from .handles import AccessToken, CtxtHandle
+from .handshake import State
 from .packages_query import SECPKG_NOT_FOUND_ERRATA
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .tokens import Kind
@@ -230,7 +231,7 @@ def _import(c: Call) -> None:
         package=package,
         mech=mech,
         role=role,
-        state="established",
+        state=State.ESTABLISHED,
         conversation=conv,
         cred=None,
         credential=None,
