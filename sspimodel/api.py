@@ -6,9 +6,10 @@ names as keyword arguments and:
 
 1. refuses a kernel-mode-only function (the Sspi*Async family) in user mode, with
    :class:`CallerModeError` quoting the page's requirement;
-2. builds the generated call object (``NameCall``: attrs validators check the contract) and
-   calls ``NAME_CONTRACT.validate(call)`` explicitly, so the contract holds even when attrs
-   validators are disabled (:class:`~sspimodel.contract.ContractError`);
+2. builds the generated call object (``NameCall``: attrs validators check the contract); when
+   attrs validators are switched off globally it calls ``NAME_CONTRACT.validate(call)`` instead,
+   which runs the same compiled checks: the contract is checked once per call, always
+   (:class:`~sspimodel.contract.ContractError`);
 3. runs the function's rule table (:mod:`sspimodel.model.rules`);
 4. checks the status against what the page allows (documented, mentioned, or errata) and
    raises :class:`~sspimodel.model.errors.UndocumentedStatus` otherwise (strict mode, the
@@ -212,7 +213,11 @@ class Sspi:
             raise
         except TypeError as e:
             raise _bad_keyword(entry.contract, e, kwargs) from None
-        entry.validate(call)
+        # The contract is checked once per call: by the call class's attrs validators (the same
+        # compiled checks as FunctionContract.validate), or, when attrs validators are switched
+        # off globally, by validate() itself.
+        if attrs.validators.get_disabled():
+            entry.validate(call)
         c = Call(world, self.process, name, call, world.calls)
         try:
             rule = entry.table.run(c)

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from sspimodel.model.handshake import NO_STEP, TRANSITIONS, Outcome, Role, State, Transition, advance, transition
+from sspimodel.model.handshake import (
+    NO_STEP,
+    TRANSITIONS,
+    Outcome,
+    Role,
+    State,
+    Transition,
+    advance,
+    transition,
+)
 from sspimodel.model.rules import table_for
 from sspimodel.model.tokens import Kind
 
