@@ -899,7 +899,9 @@ def format_json(findings: list[Diagnostic]) -> str:
          "message": d.message, "hint": d.hint}
         for d in findings
     ]
-    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    from .schema import header
+
+    return json.dumps({**header("lint"), "findings": rows}, indent=2, ensure_ascii=False) + "\n"
 
 
 FAIL_ON = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "never": None}
