@@ -243,8 +243,14 @@ def render_html(report: dict[str, Any]) -> str:
         if bits:
             out.append("<p class=\"small\">" + "; ".join(bits) + "</p>")
         out.append("<table><tr><th>line</th><th>severity</th><th>rule</th><th>finding and fix hint</th></tr>")
+        hinted: set[str] = set()
         for d in rows:
-            hint = f"<br><span class=\"hint\">fix: {_e(d['hint'])}</span>" if d.get("hint") else ""
+            # A rule's fix hint once per page (the findings of one rule on a page share it).
+            hint = ""
+            if d.get("hint"):
+                hint = ("<br><span class=\"hint\">fix: " + _e(d["hint"]) + "</span>" if d["rule"] not in hinted
+                        else "<br><span class=\"small\">fix: as above</span>")
+                hinted.add(d["rule"])
             out.append(
                 f"<tr class=\"{_e(d['severity'])}\"><td class=\"n\">{_e(file)}:{d['line']}</td><td>{_e(d['severity'])}</td>"
                 f"<td><code>{_e(d['rule'])}</code></td><td>{_e(d['message'])}{hint}</td></tr>"
