@@ -244,11 +244,35 @@ def desc_text(desc: Any) -> str:
     return "\n".join(parts)
 
 
+def package_info_text(info: Any) -> str:
+    """A SecPkgInfo with its capabilities decoded by name (SECPKG_FLAG_*), one field a line."""
+    caps = flag_names(info.fCapabilities, "SECPKG_FLAG_")
+    lines = [f"SecPkgInfo(Name={info.Name!r}, wVersion={info.wVersion}, wRPCID={info.wRPCID}, cbMaxToken={info.cbMaxToken})"]
+    lines.append(f"  Comment = {info.Comment!r}")
+    lines.append(f"  fCapabilities = 0x{info.fCapabilities:08X}:")
+    lines.extend(f"    {name}" for name in caps)
+    return "\n".join(lines)
+
+
 def _value_text(value: Any, function: str = "", field: str = "") -> str:
     import enum
 
     from .model.buffers import SecBuffer, SecBufferDesc
+    from .model.handles import ContextBuffer
+    from .model.packages import SecPkgInfo
 
+    if isinstance(value, ContextBuffer):
+        inner = value.value
+        if isinstance(inner, SecPkgInfo) or (
+            isinstance(inner, tuple) and inner and all(isinstance(i, SecPkgInfo) for i in inner)
+        ):
+            items = inner if isinstance(inner, tuple) else (inner,)
+            body = "\n".join(
+                (f"[{i}] " if isinstance(inner, tuple) else "") + package_info_text(item).replace("\n", "\n    " if isinstance(inner, tuple) else "\n")
+                for i, item in enumerate(items)
+            )
+            return f"ContextBuffer(0x{value.address:x}) ->\n" + "\n".join("  " + line for line in body.splitlines())
+        return repr(value)
     if isinstance(value, SecBufferDesc):
         return desc_text(value)
     if isinstance(value, SecBuffer):

@@ -94,3 +94,11 @@ def test_buffers_show_a_hexdump_in_notebooks():
     assert p.out.splitlines()[1].strip().startswith("0000  4e 54 4c 4d")
     assert "<pre>" in SecBufferDesc.token(b"abc")._repr_html_()
     _ = SECPKG_CRED_INBOUND
+
+
+def test_package_info_shows_its_capabilities_by_name():
+    sspi = Sspi(default_world())
+    text = repr(sspi.QuerySecurityPackageInfoW(pszPackageName="NTLM"))
+    assert "SecPkgInfo(Name='NTLM', wVersion=1, wRPCID=10, cbMaxToken=2888)" in text
+    assert "SECPKG_FLAG_INTEGRITY" in text and "fCapabilities = 0x" in text
+    assert "fCapabilities=11063" not in text
