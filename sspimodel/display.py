@@ -489,3 +489,26 @@ def explain_table(function: str, status: str | None = None) -> str:
         raise KeyError(f"no rule of {function} gives {status}; its rules give: {', '.join(known)}")
     title = f"{function}: {len(rules)} rule{'s' if len(rules) != 1 else ''}" + (f" giving {status}" if status else "")
     return "\n\n".join([title, *(str(r) for r in rules)])
+
+
+def handshake_table(mech: str | None = None) -> str:
+    """The handshake transition table (of one mechanism, or all) as text: one line per step and
+    outcome, drawn from :data:`sspimodel.model.handshake.TRANSITIONS`."""
+    from .model.handshake import INPUT_FAILURES, TRANSITIONS
+
+    rows = [t for t in TRANSITIONS if mech is None or t.mech.lower() == mech.lower()]
+    if not rows:
+        known = sorted({t.mech for t in TRANSITIONS})
+        raise KeyError(f"no handshake for {mech!r}; mechanisms: {', '.join(known)}")
+    lines = []
+    for t in rows:
+        reads = " or ".join(k.name for k in t.accepts) or "no token"
+        sends = " or ".join(k.name for k in t.sends) or "no token"
+        lines.append(f"{t.mech} {t.role} in {t.state}: reads {reads}, may send {sends}")
+        for outcome, nxt in t.outcomes.items():
+            lines.append(f"    {outcome:<22} -> {nxt}")
+        if t.accepts:
+            missing = sorted(str(o) for o in INPUT_FAILURES if o not in t.outcomes)
+            if missing:
+                lines.append(f"    {', '.join(missing)}: -> {t.state} (the input token check)")
+    return "\n".join(lines)

@@ -120,3 +120,14 @@ def test_a_context_state_is_only_ever_set_from_a_leg_the_table_advanced():
         ("contexts.py", "leg.state"),
         ("export.py", "State.ESTABLISHED"),
     ]
+
+
+def test_the_table_is_drawn_for_the_docs_by_the_cli(capsys):
+    from sspimodel.cli import main
+
+    assert main(["explain", "--handshake", "NTLM"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("NTLM client in initial: reads no token, may send NTLM_NEGOTIATE")
+    assert "continue               -> sent_challenge" in out
+    assert main(["explain", "--handshake", "Foo"]) == 2
+    assert "no handshake for 'Foo'; mechanisms: Digest, Kerberos, NTLM" in capsys.readouterr().err
