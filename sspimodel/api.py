@@ -6,9 +6,10 @@ names as keyword arguments and:
 
 1. refuses a kernel-mode-only function (the Sspi*Async family) in user mode, with
    :class:`CallerModeError` quoting the page's requirement;
-2. builds the generated call object (``NameCall``: attrs validators check the contract) and
-   calls ``NAME_CONTRACT.validate(call)`` explicitly, so the contract holds even when attrs
-   validators are disabled (:class:`~sspimodel.contract.ContractError`);
+2. builds the generated call object (``NameCall``: attrs validators check the contract); when
+   attrs validators are switched off globally it calls ``NAME_CONTRACT.validate(call)`` instead,
+   which runs the same compiled checks: the contract is checked once per call, always
+   (:class:`~sspimodel.contract.ContractError`);
 3. runs the function's rule table (:mod:`sspimodel.model.rules`);
 4. checks the status against what the page allows (documented, mentioned, or errata) and
    raises :class:`~sspimodel.model.errors.UndocumentedStatus` otherwise (strict mode, the
@@ -35,6 +36,7 @@ import attrs
 from .contract import ContractError, ContractTypeError, FunctionContract
 from .model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
 from .model.rules import Call, Rule, RuleTable, table_for
+from .model.trace import Trace
 from .model.world import CallerMode, Process, World
 
 __all__ = ["CallerModeError", "Sspi", "UndocumentedStatus"]
@@ -275,10 +277,21 @@ class Sspi:
         self.contract = contract
         self.last_rule: Rule | None = None
         self.last_findings: tuple[Any, ...] = ()
+        # What the last call did (rules tried, the one that fired, the package leg, the page
+        # lines): see sspimodel.model.trace. None before any call and after a refused one.
+        self.last_trace: Trace | None = None
 
     def __repr__(self) -> str:
         shown = "" if self.contract == "documented" else f", {self.contract} contract"
         return f"Sspi(process {self.process.pid} {self.process.image!r}, {self.world.caller_mode.value} mode{shown})"
+
+    def explain(self) -> Any:
+        """Why the last call returned what it did: the rules tried, the one that fired and the
+        branch of its condition that held, the package leg and its reason, and the page lines
+        behind it (text with ``print``, a table in notebooks)."""
+        if self.last_trace is None:
+            raise ValueError("no call has been decided on this Sspi yet (none made, or the last one was refused)")
+        return self.last_trace.explain()
 
     # -- the call path ----------------------------------------------------------------------------
     def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
@@ -297,7 +310,11 @@ class Sspi:
                 raise
             except TypeError as e:
                 raise _bad_keyword(entry.contract, e, kwargs) from None
-            entry.validate(call)
+            # The contract is checked once per call: by the call class's attrs validators (the
+            # same compiled checks as FunctionContract.validate), or, when attrs validators are
+            # switched off globally, by validate() itself.
+            if attrs.validators.get_disabled():
+                entry.validate(call)
         self.last_findings = findings
         c = Call(world, self.process, name, call, world.calls)
         if self.contract == "observed":
@@ -307,8 +324,10 @@ class Sspi:
         except ContractViolation as v:
             # No rule decided this call: last_rule must not keep describing the previous one.
             self.last_rule = None
+            self.last_trace = None
             raise self._contract_error(entry, v) from None
         self.last_rule = rule
+        self.last_trace = Trace(entry.table, rule, c)
         status = rule.status
         if self.contract == "observed":
             _check_answers(entry, rule, findings)

@@ -97,6 +97,29 @@ def cmd_conform(args: argparse.Namespace) -> int:
     return run_conform(backend=args.backend, scenarios=args.scenarios, report_dir=args.report)
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .display import explain_table, handshake_table
+    from .model.rules import all_tables
+
+    if args.handshake:
+        try:
+            print(handshake_table(None if args.function == "all" else args.function))
+        except KeyError as e:
+            print(f"sspimodel explain: {e.args[0]}", file=sys.stderr)
+            return 2
+        return 0
+    functions = {t.function for t in all_tables()}
+    if args.function not in functions:
+        print(f"sspimodel explain: no rule table for {args.function!r} (functions: {', '.join(sorted(functions))})", file=sys.stderr)
+        return 2
+    try:
+        print(explain_table(args.function, args.status))
+    except KeyError as e:
+        print(f"sspimodel explain: {e.args[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -141,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text: a summary line per stage and tables; json: the whole report (default text)")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("explain", help="a function's rule table, or the rules giving one status, with page lines")
+    p.add_argument("function", metavar="FUNCTION", help="function name, e.g. AcceptSecurityContext")
+    p.add_argument("status", metavar="STATUS", nargs="?", default=None, help="only the rules giving this status")
+    p.add_argument("--handshake", action="store_true",
+                   help="print the handshake transition table of FUNCTION read as a mechanism (NTLM, Kerberos, Digest, all)")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("conform", help="run the scenarios against the model or a native SSPI")
     p.add_argument("--backend", default="model",

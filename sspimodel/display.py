@@ -18,7 +18,24 @@ from typing import Any
 from .render import html_table
 from .spec import Diagnostic, FunctionSpec
 
-__all__ = ["FindingsView", "RulesView", "applied", "findings", "page", "result_html", "result_text", "rules"]
+__all__ = [
+    "AsyncOutcome",
+    "Explanation",
+    "FindingsView",
+    "Flags",
+    "RulesView",
+    "applied",
+    "buffer_text",
+    "desc_text",
+    "explain_table",
+    "findings",
+    "flag_names",
+    "hexdump",
+    "page",
+    "result_html",
+    "result_text",
+    "rules",
+]
 
 
 @cache
@@ -47,6 +64,12 @@ def _basis_text(basis: Any) -> str:
     return f"{kind}: {text}"
 
 
+def _anchor_text(basis: Any) -> str:
+    """`` [spec/pages/X.md:LINE]`` for a citation that resolves (nothing for other bases)."""
+    anchor = basis.anchor() if getattr(basis, "kind", "") == "citation" else None
+    return f" [{anchor.where}]" if anchor is not None else ""
+
+
 class RulesView:
     """A function's rule table: condition, outcome, and the clause (or interpretation) behind it."""
 
@@ -61,7 +84,7 @@ class RulesView:
     def _rows(self) -> list[tuple[str, str, str, str, str]]:
         rows = []
         for r in self.rules:
-            bases = "; ".join(_basis_text(b) for b in r.bases())
+            bases = "; ".join(_basis_text(b) + _anchor_text(b) for b in r.bases())
             state = "unreachable: " + r.unreachable if r.unreachable else ""
             rows.append((r.id, r.when, r.status, bases, state))
         return rows
@@ -127,14 +150,149 @@ def findings(function: str | None = None) -> FindingsView:
     return FindingsView(items)
 
 
-def _value_text(value: Any) -> str:
+# -- values: flags by name, tokens as hexdumps, parameters by direction ------------------------------
+
+# Which flag family an integer field holds, by field name (and, for pfContextAttr, by function).
+_FLAG_FIELDS: dict[str, str] = {
+    "fCapabilities": "SECPKG_FLAG_",
+    "fCredentialUse": "SECPKG_CRED_",
+}
+
+
+def _flag_family(function: str, field: str) -> str | None:
+    if field == "pfContextAttr":
+        return "ASC_RET_" if "Accept" in function else "ISC_RET_"
+    if field == "fContextReq":
+        return "ASC_REQ_" if "Accept" in function else "ISC_REQ_"
+    return _FLAG_FIELDS.get(field)
+
+
+def flag_names(value: int, prefix: str) -> list[str]:
+    """The names of the ``prefix`` family (``"ISC_RET_"``, ``"ASC_RET_"``, ``"SECPKG_FLAG_"``, ...)
+    whose bits are set in ``value``, in bit order; bits no name covers come last, in hex."""
+    from .model import constants
+
+    members = sorted(
+        ((getattr(constants, n), n) for n in dir(constants) if n.startswith(prefix) and isinstance(getattr(constants, n), int)),
+    )
+    names: list[str] = []
+    covered = 0
+    for bit, name in members:
+        if bit and value & bit == bit and bit & (bit - 1) == 0:
+            names.append(name)
+            covered |= bit
+    rest = value & ~covered
+    if rest:
+        names.append(f"0x{rest:X}")
+    return names
+
+
+class Flags(int):
+    """An int shown as the names of its bits: ``ISC_RET_CONFIDENTIALITY | ISC_RET_SEQUENCE_DETECT (0x00000014)``."""
+
+    prefix: str
+
+    def __new__(cls, value: int, prefix: str) -> Flags:
+        self = super().__new__(cls, int(value))
+        self.prefix = prefix
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return flag_names(int(self), self.prefix)
+
+    def __repr__(self) -> str:
+        names = self.names
+        shown = " | ".join(names) if names else f"no {self.prefix}* flag"
+        return f"{shown} (0x{int(self):08X})"
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+def hexdump(data: bytes, width: int = 16) -> str:
+    """Offset, hex bytes and printable ASCII, ``width`` bytes a line (wraps, never runs off a page)."""
+    lines = []
+    for at in range(0, len(data), width):
+        chunk = data[at : at + width]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        lines.append(f"{at:04x}  {hexes:<{width * 3 - 1}}  {text}")
+    return "\n".join(lines) if lines else "(empty)"
+
+
+def buffer_text(buffer: Any) -> str:
+    """A SecBuffer: its type and size, then its bytes as a hexdump."""
+    from .model.buffers import _type_name
+
+    head = f"SecBuffer({_type_name(buffer.BufferType)}, cbBuffer={buffer.cbBuffer}"
+    if buffer.pvBuffer is None:
+        return head + ", pvBuffer=NULL)"
+    data = buffer.contents
+    return head + f", {len(data)} bytes)\n" + "\n".join("  " + line for line in hexdump(data).splitlines())
+
+
+def desc_text(desc: Any) -> str:
+    """A SecBufferDesc: one block per buffer."""
+    if not len(desc):
+        return "SecBufferDesc(no buffers)"
+    parts = [f"SecBufferDesc({len(desc)} buffer{'s' if len(desc) != 1 else ''})"]
+    for index, buffer in enumerate(desc):
+        parts.extend(f"  [{index}] {line}" if i == 0 else f"      {line}" for i, line in enumerate(buffer_text(buffer).splitlines()))
+    return "\n".join(parts)
+
+
+def package_info_text(info: Any) -> str:
+    """A SecPkgInfo with its capabilities decoded by name (SECPKG_FLAG_*), one field a line."""
+    caps = flag_names(info.fCapabilities, "SECPKG_FLAG_")
+    lines = [f"SecPkgInfo(Name={info.Name!r}, wVersion={info.wVersion}, wRPCID={info.wRPCID}, cbMaxToken={info.cbMaxToken})"]
+    lines.append(f"  Comment = {info.Comment!r}")
+    lines.append(f"  fCapabilities = 0x{info.fCapabilities:08X}:")
+    lines.extend(f"    {name}" for name in caps)
+    return "\n".join(lines)
+
+
+def _value_text(value: Any, function: str = "", field: str = "") -> str:
     import enum
 
+    from .model.buffers import SecBuffer, SecBufferDesc
+    from .model.handles import ContextBuffer
+    from .model.packages import SecPkgInfo
+
+    if isinstance(value, ContextBuffer):
+        inner = value.value
+        if isinstance(inner, SecPkgInfo) or (
+            isinstance(inner, tuple) and inner and all(isinstance(i, SecPkgInfo) for i in inner)
+        ):
+            items = inner if isinstance(inner, tuple) else (inner,)
+            body = "\n".join(
+                (f"[{i}] " if isinstance(inner, tuple) else "") + package_info_text(item).replace("\n", "\n    " if isinstance(inner, tuple) else "\n")
+                for i, item in enumerate(items)
+            )
+            return f"ContextBuffer(0x{value.address:x}) ->\n" + "\n".join("  " + line for line in body.splitlines())
+        return repr(value)
+    if isinstance(value, SecBufferDesc):
+        return desc_text(value)
+    if isinstance(value, SecBuffer):
+        return buffer_text(value)
+    if isinstance(value, Flags):
+        return repr(value)
     if isinstance(value, enum.Enum):
         return value.name or repr(value)
     if callable(value) and hasattr(value, "__qualname__") and not isinstance(value, type):
         # A callback argument: its name, never the function object's address.
         return f"<function {value.__qualname__}>"
+    if type(value) is int and field:
+        family = _flag_family(function, field)
+        if family is not None:
+            return repr(Flags(value, family))
+    inner = getattr(value, "value", None)
+    if type(value).__name__ == "Ref" and type(inner) is int and field:
+        family = _flag_family(function, field)
+        if family is not None:
+            return f"Ref({Flags(inner, family)!r})"
     return repr(value)
 
 
@@ -145,25 +303,212 @@ def _status_names(status: Any) -> str:
     return " = ".join([status.name, *aliases])
 
 
+def _directions(function: str) -> dict[str, str]:
+    """Each parameter's direction as its page prints it; for a page that gives none (the async
+    pages), the direction of the same parameter on the synchronous counterpart's page."""
+    from ._generated import CONTRACTS
+
+    contract = CONTRACTS.get(function)
+    if contract is None:
+        return {}
+    out = {p.name: p.direction for p in contract.params}
+    if any(d == "unknown" for d in out.values()):
+        from .model.async_ import COUNTERPART
+
+        counterpart = COUNTERPART.get(function)
+        if counterpart is not None and counterpart[0] in CONTRACTS:
+            theirs = {p.name: p.direction for p in CONTRACTS[counterpart[0]].params}
+            for name, direction in out.items():
+                other = theirs.get(name) or theirs.get("p" + name.removeprefix("psz"))
+                if direction == "unknown" and other is not None and other != "unknown":
+                    out[name] = other
+    return out
+
+
+_GROUPS = (("in", "in parameters"), ("inout", "in/out parameters"), ("out", "out parameters"), ("unknown", "parameters (no direction on the page)"))
+
+
+def _grouped(function: str, result: Any) -> list[tuple[str, list[tuple[str, Any]]]]:
+    directions = _directions(function)
+    fields = [
+        (a.name, getattr(result, a.name))
+        for a in getattr(type(result), "__attrs_attrs__", ())
+        if a.name not in ("status", "value") and getattr(result, a.name) is not None
+    ]
+    groups = []
+    for key, title in _GROUPS:
+        members = [(n, v) for n, v in fields if directions.get(n, "out") == key]
+        if members:
+            groups.append((title, members))
+    return groups
+
+
 def result_text(function: str, result: Any) -> str:
-    """``F -> STATUS (0x........)`` then one line per out parameter."""
+    """``F -> STATUS (0x........)`` then the parameters set, grouped as in, in/out and out."""
     status = result.status
     lines = [f"{function} -> {_status_names(status)} (0x{int(status):08X})"]
-    for name in getattr(type(result), "__attrs_attrs__", ()):
-        if name.name == "status":
-            continue
-        value = getattr(result, name.name)
-        if value is not None:
-            lines.append(f"  {name.name} = {_value_text(value)}")
+    groups = _grouped(function, result)
+    for title, members in groups:
+        if len(groups) > 1 or title != "out parameters":
+            lines.append(f"  {title}:")
+        indent = "    " if len(groups) > 1 or title != "out parameters" else "  "
+        for name, value in members:
+            text = _value_text(value, function, name)
+            first, *more = text.splitlines() or [""]
+            lines.append(f"{indent}{name} = {first}")
+            lines.extend(f"{indent}  {line}" for line in more)
     return "\n".join(lines)
 
 
 def result_html(function: str, result: Any) -> str:
     status = result.status
-    rows = [
-        [f"<code>{_e(a.name)}</code>", f"<code>{_e(_value_text(getattr(result, a.name)))}</code>"]
-        for a in getattr(type(result), "__attrs_attrs__", ())
-        if a.name != "status" and getattr(result, a.name) is not None
-    ]
     head = f"<p><b>{_e(function)}</b> &rarr; <code>{_e(_status_names(status))}</code> (0x{int(status):08X})</p>"
-    return head + (html_table(["out parameter", "value"], rows) if rows else "")
+    body = ""
+    for title, members in _grouped(function, result):
+        rows = [
+            [f"<code>{_e(n)}</code>", f"<pre style='margin:0'>{_e(_value_text(v, function, n))}</pre>"]
+            for n, v in members
+        ]
+        body += html_table([title[:-1] if title.endswith("s") else title, "value"], rows)
+    return head + body
+
+
+class Explanation:
+    """Why a call returned what it did, drawn from its :class:`~sspimodel.model.trace.Trace`."""
+
+    def __init__(self, trace: Any) -> None:
+        self.trace = trace
+
+    def _lines(self) -> list[str]:
+        t = self.trace
+        r = t.rule
+        lines = [f"{t.function} (call {t.index}) -> {r.status}"]
+        lines.append(f"  fired: rule {r.id}" + (f"  ({r.where})" if r.where else ""))
+        lines.append(f"    when: {r.when}")
+        branch = t.branch
+        if branch:
+            lines.append(f"    branch that held: {branch}")
+        leg = t.leg
+        if leg is not None:
+            lines.append(f"    package leg: {leg}")
+        lines.append("  because:")
+        for clause in t.clauses:
+            lines.append(f"    {clause.kind}: {clause.text}")
+            if clause.where:
+                lines.append(f"      {clause.where} ({clause.element}): {clause.line_text}")
+        tried = t.tried
+        if tried:
+            lines.append(f"  tried before it, in order, none held ({len(tried)}):")
+            lines.append("    " + ", ".join(x.id for x in tried))
+        else:
+            lines.append("  it is the first rule of the table")
+        work = t.work
+        if work is not None:
+            lines.append("  the queued work it reports:")
+            lines.extend("    " + line for line in Explanation(work)._lines())
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self._lines())
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        t = self.trace
+        r = t.rule
+        head = (
+            f"<p><b>{_e(t.function)}</b> (call {t.index}) &rarr; <code>{_e(r.status)}</code>: "
+            f"rule <code>{_e(r.id)}</code> <small>{_e(r.where)}</small></p>"
+        )
+        rows = [["when", _e(r.when)]]
+        if t.branch:
+            rows.append(["branch that held", _e(t.branch)])
+        if t.leg is not None:
+            rows.append(["package leg", _e(str(t.leg))])
+        for clause in t.clauses:
+            cell = _e(clause.text)
+            if clause.where:
+                cell += f"<br><code>{_e(clause.where)}</code> ({_e(clause.element)}): <i>{_e(clause.line_text)}</i>"
+            rows.append([_e(clause.kind), cell])
+        tried = t.tried
+        rows.append(
+            [f"tried before ({len(tried)})", ", ".join(f"<code>{_e(x.id)}</code>" for x in tried) or "none: first rule"]
+        )
+        work = t.work
+        if work is not None:
+            rows.append(["the queued work", Explanation(work)._repr_html_()])
+        return head + html_table(["", ""], rows)
+
+
+class AsyncOutcome:
+    """The status SspiGetAsyncCallStatus reported (``final``) as the status of the call queued on
+    the context (``queued``), and the rule that decided it: the queued work's rule once it has run,
+    SspiGetAsyncCallStatus' own while the work is pending (from the last call's trace)."""
+
+    def __init__(self, sspi: Any, queued: Any, final: Any) -> None:
+        function = type(queued).__name__.removesuffix("Result")
+        status = final.status
+        self.line = f"{function} -> {status.name} (0x{int(status):08X}), as SspiGetAsyncCallStatus reports it"
+        trace = sspi.last_trace
+        work = trace.work if trace is not None else None
+        if work is not None:
+            self.rules = RulesView(function, only=[work.rule])
+            self.rules.title = "rule the queued work applied"
+        else:
+            self.rules = RulesView(function, only=[sspi.last_rule])
+            self.rules.title = "rule applied (SspiGetAsyncCallStatus)"
+
+    def __repr__(self) -> str:
+        return f"{self.line}\n{self.rules!r}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        line = _e(self.line).replace(" -&gt; ", " &rarr; ", 1)
+        return f"<p><b>{line}</b></p>" + self.rules._repr_html_()
+
+
+def explain_rule(rule: Any) -> str:
+    """A rule as text, with its page lines (what ``sspimodel explain`` prints per rule)."""
+    return str(rule)
+
+
+def explain_table(function: str, status: str | None = None) -> str:
+    """The rule table of ``function`` (or only its rules giving ``status``), with page lines."""
+    from .model.rules import rules_for
+
+    rules = [r for r in rules_for(function) if status is None or r.status == status]
+    if not rules:
+        from .model.rules import table_for
+
+        known = sorted(table_for(function).statuses())
+        raise KeyError(f"no rule of {function} gives {status}; its rules give: {', '.join(known)}")
+    title = f"{function}: {len(rules)} rule{'s' if len(rules) != 1 else ''}" + (f" giving {status}" if status else "")
+    return "\n\n".join([title, *(str(r) for r in rules)])
+
+
+def handshake_table(mech: str | None = None) -> str:
+    """The handshake transition table (of one mechanism, or all) as text: one line per step and
+    outcome, drawn from :data:`sspimodel.model.handshake.TRANSITIONS`."""
+    from .model.handshake import INPUT_FAILURES, TRANSITIONS
+
+    rows = [t for t in TRANSITIONS if mech is None or t.mech.lower() == mech.lower()]
+    if not rows:
+        known = sorted({t.mech for t in TRANSITIONS})
+        raise KeyError(f"no handshake for {mech!r}; mechanisms: {', '.join(known)}")
+    lines = []
+    for t in rows:
+        reads = " or ".join(k.name for k in t.accepts) or "no token"
+        sends = " or ".join(k.name for k in t.sends) or "no token"
+        lines.append(f"{t.mech} {t.role} in {t.state}: reads {reads}, may send {sends}")
+        for outcome, nxt in t.outcomes.items():
+            lines.append(f"    {outcome:<22} -> {nxt}")
+        if t.accepts:
+            missing = sorted(str(o) for o in INPUT_FAILURES if o not in t.outcomes)
+            if missing:
+                lines.append(f"    {', '.join(missing)}: -> {t.state} (the input token check)")
+    return "\n".join(lines)

@@ -116,7 +116,8 @@ def html_table(headers: list[str], rows: list[list[str]], caption: str | None = 
     out = ["<table>"]
     if caption:
         out.append(f"<caption style=\"text-align:left\"><b>{_esc(caption)}</b></caption>")
-    out.append("<tr>" + "".join(f"<th style=\"text-align:left\">{_esc(h)}</th>" for h in headers) + "</tr>")
+    if any(headers):  # a table of labelled rows has no header row
+        out.append("<tr>" + "".join(f"<th style=\"text-align:left\">{_esc(h)}</th>" for h in headers) + "</tr>")
     for row in rows:
         out.append("<tr>" + "".join(f"<td style=\"text-align:left\">{c}</td>" for c in row) + "</tr>")
     out.append("</table>")

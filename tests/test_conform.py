@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from sspimodel.check.schema import SCHEMA_VERSION
 from sspimodel.cli import main
 from sspimodel.conform import conform, exit_status, load_scenarios, parse_backend, run_conform
 from sspimodel.conform.backends import Buffer, CallResult
@@ -139,8 +140,8 @@ def test_report_json_layout(model_report: Any) -> None:
     from sspimodel._generated import CONTRACTS
 
     d = model_report.data
-    assert list(d) == ["format", "subject", "reference", "summary", "scenarios", "invalid_scenarios", "functions", "calls"]
-    assert d["format"] == FORMAT
+    assert list(d) == ["schema", "version", "subject", "reference", "summary", "scenarios", "invalid_scenarios", "functions", "calls"]
+    assert d["schema"] == FORMAT and d["version"] == SCHEMA_VERSION
     assert d["subject"]["backend"] == "model" and d["reference"] is None
     assert set(d["summary"]) == {
         "scenarios", "calls", "agree", "disagree", "undocumented", "not-available", "crash", "timeout",
@@ -182,7 +183,7 @@ def test_cli_conform_writes_json_and_markdown_and_fits_100_columns(tmp_path: Pat
     assert max(len(line) for line in out.splitlines()) <= 100
     assert re.search(r"^AcceptSecurityContext +\d+ +\d+", out, re.M)
     data = json.loads((tmp_path / "out" / "conform.json").read_text())
-    assert data["format"] == FORMAT
+    assert data["schema"] == FORMAT
     assert (tmp_path / "out" / "conform.md").read_text().startswith("# SSPI conformance report")
 
 

@@ -660,10 +660,12 @@ def test_every_spec_finding_points_into_its_page(spec_dir, spec_findings):
 # --- run_lint: formats and --fail-on ---------------------------------------------------------
 
 
-def test_json_output_is_a_list_of_findings_with_the_documented_keys(request):
+def test_json_output_is_a_versioned_list_of_findings_with_the_documented_keys(request):
     out = io.StringIO()
     run_lint(DATA / "hex-mismatch" / "bad", fmt="json", fail_on="never", out=out, header_dir=None)
-    rows = json.loads(out.getvalue())
+    data = json.loads(out.getvalue())
+    assert list(data) == ["schema", "version", "findings"] and data["schema"] == "sspimodel/lint"
+    rows = data["findings"]
     assert rows == [{
         "rule": "lint.hex-mismatch", "severity": "error", "file": "DeleteSecurityContext.txt", "line": 25,
         "function": "DeleteSecurityContext", "message": rows[0]["message"], "hint": RULES["lint.hex-mismatch"].hint,
@@ -717,7 +719,7 @@ def test_the_lint_subcommand_runs_run_lint(capsys):
     from sspimodel.cli import main
 
     code = main(["lint", "--spec", str(DATA / "hex-mismatch" / "bad"), "--format", "json", "--fail-on", "error"])
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["findings"]
     assert code == 1 and [(r["rule"], r["line"]) for r in rows] == [("lint.hex-mismatch", 25)]
 
 

@@ -291,21 +291,20 @@ def test_shared_timestamps_equal_new_ones():
     assert timestamp(NEVER.QuadPart) is NEVER
 
 
-def test_tokens_built_here_read_as_tokens_read_in_full(monkeypatch):
-    """build() remembers what reading its tokens gives (a speed-up for the peer's parse); the
-    remembered reading is the full one, and other bytes are read in full."""
+def test_every_token_read_checks_its_mac_even_one_built_here(monkeypatch):
+    """No memo of tokens built in this process: reading one checks its MAC like any other bytes."""
     built = [
         tokens.build(KEY, Kind.NTLM_AUTHENTICATE, 10, b"conv0014", ["CONTOSO\\alice", _MAC, 0x10810]),
         tokens.build(KEY, Kind.EXPORT, 9, b"conv15", ["NTLM", 201, b"", "", 1 << 63]),
         tokens.build_seal(KEY, 10, b"conv0016", 0, 5, _MAC, 1),
         tokens.build_signature(KEY, 10, b"conv0017", _MAC, 2),
     ]
-    remembered = [
-        (tokens.parse(raw, KEY), tokens.decode_fields(tokens.parse(raw, KEY).payload)) for raw in built
-    ]
-    monkeypatch.setattr(tokens, "_BUILT", {})
-    monkeypatch.setattr(tokens, "_BUILT_FIELDS", {})
-    assert remembered == [
-        (tokens.parse(raw, KEY), tokens.decode_fields(tokens.parse(raw, KEY).payload)) for raw in built
-    ]
-    assert tokens.parse(built[0], bytes(32)).problem is Problem.ALTERED  # another key: read in full
+    calls = []
+    real = tokens.mac
+    monkeypatch.setattr(tokens, "mac", lambda key, body: calls.append(body) or real(key, body))
+    for raw in built:
+        assert not isinstance(tokens.parse(raw, KEY), tokens.Bad)
+    assert len(calls) == len(built)
+    assert tokens.parse(built[0], bytes(32)).problem is Problem.ALTERED  # another key
+    unsealed = tokens.build(KEY, Kind.DIGEST_RESPONSE, 21, b"conv0018", ["alice"], unsealed=True)
+    assert tokens.parse(unsealed, KEY).problem is Problem.ALTERED  # never sealed

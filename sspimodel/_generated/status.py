@@ -139,6 +139,17 @@ class Status(enum.IntEnum):
         """The value as winerror.h spells it, e.g. 0x80090300."""
         return f"0x{self.value:08X}"
 
+    # Shown by name, with the value as winerror.h spells it (print(status) used to print the
+    # decimal int). An explicit format spec (f'{status:08X}') still formats the number.
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hex})"
+
+    def __repr__(self) -> str:
+        return f"<Status.{self.name}: {self.hex}>"
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else format(self.value, spec)
+
 
 _MESSAGES: dict[int, str] = {
     0x00000000: "The operation completed successfully",

@@ -974,7 +974,9 @@ def format_json(findings: list[Diagnostic]) -> str:
          "message": d.message, "hint": d.hint}
         for d in findings
     ]
-    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    from .schema import header
+
+    return json.dumps({**header("lint"), "findings": rows}, indent=2, ensure_ascii=False) + "\n"
 
 
 # Rules whose findings the Markdown summary counts per page instead of listing one by one.

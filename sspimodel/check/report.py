@@ -27,8 +27,9 @@ from typing import Any, TextIO
 from ..paths import REPO_ROOT, default_spec_dir, pages_dir, uses_packaged_data
 from ..spec import FunctionSpec, Severity
 from .evidence import ASYNC_STATUS, Evidence, notebook_evidence, test_evidence
+from .schema import header
 
-SCHEMA_ID = "sspimodel-check-report/1"
+SCHEMA_ID = "sspimodel/check"  # with "version" (see check/schema.py)
 
 
 # --- stage 1: read -----------------------------------------------------------------------------
@@ -62,8 +63,15 @@ def stage_lint(specset: Any) -> dict[str, Any]:
     findings = lint(specset)
     by_sev = {s.value: sum(1 for d in findings if d.severity is s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
     by_rule = dict(sorted(Counter(d.rule for d in findings).items()))
+    from ..render import upstream_url
+
+    pages: dict[str, dict[str, Any]] = {}
+    for f in specset.functions:
+        page = pages.setdefault(f.source.file, {"functions": [], "upstream": f.upstream, "url": upstream_url(f)})
+        page["functions"].append(f.name)
     return {
         "total": len(findings),
+        "pages": dict(sorted(pages.items())),
         "by_severity": by_sev,
         "by_rule": by_rule,
         "findings": [
@@ -380,7 +388,7 @@ def build_report(spec_dir: Path | None = None) -> dict[str, Any]:
         and not contract["untested_kinds"]
     )
     return {
-        "schema": SCHEMA_ID,
+        **header("check"),
         "spec_dir": _display_path(spec),
         "inputs": {"packaged_data": uses_packaged_data(spec), "evidence": root is not None},
         "ok": ok,

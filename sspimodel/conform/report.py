@@ -30,13 +30,14 @@ from typing import Any
 
 from attrs import asdict, frozen
 
+from ..check.schema import header
 from .classify import VERDICTS, Judge, Row, Side
 from .runner import ScenarioRun
 from .scenario import Problem, Scenario
 
 __all__ = ["FORMAT", "Report", "build_report", "render_markdown", "render_terminal", "write_report"]
 
-FORMAT = "sspimodel-conform/1"
+FORMAT = "sspimodel/conform"  # the "schema" key; "version" is the project's one JSON version (check/schema.py)
 
 
 @frozen
@@ -133,7 +134,7 @@ def build_report(
         d["subject"] = _side_dict(r.subject)
         calls.append(d)
     data = {
-        "format": FORMAT,
+        **header("conform"),
         "subject": {"backend": subject[0], "description": subject[1]},
         "reference": {"backend": reference[0], "description": reference[1]} if reference is not None else None,
         "summary": summary,

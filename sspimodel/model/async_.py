@@ -33,6 +33,7 @@ from .creds import acquire_rules, free_rules
 from .errors import ContractViolation
 from .handles import AsyncContext, CtxtHandle, Ref
 from .rules import Call, Citation, Interpretation, Rule, RuleTable, register
+from .trace import Trace
 from .world import AsyncRecord
 
 __all__ = ["COUNTERPART", "VALUE_RETURNS", "NtStatus", "completion_table"]
@@ -150,10 +151,11 @@ def _raise_invalid(param: str) -> Callable[[Call], None]:
     return raise_
 
 
-def _context_rules(function: str, prefix: str, param: str) -> list[Rule]:
+def _context_rules(function: str, rule_id: str, param: str) -> list[Rule]:
+    """``rule_id``: the id of the table's invalid-context rule (a literal at the caller)."""
     return [
         Rule(
-            f"{prefix}.invalid_context",
+            rule_id,
             f"{param} is not a live async context of the calling process (never created, or released)",
             CONTRACT_ERROR,
             Citation(*_DANGLING),
@@ -219,7 +221,7 @@ def free_context_rules(function: str = "SspiFreeAsyncContext") -> list[Rule]:
         )
 
     return [
-        *_context_rules(function, "sfa", "Handle"),
+        *_context_rules(function, "sfa.invalid_context", "Handle"),
         Rule(
             "sfa.pending",
             "the operation queued on the context has not finished (SspiGetAsyncCallStatus still reports "
@@ -345,7 +347,7 @@ def set_callback_rules(function: str = "SspiSetAsyncNotifyCallback") -> list[Rul
         )
 
     return [
-        *_context_rules(function, "ssn", "Context"),
+        *_context_rules(function, "ssn.invalid_context", "Context"),
         Rule(
             "ssn.not_callable",
             "Callback is neither NULL nor a routine",
@@ -409,7 +411,7 @@ def requires_notify_rules(function: str = "SspiAsyncContextRequiresNotify") -> l
         "without a routine; a context with no operation yet requires one",
     )
     return [
-        *_context_rules(function, "srn", "AsyncContext"),
+        *_context_rules(function, "srn.invalid_context", "AsyncContext"),
         Rule(
             "srn.false",
             "the context carries SspiDeleteSecurityContextAsync",
@@ -429,6 +431,7 @@ def requires_notify_rules(function: str = "SspiAsyncContextRequiresNotify") -> l
 def _status_of(c: Call) -> None:
     record = live(_record(c, "Handle"))
     c.out["Handle"] = c.a.Handle
+    c.facts["work_trace"] = record.work_trace  # explain() shows how the work reached its status
     if record.operation is not None:
         c.allowed_from = _allowed_from(record.operation)
 
@@ -452,7 +455,7 @@ def get_status_rules(function: str = "SspiGetAsyncCallStatus") -> list[Rule]:
         return record.operation is not None and not record.pending
 
     rules = [
-        *_context_rules(function, "sgs", "Handle"),
+        *_context_rules(function, "sgs.invalid_context", "Handle"),
         Rule(
             "sgs.idle",
             "nothing was queued on the context (since it was created or reset)",
@@ -487,10 +490,17 @@ def get_status_rules(function: str = "SspiGetAsyncCallStatus") -> list[Rule]:
             if r.status != CONTRACT_ERROR and r.reachable
         }
     )
+    # The ids are written out (grep finds each); the table refuses to load when the completion
+    # tables can end with a status this list lacks, or the list names one they cannot.
+    listed = {rule_id.removeprefix("sgs.final."): rule_id for rule_id in _FINAL_IDS}
+    if set(listed) != set(finals):
+        raise ValueError(
+            f"{function}: _FINAL_IDS lists {sorted(listed)}, the queued work can end with {finals}"
+        )
     for status in finals:
         rules.append(
             Rule(
-                f"sgs.final.{status}",
+                listed[status],
                 f"the work finished with {status}",
                 status,
                 Citation(
@@ -601,14 +611,39 @@ def _complete(
     record.status = rule.status
     record.pending = False
     record.last_rule = rule.id
+    record.work_trace = Trace(completion_table(function), rule, call)
     if record.callback is not None:
         record.notified += 1
         record.callback(record.pointer, record.callback_data)
 
 
+# The rule ids of SspiGetAsyncCallStatus' final statuses, one per status the queued work can end
+# with (checked against the completion tables when the table is built).
+_FINAL_IDS = (
+    "sgs.final.SEC_E_BUFFER_TOO_SMALL",
+    "sgs.final.SEC_E_INCOMPLETE_MESSAGE",
+    "sgs.final.SEC_E_INSUFFICIENT_MEMORY",
+    "sgs.final.SEC_E_INTERNAL_ERROR",
+    "sgs.final.SEC_E_INVALID_HANDLE",
+    "sgs.final.SEC_E_INVALID_TOKEN",
+    "sgs.final.SEC_E_LOGON_DENIED",
+    "sgs.final.SEC_E_NOT_OWNER",
+    "sgs.final.SEC_E_NO_AUTHENTICATING_AUTHORITY",
+    "sgs.final.SEC_E_NO_CREDENTIALS",
+    "sgs.final.SEC_E_OK",
+    "sgs.final.SEC_E_SECPKG_NOT_FOUND",
+    "sgs.final.SEC_E_TARGET_UNKNOWN",
+    "sgs.final.SEC_E_UNKNOWN_CREDENTIALS",
+    "sgs.final.SEC_E_UNSUPPORTED_FUNCTION",
+    "sgs.final.SEC_E_WRONG_PRINCIPAL",
+    "sgs.final.SEC_I_COMPLETE_AND_CONTINUE",
+    "sgs.final.SEC_I_COMPLETE_NEEDED",
+    "sgs.final.SEC_I_CONTINUE_NEEDED",
+)
+
+
 def queue_rules(function: str) -> list[Rule]:
     counterpart, quote = COUNTERPART[function]
-    prefix = "q"
 
     def raise_busy(c: Call) -> None:
         record = live(_record(c, "AsyncContext"))
@@ -630,9 +665,9 @@ def queue_rules(function: str) -> list[Rule]:
         )
 
     return [
-        *_context_rules(function, prefix, "AsyncContext"),
+        *_context_rules(function, "q.invalid_context", "AsyncContext"),
         Rule(
-            f"{prefix}.busy",
+            "q.busy",
             "the async context already carries an operation (pending, or finished and not reset)",
             CONTRACT_ERROR,
             Citation(
@@ -651,7 +686,7 @@ def queue_rules(function: str) -> list[Rule]:
             ),
         ),
         Rule(
-            f"{prefix}.null_routine",
+            "q.null_routine",
             "SspiSetAsyncNotifyCallback set a NULL routine on the context and this is not SspiDeleteSecurityContextAsync",
             CONTRACT_ERROR,
             Citation(
@@ -663,7 +698,7 @@ def queue_rules(function: str) -> list[Rule]:
             raise_routine,
         ),
         Rule(
-            f"{prefix}.queued",
+            "q.queued",
             f"the request is queued; the work ({counterpart}'s rules, below) runs at world.run_pending()",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
@@ -675,20 +710,21 @@ def queue_rules(function: str) -> list[Rule]:
 
 
 def _completion_rules(function: str) -> list[Rule]:
+    # The queued work runs its counterpart's rules, under the counterpart's rule ids (the same
+    # rule, cited from the async function's own page where it has one).
     counterpart = COUNTERPART[function][0]
-    prefix = "work"
     if counterpart.startswith("AcquireCredentialsHandle"):
         return acquire_rules(
-            function, prefix, "pszPrincipal", "pszPackage", cite=function, check_reserved=False
+            function, "ach", "pszPrincipal", "pszPackage", cite=function, check_reserved=False
         )
     if counterpart == "FreeCredentialsHandle":
         # The async page documents SEC_E_OK only; the failure is its counterpart's.
-        return free_rules(function, prefix, cite=counterpart)
+        return free_rules(function, "fch", cite=counterpart)
     if counterpart.startswith("InitializeSecurityContext"):
-        return initialize_rules(function, prefix, "pszTargetName", cite=function)
+        return initialize_rules(function, "isc", "pszTargetName", cite=function)
     if counterpart == "AcceptSecurityContext":
-        return accept_rules(function, prefix, cite=function)
-    return delete_rules(function, prefix, cite=function)
+        return accept_rules(function, "asc", cite=function)
+    return delete_rules(function, "dsc", cite=function)
 
 
 for _name in COUNTERPART:

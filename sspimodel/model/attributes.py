@@ -204,14 +204,14 @@ def _query(c: Call) -> None:
 def query_rules(function: str, prefix: str = "qca") -> list[Rule]:
     return [
         Rule(
-            f"{prefix}.null_handle",
+            "qca.null_handle",
             "phContext is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
             lambda c: is_null_handle(c.a.phContext),
         ),
         Rule(
-            f"{prefix}.invalid_handle",
+            "qca.invalid_handle",
             "phContext is not a live context of the calling process",
             "SEC_E_INVALID_HANDLE",
             Interpretation(
@@ -222,7 +222,7 @@ def query_rules(function: str, prefix: str = "qca") -> list[Rule]:
             lambda c: _ctx(c) is None,
         ),
         Rule(
-            f"{prefix}.unsupported_attribute",
+            "qca.unsupported_attribute",
             "ulAttribute is one the model's packages do not answer (Schannel/CredSSP attributes, stream "
             "sizes, password expiry), a server-only one on a client context, or "
             "SECPKG_ATTR_NEGOTIATION_PACKAGE on a context not built by Negotiate",
@@ -236,7 +236,7 @@ def query_rules(function: str, prefix: str = "qca") -> list[Rule]:
             ),
         ),
         Rule(
-            f"{prefix}.incomplete",
+            "qca.incomplete",
             "the handshake has not finished and the attribute needs a complete context (all but SIZES, "
             "PACKAGE_INFO, NEGOTIATION_INFO and FLAGS)",
             "SEC_E_INVALID_HANDLE",
@@ -253,7 +253,7 @@ def query_rules(function: str, prefix: str = "qca") -> list[Rule]:
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "qca.ok",
             "pBuffer receives the attribute's structure; its variable-sized members are package memory",
             "SEC_E_OK",
             Citation(function, "returns", "On success the return value is SEC_E_OK."),

@@ -15,6 +15,7 @@ in C. When the package allocated the memory (ISC_REQ_ALLOCATE_MEMORY), ``pvBuffe
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from attrs import define, field
 
@@ -103,6 +104,19 @@ class SecBuffer:
             f"SecBuffer({_type_name(self.BufferType)}, cbBuffer={self.cbBuffer}, pvBuffer={self.pvBuffer!r})"
         )
 
+    # Notebooks show the bytes as a wrapped hexdump (sspimodel.display).
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ..display import buffer_text
+
+        printer.text(buffer_text(self))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from ..display import buffer_text
+
+        return f"<pre>{html.escape(buffer_text(self))}</pre>"
+
 
 def _as_list(buffers: Iterable[SecBuffer]) -> list[SecBuffer]:
     return list(buffers)
@@ -178,3 +192,15 @@ class SecBufferDesc:
 
     def __repr__(self) -> str:
         return f"SecBufferDesc({self.pBuffers!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ..display import desc_text
+
+        printer.text(desc_text(self))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from ..display import desc_text
+
+        return f"<pre>{html.escape(desc_text(self))}</pre>"

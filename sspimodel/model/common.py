@@ -35,21 +35,24 @@ NULL_HANDLE_ERRATA = Errata(
 )
 
 
-def fault_rules(prefix: str, function: str, codes: tuple[str, ...]) -> list[Rule]:
-    """Rules that let the world's fault plan fail a call with a code the page documents."""
+def fault_rules(function: str, ids: dict[str, str]) -> list[Rule]:
+    """Rules that let the world's fault plan fail a call with a code the page documents.
+
+    ``ids`` maps each code to the id of its rule (a literal at the caller, so grep finds it).
+    """
     words = {
         "SEC_E_INSUFFICIENT_MEMORY": "the fault plan makes this call run out of memory",
         "SEC_E_INTERNAL_ERROR": "the fault plan makes this call fail internally",
     }
     rules = []
-    for code in codes:
+    for code, rule_id in ids.items():
 
         def fires(c: Call, code: str = code) -> bool:
             return c.fault(code)
 
         rules.append(
             Rule(
-                f"{prefix}.fault.{'memory' if code.endswith('MEMORY') else 'internal'}",
+                rule_id,
                 words[code],
                 code,
                 Citation(function, "returns", code),

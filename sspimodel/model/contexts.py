@@ -42,8 +42,9 @@ from .constants import (
     SECURITY_NETWORK_DREP,
 )
 from .handles import NEVER, AllocatedBytes, CtxtHandle, Ref, timestamp
+from .handshake import Outcome, State
 from .packages import Leg, accept_leg, asc_to_internal, initialize_leg, internal_to_asc
-from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, register, unreachable
+from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, pick, register, unreachable
 from .world import ContextRecord
 
 __all__ = ["accept_rules", "complete_rules", "delete_rules", "initialize_rules"]
@@ -316,9 +317,9 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
         lifetime = mech.context_lifetime if mech is not None else package.context_lifetime
         ctx.expiry = world.clock.after(lifetime) if lifetime else NEVER.QuadPart
     allocated = _write_token(c, leg.token, allocate)
-    if leg.outcome in ("complete_needed", "complete_and_continue"):
+    if leg.outcome in (Outcome.COMPLETE_NEEDED, Outcome.COMPLETE_AND_CONTINUE):
         ctx.pending_completion = leg.token
-    ctx.established = leg.outcome == "done"
+    ctx.established = leg.outcome is Outcome.DONE
     attrs = ctx.attributes
     if role == "client":
         flags = attrs | (ISC_RET_ALLOCATED_MEMORY if allocated else 0)
@@ -345,9 +346,12 @@ def _error_token(c: Call, role: str) -> None:
 # -- the tables -----------------------------------------------------------------------------------
 
 
-def _contract_rules(function: str, prefix: str, reserved: tuple[str, ...], reserved_quote: str) -> list[Rule]:
+def _contract_rules(
+    function: str, prefix: str, reserved: tuple[tuple[str, str], ...], reserved_quote: str
+) -> list[Rule]:
+    """``reserved``: (parameter, id of its rule) for each reserved parameter that must be zero."""
     rules = []
-    for name in reserved:
+    for name, rule_id in reserved:
 
         def bad_reserved(c: Call, name: str = name) -> bool:
             return deref(getattr(c.a, name)) not in (0, None)
@@ -357,7 +361,7 @@ def _contract_rules(function: str, prefix: str, reserved: tuple[str, ...], reser
 
         rules.append(
             Rule(
-                f"{prefix}.{name.lower()}",
+                rule_id,
                 f"{name} is not zero",
                 CONTRACT_ERROR,
                 Citation(function, f"parameters: {name}", reserved_quote),
@@ -378,7 +382,7 @@ def _contract_rules(function: str, prefix: str, reserved: tuple[str, ...], reser
 
     rules.append(
         Rule(
-            f"{prefix}.target_data_rep",
+            pick(prefix, "asc.target_data_rep", "isc.target_data_rep"),
             "TargetDataRep is neither SECURITY_NATIVE_DREP nor SECURITY_NETWORK_DREP",
             CONTRACT_ERROR,
             Citation(function, "parameters: TargetDataRep", "SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP"),
@@ -401,28 +405,28 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
     use_needed = SECPKG_CRED_INBOUND if server else SECPKG_CRED_OUTBOUND
     return [
         Rule(
-            f"{prefix}.null_credential",
+            pick(prefix, "asc.null_credential", "isc.null_credential"),
             "first call (phContext NULL) and phCredential is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
             guarded(_first_call, lambda c: is_null_handle(c.a.phCredential)),
         ),
         Rule(
-            f"{prefix}.invalid_credential",
+            pick(prefix, "asc.invalid_credential", "isc.invalid_credential"),
             "first call and phCredential is not a live credentials handle of the calling process",
             cred_invalid_status,
             cred_invalid_basis,
             guarded(_first_call, lambda c: _credential(c) is None),
         ),
         Rule(
-            f"{prefix}.null_context",
+            pick(prefix, "asc.null_context", "isc.null_context"),
             "phContext is the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
             guarded(_later_call, lambda c: is_null_handle(c.a.phContext)),
         ),
         Rule(
-            f"{prefix}.invalid_context",
+            pick(prefix, "asc.invalid_context", "isc.invalid_context"),
             "phContext is not a live context handle of the calling process (never issued, deleted, "
             "another process's)",
             "SEC_E_INVALID_HANDLE",
@@ -430,7 +434,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
             guarded(_later_call, lambda c: _ctx(c) is None),
         ),
         Rule(
-            f"{prefix}.wrong_side",
+            pick(prefix, "asc.wrong_side", "isc.wrong_side"),
             f"phContext is a {'client' if server else 'server'}-side context",
             "SEC_E_INVALID_HANDLE",
             Interpretation(
@@ -441,7 +445,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
             guarded(_later_call, lambda c: _live_ctx(c).role != role),
         ),
         Rule(
-            f"{prefix}.credential_use",
+            pick(prefix, "asc.credential_use", "isc.credential_use"),
             f"the credentials were acquired without SECPKG_CRED_{'INBOUND' if server else 'OUTBOUND'}",
             "SEC_E_NO_CREDENTIALS",
             Citation(
@@ -456,7 +460,7 @@ def _handle_rules(function: str, prefix: str, role: str, page: str) -> list[Rule
             guarded(_first_call, lambda c: not _credential(c).use & use_needed),
         ),
         Rule(
-            f"{prefix}.credential_expired",
+            pick(prefix, "asc.credential_expired", "isc.credential_expired"),
             "the credentials expired (the world clock is past their expiry)",
             "SEC_E_NO_CREDENTIALS",
             Interpretation(
@@ -473,11 +477,11 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
     role = "client"
     reserved_quote = "Reserved; pass zero." if page.startswith("Sspi") else "Reserved; set to zero."
 
-    def outcome(c: Call) -> str:
+    def outcome(c: Call) -> Outcome:
         leg = c.facts.get("leg")  # asked twice per call: the second time, without _leg's frame
         return (leg if leg is not None else _leg(c, role, target_param)).outcome
 
-    def leg_is(*outcomes: str) -> Any:
+    def leg_is(*outcomes: Outcome) -> Any:
         # Keyed on one shared function: the table runs its outcome rules as one lookup.
         return keyed(outcome, *outcomes)
 
@@ -485,11 +489,13 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
         _commit(c, role, target_param)
 
     return [
-        *_contract_rules(page, prefix, ("Reserved1", "Reserved2"), reserved_quote),
-        *fault_rules(prefix, page, ("SEC_E_INSUFFICIENT_MEMORY", "SEC_E_INTERNAL_ERROR")),
+        *_contract_rules(
+            page, prefix, (("Reserved1", "isc.reserved1"), ("Reserved2", "isc.reserved2")), reserved_quote
+        ),
+        *fault_rules(page, {"SEC_E_INSUFFICIENT_MEMORY": "isc.fault.memory", "SEC_E_INTERNAL_ERROR": "isc.fault.internal"}),
         *_handle_rules(function, prefix, role, page),
         Rule(
-            f"{prefix}.delegate_unsupported",
+            "isc.delegate_unsupported",
             "fContextReq asks for ISC_REQ_DELEGATE from a package that cannot delegate (NTLM, Digest); "
             "under the observed contract not NTLM, which leaves the request ungranted and goes on as on Windows",
             "SEC_E_UNSUPPORTED_FUNCTION",
@@ -512,7 +518,7 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             ),
         ),
         Rule(
-            f"{prefix}.not_completed",
+            "isc.not_completed",
             "the context still waits for CompleteAuthToken on its last token",
             "SEC_E_INVALID_TOKEN",
             Interpretation(
@@ -522,12 +528,12 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             lambda c: _pending_completion(c),
         ),
         Rule(
-            f"{prefix}.incomplete_message",
+            "isc.incomplete_message",
             "the input token is shorter than its frame announces (cut short on the wire); a "
             "SECBUFFER_EMPTY input buffer becomes SECBUFFER_MISSING with the missing byte count",
             "SEC_E_INCOMPLETE_MESSAGE",
             Citation(page, "returns", "SEC_E_INCOMPLETE_MESSAGE"),
-            leg_is("truncated"),
+            leg_is(Outcome.TRUNCATED),
             _mark_missing,
             also=(
                 Interpretation(
@@ -537,44 +543,44 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             ),
         ),
         Rule(
-            f"{prefix}.invalid_token",
+            "isc.invalid_token",
             "the input token is missing, malformed, altered, of another package or leg, of another "
             "handshake, or the context has no leg left",
             "SEC_E_INVALID_TOKEN",
             Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
-            leg_is("no_token", "bad_token", "cross_context", "bad_state"),
+            leg_is(Outcome.NO_TOKEN, Outcome.BAD_TOKEN, Outcome.CROSS_CONTEXT, Outcome.BAD_STATE),
         ),
         Rule(
-            f"{prefix}.no_authority",
+            "isc.no_authority",
             "Kerberos needs the KDC and the authority is unreachable",
             "SEC_E_NO_AUTHENTICATING_AUTHORITY",
             Citation(page, "returns", "SEC_E_NO_AUTHENTICATING_AUTHORITY"),
-            leg_is("no_authority"),
+            leg_is(Outcome.NO_AUTHORITY),
         ),
         Rule(
-            f"{prefix}.target_unknown",
+            "isc.target_unknown",
             "Kerberos: the target names no service principal of the domain",
             "SEC_E_TARGET_UNKNOWN",
             Citation(page, "returns", "SEC_E_TARGET_UNKNOWN"),
-            leg_is("target_unknown"),
+            leg_is(Outcome.TARGET_UNKNOWN),
         ),
         Rule(
-            f"{prefix}.logon_denied",
+            "isc.logon_denied",
             "Kerberos: the KDC refuses the client's password (pre-authentication)",
             "SEC_E_LOGON_DENIED",
             Citation(page, "returns", "SEC_E_LOGON_DENIED"),
-            leg_is("logon_denied"),
+            leg_is(Outcome.LOGON_DENIED),
         ),
         Rule(
-            f"{prefix}.wrong_principal",
+            "isc.wrong_principal",
             "mutual authentication: the reply comes from a principal other than the target's, or is a "
             "KRB-ERROR saying the ticket reached another service",
             "SEC_E_WRONG_PRINCIPAL",
             Citation(page, "returns", "SEC_E_WRONG_PRINCIPAL"),
-            leg_is("wrong_principal"),
+            leg_is(Outcome.WRONG_PRINCIPAL),
         ),
         Rule(
-            f"{prefix}.output_buffer",
+            "isc.output_buffer",
             "the leg has a token to return and pOutput is NULL, empty, does not start with a "
             "SECBUFFER_TOKEN, or (without ISC_REQ_ALLOCATE_MEMORY) is too small for it",
             "SEC_E_BUFFER_TOO_SMALL",
@@ -582,39 +588,39 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             lambda c: _output_problem(c, role, target_param) is not None,
         ),
         Rule(
-            f"{prefix}.continue",
+            "isc.continue",
             "the package sent a token and expects the peer's answer",
             "SEC_I_CONTINUE_NEEDED",
             Citation(page, "returns", "SEC_I_CONTINUE_NEEDED"),
-            leg_is("continue"),
+            leg_is(Outcome.CONTINUE),
             commit,
         ),
         Rule(
-            f"{prefix}.complete_and_continue",
+            "isc.complete_and_continue",
             "Digest: the token must be sealed by CompleteAuthToken, then the peer answers",
             "SEC_I_COMPLETE_AND_CONTINUE",
             Citation(page, "returns", "SEC_I_COMPLETE_AND_CONTINUE"),
-            leg_is("complete_and_continue"),
+            leg_is(Outcome.COMPLETE_AND_CONTINUE),
             commit,
         ),
         Rule(
-            f"{prefix}.complete_needed",
+            "isc.complete_needed",
             "Digest: the last token must be sealed by CompleteAuthToken",
             "SEC_I_COMPLETE_NEEDED",
             Citation(page, "returns", "SEC_I_COMPLETE_NEEDED"),
-            leg_is("complete_needed"),
+            leg_is(Outcome.COMPLETE_NEEDED),
             commit,
         ),
         Rule(
-            f"{prefix}.ok",
+            "isc.ok",
             "the context is established (any output token still goes to the server)",
             "SEC_E_OK",
             Citation(page, "returns", "SEC_E_OK"),
-            leg_is("done"),
+            leg_is(Outcome.DONE),
             commit,
         ),
         unreachable(
-            f"{prefix}.incomplete_credentials",
+            "isc.incomplete_credentials",
             "SEC_I_INCOMPLETE_CREDENTIALS",
             Citation(page, "returns", "SEC_I_INCOMPLETE_CREDENTIALS"),
             "Schannel only (client certificates); the model simulates no certificate-based package",
@@ -626,11 +632,11 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
     page = cite or function
     role = "server"
 
-    def outcome(c: Call) -> str:
+    def outcome(c: Call) -> Outcome:
         leg = c.facts.get("leg")
         return (leg if leg is not None else _leg(c, role, None)).outcome
 
-    def leg_is(*outcomes: str) -> Any:
+    def leg_is(*outcomes: Outcome) -> Any:
         return keyed(outcome, *outcomes)
 
     def commit(c: Call) -> None:
@@ -646,17 +652,17 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
 
     return [
         *_contract_rules(page, prefix, (), ""),
-        *fault_rules(prefix, page, ("SEC_E_INSUFFICIENT_MEMORY", "SEC_E_INTERNAL_ERROR")),
+        *fault_rules(page, {"SEC_E_INSUFFICIENT_MEMORY": "asc.fault.memory", "SEC_E_INTERNAL_ERROR": "asc.fault.internal"}),
         *_handle_rules(function, prefix, role, page),
         Rule(
-            f"{prefix}.delegate_unsupported",
+            "asc.delegate_unsupported",
             "fContextReq asks for ASC_REQ_DELEGATE from a package that cannot delegate (NTLM, Digest)",
             "SEC_E_UNSUPPORTED_FUNCTION",
             Citation(page, "returns", "ASC_REQ_DELEGATE or ASC_REQ_PROMPT_FOR_CREDS"),
             lambda c: _requested(c, role) & ISC_REQ_DELEGATE != 0 and _package(c).name not in _DELEGATING,
         ),
         Rule(
-            f"{prefix}.not_completed",
+            "asc.not_completed",
             "the context still waits for CompleteAuthToken on its last token",
             "SEC_E_INVALID_TOKEN",
             Interpretation(
@@ -666,57 +672,57 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             lambda c: _pending_completion(c),
         ),
         Rule(
-            f"{prefix}.incomplete_message",
+            "asc.incomplete_message",
             "the input token is shorter than its frame announces; a SECBUFFER_EMPTY input buffer "
             "becomes SECBUFFER_MISSING with the missing byte count",
             "SEC_E_INCOMPLETE_MESSAGE",
             Citation(page, "returns", "SEC_E_INCOMPLETE_MESSAGE"),
-            leg_is("truncated"),
+            leg_is(Outcome.TRUNCATED),
             _mark_missing,
         ),
         Rule(
-            f"{prefix}.ticket_for_other_service",
+            "asc.ticket_for_other_service",
             "Kerberos: the ticket is for another service account (the server cannot read it); the "
             "output carries a KRB-ERROR for the client",
             "SEC_E_INVALID_TOKEN",
             Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
-            leg_is("wrong_service"),
+            leg_is(Outcome.WRONG_SERVICE),
             lambda c: _error_token(c, role),
         ),
         Rule(
-            f"{prefix}.replay",
+            "asc.replay",
             "Kerberos: the same AP-REQ was accepted before (replay cache)",
             "SEC_E_INVALID_TOKEN",
             Interpretation(
                 "Which code does a replayed Kerberos authenticator give?",
                 "SEC_E_INVALID_TOKEN: the token passed in is not valid (any more)",
             ),
-            leg_is("replay"),
+            leg_is(Outcome.REPLAY),
         ),
         Rule(
-            f"{prefix}.invalid_token",
+            "asc.invalid_token",
             "the input token is missing, malformed, altered, of another package or leg, of another "
             "handshake, or the context has no leg left",
             "SEC_E_INVALID_TOKEN",
             Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
-            leg_is("no_token", "bad_token", "cross_context", "bad_state"),
+            leg_is(Outcome.NO_TOKEN, Outcome.BAD_TOKEN, Outcome.CROSS_CONTEXT, Outcome.BAD_STATE),
         ),
         Rule(
-            f"{prefix}.no_authority",
+            "asc.no_authority",
             "NTLM/Digest: the authority that validates the client's account is unreachable",
             "SEC_E_NO_AUTHENTICATING_AUTHORITY",
             Citation(page, "returns", "SEC_E_NO_AUTHENTICATING_AUTHORITY"),
-            leg_is("no_authority"),
+            leg_is(Outcome.NO_AUTHORITY),
         ),
         Rule(
-            f"{prefix}.logon_denied",
+            "asc.logon_denied",
             "NTLM/Digest: unknown user or wrong password (the proof does not match)",
             "SEC_E_LOGON_DENIED",
             Citation(page, "returns", "SEC_E_LOGON_DENIED"),
-            leg_is("logon_denied"),
+            leg_is(Outcome.LOGON_DENIED),
         ),
         Rule(
-            f"{prefix}.output_buffer",
+            "asc.output_buffer",
             "the leg has a token for the client and pOutput cannot take it",
             CONTRACT_ERROR,
             Citation(
@@ -734,35 +740,35 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             ),
         ),
         Rule(
-            f"{prefix}.continue",
+            "asc.continue",
             "the package sent a token and expects the client's answer",
             "SEC_I_CONTINUE_NEEDED",
             Citation(page, "returns", "SEC_I_CONTINUE_NEEDED"),
-            leg_is("continue"),
+            leg_is(Outcome.CONTINUE),
             commit,
         ),
         Rule(
-            f"{prefix}.complete_and_continue",
+            "asc.complete_and_continue",
             "Digest: the challenge must be sealed by CompleteAuthToken, then the client answers",
             "SEC_I_COMPLETE_AND_CONTINUE",
             Citation(page, "returns", "SEC_I_COMPLETE_AND_CONTINUE"),
-            leg_is("complete_and_continue"),
+            leg_is(Outcome.COMPLETE_AND_CONTINUE),
             commit,
         ),
         Rule(
-            f"{prefix}.complete_needed",
+            "asc.complete_needed",
             "Digest with mutual authentication: the rspauth token must be sealed by CompleteAuthToken",
             "SEC_I_COMPLETE_NEEDED",
             Citation(page, "returns", "SEC_I_COMPLETE_NEEDED"),
-            leg_is("complete_needed"),
+            leg_is(Outcome.COMPLETE_NEEDED),
             commit,
         ),
         Rule(
-            f"{prefix}.ok",
+            "asc.ok",
             "the client is authenticated (any output token still goes to the client)",
             "SEC_E_OK",
             Citation(page, "returns", "SEC_E_OK"),
-            leg_is("done"),
+            leg_is(Outcome.DONE),
             commit,
         ),
     ]
@@ -790,28 +796,28 @@ def _complete(c: Call) -> None:
     buf.pvBuffer = AllocatedBytes(sealed, old.address) if isinstance(old, AllocatedBytes) else sealed
     buf.cbBuffer = len(sealed)
     ctx.pending_completion = None
-    ctx.established = ctx.state == "established"
+    ctx.established = ctx.state is State.ESTABLISHED
 
 
 def complete_rules(function: str = "CompleteAuthToken", prefix: str = "cat") -> list[Rule]:
     return [
-        *fault_rules(prefix, function, ("SEC_E_INTERNAL_ERROR",)),
+        *fault_rules(function, {"SEC_E_INTERNAL_ERROR": "cat.fault.internal"}),
         Rule(
-            f"{prefix}.null_handle",
+            "cat.null_handle",
             "phContext is the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
             lambda c: is_null_handle(c.a.phContext),
         ),
         Rule(
-            f"{prefix}.invalid_handle",
+            "cat.invalid_handle",
             "phContext is not a live context of the calling process",
             "SEC_E_INVALID_HANDLE",
             Citation(function, "returns", "SEC_E_INVALID_HANDLE"),
             lambda c: ctx_record(c, c.a.phContext) is None,
         ),
         Rule(
-            f"{prefix}.not_pending",
+            "cat.not_pending",
             "the context's last call did not return SEC_I_COMPLETE_NEEDED or SEC_I_COMPLETE_AND_CONTINUE "
             "(nothing to complete, or completed already)",
             "SEC_E_OUT_OF_SEQUENCE",
@@ -831,14 +837,14 @@ def complete_rules(function: str = "CompleteAuthToken", prefix: str = "cat") -> 
             ),
         ),
         Rule(
-            f"{prefix}.no_token",
+            "cat.no_token",
             "pToken holds no non-empty SECBUFFER_TOKEN buffer",
             "SEC_E_INVALID_TOKEN",
             Citation(function, "returns", "SEC_E_INVALID_TOKEN"),
             lambda c: _complete_token_buffer(c) is None,
         ),
         Rule(
-            f"{prefix}.altered",
+            "cat.altered",
             "the token in pToken is not the one the package produced (it was changed)",
             "SEC_E_MESSAGE_ALTERED",
             Citation(function, "returns", "SEC_E_MESSAGE_ALTERED"),
@@ -848,7 +854,7 @@ def complete_rules(function: str = "CompleteAuthToken", prefix: str = "cat") -> 
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "cat.ok",
             "the package seals the token in place (computes its checksum)",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
@@ -878,7 +884,7 @@ def delete_rules(
     page = cite or function
     rules = [
         Rule(
-            f"{prefix}.null_handle",
+            "dsc.null_handle",
             "phContext is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
@@ -888,7 +894,7 @@ def delete_rules(
     if page == "DeleteSecurityContext":
         rules.append(
             Rule(
-                f"{prefix}.already_deleted",
+                "dsc.already_deleted",
                 "phContext was deleted before in this process",
                 "SEC_E_OK",
                 Citation(
@@ -901,7 +907,7 @@ def delete_rules(
         )
     rules += [
         Rule(
-            f"{prefix}.invalid_handle",
+            "dsc.invalid_handle",
             "phContext is not a live context of the calling process"
             + ("" if page == "DeleteSecurityContext" else " (deleted before included)"),
             "SEC_E_INVALID_HANDLE",
@@ -909,7 +915,7 @@ def delete_rules(
             lambda c: ctx_record(c, c.a.phContext) is None,
         ),
         Rule(
-            f"{prefix}.ok",
+            "dsc.ok",
             "the context ends; its handle is dead",
             "SEC_E_OK",
             Citation(page, "returns", "SEC_E_OK"),

@@ -214,7 +214,7 @@ def acquire_rules(
 
     reserved = [
         Rule(
-            f"{prefix}.reserved",
+            "ach.reserved",
             "pvGetKeyArgument is not NULL",
             CONTRACT_ERROR,
             Citation(function, "parameters: pvGetKeyArgument", "Reserved; must be NULL."),
@@ -224,16 +224,16 @@ def acquire_rules(
     ]
     return [
         *(reserved if check_reserved else []),
-        *fault_rules(prefix, page, ("SEC_E_INSUFFICIENT_MEMORY", "SEC_E_INTERNAL_ERROR")),
+        *fault_rules(page, {"SEC_E_INSUFFICIENT_MEMORY": "ach.fault.memory", "SEC_E_INTERNAL_ERROR": "ach.fault.internal"}),
         Rule(
-            f"{prefix}.package_unknown",
+            "ach.package_unknown",
             f"{package} names no installed package (the comparison ignores case)",
             "SEC_E_SECPKG_NOT_FOUND",
             Citation(page, "returns", "SEC_E_SECPKG_NOT_FOUND"),
             lambda c: _package(c, package) is None,
         ),
         Rule(
-            f"{prefix}.auth_data_unrecognized",
+            "ach.auth_data_unrecognized",
             "pAuthData is not a SEC_WINNT_AUTH_IDENTITY the package understands (another type; in the "
             "documented contract, and for Kerberos and Digest in the observed one, also an empty user name, no "
             "password, or a domain other than the world's)",
@@ -265,7 +265,7 @@ def acquire_rules(
             ),
         ),
         Rule(
-            f"{prefix}.logon_id_not_owner",
+            "ach.logon_id_not_owner",
             "pvLogonId names another logon session and the caller lacks SE_TCB_NAME",
             "SEC_E_NOT_OWNER",
             Citation(
@@ -278,7 +278,7 @@ def acquire_rules(
             also=(Citation(page, "returns", "SEC_E_NOT_OWNER"),),
         ),
         Rule(
-            f"{prefix}.logon_id_unknown",
+            "ach.logon_id_unknown",
             "pvLogonId names no existing logon session",
             "SEC_E_NO_CREDENTIALS",
             Interpretation(
@@ -289,7 +289,7 @@ def acquire_rules(
             also=(Citation(page, "returns", "SEC_E_NO_CREDENTIALS"),),
         ),
         Rule(
-            f"{prefix}.principal_unknown",
+            "ach.principal_unknown",
             f"{principal} names no principal or service principal name of the domain (and no pAuthData); "
             "documented contract only",
             "SEC_E_UNKNOWN_CREDENTIALS",
@@ -309,7 +309,7 @@ def acquire_rules(
             ),
         ),
         Rule(
-            f"{prefix}.principal_not_owner",
+            "ach.principal_not_owner",
             f"{principal} names a principal other than the logon session's user",
             "SEC_E_NOT_OWNER",
             Citation(
@@ -326,14 +326,14 @@ def acquire_rules(
             ),
         ),
         Rule(
-            f"{prefix}.anonymous",
+            "ach.anonymous",
             "the logon session has no principal (anonymous) and no pAuthData is given",
             "SEC_E_NO_CREDENTIALS",
             Citation(page, "returns", "SEC_E_NO_CREDENTIALS"),
             no_session_credentials,
         ),
         Rule(
-            f"{prefix}.inbound_no_authority",
+            "ach.inbound_no_authority",
             "fCredentialUse is SECPKG_CRED_INBOUND and the authenticating authority is unreachable",
             "SEC_E_NO_AUTHENTICATING_AUTHORITY",
             Citation(
@@ -356,7 +356,7 @@ def acquire_rules(
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "ach.ok",
             "otherwise: a new credentials handle in the calling process",
             "SEC_E_OK",
             Citation(page, "returns", "SEC_E_OK"),
@@ -381,14 +381,14 @@ def free_rules(function: str, prefix: str, cite: str | None = None) -> list[Rule
     page = cite or function
     return [
         Rule(
-            f"{prefix}.null_handle",
+            "fch.null_handle",
             "phCredential is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
             lambda c: is_null_handle(c.a.phCredential),
         ),
         Rule(
-            f"{prefix}.invalid_handle",
+            "fch.invalid_handle",
             "phCredential is not a live credentials handle of the calling process (never issued, "
             "already freed, or another process's)",
             "SEC_E_INVALID_HANDLE",
@@ -402,7 +402,7 @@ def free_rules(function: str, prefix: str, cite: str | None = None) -> list[Rule
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "fch.ok",
             "otherwise: the handle is released (contexts built on it keep working)",
             "SEC_E_OK",
             Citation(page, "returns", "SEC_E_OK"),

@@ -20,7 +20,23 @@ from .handles import AllocatedBytes, CredHandle, CtxtHandle
 if TYPE_CHECKING:
     from ..api import Sspi
 
-__all__ = ["Handshake", "acquire", "handshake"]
+__all__ = ["Handshake", "Routine", "acquire", "handshake"]
+
+
+class Routine:
+    """A callback to pass where a page wants a routine (a completion routine, pGetKeyFn): it
+    records each call's arguments in ``calls`` and shows itself by its name, never by a memory
+    address, so notebook outputs stay the same from run to run."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any) -> None:
+        self.calls.append(args)
+
+    def __repr__(self) -> str:
+        return self.name
 
 _COMPLETE = ("SEC_I_COMPLETE_NEEDED", "SEC_I_COMPLETE_AND_CONTINUE")
 _CONTINUE = ("SEC_I_CONTINUE_NEEDED", "SEC_I_COMPLETE_AND_CONTINUE")

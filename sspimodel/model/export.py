@@ -28,6 +28,7 @@ from .constants import (
     SECPKG_CONTEXT_EXPORT_TO_KERNEL,
 )
 from .handles import AccessToken, CtxtHandle
+from .handshake import State
 from .packages_query import SECPKG_NOT_FOUND_ERRATA
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .tokens import Kind
@@ -102,22 +103,22 @@ def _export(c: Call) -> None:
 def export_rules(function: str = "ExportSecurityContext", prefix: str = "exp") -> list[Rule]:
     return [
         Rule(
-            f"{prefix}.null_handle",
+            "exp.null_handle",
             "phContext is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
             lambda c: is_null_handle(c.a.phContext),
         ),
         Rule(
-            f"{prefix}.invalid_handle",
+            "exp.invalid_handle",
             "phContext is not a live context of the calling process",
             "SEC_E_INVALID_HANDLE",
             Citation(function, "returns", "phContext does not refer to a valid handle."),
             lambda c: _ctx(c) is None,
         ),
-        *fault_rules(prefix, function, ("SEC_E_INSUFFICIENT_MEMORY",)),
+        *fault_rules(function, {"SEC_E_INSUFFICIENT_MEMORY": "exp.fault.memory"}),
         Rule(
-            f"{prefix}.to_kernel",
+            "exp.to_kernel",
             "fFlags has SECPKG_CONTEXT_EXPORT_TO_KERNEL",
             "SEC_E_NOT_SUPPORTED",
             Citation(function, "parameters: fFlags", "Not supported."),
@@ -125,7 +126,7 @@ def export_rules(function: str = "ExportSecurityContext", prefix: str = "exp") -
             also=(Citation(function, "returns", "SEC_E_NOT_SUPPORTED"),),
         ),
         Rule(
-            f"{prefix}.package_cannot_export",
+            "exp.package_cannot_export",
             "the context's package cannot export contexts (Digest)",
             "SEC_E_NOT_SUPPORTED",
             Interpretation(
@@ -136,7 +137,7 @@ def export_rules(function: str = "ExportSecurityContext", prefix: str = "exp") -
             lambda c: not c.world.package(live(_ctx(c)).package).exportable,
         ),
         Rule(
-            f"{prefix}.not_established",
+            "exp.not_established",
             "the context's handshake has not finished",
             "SEC_E_INVALID_HANDLE",
             Interpretation(
@@ -150,7 +151,7 @@ def export_rules(function: str = "ExportSecurityContext", prefix: str = "exp") -
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "exp.ok",
             "pPackedContext receives the packed context (package memory: FreeContextBuffer); pToken a handle "
             "to the client's token on the server side; DELETE_OLD deletes the exporter's context",
             "SEC_E_OK",
@@ -226,7 +227,7 @@ def _import(c: Call) -> None:
         package=package,
         mech=mech,
         role=role,
-        state="established",
+        state=State.ESTABLISHED,
         conversation=conv,
         cred=None,
         credential=None,
@@ -246,23 +247,23 @@ def _import(c: Call) -> None:
 
 def import_rules(function: str, prefix: str = "imp") -> list[Rule]:
     return [
-        *fault_rules(prefix, function, ("SEC_E_INSUFFICIENT_MEMORY", "SEC_E_INTERNAL_ERROR")),
+        *fault_rules(function, {"SEC_E_INSUFFICIENT_MEMORY": "imp.fault.memory", "SEC_E_INTERNAL_ERROR": "imp.fault.internal"}),
         Rule(
-            f"{prefix}.package_unknown",
+            "imp.package_unknown",
             "pszPackage names no installed package",
             "SEC_E_SECPKG_NOT_FOUND",
             SECPKG_NOT_FOUND_ERRATA,
             lambda c: _package(c) is None,
         ),
         Rule(
-            f"{prefix}.package_cannot_import",
+            "imp.package_cannot_import",
             "the named package cannot import contexts (Digest)",
             "SEC_E_UNSUPPORTED_FUNCTION",
             UNSUPPORTED_ERRATA,
             lambda c: not _package(c).exportable,
         ),
         Rule(
-            f"{prefix}.not_a_packed_context",
+            "imp.not_a_packed_context",
             "pPackedContext is not an authentic packed context (tampered, truncated, or not one at all)",
             "SEC_E_UNKNOWN_CREDENTIALS",
             Citation(function, "returns", "SEC_E_UNKNOWN_CREDENTIALS"),
@@ -275,7 +276,7 @@ def import_rules(function: str, prefix: str = "imp") -> list[Rule]:
             ),
         ),
         Rule(
-            f"{prefix}.other_package",
+            "imp.other_package",
             "the packed context was exported from a package other than pszPackage",
             "SEC_E_NO_CREDENTIALS",
             Citation(function, "returns", "SEC_E_NO_CREDENTIALS"),
@@ -288,7 +289,7 @@ def import_rules(function: str, prefix: str = "imp") -> list[Rule]:
             ),
         ),
         Rule(
-            f"{prefix}.not_exported_here",
+            "imp.not_exported_here",
             "the packed context was exported to another process than the caller",
             "SEC_E_NOT_OWNER",
             Citation(function, "returns", "SEC_E_NOT_OWNER"),
@@ -302,7 +303,7 @@ def import_rules(function: str, prefix: str = "imp") -> list[Rule]:
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "imp.ok",
             "phContext receives a new context of the calling process, in the exported state (sequence numbers "
             "reset to zero with SECPKG_CONTEXT_EXPORT_RESET_NEW)",
             "SEC_E_OK",

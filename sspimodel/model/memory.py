@@ -69,7 +69,7 @@ def _free(c: Call) -> None:
 def free_buffer_rules(function: str = "FreeContextBuffer", prefix: str = "fcb") -> list[Rule]:
     return [
         Rule(
-            f"{prefix}.double_free",
+            "fcb.double_free",
             "pvContextBuffer was released before",
             CONTRACT_ERROR,
             Citation(function, "remarks", _REMARK),
@@ -78,7 +78,7 @@ def free_buffer_rules(function: str = "FreeContextBuffer", prefix: str = "fcb") 
             also=(_CHOICE,),
         ),
         Rule(
-            f"{prefix}.foreign",
+            "fcb.foreign",
             "pvContextBuffer is not memory a package allocated for the calling process",
             CONTRACT_ERROR,
             Citation(function, "remarks", _REMARK),
@@ -87,7 +87,7 @@ def free_buffer_rules(function: str = "FreeContextBuffer", prefix: str = "fcb") 
             also=(_CHOICE,),
         ),
         Rule(
-            f"{prefix}.ok",
+            "fcb.ok",
             "the buffer is released",
             "SEC_E_OK",
             Citation(function, "returns", "On success the function returns SEC_E_OK."),

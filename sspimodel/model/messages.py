@@ -32,7 +32,7 @@ from .constants import (
     SECQOP_WRAP_NO_ENCRYPT,
 )
 from .handles import Ref
-from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, register, unreachable
+from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, pick, register, unreachable
 from .tokens import Kind, Problem
 from .world import ContextRecord
 
@@ -275,14 +275,14 @@ def _next_send_seq(c: Call) -> int:
 def _handle_rules(function: str, prefix: str, not_established: Rule | None) -> list[Rule]:
     rules = [
         Rule(
-            f"{prefix}.null_handle",
+            pick(prefix, "dec.null_handle", "enc.null_handle", "sig.null_handle", "ver.null_handle"),
             "phContext is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             NULL_HANDLE_ERRATA,
             lambda c: is_null_handle(c.a.phContext),
         ),
         Rule(
-            f"{prefix}.invalid_handle",
+            pick(prefix, "dec.invalid_handle", "enc.invalid_handle", "sig.invalid_handle", "ver.invalid_handle"),
             "phContext is not a live context of the calling process",
             "SEC_E_INVALID_HANDLE",
             Citation(function, "returns", "SEC_E_INVALID_HANDLE"),
@@ -294,7 +294,7 @@ def _handle_rules(function: str, prefix: str, not_established: Rule | None) -> l
     else:
         rules.append(
             Rule(
-                f"{prefix}.not_established",
+                pick(prefix, "dec.not_established", "enc.not_established", "ver.not_established"),
                 "the context's handshake has not finished (or waits for CompleteAuthToken)",
                 "SEC_E_INVALID_HANDLE",
                 NOT_ESTABLISHED,
@@ -324,7 +324,7 @@ def _digest_zero_rules(function: str, prefix: str, with_qop: bool) -> list[Rule]
 
     rules = [
         Rule(
-            f"{prefix}.digest_seq",
+            pick(prefix, "dec.digest_seq", "enc.digest_seq", "sig.digest_seq"),
             "a Digest context and MessageSeqNo is not zero",
             CONTRACT_ERROR,
             Citation(
@@ -340,7 +340,7 @@ def _digest_zero_rules(function: str, prefix: str, with_qop: bool) -> list[Rule]
     if with_qop:
         rules.append(
             Rule(
-                f"{prefix}.digest_qop",
+                pick(prefix, "enc.digest_qop", "sig.digest_qop"),
                 "a Digest context and fQOP is not zero",
                 CONTRACT_ERROR,
                 Citation(function, "parameters: fQOP", "The Digest SSP requires zero here."),
@@ -353,7 +353,7 @@ def _digest_zero_rules(function: str, prefix: str, with_qop: bool) -> list[Rule]
 
 def _qop_unsupported(function: str, prefix: str) -> Rule:
     return Rule(
-        f"{prefix}.qop_unknown",
+        pick(prefix, "enc.qop_unknown", "sig.qop_unknown"),
         "fQOP asks for a quality of protection the context's package does not offer",
         "SEC_E_QOP_NOT_SUPPORTED",
         Interpretation(
@@ -407,7 +407,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             function,
             prefix,
             Rule(
-                f"{prefix}.not_established",
+                "sig.not_established",
                 "the context's handshake has not finished (or waits for CompleteAuthToken)",
                 "SEC_E_NO_AUTHENTICATING_AUTHORITY",
                 Citation(function, "returns", "The security context (phContext) has to be validated again."),
@@ -421,7 +421,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             ),
         ),
         Rule(
-            f"{prefix}.expired",
+            "sig.expired",
             "the context has expired (the world clock is past its expiry)",
             "SEC_I_RENEGOTIATE",
             Citation(function, "returns", "The remote party wants a new handshake"),
@@ -436,7 +436,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
         *_digest_zero_rules(function, prefix, with_qop=True),
         _qop_unsupported(function, prefix),
         Rule(
-            f"{prefix}.no_integrity",
+            "sig.no_integrity",
             "the context was set up without integrity (ISC_REQ_NO_INTEGRITY)",
             "SEC_E_QOP_NOT_SUPPORTED",
             Citation(
@@ -447,7 +447,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             lambda c: not _live_ctx(c).attributes & ISC_REQ_INTEGRITY,
         ),
         Rule(
-            f"{prefix}.token_buffer",
+            "sig.token_buffer",
             "pMessage has no SECBUFFER_TOKEN buffer, more than one, or one too small for a signature",
             "SEC_E_INVALID_TOKEN",
             Citation(
@@ -458,21 +458,21 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             lambda c: _sign_token_problem(c) is not None,
         ),
         Rule(
-            f"{prefix}.out_of_sequence",
+            "sig.out_of_sequence",
             "the context detects sequence or replay and MessageSeqNo goes backwards (below the next number)",
             "SEC_E_OUT_OF_SEQUENCE",
             Citation(function, "returns", "The nonce count is not in sequence."),
             lambda c: bool(_live_ctx(c).attributes & _SEQUENCED) and 0 < _seq_no(c) < _live_ctx(c).send_seq,
         ),
         unreachable(
-            f"{prefix}.status_invalid_parameter",
+            "sig.status_invalid_parameter",
             "STATUS_INVALID_PARAMETER",
             Citation(function, "returns", "STATUS_INVALID_PARAMETER"),
             "an NTSTATUS (0xC000000D), not a SECURITY_STATUS of the status catalog (spec/data/status.tsv), so "
             "the generated Status enum has no member for it; a non-numeric MessageSeqNo is a ContractError",
         ),
         Rule(
-            f"{prefix}.ok",
+            "sig.ok",
             "the signature (over the SECBUFFER_DATA buffers, the side and the sequence number) goes into "
             "the SECBUFFER_TOKEN buffer",
             "SEC_E_OK",
@@ -551,7 +551,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
     return [
         *_handle_rules(function, prefix, None),
         Rule(
-            f"{prefix}.no_integrity",
+            "ver.no_integrity",
             "the context was set up without integrity (ISC_REQ_NO_INTEGRITY)",
             "SEC_E_QOP_NOT_SUPPORTED",
             Citation(
@@ -562,14 +562,14 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             lambda c: not _live_ctx(c).attributes & ISC_REQ_INTEGRITY,
         ),
         Rule(
-            f"{prefix}.token_buffer",
+            "ver.token_buffer",
             "pMessage has no SECBUFFER_TOKEN buffer, more than one, or an empty one",
             "SEC_E_INVALID_TOKEN",
             Citation(function, "returns", "SEC_E_INVALID_TOKEN"),
             keyed(_verdict, "no_token"),
         ),
         Rule(
-            f"{prefix}.bad_signature",
+            "ver.bad_signature",
             "the SECBUFFER_TOKEN does not hold a signature of the model's format (cut short, other kind)",
             "SEC_E_INVALID_TOKEN",
             Interpretation(
@@ -580,7 +580,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             keyed(_verdict, "bad_token"),
         ),
         Rule(
-            f"{prefix}.altered",
+            "ver.altered",
             "the signature does not match the data, the side, the sequence number or the context "
             "(message or signature changed, or signed by another context or by this side)",
             "SEC_E_MESSAGE_ALTERED",
@@ -588,7 +588,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             keyed(_verdict, "altered"),
         ),
         Rule(
-            f"{prefix}.out_of_sequence",
+            "ver.out_of_sequence",
             "the context detects sequence or replay and the signed number is not the expected one "
             "(MessageSeqNo, or the context's own count when it is zero): lost, replayed or inserted",
             "SEC_E_OUT_OF_SEQUENCE",
@@ -596,7 +596,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             keyed(_verdict, "out_of_sequence"),
         ),
         Rule(
-            f"{prefix}.ok",
+            "ver.ok",
             "the message arrived unchanged and in order",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
@@ -673,9 +673,9 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
 
     return [
         *_handle_rules(function, prefix, None),
-        *fault_rules(prefix, function, ("SEC_E_INSUFFICIENT_MEMORY",)),
+        *fault_rules(function, {"SEC_E_INSUFFICIENT_MEMORY": "enc.fault.memory"}),
         Rule(
-            f"{prefix}.expired",
+            "enc.expired",
             "the context has expired (the world clock is past its expiry)",
             "SEC_E_CONTEXT_EXPIRED",
             Citation(function, "returns", "SEC_E_CONTEXT_EXPIRED"),
@@ -690,7 +690,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
         *_digest_zero_rules(function, prefix, with_qop=True),
         _qop_unsupported(function, prefix),
         Rule(
-            f"{prefix}.no_protection",
+            "enc.no_protection",
             "the context has neither confidentiality nor integrity",
             "SEC_E_QOP_NOT_SUPPORTED",
             Citation(
@@ -699,7 +699,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             lambda c: not _live_ctx(c).attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
         ),
         Rule(
-            f"{prefix}.no_cipher",
+            "enc.no_cipher",
             "the context was set up without confidentiality and fQOP does not ask for SECQOP_WRAP_NO_ENCRYPT "
             "(documented contract; observed, NTLM encrypts anyway as on Windows)",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
@@ -721,14 +721,14 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             ),
         ),
         Rule(
-            f"{prefix}.no_data",
+            "enc.no_data",
             "pMessage has no SECBUFFER_DATA buffer",
             "SEC_E_INVALID_TOKEN",
             Citation(function, "returns", "There is no buffer of type SECBUFFER_DATA."),
             lambda c: not _data(c),
         ),
         Rule(
-            f"{prefix}.trailer_buffer",
+            "enc.trailer_buffer",
             f"no SECBUFFER_TOKEN, SECBUFFER_PADDING or SECBUFFER_STREAM_TRAILER buffer of at least "
             f"{TRAILER_SIZE} bytes (cbSecurityTrailer) for the trailer",
             "SEC_E_BUFFER_TOO_SMALL",
@@ -736,7 +736,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             trailer_problem,
         ),
         Rule(
-            f"{prefix}.ok",
+            "enc.ok",
             "the SECBUFFER_DATA buffers are encrypted in place and the trailer written",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
@@ -856,7 +856,7 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
         *_handle_rules(function, prefix, None),
         *_digest_zero_rules(function, prefix, with_qop=False),
         Rule(
-            f"{prefix}.no_protection",
+            "dec.no_protection",
             "the context has neither confidentiality nor integrity",
             "SEC_E_QOP_NOT_SUPPORTED",
             Citation(
@@ -865,7 +865,7 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
             lambda c: not _live_ctx(c).attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
         ),
         Rule(
-            f"{prefix}.no_trailer_buffer",
+            "dec.no_trailer_buffer",
             "pMessage has SECBUFFER_DATA but no buffer holding the trailer (SECBUFFER_TOKEN, "
             "SECBUFFER_PADDING or SECBUFFER_STREAM_TRAILER)",
             "SEC_E_BUFFER_TOO_SMALL",
@@ -880,14 +880,14 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
             ),
         ),
         Rule(
-            f"{prefix}.incomplete",
+            "dec.incomplete",
             "the trailer or the data is shorter than the sealed message announces",
             "SEC_E_INCOMPLETE_MESSAGE",
             Citation(function, "returns", "Not all of the message is in the input buffer."),
             outcome("incomplete"),
         ),
         Rule(
-            f"{prefix}.no_cipher",
+            "dec.no_cipher",
             "the message is encrypted but the context negotiated no confidentiality (documented contract; "
             "observed, NTLM decrypts anyway as on Windows)",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
@@ -901,21 +901,21 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
             ),
         ),
         Rule(
-            f"{prefix}.altered",
+            "dec.altered",
             "the trailer or the data was changed, or the message belongs to another context or side",
             "SEC_E_MESSAGE_ALTERED",
             Citation(function, "returns", "SEC_E_MESSAGE_ALTERED"),
             outcome("altered"),
         ),
         Rule(
-            f"{prefix}.out_of_sequence",
+            "dec.out_of_sequence",
             "the context detects sequence or replay and the message's number is not the expected one",
             "SEC_E_OUT_OF_SEQUENCE",
             Citation(function, "returns", "SEC_E_OUT_OF_SEQUENCE"),
             outcome("out_of_sequence"),
         ),
         Rule(
-            f"{prefix}.ok",
+            "dec.ok",
             "the data is decrypted in place (a SECBUFFER_STREAM becomes SECBUFFER_DATA); pfQOP tells "
             "whether it was encrypted",
             "SEC_E_OK",

@@ -1,11 +1,14 @@
-"""The simulated security packages and their handshakes.
+"""The simulated security packages and the computation of their handshake steps.
 
-Four packages, declared as data (:class:`Package`) with their handshake legs as small pure
-functions. A leg looks at the context's state and the input token and returns a :class:`Leg`:
-an *outcome key* (``"continue"``, ``"done"``, ``"logon_denied"``, ...), the next state, the
-output token and the context fields to update. A leg never changes the world; the rule tables
-of InitializeSecurityContext/AcceptSecurityContext (:mod:`sspimodel.model.contexts`) map the
-outcome key to a documented status, with the page's citation, and commit the update.
+Four packages, declared as data (:class:`Package`). Their handshakes are the transition table of
+:mod:`sspimodel.model.handshake` (mechanism, role, state -> accepted token kinds, outcome -> next
+state, sent token kinds); this module holds the package code of each row (a step function that
+checks proofs, asks the authority and builds tokens) and returns a :class:`Move` (an
+:class:`~sspimodel.model.handshake.Outcome`, the output token, the context fields to update, the
+reason). :func:`_run` looks the row up, checks the input token against it, runs the step, and
+takes the next state from the table: a :class:`Leg`. A leg never changes the world; the rule
+tables of InitializeSecurityContext/AcceptSecurityContext (:mod:`sspimodel.model.contexts`) map
+the outcome to a documented status, with the page's citation, and commit the update.
 
 Handshakes (C = client/InitializeSecurityContext, S = server/AcceptSecurityContext)::
 
@@ -50,6 +53,7 @@ from .constants import (
     ISC_REQ_STREAM,
     SECQOP_WRAP_NO_ENCRYPT,
 )
+from .handshake import NO_STEP, TRANSITIONS, Outcome, Role, State, advance, transition
 from .tokens import Bad, Frame, Kind, Problem
 
 if TYPE_CHECKING:
@@ -117,8 +121,8 @@ class SecPkgInfo:
 class Leg:
     """One handshake step as computed by a package (pure: nothing is changed yet)."""
 
-    outcome: str
-    state: str
+    outcome: Outcome
+    state: State
     token: bytes | None = None
     updates: tuple[tuple[str, object], ...] = ()
     detail: str = ""
@@ -347,20 +351,20 @@ def _check_input(
     frame: Frame | Bad | None,
     kinds: tuple[Kind, ...],
     package_ids: tuple[int, ...],
-    state: str,
+    state: State,
 ) -> Leg | Frame:
-    """The input frame when it is what this state expects, else the failing Leg."""
+    """The input frame when it is what this state expects, else the failing Leg (the state stays)."""
     if frame is None:
-        return Leg("no_token", state, detail=f"no input token; expected {' or '.join(k.name for k in kinds)}")
+        return Leg(Outcome.NO_TOKEN, state, detail=f"no input token; expected {' or '.join(k.name for k in kinds)}")
     if isinstance(frame, Bad):
-        outcome = "truncated" if frame.problem is Problem.TRUNCATED else "bad_token"
+        outcome = Outcome.TRUNCATED if frame.problem is Problem.TRUNCATED else Outcome.BAD_TOKEN
         return Leg(outcome, state, detail=frame.detail)
     if frame.kind not in kinds:
         return Leg(
-            "bad_token", state, detail=f"got {frame.kind.name}, expected {' or '.join(k.name for k in kinds)}"
+            Outcome.BAD_TOKEN, state, detail=f"got {frame.kind.name}, expected {' or '.join(k.name for k in kinds)}"
         )
     if frame.package not in package_ids:
-        return Leg("bad_token", state, detail=f"token of package id {frame.package}, expected {package_ids}")
+        return Leg(Outcome.BAD_TOKEN, state, detail=f"token of package id {frame.package}, expected {package_ids}")
     return frame
 
 
@@ -371,10 +375,50 @@ def _fields(frame: Frame, count: int) -> list[str | int | bytes] | None:
     return fields
 
 
-LegFn = Callable[..., Leg]
+@frozen
+class Move:
+    """What a package's step computed: the outcome, the token it emits, the context fields to
+    update, and its reason. :func:`_run` turns it into a :class:`Leg` with the next state, which
+    only the transition table (:mod:`sspimodel.model.handshake`) gives."""
+
+    outcome: Outcome
+    token: bytes | None = None
+    updates: tuple[tuple[str, object], ...] = ()
+    detail: str = ""
 
 
-# -- client legs (InitializeSecurityContext) ---------------------------------------------------
+StepFn = Callable[..., Move]
+
+
+def _run(
+    world: World,
+    package: Package,
+    cred: CredRecord,
+    ctx: ContextRecord | None,
+    frame: Frame | Bad | None,
+    requested: int,
+    target: str | None,
+    mech: str,
+    role: Role,
+    wire_ids: tuple[int, ...],
+) -> Leg:
+    """One handshake step: the table says whether the state has a step and what it accepts; the
+    package's step function computes it; the table gives the next state."""
+    state = State.INITIAL if ctx is None else State(ctx.state)
+    step = transition(mech, role, state) if (ctx is None) == (state is State.INITIAL) else None
+    if step is None:
+        return Leg(NO_STEP, state, detail=f"{mech} {role} context is {state}; no leg is left")
+    checked: Frame | Bad | None = frame
+    if step.accepts:
+        verdict = _check_input(frame, step.accepts, wire_ids, state)
+        if isinstance(verdict, Leg):
+            return verdict
+        checked = verdict
+    move = _STEPS[(mech, role, state)](world, package, cred, ctx, checked, requested, target)
+    return Leg(move.outcome, advance(step, move.outcome), move.token, move.updates, move.detail)
+
+
+# -- client steps (InitializeSecurityContext) ---------------------------------------------------
 
 
 def initialize_leg(
@@ -388,12 +432,7 @@ def initialize_leg(
 ) -> Leg:
     """The client's next leg. ``ctx`` is None on the first call."""
     mech = ctx.mech if ctx is not None else _client_mech(world, package, target)
-    wire_id = package.rpc_id
-    if mech == "NTLM":
-        return _ntlm_client(world, package, cred, ctx, frame, requested, wire_id)
-    if mech == "Kerberos":
-        return _kerberos_client(world, package, cred, ctx, frame, requested, target, wire_id)
-    return _digest_client(world, package, cred, ctx, frame, requested)
+    return _run(world, package, cred, ctx, frame, requested, target, mech, Role.CLIENT, (package.rpc_id,))
 
 
 def _client_mech(world: World, package: Package, target: str | None) -> str:
@@ -406,35 +445,27 @@ def _client_mech(world: World, package: Package, target: str | None) -> str:
     return "NTLM"
 
 
-def _ntlm_client(
-    world: World,
-    package: Package,
-    cred: CredRecord,
-    ctx: ContextRecord | None,
-    frame: Frame | Bad | None,
-    requested: int,
-    wire_id: int,
-) -> Leg:
-    if ctx is None:
-        conversation = world.peek_conversation()
-        token = tokens.build(world.key, Kind.NTLM_NEGOTIATE, wire_id, conversation, [requested])
-        return Leg(
-            "continue",
-            "sent_negotiate",
-            token,
-            (("mech", "NTLM"), ("conversation", conversation), ("requested", requested)),
-            "NTLM NEGOTIATE sent",
-        )
-    if ctx.state != "sent_negotiate":
-        return Leg("bad_state", ctx.state, detail=f"NTLM client context is {ctx.state}; no leg is left")
-    checked = _check_input(frame, (Kind.NTLM_CHALLENGE,), (wire_id,), ctx.state)
-    if isinstance(checked, Leg):
-        return checked
+def _ntlm_client_negotiate(
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: object
+) -> Move:
+    conversation = world.peek_conversation()
+    token = tokens.build(world.key, Kind.NTLM_NEGOTIATE, package.rpc_id, conversation, [requested])
+    return Move(
+        Outcome.CONTINUE,
+        token,
+        (("mech", "NTLM"), ("conversation", conversation), ("requested", requested)),
+        "NTLM NEGOTIATE sent",
+    )
+
+
+def _ntlm_client_authenticate(
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+) -> Move:
     if checked.conversation != ctx.conversation:
-        return Leg("cross_context", ctx.state, detail="CHALLENGE belongs to another handshake")
+        return Move(Outcome.CROSS_CONTEXT, detail="CHALLENGE belongs to another handshake")
     fields = _fields(checked, 1)
     if fields is None or not isinstance(fields[0], bytes):
-        return Leg("bad_token", ctx.state, detail="CHALLENGE payload malformed")
+        return Move(Outcome.BAD_TOKEN, detail="CHALLENGE payload malformed")
     challenge = fields[0]
     account = cred.account or ""
     secret = cred.secret or ""
@@ -442,13 +473,12 @@ def _ntlm_client(
     token = tokens.build(
         world.key,
         Kind.NTLM_AUTHENTICATE,
-        wire_id,
+        package.rpc_id,
         ctx.conversation,
         [account, _proof(world, account, secret, challenge), attrs],
     )
-    return Leg(
-        "done",
-        "established",
+    return Move(
+        Outcome.DONE,
         token,
         (
             ("challenge", challenge),
@@ -460,128 +490,103 @@ def _ntlm_client(
     )
 
 
-def _kerberos_client(
-    world: World,
-    package: Package,
-    cred: CredRecord,
-    ctx: ContextRecord | None,
-    frame: Frame | Bad | None,
-    requested: int,
-    target: str | None,
-    wire_id: int,
-) -> Leg:
-    if ctx is None:
-        if not world.authority.online:
-            return Leg("no_authority", "initial", detail=f"the KDC {world.authority.name} is unreachable")
-        service = world.spn_owner(target)
-        if service is None:
-            return Leg("target_unknown", "initial", detail=f"no service principal {target!r} in the domain")
-        client = world.principal(cred.account)
-        if client is None or client.secret != cred.secret:
-            return Leg("logon_denied", "initial", detail="the KDC rejected the client's pre-authentication")
-        conversation = world.peek_conversation()
-        attrs = granted(KERBEROS, requested)
-        mutual = 1 if requested & ISC_REQ_MUTUAL_AUTH else 0
-        token = tokens.build(
-            world.key,
-            Kind.KERB_AP_REQ,
-            wire_id,
-            conversation,
-            [
-                client.qualified,
-                service.qualified,
-                _service_proof(world, service.qualified, service.secret, conversation),
-                attrs,
-                mutual,
-            ],
-        )
-        updates = (
-            ("mech", "Kerberos"),
-            ("conversation", conversation),
-            ("requested", requested),
-            ("attributes", attrs),
-            ("client", client.qualified),
-            ("server", service.qualified),
-            ("session_key", session_key(world, "Kerberos", conversation, None)),
-        )
-        if mutual:
-            return Leg("continue", "awaiting_ap_rep", token, updates, "AP-REQ sent, waiting for AP-REP")
-        return Leg("done", "established", token, updates, "AP-REQ sent")
-    if ctx.state != "awaiting_ap_rep":
-        return Leg("bad_state", ctx.state, detail=f"Kerberos client context is {ctx.state}; no leg is left")
-    checked = _check_input(frame, (Kind.KERB_AP_REP, Kind.KERB_ERROR), (wire_id,), ctx.state)
-    if isinstance(checked, Leg):
-        return checked
+def _kerberos_client_ap_req(
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: str | None
+) -> Move:
+    if not world.authority.online:
+        return Move(Outcome.NO_AUTHORITY, detail=f"the KDC {world.authority.name} is unreachable")
+    service = world.spn_owner(target)
+    if service is None:
+        return Move(Outcome.TARGET_UNKNOWN, detail=f"no service principal {target!r} in the domain")
+    client = world.principal(cred.account)
+    if client is None or client.secret != cred.secret:
+        return Move(Outcome.LOGON_DENIED, detail="the KDC rejected the client's pre-authentication")
+    conversation = world.peek_conversation()
+    attrs = granted(KERBEROS, requested)
+    mutual = 1 if requested & ISC_REQ_MUTUAL_AUTH else 0
+    token = tokens.build(
+        world.key,
+        Kind.KERB_AP_REQ,
+        package.rpc_id,
+        conversation,
+        [
+            client.qualified,
+            service.qualified,
+            _service_proof(world, service.qualified, service.secret, conversation),
+            attrs,
+            mutual,
+        ],
+    )
+    updates = (
+        ("mech", "Kerberos"),
+        ("conversation", conversation),
+        ("requested", requested),
+        ("attributes", attrs),
+        ("client", client.qualified),
+        ("server", service.qualified),
+        ("session_key", session_key(world, "Kerberos", conversation, None)),
+    )
+    if mutual:
+        return Move(Outcome.CONTINUE, token, updates, "AP-REQ sent, waiting for AP-REP")
+    return Move(Outcome.DONE, token, updates, "AP-REQ sent")
+
+
+def _kerberos_client_ap_rep(
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+) -> Move:
     if checked.conversation != ctx.conversation:
-        return Leg("cross_context", ctx.state, detail="AP-REP belongs to another handshake")
+        return Move(Outcome.CROSS_CONTEXT, detail="AP-REP belongs to another handshake")
     fields = _fields(checked, 1)
     if fields is None or not isinstance(fields[0], str):
-        return Leg("bad_token", ctx.state, detail="AP-REP payload malformed")
+        return Move(Outcome.BAD_TOKEN, detail="AP-REP payload malformed")
     if checked.kind is Kind.KERB_ERROR:
-        return Leg("wrong_principal", ctx.state, detail=f"KRB-ERROR from the server: {fields[0]}")
+        return Move(Outcome.WRONG_PRINCIPAL, detail=f"KRB-ERROR from the server: {fields[0]}")
     if fields[0].lower() != (ctx.server or "").lower():
-        return Leg("wrong_principal", ctx.state, detail=f"AP-REP from {fields[0]}, expected {ctx.server}")
-    return Leg(
-        "done",
-        "established",
-        None,
-        (("attributes", ctx.attributes | ISC_REQ_MUTUAL_AUTH),),
-        "AP-REP verified",
+        return Move(Outcome.WRONG_PRINCIPAL, detail=f"AP-REP from {fields[0]}, expected {ctx.server}")
+    return Move(Outcome.DONE, None, (("attributes", ctx.attributes | ISC_REQ_MUTUAL_AUTH),), "AP-REP verified")
+
+
+def _digest_client_response(
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object
+) -> Move:
+    fields = _fields(checked, 1)
+    if fields is None or not isinstance(fields[0], bytes):
+        return Move(Outcome.BAD_TOKEN, detail="Digest challenge payload malformed")
+    nonce = fields[0]
+    account = cred.account or ""
+    mutual = 1 if requested & ISC_REQ_MUTUAL_AUTH else 0
+    attrs = granted(DIGEST, requested)
+    token = tokens.build(
+        world.key,
+        Kind.DIGEST_RESPONSE,
+        DIGEST.rpc_id,
+        checked.conversation,
+        [account, _proof(world, account, cred.secret or "", nonce), attrs, mutual],
+        unsealed=True,
     )
+    updates = (
+        ("mech", "Digest"),
+        ("conversation", checked.conversation),
+        ("requested", requested),
+        ("challenge", nonce),
+        ("attributes", attrs),
+        ("client", account),
+        ("session_key", session_key(world, "Digest", checked.conversation, nonce)),
+    )
+    if mutual:
+        return Move(Outcome.COMPLETE_AND_CONTINUE, token, updates, "response sent, unsealed")
+    return Move(Outcome.COMPLETE_NEEDED, token, updates, "response sent, unsealed")
 
 
-def _digest_client(
-    world: World,
-    package: Package,
-    cred: CredRecord,
-    ctx: ContextRecord | None,
-    frame: Frame | Bad | None,
-    requested: int,
-) -> Leg:
-    if ctx is None:
-        checked = _check_input(frame, (Kind.DIGEST_CHALLENGE,), (DIGEST.rpc_id,), "initial")
-        if isinstance(checked, Leg):
-            return checked
-        fields = _fields(checked, 1)
-        if fields is None or not isinstance(fields[0], bytes):
-            return Leg("bad_token", "initial", detail="Digest challenge payload malformed")
-        nonce = fields[0]
-        account = cred.account or ""
-        mutual = 1 if requested & ISC_REQ_MUTUAL_AUTH else 0
-        attrs = granted(DIGEST, requested)
-        token = tokens.build(
-            world.key,
-            Kind.DIGEST_RESPONSE,
-            DIGEST.rpc_id,
-            checked.conversation,
-            [account, _proof(world, account, cred.secret or "", nonce), attrs, mutual],
-            unsealed=True,
-        )
-        updates = (
-            ("mech", "Digest"),
-            ("conversation", checked.conversation),
-            ("requested", requested),
-            ("challenge", nonce),
-            ("attributes", attrs),
-            ("client", account),
-            ("session_key", session_key(world, "Digest", checked.conversation, nonce)),
-        )
-        if mutual:
-            return Leg("complete_and_continue", "awaiting_rspauth", token, updates, "response sent, unsealed")
-        return Leg("complete_needed", "established", token, updates, "response sent, unsealed")
-    if ctx.state != "awaiting_rspauth":
-        return Leg("bad_state", ctx.state, detail=f"Digest client context is {ctx.state}; no leg is left")
-    checked = _check_input(frame, (Kind.DIGEST_RSPAUTH,), (DIGEST.rpc_id,), ctx.state)
-    if isinstance(checked, Leg):
-        return checked
+def _digest_client_rspauth(
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+) -> Move:
     if checked.conversation != ctx.conversation:
-        return Leg("cross_context", ctx.state, detail="rspauth belongs to another handshake")
-    return Leg(
-        "done", "established", None, (("attributes", ctx.attributes | ISC_REQ_MUTUAL_AUTH),), "rspauth ok"
-    )
+        return Move(Outcome.CROSS_CONTEXT, detail="rspauth belongs to another handshake")
+    return Move(Outcome.DONE, None, (("attributes", ctx.attributes | ISC_REQ_MUTUAL_AUTH),), "rspauth ok")
 
 
-# -- server legs (AcceptSecurityContext) -------------------------------------------------------
+# -- server steps (AcceptSecurityContext) -------------------------------------------------------
 
 
 def accept_leg(
@@ -593,24 +598,21 @@ def accept_leg(
     requested: int,
 ) -> Leg:
     """The server's next leg. ``requested`` is in the internal (ISC) numbering."""
-    if ctx is None:
-        if package.name == "Digest":
-            return _digest_server(world, cred, None, frame, requested)
-        mech = _server_mech(package, frame)
-        if mech is None:
-            checked = _check_input(frame, _FIRST_KINDS[package.name], _wire_ids(package), "initial")
+    if ctx is not None:
+        mech = ctx.mech
+    elif package.name == "Digest":
+        mech = "Digest"
+    else:
+        selected = _server_mech(package, frame)
+        if selected is None:
+            checked = _check_input(frame, _FIRST_KINDS[package.name], _wire_ids(package), State.INITIAL)
             return (
                 checked
                 if isinstance(checked, Leg)
-                else Leg("bad_token", "initial", detail="unexpected token")
+                else Leg(Outcome.BAD_TOKEN, State.INITIAL, detail="unexpected token")
             )
-    else:
-        mech = ctx.mech
-    if mech == "NTLM":
-        return _ntlm_server(world, package, cred, ctx, frame, requested)
-    if mech == "Kerberos":
-        return _kerberos_server(world, package, cred, ctx, frame, requested)
-    return _digest_server(world, cred, ctx, frame, requested)
+        mech = selected
+    return _run(world, package, cred, ctx, frame, requested, None, mech, Role.SERVER, _wire_ids(package))
 
 
 _FIRST_KINDS = {
@@ -638,69 +640,55 @@ def _server_mech(package: Package, frame: Frame | Bad | None) -> str | None:
     return None
 
 
-def _authority_check(world: World, account: str) -> Leg | None:
+def _authority_check(world: World, account: str) -> Move | None:
     if not world.authority.online:
-        return Leg(
-            "no_authority",
-            "",
+        return Move(
+            Outcome.NO_AUTHORITY,
             detail=f"{account}: the authority {world.authority.name} that validates it is unreachable",
         )
     return None
 
 
-def _ntlm_server(
-    world: World,
-    package: Package,
-    cred: CredRecord,
-    ctx: ContextRecord | None,
-    frame: Frame | Bad | None,
-    requested: int,
-) -> Leg:
-    if ctx is None:
-        checked = _check_input(frame, (Kind.NTLM_NEGOTIATE,), _wire_ids(package), "initial")
-        if isinstance(checked, Leg):
-            return checked
-        fields = _fields(checked, 1)
-        if fields is None or not isinstance(fields[0], int):
-            return Leg("bad_token", "initial", detail="NEGOTIATE payload malformed")
-        challenge = world.derive("challenge", checked.conversation, str(world.next_handle))[:8]
-        token = tokens.build(
-            world.key, Kind.NTLM_CHALLENGE, checked.package, checked.conversation, [challenge]
-        )
-        return Leg(
-            "continue",
-            "sent_challenge",
-            token,
-            (
-                ("mech", "NTLM"),
-                ("conversation", checked.conversation),
-                ("challenge", challenge),
-                ("requested", requested),
-            ),
-            "NTLM CHALLENGE sent",
-        )
-    if ctx.state != "sent_challenge":
-        return Leg("bad_state", ctx.state, detail=f"NTLM server context is {ctx.state}; no leg is left")
-    checked = _check_input(frame, (Kind.NTLM_AUTHENTICATE,), _wire_ids(package), ctx.state)
-    if isinstance(checked, Leg):
-        return checked
+def _ntlm_server_challenge(
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object
+) -> Move:
+    fields = _fields(checked, 1)
+    if fields is None or not isinstance(fields[0], int):
+        return Move(Outcome.BAD_TOKEN, detail="NEGOTIATE payload malformed")
+    challenge = world.derive("challenge", checked.conversation, str(world.next_handle))[:8]
+    token = tokens.build(world.key, Kind.NTLM_CHALLENGE, checked.package, checked.conversation, [challenge])
+    return Move(
+        Outcome.CONTINUE,
+        token,
+        (
+            ("mech", "NTLM"),
+            ("conversation", checked.conversation),
+            ("challenge", challenge),
+            ("requested", requested),
+        ),
+        "NTLM CHALLENGE sent",
+    )
+
+
+def _ntlm_server_verify(
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+) -> Move:
     if checked.conversation != ctx.conversation:
-        return Leg("cross_context", ctx.state, detail="AUTHENTICATE belongs to another handshake")
+        return Move(Outcome.CROSS_CONTEXT, detail="AUTHENTICATE belongs to another handshake")
     fields = _fields(checked, 3)
     if fields is None or not isinstance(fields[0], str) or not isinstance(fields[1], bytes):
-        return Leg("bad_token", ctx.state, detail="AUTHENTICATE payload malformed")
+        return Move(Outcome.BAD_TOKEN, detail="AUTHENTICATE payload malformed")
     account, proof, client_attrs = fields[0], fields[1], fields[2]
     # Domain accounts are validated by the domain controller (pass-through authentication).
     unreachable = _authority_check(world, account)
     if unreachable is not None:
-        return Leg(unreachable.outcome, ctx.state, detail=unreachable.detail)
+        return unreachable
     principal = world.principal(account)
     if principal is None or proof != _proof(world, account, principal.secret, ctx.challenge or b""):
-        return Leg("logon_denied", ctx.state, detail=f"{account}: unknown user or bad password")
+        return Move(Outcome.LOGON_DENIED, detail=f"{account}: unknown user or bad password")
     attrs = server_attributes(NTLM, int(client_attrs), requested)
-    return Leg(
-        "done",
-        "established",
+    return Move(
+        Outcome.DONE,
         None,
         (
             ("client", principal.qualified),
@@ -712,19 +700,9 @@ def _ntlm_server(
     )
 
 
-def _kerberos_server(
-    world: World,
-    package: Package,
-    cred: CredRecord,
-    ctx: ContextRecord | None,
-    frame: Frame | Bad | None,
-    requested: int,
-) -> Leg:
-    if ctx is not None:
-        return Leg("bad_state", ctx.state, detail=f"Kerberos server context is {ctx.state}; no leg is left")
-    checked = _check_input(frame, (Kind.KERB_AP_REQ,), _wire_ids(package), "initial")
-    if isinstance(checked, Leg):
-        return checked
+def _kerberos_server_ap_req(
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object
+) -> Move:
     fields = _fields(checked, 5)
     if (
         fields is None
@@ -734,7 +712,7 @@ def _kerberos_server(
         or not isinstance(fields[3], int)
         or not isinstance(fields[4], int)
     ):
-        return Leg("bad_token", "initial", detail="AP-REQ payload malformed")
+        return Move(Outcome.BAD_TOKEN, detail="AP-REQ payload malformed")
     client, service, proof, client_attrs, mutual = (
         str(fields[0]),
         str(fields[1]),
@@ -750,11 +728,9 @@ def _kerberos_server(
         error = tokens.build(
             world.key, Kind.KERB_ERROR, checked.package, checked.conversation, ["KRB_AP_ERR_MODIFIED"]
         )
-        return Leg(
-            "wrong_service", "initial", error, detail=f"ticket for {service}, this server is {cred.account}"
-        )
+        return Move(Outcome.WRONG_SERVICE, error, detail=f"ticket for {service}, this server is {cred.account}")
     if checked.raw in world.replay_cache:
-        return Leg("replay", "initial", detail="authenticator already seen (replay)")
+        return Move(Outcome.REPLAY, detail="authenticator already seen (replay)")
     attrs = server_attributes(KERBEROS, int(client_attrs), requested)
     updates: tuple[tuple[str, object], ...] = (
         ("mech", "Kerberos"),
@@ -766,59 +742,49 @@ def _kerberos_server(
         ("replay", checked.raw),
     )
     if mutual:
-        reply = tokens.build(
-            world.key, Kind.KERB_AP_REP, checked.package, checked.conversation, [me.qualified]
+        reply = tokens.build(world.key, Kind.KERB_AP_REP, checked.package, checked.conversation, [me.qualified])
+        return Move(
+            Outcome.DONE, reply, (*updates, ("attributes", attrs | ISC_REQ_MUTUAL_AUTH)), "AP-REQ accepted, AP-REP sent"
         )
-        return Leg(
-            "done",
-            "established",
-            reply,
-            (*updates, ("attributes", attrs | ISC_REQ_MUTUAL_AUTH)),
-            "AP-REQ accepted, AP-REP sent",
-        )
-    return Leg("done", "established", None, (*updates, ("attributes", attrs)), "AP-REQ accepted")
+    return Move(Outcome.DONE, None, (*updates, ("attributes", attrs)), "AP-REQ accepted")
 
 
-def _digest_server(
-    world: World, cred: CredRecord, ctx: ContextRecord | None, frame: Frame | Bad | None, requested: int
-) -> Leg:
-    if ctx is None:
-        # The server speaks first: its challenge needs no input. An input token on the first
-        # call is ignored, as HTTP Digest servers ignore an unsolicited Authorization header.
-        conversation = world.peek_conversation()
-        nonce = world.derive("nonce", conversation)[:16]
-        token = tokens.build(
-            world.key, Kind.DIGEST_CHALLENGE, DIGEST.rpc_id, conversation, [nonce], unsealed=True
-        )
-        return Leg(
-            "complete_and_continue",
-            "sent_challenge",
-            token,
-            (
-                ("mech", "Digest"),
-                ("conversation", conversation),
-                ("challenge", nonce),
-                ("requested", requested),
-            ),
-            "challenge sent, unsealed",
-        )
-    if ctx.state != "sent_challenge":
-        return Leg("bad_state", ctx.state, detail=f"Digest server context is {ctx.state}; no leg is left")
-    checked = _check_input(frame, (Kind.DIGEST_RESPONSE,), (DIGEST.rpc_id,), ctx.state)
-    if isinstance(checked, Leg):
-        return checked
+def _digest_server_challenge(
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: object
+) -> Move:
+    # The server speaks first: its challenge needs no input. An input token on the first
+    # call is ignored, as HTTP Digest servers ignore an unsolicited Authorization header.
+    conversation = world.peek_conversation()
+    nonce = world.derive("nonce", conversation)[:16]
+    token = tokens.build(world.key, Kind.DIGEST_CHALLENGE, DIGEST.rpc_id, conversation, [nonce], unsealed=True)
+    return Move(
+        Outcome.COMPLETE_AND_CONTINUE,
+        token,
+        (
+            ("mech", "Digest"),
+            ("conversation", conversation),
+            ("challenge", nonce),
+            ("requested", requested),
+        ),
+        "challenge sent, unsealed",
+    )
+
+
+def _digest_server_verify(
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+) -> Move:
     if checked.conversation != ctx.conversation:
-        return Leg("cross_context", ctx.state, detail="response belongs to another handshake")
+        return Move(Outcome.CROSS_CONTEXT, detail="response belongs to another handshake")
     fields = _fields(checked, 4)
     if fields is None or not isinstance(fields[0], str) or not isinstance(fields[1], bytes):
-        return Leg("bad_token", ctx.state, detail="Digest response payload malformed")
+        return Move(Outcome.BAD_TOKEN, detail="Digest response payload malformed")
     account, proof, client_attrs, mutual = str(fields[0]), fields[1], fields[2], fields[3]
     unreachable = _authority_check(world, account)
     if unreachable is not None:
-        return Leg(unreachable.outcome, ctx.state, detail=unreachable.detail)
+        return unreachable
     principal = world.principal(account)
     if principal is None or proof != _proof(world, account, principal.secret, ctx.challenge or b""):
-        return Leg("logon_denied", ctx.state, detail=f"{account}: unknown user or bad password")
+        return Move(Outcome.LOGON_DENIED, detail=f"{account}: unknown user or bad password")
     attrs = server_attributes(DIGEST, int(client_attrs), requested)
     updates = (
         ("client", principal.qualified),
@@ -835,5 +801,23 @@ def _digest_server(
             [principal.qualified],
             unsealed=True,
         )
-        return Leg("complete_needed", "established", reply, updates, "rspauth sent, unsealed")
-    return Leg("done", "established", None, updates, "response verified")
+        return Move(Outcome.COMPLETE_NEEDED, reply, updates, "rspauth sent, unsealed")
+    return Move(Outcome.DONE, None, updates, "response verified")
+
+
+# The package code of each row of the transition table (checked: one function per row).
+_STEPS: dict[tuple[str, Role, State], StepFn] = {
+    ("NTLM", Role.CLIENT, State.INITIAL): _ntlm_client_negotiate,
+    ("NTLM", Role.SERVER, State.INITIAL): _ntlm_server_challenge,
+    ("NTLM", Role.CLIENT, State.SENT_NEGOTIATE): _ntlm_client_authenticate,
+    ("NTLM", Role.SERVER, State.SENT_CHALLENGE): _ntlm_server_verify,
+    ("Kerberos", Role.CLIENT, State.INITIAL): _kerberos_client_ap_req,
+    ("Kerberos", Role.SERVER, State.INITIAL): _kerberos_server_ap_req,
+    ("Kerberos", Role.CLIENT, State.AWAITING_AP_REP): _kerberos_client_ap_rep,
+    ("Digest", Role.SERVER, State.INITIAL): _digest_server_challenge,
+    ("Digest", Role.CLIENT, State.INITIAL): _digest_client_response,
+    ("Digest", Role.SERVER, State.SENT_CHALLENGE): _digest_server_verify,
+    ("Digest", Role.CLIENT, State.AWAITING_RSPAUTH): _digest_client_rspauth,
+}
+if set(_STEPS) != {(t.mech, t.role, t.state) for t in TRANSITIONS}:
+    raise ValueError("packages: the step functions do not match the rows of the transition table")

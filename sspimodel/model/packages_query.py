@@ -40,14 +40,14 @@ def _query(c: Call) -> None:
 def query_info_rules(function: str, prefix: str = "qspi", param: str = "pszPackageName") -> list[Rule]:
     return [
         Rule(
-            f"{prefix}.package_unknown",
+            "qspi.package_unknown",
             f"{param} names no installed package (the comparison ignores case)",
             "SEC_E_SECPKG_NOT_FOUND",
             SECPKG_NOT_FOUND_ERRATA,
             lambda c: _package(c) is None,
         ),
         Rule(
-            f"{prefix}.ok",
+            "qspi.ok",
             "ppPackageInfo receives a SecPkgInfo the package allocated (release it with FreeContextBuffer)",
             "SEC_E_OK",
             Citation(function, "returns", "On success the return value is SEC_E_OK."),
@@ -89,7 +89,7 @@ def enumerate_rules(function: str, prefix: str = "esp") -> list[Rule]:
 
     rules.append(
         Rule(
-            f"{prefix}.pointers",
+            "esp.pointers",
             "pcPackages or ppPackageInfo is not a Ref cell the function can write",
             CONTRACT_ERROR,
             Citation(
@@ -107,9 +107,9 @@ def enumerate_rules(function: str, prefix: str = "esp") -> list[Rule]:
         )
     )
     rules += [
-        *fault_rules(prefix, function, ("SEC_E_INSUFFICIENT_MEMORY",)),
+        *fault_rules(function, {"SEC_E_INSUFFICIENT_MEMORY": "esp.fault.memory"}),
         Rule(
-            f"{prefix}.none_installed",
+            "esp.none_installed",
             "the world has no security package installed",
             "SEC_E_SECPKG_NOT_FOUND",
             Citation(function, "returns", "SEC_E_SECPKG_NOT_FOUND"),
@@ -123,13 +123,13 @@ def enumerate_rules(function: str, prefix: str = "esp") -> list[Rule]:
             ),
         ),
         unreachable(
-            f"{prefix}.invalid_handle",
+            "esp.invalid_handle",
             "SEC_E_INVALID_HANDLE",
             Citation(function, "returns", "SEC_E_INVALID_HANDLE"),
             "the function takes no handle, so none can be invalid",
         ),
         Rule(
-            f"{prefix}.ok",
+            "esp.ok",
             "one SecPkgInfo per installed package, in one allocation (free it once with FreeContextBuffer)",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),

@@ -21,6 +21,8 @@ from it.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -39,6 +41,7 @@ __all__ = [
     "all_tables",
     "guarded",
     "keyed",
+    "pick",
     "register",
     "rules_for",
 ]
@@ -56,6 +59,22 @@ class Citation:
 
     def __str__(self) -> str:
         return f"{self.function}, {self.section}: {self.quote}"
+
+    @property
+    def element(self) -> str:
+        """The kind of page element cited (return-code row, value row, parameter clause, sentence)."""
+        anchor = self.anchor()
+        return anchor.element if anchor is not None else "unresolved"
+
+    def anchor(self) -> Any:
+        """The page element and line this citation quotes (:mod:`sspimodel.model.citations`), or
+        None when the pages cannot be read here (an unmatched quote raises CitationError)."""
+        from .citations import resolve
+
+        try:
+            return resolve(self)
+        except OSError:
+            return None
 
 
 @frozen
@@ -87,6 +106,31 @@ class Errata:
 Basis = Citation | Interpretation | Errata
 
 
+def _basis_body(basis: Basis) -> str:
+    text = str(basis)
+    for prefix in (f"{basis.kind}: ", f"{basis.kind} "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(os.path.dirname(_HERE))
+
+
+def _definition_site() -> str:
+    """file:line of the first frame outside this module (where ``Rule(...)`` is written)."""
+    frame: Any = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith("<") and os.path.abspath(name) != os.path.abspath(__file__):
+            path = os.path.abspath(name)
+            rel = os.path.relpath(path, _ROOT) if path.startswith(_ROOT + os.sep) else os.path.basename(path)
+            return f"{rel.replace(os.sep, '/')}:{frame.f_lineno}"
+        frame = frame.f_back
+    return ""
+
+
 def _never(_call: Call) -> bool:
     return False
 
@@ -103,6 +147,32 @@ class Rule:
     effect: Callable[[Call], None] | None = field(default=None, eq=False, repr=False)
     unreachable: str | None = None
     also: tuple[Basis, ...] = ()  # further clauses the rule relies on
+    # Where the rule is written (file:line of the ``Rule(...)`` expression, relative to the
+    # repository), found when the rule is built; not part of the rule's value.
+    where: str = field(default="", eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.where:
+            object.__setattr__(self, "where", _definition_site())
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.id}: {self.status}>"
+
+    def __str__(self) -> str:
+        lines = [f"rule {self.id} -> {self.status}" + (f"  ({self.where})" if self.where else "")]
+        lines.append(f"  when: {self.when}")
+        for basis in self.bases():
+            lines.append(f"  {basis.kind}: {_basis_body(basis)}")
+            if isinstance(basis, Citation):
+                anchor = basis.anchor()
+                if anchor is not None:
+                    lines.append(f"    {anchor}")
+        if self.unreachable:
+            lines.append(f"  unreachable: {self.unreachable}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
 
     @property
     def is_errata(self) -> bool:
@@ -114,6 +184,18 @@ class Rule:
 
     def bases(self) -> tuple[Basis, ...]:
         return (self.basis, *self.also)
+
+
+def pick(prefix: str, *ids: str) -> str:
+    """The one of ``ids`` (literal rule ids, written out in full so grep finds them) that belongs
+    to the table of ``prefix``: ``pick("asc", "isc.null_credential", "asc.null_credential")``.
+
+    Rule builders shared by several functions use it instead of building an id from the prefix.
+    """
+    for rule_id in ids:
+        if rule_id.partition(".")[0] == prefix:
+            return rule_id
+    raise ValueError(f"no rule id for table prefix {prefix!r} among {ids}")
 
 
 def unreachable(id: str, status: str, basis: Basis, reason: str, when: str = "") -> Rule:

@@ -203,9 +203,6 @@ _U64_FIELD = struct.Struct(">Q")
 
 def decode_fields(payload: bytes) -> list[str | int | bytes] | None:
     """The fields of a payload, or None when it is not a well-formed field list."""
-    known = _BUILT_FIELDS.get(payload) if type(payload) is bytes else None
-    if known is not None:  # the payload of a token built here: its fields are known
-        return list(known)
     out: list[str | int | bytes] = []
     append = out.append
     tag_length = _TAG_LENGTH.unpack_from
@@ -243,7 +240,7 @@ def build(
     unsealed: bool = False,
 ) -> bytes:
     """A complete frame. ``unsealed`` leaves the MAC zero (see :func:`seal_mac`)."""
-    payload, exact = _encode(fields)
+    payload, _exact = _encode(fields)
     body = (
         _HEADER.pack(
             MAGIC,
@@ -259,38 +256,7 @@ def build(
     )
     if unsealed:
         return body + _NO_MAC
-    raw = body + mac(key, body)
-    _remember(key, raw, payload, list(fields) if exact else None)
-    return raw
-
-
-# -- tokens this process built ------------------------------------------------------------------------
-#
-# A package mostly reads tokens its peer built moments before with the same key (the world's key
-# for handshake legs and packed contexts, the context's session key for messages). What
-# open_frame() and decode_fields() find in those exact bytes is known when they are built, so it
-# is remembered, in a bounded memo keyed by (key, bytes): the same values of the same types that
-# reading them gives. Other bytes (tampered, truncated, of another key, made elsewhere) are read
-# in full.
-
-_BUILT: dict[tuple[bytes, bytes], Opened] = {}
-_BUILT_FIELDS: dict[bytes, list[str | int | bytes]] = {}
-_MEMO_MAX = 4096
-
-
-def _remember(key: bytes, raw: bytes, payload: bytes, fields: list[str | int | bytes] | None) -> None:
-    """Note what open_frame(raw, key) gives for a sealed frame just built (and, when the fields
-    had exact types, what decode_fields(payload) gives)."""
-    member = _KIND_OF.get(raw[3])
-    if member is None or type(key) is not bytes:  # open_frame refuses an unknown kind
-        return
-    if len(_BUILT) >= _MEMO_MAX:
-        _BUILT.clear()
-        _BUILT_FIELDS.clear()
-    sequence = int.from_bytes(raw[16:20], "big")
-    _BUILT[(key, raw)] = (member, raw[4], raw[5], raw[8:16], sequence, payload, raw)
-    if fields is not None:
-        _BUILT_FIELDS[payload] = fields
+    return body + mac(key, body)
 
 
 # -- the two message tokens, packed in one go --------------------------------------------------------
@@ -319,9 +285,7 @@ def build_signature(key: bytes, package: int, conversation: bytes, mac16: bytes,
         except struct.error:
             pass
         else:
-            raw = body + mac(key, body)
-            _remember(key, raw, body[HEADER_SIZE:], None)
-            return raw
+            return body + mac(key, body)
     return build(key, Kind.SIGNATURE, package, conversation, [0, mac16], sequence)
 
 
@@ -339,9 +303,7 @@ def build_seal(
         except struct.error:
             pass
         else:
-            raw = body + mac(key, body)
-            _remember(key, raw, body[HEADER_SIZE:], None)
-            return raw
+            return body + mac(key, body)
     return build(key, Kind.SEAL, package, conversation, [qop, length, mac16], sequence)
 
 
@@ -375,10 +337,6 @@ def parse(raw: bytes | None, key: bytes, *, allow_unsealed: bool = False) -> Fra
 def open_frame(raw: bytes | None, key: bytes, allow_unsealed: bool = False) -> Opened | Bad:
     """:func:`parse` without building the Frame: (kind, package, flags, conversation, sequence,
     payload, raw), or Bad. For the message path, which reads a few fields of many frames."""
-    if type(raw) is bytes and type(key) is bytes:
-        known = _BUILT.get((key, raw))
-        if known is not None:  # built here with this key: its reading is known
-            return known
     if not raw:
         return Bad(Problem.MALFORMED, "empty token")
     data = bytes(raw)

@@ -33,6 +33,7 @@ from attrs import define, field
 
 from .constants import SE_TCB_NAME
 from .handles import EPOCH_2024, TICKS_PER_SECOND, AsyncContext, CredHandle, CtxtHandle, Luid
+from .handshake import State
 
 __all__ = [
     "ANONYMOUS_LUID",
@@ -109,7 +110,7 @@ class ContextRecord:
     package: str  # the package of the credentials (Negotiate, Kerberos, NTLM, Digest)
     mech: str  # the mechanism in use (for Negotiate: the package it selected)
     role: str  # "client" or "server"
-    state: str  # package state (see packages.py)
+    state: State  # handshake state (the transition table in handshake.py)
     conversation: bytes
     cred: CredHandle | None
     credential: CredRecord | None = None  # what the credentials were when the context began
@@ -124,7 +125,7 @@ class ContextRecord:
     recv_seq: int = 0
     expiry: int = 0
     pending_completion: bytes | None = None  # token awaiting CompleteAuthToken
-    state_after_completion: str | None = None
+    state_after_completion: State | None = None
     established: bool = False
     imported: bool = False
     allocate: bool = False  # the caller asked the package to allocate output buffers
@@ -162,6 +163,7 @@ class AsyncRecord:
     callback_set: bool = False  # SspiSetAsyncNotifyCallback was called (possibly with NULL)
     notified: int = 0
     last_rule: str | None = None  # the completion rule that decided the final status
+    work_trace: Any = None  # its trace (sspimodel.model.trace.Trace), for explain()
 
 
 @define(eq=False)

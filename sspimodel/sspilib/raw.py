@@ -752,9 +752,11 @@ def enumerate_security_packages() -> list[SecPkgInfo]:
 
     runtime = current()
     # The page tags both pointers [in] (a defect it keeps), so the model takes them as cells it fills.
-    count, infos = Ref(), Ref()
+    count: Ref[int] = Ref()
+    infos: Ref[t.Any] = Ref()
     result = runtime.sspi.EnumerateSecurityPackagesW(pcPackages=count, ppPackageInfo=infos)
     _raise_for(runtime, "EnumerateSecurityPackagesW", result.status)
+    assert infos.value is not None and count.value is not None  # written on SEC_E_OK
     packages = [SecPkgInfo._of(i) for i in infos.value.value[: count.value]]
     _free(runtime, infos.value)
     return packages
