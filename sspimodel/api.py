@@ -32,7 +32,8 @@ from typing import Any
 
 import attrs
 
-from .contract import ContractError, ContractTypeError, FunctionContract
+from .argtypes import check_arguments
+from .contract import ContractError, ContractTypeError, FunctionContract, safe_repr
 from .model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
 from .model.rules import Call, Rule, RuleTable, table_for
 from .model.world import CallerMode, Process, World
@@ -159,7 +160,7 @@ def _bad_keyword(contract: FunctionContract, error: TypeError, kwargs: dict[str,
     fields = {a.name for a in attrs.fields(contract.call_class)}
     unknown = [k for k in kwargs if k not in fields]
     if not unknown:
-        return ContractTypeError(contract.name, "(arguments)", str(error), contract.page, repr(kwargs))
+        return ContractTypeError(contract.name, "(arguments)", str(error), contract.page, safe_repr(kwargs))
     name = unknown[0]
     outs = {p.name for p in contract.params if p.direction == "out"}
     if name in outs:
@@ -168,7 +169,7 @@ def _bad_keyword(contract: FunctionContract, error: TypeError, kwargs: dict[str,
     else:
         problem = f"not a parameter of {contract.name} (its parameters: {', '.join(p.name for p in contract.params) or 'none'})"
         clause = contract.page
-    return ContractTypeError(contract.name, name, problem, clause, repr(kwargs[name]))
+    return ContractTypeError(contract.name, name, problem, clause, safe_repr(kwargs[name]))
 
 
 class Sspi:
@@ -191,7 +192,6 @@ class Sspi:
     def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
         entry = _ENTRIES.get(name) or _entry(name)
         world = self.world
-        world.calls += 1
         if entry.kernel_only and world.caller_mode is not CallerMode.KERNEL:
             raise CallerModeError(entry.contract)
         try:
@@ -201,13 +201,16 @@ class Sspi:
         except TypeError as e:
             raise _bad_keyword(entry.contract, e, kwargs) from None
         entry.validate(call)
-        c = Call(world, self.process, name, call, world.calls)
+        check_arguments(entry.contract, call)  # the C types (handles, buffers): before any state change
+        # A refused call changes no state, not even the call counter (the fault plan's "nth").
+        c = Call(world, self.process, name, call, world.calls + 1)
         try:
             rule = entry.table.run(c)
         except ContractViolation as v:
             # No rule decided this call: last_rule must not keep describing the previous one.
             self.last_rule = None
             raise self._contract_error(entry, v) from None
+        world.calls = c.index
         self.last_rule = rule
         status = rule.status
         if entry.value_returns is not None:
@@ -252,7 +255,7 @@ class Sspi:
             clause = contract.param(v.parameter).clause
         except KeyError:
             clause = contract.page
-        return ContractError(contract.name, v.parameter, v.problem, clause, repr(v.given))
+        return ContractError(contract.name, v.parameter, v.problem, clause, safe_repr(v.given))
 
     # -- credentials ------------------------------------------------------------------------------
     def AcquireCredentialsHandleA(self, **kwargs: Any) -> Any:

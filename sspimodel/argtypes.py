@@ -1,0 +1,292 @@
+"""The C types of the parameters, checked before a call reaches the model.
+
+The generated contracts (:mod:`sspimodel.contract`) check what the pages document about a
+parameter: required or optional, its value table, A or W strings. Most parameters have no such
+clause (handles, buffer descriptors, reserved words, pointers) and their contract kind is
+``"any"``; what a caller may pass for them is the C type of the parameter in sspi.h
+(``PCredHandle``, ``PSecBufferDesc``, ``unsigned long``, ...), which the model represents by
+the classes of :mod:`sspimodel.model.handles` and :mod:`sspimodel.model.buffers`.
+
+This module is that second check, run by the API (:meth:`sspimodel.api.Sspi`) after the
+contract and before any rule runs, so a value the model cannot represent is a
+:class:`~sspimodel.contract.ContractTypeError` naming the function, the parameter and the
+page line that documents it, and never reaches the model (no state changes). It checks
+structure, not meaning: a well-formed handle that names nothing is the model's to judge
+(SEC_E_INVALID_HANDLE), a handle whose ``dwLower`` is a string is refused here.
+
+What is accepted, per C type (sspi.h; a fact of the header, not of the pages):
+
+- ``PCredHandle``/``PCtxtHandle`` (both are ``SecHandle*``): None, a CredHandle or a
+  CtxtHandle whose two ``ULONG_PTR`` fields are ints in 0..2**64-1;
+- ``PSecBufferDesc``: None or a SecBufferDesc whose ``ulVersion`` is an unsigned 32-bit int
+  and whose ``pBuffers`` is a list of SecBuffer, each with ``BufferType`` and ``cbBuffer``
+  unsigned 32-bit ints and ``pvBuffer`` None, bytes or bytearray;
+- ``PSecBuffer`` (ImportSecurityContext's pPackedContext): a SecBuffer as above, or bytes;
+- ``unsigned long`` (flags without a value table, reserved words, data representation,
+  sequence numbers, QOP): an int (not a bool) in 0..2**32-1;
+- ``PLUID`` (pvLogonId): None, a Luid (``LowPart`` a DWORD, ``HighPart`` a LONG), or an int;
+- ``SEC_GET_KEY_FN``, ``SEC_WINNT_AUTH_IDENTITY`` callbacks: None or a callable;
+- ``SspiAsyncContext*``: an AsyncContext whose address is an int;
+- ``void*`` (pAuthData, pvGetKeyArgument, Token, pvContextBuffer, CallbackData): anything
+  (the package interprets it), except that a SecWinntAuthIdentity must have str fields.
+
+Interpretation: the model lets a caller pass a :class:`~sspimodel.model.handles.Ref` cell
+where C passes a pointer the callee may write through; a Ref is accepted wherever its
+contents are (an empty Ref wherever None is).
+
+The async queuing functions (SspiInitializeSecurityContextAsyncW, ...) are "the asynchronous
+form of" a synchronous function; their pages give ``fContextReq`` and kin no value table, so
+their arguments are also checked against the counterpart's table when queued (the work would
+otherwise fail only when it runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .contract import ContractError, ContractTypeError, FunctionContract, ParamContract, safe_repr
+
+__all__ = ["PARAM_TYPES", "check_arguments", "safe_repr"]
+
+ULONG_MAX = 0xFFFF_FFFF
+ULONG_PTR_MAX = 0xFFFF_FFFF_FFFF_FFFF
+_MAX_REF_DEPTH = 1  # Ref(value): one level; C has no pointer-to-pointer parameters here
+
+
+class _Bad(Exception):
+    """What is wrong with one value (the problem text), raised by the type checks below."""
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
+
+
+def _uint(value: object, limit: int, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Bad(f"{what} must be an int, got {_kind(value)}")
+    if not 0 <= int(value) <= limit:
+        bits = 32 if limit == ULONG_MAX else 64
+        raise _Bad(f"{what} must be an unsigned {bits}-bit value, got {int(value)}")
+
+
+def _handle(value: object) -> None:
+    from .model.handles import CredHandle, CtxtHandle
+
+    if not isinstance(value, CredHandle | CtxtHandle):
+        raise _Bad(f"expected a CredHandle or CtxtHandle (a SecHandle), got {_kind(value)}")
+    _uint(value.dwLower, ULONG_PTR_MAX, "dwLower (ULONG_PTR)")
+    _uint(value.dwUpper, ULONG_PTR_MAX, "dwUpper (ULONG_PTR)")
+
+
+def _buffer(value: object, where: str = "") -> None:
+    from .model.buffers import SecBuffer
+
+    if not isinstance(value, SecBuffer):
+        raise _Bad(f"{where}expected a SecBuffer, got {_kind(value)}")
+    _uint(value.BufferType, ULONG_MAX, f"{where}BufferType (unsigned long)")
+    _uint(value.cbBuffer, ULONG_MAX, f"{where}cbBuffer (unsigned long)")
+    data = value.pvBuffer
+    if data is not None and not isinstance(data, bytes | bytearray):
+        raise _Bad(f"{where}pvBuffer must be bytes, bytearray or None (NULL), got {_kind(data)}")
+
+
+def _desc(value: object) -> None:
+    from .model.buffers import SecBufferDesc
+
+    if not isinstance(value, SecBufferDesc):
+        raise _Bad(f"expected a SecBufferDesc, got {_kind(value)}")
+    _uint(value.ulVersion, ULONG_MAX, "ulVersion (unsigned long)")
+    buffers = value.pBuffers
+    if not isinstance(buffers, list | tuple):
+        raise _Bad(f"pBuffers must be a list of SecBuffer, got {_kind(buffers)}")
+    if len(buffers) > ULONG_MAX:
+        raise _Bad("more buffers than cBuffers (unsigned long) can count")
+    for i, b in enumerate(buffers):
+        _buffer(b, f"pBuffers[{i}].")
+
+
+def _packed(value: object) -> None:
+    if isinstance(value, bytes | bytearray):
+        return
+    _buffer(value)
+
+
+def _ulong(value: object) -> None:
+    _uint(value, ULONG_MAX, "an unsigned long")
+
+
+def _luid(value: object) -> None:
+    from .model.handles import Luid
+
+    if isinstance(value, Luid):
+        _uint(value.LowPart, ULONG_MAX, "LowPart (DWORD)")
+        high = value.HighPart
+        if isinstance(high, bool) or not isinstance(high, int) or not -(2**31) <= high < 2**31:
+            raise _Bad(f"HighPart (LONG) must be a signed 32-bit int, got {safe_repr(high)}")
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Bad(f"expected a Luid (a pointer to a LUID) or an int, got {_kind(value)}")
+    _uint(value, ULONG_PTR_MAX, "a LUID")
+
+
+def _callable(value: object) -> None:
+    if not callable(value):
+        raise _Bad(f"expected a function (or None), got {_kind(value)}")
+
+
+def _async_context(value: object) -> None:
+    from .model.handles import AsyncContext
+
+    if not isinstance(value, AsyncContext):
+        raise _Bad(f"expected an AsyncContext (SspiAsyncContext*), got {_kind(value)}")
+    _uint(value.address, ULONG_PTR_MAX, "the async context's address")
+
+
+def _void(value: object) -> None:
+    from .model.structs import SecWinntAuthIdentity
+
+    if isinstance(value, SecWinntAuthIdentity):
+        for name in ("User", "Password", "Domain"):
+            field = getattr(value, name)
+            if field is not None and not isinstance(field, str | bytes | bytearray):
+                raise _Bad(f"SEC_WINNT_AUTH_IDENTITY.{name} must be a string or None, got {_kind(field)}")
+        _uint(value.Flags, ULONG_MAX, "SEC_WINNT_AUTH_IDENTITY.Flags (unsigned long)")
+
+
+def _string(value: object) -> None:
+    if not isinstance(value, str | bytes | bytearray):
+        raise _Bad(f"expected a string, got {_kind(value)}")
+
+
+# (C type as sspi.h declares it, the check of a non-None value).
+_HANDLE = ("PCredHandle / PCtxtHandle", _handle)
+_DESC = ("PSecBufferDesc", _desc)
+_ULONG = ("unsigned long", _ulong)
+_VOID = ("void *", _void)
+_ASYNC = ("SspiAsyncContext *", _async_context)
+_CALLBACK = ("a function pointer", _callable)
+
+# Parameter name -> C type, for every input parameter of every page. Names mean the same C type
+# on every page that uses them; tests/test_fuzz_api.py fails when a page brings a new name.
+PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
+    "phCredential": _HANDLE,
+    "phContext": _HANDLE,
+    "phNewContext": _HANDLE,
+    "pInput": _DESC,
+    "pOutput": _DESC,
+    "pMessage": _DESC,
+    "pToken": _DESC,
+    "pPackedContext": ("PSecBuffer", _packed),
+    "fContextReq": _ULONG,
+    "fCredentialUse": _ULONG,
+    "fFlags": _ULONG,
+    "fQOP": _ULONG,
+    "ulAttribute": _ULONG,
+    "TargetDataRep": _ULONG,
+    "Reserved1": _ULONG,
+    "Reserved2": _ULONG,
+    "MessageSeqNo": _ULONG,
+    "pvLogonId": ("PLUID", _luid),
+    "pAuthData": _VOID,
+    "pGetKeyFn": ("SEC_GET_KEY_FN", _callable),
+    "pvGetKeyArgument": _VOID,
+    "Token": _VOID,
+    "pvContextBuffer": _VOID,
+    "CallbackData": _VOID,
+    "Callback": _CALLBACK,
+    "AsyncContext": _ASYNC,
+    "Handle": _ASYNC,
+    "Context": _ASYNC,
+    "pszPrincipal": ("a string", _string),
+    "pPrincipal": ("a string", _string),
+    "pszPackage": ("a string", _string),
+    "pPackage": ("a string", _string),
+    "pszPackageName": ("a string", _string),
+    "pszTargetName": ("a string", _string),
+    "pTargetName": ("a string", _string),
+    # EnumerateSecurityPackagesA tags its receiving pointers [in]; the model wants Ref cells
+    # and says so itself.
+    "pcPackages": _VOID,
+    "ppPackageInfo": _VOID,
+    # Receiving pointers of the async pages (no direction): Ref cells, overwritten on completion.
+    "pfContextAttr": _VOID,
+    "ptsExpiry": _VOID,
+}
+
+_STRING_KINDS = frozenset({"ansi_string", "wide_string"})
+
+
+def _check_value(p: ParamContract, value: object) -> None:
+    from .model.handles import Ref
+
+    if p.kind in _STRING_KINDS:
+        return  # the contract checked it (str/bytes, encodable)
+    entry = PARAM_TYPES.get(p.name)
+    if entry is None:
+        return
+    c_type, check = entry
+    depth = 0
+    while isinstance(value, Ref):
+        depth += 1
+        if depth > _MAX_REF_DEPTH:
+            raise _Bad(f"a Ref holding a Ref: {c_type} is one pointer, not a pointer to a pointer")
+        value = value.value
+    if value is None:
+        return  # NULL: the contract decides whether it may be (required or optional)
+    if p.kind in ("enum", "flags"):
+        return  # the contract checked the number against the page's table
+    check(value)
+
+
+def check_arguments(contract: FunctionContract, call: Any) -> None:
+    """Raise ContractTypeError when an argument of ``call`` does not fit its parameter's C type.
+
+    Runs after ``contract.validate(call)``; the first parameter (page order) that fails is named.
+    """
+    for p in contract.in_params():
+        value = getattr(call, p.name, None)
+        try:
+            _check_value(p, value)
+        except _Bad as bad:
+            c_type = PARAM_TYPES[p.name][0]
+            raise ContractTypeError(
+                contract.name, p.name, f"{bad} (sspi.h: {c_type})", p.clause, safe_repr(value)
+            ) from None
+    _check_counterpart(contract, call)
+
+
+def _check_counterpart(contract: FunctionContract, call: Any) -> None:
+    """A queuing async function's arguments against its synchronous counterpart's value tables."""
+    from ._generated import CONTRACTS
+    from .model.async_ import COUNTERPART
+    from .model.handles import Ref
+
+    entry = COUNTERPART.get(contract.name)
+    if entry is None:
+        return
+    counterpart = CONTRACTS[entry[0]]
+    for p in contract.in_params():
+        if p.kind != "any":
+            continue
+        try:
+            q = counterpart.param(p.name)
+        except KeyError:
+            continue
+        if q.kind not in ("enum", "flags"):
+            continue
+        value = getattr(call, p.name, None)
+        if isinstance(value, Ref):
+            value = value.value
+        if value is None:
+            continue
+        try:
+            q.check(counterpart.name, value)
+        except ContractError as e:
+            raise type(e)(
+                contract.name,
+                p.name,
+                f"{e.problem}; the table of {counterpart.name}, whose asynchronous form this is",
+                q.clause,
+                e.given,
+            ) from None
