@@ -83,7 +83,7 @@ def _buffer(value: object, where: str = "") -> None:
     from .model.buffers import SecBuffer
 
     if not isinstance(value, SecBuffer):
-        raise _Bad(f"{where}expected a SecBuffer, got {_kind(value)}")
+        raise _Bad(f"{where.rstrip('.')}{': ' if where else ''}expected a SecBuffer, got {_kind(value)}")
     _uint(value.BufferType, ULONG_MAX, f"{where}BufferType (unsigned long)")
     _uint(value.cbBuffer, ULONG_MAX, f"{where}cbBuffer (unsigned long)")
     data = value.pvBuffer

@@ -162,6 +162,7 @@ class AsyncRecord:
     callback_set: bool = False  # SspiSetAsyncNotifyCallback was called (possibly with NULL)
     notified: int = 0
     last_rule: str | None = None  # the completion rule that decided the final status
+    failure: str | None = None  # why the work could not run on its arguments (rule work.refused)
 
 
 @define(eq=False)
