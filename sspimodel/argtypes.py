@@ -85,10 +85,10 @@ def _buffer(value: object, where: str = "") -> None:
     if not isinstance(value, SecBuffer):
         raise _Bad(f"{where.rstrip('.')}{': ' if where else ''}expected a SecBuffer, got {_kind(value)}")
     _uint(value.BufferType, ULONG_MAX, f"{where}BufferType (unsigned long)")
-    _uint(value.cbBuffer, ULONG_MAX, f"{where}cbBuffer (unsigned long)")
     data = value.pvBuffer
     if data is not None and not isinstance(data, bytes | bytearray):
         raise _Bad(f"{where}pvBuffer must be bytes, bytearray or None (NULL), got {_kind(data)}")
+    _uint(value.cbBuffer, ULONG_MAX, f"{where}cbBuffer (unsigned long)")
 
 
 def _desc(value: object) -> None:
