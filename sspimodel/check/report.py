@@ -339,6 +339,9 @@ def build_report(spec_dir: Path | None = None) -> dict[str, Any]:
     spec = (spec_dir or default_spec_dir()).resolve()
     root = project_root_for(spec)
     read, specset = stage_read(spec)
+    from ..datafiles import check_data_files  # strict data files; raises SpecDataError (file:line)
+
+    check_data_files(spec, {f.name for f in specset.functions})
     lint_stage = stage_lint(specset)
     gen = stage_generate(spec)
     coverage = stage_coverage(specset, root)
