@@ -230,7 +230,7 @@ def _silence_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None:
-        sys.stdout = _ClosedStream()  # type: ignore[assignment]
+        sys.stdout = _ClosedStream()  # type: ignore[unused-ignore, assignment]
     try:
         return _main(argv)
     except KeyboardInterrupt:

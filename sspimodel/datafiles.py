@@ -131,11 +131,11 @@ class StrictYamlLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event: Any = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
+            mark: Any = event.start_mark
             raise yaml.composer.ComposerError(
-                None, None, f"alias *{event.anchor} is not allowed (no anchors or aliases in data files)",
-                event.start_mark,
+                None, None, f"alias *{event.anchor} is not allowed (no anchors or aliases in data files)", mark
             )
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
@@ -173,7 +173,7 @@ def load_strict_yaml(path: Path, loader: type[StrictYamlLoader] = StrictYamlLoad
     except DataFileError as e:
         raise _error(str(e)) from None
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506  (a SafeLoader subclass)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as e:
         raise _error(f"{path}:{yaml_error_line(e)}: not valid YAML: {yaml_error_text(e)}") from None
     except RecursionError:

@@ -102,7 +102,7 @@ def test_empty_or_headless_catalog_is_refused(tmp_path: Path, text: str, words: 
 def test_status_file_that_is_not_utf8_names_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "status.tsv"
     path.write_bytes(with_row("SEC_E_X\t0x1\t1\t\tcaf\xe9").encode("latin-1"))
-    lines, header = status_rows()
+    _, header = status_rows()
     with pytest.raises(SpecDataError, match=rf"{re.escape(str(path))}:{header + 2}: not valid UTF-8: byte 0xE9"):
         StatusCatalog.from_file(path)
 

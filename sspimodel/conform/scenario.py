@@ -72,10 +72,9 @@ from typing import Any
 
 import attrs
 import yaml
-
-from ..datafiles import DataFileError, StrictYamlLoader, read_data_text, yaml_error_line, yaml_error_text
 from attrs import field, frozen
 
+from ..datafiles import DataFileError, StrictYamlLoader, read_data_text, yaml_error_line, yaml_error_text
 from ..paths import REPO_ROOT, default_spec_dir
 
 __all__ = [
