@@ -321,3 +321,37 @@ def test_malformed_argument_is_named(name: str, kwargs: dict[str, Any], paramete
     assert words in str(info.value)
     assert str(info.value).endswith("]") and "spec/pages/" in info.value.clause
     assert snapshot(fx.world) == before
+
+
+@SETTINGS
+@given(data=st.data())
+def test_random_call_sequences_with_hostile_arguments(data: st.DataObject) -> None:
+    """Up to 12 calls on one world, any function, arguments from the usable and hostile pools
+    plus the handles earlier calls returned; each call is a documented outcome or a refusal that
+    changes nothing, and everything can be freed at the end."""
+    fx = Fixture()
+    found: list[Any] = []
+    for _ in range(data.draw(st.integers(1, 12), label="calls")):
+        name = data.draw(st.sampled_from(FUNCTIONS), label="function")
+        values = fx.usable() + HOSTILE + found
+        kwargs: dict[str, Any] = {}
+        for p in CONTRACTS[name].in_params():
+            if data.draw(st.booleans()):
+                kwargs[p.name] = values[data.draw(st.integers(0, len(values) - 1), label=p.name)]
+        before = snapshot(fx.world)
+        try:
+            result = getattr(fx.sspi, name)(**kwargs)
+        except ContractError:
+            assert snapshot(fx.world) == before, f"a refused {name} changed the world"
+            continue
+        check_result(name, result)
+        for value in vars(result).values() if hasattr(result, "__dict__") else ():
+            found.append(value)
+        for a in getattr(type(result), "__attrs_attrs__", ()):
+            value = getattr(result, a.name)
+            if isinstance(value, CredHandle | CtxtHandle | AsyncContext):
+                found.append(value)
+        if data.draw(st.booleans(), label="run queued work"):
+            fx.world.run_pending()
+    cleanup(fx.world, fx.sspi)
+    assert fx.world.leaks() == {}
