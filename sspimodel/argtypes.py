@@ -144,7 +144,12 @@ def _async_context(value: object) -> None:
 
 
 def _void(value: object) -> None:
+    from .model.handles import AllocatedBytes, AllocatedStr, ContextBuffer
     from .model.structs import SecWinntAuthIdentity
+
+    if isinstance(value, AllocatedBytes | AllocatedStr | ContextBuffer):
+        # Memory a package allocated carries its address (FreeContextBuffer looks it up).
+        _uint(getattr(value, "address", None), ULONG_PTR_MAX, "the buffer's address")
 
     if isinstance(value, SecWinntAuthIdentity):
         for name in ("User", "Password", "Domain"):

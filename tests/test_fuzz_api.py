@@ -26,8 +26,11 @@ from sspimodel.api import FUNCTIONS, Sspi, allowed_statuses
 from sspimodel.argtypes import PARAM_TYPES
 from sspimodel.contract import ContractError
 from sspimodel.model import (
+    AllocatedBytes,
+    AllocatedStr,
     AsyncContext,
     CallerMode,
+    ContextBuffer,
     CredHandle,
     CtxtHandle,
     Luid,
@@ -94,6 +97,8 @@ HOSTILE: list[Any] = [
     SecWinntAuthIdentity(User="alice", Password="p", Flags="x"),  # type: ignore[arg-type]
     Ref(Ref(1)), Ref("x"), Ref(CtxtHandle("q", 1)), Ref(SecBufferDesc([None])), Ref(BrokenRepr()),
     print, lambda *a: None, 10**100, Ref(),
+    AllocatedBytes(b"x", "addr"), AllocatedBytes(b"", []), AllocatedStr("s", 1.5),  # type: ignore[arg-type]
+    ContextBuffer(None, BrokenRepr()),  # type: ignore[arg-type]
 ]
 
 
@@ -158,8 +163,6 @@ def cleanup(world: Any, sspi: Sspi) -> None:
         for cred in list(p.creds.values()):
             sspi.FreeCredentialsHandle(phCredential=cred.handle)
         for address in list(p.allocations):
-            from sspimodel.model import AllocatedBytes
-
             sspi.FreeContextBuffer(pvContextBuffer=AllocatedBytes(b"", address))
 
 
@@ -301,6 +304,7 @@ def test_bad_flags_are_refused_when_queued_not_when_run() -> None:
         ("SspiFreeAsyncContext", {"Handle": AsyncContext("x")}, "Handle", "address must be an int"),
         ("SspiSetAsyncNotifyCallback", {"Callback": 5}, "Callback", "expected a function"),
         ("AcquireCredentialsHandleW", {"pvLogonId": Luid("a")}, "pvLogonId", "LowPart"),
+        ("FreeContextBuffer", {"pvContextBuffer": AllocatedBytes(b"", [])}, "pvContextBuffer", "address must be an int"),
     ],
 )
 def test_malformed_argument_is_named(name: str, kwargs: dict[str, Any], parameter: str, words: str) -> None:
