@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from ..paths import data_file
 from ..status import SpecDataError
@@ -34,7 +34,7 @@ class Erratum:
     condition: str
     source: str
     kind: str
-    line: int = 0  # the entry's line in errata.yaml
+    line: int = field(default=0, repr=False, eq=False)  # the entry's line in errata.yaml
 
     @property
     def is_interpretation(self) -> bool:
