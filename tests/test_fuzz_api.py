@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from sspimodel._generated import CONTRACTS
@@ -47,6 +47,9 @@ from sspimodel.model.drive import acquire, handshake
 SETTINGS = settings(
     derandomize=True,
     max_examples=30,
+    # No shrinking: a failure is reported as found (each example builds a world and a handshake,
+    # and shrinking one can take minutes).
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -56,7 +59,7 @@ SETTINGS = settings(
 @pytest.fixture(autouse=True)
 def hang_guard() -> Iterator[None]:
     """The harness's time bound: a test of this module that hangs aborts the run with stacks."""
-    faulthandler.dump_traceback_later(120, exit=True)
+    faulthandler.dump_traceback_later(600, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
 
@@ -359,4 +362,26 @@ def test_random_call_sequences_with_hostile_arguments(data: st.DataObject) -> No
         if data.draw(st.booleans(), label="run queued work"):
             fx.world.run_pending()
     cleanup(fx.world, fx.sspi)
+    assert fx.world.leaks() == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "param", "status"),
+    [
+        ("SspiDeleteSecurityContextAsync", "phContext", "SEC_E_INVALID_HANDLE"),
+        ("SspiFreeCredentialsHandleAsync", "phCredential", "SEC_E_INVALID_HANDLE"),
+    ],
+)
+def test_queued_work_refused_when_it_runs_completes_with_a_documented_status(name: str, param: str, status: str) -> None:
+    fx = Fixture()
+    s = fx.sspi
+    s.SspiReinitAsyncContext(Handle=fx.async_ctx)
+    cell = Ref(fx.client_ctx if param == "phContext" else fx.client_cred)
+    assert s._call(name, {"AsyncContext": fx.async_ctx, param: cell}).status.name == "SEC_E_OK"
+    cell.value = CtxtHandle("changed", None)  # type: ignore[arg-type]  # after queuing, behind the API's back
+    fx.world.run_pending()
+    record = fx.world.process(None).async_contexts[fx.async_ctx.address]
+    assert s.SspiGetAsyncCallStatus(Handle=fx.async_ctx).status.name == status
+    assert record.last_rule == "work.refused" and param in (record.failure or "")
+    cleanup(fx.world, s)
     assert fx.world.leaks() == {}

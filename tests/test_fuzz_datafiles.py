@@ -39,7 +39,7 @@ FUZZ = settings(derandomize=True, max_examples=40, deadline=None, database=None,
 
 @pytest.fixture(autouse=True)
 def hang_guard() -> Iterator[None]:
-    faulthandler.dump_traceback_later(120, exit=True)
+    faulthandler.dump_traceback_later(600, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
 
