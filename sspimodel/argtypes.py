@@ -223,26 +223,109 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
 _STRING_KINDS = frozenset({"ansi_string", "wide_string"})
 
 
-def _check_value(p: ParamContract, value: object) -> None:
+def _full_check(c_type: str, check: Callable[[object], None], value: object) -> None:
+    """Unwrap a Ref (one level), let None through (the contract judged NULL), check the rest."""
     from .model.handles import Ref
 
-    if p.kind in _STRING_KINDS:
-        return  # the contract checked it (str/bytes, encodable)
-    entry = PARAM_TYPES.get(p.name)
-    if entry is None:
-        return
-    c_type, check = entry
-    depth = 0
-    while isinstance(value, Ref):
-        depth += 1
-        if depth > _MAX_REF_DEPTH:
-            raise _Bad(f"a Ref holding a Ref: {c_type} is one pointer, not a pointer to a pointer")
+    if isinstance(value, Ref):
         value = value.value
+        if isinstance(value, Ref):
+            raise _Bad(f"a Ref holding a Ref: {c_type} is one pointer, not a pointer to a pointer")
     if value is None:
-        return  # NULL: the contract decides whether it may be (required or optional)
-    if p.kind in ("enum", "flags"):
-        return  # the contract checked the number against the page's table
+        return
     check(value)
+
+
+# Compiled checks (speed, not meaning): every guarded call runs this, so each parameter's check
+# is a closure that accepts the common well-formed values from their exact types and otherwise
+# runs the full check above, which accepts the rest or raises the one and only message.
+
+_Checker = Callable[[object], None]
+
+
+def _compile(c_type: str, check: _Checker) -> _Checker:
+    from .model.buffers import SecBuffer, SecBufferDesc
+    from .model.handles import CredHandle, CtxtHandle, Ref
+
+    def full(value: object) -> None:
+        _full_check(c_type, check, value)
+
+    if check is _handle:
+
+        def fast(value: Any) -> None:
+            t = type(value)
+            if value is None or (
+                (t is CredHandle or t is CtxtHandle)
+                and type(value.dwLower) is int
+                and type(value.dwUpper) is int
+                and 0 <= value.dwLower <= ULONG_PTR_MAX
+                and 0 <= value.dwUpper <= ULONG_PTR_MAX
+            ):
+                return
+            if t is Ref and value.value is None:
+                return
+            full(value)
+
+        return fast
+    if check is _desc:
+
+        def fast(value: Any) -> None:
+            if value is None:
+                return
+            if type(value) is SecBufferDesc and type(value.ulVersion) is int and 0 <= value.ulVersion <= ULONG_MAX:
+                for b in value.pBuffers:
+                    if not (
+                        type(b) is SecBuffer
+                        and type(b.BufferType) is int
+                        and type(b.cbBuffer) is int
+                        and 0 <= b.BufferType <= ULONG_MAX
+                        and 0 <= b.cbBuffer <= ULONG_MAX
+                        and (b.pvBuffer is None or isinstance(b.pvBuffer, bytes | bytearray))
+                    ):
+                        break
+                else:
+                    return
+            full(value)
+
+        return fast
+    if check is _ulong:
+
+        def fast(value: Any) -> None:
+            if value is None or (type(value) is int and 0 <= value <= ULONG_MAX):
+                return
+            full(value)
+
+        return fast
+    if check is _void:
+
+        def fast(value: Any) -> None:
+            t = type(value)
+            if value is None or t is int or t is str or t is bytes:
+                return
+            full(value)
+
+        return fast
+    return full
+
+
+# id(contract) -> (contract, ((parameter, c_type, compiled check), ...), counterpart pairs).
+_PLANS: dict[int, tuple[FunctionContract, tuple[tuple[ParamContract, str, _Checker], ...], tuple[tuple[str, ParamContract, str], ...]]] = {}
+
+
+def _plan(contract: FunctionContract) -> tuple[
+    FunctionContract, tuple[tuple[ParamContract, str, _Checker], ...], tuple[tuple[str, ParamContract, str], ...]
+]:
+    checks = []
+    for p in contract.in_params():
+        if p.kind in _STRING_KINDS or p.kind in ("enum", "flags"):
+            continue  # the contract checked it (strings; numbers against the page's table)
+        entry = PARAM_TYPES.get(p.name)
+        if entry is None:
+            continue
+        checks.append((p, entry[0], _compile(*entry)))
+    plan = (contract, tuple(checks), _counterpart_params(contract))
+    _PLANS[id(contract)] = plan
+    return plan
 
 
 def check_arguments(contract: FunctionContract, call: Any) -> None:
@@ -250,28 +333,32 @@ def check_arguments(contract: FunctionContract, call: Any) -> None:
 
     Runs after ``contract.validate(call)``; the first parameter (page order) that fails is named.
     """
-    for p in contract.in_params():
+    plan = _PLANS.get(id(contract))
+    if plan is None or plan[0] is not contract:
+        plan = _plan(contract)
+    for p, c_type, check in plan[1]:
         value = getattr(call, p.name, None)
         try:
-            _check_value(p, value)
+            check(value)
         except _Bad as bad:
-            c_type = PARAM_TYPES[p.name][0]
             raise ContractTypeError(
                 contract.name, p.name, f"{bad} (sspi.h: {c_type})", p.clause, safe_repr(value)
             ) from None
-    _check_counterpart(contract, call)
+    if plan[2]:
+        _check_counterpart(contract, call, plan[2])
 
 
-def _check_counterpart(contract: FunctionContract, call: Any) -> None:
-    """A queuing async function's arguments against its synchronous counterpart's value tables."""
+def _counterpart_params(contract: FunctionContract) -> tuple[tuple[str, ParamContract, str], ...]:
+    """(parameter, the counterpart's ParamContract with a value table, counterpart name) for a
+    queuing async function whose page gives the parameter no table."""
     from ._generated import CONTRACTS
     from .model.async_ import COUNTERPART
-    from .model.handles import Ref
 
     entry = COUNTERPART.get(contract.name)
     if entry is None:
-        return
+        return ()
     counterpart = CONTRACTS[entry[0]]
+    out = []
     for p in contract.in_params():
         if p.kind != "any":
             continue
@@ -279,20 +366,28 @@ def _check_counterpart(contract: FunctionContract, call: Any) -> None:
             q = counterpart.param(p.name)
         except KeyError:
             continue
-        if q.kind not in ("enum", "flags"):
-            continue
-        value = getattr(call, p.name, None)
+        if q.kind in ("enum", "flags"):
+            out.append((p.name, q, counterpart.name))
+    return tuple(out)
+
+
+def _check_counterpart(contract: FunctionContract, call: Any, pairs: tuple[tuple[str, ParamContract, str], ...]) -> None:
+    """A queuing async function's arguments against its synchronous counterpart's value tables."""
+    from .model.handles import Ref
+
+    for name, q, counterpart in pairs:
+        value = getattr(call, name, None)
         if isinstance(value, Ref):
             value = value.value
         if value is None:
             continue
         try:
-            q.check(counterpart.name, value)
+            q.check(counterpart, value)
         except ContractError as e:
             raise type(e)(
                 contract.name,
-                p.name,
-                f"{e.problem}; the table of {counterpart.name}, whose asynchronous form this is",
+                name,
+                f"{e.problem}; the table of {counterpart}, whose asynchronous form this is",
                 q.clause,
                 e.given,
             ) from None

@@ -385,3 +385,22 @@ def test_queued_work_refused_when_it_runs_completes_with_a_documented_status(nam
     assert record.last_rule == "work.refused" and param in (record.failure or "")
     cleanup(fx.world, s)
     assert fx.world.leaks() == {}
+
+
+def test_compiled_type_checks_agree_with_the_full_checks() -> None:
+    """The fast paths of sspimodel.argtypes accept exactly what the full checks accept."""
+    from sspimodel.argtypes import _Bad, _compile, _full_check
+
+    fx = Fixture()
+    values = fx.usable() + HOSTILE + [Ref(v) for v in fx.usable() + HOSTILE]
+    for c_type, check in {id(v): v for v in PARAM_TYPES.values()}.values():
+        fast = _compile(c_type, check)
+        for value in values:
+            outcomes = []
+            for run in (fast, lambda v, c=c_type, k=check: _full_check(c, k, v)):
+                try:
+                    run(value)
+                    outcomes.append("ok")
+                except _Bad as e:
+                    outcomes.append(str(e))
+            assert outcomes[0] == outcomes[1], (c_type, outcomes)
