@@ -172,6 +172,13 @@ def _bad_keyword(contract: FunctionContract, error: TypeError, kwargs: dict[str,
     return ContractTypeError(contract.name, name, problem, clause, safe_repr(kwargs[name]))
 
 
+def _uncheckable(contract: FunctionContract, error: Exception, kwargs: dict[str, Any]) -> ContractError:
+    """An argument whose own methods (hash, comparison, conversion) raised while the contract
+    checked it: refused as a contract breach, never passed on to the model."""
+    problem = f"an argument could not be checked: its own code raised {type(error).__name__}"
+    return ContractTypeError(contract.name, "(arguments)", problem, contract.page, safe_repr(kwargs))
+
+
 class Sspi:
     """The SSPI functions over a simulated world, checked against their pages.
 
@@ -200,8 +207,15 @@ class Sspi:
             raise
         except TypeError as e:
             raise _bad_keyword(entry.contract, e, kwargs) from None
-        entry.validate(call)
-        check_arguments(entry.contract, call)  # the C types (handles, buffers): before any state change
+        except Exception as e:  # a caller's value whose own methods raise while it is checked
+            raise _uncheckable(entry.contract, e, kwargs) from None
+        try:
+            entry.validate(call)
+            check_arguments(entry.contract, call)  # the C types (handles, buffers): before any state change
+        except ContractError:
+            raise
+        except Exception as e:
+            raise _uncheckable(entry.contract, e, kwargs) from None
         # A refused call changes no state, not even the call counter (the fault plan's "nth").
         c = Call(world, self.process, name, call, world.calls + 1)
         try:

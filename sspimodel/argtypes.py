@@ -42,8 +42,9 @@ otherwise fail only when it runs).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from .contract import ContractError, ContractTypeError, FunctionContract, ParamContract, safe_repr
 
@@ -62,39 +63,52 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
+def _is_int(value: object) -> TypeGuard[int]:
+    """A plain int or a member of an int enum/flag class (bool is not a number here). Other int
+    subclasses may override hashing or arithmetic, which the model relies on: refused."""
+    return type(value) is int or (isinstance(value, int) and isinstance(value, enum.Enum) and not isinstance(value, bool))
+
+
+def _exact(value: object, *classes: type) -> bool:
+    """``value`` is an instance of one of ``classes`` itself, not of a subclass (a subclass could
+    override the fields the model reads with properties that do anything)."""
+    return type(value) in classes
+
+
 def _uint(value: object, limit: int, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not _is_int(value):
         raise _Bad(f"{what} must be an int, got {_kind(value)}")
     if not 0 <= int(value) <= limit:
         bits = 32 if limit == ULONG_MAX else 64
         raise _Bad(f"{what} must be an unsigned {bits}-bit value, got {int(value)}")
 
 
-def _handle(value: object) -> None:
+def _handle(value: Any) -> None:
     from .model.handles import CredHandle, CtxtHandle
 
-    if not isinstance(value, CredHandle | CtxtHandle):
+    if not _exact(value, CredHandle, CtxtHandle):
         raise _Bad(f"expected a CredHandle or CtxtHandle (a SecHandle), got {_kind(value)}")
     _uint(value.dwLower, ULONG_PTR_MAX, "dwLower (ULONG_PTR)")
     _uint(value.dwUpper, ULONG_PTR_MAX, "dwUpper (ULONG_PTR)")
 
 
-def _buffer(value: object, where: str = "") -> None:
+def _buffer(value: Any, where: str = "") -> None:
     from .model.buffers import SecBuffer
+    from .model.handles import AllocatedBytes
 
-    if not isinstance(value, SecBuffer):
+    if not _exact(value, SecBuffer):
         raise _Bad(f"{where.rstrip('.')}{': ' if where else ''}expected a SecBuffer, got {_kind(value)}")
     _uint(value.BufferType, ULONG_MAX, f"{where}BufferType (unsigned long)")
     data = value.pvBuffer
-    if data is not None and not isinstance(data, bytes | bytearray):
+    if data is not None and not _exact(data, bytes, bytearray, AllocatedBytes):
         raise _Bad(f"{where}pvBuffer must be bytes, bytearray or None (NULL), got {_kind(data)}")
     _uint(value.cbBuffer, ULONG_MAX, f"{where}cbBuffer (unsigned long)")
 
 
-def _desc(value: object) -> None:
+def _desc(value: Any) -> None:
     from .model.buffers import SecBufferDesc
 
-    if not isinstance(value, SecBufferDesc):
+    if not _exact(value, SecBufferDesc):
         raise _Bad(f"expected a SecBufferDesc, got {_kind(value)}")
     _uint(value.ulVersion, ULONG_MAX, "ulVersion (unsigned long)")
     buffers = value.pBuffers
@@ -106,44 +120,44 @@ def _desc(value: object) -> None:
         _buffer(b, f"pBuffers[{i}].")
 
 
-def _packed(value: object) -> None:
+def _packed(value: Any) -> None:
     if isinstance(value, bytes | bytearray):
         return
     _buffer(value)
 
 
-def _ulong(value: object) -> None:
+def _ulong(value: Any) -> None:
     _uint(value, ULONG_MAX, "an unsigned long")
 
 
-def _luid(value: object) -> None:
+def _luid(value: Any) -> None:
     from .model.handles import Luid
 
-    if isinstance(value, Luid):
+    if _exact(value, Luid):
         _uint(value.LowPart, ULONG_MAX, "LowPart (DWORD)")
         high = value.HighPart
-        if isinstance(high, bool) or not isinstance(high, int) or not -(2**31) <= high < 2**31:
+        if not _is_int(high) or not -(2**31) <= int(high) < 2**31:
             raise _Bad(f"HighPart (LONG) must be a signed 32-bit int, got {safe_repr(high)}")
         return
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not _is_int(value):
         raise _Bad(f"expected a Luid (a pointer to a LUID) or an int, got {_kind(value)}")
     _uint(value, ULONG_PTR_MAX, "a LUID")
 
 
-def _callable(value: object) -> None:
+def _callable(value: Any) -> None:
     if not callable(value):
         raise _Bad(f"expected a function (or None), got {_kind(value)}")
 
 
-def _async_context(value: object) -> None:
+def _async_context(value: Any) -> None:
     from .model.handles import AsyncContext
 
-    if not isinstance(value, AsyncContext):
+    if not _exact(value, AsyncContext):
         raise _Bad(f"expected an AsyncContext (SspiAsyncContext*), got {_kind(value)}")
     _uint(value.address, ULONG_PTR_MAX, "the async context's address")
 
 
-def _void(value: object) -> None:
+def _void(value: Any) -> None:
     from .model.handles import AllocatedBytes, AllocatedStr, ContextBuffer
     from .model.structs import SecWinntAuthIdentity
 
@@ -151,16 +165,21 @@ def _void(value: object) -> None:
         # Memory a package allocated carries its address (FreeContextBuffer looks it up).
         _uint(getattr(value, "address", None), ULONG_PTR_MAX, "the buffer's address")
 
-    if isinstance(value, SecWinntAuthIdentity):
+    if _exact(value, SecWinntAuthIdentity):
         for name in ("User", "Password", "Domain"):
             field = getattr(value, name)
-            if field is not None and not isinstance(field, str | bytes | bytearray):
+            if field is not None and not _exact(field, str, bytes, bytearray):
                 raise _Bad(f"SEC_WINNT_AUTH_IDENTITY.{name} must be a string or None, got {_kind(field)}")
         _uint(value.Flags, ULONG_MAX, "SEC_WINNT_AUTH_IDENTITY.Flags (unsigned long)")
 
 
-def _string(value: object) -> None:
-    if not isinstance(value, str | bytes | bytearray):
+def _string(value: Any) -> None:
+    from .model.handles import AllocatedBytes, AllocatedStr
+
+    if not _exact(value, str, bytes, bytearray, AllocatedStr, AllocatedBytes):
+        if isinstance(value, str | bytes | bytearray):
+            # Subclasses may override the methods the model calls (lower, hash): pass str(value).
+            raise _Bad(f"expected a string, got a {_kind(value)} (a subclass of {type(value).__mro__[1].__name__})")
         raise _Bad(f"expected a string, got {_kind(value)}")
 
 
@@ -305,6 +324,15 @@ def _compile(c_type: str, check: _Checker) -> _Checker:
             full(value)
 
         return fast
+    if check is _string:
+
+        def fast(value: Any) -> None:
+            t = type(value)
+            if value is None or t is str or t is bytes:
+                return
+            full(value)
+
+        return fast
     return full
 
 
@@ -317,8 +345,12 @@ def _plan(contract: FunctionContract) -> tuple[
 ]:
     checks = []
     for p in contract.in_params():
-        if p.kind in _STRING_KINDS or p.kind in ("enum", "flags"):
-            continue  # the contract checked it (strings; numbers against the page's table)
+        if p.kind in _STRING_KINDS:
+            # The contract checked the encoding; the exact type is checked here.
+            checks.append((p, "a string", _compile("a string", _string)))
+            continue
+        if p.kind in ("enum", "flags"):
+            continue  # the contract checked the number against the page's table
         entry = PARAM_TYPES.get(p.name)
         if entry is None:
             continue
@@ -343,6 +375,11 @@ def check_arguments(contract: FunctionContract, call: Any) -> None:
         except _Bad as bad:
             raise ContractTypeError(
                 contract.name, p.name, f"{bad} (sspi.h: {c_type})", p.clause, safe_repr(value)
+            ) from None
+        except Exception as e:  # a caller's object that breaks when its fields are read
+            raise ContractTypeError(
+                contract.name, p.name, f"the value could not be inspected ({type(e).__name__}) (sspi.h: {c_type})",
+                p.clause, safe_repr(value),
             ) from None
     if plan[2]:
         _check_counterpart(contract, call, plan[2])

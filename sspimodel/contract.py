@@ -223,7 +223,7 @@ class ParamContract:
             )
         codepage = _ansi_codepage
         try:
-            value.encode(codepage)
+            str.encode(value, codepage)  # str's own method: a subclass may override encode()
         except UnicodeEncodeError as e:
             bad = value[e.start : e.end]
             raise self._error(
@@ -250,7 +250,7 @@ class ParamContract:
             raise self._error(
                 function, f"expected {type_name} or int, got {type(value).__name__}", value, ContractTypeError
             )
-        number = int(value)
+        number = int.__int__(value)  # int's own conversion: a subclass may override __int__
         numbers = [n for _, n in self.values]
         if self.kind == "enum":
             # "This parameter can be one of the following values."

@@ -80,6 +80,37 @@ class BrokenRepr:
         raise RuntimeError("bool")
 
 
+class HostileInt(int):
+    def __hash__(self) -> int:
+        raise RuntimeError("hash")
+
+    def __int__(self) -> int:
+        raise RuntimeError("int")
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("eq")
+
+
+class HostileStr(str):
+    def encode(self, *a: Any, **k: Any) -> bytes:  # type: ignore[override]
+        raise RuntimeError("encode")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("hash")
+
+    def lower(self) -> str:
+        raise RuntimeError("lower")
+
+
+class HostileBuffer(SecBuffer):
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "BufferType":
+            raise RuntimeError("BufferType")
+        return super().__getattribute__(name)
+
+
 def _self_list() -> list[Any]:
     items: list[Any] = []
     items.append(items)
@@ -102,6 +133,7 @@ HOSTILE: list[Any] = [
     print, lambda *a: None, 10**100, Ref(),
     AllocatedBytes(b"x", "addr"), AllocatedBytes(b"", []), AllocatedStr("s", 1.5),  # type: ignore[arg-type]
     ContextBuffer(None, BrokenRepr()),  # type: ignore[arg-type]
+    HostileInt(2), HostileStr("NTLM"), CredHandle(HostileInt(1), 10), SecBufferDesc([HostileBuffer(2)]),
 ]
 
 
