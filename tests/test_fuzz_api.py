@@ -46,7 +46,7 @@ from sspimodel.model.drive import acquire, handshake
 
 SETTINGS = settings(
     derandomize=True,
-    max_examples=30,
+    max_examples=20,
     # No shrinking: a failure is reported as found (each example builds a world and a handshake,
     # and shrinking one can take minutes).
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
