@@ -52,7 +52,6 @@ __all__ = ["PARAM_TYPES", "check_arguments", "safe_repr"]
 
 ULONG_MAX = 0xFFFF_FFFF
 ULONG_PTR_MAX = 0xFFFF_FFFF_FFFF_FFFF
-_MAX_REF_DEPTH = 1  # Ref(value): one level; C has no pointer-to-pointer parameters here
 
 
 class _Bad(Exception):
