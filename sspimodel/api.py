@@ -33,7 +33,8 @@ from typing import Any
 
 import attrs
 
-from .contract import ContractError, ContractTypeError, FunctionContract
+from .argtypes import check_arguments
+from .contract import ContractError, ContractTypeError, FunctionContract, safe_repr
 from .model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
 from .model.rules import Call, Rule, RuleTable, table_for
 from .model.trace import Trace
@@ -161,7 +162,7 @@ def _bad_keyword(contract: FunctionContract, error: TypeError, kwargs: dict[str,
     fields = {a.name for a in attrs.fields(contract.call_class)}
     unknown = [k for k in kwargs if k not in fields]
     if not unknown:
-        return ContractTypeError(contract.name, "(arguments)", str(error), contract.page, repr(kwargs))
+        return ContractTypeError(contract.name, "(arguments)", str(error), contract.page, safe_repr(kwargs))
     name = unknown[0]
     outs = {p.name for p in contract.params if p.direction == "out"}
     if name in outs:
@@ -170,7 +171,14 @@ def _bad_keyword(contract: FunctionContract, error: TypeError, kwargs: dict[str,
     else:
         problem = f"not a parameter of {contract.name} (its parameters: {', '.join(p.name for p in contract.params) or 'none'})"
         clause = contract.page
-    return ContractTypeError(contract.name, name, problem, clause, repr(kwargs[name]))
+    return ContractTypeError(contract.name, name, problem, clause, safe_repr(kwargs[name]))
+
+
+def _uncheckable(contract: FunctionContract, error: Exception, kwargs: dict[str, Any]) -> ContractError:
+    """An argument whose own methods (hash, comparison, conversion) raised while the contract
+    checked it: refused as a contract breach, never passed on to the model."""
+    problem = f"an argument could not be checked: its own code raised {type(error).__name__}"
+    return ContractTypeError(contract.name, "(arguments)", problem, contract.page, safe_repr(kwargs))
 
 
 _OBSERVED_RESULTS: dict[type, type] = {}
@@ -297,12 +305,16 @@ class Sspi:
     def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
         entry = _ENTRIES.get(name) or _entry(name)
         world = self.world
-        world.calls += 1
         if entry.kernel_only and world.caller_mode is not CallerMode.KERNEL:
             raise CallerModeError(entry.contract)
         findings: tuple[Any, ...] = ()
         if self.contract == "observed":
-            call, findings = _observed_call(entry, kwargs)
+            try:
+                call, findings = _observed_call(entry, kwargs)
+            except ContractError:
+                raise
+            except Exception as e:  # a caller's value whose own methods raise while it is checked
+                raise _uncheckable(entry.contract, e, kwargs) from None
         else:
             try:
                 call = entry.call_class(**kwargs)
@@ -310,13 +322,23 @@ class Sspi:
                 raise
             except TypeError as e:
                 raise _bad_keyword(entry.contract, e, kwargs) from None
-            # The contract is checked once per call: by the call class's attrs validators (the
-            # same compiled checks as FunctionContract.validate), or, when attrs validators are
-            # switched off globally, by validate() itself.
-            if attrs.validators.get_disabled():
+            except Exception as e:  # a caller's value whose own methods raise while it is checked
+                raise _uncheckable(entry.contract, e, kwargs) from None
+        try:
+            # The page's contract is checked once per call: by the call class's attrs validators
+            # (the same compiled checks as FunctionContract.validate), or, when attrs validators
+            # are switched off globally, by validate() itself; the observed contract checked it
+            # clause by clause above.
+            if self.contract != "observed" and attrs.validators.get_disabled():
                 entry.validate(call)
+            check_arguments(entry.contract, call)  # the C types (handles, buffers): before any state change
+        except ContractError:
+            raise
+        except Exception as e:
+            raise _uncheckable(entry.contract, e, kwargs) from None
         self.last_findings = findings
-        c = Call(world, self.process, name, call, world.calls)
+        # A refused call changes no state, not even the call counter (the fault plan's "nth").
+        c = Call(world, self.process, name, call, world.calls + 1)
         if self.contract == "observed":
             c.facts["contract"] = "observed"  # read by the rules through model.common.observed
         try:
@@ -326,6 +348,7 @@ class Sspi:
             self.last_rule = None
             self.last_trace = None
             raise self._contract_error(entry, v) from None
+        world.calls = c.index
         self.last_rule = rule
         self.last_trace = Trace(entry.table, rule, c)
         status = rule.status
@@ -377,7 +400,7 @@ class Sspi:
             clause = contract.param(v.parameter).clause
         except KeyError:
             clause = contract.page
-        return ContractError(contract.name, v.parameter, v.problem, clause, repr(v.given))
+        return ContractError(contract.name, v.parameter, v.problem, clause, safe_repr(v.given))
 
     # -- credentials ------------------------------------------------------------------------------
     def AcquireCredentialsHandleA(self, **kwargs: Any) -> Any:

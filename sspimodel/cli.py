@@ -1,11 +1,25 @@
 """The ``sspimodel`` command line.
 
-Exit status: 0 success, 1 when a page could not be read / a check failed, 2 on usage errors.
+Exit status (also in README's "Command line" section):
+
+- 0: success;
+- 1: a page could not be read, a data file of the spec is malformed, or a check failed;
+- 2: usage error (unknown option, missing argument, ``--spec`` not a directory);
+- 3: an input or output could not be read or written (``--report`` not a writable directory,
+  ``-o`` into a missing directory, a full disk, standard output closed); one line names the
+  path and the system's reason;
+- 130: interrupted (Ctrl-C); child processes (``conform``'s native runs) are ended first;
+- 141: standard output was closed by its reader (``sspimodel spec list | head -1``): nothing
+  more is written, no message, as a Unix tool killed by SIGPIPE.
+
+No traceback reaches the user for any of these.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,7 +81,10 @@ def cmd_spec_export(args: argparse.Namespace) -> int:
     specset = read_spec(args.spec)
     text = to_json(specset)
     if args.output and str(args.output) != "-":
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(args.output)) from None
     else:
         sys.stdout.write(text)
     return 1 if specset.errors else 0
@@ -182,24 +199,130 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_IO = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process ended by Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report a Unix tool whose reader went away
+
+
+class _ClosedStream:
+    """Stands for a standard stream that was closed before the program started (``>&-``):
+    Python leaves ``sys.stdout`` None then; writing to it is an I/O error like any other."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed", "<stdout>")
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _error(message: str) -> None:
+    try:
+        print(f"sspimodel: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):  # stderr closed too: the exit status says it
+        pass
+
+
+def _os_error(e: OSError) -> str:
+    reason = e.strerror or str(e)
+    if e.filename is not None:
+        return f"{e.filename}: {reason}"
+    return f"cannot write the output: {reason}"
+
+
+def _check_output_dir(option: str, path: Path) -> str | None:
+    """Why ``path`` cannot take the report files, or None (it is created when missing)."""
+    if path.exists() and not path.is_dir():
+        return f"{option} {path}: not a directory"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"{option} {path}: cannot create the directory: {e.strerror or e}"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"{option} {path}: directory is not writable"
+    return None
+
+
+def _check_output_file(option: str, path: Path) -> str | None:
+    if str(path) == "-":
+        return None
+    parent = path.parent
+    if not parent.is_dir():
+        return f"{option} {path}: directory {parent} does not exist"
+    if path.is_dir():
+        return f"{option} {path}: is a directory"
+    return None
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point fd 1 at /dev/null so the interpreter's final flush is quiet."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream()  # type: ignore[unused-ignore, assignment]
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Child processes (conform's native runs) are ended where they are started
+        # (sspimodel.conform.runner.run_in_child kills its child on any exception).
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as e:
+        _error(_os_error(e))
+        return EXIT_IO
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
+        sys.stdout.flush()
         return int(e.code or 0)
     if getattr(args, "spec", None) is not None and not Path(args.spec).is_dir():
-        print(f"sspimodel: --spec {args.spec}: not a directory", file=sys.stderr)
-        return 2
+        _error(f"--spec {args.spec}: not a directory")
+        return EXIT_USAGE
+    problem = None
+    if getattr(args, "report", None) is not None:
+        problem = _check_output_dir("--report", Path(args.report))
+    elif getattr(args, "output", None) is not None:
+        problem = _check_output_file("-o", Path(args.output))
+    if problem is not None:
+        _error(problem)
+        return EXIT_IO
     from .status import SpecDataError
 
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
     except SpecDataError as e:
-        # A malformed data file (status.tsv, constants.tsv, errata.yaml): its message names the file
-        # and line; a traceback would add nothing.
-        print(f"sspimodel: {e}", file=sys.stderr)
-        return 1
+        # A malformed data file (status.tsv, constants.tsv, errata.yaml, a scenario): its message
+        # names the file and line; a traceback would add nothing.
+        _error(str(e))
+        return EXIT_FAILED
+    except SystemExit as e:
+        # rich's Console meets a broken pipe by pointing stdout at /dev/null and raising
+        # SystemExit(1) (Console.on_broken_pipe); no command of sspimodel raises SystemExit itself.
+        if e.code == 1:
+            return EXIT_BROKEN_PIPE
+        raise
+    sys.stdout.flush()  # a full disk or a closed pipe shows here, not at interpreter exit
+    return status
 
 
 if __name__ == "__main__":

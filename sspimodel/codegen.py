@@ -245,27 +245,33 @@ class Constant:
     where: str  # "spec/data/constants.tsv:LINE"
 
 
+CONSTANT_COLUMNS = ("name", "value", "source", "group")
+_CONSTANT_NAME = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+_CONSTANT_VALUE = re.compile(r"(0[xX][0-9A-Fa-f]{1,16}|[0-9]{1,20})\Z")
+
+
 def load_constants(spec_dir: Path | None = None) -> dict[str, Constant]:
-    """spec/data/constants.tsv: ``name value source group``, '#' comment lines, one header row."""
+    """spec/data/constants.tsv: ``name value source group``, '#' comment lines, one header row.
+
+    Strict: a name is an upper-case C macro name, listed once; a value is a hex (``0x...``) or
+    decimal number in 0..2**64-1 (sspi.h's macros are unsigned). SpecDataError names file:line.
+    """
+    from .datafiles import read_tsv
+
     path = data_file("constants.tsv", _spec_root(spec_dir))
     out: dict[str, Constant] = {}
-    if not path.is_file():
+    if not path.exists():  # optional: pages may print every number themselves
         return out
-    header: list[str] | None = None
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = line.split("\t")
-        if header is None:
-            header = cells
-            continue
-        row = dict(zip(header, cells, strict=False))
-        name, value = row.get("name", ""), row.get("value", "")
-        try:
-            number = int(value, 0)
-        except ValueError:
-            raise SpecDataError(f"{path}:{lineno}: value {value!r} of {name} is not a number") from None
-        out.setdefault(name, Constant(name, number, f"spec/data/constants.tsv:{lineno}"))
+    for lineno, row in read_tsv(path, CONSTANT_COLUMNS):
+        name, value = row["name"], row["value"]
+        if not _CONSTANT_NAME.match(name) or keyword.iskeyword(name):
+            raise SpecDataError(f"{path}:{lineno}: name {name!r} is not a macro name (A-Z, 0-9 and _, starting with a letter)")
+        if not _CONSTANT_VALUE.match(value) or int(value, 0 if value[:2].lower() == "0x" else 10) >= 2**64:
+            raise SpecDataError(f"{path}:{lineno}: value {value!r} of {name} is not an unsigned number (hex 0x... or decimal)")
+        if name in out:
+            raise SpecDataError(f"{path}:{lineno}: {name} is listed twice (first at {out[name].where})")
+        number = int(value, 16) if value[:2].lower() == "0x" else int(value, 10)
+        out[name] = Constant(name, number, f"spec/data/constants.tsv:{lineno}")
     return out
 
 
@@ -1220,6 +1226,7 @@ def build_from_specs(
             raise ValueError(f"function module name {fname} collides with a generated file ({group[0].page})")
         files[fname] = render_function_module(group, families, sha)
     files["__init__.py"] = render_init(plans, sha)
+    _refuse_invalid_code(files, root)
     return Generation(
         files=dict(sorted(files.items())),
         findings=sorted(set(planner.findings + status_findings)),
@@ -1229,6 +1236,26 @@ def build_from_specs(
         statuses=len(catalog),
         sha256=sha,
     )
+
+
+def _refuse_invalid_code(files: dict[str, str], root: Path) -> None:
+    """The last guard: generated text that Python cannot compile is never written.
+
+    The data loaders refuse what they know would break the code (status names that are not
+    identifiers, out-of-range values); this catches whatever else the spec could smuggle in,
+    so a bad spec cannot leave sspimodel/_generated unimportable.
+    """
+    for name, text in files.items():
+        try:
+            compile(text, f"sspimodel/_generated/{name}", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as e:
+            line = getattr(e, "lineno", None)
+            where = f"{name}:{line}" if line else name
+            shown = (text.splitlines()[line - 1].strip() if line and 0 < line <= len(text.splitlines()) else "")
+            raise SpecDataError(
+                f"generate: the spec in {root} would give invalid Python in {where} "
+                f"({getattr(e, 'msg', e)}{': ' + shown[:120] if shown else ''}); nothing was written"
+            ) from None
 
 
 def generate(spec_dir: Path | None = None) -> dict[str, str]:

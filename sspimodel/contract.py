@@ -56,6 +56,7 @@ __all__ = [
     "example_value",
     "get_ansi_codepage",
     "out_of_table_value",
+    "safe_repr",
     "set_ansi_codepage",
 ]
 
@@ -120,11 +121,23 @@ class ContractTypeError(ContractError, TypeError):
     """A contract break where the value has the wrong type (an int for a string, bytes for a W string)."""
 
 
+def safe_repr(value: object, limit: int = 200) -> str:
+    """``repr(value)`` for an error message: never raises (a caller's object whose ``__repr__``
+    breaks is named by its type) and never longer than ``limit`` characters."""
+    try:
+        text = repr(value)
+    except Exception as e:
+        text = f"<{type(value).__name__} object (repr failed: {type(e).__name__})>"
+    if not isinstance(text, str):
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _describe(value: object) -> str:
     """How a given value is shown in an error: enum members by name, other values by repr."""
     if isinstance(value, enum.Enum):
-        return f"{type(value).__name__}.{value.name} ({value.value!r})"
-    return repr(value)
+        return f"{type(value).__name__}.{value.name} ({safe_repr(value.value)})"
+    return safe_repr(value)
 
 
 @frozen
@@ -210,13 +223,13 @@ class ParamContract:
             )
         codepage = _ansi_codepage
         try:
-            value.encode(codepage)
+            str.encode(value, codepage)  # str's own method: a subclass may override encode()
         except UnicodeEncodeError as e:
             bad = value[e.start : e.end]
             raise self._error(
                 function,
-                f"{value!r} is not encodable in the ANSI code page {codepage} "
-                f"({bad!r} at index {e.start}); pass bytes or set_ansi_codepage()",
+                f"{safe_repr(value)} is not encodable in the ANSI code page {codepage} "
+                f"({str.__repr__(bad)} at index {e.start}); pass bytes or set_ansi_codepage()",
                 value,
             ) from None
 
@@ -237,7 +250,7 @@ class ParamContract:
             raise self._error(
                 function, f"expected {type_name} or int, got {type(value).__name__}", value, ContractTypeError
             )
-        number = int(value)
+        number = int.__int__(value)  # int's own conversion: a subclass may override __int__
         numbers = [n for _, n in self.values]
         if self.kind == "enum":
             # "This parameter can be one of the following values."

@@ -8,6 +8,8 @@ the generator writes from the same file.
 
 from __future__ import annotations
 
+import keyword
+import re
 from functools import cache
 from pathlib import Path
 
@@ -85,31 +87,68 @@ class StatusCatalog:
 
     @classmethod
     def from_file(cls, path: Path) -> StatusCatalog:
+        """Read status.tsv strictly (see :func:`check_status_row`); SpecDataError names file:line."""
+        from .datafiles import read_tsv
+
         entries: list[StatusInfo] = []
-        header: list[str] | None = None
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip() or line.startswith("#"):
+        where: dict[str, int] = {}
+        for lineno, row in read_tsv(path, STATUS_COLUMNS):
+            info = check_status_row(path, lineno, row)
+            if info.name in where:
+                raise SpecDataError(f"{path}:{lineno}: {info.name} is listed twice (first at line {where[info.name]})")
+            where[info.name] = lineno
+            entries.append(info)
+        by_name = {e.name: e for e in entries}
+        for e in entries:
+            if e.alias_of is None:
                 continue
-            cells = line.split("\t")
-            if header is None:
-                header = cells
-                continue
-            if len(cells) != len(header):
-                raise SpecDataError(f"{path}:{lineno}: expected {len(header)} tab-separated cells, got {len(cells)}")
-            row = dict(zip(header, cells, strict=True))
-            try:
-                entries.append(
-                    StatusInfo(
-                        name=row["name"],
-                        value=int(row["value"], 16),
-                        line=int(row["line"]),
-                        alias_of=row["alias_of"] or None,
-                        message=row["message"],
-                    )
+            target = by_name.get(e.alias_of)
+            if target is None:
+                raise SpecDataError(f"{path}:{where[e.name]}: {e.name} is an alias of {e.alias_of}, which is not listed")
+            if target.value != e.value:
+                raise SpecDataError(
+                    f"{path}:{where[e.name]}: {e.name} is an alias of {e.alias_of} but its value {e.hex} "
+                    f"differs from {target.hex}"
                 )
-            except (KeyError, ValueError) as e:
-                raise SpecDataError(f"{path}:{lineno}: {row.get('name', '?')}: bad cell ({e})") from None
+        if not entries:
+            raise SpecDataError(f"{path}:1: the status catalog is empty (it needs SEC_E_OK at least)")
+        ok = by_name.get("SEC_E_OK")
+        if ok is None or ok.value != 0:
+            raise SpecDataError(f"{path}:1: the status catalog must list SEC_E_OK with the value 0x00000000")
         return cls(tuple(entries), str(path))
+
+
+STATUS_COLUMNS = ("name", "value", "line", "alias_of", "message")
+# A status name is a C macro name (and so a Python identifier the generator can write).
+_STATUS_NAME = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+_HEX32 = re.compile(r"0[xX][0-9A-Fa-f]{1,8}\Z")
+
+
+def check_status_row(path: Path, lineno: int, row: dict[str, str]) -> StatusInfo:
+    """One row of status.tsv as a StatusInfo, or SpecDataError naming what is wrong and where.
+
+    name: an upper-case C macro name; value: ``0x`` and 1 to 8 hex digits (an unsigned 32-bit
+    SECURITY_STATUS; no sign, no spaces); line: a positive decimal line number; alias_of: empty
+    or a name; message: text without control characters.
+    """
+    name = row["name"]
+    if not _STATUS_NAME.match(name) or keyword.iskeyword(name):
+        raise SpecDataError(f"{path}:{lineno}: name {name!r} is not a status name (A-Z, 0-9 and _, starting with a letter)")
+    value = row["value"]
+    if not _HEX32.match(value):
+        raise SpecDataError(
+            f"{path}:{lineno}: {name}: value {value!r} is not an unsigned 32-bit hex number (0x00000000..0xFFFFFFFF)"
+        )
+    line = row["line"]
+    if not line.isdigit() or not line.isascii() or int(line) < 1:
+        raise SpecDataError(f"{path}:{lineno}: {name}: line {line!r} is not a positive line number")
+    alias = row["alias_of"]
+    if alias and not _STATUS_NAME.match(alias):
+        raise SpecDataError(f"{path}:{lineno}: {name}: alias_of {alias!r} is not a status name")
+    message = row["message"]
+    if any(ord(ch) < 32 or ch in "\x7f\u2028\u2029" for ch in message):
+        raise SpecDataError(f"{path}:{lineno}: {name}: the message holds a control character")
+    return StatusInfo(name=name, value=int(value, 16), line=int(line), alias_of=alias or None, message=message)
 
 
 @cache

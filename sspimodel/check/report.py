@@ -374,6 +374,9 @@ def build_report(spec_dir: Path | None = None) -> dict[str, Any]:
             raise CheckInputError(f"no readable reference page in {where}: {len(read['unreadable'])} unreadable "
                                   f"(first: {first['file']}: {first['message']})")
         raise CheckInputError(f"no reference page (*.md, *.txt) in {where}")
+    from ..datafiles import check_data_files  # strict data files; raises SpecDataError (file:line)
+
+    check_data_files(spec, {f.name for f in specset.functions})
     lint_stage = stage_lint(specset)
     gen = stage_generate(spec)
     coverage = stage_coverage(specset, root)

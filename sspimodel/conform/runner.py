@@ -353,6 +353,11 @@ def run_in_child(
         timed_out = True
         proc.kill()
         out, err = proc.communicate()
+    except BaseException:
+        # Ctrl-C (or any other error) in the parent: the child must not outlive it.
+        proc.kill()
+        proc.wait()
+        raise
     records: list[CallRecord] = []
     running: int | None = None
     end: dict[str, Any] | None = None

@@ -74,6 +74,7 @@ import attrs
 import yaml
 from attrs import field, frozen
 
+from ..datafiles import DataFileError, StrictYamlLoader, read_data_text, yaml_error_line, yaml_error_text
 from ..paths import REPO_ROOT, default_spec_dir
 
 __all__ = [
@@ -333,6 +334,13 @@ class Problem:
         return f"{self.file}:{self.line}: {self.where}{fieldpart}: {self.message}"
 
 
+# Limits (far above what the scenarios use): a scenario file's size, include nesting, and the
+# number of steps after includes are inlined.
+MAX_SCENARIO_BYTES = 1024 * 1024
+MAX_INCLUDE_DEPTH = 8
+MAX_STEPS = 10_000
+
+
 class ScenarioError(ValueError):
     """One or more scenario files are invalid; ``problems`` lists each, with file, line, step, field."""
 
@@ -356,8 +364,9 @@ class _Seq(list[Any]):
     item_lines: list[int]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings and sequences remember the line of each key / item."""
+class _LineLoader(StrictYamlLoader):
+    """SafeLoader whose mappings and sequences remember the line of each key / item; as every
+    data file's loader, it refuses anchors and aliases and nesting deeper than MAX_DEPTH."""
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Map]:
@@ -473,18 +482,26 @@ class _Builder:
         return Scenario(name, self.path, description.strip(), mode, identities, tuple(self.steps))
 
     def _read(self, path: Path) -> Any:
+        """The YAML of ``path`` (None, with the problem recorded, when it cannot be used)."""
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            self.problem(path, 1, "scenario", "", f"cannot read: {exc.strerror or exc}")
+            text = read_data_text(path, MAX_SCENARIO_BYTES)
+        except FileNotFoundError:
+            self.problem(path, 1, "scenario", "", "cannot read: no such file")
+            return None
+        except DataFileError as exc:
+            self.problem(path, exc.line, "scenario", "", exc.message)
             return None
         try:
-            return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+            data = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else 1
-            self.problem(path, line, "scenario", "", f"not valid YAML: {getattr(exc, 'problem', None) or exc}")
+            self.problem(path, yaml_error_line(exc), "scenario", "", f"not valid YAML: {yaml_error_text(exc)}")
             return None
+        except RecursionError:
+            self.problem(path, 1, "scenario", "", "not valid YAML: nesting too deep")
+            return None
+        if data is None:
+            self.problem(path, 1, "scenario", "", "the file is empty (a scenario holds name and steps)")
+        return data
 
     def _identities(self, raw: _Map) -> tuple[tuple[str, Identity], ...]:
         node = raw.get("identities", _Map())
@@ -519,6 +536,9 @@ class _Builder:
     def _steps(self, file: Path, steps: _Seq) -> None:
         for i, raw in enumerate(steps):
             line = steps.item_lines[i] if i < len(steps.item_lines) else steps.line
+            if len(self.steps) >= MAX_STEPS:
+                self.problem(file, line, "steps", "", f"more than {MAX_STEPS} steps (after includes)")
+                return
             if isinstance(raw, _Map) and "include" in raw:
                 self._include(file, line, raw)
             elif isinstance(raw, _Map) and "wait" in raw:
@@ -541,6 +561,16 @@ class _Builder:
             if not isinstance(status, str) or status not in _statuses():
                 self.problem(file, _line(overrides, step_id), where, f"expect.{step_id}", f"{status!r} is not a status of spec/data/status.tsv")
         target = (file.parent / raw["include"]).resolve()
+        root = self.path.resolve().parent
+        if not target.is_relative_to(root):
+            self.problem(
+                file, line, where, "include",
+                f"{raw['include']} is outside the scenarios folder (an include names a fragment inside it)",
+            )
+            return
+        if len(self.including) >= MAX_INCLUDE_DEPTH:
+            self.problem(file, line, where, "include", f"includes nested more than {MAX_INCLUDE_DEPTH} deep")
+            return
         if target in self.including or target == self.path.resolve():
             self.problem(file, line, where, "include", f"{raw['include']} includes itself")
             return

@@ -591,6 +591,42 @@ def _queue(function: str) -> Callable[[Call], None]:
     return effect
 
 
+# Interpretation: the queued work reads its arguments when it runs (as a driver's buffers are
+# read when the request is served), so a caller that changes a Ref or a SecBufferDesc between
+# queuing and world.run_pending() can hand the work a value it cannot use. Such work does not
+# raise out of the scheduler and does not stay pending forever: it completes with a status the
+# queuing page (or its counterpart's) documents, so SspiGetAsyncCallStatus reports it and the
+# async context can be reset and freed.
+_REFUSED_STATUSES = ("SEC_E_INTERNAL_ERROR", "SEC_E_INVALID_HANDLE")
+_REFUSED = Interpretation(
+    "What does queued work whose arguments were changed into unusable values (after the queuing call "
+    "checked them) complete with?",
+    "SEC_E_INTERNAL_ERROR where the page documents it, else SEC_E_INVALID_HANDLE (the counterpart "
+    "FreeCredentialsHandle/DeleteSecurityContext documents it); the reason is kept on the async context",
+)
+
+
+def refused_status(function: str) -> str:
+    """The final status of queued work of ``function`` that cannot run on its arguments."""
+    from .._generated import CONTRACTS
+
+    documented = CONTRACTS[function].returns.documented() | CONTRACTS[COUNTERPART[function][0]].returns.documented()
+    for status in _REFUSED_STATUSES:
+        if status in documented:
+            return status
+    return _REFUSED_STATUSES[0]
+
+
+def _refused_rule(function: str, problem: str) -> Rule:
+    return Rule(
+        "work.refused",
+        f"the work cannot run on its arguments: {problem}",
+        refused_status(function),
+        _REFUSED,
+        lambda c: True,
+    )
+
+
 def _complete(
     world: Any,
     process: Any,
@@ -600,10 +636,30 @@ def _complete(
     record: AsyncRecord,
     contract: str | None = None,
 ) -> None:
+    from ..argtypes import check_arguments
+    from ..contract import ContractError
+
     call = Call(world, process, function, args, index)
     if contract is not None:
         call.facts["contract"] = contract
-    rule = completion_table(function).run(call)
+    try:
+        from .._generated import CONTRACTS
+
+        check_arguments(CONTRACTS[function], args)  # again: the caller may have changed them
+        rule = completion_table(function).run(call)
+    except ContractViolation as v:
+        rule = _refused_rule(function, f"{v.parameter}: {v.problem}")
+        call.out.clear()
+    except ContractError as e:
+        rule = _refused_rule(function, str(e))
+        call.out.clear()
+    except BaseException:
+        # A defect of the model (or Ctrl-C) while the work ran: the context still completes,
+        # so it can be freed; the exception goes on to the caller of run_pending().
+        record.status = refused_status(function)
+        record.pending = False
+        record.last_rule = "work.crashed"
+        raise
     for name, value in call.out.items():
         cell = getattr(args, name, None)
         if isinstance(cell, Ref):
@@ -612,6 +668,7 @@ def _complete(
     record.pending = False
     record.last_rule = rule.id
     record.work_trace = Trace(completion_table(function), rule, call)
+    record.failure = rule.when if rule.id == "work.refused" else None
     if record.callback is not None:
         record.notified += 1
         record.callback(record.pointer, record.callback_data)

@@ -42,7 +42,10 @@ _TYPE_NAMES = {
 }
 
 
-def _type_name(buffer_type: int) -> str:
+def _type_name(buffer_type: object) -> str:
+    if isinstance(buffer_type, bool) or not isinstance(buffer_type, int):
+        # A caller can build a SecBuffer from anything; showing it in an error must not fail.
+        return f"BufferType={buffer_type!r}"
     base = buffer_type & ~SECBUFFER_ATTRMASK & 0xFFFFFFFF
     name = _TYPE_NAMES.get(base, f"{base:#x}")
     if buffer_type & SECBUFFER_ATTRMASK:
@@ -59,8 +62,16 @@ class SecBuffer:
     cbBuffer: int = field(default=-1)
 
     def __attrs_post_init__(self) -> None:
-        if self.cbBuffer < 0:
-            self.cbBuffer = len(self.pvBuffer) if self.pvBuffer is not None else 0
+        # A negative cbBuffer (the default) means "the length of pvBuffer". A caller can build a
+        # SecBuffer from anything: malformed fields are kept as given, for the API's argument
+        # check to refuse (sspimodel.argtypes), never an error here.
+        cb = self.cbBuffer
+        if isinstance(cb, int) and not isinstance(cb, bool) and cb < 0:
+            data = self.pvBuffer
+            if data is None:
+                self.cbBuffer = 0
+            elif isinstance(data, bytes | bytearray):
+                self.cbBuffer = len(data)
 
     @classmethod
     def token(cls, data: bytes | None) -> SecBuffer:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from ..paths import data_file
 from ..status import SpecDataError
 
-__all__ = ["ErrataError", "Erratum", "errata_codes", "errata_for", "load_errata"]
+__all__ = ["ErrataError", "Erratum", "errata_codes", "errata_for", "load_errata", "validate_errata"]
 
 KINDS = ("implementation", "interpretation", "windows")
 _FIELDS = ("id", "functions", "code", "condition", "source", "kind")
@@ -33,6 +34,7 @@ class Erratum:
     condition: str
     source: str
     kind: str
+    line: int = field(default=0, repr=False, eq=False)  # the entry's line in errata.yaml
 
     @property
     def is_interpretation(self) -> bool:
@@ -40,27 +42,48 @@ class Erratum:
 
 
 def _parse(path: Path) -> tuple[Erratum, ...]:
+    """errata.yaml, strictly: a regular UTF-8 file of bounded size, YAML without anchors or
+    aliases (an alias bomb cannot expand), a list of mappings with exactly _FIELDS, each a
+    string (functions: a name or a list of names). Errors name the file and the entry's line."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from ..datafiles import load_strict_yaml
+
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    except yaml.YAMLError as e:
-        raise ErrataError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(data, list):
-        raise ErrataError(f"{path}: expected a list of entries, got {type(data).__name__}")
+        root = load_strict_yaml(path, _NodeLoader)
+    except SpecDataError as e:
+        raise ErrataError(str(e)) from None
+    except FileNotFoundError:
+        raise ErrataError(f"{path}: missing (the errata file; an empty list `[]` if there are none)") from None
+    if not isinstance(root, yaml.SequenceNode):
+        kind = "nothing (an empty file)" if root is None else type(_plain(root)).__name__
+        line = root.start_mark.line + 1 if root is not None else 1
+        raise ErrataError(f"{path}:{line}: expected a list of entries, got {kind}")
+    data = []
+    for node in root.value:
+        item = _plain(node)
+        if isinstance(item, dict):
+            item = {str(k): v for k, v in item.items()}
+            item["__line__"] = node.start_mark.line + 1
+        data.append(item)
     out: list[Erratum] = []
     seen: set[str] = set()
     for n, item in enumerate(data, 1):
-        where = f"{path}: entry {n}"
         if not isinstance(item, dict):
-            raise ErrataError(f"{where}: expected a mapping")
+            raise ErrataError(f"{path}: entry {n}: expected a mapping")
+        line = item.pop("__line__")
+        where = f"{path}:{line}: entry {n}"
         missing = [k for k in _FIELDS if k not in item]
         if missing:
             raise ErrataError(f"{where} ({item.get('id', '?')}): missing {', '.join(missing)}")
         extra = sorted(set(item) - set(_FIELDS))
         if extra:
             raise ErrataError(f"{where} ({item['id']}): unknown keys {', '.join(extra)}")
+        for key in ("id", "code", "condition", "source", "kind"):
+            if not isinstance(item[key], str) or not item[key].strip():
+                raise ErrataError(f"{where} ({item['id']}): {key} must be non-empty text, got {type(item[key]).__name__}")
+        if len(item["id"]) > _MAX_TEXT or len(item["condition"]) > _MAX_TEXT * 10 or len(item["source"]) > _MAX_TEXT * 10:
+            raise ErrataError(f"{where}: a field is longer than the errata file allows")
         if item["id"] in seen:
             raise ErrataError(f"{where}: duplicate id {item['id']!r}")
         seen.add(item["id"])
@@ -69,7 +92,7 @@ def _parse(path: Path) -> tuple[Erratum, ...]:
         functions = item["functions"]
         if isinstance(functions, str):
             functions = [functions]
-        if not functions or not all(isinstance(f, str) for f in functions):
+        if not isinstance(functions, list) or not functions or not all(isinstance(f, str) for f in functions):
             raise ErrataError(f"{where} ({item['id']}): functions must be a non-empty list of names")
         out.append(
             Erratum(
@@ -79,9 +102,47 @@ def _parse(path: Path) -> tuple[Erratum, ...]:
                 condition=" ".join(str(item["condition"]).split()),
                 source=" ".join(str(item["source"]).split()),
                 kind=str(item["kind"]),
+                line=line,
             )
         )
     return tuple(out)
+
+
+_MAX_TEXT = 200
+
+
+def _plain(node: Any) -> Any:
+    """A composed YAML node as plain Python data (the document holds no aliases)."""
+    loader = _NodeLoader("")
+    return loader.construct_object(node, deep=True)
+
+
+def _node_loader() -> type:
+    from ..datafiles import StrictYamlLoader
+
+    class NodeLoader(StrictYamlLoader):
+        """Composes the document only (nodes keep their lines); _plain constructs entries."""
+
+        def get_single_data(self) -> Any:
+            return self.get_single_node()
+
+    return NodeLoader
+
+
+_NodeLoader: Any = _node_loader()
+
+
+def validate_errata(errata: tuple[Erratum, ...], functions: set[str], statuses: set[str], path: str) -> None:
+    """Every function an erratum names has a page, and every code is in the status catalog.
+
+    ``sspimodel check`` runs this (a typo in errata.yaml would otherwise widen no function's
+    allowed set, silently)."""
+    for e in errata:
+        unknown = [f for f in e.functions if f not in functions]
+        if unknown:
+            raise ErrataError(f"{path}:{e.line}: {e.id}: no page documents {', '.join(unknown)}")
+        if e.code not in statuses:
+            raise ErrataError(f"{path}:{e.line}: {e.id}: {e.code} is not in the status catalog (spec/data/status.tsv)")
 
 
 @cache

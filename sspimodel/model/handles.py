@@ -42,6 +42,17 @@ __all__ = [
 T = TypeVar("T")
 
 
+def _hex(value: object) -> str:
+    """An int field as hex; any other value (a caller may build a handle from anything) by
+    repr, so that showing a malformed handle in an error message never fails."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:#x}"
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
 @frozen(repr=False)
 class CredHandle:
     """A credentials handle. dwLower: the handle's serial in its world; dwUpper: the package id."""
@@ -50,7 +61,7 @@ class CredHandle:
     dwUpper: int
 
     def __repr__(self) -> str:
-        return f"CredHandle({self.dwLower:#x}, {self.dwUpper:#x})"
+        return f"CredHandle({_hex(self.dwLower)}, {_hex(self.dwUpper)})"
 
     @property
     def is_null(self) -> bool:
@@ -65,7 +76,7 @@ class CtxtHandle:
     dwUpper: int
 
     def __repr__(self) -> str:
-        return f"CtxtHandle({self.dwLower:#x}, {self.dwUpper:#x})"
+        return f"CtxtHandle({_hex(self.dwLower)}, {_hex(self.dwUpper)})"
 
     @property
     def is_null(self) -> bool:
@@ -81,9 +92,9 @@ class Luid:
 
     def __repr__(self) -> str:
         return (
-            f"Luid({self.LowPart:#x})"
-            if not self.HighPart
-            else f"Luid({self.LowPart:#x}, {self.HighPart:#x})"
+            f"Luid({_hex(self.LowPart)})"
+            if isinstance(self.HighPart, int) and not self.HighPart
+            else f"Luid({_hex(self.LowPart)}, {_hex(self.HighPart)})"
         )
 
 
@@ -159,7 +170,7 @@ class AsyncContext:
     address: int
 
     def __repr__(self) -> str:
-        return f"AsyncContext({self.address:#x})"
+        return f"AsyncContext({_hex(self.address)})"
 
 
 @frozen(repr=False)
@@ -170,7 +181,7 @@ class AccessToken:
     user: str
 
     def __repr__(self) -> str:
-        return f"AccessToken({self.value:#x}, {self.user!r})"
+        return f"AccessToken({_hex(self.value)}, {self.user!r})"
 
 
 class AllocatedBytes(bytes):
@@ -187,7 +198,7 @@ class AllocatedBytes(bytes):
         return obj
 
     def __repr__(self) -> str:
-        return f"AllocatedBytes({self.address:#x}, {bytes(self)!r})"
+        return f"AllocatedBytes({_hex(self.address)}, {bytes(self)!r})"
 
 
 class AllocatedStr(str):
@@ -201,7 +212,7 @@ class AllocatedStr(str):
         return obj
 
     def __repr__(self) -> str:
-        return f"AllocatedStr({self.address:#x}, {str(self)!r})"
+        return f"AllocatedStr({_hex(self.address)}, {str(self)!r})"
 
 
 class ContextBuffer(Generic[T]):
@@ -244,7 +255,7 @@ class ContextBuffer(Generic[T]):
         return hash(self.address)
 
     def __repr__(self) -> str:
-        return f"ContextBuffer({self.address:#x}, {self.value!r})"
+        return f"ContextBuffer({_hex(self.address)}, {self.value!r})"
 
 
 def address_of(pointer: object) -> int | None:

@@ -12,7 +12,7 @@ ContractError (naming the address and what it was) instead of inventing a status
 from __future__ import annotations
 
 from .common import CONTRACT_ERROR
-from .handles import address_of
+from .handles import _hex, address_of
 from .rules import Call, Citation, Interpretation, Rule, register
 
 __all__ = ["free_buffer_rules"]
@@ -42,7 +42,7 @@ def _foreign(c: Call) -> bool:
 def _raise_double(c: Call) -> None:
     raise c.violation(
         "pvContextBuffer",
-        f"the buffer at {_address(c):#x} was released already, so it is no longer package memory: '{_REMARK}'",
+        f"the buffer at {_hex(_address(c))} was released already, so it is no longer package memory: '{_REMARK}'",
         c.a.pvContextBuffer,
         "remarks",
     )
@@ -52,7 +52,7 @@ def _raise_foreign(c: Call) -> None:
     value = c.a.pvContextBuffer
     address = _address(c)
     where = (
-        f"{address:#x} is not memory a package allocated for this process"
+        f"{_hex(address)} is not memory a package allocated for this process"
         if address is not None
         else f"a {type(value).__name__} is not memory a security package allocated"
     )

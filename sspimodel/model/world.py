@@ -164,6 +164,7 @@ class AsyncRecord:
     notified: int = 0
     last_rule: str | None = None  # the completion rule that decided the final status
     work_trace: Any = None  # its trace (sspimodel.model.trace.Trace), for explain()
+    failure: str | None = None  # why the work could not run on its arguments (rule work.refused)
 
 
 @define(eq=False)

@@ -1,0 +1,429 @@
+"""The C types of the parameters, checked before a call reaches the model.
+
+The generated contracts (:mod:`sspimodel.contract`) check what the pages document about a
+parameter: required or optional, its value table, A or W strings. Most parameters have no such
+clause (handles, buffer descriptors, reserved words, pointers) and their contract kind is
+``"any"``; what a caller may pass for them is the C type of the parameter in sspi.h
+(``PCredHandle``, ``PSecBufferDesc``, ``unsigned long``, ...), which the model represents by
+the classes of :mod:`sspimodel.model.handles` and :mod:`sspimodel.model.buffers`.
+
+This module is that second check, run by the API (:meth:`sspimodel.api.Sspi`) after the
+contract and before any rule runs, so a value the model cannot represent is a
+:class:`~sspimodel.contract.ContractTypeError` naming the function, the parameter and the
+page line that documents it, and never reaches the model (no state changes). It checks
+structure, not meaning: a well-formed handle that names nothing is the model's to judge
+(SEC_E_INVALID_HANDLE), a handle whose ``dwLower`` is a string is refused here.
+
+What is accepted, per C type (sspi.h; a fact of the header, not of the pages):
+
+- ``PCredHandle``/``PCtxtHandle`` (both are ``SecHandle*``): None, a CredHandle or a
+  CtxtHandle whose two ``ULONG_PTR`` fields are ints in 0..2**64-1;
+- ``PSecBufferDesc``: None or a SecBufferDesc whose ``ulVersion`` is an unsigned 32-bit int
+  and whose ``pBuffers`` is a list of SecBuffer, each with ``BufferType`` and ``cbBuffer``
+  unsigned 32-bit ints and ``pvBuffer`` None, bytes or bytearray;
+- ``PSecBuffer`` (ImportSecurityContext's pPackedContext): a SecBuffer as above, or bytes;
+- ``unsigned long`` (flags without a value table, reserved words, data representation,
+  sequence numbers, QOP): an int (not a bool) in 0..2**32-1;
+- ``PLUID`` (pvLogonId): None, a Luid (``LowPart`` a DWORD, ``HighPart`` a LONG), or an int;
+- ``SEC_GET_KEY_FN``, ``SEC_WINNT_AUTH_IDENTITY`` callbacks: None or a callable;
+- ``SspiAsyncContext*``: an AsyncContext whose address is an int;
+- ``void*`` (pAuthData, pvGetKeyArgument, Token, pvContextBuffer, CallbackData): anything
+  (the package interprets it), except that a SecWinntAuthIdentity must have str fields.
+
+Interpretation: the model lets a caller pass a :class:`~sspimodel.model.handles.Ref` cell
+where C passes a pointer the callee may write through; a Ref is accepted wherever its
+contents are (an empty Ref wherever None is).
+
+The async queuing functions (SspiInitializeSecurityContextAsyncW, ...) are "the asynchronous
+form of" a synchronous function; their pages give ``fContextReq`` and kin no value table, so
+their arguments are also checked against the counterpart's table when queued (the work would
+otherwise fail only when it runs).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, TypeGuard
+
+from .contract import ContractError, ContractTypeError, FunctionContract, ParamContract, safe_repr
+
+__all__ = ["PARAM_TYPES", "check_arguments", "safe_repr"]
+
+ULONG_MAX = 0xFFFF_FFFF
+ULONG_PTR_MAX = 0xFFFF_FFFF_FFFF_FFFF
+
+
+class _Bad(Exception):
+    """What is wrong with one value (the problem text), raised by the type checks below."""
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    """A plain int or a member of an int enum/flag class (bool is not a number here). Other int
+    subclasses may override hashing or arithmetic, which the model relies on: refused."""
+    return type(value) is int or (isinstance(value, int) and isinstance(value, enum.Enum) and not isinstance(value, bool))
+
+
+def _exact(value: object, *classes: type) -> bool:
+    """``value`` is an instance of one of ``classes`` itself, not of a subclass (a subclass could
+    override the fields the model reads with properties that do anything)."""
+    return type(value) in classes
+
+
+def _uint(value: object, limit: int, what: str) -> None:
+    if not _is_int(value):
+        raise _Bad(f"{what} must be an int, got {_kind(value)}")
+    if not 0 <= int(value) <= limit:
+        bits = 32 if limit == ULONG_MAX else 64
+        raise _Bad(f"{what} must be an unsigned {bits}-bit value, got {int(value)}")
+
+
+def _handle(value: Any) -> None:
+    from .model.handles import CredHandle, CtxtHandle
+
+    if not _exact(value, CredHandle, CtxtHandle):
+        raise _Bad(f"expected a CredHandle or CtxtHandle (a SecHandle), got {_kind(value)}")
+    _uint(value.dwLower, ULONG_PTR_MAX, "dwLower (ULONG_PTR)")
+    _uint(value.dwUpper, ULONG_PTR_MAX, "dwUpper (ULONG_PTR)")
+
+
+def _buffer(value: Any, where: str = "") -> None:
+    from .model.buffers import SecBuffer
+    from .model.handles import AllocatedBytes
+
+    if not _exact(value, SecBuffer):
+        raise _Bad(f"{where.rstrip('.')}{': ' if where else ''}expected a SecBuffer, got {_kind(value)}")
+    _uint(value.BufferType, ULONG_MAX, f"{where}BufferType (unsigned long)")
+    data = value.pvBuffer
+    if data is not None and not _exact(data, bytes, bytearray, AllocatedBytes):
+        raise _Bad(f"{where}pvBuffer must be bytes, bytearray or None (NULL), got {_kind(data)}")
+    _uint(value.cbBuffer, ULONG_MAX, f"{where}cbBuffer (unsigned long)")
+
+
+def _desc(value: Any) -> None:
+    from .model.buffers import SecBufferDesc
+
+    if not _exact(value, SecBufferDesc):
+        raise _Bad(f"expected a SecBufferDesc, got {_kind(value)}")
+    _uint(value.ulVersion, ULONG_MAX, "ulVersion (unsigned long)")
+    buffers = value.pBuffers
+    if not isinstance(buffers, list | tuple):
+        raise _Bad(f"pBuffers must be a list of SecBuffer, got {_kind(buffers)}")
+    if len(buffers) > ULONG_MAX:
+        raise _Bad("more buffers than cBuffers (unsigned long) can count")
+    for i, b in enumerate(buffers):
+        _buffer(b, f"pBuffers[{i}].")
+
+
+def _packed(value: Any) -> None:
+    if isinstance(value, bytes | bytearray):
+        return
+    _buffer(value)
+
+
+def _ulong(value: Any) -> None:
+    _uint(value, ULONG_MAX, "an unsigned long")
+
+
+def _luid(value: Any) -> None:
+    from .model.handles import Luid
+
+    if _exact(value, Luid):
+        _uint(value.LowPart, ULONG_MAX, "LowPart (DWORD)")
+        high = value.HighPart
+        if not _is_int(high) or not -(2**31) <= int(high) < 2**31:
+            raise _Bad(f"HighPart (LONG) must be a signed 32-bit int, got {safe_repr(high)}")
+        return
+    if not _is_int(value):
+        raise _Bad(f"expected a Luid (a pointer to a LUID) or an int, got {_kind(value)}")
+    _uint(value, ULONG_PTR_MAX, "a LUID")
+
+
+def _callable(value: Any) -> None:
+    if not callable(value):
+        raise _Bad(f"expected a function (or None), got {_kind(value)}")
+
+
+def _async_context(value: Any) -> None:
+    from .model.handles import AsyncContext
+
+    if not _exact(value, AsyncContext):
+        raise _Bad(f"expected an AsyncContext (SspiAsyncContext*), got {_kind(value)}")
+    _uint(value.address, ULONG_PTR_MAX, "the async context's address")
+
+
+def _void(value: Any) -> None:
+    from .model.handles import AllocatedBytes, AllocatedStr, ContextBuffer
+    from .model.structs import SecWinntAuthIdentity
+
+    if isinstance(value, AllocatedBytes | AllocatedStr | ContextBuffer):
+        # Memory a package allocated carries its address (FreeContextBuffer looks it up).
+        _uint(getattr(value, "address", None), ULONG_PTR_MAX, "the buffer's address")
+
+    if _exact(value, SecWinntAuthIdentity):
+        for name in ("User", "Password", "Domain"):
+            field = getattr(value, name)
+            if field is not None and not _exact(field, str, bytes, bytearray):
+                raise _Bad(f"SEC_WINNT_AUTH_IDENTITY.{name} must be a string or None, got {_kind(field)}")
+        _uint(value.Flags, ULONG_MAX, "SEC_WINNT_AUTH_IDENTITY.Flags (unsigned long)")
+
+
+def _string(value: Any) -> None:
+    from .model.handles import AllocatedBytes, AllocatedStr
+
+    if not _exact(value, str, bytes, bytearray, AllocatedStr, AllocatedBytes):
+        if isinstance(value, str | bytes | bytearray):
+            # Subclasses may override the methods the model calls (lower, hash): pass str(value).
+            raise _Bad(f"expected a string, got a {_kind(value)} (a subclass of {type(value).__mro__[1].__name__})")
+        raise _Bad(f"expected a string, got {_kind(value)}")
+
+
+# (C type as sspi.h declares it, the check of a non-None value).
+_HANDLE = ("PCredHandle / PCtxtHandle", _handle)
+_DESC = ("PSecBufferDesc", _desc)
+_ULONG = ("unsigned long", _ulong)
+_VOID = ("void *", _void)
+_ASYNC = ("SspiAsyncContext *", _async_context)
+
+# Parameter name -> C type, for every input parameter of every page. Names mean the same C type
+# on every page that uses them; tests/test_fuzz_api.py fails when a page brings a new name.
+PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
+    "phCredential": _HANDLE,
+    "phContext": _HANDLE,
+    "phNewContext": _HANDLE,
+    "pInput": _DESC,
+    "pOutput": _DESC,
+    "pMessage": _DESC,
+    "pToken": _DESC,
+    "pPackedContext": ("PSecBuffer", _packed),
+    "fContextReq": _ULONG,
+    "fCredentialUse": _ULONG,
+    "fFlags": _ULONG,
+    "fQOP": _ULONG,
+    "ulAttribute": _ULONG,
+    "TargetDataRep": _ULONG,
+    "Reserved1": _ULONG,
+    "Reserved2": _ULONG,
+    "MessageSeqNo": _ULONG,
+    "pvLogonId": ("PLUID", _luid),
+    "pAuthData": _VOID,
+    "pGetKeyFn": ("SEC_GET_KEY_FN", _callable),
+    "pvGetKeyArgument": _VOID,
+    "Token": _VOID,
+    "pvContextBuffer": _VOID,
+    "CallbackData": _VOID,
+    # A non-callable Callback is refused by SspiSetAsyncNotifyCallback's own rule, which cites
+    # the page's remarks (a sharper clause than the C type); its type is checked there.
+    "Callback": _VOID,
+    "AsyncContext": _ASYNC,
+    "Handle": _ASYNC,
+    "Context": _ASYNC,
+    "pszPrincipal": ("a string", _string),
+    "pPrincipal": ("a string", _string),
+    "pszPackage": ("a string", _string),
+    "pPackage": ("a string", _string),
+    "pszPackageName": ("a string", _string),
+    "pszTargetName": ("a string", _string),
+    "pTargetName": ("a string", _string),
+    # EnumerateSecurityPackagesA tags its receiving pointers [in]; the model wants Ref cells
+    # and says so itself.
+    "pcPackages": _VOID,
+    "ppPackageInfo": _VOID,
+    # Receiving pointers of the async pages (no direction): Ref cells, overwritten on completion.
+    "pfContextAttr": _VOID,
+    "ptsExpiry": _VOID,
+}
+
+_STRING_KINDS = frozenset({"ansi_string", "wide_string"})
+
+
+def _full_check(c_type: str, check: Callable[[object], None], value: object) -> None:
+    """Unwrap a Ref (one level), let None through (the contract judged NULL), check the rest."""
+    from .model.handles import Ref
+
+    if isinstance(value, Ref):
+        value = value.value
+        if isinstance(value, Ref):
+            raise _Bad(f"a Ref holding a Ref: {c_type} is one pointer, not a pointer to a pointer")
+    if value is None:
+        return
+    check(value)
+
+
+# Compiled checks (speed, not meaning): every guarded call runs this, so each parameter's check
+# is a closure that accepts the common well-formed values from their exact types and otherwise
+# runs the full check above, which accepts the rest or raises the one and only message.
+
+_Checker = Callable[[object], None]
+
+
+def _compile(c_type: str, check: _Checker) -> _Checker:
+    from .model.buffers import SecBuffer, SecBufferDesc
+    from .model.handles import CredHandle, CtxtHandle, Ref
+
+    def full(value: object) -> None:
+        _full_check(c_type, check, value)
+
+    if check is _handle:
+
+        def fast(value: Any) -> None:
+            t = type(value)
+            if value is None or (
+                (t is CredHandle or t is CtxtHandle)
+                and type(value.dwLower) is int
+                and type(value.dwUpper) is int
+                and 0 <= value.dwLower <= ULONG_PTR_MAX
+                and 0 <= value.dwUpper <= ULONG_PTR_MAX
+            ):
+                return
+            if t is Ref and value.value is None:
+                return
+            full(value)
+
+        return fast
+    if check is _desc:
+
+        def fast(value: Any) -> None:
+            if value is None:
+                return
+            if type(value) is SecBufferDesc and type(value.ulVersion) is int and 0 <= value.ulVersion <= ULONG_MAX:
+                for b in value.pBuffers:
+                    if not (
+                        type(b) is SecBuffer
+                        and type(b.BufferType) is int
+                        and type(b.cbBuffer) is int
+                        and 0 <= b.BufferType <= ULONG_MAX
+                        and 0 <= b.cbBuffer <= ULONG_MAX
+                        and (b.pvBuffer is None or isinstance(b.pvBuffer, bytes | bytearray))
+                    ):
+                        break
+                else:
+                    return
+            full(value)
+
+        return fast
+    if check is _ulong:
+
+        def fast(value: Any) -> None:
+            if value is None or (type(value) is int and 0 <= value <= ULONG_MAX):
+                return
+            full(value)
+
+        return fast
+    if check is _void:
+
+        def fast(value: Any) -> None:
+            t = type(value)
+            if value is None or t is int or t is str or t is bytes:
+                return
+            full(value)
+
+        return fast
+    if check is _string:
+
+        def fast(value: Any) -> None:
+            t = type(value)
+            if value is None or t is str or t is bytes:
+                return
+            full(value)
+
+        return fast
+    return full
+
+
+# id(contract) -> (contract, ((parameter, c_type, compiled check), ...), counterpart pairs).
+_PLANS: dict[int, tuple[FunctionContract, tuple[tuple[ParamContract, str, _Checker], ...], tuple[tuple[str, ParamContract, str], ...]]] = {}
+
+
+def _plan(contract: FunctionContract) -> tuple[
+    FunctionContract, tuple[tuple[ParamContract, str, _Checker], ...], tuple[tuple[str, ParamContract, str], ...]
+]:
+    checks = []
+    for p in contract.in_params():
+        if p.kind in _STRING_KINDS:
+            # The contract checked the encoding; the exact type is checked here.
+            checks.append((p, "a string", _compile("a string", _string)))
+            continue
+        if p.kind in ("enum", "flags"):
+            continue  # the contract checked the number against the page's table
+        entry = PARAM_TYPES.get(p.name)
+        if entry is None:
+            continue
+        checks.append((p, entry[0], _compile(*entry)))
+    plan = (contract, tuple(checks), _counterpart_params(contract))
+    _PLANS[id(contract)] = plan
+    return plan
+
+
+def check_arguments(contract: FunctionContract, call: Any) -> None:
+    """Raise ContractTypeError when an argument of ``call`` does not fit its parameter's C type.
+
+    Runs after ``contract.validate(call)``; the first parameter (page order) that fails is named.
+    """
+    plan = _PLANS.get(id(contract))
+    if plan is None or plan[0] is not contract:
+        plan = _plan(contract)
+    for p, c_type, check in plan[1]:
+        value = getattr(call, p.name, None)
+        try:
+            check(value)
+        except _Bad as bad:
+            raise ContractTypeError(
+                contract.name, p.name, f"{bad} (sspi.h: {c_type})", p.clause, safe_repr(value)
+            ) from None
+        except Exception as e:  # a caller's object that breaks when its fields are read
+            raise ContractTypeError(
+                contract.name, p.name, f"the value could not be inspected ({type(e).__name__}) (sspi.h: {c_type})",
+                p.clause, safe_repr(value),
+            ) from None
+    if plan[2]:
+        _check_counterpart(contract, call, plan[2])
+
+
+def _counterpart_params(contract: FunctionContract) -> tuple[tuple[str, ParamContract, str], ...]:
+    """(parameter, the counterpart's ParamContract with a value table, counterpart name) for a
+    queuing async function whose page gives the parameter no table."""
+    from ._generated import CONTRACTS
+    from .model.async_ import COUNTERPART
+
+    entry = COUNTERPART.get(contract.name)
+    if entry is None:
+        return ()
+    counterpart = CONTRACTS[entry[0]]
+    out = []
+    for p in contract.in_params():
+        if p.kind != "any":
+            continue
+        try:
+            q = counterpart.param(p.name)
+        except KeyError:
+            continue
+        if q.kind in ("enum", "flags"):
+            out.append((p.name, q, counterpart.name))
+    return tuple(out)
+
+
+def _check_counterpart(contract: FunctionContract, call: Any, pairs: tuple[tuple[str, ParamContract, str], ...]) -> None:
+    """A queuing async function's arguments against its synchronous counterpart's value tables."""
+    from .model.handles import Ref
+
+    for name, q, counterpart in pairs:
+        value = getattr(call, name, None)
+        if isinstance(value, Ref):
+            value = value.value
+        if value is None:
+            continue
+        try:
+            q.check(counterpart, value)
+        except ContractError as e:
+            raise type(e)(
+                contract.name,
+                name,
+                f"{e.problem}; the table of {counterpart}, whose asynchronous form this is",
+                q.clause,
+                e.given,
+            ) from None

@@ -1,0 +1,171 @@
+"""The command line misused: every failure is one line and a documented exit status.
+
+Exit statuses (sspimodel.cli, README "Command line"): 0 ok, 1 failed, 2 usage, 3 I/O,
+130 interrupted, 141 broken pipe. Subprocess runs carry a timeout (the harness's bound on a
+hang); in-process runs use main() with capsys.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sspimodel.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, main
+from sspimodel.paths import REPO_ROOT
+
+DOCUMENTED = {0, 1, 2, 3, 130, 141}
+TIMEOUT = 120  # seconds: the harness's bound on a hung child, not a measured time
+
+
+def run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", "sspimodel", *args],
+        capture_output=True, text=True, timeout=TIMEOUT, cwd=REPO_ROOT, **kwargs,
+    )
+
+
+def one_line_no_traceback(err: str) -> None:
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("sspimodel: ")
+
+
+def test_report_that_is_a_file_is_an_io_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "afile"
+    target.write_text("x")
+    assert main(["check", "--report", str(target)]) == EXIT_IO
+    err = capsys.readouterr().err
+    one_line_no_traceback(err)
+    assert f"--report {target}: not a directory" in err
+
+
+def test_report_under_a_file_cannot_be_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "afile"
+    target.write_text("x")
+    assert main(["conform", "--report", str(target / "sub")]) == EXIT_IO
+    err = capsys.readouterr().err
+    one_line_no_traceback(err)
+    assert "cannot create the directory" in err
+
+
+def test_output_into_a_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "missing" / "spec.json"
+    assert main(["spec", "export", "-o", str(target)]) == EXIT_IO
+    err = capsys.readouterr().err
+    one_line_no_traceback(err)
+    assert "does not exist" in err and not target.exists()
+
+
+def test_output_to_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["spec", "export", "-o", str(tmp_path)]) == EXIT_IO
+    one_line_no_traceback(capsys.readouterr().err)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_output_to_a_full_disk() -> None:
+    r = run(["spec", "export", "-o", "/dev/full"])
+    assert r.returncode == EXIT_IO
+    one_line_no_traceback(r.stderr)
+    assert "/dev/full" in r.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_stdout_on_a_full_disk() -> None:
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "sspimodel", "spec", "list"], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=TIMEOUT, cwd=REPO_ROOT)
+    assert r.returncode == EXIT_IO
+    one_line_no_traceback(r.stderr)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="closing fd 1 is a POSIX shell idiom")
+def test_stdout_closed() -> None:
+    r = subprocess.run([sys.executable, "-m", "sspimodel", "spec", "list"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=TIMEOUT, cwd=REPO_ROOT,
+                       preexec_fn=lambda: os.close(1))
+    assert r.returncode == EXIT_IO
+    one_line_no_traceback(r.stderr)
+    assert "standard output is closed" in r.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGPIPE semantics")
+@pytest.mark.parametrize("args", [["spec", "list"], ["spec", "export"]])
+def test_reader_that_goes_away_is_a_quiet_exit(args: list[str]) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte is written
+    try:
+        r = subprocess.run([sys.executable, "-m", "sspimodel", *args], stdout=write_end,
+                           stderr=subprocess.PIPE, text=True, timeout=TIMEOUT, cwd=REPO_ROOT)
+    finally:
+        os.close(write_end)
+    assert r.returncode == EXIT_BROKEN_PIPE
+    assert r.stderr == ""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT")
+def test_ctrl_c_exits_130_with_one_line() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "sspimodel", "check"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    time.sleep(1.0)  # let it get into its work (any moment will do: imports, reading, checking)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == EXIT_INTERRUPTED
+    one_line_no_traceback(err)
+    assert "interrupted" in err
+
+
+def test_conform_child_is_killed_when_the_parent_is_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_in_child ends its child on any exception of the parent (Ctrl-C included)."""
+    from sspimodel.conform import runner
+
+    started: list[subprocess.Popen[str]] = []
+    real_popen = subprocess.Popen
+
+    class Recording(real_popen):  # type: ignore[misc, valid-type]
+        def __init__(self, *a: object, **k: object) -> None:
+            super().__init__(*a, **k)
+            started.append(self)
+
+        def communicate(self, *a: object, **k: object) -> tuple[str, str]:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner.subprocess, "Popen", Recording)
+    from sspimodel.conform import load_scenarios
+    from sspimodel.conform.backends import parse_backend
+
+    scenario = load_scenarios(None)[0][0]
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_in_child(scenario, parse_backend("model"))
+    assert started and started[0].poll() is not None, "the child outlived the interrupted parent"
+
+
+TOKENS = ["spec", "list", "show", "export", "-o", "--spec", "--report", "--format", "json", "text", "nope",
+          "/nonexistent", "/dev/null", "", "-", "--help", "InitializeSecurityContextW", "X" * 300, "\x00",
+          "lint", "--fail-on", "never"]
+
+
+@settings(derandomize=True, max_examples=25, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(argv=st.lists(st.sampled_from(TOKENS), max_size=5))
+def test_random_argument_lists_end_with_a_documented_status(
+    argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    out_dir = tmp_path_factory.mktemp("out")
+    argv = [str(out_dir / "o.json") if a == "-" and i and argv[i - 1] == "-o" else a for i, a in enumerate(argv)]
+    if "\x00" in "".join(argv):
+        argv = [a.replace("\x00", "") for a in argv]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code in DOCUMENTED, (argv, code)
+    assert "Traceback" not in captured.err
+    if code == EXIT_USAGE:
+        assert captured.err.strip(), argv
