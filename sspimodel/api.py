@@ -415,6 +415,9 @@ class Sspi:
     def SspiExcludePackage(self, **kwargs: Any) -> Any:
         return self._call("SspiExcludePackage", kwargs)
 
+    def SspiGetTargetHostName(self, **kwargs: Any) -> Any:
+        return self._call("SspiGetTargetHostName", kwargs)
+
 
 FUNCTIONS: tuple[str, ...] = tuple(
     name for name, member in vars(Sspi).items() if callable(member) and name[:1].isupper()

@@ -106,6 +106,7 @@ OPERATION = {
             "SspiDecryptAuthIdentity",
             "SspiDecryptAuthIdentityEx",
             "SspiExcludePackage",
+            "SspiGetTargetHostName",
         )
     },
 }
@@ -817,6 +818,10 @@ RECIPES[("SspiDecryptAuthIdentityEx", "SEC_E_OK")] = lambda env: env.call(
 )[0]
 RECIPES[("SspiExcludePackage", "SEC_E_OK")] = lambda env: env.call(
     env.cli, AuthIdentity=_identity(env), pszPackageName="NTLM"
+)[0]
+
+RECIPES[("SspiGetTargetHostName", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, pszTargetName="HTTP/web.contoso.com"
 )[0]
 
 

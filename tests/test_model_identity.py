@@ -503,3 +503,32 @@ def test_identity_constants_match_spec_data_and_the_recorded_header_facts():
         for (_, t, o) in facts["ex2_layout"]["members"]
     ] == list(range(1, 13))
     assert offsets[-1] + 2 + 2 == EX2_HEADER.size == facts["ex2_layout"]["sizeof"]
+
+
+# -- SspiGetTargetHostName ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "host"),
+    [
+        ("HTTP/web.contoso.com", "web.contoso.com"),
+        ("host/files.contoso.com:445", "files.contoso.com"),
+        ("ldap/dc01.contoso.com/contoso.com", "dc01.contoso.com"),
+        ("web.contoso.com", "web.contoso.com"),
+        ("web:8080", "web"),
+    ],
+)
+def test_get_target_host_name_returns_the_host_part(world, target, host):
+    cli = _sspi(world, 100)
+    r = cli.SspiGetTargetHostName(pszTargetName=target)
+    assert r.status.name == "SEC_E_OK" and r.pszHostName == host
+    assert cli.SspiLocalFree(DataBuffer=r.pszHostName).value is None
+    assert world.leaks() == {}
+
+
+@pytest.mark.parametrize("target", ["", "HTTP/", ":80", 7, b"HTTP/web"])
+def test_get_target_host_name_refuses_a_target_without_a_host(world, target):
+    cli = _sspi(world, 100)
+    with pytest.raises(ContractError, match="pszTargetName"):
+        cli.SspiGetTargetHostName(pszTargetName=target)
+    assert world.leaks() == {}

@@ -1405,3 +1405,69 @@ VALUE_RETURNS: dict[str, frozenset[str]] = {
     "SspiIsAuthIdentityEncrypted": frozenset({"TRUE", "FALSE"}),
     "SspiLocalFree": frozenset({"void"}),
 }
+
+
+# -- SspiGetTargetHostName ------------------------------------------------------------------------
+#
+# Not an identity function, but of the same group of sspi.h (SspiCli.dll, Windows 7): kept here so
+# the memory it hands out (released with SspiLocalFree) is this module's.
+
+
+def _host_of(target: object) -> str | None:
+    """The host a target names: 'service/host[:port][/name]' -> host; 'host[:port]' -> host."""
+    if not isinstance(target, str) or not target:
+        return None
+    parts = target.split("/")
+    host = parts[1] if len(parts) > 1 else parts[0]
+    host = host.split(":", 1)[0]
+    return host or None
+
+
+def _raise_no_host(c: Call) -> None:
+    target = c.a.pszTargetName
+    problem = (
+        f"expected a string (a PCWSTR), got {type(target).__name__}"
+        if not isinstance(target, str)
+        else f"{target!r} names no host (expected 'service/host[:port][/name]' or a host name)"
+    )
+    raise c.violation("pszTargetName", problem, target)
+
+
+def _target_host(c: Call) -> None:
+    host = _host_of(c.a.pszTargetName)
+    assert host is not None
+    c.out["pszHostName"] = AllocatedStr(host, c.world.new_address(c.process, f"{c.function}: host name"))
+
+
+F = "SspiGetTargetHostName"
+GET_TARGET_HOST_NAME = register(
+    F,
+    [
+        Rule(
+            "gth.no_host",
+            "pszTargetName is not a string, or names no host",
+            CONTRACT_ERROR,
+            Citation(F, "parameters: pszTargetName", "The target whose host name is wanted."),
+            lambda c: _host_of(c.a.pszTargetName) is None,
+            _raise_no_host,
+            also=(_SILENT,),
+        ),
+        Rule(
+            "gth.ok",
+            "otherwise: the host part of the target, in a new string",
+            "SEC_E_OK",
+            _ok(F),
+            lambda c: True,
+            _target_host,
+            also=(
+                Interpretation(
+                    "Which part of a target is its host, and how is the string released?",
+                    "a service principal name 'service/host[:port][/name]' gives host (without the port); any "
+                    "other string is taken as a host name (a port suffix dropped); the string is released "
+                    "with SspiLocalFree",
+                ),
+            ),
+        ),
+    ],
+)
+del F
