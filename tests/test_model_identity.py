@@ -532,3 +532,55 @@ def test_get_target_host_name_refuses_a_target_without_a_host(world, target):
     with pytest.raises(ContractError, match="pszTargetName"):
         cli.SspiGetTargetHostName(pszTargetName=target)
     assert world.leaks() == {}
+
+
+# -- the pages state the real pages' facts ---------------------------------------------------------
+
+IDENTITY_PAGES = [
+    "SspiEncodeStringsAsAuthIdentity",
+    "SspiEncodeAuthIdentityAsStrings",
+    "SspiCopyAuthIdentity",
+    "SspiCompareAuthIdentities",
+    "SspiValidateAuthIdentity",
+    "SspiFreeAuthIdentity",
+    "SspiZeroAuthIdentity",
+    "SspiLocalFree",
+    "SspiMarshalAuthIdentity",
+    "SspiUnmarshalAuthIdentity",
+    "SspiIsAuthIdentityEncrypted",
+    "SspiEncryptAuthIdentity",
+    "SspiEncryptAuthIdentityEx",
+    "SspiDecryptAuthIdentity",
+    "SspiDecryptAuthIdentityEx",
+    "SspiExcludePackage",
+    "SspiGetTargetHostName",
+]
+
+
+@pytest.mark.parametrize("name", IDENTITY_PAGES)
+def test_page_states_the_facts_of_its_upstream_page(name, spec_dir, corpus_dir):
+    """Parameters (name, direction as printed, optional), return codes with their hex, value tables
+    and requirements equal those of the real page the front matter's upstream key names; every status
+    named anywhere on the page is named on the real page."""
+    import re
+
+    from sspimodel.read import read_page
+
+    ours_path = spec_dir / "pages" / f"{name}.md"
+    text = ours_path.read_text(encoding="utf-8")
+    upstream = re.search(r"^upstream: (\S+)$", text, re.M)
+    assert upstream, "no upstream: key"
+    real_path = corpus_dir / "sspi" / upstream.group(1).rsplit("/", 1)[-1]
+    ours, real = read_page(ours_path, ours_path.name), read_page(real_path, real_path.name)
+
+    def params(s):
+        return [(p.name, p.direction, p.optional, [v.name for v in p.values()]) for p in s.parameters]
+
+    def codes(s):
+        return sorted((r.name, r.kind, r.hex_in_doc) for r in s.returns)
+
+    assert params(ours) == params(real)
+    assert codes(ours) == codes(real)
+    assert ours.requirements == real.requirements
+    named = set(re.findall(r"\b(?:SEC_[EI]|STATUS)_[A-Z_]+\b", text))
+    assert named <= set(re.findall(r"\b(?:SEC_[EI]|STATUS)_[A-Z_]+\b", real_path.read_text(encoding="utf-8")))
