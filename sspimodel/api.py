@@ -172,21 +172,114 @@ def _bad_keyword(contract: FunctionContract, error: TypeError, kwargs: dict[str,
     return ContractTypeError(contract.name, name, problem, clause, repr(kwargs[name]))
 
 
+_OBSERVED_RESULTS: dict[type, type] = {}
+
+
+def _observed_result_class(result_class: type) -> type:
+    """The result class plus ``findings``: the breaches the observed contract let through."""
+    cls = _OBSERVED_RESULTS.get(result_class)
+    if cls is None:
+        cls = attrs.make_class(
+            result_class.__name__,
+            {"findings": attrs.field(default=(), kw_only=True)},
+            bases=(result_class,),
+            repr=False,
+        )
+        _OBSERVED_RESULTS[result_class] = cls
+    return cls
+
+
+def _observed_call(entry: _Entry, kwargs: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
+    """The call object under the observed contract, and the breaches it lets through.
+
+    The call object is built without its validators; then every clause the page's contract
+    checks is checked here. A type error raises as in the documented contract; any other
+    breach raises unless spec/data/observed.yaml covers it, and a covered one becomes a finding.
+    """
+    from .model.observed import Finding, cover
+
+    contract = entry.contract
+    with attrs.validators.disabled():
+        try:
+            call = entry.call_class(**kwargs)
+        except ContractError:
+            raise
+        except TypeError as e:
+            raise _bad_keyword(contract, e, kwargs) from None
+    findings = []
+    for breach in contract.violations(call):
+        if isinstance(breach, ContractTypeError):
+            raise breach
+        param = contract.param(breach.parameter)
+        value = getattr(call, breach.parameter)
+        covering = cover(contract.name, breach.parameter, value, lambda v, p=param: p.check(contract.name, v))
+        if covering is None:
+            raise breach
+        findings.append(
+            Finding(
+                contract.name, breach.parameter, breach.problem, breach.clause, covering.id, covering.source
+            )
+        )
+    return call, tuple(findings)
+
+
+def _check_answers(entry: _Entry, rule: Rule, findings: tuple[Any, ...]) -> None:
+    """A NULL the observed contract let through must get the status Windows gives for it: the
+    status of the errata entry the observed entry names. Otherwise the model cannot answer it
+    as Windows does, and the call is refused as in the documented contract."""
+    if not findings:
+        return
+    from .model.errata import entry as erratum
+    from .model.observed import load_observed
+
+    by_id = {e.id: e for e in load_observed()}
+    for f in findings:
+        covering = by_id[f.entry]
+        if covering.answer is None:
+            continue
+        expected = erratum(covering.answer).code
+        if rule.status != expected:
+            raise ContractError(
+                entry.name,
+                f.parameter,
+                f"{f.problem}; observed.yaml {covering.id} answers it with {expected}, "
+                f"but the model's rule {rule.id!r} gives {rule.status}",
+                f.clause,
+                "None",
+            )
+
+
 class Sspi:
     """The SSPI functions over a simulated world, checked against their pages.
 
     ``strict`` (default True): a status the page does not allow raises UndocumentedStatus;
     with False it is a warning and the result is returned.
+
+    ``contract`` (default ``"documented"``): which contract a call is held to.
+    ``"documented"``: the pages' own; a breach raises ContractError. ``"observed"``: what
+    Windows does; a breach that spec/data/observed.yaml covers (a value Windows takes that
+    the page's table omits, or a NULL Windows answers with a status) is let through, the call
+    runs, and the result carries the breach in ``findings`` (also in ``last_findings``). A
+    breach nothing covers, and every type error, still raises ContractError.
     """
 
-    def __init__(self, world: World, process: int | None = None, *, strict: bool = True) -> None:
+    def __init__(
+        self, world: World, process: int | None = None, *, strict: bool = True, contract: str = "documented"
+    ) -> None:
+        from .model.observed import CONTRACTS
+
+        if contract not in CONTRACTS:
+            raise ValueError(f"Sspi: contract must be one of {', '.join(CONTRACTS)}, not {contract!r}")
         self.world = world
         self.process: Process = world.process(process)
         self.strict = strict
+        self.contract = contract
         self.last_rule: Rule | None = None
+        self.last_findings: tuple[Any, ...] = ()
 
     def __repr__(self) -> str:
-        return f"Sspi(process {self.process.pid} {self.process.image!r}, {self.world.caller_mode.value} mode)"
+        shown = "" if self.contract == "documented" else f", {self.contract} contract"
+        return f"Sspi(process {self.process.pid} {self.process.image!r}, {self.world.caller_mode.value} mode{shown})"
 
     # -- the call path ----------------------------------------------------------------------------
     def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
@@ -195,14 +288,21 @@ class Sspi:
         world.calls += 1
         if entry.kernel_only and world.caller_mode is not CallerMode.KERNEL:
             raise CallerModeError(entry.contract)
-        try:
-            call = entry.call_class(**kwargs)
-        except ContractError:
-            raise
-        except TypeError as e:
-            raise _bad_keyword(entry.contract, e, kwargs) from None
-        entry.validate(call)
+        findings: tuple[Any, ...] = ()
+        if self.contract == "observed":
+            call, findings = _observed_call(entry, kwargs)
+        else:
+            try:
+                call = entry.call_class(**kwargs)
+            except ContractError:
+                raise
+            except TypeError as e:
+                raise _bad_keyword(entry.contract, e, kwargs) from None
+            entry.validate(call)
+        self.last_findings = findings
         c = Call(world, self.process, name, call, world.calls)
+        if self.contract == "observed":
+            c.facts["contract"] = "observed"  # read by the rules through model.common.observed
         try:
             rule = entry.table.run(c)
         except ContractViolation as v:
@@ -211,16 +311,22 @@ class Sspi:
             raise self._contract_error(entry, v) from None
         self.last_rule = rule
         status = rule.status
+        if self.contract == "observed":
+            _check_answers(entry, rule, findings)
         if entry.value_returns is not None:
             if status not in entry.value_returns:
                 self._undocumented(entry, rule, entry.value_returns)
             out = c.out
+            if self.contract == "observed":
+                return _observed_result_class(entry.result_class)(status=None, findings=findings, **out)
             return entry.result_class(status=None, **out)
         if status not in entry.allowed and not self._allowed_via(c, status):
             self._undocumented(entry, rule, entry.allowed)
         code = _STATUS.get(status)
         if code is None:
             code = self._status(entry, rule)
+        if self.contract == "observed":
+            return _observed_result_class(entry.result_class)(code, findings=findings, **c.out)
         return entry.result_class(code, **c.out)
 
     @staticmethod

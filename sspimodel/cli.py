@@ -13,7 +13,9 @@ from typing import Any
 
 
 def _spec_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--spec", type=Path, default=None, metavar="DIR", help="spec directory (default: the project's spec/)")
+    p.add_argument("--spec", type=Path, default=None, metavar="DIR",
+                   help="a spec folder (pages/ and data/) or a folder of pages, which then uses the packaged "
+                        "data (default: $SSPIMODEL_SPEC, else the spec shipped with sspimodel)")
 
 
 def _console(file: Any = None) -> Any:
@@ -96,7 +98,11 @@ def cmd_conform(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="sspimodel", description="An executable specification of the Windows SSPI.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -117,8 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("lint", help="find inconsistencies inside and between pages")
     _spec_arg(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--fail-on", choices=("error", "warning", "never"), default="error")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text: findings grouped by page with fix hints; json: a list of findings; "
+                        "markdown: the findings section the README carries (default text)")
+    p.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
+                   help="exit 1 when a finding of this severity or higher exists (default error)")
     p.set_defaults(func=cmd_lint)
 
     p = sub.add_parser("generate", help="write sspimodel/_generated from the spec")
@@ -129,13 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="read, lint, generate --check, coverage: one summary per stage")
     _spec_arg(p)
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="write report.json/.md/.html to DIR")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text: a summary line per stage and tables; json: the whole report (default text)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("conform", help="run the scenarios against the model or a native SSPI")
-    p.add_argument("--backend", default="model", help="model | native | native:PATH")
-    p.add_argument("--scenarios", type=Path, default=None, metavar="DIR")
-    p.add_argument("--report", type=Path, default=None, metavar="DIR")
+    p.add_argument("--backend", default="model",
+                   help="model | native | native:PATH (a native SSPI library; default model)")
+    p.add_argument("--scenarios", type=Path, default=None, metavar="DIR",
+                   help="a folder of scenario YAML files (default: the scenarios shipped with sspimodel)")
+    p.add_argument("--report", type=Path, default=None, metavar="DIR", help="write conform.json and conform.md to DIR")
     p.set_defaults(func=cmd_conform)
     return parser
 

@@ -52,11 +52,12 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import attrs
 from attrs import define, field, frozen
 
-from .paths import REPO_ROOT, data_file, default_spec_dir, pages_dir
-from .read import page_files, read_spec
-from .spec import Direction, FunctionSpec, Parameter, ReturnKind, Value, Variant, Via
+from .paths import REPO_ROOT, data_file, default_spec_dir, packaged_spec_dir, pages_dir, uses_packaged_data
+from .read import page_files, read_page, read_spec
+from .spec import Direction, FunctionSpec, Parameter, ReturnKind, Value, ValueTable, Variant, Via
 from .status import SpecDataError, StatusCatalog, StatusInfo
 
 __all__ = [
@@ -79,6 +80,19 @@ GENERATOR = "sspimodel.codegen"
 OUT_DIR = REPO_ROOT / "sspimodel" / "_generated"
 UPSTREAM = "https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-{}"
 DATA_FILES = ("status.tsv", "constants.tsv")
+# Pages of their own for facts that the page a function follows does not give but another
+# version of that page does (e.g. the general QueryContextAttributes page versus the CredSSP
+# one). They are not function pages: `generate` adds their value rows to the same-named
+# parameter of every function with the same neutral name, each row citing the supplement.
+SUPPLEMENTS_DIR = "supplements"
+# Parameters a page calls optional only in its Remarks (the reader takes `optional` from the
+# annotation or the parameter's own text). Each entry names the function, the parameter and a
+# phrase that the page's Remarks must contain; when the phrase is missing the parameter stays
+# required and generate reports it.
+REMARKS_OPTIONAL: dict[tuple[str, str], str] = {
+    ("SspiSetAsyncNotifyCallback", "Callback"): "Callback and CallbackData accept NULL",
+    ("SspiSetAsyncNotifyCallback", "CallbackData"): "Callback and CallbackData accept NULL",
+}
 _WRAP = 96  # docstring text width (ruff allows 110; leave room for indentation)
 
 
@@ -141,9 +155,63 @@ def _spec_root(spec_dir: Path | None) -> Path:
 def spec_inputs(spec_dir: Path | None = None) -> list[tuple[str, Path]]:
     """The files a generation reads, as (path relative to the spec dir, path), sorted."""
     root = _spec_root(spec_dir)
-    items = [(_rel(p, root), p) for p in page_files(pages_dir(root))]
+    # Pages are named "pages/<file>" whether the folder given is a spec (pages/ inside) or the pages
+    # folder itself, so `--spec spec/pages` hashes (and so checks freshness) like `--spec spec`.
+    pages = pages_dir(root)
+    items = [(f"pages/{_rel(p, pages)}", p) for p in page_files(pages)]
     items += [(f"data/{name}", data_file(name, root)) for name in DATA_FILES]
+    folder = supplements_dir(root)
+    items += [(f"{SUPPLEMENTS_DIR}/{_rel(p, folder)}", p) for p in supplement_files(root)] if folder else []
     return sorted(items)
+
+
+def supplements_dir(spec_dir: Path | None = None) -> Path | None:
+    """spec/supplements; for a folder of pages without data/, the packaged spec's (supplements
+    travel with the packaged data); None when there is none."""
+    root = _spec_root(spec_dir)
+    own = root / SUPPLEMENTS_DIR
+    if own.is_dir():
+        return own
+    packaged = packaged_spec_dir() / SUPPLEMENTS_DIR
+    return packaged if uses_packaged_data(root) and packaged.is_dir() else None
+
+
+def supplement_files(spec_dir: Path | None = None) -> list[Path]:
+    """spec/supplements/*.md|*.txt (none when there is no such folder, e.g. a foreign --spec)."""
+    folder = supplements_dir(spec_dir)
+    return page_files(folder) if folder is not None else []
+
+
+def read_supplements(spec_dir: Path | None = None) -> list[FunctionSpec]:
+    folder = supplements_dir(spec_dir)
+    if folder is None:
+        return []
+    return [read_page(p, f"spec/{SUPPLEMENTS_DIR}/{_rel(p, folder)}") for p in page_files(folder)]
+
+
+def apply_supplements(spec: FunctionSpec, supplements: Iterable[FunctionSpec]) -> FunctionSpec:
+    """Add to each value table of ``spec`` the rows a supplement of the same neutral name lists
+    for the same parameter and the page does not. Rows keep their span in the supplement, so
+    the generated value cites it; nothing else of the page changes."""
+    extra: dict[str, list[ValueTable]] = {}
+    for sup in supplements:
+        if sup.neutral_name != spec.neutral_name:
+            continue
+        for sp in sup.parameters:
+            extra.setdefault(sp.name, []).extend(sp.value_tables)
+    if not extra:
+        return spec
+    params = []
+    for p in spec.parameters:
+        tables = extra.get(p.name)
+        if tables and p.value_tables:
+            known = {v.name for v in p.values()}
+            added = tuple(
+                ValueTable(t.header, tuple(v for v in t.values if v.name not in known), t.span) for t in tables
+            )
+            p = attrs.evolve(p, value_tables=p.value_tables + tuple(t for t in added if t.values))
+        params.append(p)
+    return attrs.evolve(spec, parameters=tuple(params))
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -502,9 +570,13 @@ class _Planner:
         self.constants = constants
         self.findings: list[Finding] = []
         self.families: dict[FamilyKey, ValueFamily] = {}
-        root = pages_dir(spec_root)
-        rel = _rel(root, spec_root)
-        self.page_prefix = "spec/" + ("" if rel in (".", "") else rel + "/")
+        # Pages are cited as spec/pages/<file> whether the folder given holds pages/ or is the pages
+        # folder itself, so the generated code is the same for `--spec spec` and `--spec spec/pages`.
+        self.page_prefix = "spec/pages/"
+
+    def where(self, file: str, line: int) -> str:
+        """A clause: pages are relative to the pages folder; supplements carry their spec/ path."""
+        return f"{file}:{line}" if file.startswith("spec/") else f"{self.page_prefix}{file}:{line}"
 
     def find(self, where: str, function: str, parameter: str | None, message: str) -> None:
         self.findings.append(Finding(where, function, parameter, message))
@@ -548,7 +620,7 @@ class _Planner:
                 resolved = self._number(spec, p, v)
                 if resolved is None:
                     unnumbered.append(v.name)
-                    unnumbered_where[v.name] = f"{self.page_prefix}{v.span.file}:{v.span.start}"
+                    unnumbered_where[v.name] = self.where(v.span.file, v.span.start)
                 else:
                     numbered[v.name] = resolved
             values = [(n, num) for n, (num, _) in numbered.items()]
@@ -574,10 +646,25 @@ class _Planner:
                 fam.unnumbered.setdefault(n, unnumbered_where[n])
         else:
             kind = self._string_kind(spec, p, clause)
+        optional = p.optional
+        phrase = REMARKS_OPTIONAL.get((spec.name, p.name))
+        if phrase is not None and not optional:
+            if phrase in re.sub(r"[*_`]", "", spec.remarks):
+                optional = True
+                line = spec.source.start
+                for name, span in spec.sections:
+                    if name == "remarks":
+                        line = span.start
+                self.find(clause, spec.name, p.name,
+                          f"optional because the page's Remarks say so ({phrase!r}, "
+                          f"{self.where(spec.source.file, line)}); the parameter's own text does not")
+            else:
+                self.find(clause, spec.name, p.name,
+                          f"REMARKS_OPTIONAL expects {phrase!r} in the Remarks, which do not say it; left required")
         return ParamPlan(
             name=p.name,
             direction=p.direction.value,
-            optional=p.optional,
+            optional=optional,
             kind=kind,
             values=tuple(values),
             unnumbered=tuple(unnumbered),
@@ -587,7 +674,7 @@ class _Planner:
         )
 
     def _number(self, spec: FunctionSpec, p: Parameter, v: Value) -> tuple[int, str] | None:
-        where = f"{self.page_prefix}{v.span.file}:{v.span.start}"
+        where = self.where(v.span.file, v.span.start)
         const = self.constants.get(v.name)
         if v.number is not None:
             if const is not None and const.value != v.number:
@@ -1093,6 +1180,7 @@ def build_from_specs(
     planner = _Planner(root, catalog, load_constants(root))
     planner.findings.extend(findings)
     chosen: dict[str, FunctionSpec] = {}
+    supplements = read_supplements(root)
     for spec in sorted(functions, key=lambda f: (f.name, f.source.file)):
         if spec.name in chosen:
             planner.find(
@@ -1102,7 +1190,7 @@ def build_from_specs(
                 f"a second page for this function; {planner.page_prefix}{chosen[spec.name].source.file} is used",
             )
             continue
-        chosen[spec.name] = spec
+        chosen[spec.name] = apply_supplements(spec, supplements)
     plans = [planner.plan(spec) for spec in sorted(chosen.values(), key=lambda s: s.name)]
     planner.name_families()
     sha = spec_sha256(root)

@@ -1,22 +1,77 @@
-"""Where the project's data lives."""
+"""Where the project's data lives.
+
+The embedded spec (reference pages, data files, scenarios) is the repository's top-level
+``spec/`` folder, and it is package data: setup.py maps the package ``sspimodel._spec`` to that
+folder, so a built wheel holds it as ``sspimodel/_spec/`` and an editable install resolves it to
+the working tree (a page edit shows at once). It is found with :mod:`importlib.resources`, here
+and nowhere else. ``$SSPIMODEL_SPEC`` (and each command's ``--spec DIR``) replace it; a spec
+folder without ``data/`` uses the packaged data.
+"""
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
+__all__ = [
+    "REPO_ROOT",
+    "SPEC_PACKAGE",
+    "data_dir",
+    "data_file",
+    "default_spec_dir",
+    "packaged_data_dir",
+    "packaged_spec_dir",
+    "pages_dir",
+    "uses_packaged_data",
+]
+
+SPEC_PACKAGE = "sspimodel._spec"
+
+# The checkout's top level (notebooks/, tests/) when running from one; in an installed wheel this
+# is site-packages, which has neither (check then says it cannot look for evidence).
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def packaged_spec_dir() -> Path:
+    """The spec shipped with the package (importlib.resources), as a folder on disk."""
+    try:
+        root = importlib.resources.files(SPEC_PACKAGE)
+    except ModuleNotFoundError:
+        # The source tree imported without being installed (PYTHONPATH=checkout): spec/ beside it.
+        return REPO_ROOT / "spec"
+    if not isinstance(root, Path):
+        raise RuntimeError(
+            f"sspimodel's spec ({SPEC_PACKAGE}) is not a folder on disk ({root!r}): install the package "
+            "unpacked (pip install), not inside a zip archive, or set SSPIMODEL_SPEC to a spec folder"
+        )
+    return root
+
+
+def packaged_data_dir() -> Path:
+    return packaged_spec_dir() / "data"
+
+
 def default_spec_dir() -> Path:
-    """The spec/ directory: $SSPIMODEL_SPEC if set, else the one beside the package."""
+    """The spec directory: $SSPIMODEL_SPEC if set, else the packaged one."""
     env = os.environ.get("SSPIMODEL_SPEC")
-    return Path(env) if env else REPO_ROOT / "spec"
+    return Path(env) if env else packaged_spec_dir()
+
+
+def uses_packaged_data(spec_dir: Path | None = None) -> bool:
+    """True when ``spec_dir`` has no data/ folder of its own (a folder of pages)."""
+    return not ((spec_dir or default_spec_dir()) / "data").is_dir()
+
+
+def data_dir(spec_dir: Path | None = None) -> Path:
+    """The data/ folder of a spec directory, or the packaged one when it has none."""
+    base = spec_dir or default_spec_dir()
+    return packaged_data_dir() if uses_packaged_data(base) else base / "data"
 
 
 def data_file(name: str, spec_dir: Path | None = None) -> Path:
-    """A data file of the spec directory (status.tsv, constants.tsv, errata.yaml)."""
-    return (spec_dir or default_spec_dir()) / "data" / name
+    """A data file of the spec directory (status.tsv, constants.tsv, errata.yaml, ...)."""
+    return data_dir(spec_dir) / name
 
 
 def pages_dir(spec_dir: Path | None = None) -> Path:

@@ -348,7 +348,7 @@ def test_runner_binds_keeps_on_success_only_and_skips_what_depends_on_a_failure(
             args: {phContext: {forged_handle: [0, 0]}}
           - id: query
             call: QuerySecurityPackageInfoW
-            args: {pszPackageName: NTLM}
+            args: {pPackageName: NTLM}
           - id: export
             call: ExportSecurityContext
             args: {phContext: {forged_handle: [1, 2]}, fFlags: 0}

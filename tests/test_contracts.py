@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sspimodel._generated import CONTRACTS
+from sspimodel.codegen import REMARKS_OPTIONAL, apply_supplements, read_supplements
 from sspimodel.contract import (
     ContractError,
     ContractTypeError,
@@ -35,6 +36,7 @@ SPECS: dict[str, FunctionSpec] = {}
 for _f in read_spec().functions:
     SPECS.setdefault(_f.name, _f)
 FUNCTIONS = sorted(SPECS)
+SUPPLEMENTS = read_supplements()
 # Not encodable in cp1252 (the default ANSI code page).
 NOT_ANSI = "\u4e2d\u6587"
 _MACRO = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
@@ -73,14 +75,17 @@ def test_every_page_has_a_contract() -> None:
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_contract_mirrors_the_page(name: str) -> None:
-    spec, contract = SPECS[name], contract_of(name)
+    # The page as generate sees it: plus the value rows of a supplement page of the same neutral
+    # name (spec/supplements), and optional where the page's Remarks say so (REMARKS_OPTIONAL).
+    spec, contract = apply_supplements(SPECS[name], SUPPLEMENTS), contract_of(name)
     assert contract.variant == spec.variant.value
     assert contract.kernel_mode_only == spec.kernel_mode_only
     assert contract.page.endswith("/" + spec.source.file)
     assert [p.name for p in contract.params] == [p.name for p in spec.parameters]
     for page_param in spec.parameters:
         p = contract.param(page_param.name)
-        assert (p.direction, p.optional) == (page_param.direction.value, page_param.optional), p.name
+        optional = page_param.optional or (name, page_param.name) in REMARKS_OPTIONAL
+        assert (p.direction, p.optional) == (page_param.direction.value, optional), p.name
         assert p.clause == f"{contract.page}:{page_param.span.start}"
         macro_rows = list(dict.fromkeys(v.name for v in page_param.values() if _MACRO.match(v.name)))
         # Page order; values with no known number are listed apart (never given a made-up one).

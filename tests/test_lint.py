@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sspimodel.check.header import load_header, macro_values_text, parse_header_text, preprocess
+from sspimodel.check.header import load_header_facts, macro_values_text, parse_header_text, preprocess
 from sspimodel.check.lint import (
     CORPUS_CHECKS,
+    HEADER_DATA,
     PAGE_CHECKS,
     RULES,
     LintContext,
@@ -170,9 +171,9 @@ def test_status_outside_the_catalog_is_reported_in_returns_and_mentions():
     assert "NTSTATUS" in found[0].message
 
 
-def test_unknown_ntstatus_is_named_with_its_ntstatus_h_value(mingw_include):
+def test_unknown_ntstatus_is_named_with_its_ntstatus_h_value():
     f = fn(returns=(ret("STATUS_INVALID_PARAMETER", line=47),))
-    [d] = run("lint.unknown-status", f, header_dir=mingw_include)
+    [d] = run("lint.unknown-status", f, header_dir=HEADER_DATA)
     assert "0xC000000D" in d.message
 
 
@@ -235,11 +236,11 @@ def test_tbd_parameter_is_reported_with_its_orphan_heading():
     assert o.line == 59 and "'#### - pszPrincipal'" in o.message and "sspi.h" not in o.message
 
 
-def test_orphan_heading_that_carries_the_header_name_says_so(mingw_include):
+def test_orphan_heading_that_carries_the_header_name_says_so():
     f = fn("AcquireCredentialsHandleW", parameters=(
         param("pPrincipal", Direction.UNKNOWN, line=59, description="TBD", tbd=True, documented_as="pszPrincipal"),
         param("pPackage", Direction.UNKNOWN, line=63, description="TBD", tbd=True, documented_as="pszPackage")))
-    found = run("lint.orphan-heading", f, header_dir=mingw_include)
+    found = run("lint.orphan-heading", f, header_dir=HEADER_DATA)
     assert [d.line for d in found] == [59, 63]
     assert "user-mode declaration (sspi.h:806) names parameter 2 'pszPackage'" in found[1].message
 
@@ -343,10 +344,10 @@ def test_see_also_naming_a_function_without_page_is_info():
     assert (d.line, d.severity) == (90, Severity.INFO) and "ExportSecurityContext" in d.message
 
 
-def test_see_also_naming_a_structure_is_not_reported_when_the_header_says_what_is_a_function(mingw_include):
+def test_see_also_naming_a_structure_is_not_reported_when_the_header_says_what_is_a_function():
     f = fn(see_also=(SeeAlso("SecBufferDesc", None, "SecBufferDesc", sp(90)),
                      SeeAlso("MakeSignature", None, "MakeSignature", sp(91))))
-    assert where(run("lint.see-also-unknown", f, header_dir=mingw_include)) == [(F, 91)]
+    assert where(run("lint.see-also-unknown", f, header_dir=HEADER_DATA)) == [(F, 91)]
     assert where(run("lint.see-also-unknown", f, header_dir=None)) == [(F, 90), (F, 91)]
 
 
@@ -367,81 +368,81 @@ def test_see_also_link_without_a_resolved_name_is_judged_by_its_slug():
 # --- lint.header-mismatch --------------------------------------------------------------------
 
 
-def test_page_matching_the_user_mode_declaration_is_fine(mingw_include):
+def test_page_matching_the_user_mode_declaration_is_fine():
     f = fn("AcquireCredentialsHandleW", parameters=tuple(
         param(n, line=10 + i) for i, n in enumerate(
             ["pszPrincipal", "pszPackage", "fCredentialUse", "pvLogonId", "pAuthData", "pGetKeyFn",
              "pvGetKeyArgument", "phCredential", "ptsExpiry"])))
-    assert run("lint.header-mismatch", f, header_dir=mingw_include) == []
+    assert run("lint.header-mismatch", f, header_dir=HEADER_DATA) == []
 
 
-def test_page_matching_only_the_kernel_mode_declaration_is_info(mingw_include):
+def test_page_matching_only_the_kernel_mode_declaration_is_info():
     f = fn("AcquireCredentialsHandleW", parameters=tuple(
         param(n, line=10 + i) for i, n in enumerate(
             ["pPrincipal", "pPackage", "fCredentialUse", "pvLogonId", "pAuthData", "pGetKeyFn",
              "pvGetKeyArgument", "phCredential", "ptsExpiry"])))
-    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    [d] = run("lint.header-mismatch", f, header_dir=HEADER_DATA)
     assert d.severity is Severity.INFO and d.line == 10
     assert "kernel-mode declaration (sspi.h:806" in d.message and "'pPrincipal' on the page, 'pszPrincipal'" in d.message
 
 
-def test_async_page_matches_its_kernel_only_declaration_as_info(mingw_include):
+def test_async_page_matches_its_kernel_only_declaration_as_info():
     f = fn("SspiFreeCredentialsHandleAsync", parameters=(param("AsyncContext", line=20), param("phCredential", line=24)))
-    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    [d] = run("lint.header-mismatch", f, header_dir=HEADER_DATA)
     assert d.severity is Severity.INFO and "only for kernel mode" in d.message and "sspi.h:1710" in d.message
 
 
-def test_page_matching_neither_declaration_is_a_warning_naming_both(mingw_include):
+def test_page_matching_neither_declaration_is_a_warning_naming_both():
     # half user-mode names, half kernel-mode names: neither declaration
     f = fn("AcquireCredentialsHandleW", parameters=tuple(
         param(n, line=10 + i) for i, n in enumerate(
             ["pszPrincipal", "pPackage", "fCredentialUse", "pvLogonId", "pAuthData", "pGetKeyFn",
              "pvGetKeyArgument", "phCredential", "ptsExpiry"])))
-    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    [d] = run("lint.header-mismatch", f, header_dir=HEADER_DATA)
     assert d.severity is Severity.WARNING and d.line == 10
     assert "user-mode declaration sspi.h:806: parameter 2 is 'pPackage' on the page, 'pszPackage'" in d.message
     assert "kernel-mode declaration sspi.h:806: parameter 1 is 'pszPrincipal' on the page, 'pPrincipal'" in d.message
 
 
-def test_page_differing_where_both_modes_agree_names_the_declaration_once(mingw_include):
+def test_page_differing_where_both_modes_agree_names_the_declaration_once():
     f = fn("ImportSecurityContextW", parameters=(param("pPackage", line=20), param("pPackedContext", line=24),
                                                  param("Token", line=28), param("phContext", line=32)))
-    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    [d] = run("lint.header-mismatch", f, header_dir=HEADER_DATA)
     assert d.severity is Severity.WARNING and d.line == 20
     assert "declaration (both modes) sspi.h:1046: parameter 1 is 'pPackage'" in d.message
     assert "user-mode" not in d.message
 
 
-def test_order_and_count_differences_are_reported(mingw_include):
+def test_order_and_count_differences_are_reported():
     f = fn("DeleteSecurityContext", parameters=(param("phContext", line=20), param("Extra", line=24)))
-    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    [d] = run("lint.header-mismatch", f, header_dir=HEADER_DATA)
     assert d.line == 24 and "declaration (both modes) sspi.h:899" in d.message and "1 more: Extra" in d.message
     f = fn("CompleteAuthToken", parameters=(param("pToken", line=20), param("phContext", line=24)))
-    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    [d] = run("lint.header-mismatch", f, header_dir=HEADER_DATA)
     assert d.line == 20 and "order differs" in d.message
 
 
-def test_orphan_heading_named_after_the_other_variant_is_explained(mingw_include):
+def test_orphan_heading_named_after_the_other_variant_is_explained():
     names = ["phCredential", "phContext", "pszTargetName", "fContextReq", "Reserved1", "TargetDataRep", "pInput",
              "Reserved2", "phNewContext", "pOutput", "pfContextAttr", "ptsExpiry"]
     f = fn("InitializeSecurityContextA", variant=Variant.A, neutral="InitializeSecurityContext", parameters=tuple(
         param(n, line=10 + i, **({"tbd": True, "documented_as": "pTargetName"} if n == "pszTargetName" else {}))
         for i, n in enumerate(names)))
-    [d] = run("lint.header-mismatch", f, header_dir=mingw_include)
+    [d] = run("lint.header-mismatch", f, header_dir=HEADER_DATA)
     assert d.severity is Severity.INFO and d.line == 12
     assert "InitializeSecurityContextW's kernel-mode declaration (sspi.h:856)" in d.message
 
 
-def test_functions_the_header_does_not_declare_and_no_header_are_silent(mingw_include):
-    assert run("lint.header-mismatch", fn("NotAnSspiFunction"), header_dir=mingw_include) == []
+def test_functions_the_header_does_not_declare_and_no_header_are_silent():
+    assert run("lint.header-mismatch", fn("NotAnSspiFunction"), header_dir=HEADER_DATA) == []
     assert run("lint.header-mismatch", fn("DeleteSecurityContext", parameters=(param("bad"),)), header_dir=None) == []
 
 
 # --- header parsing --------------------------------------------------------------------------
 
 
-def test_header_prototypes_match_the_facts_in_both_modes(mingw_include, facts):
-    decls = load_header(mingw_include / "sspi.h")
+def test_header_prototypes_match_the_facts_in_both_modes(facts):
+    decls = load_header_facts().sspi  # spec/data/sspi_h.json (tests/test_header_data.py: = the live header)
 
     def norm(s: str | None) -> str | None:
         return re.sub(r"\s*\*\s*", "*", s) if s else None
@@ -570,7 +571,7 @@ def _expected(case: Path) -> set[tuple[str, int, str]]:
 def _lint_dir(case: Path, request: pytest.FixtureRequest, rule: str) -> list[Diagnostic]:
     from sspimodel.read import read_spec
 
-    header_dir = request.getfixturevalue("mingw_include") if rule == "lint.header-mismatch" else None
+    header_dir = HEADER_DATA if rule == "lint.header-mismatch" else None
     return lint(read_spec(case), header_dir=header_dir)
 
 
@@ -692,7 +693,7 @@ def test_fail_on_sets_the_exit_status(case, fail_on, code):
 
 
 @pytest.mark.parametrize(("kw", "message"), [
-    ({"fmt": "xml"}, "format must be 'text' or 'json'"),
+    ({"fmt": "xml"}, "format must be 'text', 'json' or 'markdown'"),
     ({"fail_on": "info"}, "--fail-on must be one of error, warning, never"),
 ])
 def test_run_lint_rejects_unknown_options(kw, message):
@@ -718,3 +719,14 @@ def test_the_lint_subcommand_runs_run_lint(capsys):
     code = main(["lint", "--spec", str(DATA / "hex-mismatch" / "bad"), "--format", "json", "--fail-on", "error"])
     rows = json.loads(capsys.readouterr().out)
     assert code == 1 and [(r["rule"], r["line"]) for r in rows] == [("lint.hex-mismatch", 25)]
+
+
+def test_markdown_format_lists_errors_and_warnings_by_rule_and_counts_the_rest():
+    out = io.StringIO()
+    assert run_lint(DATA / "no-direction" / "bad", fmt="markdown", fail_on="never", out=out, header_dir=None) == 0
+    text = out.getvalue()
+    first = text.splitlines()[0]
+    assert re.fullmatch(r"\d+ findings in \d+ pages: \d+ error, \d+ warning, \d+ info\.", first)
+    assert "| `lint.no-direction` | warning |" in text
+    # Counted per page, not listed one by one.
+    assert re.search(r"^`lint\.no-direction`:\n\n- \S+ \(\d+\)", text, re.M)

@@ -553,7 +553,7 @@ RECIPES[("query", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: env.call(
 
 # FreeContextBuffer
 RECIPES[("free_buffer", "SEC_E_OK")] = lambda env: env.call(
-    env.cli, pvContextBuffer=env.cli.QuerySecurityPackageInfoW(pszPackageName="NTLM").ppPackageInfo
+    env.cli, pvContextBuffer=env.cli.QuerySecurityPackageInfoA(pszPackageName="NTLM").ppPackageInfo
 )[0]
 
 
@@ -585,13 +585,15 @@ for _code in ("SEC_E_INSUFFICIENT_MEMORY", "SEC_E_INTERNAL_ERROR"):
 
 
 # Package queries
-RECIPES[("package_info", "SEC_E_OK")] = lambda env: env.call(env.cli, pszPackageName="Negotiate")[0]
+# The W page heads the name pPackageName (TBD; text under `#### - pszPackageName`), as upstream.
+RECIPES[("package_info", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, **{"pPackageName" if env.function.endswith("W") else "pszPackageName": "Negotiate"}
+)[0]
 
 
 def _enumerate(env: Env) -> str:
-    if env.function.endswith("A"):
-        return env.call(env.cli, pcPackages=Ref(), ppPackageInfo=Ref())[0]
-    return env.call(env.cli)[0]
+    # Both pages tag the receiving pointers [in]: they are passed as Ref cells.
+    return env.call(env.cli, pcPackages=Ref(), ppPackageInfo=Ref())[0]
 
 
 RECIPES[("enumerate", "SEC_E_OK")] = _enumerate

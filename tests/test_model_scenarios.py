@@ -615,11 +615,16 @@ def test_enumerate_and_query_package_info():
     r = sspi.EnumerateSecurityPackagesA(pcPackages=count, ppPackageInfo=array)
     assert r.status.name == "SEC_E_OK" and count.value == 4
     assert [p.Name for p in array.value] == ["Negotiate", "Kerberos", "NTLM", "Digest"]
-    w = sspi.EnumerateSecurityPackagesW()
-    assert w.pcPackages == 4 and w.ppPackageInfo[2].cbMaxToken == 2888
-    info = sspi.QuerySecurityPackageInfoW(pszPackageName="kerberos")  # names ignore case
+    # The W page tags both pointers [in] as well (as upstream): the same Ref cells.
+    w_count, w_array = Ref(), Ref()
+    w = sspi.EnumerateSecurityPackagesW(pcPackages=w_count, ppPackageInfo=w_array)
+    assert w.status.name == "SEC_E_OK" and w_count.value == 4 and w_array.value[2].cbMaxToken == 2888
+    # The W page heads the name pPackageName (TBD; its text sits under `#### - pszPackageName`).
+    info = sspi.QuerySecurityPackageInfoW(pPackageName="kerberos")  # names ignore case
     assert info.ppPackageInfo.Name == "Kerberos" and info.ppPackageInfo.wRPCID == 16
-    for pointer in (array.value, w.ppPackageInfo, info.ppPackageInfo):
+    with pytest.raises(ContractError, match="not a parameter of QuerySecurityPackageInfoW"):
+        sspi.QuerySecurityPackageInfoW(pszPackageName="NTLM")
+    for pointer in (array.value, w_array.value, info.ppPackageInfo):
         assert sspi.FreeContextBuffer(pvContextBuffer=pointer).status.name == "SEC_E_OK"
     assert world.leaks() == {}
     with pytest.raises(ContractError, match="pass a Ref"):

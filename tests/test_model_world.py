@@ -147,7 +147,10 @@ def test_packages_declare_consistent_capabilities():
     for package in standard_packages():
         info = package.info()
         assert info.Name == package.name and info.cbMaxToken == package.max_token
-        assert bool(package.capabilities & SECPKG_FLAG_MUTUAL_AUTH) == package.mutual_auth, package.name
+        # Negotiate reports Windows' capabilities (spec/data/packages.yaml, negotiate.c): no
+        # SECPKG_FLAG_MUTUAL_AUTH, although the package it picks (Kerberos) may authenticate the server.
+        if package is not NEGOTIATE:
+            assert bool(package.capabilities & SECPKG_FLAG_MUTUAL_AUTH) == package.mutual_auth, package.name
         assert bool(package.honoured & constants.ISC_REQ_MUTUAL_AUTH) == package.mutual_auth, package.name
     assert [p.rpc_id for p in (NEGOTIATE, NTLM, KERBEROS, DIGEST)] == [9, 10, 16, 21]
     assert DIGEST.needs_completion and not DIGEST.exportable and DIGEST.context_lifetime is None

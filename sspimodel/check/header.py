@@ -28,25 +28,41 @@ true, so no declaration is lost.
 Declarations are what remains at file scope of the form ``[specifiers] type NAME(params);``
 that is not a typedef; parameters are split at top-level commas and the last identifier of
 each is its name.
+
+Lint does not read headers at run time: the facts it needs (sspi.h's prototypes per mode and
+its A/W aliases, ntstatus.h's values) were derived once from mingw-w64's headers by
+``tools/header_data.py`` into ``spec/data/sspi_h.json`` and ``spec/data/ntstatus_h.json``, and
+:func:`load_header_facts` reads them, so lint's findings are the same on every machine.
+``tests/test_header_data.py`` checks that data against the live headers when they are installed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from attrs import frozen
 
+from ..paths import data_file, packaged_data_dir
+from ..status import SpecDataError
+
 __all__ = [
     "MODES",
+    "NTSTATUS_H_DATA",
+    "SSPI_H_DATA",
     "HeaderDecls",
     "HeaderError",
+    "HeaderFacts",
     "HeaderParam",
     "HeaderPrototype",
+    "header_facts_from_dir",
     "load_header",
+    "load_header_facts",
     "load_macro_values",
     "macro_values_text",
     "parse_header_text",
@@ -498,3 +514,107 @@ def _load_values(path: str, mtime_ns: int) -> dict[str, int]:
 def load_macro_values(path: Path) -> dict[str, int]:
     """Integer macro values of a header file (cached per path and modification time)."""
     return dict(_load_values(str(path), os.stat(path).st_mtime_ns))
+
+
+# --- header facts as data --------------------------------------------------------------------
+
+SSPI_H_DATA = "sspi_h.json"
+NTSTATUS_H_DATA = "ntstatus_h.json"
+DATA_FORMAT = "sspimodel-header-facts/1"
+
+
+@frozen
+class HeaderFacts:
+    """What lint knows from the C headers: sspi.h's declarations and ntstatus.h's values."""
+
+    sspi: HeaderDecls
+    ntstatus: tuple[tuple[str, int], ...]  # (name, value) in header order
+
+    def ntstatus_values(self) -> dict[str, int]:
+        return dict(self.ntstatus)
+
+
+def header_facts_from_dir(include_dir: Path) -> HeaderFacts:
+    """Read the live headers of an include folder (mingw-w64's); for tools/header_data.py and
+    the test that compares the data with them, never for lint."""
+    decls = parse_header_text((include_dir / "sspi.h").read_text(encoding="utf-8", errors="replace"), "sspi.h")
+    values = macro_values_text((include_dir / "ntstatus.h").read_text(encoding="utf-8", errors="replace"))
+    return HeaderFacts(sspi=decls, ntstatus=tuple(values.items()))
+
+
+def _proto_json(p: HeaderPrototype) -> dict[str, Any]:
+    return {"name": p.name, "line": p.line, "return_type": p.return_type,
+            "params": [[q.c_type, q.name] for q in p.params]}
+
+
+def sspi_h_json(decls: HeaderDecls, source: str) -> str:
+    """spec/data/sspi_h.json's text: one prototype per line, in header order, per mode."""
+    lines = ["{", f'  "format": {json.dumps(DATA_FORMAT)},', f'  "source": {json.dumps(source)},',
+             f'  "file": {json.dumps(Path(decls.file).name)},', '  "modes": {']
+    for i, (mode, protos) in enumerate(decls.by_mode):
+        lines.append(f'    {json.dumps(mode)}: {{"defines": {json.dumps(MODES[mode])}, "prototypes": [')
+        lines += [f"      {json.dumps(_proto_json(p))}" + ("," if j < len(protos) - 1 else "")
+                  for j, p in enumerate(protos)]
+        lines.append("    ]}" + ("," if i < len(decls.by_mode) - 1 else ""))
+    lines.append("  },")
+    lines.append('  "aw_aliases": [')
+    lines += [f"    {json.dumps([name, line])}" + ("," if j < len(decls.aw_aliases) - 1 else "")
+              for j, (name, line) in enumerate(decls.aw_aliases)]
+    lines += ["  ]", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def ntstatus_h_json(values: tuple[tuple[str, int], ...], source: str) -> str:
+    """spec/data/ntstatus_h.json's text: one ``"NAME": "0x..."`` per line, in header order."""
+    lines = ["{", f'  "format": {json.dumps(DATA_FORMAT)},', f'  "source": {json.dumps(source)},',
+             '  "values": {']
+    lines += [f'    {json.dumps(name)}: "0x{value:08X}"' + ("," if j < len(values) - 1 else "")
+              for j, (name, value) in enumerate(values)]
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+class HeaderDataError(SpecDataError):
+    """A header-facts data file that cannot be read; names the file and what is wrong."""
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise HeaderDataError(f"{path}: cannot read header facts: {e}") from None
+    if not isinstance(data, dict) or data.get("format") != DATA_FORMAT:
+        raise HeaderDataError(f"{path}: not a header-facts file (format {DATA_FORMAT!r} expected)")
+    return data
+
+
+@cache
+def _load_facts(sspi_path: str, ntstatus_path: str) -> HeaderFacts:
+    sspi, nts = _read_json(Path(sspi_path)), _read_json(Path(ntstatus_path))
+    try:
+        file = sspi["file"]
+        by_mode = tuple(
+            (mode, tuple(
+                HeaderPrototype(name=p["name"], return_type=p["return_type"], line=int(p["line"]), file=file,
+                                params=tuple(HeaderParam(name=n, c_type=t) for t, n in p["params"]))
+                for p in sspi["modes"][mode]["prototypes"]))
+            for mode in MODES
+        )
+        aliases = tuple((str(n), int(line)) for n, line in sspi["aw_aliases"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise HeaderDataError(f"{sspi_path}: malformed header facts ({type(e).__name__}: {e})") from None
+    try:
+        values = tuple((str(n), int(v, 16)) for n, v in nts["values"].items())
+    except (AttributeError, TypeError, ValueError) as e:
+        raise HeaderDataError(f"{ntstatus_path}: malformed values ({type(e).__name__}: {e})") from None
+    return HeaderFacts(sspi=HeaderDecls(file=file, by_mode=by_mode, aw_aliases=aliases), ntstatus=values)
+
+
+def load_header_facts(spec_dir: Path | None = None) -> HeaderFacts:
+    """The header facts of a spec's data/ folder, or the packaged ones when that folder has none
+    (a spec copied before the facts were data still lints the same way)."""
+    paths = []
+    for name in (SSPI_H_DATA, NTSTATUS_H_DATA):
+        path = data_file(name, spec_dir)
+        paths.append(str(path if path.is_file() else packaged_data_dir() / name))
+    return _load_facts(*paths)

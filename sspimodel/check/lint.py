@@ -1,8 +1,9 @@
 """``sspimodel lint``: inconsistencies inside one reference page and across pages.
 
 Lint reads what the readers produced (a SpecSet of FunctionSpecs), the status catalog
-(winerror.h values, spec/data/status.tsv), the macro values (spec/data/constants.tsv) and,
-when it is installed, mingw-w64's sspi.h. Every finding is a :class:`Diagnostic` whose rule id
+(winerror.h values, spec/data/status.tsv), the macro values (spec/data/constants.tsv) and
+sspi.h's prototypes (spec/data/sspi_h.json, derived once from mingw-w64's headers: findings do not
+depend on what the machine has installed). Every finding is a :class:`Diagnostic` whose rule id
 starts with ``lint.`` and which names the file and line of the clause it is about (the return
 row, the parameter heading, the value row, the see-also entry). The readers' own diagnostics
 (``read.*``) are passed through unchanged, so lint is the one place a documentation maintainer
@@ -40,23 +41,28 @@ from ..spec import (
     Variant,
 )
 from ..status import StatusCatalog, load_catalog
-from .header import HeaderDecls, HeaderPrototype, load_header, load_macro_values
+from .header import HeaderDecls, HeaderPrototype, load_header, load_header_facts, load_macro_values
 
 __all__ = [
     "CORPUS_CHECKS",
     "DEFAULT_HEADER_DIR",
+    "HEADER_DATA",
     "PAGE_CHECKS",
     "RULES",
     "LintContext",
     "Rule",
     "format_json",
+    "format_markdown",
     "format_text",
     "lint",
     "run_lint",
 ]
 
-MINGW_INCLUDE = Path("/usr/share/mingw-w64/include")
-DEFAULT_HEADER_DIR: Path | None = MINGW_INCLUDE if (MINGW_INCLUDE / "sspi.h").is_file() else None
+# Where the header facts come from: HEADER_DATA (the default) is spec/data's sspi_h.json and
+# ntstatus_h.json; a Path reads that folder's sspi.h and ntstatus.h instead (to lint against
+# another header version); None leaves the header comparison out.
+HEADER_DATA = "data"
+DEFAULT_HEADER_DIR: Path | str | None = HEADER_DATA
 
 
 @frozen
@@ -99,6 +105,12 @@ _RULE_LIST = (
         "a return-code row names a value (e.g. ISC_REQ_PROMPT_FOR_CREDS) that the page's own value table for "
         "that parameter does not list, so a caller cannot pass it under the documented contract",
         "add the value to the parameter's value table, or reword the return-code row",
+    ),
+    Rule(
+        "lint.value-not-in-callee-table", Severity.WARNING,
+        "a page tells callers to pass another function a value (AcceptSecurityContext: credentials acquired "
+        "'with SECPKG_CRED_BOTH') that the other function's own value table does not list",
+        "add the value to the callee's value table, or reword the sentence to name a value the callee lists",
     ),
     Rule(
         "lint.tbd-parameter", Severity.WARNING,
@@ -747,6 +759,61 @@ def check_value_not_in_table(f: FunctionSpec, ctx: LintContext) -> Iterator[Diag
                     )
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _callee_families(functions: tuple[FunctionSpec, ...]) -> dict[str, list[tuple[str, str, frozenset[str]]]]:
+    """Per function (neutral name): (macro prefix, parameter, values listed) for each value table
+    with a macro family. The A and W pages of one function pool what they list (their differences
+    are lint.aw-drift's)."""
+    pooled: dict[tuple[str, str, str], set[str]] = {}
+    for g in functions:
+        for p in g.parameters:
+            for table in p.value_tables:
+                names = table.names()
+                prefix = _table_prefix(names)
+                if prefix:
+                    pooled.setdefault((g.neutral_name, prefix, p.name), set()).update(names)
+    out: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
+    for (neutral, prefix, param), listed in sorted(pooled.items()):
+        out.setdefault(neutral, []).append((prefix, param, frozenset(listed)))
+    return out
+
+
+def check_value_not_in_callee_table(functions: tuple[FunctionSpec, ...], ctx: LintContext) -> Iterator[Diagnostic]:
+    """A sentence of one page's parameter text that names another function and a value of a family
+    that function's value table enumerates, where the table does not list the value.
+
+    AcceptSecurityContext's phCredential says the credentials come from AcquireCredentialsHandle
+    'with SECPKG_CRED_INBOUND or SECPKG_CRED_BOTH set'; AcquireCredentialsHandle's fCredentialUse
+    table lists SECPKG_CRED_INBOUND and SECPKG_CRED_OUTBOUND only, so a caller keeping the callee's
+    contract cannot do what the first page says."""
+    families = _callee_families(functions)
+    if not families:
+        return
+    names = {n: re.compile(rf"\b{re.escape(n)}[AW]?\b") for n in families}
+    seen: set[tuple[str, str, str, str]] = set()
+    for f in functions:
+        for p in f.parameters:
+            for sentence in _SENTENCE_END.split(p.description):
+                macros = _MACRO.findall(sentence)
+                if not macros:
+                    continue
+                for callee, pattern in names.items():
+                    if callee == f.neutral_name or not pattern.search(sentence):
+                        continue
+                    for prefix, param, listed in families[callee]:
+                        for macro in macros:
+                            key = (f.name, p.name, callee, macro)
+                            if macro.startswith(prefix) and macro not in listed and key not in seen:
+                                seen.add(key)
+                                yield _finding(
+                                    "lint.value-not-in-callee-table", f, _line_of(ctx, p.span, macro),
+                                    f"{p.name} tells callers to pass {macro} to {callee}, whose {param} value "
+                                    f"table does not list it (it lists {', '.join(sorted(listed))})",
+                                )
+
+
 PageCheck = Callable[[FunctionSpec, LintContext], Iterable[Diagnostic]]
 CorpusCheck = Callable[[tuple[FunctionSpec, ...], LintContext], Iterable[Diagnostic]]
 
@@ -766,6 +833,7 @@ PAGE_CHECKS: dict[str, PageCheck] = {
 }
 CORPUS_CHECKS: dict[str, CorpusCheck] = {
     "lint.aw-drift": check_aw_drift,
+    "lint.value-not-in-callee-table": check_value_not_in_callee_table,
 }
 
 
@@ -805,15 +873,21 @@ def make_context(
     functions: Iterable[FunctionSpec],
     *,
     root: str | None,
-    header_dir: Path | None,
+    header_dir: Path | str | None,
     catalog: StatusCatalog | None = None,
 ) -> LintContext:
     spec_dir = _spec_dir_of(root) if root else None
     # A page directory without data/ (a test fixture, a user's own pages) is linted against the
     # project's catalog: the values come from winerror.h, not from the pages.
     cat = catalog or load_catalog(spec_dir)
-    header = load_header(header_dir / "sspi.h") if header_dir and (header_dir / "sspi.h").is_file() else None
-    ntstatus = load_macro_values(header_dir / "ntstatus.h") if header_dir and (header_dir / "ntstatus.h").is_file() else {}
+    header: HeaderDecls | None
+    if header_dir == HEADER_DATA:
+        facts = load_header_facts(spec_dir)
+        header, ntstatus = facts.sspi, facts.ntstatus_values()
+    else:
+        hdir = Path(header_dir) if header_dir else None
+        header = load_header(hdir / "sspi.h") if hdir and (hdir / "sspi.h").is_file() else None
+        ntstatus = load_macro_values(hdir / "ntstatus.h") if hdir and (hdir / "ntstatus.h").is_file() else {}
     names: set[str] = set()
     for f in functions:
         names.update((f.name, f.neutral_name))
@@ -832,13 +906,14 @@ def _sort_key(d: Diagnostic) -> tuple[str, int, str, str, str]:
 def lint(
     specset: SpecSet,
     *,
-    header_dir: Path | None = DEFAULT_HEADER_DIR,
+    header_dir: Path | str | None = DEFAULT_HEADER_DIR,
     catalog: StatusCatalog | None = None,
 ) -> list[Diagnostic]:
     """Every finding for a SpecSet (``sspimodel.read.read_spec``), sorted by file, line, rule.
 
-    Includes the readers' diagnostics (unreadable files, ``read.*``) unchanged. ``header_dir``
-    holds sspi.h (and ntstatus.h); None skips the header comparison.
+    Includes the readers' diagnostics (unreadable files, ``read.*``) unchanged. ``header_dir``:
+    HEADER_DATA (the header facts in spec/data), a folder holding sspi.h (and ntstatus.h), or None
+    to skip the header comparison.
     """
     if not isinstance(specset, SpecSet):
         raise TypeError(f"lint() takes a SpecSet (from sspimodel.read.read_spec), not {type(specset).__name__}")
@@ -902,6 +977,51 @@ def format_json(findings: list[Diagnostic]) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 
+# Rules whose findings the Markdown summary counts per page instead of listing one by one.
+_MARKDOWN_COUNTED = frozenset({"lint.no-direction"})
+
+
+def format_markdown(findings: list[Diagnostic]) -> str:
+    """A Markdown summary for a documentation maintainer (and the README's findings section):
+    one table row per rule, then every error and warning with file:line, grouped by rule;
+    informational findings are counted, not listed. Deterministic: sorted, no timestamps."""
+    by_rule: dict[str, list[Diagnostic]] = {}
+    for d in findings:
+        by_rule.setdefault(d.rule, []).append(d)
+
+    def severity_of(rule: str) -> Severity:
+        return max((d.severity for d in by_rule[rule]), key=lambda s: s.rank)
+
+    order = sorted(by_rule, key=lambda r: (-severity_of(r).rank, -len(by_rule[r]), r))
+    pages = {d.file for d in findings}
+    lines = [
+        f"{len(findings)} findings in {len(pages)} pages: {_counts(findings)}.",
+        "",
+        "| rule | severity | findings | pages | what it means |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for rule in order:
+        group = by_rule[rule]
+        summary = RULES[rule].summary if rule in RULES else "reported by the page reader"
+        lines.append(f"| `{rule}` | {severity_of(rule).value} | {len(group)} | {len({d.file for d in group})} "
+                     f"| {summary} |")
+    for rule in order:
+        group = [d for d in by_rule[rule] if d.severity is not Severity.INFO]
+        if not group:
+            continue
+        lines += ["", f"`{rule}`:", ""]
+        if rule in _MARKDOWN_COUNTED:
+            per_page: dict[str, int] = {}
+            for d in group:
+                per_page[d.file] = per_page.get(d.file, 0) + 1
+            lines.append("- " + ", ".join(f"{file} ({n})" for file, n in sorted(per_page.items())))
+            continue
+        for d in group:
+            message = d.message.replace("|", "\\|")
+            lines.append(f"- `{d.file}:{d.line}` {message}")
+    return "\n".join(lines) + "\n"
+
+
 FAIL_ON = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "never": None}
 
 
@@ -911,16 +1031,17 @@ def run_lint(
     fail_on: str = "error",
     out: TextIO | None = None,
     *,
-    header_dir: Path | None = DEFAULT_HEADER_DIR,
+    header_dir: Path | str | None = DEFAULT_HEADER_DIR,
 ) -> int:
     """Lint a spec directory and print the findings; exit 1 when one reaches ``fail_on``."""
-    if fmt not in ("text", "json"):
-        raise ValueError(f"lint format must be 'text' or 'json', not {fmt!r}")
+    if fmt not in ("text", "json", "markdown"):
+        raise ValueError(f"lint format must be 'text', 'json' or 'markdown', not {fmt!r}")
     if fail_on not in FAIL_ON:
         raise ValueError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     stream = out if out is not None else sys.stdout
     findings = lint(read_spec(spec_dir), header_dir=header_dir)
-    stream.write(format_json(findings) if fmt == "json" else format_text(findings))
+    formatter = {"json": format_json, "markdown": format_markdown}.get(fmt, format_text)
+    stream.write(formatter(findings))
     threshold = FAIL_ON[fail_on]
     if threshold is None:
         return 0

@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..paths import REPO_ROOT, default_spec_dir
+from ..paths import REPO_ROOT, default_spec_dir, pages_dir, uses_packaged_data
 from ..spec import FunctionSpec, Severity
 from .evidence import ASYNC_STATUS, Evidence, notebook_evidence, test_evidence
 
@@ -139,18 +139,22 @@ def function_statuses(f: FunctionSpec, errata_codes: set[str]) -> list[dict[str,
     return list(rows.values())
 
 
-def stage_coverage(specset: Any, project_root: Path) -> dict[str, Any]:
+def stage_coverage(specset: Any, project_root: Path | None) -> dict[str, Any]:
     from ..model.rules import rules_for
     from ..status import load_catalog
 
     names = sorted({f.name for f in specset.functions})
     catalog_names = {e.name for e in load_catalog().entries} | {"STATUS_INVALID_PARAMETER"}
     evidence: list[Evidence] = []
-    nb_dir = project_root / "notebooks"
-    if nb_dir.is_dir():
+    # Without a project (an installed package has no notebooks/ or tests/), evidence cannot be
+    # looked for: a code counts as covered when a reachable rule produces it, and the summary
+    # says evidence was not looked for.
+    evidence_available = project_root is not None
+    nb_dir = project_root / "notebooks" if project_root else None
+    if nb_dir and nb_dir.is_dir():
         evidence += notebook_evidence(nb_dir, names, project_root)
-    test_dir = project_root / "tests"
-    if test_dir.is_dir():
+    test_dir = project_root / "tests" if project_root else None
+    if test_dir and test_dir.is_dir():
         evidence += test_evidence(test_dir, names, catalog_names, project_root)
     by_pair: dict[tuple[str, str], list[Evidence]] = {}
     for ev in evidence:
@@ -181,7 +185,7 @@ def stage_coverage(specset: Any, project_root: Path) -> dict[str, Any]:
             shown = sorted(by_pair.get((f.name, code), []))
             row["rules"] = [_rule_dict(r) for r in producing]
             row["evidence"] = [{"kind": e.kind, "where": e.where} for e in shown]
-            if reachable and shown:
+            if reachable and (shown or not evidence_available):
                 state, reason = "covered", None
             elif producing and not reachable:
                 state = "unreachable"
@@ -255,13 +259,13 @@ def _contract_tests(project_root: Path) -> dict[str, list[str]]:
     return found
 
 
-def stage_contract(specset: Any, project_root: Path) -> dict[str, Any]:
+def stage_contract(specset: Any, project_root: Path | None) -> dict[str, Any]:
     import attrs
 
     from .._generated import CONTRACTS
     from ..contract import ContractError, example_value, out_of_table_value
 
-    tests = _contract_tests(project_root)
+    tests = _contract_tests(project_root) if project_root else {"missing": [], "value": []}
     rows: list[dict[str, Any]] = []
     failures = 0
     names = sorted({f.name for f in specset.functions})
@@ -304,7 +308,7 @@ def stage_contract(specset: Any, project_root: Path) -> dict[str, Any]:
                 failures += 1
             rows.append({"function": name, "probe": kind, "parameter": param, "ok": ok, "detail": detail,
                          "tests": tests["missing" if kind == "missing" else "value"]})
-    missing_tests = [k for k, v in tests.items() if not v]
+    missing_tests = [k for k, v in tests.items() if not v] if project_root else []
     return {
         "functions": len(names),
         "required_parameters": sum(1 for r in rows if r["probe"] == "missing"),
@@ -327,18 +331,41 @@ class _null:
 # --- the whole run -----------------------------------------------------------------------------
 
 
-def project_root_for(spec_dir: Path) -> Path:
-    """Notebooks and tests are looked up beside the spec directory (a copied project works too)."""
-    parent = spec_dir.resolve().parent
-    if (parent / "notebooks").is_dir() or (parent / "tests").is_dir():
-        return parent
-    return REPO_ROOT
+def project_root_for(spec_dir: Path) -> Path | None:
+    """Notebooks and tests are looked up beside the spec directory (a copied project works too),
+    else in the checkout sspimodel runs from; None when neither has them (an installed package)."""
+    for root in (spec_dir.resolve().parent, REPO_ROOT):
+        if (root / "notebooks").is_dir() or (root / "tests").is_dir():
+            return root
+    return None
+
+
+class CheckInputError(ValueError):
+    """A spec folder check cannot work on (no readable reference page); one line, naming it."""
 
 
 def build_report(spec_dir: Path | None = None) -> dict[str, Any]:
     spec = (spec_dir or default_spec_dir()).resolve()
+    from .drift import build_upstream_report, is_upstream_folder
+
+    if is_upstream_folder(spec):
+        # A folder of reference pages (an upstream checkout): drift against the embedded spec
+        # instead of generated-code freshness (sspimodel.check.drift).
+        report = build_upstream_report(spec)
+        if not report["stages"]["read"]["functions"]:
+            unreadable = report["stages"]["read"]["unreadable"]
+            reason = f"{unreadable[0]['file']}: {unreadable[0]['message']}" if unreadable else "no function page"
+            raise CheckInputError(f"{spec}: no readable reference page ({reason})")
+        return report
     root = project_root_for(spec)
     read, specset = stage_read(spec)
+    if not read["functions"]:
+        where = pages_dir(spec)
+        if read["unreadable"]:
+            first = read["unreadable"][0]
+            raise CheckInputError(f"no readable reference page in {where}: {len(read['unreadable'])} unreadable "
+                                  f"(first: {first['file']}: {first['message']})")
+        raise CheckInputError(f"no reference page (*.md, *.txt) in {where}")
     lint_stage = stage_lint(specset)
     gen = stage_generate(spec)
     coverage = stage_coverage(specset, root)
@@ -355,6 +382,7 @@ def build_report(spec_dir: Path | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA_ID,
         "spec_dir": _display_path(spec),
+        "inputs": {"packaged_data": uses_packaged_data(spec), "evidence": root is not None},
         "ok": ok,
         "stages": {"read": read, "lint": lint_stage, "generate": gen, "coverage": coverage, "contract": contract},
         "interpretations": interp,
@@ -378,7 +406,14 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     gen_state = "fresh" if g["fresh"] else "STALE: " + _names(g["stale"] + g["missing"] + g["extra"], 2)
     pct = 100.0 * (c["covered"] + c["unreachable"]) / c["documented"] if c["documented"] else 100.0
     mentioned = sum(c["mentioned"].values())
+    inputs = report.get("inputs", {})
+    notes = []
+    if inputs.get("packaged_data"):
+        notes.append("data      no data/ in the spec folder: the data shipped with sspimodel is used")
+    if inputs.get("evidence") is False:
+        notes.append("evidence  not looked for: no notebooks/ or tests/ here (an installed package)")
     return [
+        *notes,
         f"read      {r['pages']} pages, {r['functions']} functions, {r['parameters']} params, "
         f"{r['return_codes']} return codes, {r['diagnostics']} diagnostics, {r['unparsed']} unparsed",
         f"lint      {li['total']} findings: {sev['error']} error, {sev['warning']} warning, {sev['info']} info"
@@ -423,6 +458,12 @@ def failure_reasons(report: dict[str, Any]) -> list[str]:
 def print_text(report: dict[str, Any], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    if report.get("mode") == "upstream":
+        from .drift import print_upstream_text
+
+        print_upstream_text(report, out)
+        return
 
     con = Console(file=out, width=100, highlight=False, soft_wrap=False)
     con.print(f"sspimodel check: {report['spec_dir']}")
@@ -473,15 +514,21 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
 def run_check(spec_dir: Path | None, report_dir: Path | None = None, fmt: str = "text",
               out: TextIO | None = None) -> int:
     stream = out or sys.stdout
-    report = build_report(spec_dir)
+    try:
+        report = build_report(spec_dir)
+    except CheckInputError as e:
+        print(f"sspimodel check: {e}", file=sys.stderr)
+        return 1
     if fmt == "json":
         stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
         print_text(report, stream)
     if report_dir is not None:
+        from .drift import write_upstream_reports
         from .report_files import write_reports
 
-        written = write_reports(report, report_dir)
+        writer = write_upstream_reports if report.get("mode") == "upstream" else write_reports
+        written = writer(report, report_dir)
         if fmt != "json":
             stream.write("report    " + ", ".join(written) + "\n")
     return 0 if report["ok"] else 1

@@ -215,7 +215,7 @@ class NativeAdapter:
             status = fn(ctypes.byref(count), ctypes.byref(holder))
             outputs["pcPackages"] = int(count.value)
         else:
-            name = args.get("pszPackageName")
+            name = args.get("pszPackageName", args.get("pPackageName"))
             buf: Any = None
             if isinstance(name, str):
                 buf = S.wide_buffer(name) if function.endswith("W") else ctypes.create_string_buffer(name.encode(self.lib.ansi_encoding))

@@ -569,9 +569,10 @@ def _queue(function: str) -> Callable[[Call], None]:
         record.pending = True
         record.status = None
         world, process, args, index = c.world, c.process, c.a, c.index
+        contract = c.facts.get("contract")  # the queued work keeps the caller's contract
 
         def work() -> None:
-            _complete(world, process, function, args, index, record)
+            _complete(world, process, function, args, index, record, contract)
 
         world.pending.append(work)
         for name in type(args).__attrs_attrs__:  # the result echoes the arguments
@@ -580,8 +581,18 @@ def _queue(function: str) -> Callable[[Call], None]:
     return effect
 
 
-def _complete(world: Any, process: Any, function: str, args: Any, index: int, record: AsyncRecord) -> None:
+def _complete(
+    world: Any,
+    process: Any,
+    function: str,
+    args: Any,
+    index: int,
+    record: AsyncRecord,
+    contract: str | None = None,
+) -> None:
     call = Call(world, process, function, args, index)
+    if contract is not None:
+        call.facts["contract"] = contract
     rule = completion_table(function).run(call)
     for name, value in call.out.items():
         cell = getattr(args, name, None)
@@ -633,9 +644,9 @@ def queue_rules(function: str) -> list[Rule]:
             raise_busy,
             also=(
                 Citation(
-                    "SspiGetAsyncCallStatus",
+                    "SspiCreateAsyncContext",
                     "remarks",
-                    "To run another operation on the same context, first reset it with SspiReinitAsyncContext.",
+                    "Reuse is allowed only after the previous operation has completed.",
                 ),
             ),
         ),

@@ -20,8 +20,14 @@ SECPKG_ATTR_ACCESS_TOKEN       SecPkgContext_AccessToken          no (server sid
 SECPKG_ATTR_NEGOTIATION_PACKAGE SecPkgContext_PackageInfo         no (Negotiate only)
 =============================  =================================  ==========================
 
-Every other value of the page's table (Schannel/CredSSP attributes, stream sizes, password
-expiry) is SEC_E_UNSUPPORTED_FUNCTION.
+Every other value the contract accepts (the CredSSP/Schannel attributes of the page, stream sizes,
+password expiry) is SEC_E_UNSUPPORTED_FUNCTION.
+
+The page the functions follow (the CredSSP variant of QueryContextAttributes) lists ten attributes:
+SIZES, PACKAGE_INFO and NEGOTIATION_PACKAGE of the table above among them. The other nine answered
+here (and STREAM_SIZES, PASSWORD_EXPIRY) come from the general QueryContextAttributes page, kept as a
+page of its own in spec/supplements/QueryContextAttributes-general.md; `sspimodel generate` adds its
+rows to the ulAttribute contract, each value citing that file.
 """
 
 from __future__ import annotations
@@ -77,14 +83,12 @@ SECPKG_ATTR_AUTHORITY = 6
 SECPKG_ATTR_ACCESS_TOKEN = 18
 SECPKG_ATTR_NEGOTIATION_PACKAGE = 0x80000081
 
-# Algorithm identifiers of the simulated signature and seal (not CALG_* values: nothing real).
-_SIGN_ALG = 0x1
-_SEAL_ALG = 0x2
-
 
 def _sizes(c: Call, ctx: ContextRecord) -> Any:
+    # cbMaxToken and cbBlockSize are the package's facts (spec/data/packages.yaml); the signature
+    # and trailer sizes are those of the model's own message format.
     package = c.world.package(ctx.mech) or c.world.package(ctx.package)
-    return SecPkgContext_Sizes(package.max_token, SIGNATURE_SIZE, 1, TRAILER_SIZE)
+    return SecPkgContext_Sizes(package.max_token, SIGNATURE_SIZE, package.block_size, TRAILER_SIZE)
 
 
 def _names(c: Call, ctx: ContextRecord) -> Any:
@@ -103,12 +107,14 @@ def _lifespan(c: Call, ctx: ContextRecord) -> Any:
 
 
 def _key_info(c: Call, ctx: ContextRecord) -> Any:
+    # Names and algorithm ids are the package's facts (spec/data/packages.yaml, with sources).
+    key = (c.world.package(ctx.mech) or c.world.package(ctx.package)).key_info
     return SecPkgContext_KeyInfo(
-        alloc_str(c, "HMAC-SHA256-128 (simulated)", "SecPkgContext_KeyInfo.sSignatureAlgorithmName"),
-        alloc_str(c, "SHA256-CTR (simulated)", "SecPkgContext_KeyInfo.sEncryptAlgorithmName"),
+        alloc_str(c, key.signature_name, "SecPkgContext_KeyInfo.sSignatureAlgorithmName"),
+        alloc_str(c, key.encrypt_name, "SecPkgContext_KeyInfo.sEncryptAlgorithmName"),
         len(ctx.session_key or b"") * 8,
-        _SIGN_ALG,
-        _SEAL_ALG,
+        key.signature_alg,
+        key.encrypt_alg,
     )
 
 
@@ -237,10 +243,12 @@ def query_rules(function: str, prefix: str = "qca") -> list[Rule]:
             Citation(function, "returns", "phContext is the handle of a context that is not yet complete."),
             lambda c: not live(_ctx(c)).established and not _entry(c)[1],
             also=(
-                Citation(
-                    function,
-                    "remarks",
-                    "SECPKG_ATTR_NEGOTIATION_INFO is the attribute meant for a negotiation still in progress.",
+                Interpretation(
+                    "Which attributes can be asked before the handshake ends? The page names none; "
+                    "spec/supplements/QueryContextAttributes-general.md (the general page's attributes) "
+                    "says SECPKG_ATTR_NEGOTIATION_INFO is the one meant for a negotiation still going on.",
+                    "SIZES, PACKAGE_INFO, NEGOTIATION_INFO and FLAGS are answered early; the rest need a "
+                    "complete context",
                 ),
             ),
         ),

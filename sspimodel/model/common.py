@@ -21,6 +21,7 @@ __all__ = [
     "faults_planned",
     "is_null_handle",
     "live",
+    "observed",
 ]
 
 T = TypeVar("T")
@@ -57,6 +58,14 @@ def fault_rules(prefix: str, function: str, codes: tuple[str, ...]) -> list[Rule
             )
         )
     return rules
+
+
+def observed(c: Call) -> bool:
+    """Whether the call is held to the observed contract (``Sspi(world, contract="observed")``):
+    rules that follow Windows where it departs from a page's clause ask this. The API marks the
+    call in its facts (queued async work keeps its caller's); calls built outside the API are
+    documented."""
+    return c.facts.get("contract") == "observed"
 
 
 def faults_planned(c: Call) -> bool:

@@ -26,6 +26,7 @@ from .common import (
     fault_rules,
     is_null_handle,
     live,
+    observed,
 )
 from .constants import (
     ASC_RET_ALLOCATED_MEMORY,
@@ -489,15 +490,24 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
         *_handle_rules(function, prefix, role, page),
         Rule(
             f"{prefix}.delegate_unsupported",
-            "fContextReq asks for ISC_REQ_DELEGATE from a package that cannot delegate (NTLM, Digest)",
+            "fContextReq asks for ISC_REQ_DELEGATE from a package that cannot delegate (NTLM, Digest); "
+            "under the observed contract not NTLM, which leaves the request ungranted and goes on as on Windows",
             "SEC_E_UNSUPPORTED_FUNCTION",
             Citation(page, "returns", "ISC_REQ_DELEGATE or ISC_REQ_PROMPT_FOR_CREDS"),
-            lambda c: _requested(c, role) & ISC_REQ_DELEGATE != 0 and _package(c).name not in _DELEGATING,
+            lambda c: (
+                _requested(c, role) & ISC_REQ_DELEGATE != 0
+                and _package(c).name not in _DELEGATING
+                and not (observed(c) and _package(c).name == "NTLM")
+            ),
             also=(
                 Citation(
                     "InitializeSecurityContextA",
                     "parameters: fContextReq",
                     "It only works together with ISC_REQ_MUTUAL_AUTH, and only Kerberos honours it.",
+                ),
+                Errata(
+                    "windows-ntlm-isc-delegate-not-refused",
+                    "observed contract: Windows' NTLM answers ISC_REQ_DELEGATE with SEC_I_CONTINUE_NEEDED",
                 ),
             ),
         ),

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, cred_record, deref, fault_rules, is_null_handle
+from .common import (
+    CONTRACT_ERROR,
+    NULL_HANDLE_ERRATA,
+    cred_record,
+    deref,
+    fault_rules,
+    is_null_handle,
+    observed,
+)
 from .constants import SE_TCB_NAME, SECPKG_CRED_INBOUND
 from .handles import NEVER, CredHandle, Luid, timestamp
 from .identity import as_winnt_identity
-from .rules import Call, Citation, Interpretation, Rule, register
+from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .structs import SecWinntAuthIdentity
 from .world import CredRecord, Principal
 
@@ -45,12 +53,29 @@ def _auth(c: Call) -> Any:
     return auth
 
 
+# The packages Windows-run tests show acquiring any identity (ntlm.c testAcquireCredentialsHandle,
+# negotiate.c test_authentication); the others keep the documented reading in both contracts.
+_DEFERS_LOGON = frozenset({"NTLM", "Negotiate"})
+
+
+def _defers_logon(c: Call) -> bool:
+    # pszPackage on the A and async pages, pPackage on the W page; the package_unknown rule
+    # runs first, so the package exists.
+    package = _package(c, "pPackage" if hasattr(c.a, "pPackage") else "pszPackage")
+    return package is not None and package.name in _DEFERS_LOGON
+
+
 def _auth_unrecognized(c: Call) -> bool:
+    """pAuthData is given and the package does not take it. The observed contract judges only
+    the structure for NTLM and Negotiate; otherwise also its user, password and domain (see the
+    rule's basis)."""
     auth = _auth(c)
     if auth is None:
         return False
     if not isinstance(auth, SecWinntAuthIdentity):
         return True
+    if observed(c) and _defers_logon(c):
+        return False
     if not auth.User or not isinstance(auth.Password, str):
         return True
     domain = auth.Domain
@@ -138,11 +163,14 @@ def _acquire(c: Call, param_package: str) -> None:
     use = int(c.a.fCredentialUse)
     auth = _auth(c)
     if isinstance(auth, SecWinntAuthIdentity):
-        account = f"{auth.Domain or world.domain}\\{auth.User}"
+        # Not judged here: an unknown user or domain, or no password, is found out at logon
+        # (the server's AcceptSecurityContext for NTLM, the KDC at InitializeSecurityContext for
+        # Kerberos), as on Windows.
+        account = f"{auth.Domain or world.domain}\\{auth.User or ''}"
         principal = world.principal(account)
         if principal is not None:
             account = principal.qualified
-        secret: str | None = auth.Password
+        secret: str | None = auth.Password if isinstance(auth.Password, str) else None
         luid = c.process.luid
     else:
         session = _session(c)
@@ -213,8 +241,9 @@ def acquire_rules(
         ),
         Rule(
             f"{prefix}.auth_data_unrecognized",
-            "pAuthData is not a SEC_WINNT_AUTH_IDENTITY the package understands "
-            "(another type, an empty user name, or a domain other than the world's)",
+            "pAuthData is not a SEC_WINNT_AUTH_IDENTITY the package understands (another type; in the "
+            "documented contract, and for Kerberos and Digest in the observed one, also an empty user name, no "
+            "password, or a domain other than the world's)",
             "SEC_E_UNKNOWN_CREDENTIALS",
             Citation(page, "returns", "SEC_E_UNKNOWN_CREDENTIALS"),
             _auth_unrecognized,
@@ -223,6 +252,22 @@ def acquire_rules(
                     "pAuthData is documented as a CREDSSP_CRED; which structures does a package take?",
                     "the model's packages take a SEC_WINNT_AUTH_IDENTITY (user, domain, password); anything else "
                     "is credentials the package does not recognize",
+                ),
+                Interpretation(
+                    "Does acquiring judge the identity inside a SEC_WINNT_AUTH_IDENTITY (unknown domain, "
+                    "NULL user or password)?",
+                    "documented contract: yes, as credentials the package does not recognize (the page's "
+                    "SEC_E_UNKNOWN_CREDENTIALS row; the page names no later point for the check). Observed "
+                    "contract: no for NTLM and Negotiate, as on Windows (errata "
+                    "windows-acquire-does-not-validate-identity; no Windows-run test covers Kerberos or "
+                    "Digest, which keep the documented reading): the "
+                    "logon fails later, at the server's AcceptSecurityContext for NTLM, at the client's "
+                    "InitializeSecurityContext (the KDC) for Kerberos",
+                ),
+                Errata(
+                    "windows-acquire-does-not-validate-identity",
+                    "Windows' NTLM acquires outbound credentials for an unknown user and domain, a NULL "
+                    "domain, user or password",
                 ),
             ),
         ),
@@ -252,13 +297,23 @@ def acquire_rules(
         ),
         Rule(
             f"{prefix}.principal_unknown",
-            f"{principal} names no principal or service principal name of the domain (and no pAuthData)",
+            f"{principal} names no principal or service principal name of the domain (and no pAuthData); "
+            "documented contract only",
             "SEC_E_UNKNOWN_CREDENTIALS",
             Interpretation(
                 f"What does {principal} naming an unknown principal give?",
                 "SEC_E_UNKNOWN_CREDENTIALS: the package does not recognize the principal it was given",
             ),
-            lambda c: _principal_unknown(c, principal),
+            lambda c: _principal_unknown(c, principal) and not observed(c),
+            also=(
+                Interpretation(
+                    "Does the observed contract check the named principal at acquire time?",
+                    "no: no Windows-run test pins this case; the observed contract treats an account named "
+                    "at acquire time as Windows treats one in pAuthData (windows-acquire-does-not-validate-"
+                    "identity), so the caller's own session credentials are acquired and an unknown account "
+                    "fails at logon",
+                ),
+            ),
         ),
         Rule(
             f"{prefix}.principal_not_owner",
@@ -347,10 +402,9 @@ def free_rules(function: str, prefix: str, cite: str | None = None) -> list[Rule
             Citation(page, "returns", "SEC_E_INVALID_HANDLE"),
             lambda c: cred_record(c, c.a.phCredential) is None,
             also=(
-                Citation(
-                    "FreeCredentialsHandle",
-                    "remarks",
-                    "After the call the handle is no longer valid and must not be passed to any SSPI function.",
+                Interpretation(
+                    "Is a freed credentials handle still valid? (The FreeCredentialsHandle page has no Remarks.)",
+                    "No: once freed it names no credentials, so passing it again is an invalid handle",
                 ),
             ),
         ),

@@ -17,7 +17,7 @@ from ..status import SpecDataError
 
 __all__ = ["ErrataError", "Erratum", "errata_codes", "errata_for", "load_errata"]
 
-KINDS = ("implementation", "interpretation")
+KINDS = ("implementation", "interpretation", "windows")
 _FIELDS = ("id", "functions", "code", "condition", "source", "kind")
 
 

@@ -139,18 +139,14 @@ def export_rules(function: str = "ExportSecurityContext", prefix: str = "exp") -
             f"{prefix}.not_established",
             "the context's handshake has not finished",
             "SEC_E_INVALID_HANDLE",
-            Citation(
-                function,
-                "remarks",
-                "Export and import move a context that has already been established from one process to another "
-                "on the same machine",
+            Interpretation(
+                "Which code does exporting a half-built context give? (The page has no Remarks and does not "
+                "say that only an established context can be exported.)",
+                "SEC_E_INVALID_HANDLE: the handle does not refer to an exportable (established) context",
             ),
             lambda c: not live(_ctx(c)).established,
             also=(
-                Interpretation(
-                    "Which code does exporting a half-built context give?",
-                    "SEC_E_INVALID_HANDLE: the handle does not refer to an exportable (established) context",
-                ),
+                Citation(function, "returns", "SEC_E_INVALID_HANDLE"),
             ),
         ),
         Rule(

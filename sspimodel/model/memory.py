@@ -17,10 +17,11 @@ from .rules import Call, Citation, Interpretation, Rule, register
 
 __all__ = ["free_buffer_rules"]
 
-_REMARK = "Memory that the caller allocated itself must not be passed to this function, and a buffer must not be released twice."
+_REMARK = "FreeContextBuffer releases any memory that a security package allocated."
 _CHOICE = Interpretation(
-    "FreeContextBuffer documents only SEC_E_OK: how is a double free or a foreign pointer reported?",
-    "as a ContractError (the caller broke the remarks' rule); no status is invented",
+    "FreeContextBuffer documents only SEC_E_OK, and its page says only that it releases memory a "
+    "security package allocated: what of a pointer to other memory, or to a buffer already released?",
+    "a ContractError: neither is memory a package allocated and still holds; no status is invented",
 )
 
 
@@ -41,7 +42,7 @@ def _foreign(c: Call) -> bool:
 def _raise_double(c: Call) -> None:
     raise c.violation(
         "pvContextBuffer",
-        f"the buffer at {_address(c):#x} was released already: '{_REMARK}'",
+        f"the buffer at {_address(c):#x} was released already, so it is no longer package memory: '{_REMARK}'",
         c.a.pvContextBuffer,
         "remarks",
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import tokens
 from .buffers import SecBuffer, SecBufferDesc
-from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, ctx_record, fault_rules, is_null_handle
+from .common import CONTRACT_ERROR, NULL_HANDLE_ERRATA, ctx_record, fault_rules, is_null_handle, observed
 from .constants import (
     ISC_REQ_CONFIDENTIALITY,
     ISC_REQ_INTEGRITY,
@@ -32,7 +32,7 @@ from .constants import (
     SECQOP_WRAP_NO_ENCRYPT,
 )
 from .handles import Ref
-from .rules import Call, Citation, Interpretation, Rule, guarded, keyed, register, unreachable
+from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, register, unreachable
 from .tokens import Kind, Problem
 from .world import ContextRecord
 
@@ -527,10 +527,24 @@ def _verdict(c: Call) -> str:
     return _verify(c)[0]
 
 
+def _seals_anyway(c: Call) -> bool:
+    """Under the observed contract NTLM seals and opens on a context that asked for no
+    confidentiality, as Windows' does (errata windows-seal-without-confidentiality); no
+    Windows-run test shows it for the other packages, which keep the documented reading."""
+    return observed(c) and _live_ctx(c).mech == "NTLM"
+
+
+def _writes_qop(c: Call, ctx: Any) -> bool:
+    """Whether pfQOP is written: as the pages describe, except under the observed contract for
+    a package whose packages.yaml says Windows leaves it untouched (NTLM, ntlm.c testSignSeal)."""
+    return not observed(c) or c.world.package(ctx.mech).writes_qop
+
+
 def _accept_signature(c: Call) -> None:
     ctx = _live_ctx(c)
     ctx.recv_seq = _verify(c)[1] + 1
-    c.out["pfQOP"] = 0
+    if _writes_qop(c, ctx):
+        c.out["pfQOP"] = 0
 
 
 def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list[Rule]:
@@ -686,16 +700,23 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
         ),
         Rule(
             f"{prefix}.no_cipher",
-            "the context was set up without confidentiality and fQOP does not ask for SECQOP_WRAP_NO_ENCRYPT",
+            "the context was set up without confidentiality and fQOP does not ask for SECQOP_WRAP_NO_ENCRYPT "
+            "(documented contract; observed, NTLM encrypts anyway as on Windows)",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
             Citation(function, "returns", "The security context uses a cipher that is not supported."),
             lambda c: (
-                not _live_ctx(c).attributes & ISC_REQ_CONFIDENTIALITY and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
+                not _live_ctx(c).attributes & ISC_REQ_CONFIDENTIALITY
+                and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
+                and not _seals_anyway(c)
             ),
             also=(
                 Interpretation(
                     "When does a context 'use a cipher that is not supported'?",
                     "when it negotiated no confidentiality (ISC_REQ_CONFIDENTIALITY) and the caller asks to encrypt",
+                ),
+                Errata(
+                    "windows-seal-without-confidentiality",
+                    "observed contract: Windows' NTLM encrypts and decrypts on a context that asked for no confidentiality",
                 ),
             ),
         ),
@@ -787,7 +808,11 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
         return ("incomplete", None)
     if len(cipher) > length or conversation != ctx.conversation:
         return ("altered", None)
-    if qop != SECQOP_WRAP_NO_ENCRYPT and not ctx.attributes & ISC_REQ_CONFIDENTIALITY:
+    if (
+        qop != SECQOP_WRAP_NO_ENCRYPT
+        and not ctx.attributes & ISC_REQ_CONFIDENTIALITY
+        and not _seals_anyway(c)
+    ):
         return ("no_cipher", None)
     side = b"s" if ctx.role == "client" else b"c"  # the peer's side (_peer)
     plain = cipher if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, sequence, cipher)
@@ -803,15 +828,24 @@ def _decrypt(c: Call) -> None:
     ctx = _live_ctx(c)
     plain, qop, seq, targets = _unseal(c)[1]
     if len(targets) == 1 and targets[0].BufferType & 0x0FFFFFFF == SECBUFFER_STREAM:
-        # The stream buffer's decrypted message comes back as a SECBUFFER_DATA buffer.
-        targets[0].BufferType = SECBUFFER_DATA
-        targets[0].pvBuffer = plain
-        targets[0].cbBuffer = len(plain)
+        # Interpretation (the pages say only that one buffer is SECBUFFER_DATA or
+        # SECBUFFER_STREAM and holds the encrypted message): when the caller also passes a
+        # SECBUFFER_DATA buffer beside the stream, the decrypted message is given in that buffer
+        # and the stream is left as it came, which is where Windows' Kerberos and NTLM put it
+        # (sspilib's and pyspnego's unwrap pass [STREAM, DATA] and read the DATA buffer); with no
+        # such buffer, the stream buffer itself comes back as the SECBUFFER_DATA.
+        beside = _data(c)
+        receiver = beside[0] if beside else targets[0]
+        if not beside:
+            receiver.BufferType = SECBUFFER_DATA
+        receiver.pvBuffer = plain
+        receiver.cbBuffer = len(plain)
     else:
         _write_in_place(targets, _pieces(targets), plain)
     ctx.recv_seq = seq + 1
     c.out["pMessage"] = _message(c)
-    c.out["pfQOP"] = qop
+    if _writes_qop(c, ctx):
+        c.out["pfQOP"] = qop
 
 
 def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list[Rule]:
@@ -854,10 +888,17 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
         ),
         Rule(
             f"{prefix}.no_cipher",
-            "the message is encrypted but the context negotiated no confidentiality",
+            "the message is encrypted but the context negotiated no confidentiality (documented contract; "
+            "observed, NTLM decrypts anyway as on Windows)",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
             Citation(function, "returns", "The security context uses a cipher that is not supported."),
             outcome("no_cipher"),
+            also=(
+                Errata(
+                    "windows-seal-without-confidentiality",
+                    "observed contract: Windows' NTLM encrypts and decrypts on a context that asked for no confidentiality",
+                ),
+            ),
         ),
         Rule(
             f"{prefix}.altered",

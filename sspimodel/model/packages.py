@@ -29,10 +29,12 @@ CompleteAuthToken seals it. A leg that emits a token and expects more input retu
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from ..paths import data_file
 from . import tokens
 from .constants import (
     ISC_REQ_ALLOCATE_MEMORY,
@@ -46,21 +48,6 @@ from .constants import (
     ISC_REQ_REPLAY_DETECT,
     ISC_REQ_SEQUENCE_DETECT,
     ISC_REQ_STREAM,
-    SECPKG_FLAG_ACCEPT_WIN32_NAME,
-    SECPKG_FLAG_CONNECTION,
-    SECPKG_FLAG_DATAGRAM,
-    SECPKG_FLAG_DELEGATION,
-    SECPKG_FLAG_EXTENDED_ERROR,
-    SECPKG_FLAG_GSS_COMPATIBLE,
-    SECPKG_FLAG_IMPERSONATION,
-    SECPKG_FLAG_INTEGRITY,
-    SECPKG_FLAG_LOGON,
-    SECPKG_FLAG_MULTI_REQUIRED,
-    SECPKG_FLAG_MUTUAL_AUTH,
-    SECPKG_FLAG_NEGOTIABLE,
-    SECPKG_FLAG_PRIVACY,
-    SECPKG_FLAG_READONLY_WITH_CHECKSUM,
-    SECPKG_FLAG_TOKEN_ONLY,
     SECQOP_WRAP_NO_ENCRYPT,
 )
 from .tokens import Bad, Frame, Kind, Problem
@@ -141,8 +128,18 @@ class Leg:
 
 
 @frozen
+class KeyInfo:
+    """What SECPKG_ATTR_KEY_INFO reports for a package (spec/data/packages.yaml)."""
+
+    signature_name: str
+    encrypt_name: str
+    signature_alg: int
+    encrypt_alg: int
+
+
+@frozen
 class Package:
-    """A simulated security package, as data."""
+    """A simulated security package: its facts (spec/data/packages.yaml) and its behaviour."""
 
     name: str
     comment: str
@@ -161,12 +158,69 @@ class Package:
     context_lifetime: int | None  # seconds; None: contexts never expire
     caller_sequence: bool  # MakeSignature's MessageSeqNo is the package's nonce count
     legs: str  # a one-line description of the handshake, for reports
+    block_size: int = 0  # SecPkgContext_Sizes.cbBlockSize
+    key_info: KeyInfo = KeyInfo("", "", 0, 0)
+    writes_qop: bool = True  # whether VerifySignature/DecryptMessage write pfQOP (observed contract)
+    sources: tuple[tuple[str, str], ...] = ()  # (fact, its source) from packages.yaml
 
     def info(self) -> SecPkgInfo:
         return SecPkgInfo(
             self.capabilities, self.version, self.rpc_id, self.max_token, self.name, self.comment
         )
 
+    def source(self, fact: str) -> str:
+        """Where ``fact`` (capabilities, version, rpc_id, ...) comes from."""
+        return dict(self.sources)[fact]
+
+
+_FACTS = ("capabilities", "version", "rpc_id", "max_token", "comment", "block_size", "key_info", "writes_qop")
+
+
+class PackageDataError(ValueError):
+    """spec/data/packages.yaml is malformed; the message names the file, package and fact."""
+
+
+def _load_facts(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """spec/data/packages.yaml as keyword arguments of :class:`Package`, per package name."""
+    import yaml
+
+    from ..codegen import load_constants
+
+    path = path or data_file("packages.yaml")
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if not isinstance(data, dict):
+        raise PackageDataError(f"{path}: expected a mapping of package names")
+    constants = load_constants()
+    out: dict[str, dict[str, Any]] = {}
+    for name, facts in data.items():
+        where = f"{path}: {name}"
+        if not isinstance(facts, dict) or sorted(facts) != sorted(_FACTS):
+            raise PackageDataError(f"{where}: expected the facts {', '.join(_FACTS)}")
+        kwargs: dict[str, Any] = {}
+        sources = []
+        for fact in _FACTS:
+            entry = facts[fact]
+            if not isinstance(entry, dict) or sorted(entry) != ["source", "value"] or not entry["source"]:
+                raise PackageDataError(f"{where}: {fact} must be {{value, source}} with a source")
+            value = entry["value"]
+            if fact == "capabilities":
+                unknown = [f for f in value if f not in constants]
+                if unknown:
+                    raise PackageDataError(f"{where}: capabilities: no value for {', '.join(unknown)}")
+                total = 0
+                for flag in value:
+                    total |= constants[flag].value
+                value = total
+            elif fact == "key_info":
+                value = KeyInfo(**value)
+            kwargs[fact] = value
+            sources.append((fact, " ".join(str(entry["source"]).split())))
+        kwargs["sources"] = tuple(sources)
+        out[name] = kwargs
+    return out
+
+
+_DATA = _load_facts()
 
 _COMMON = (
     ISC_REQ_DELEGATE
@@ -181,19 +235,6 @@ _COMMON = (
 
 NTLM = Package(
     name="NTLM",
-    comment="NTLM Security Package (simulated)",
-    rpc_id=10,
-    version=1,
-    capabilities=SECPKG_FLAG_INTEGRITY
-    | SECPKG_FLAG_PRIVACY
-    | SECPKG_FLAG_TOKEN_ONLY
-    | SECPKG_FLAG_CONNECTION
-    | SECPKG_FLAG_MULTI_REQUIRED
-    | SECPKG_FLAG_IMPERSONATION
-    | SECPKG_FLAG_ACCEPT_WIN32_NAME
-    | SECPKG_FLAG_NEGOTIABLE
-    | SECPKG_FLAG_LOGON,
-    max_token=2888,
     # NTLM cannot authenticate the server nor delegate.
     honoured=(_COMMON & ~ISC_REQ_DELEGATE) | ISC_REQ_EXTENDED_ERROR,
     mutual_auth=False,
@@ -204,29 +245,11 @@ NTLM = Package(
     context_lifetime=10 * HOUR,
     caller_sequence=False,
     legs="NEGOTIATE -> CHALLENGE -> AUTHENTICATE",
+    **_DATA["NTLM"],
 )
 
 KERBEROS = Package(
     name="Kerberos",
-    comment="Microsoft Kerberos V1.0 (simulated)",
-    rpc_id=16,
-    version=1,
-    capabilities=SECPKG_FLAG_INTEGRITY
-    | SECPKG_FLAG_PRIVACY
-    | SECPKG_FLAG_TOKEN_ONLY
-    | SECPKG_FLAG_DATAGRAM
-    | SECPKG_FLAG_CONNECTION
-    | SECPKG_FLAG_MULTI_REQUIRED
-    | SECPKG_FLAG_EXTENDED_ERROR
-    | SECPKG_FLAG_IMPERSONATION
-    | SECPKG_FLAG_ACCEPT_WIN32_NAME
-    | SECPKG_FLAG_NEGOTIABLE
-    | SECPKG_FLAG_GSS_COMPATIBLE
-    | SECPKG_FLAG_LOGON
-    | SECPKG_FLAG_MUTUAL_AUTH
-    | SECPKG_FLAG_DELEGATION
-    | SECPKG_FLAG_READONLY_WITH_CHECKSUM,
-    max_token=48000,
     honoured=_COMMON | ISC_REQ_MUTUAL_AUTH | ISC_REQ_EXTENDED_ERROR,
     mutual_auth=True,
     exportable=True,
@@ -236,15 +259,11 @@ KERBEROS = Package(
     context_lifetime=10 * HOUR,
     caller_sequence=False,
     legs="AP-REQ (one leg); AP-REQ -> AP-REP with mutual authentication",
+    **_DATA["Kerberos"],
 )
 
 NEGOTIATE = Package(
     name="Negotiate",
-    comment="Microsoft Package Negotiator (simulated)",
-    rpc_id=9,
-    version=1,
-    capabilities=KERBEROS.capabilities & ~SECPKG_FLAG_DATAGRAM & ~SECPKG_FLAG_READONLY_WITH_CHECKSUM,
-    max_token=48256,
     honoured=KERBEROS.honoured,  # narrowed to the selected package's when it is chosen
     mutual_auth=True,
     exportable=True,
@@ -254,20 +273,11 @@ NEGOTIATE = Package(
     context_lifetime=10 * HOUR,
     caller_sequence=False,
     legs="Kerberos if the authority is reachable and the target is a known SPN, else NTLM",
+    **_DATA["Negotiate"],
 )
 
 DIGEST = Package(
     name="Digest",
-    comment="Digest Authentication for Windows (simulated; needs CompleteAuthToken)",
-    rpc_id=21,
-    version=1,
-    capabilities=SECPKG_FLAG_INTEGRITY
-    | SECPKG_FLAG_PRIVACY
-    | SECPKG_FLAG_TOKEN_ONLY
-    | SECPKG_FLAG_IMPERSONATION
-    | SECPKG_FLAG_ACCEPT_WIN32_NAME
-    | SECPKG_FLAG_MUTUAL_AUTH,
-    max_token=4096,
     honoured=(_COMMON & ~ISC_REQ_DELEGATE) | ISC_REQ_MUTUAL_AUTH,
     mutual_auth=True,
     exportable=False,
@@ -278,6 +288,7 @@ DIGEST = Package(
     context_lifetime=None,
     caller_sequence=True,
     legs="server CHALLENGE -> client RESPONSE [-> server RSPAUTH]; each token sealed by CompleteAuthToken",
+    **_DATA["Digest"],
 )
 
 

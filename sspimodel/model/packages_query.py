@@ -26,7 +26,10 @@ SECPKG_NOT_FOUND_ERRATA = Errata(
 def _package(c: Call) -> Any:
     facts = c.facts
     if "package" not in facts:
-        facts["package"] = c.world.package(c.a.pszPackageName)
+        # The W page heads its first parameter pPackageName (TBD; its text sits under the orphan
+        # heading `#### - pszPackageName`), the A page pszPackageName.
+        name = c.a.pPackageName if hasattr(c.a, "pPackageName") else c.a.pszPackageName
+        facts["package"] = c.world.package(name)
     return facts["package"]
 
 
@@ -34,11 +37,11 @@ def _query(c: Call) -> None:
     c.out["ppPackageInfo"] = alloc_struct(c, _package(c).info(), "SecPkgInfo")
 
 
-def query_info_rules(function: str, prefix: str = "qspi") -> list[Rule]:
+def query_info_rules(function: str, prefix: str = "qspi", param: str = "pszPackageName") -> list[Rule]:
     return [
         Rule(
             f"{prefix}.package_unknown",
-            "pszPackageName names no installed package (the comparison ignores case)",
+            f"{param} names no installed package (the comparison ignores case)",
             "SEC_E_SECPKG_NOT_FOUND",
             SECPKG_NOT_FOUND_ERRATA,
             lambda c: _package(c) is None,
@@ -65,48 +68,44 @@ def query_info_rules(function: str, prefix: str = "qspi") -> list[Rule]:
 def _enumerate(c: Call) -> None:
     infos = tuple(p.info() for p in c.world.packages.values())
     array = alloc_struct(c, infos, f"SecPkgInfo[{len(infos)}]")
-    if c.function.endswith("A"):
-        c.a.pcPackages.value = len(infos)
-        c.a.ppPackageInfo.value = array
-    else:
-        c.out["pcPackages"] = len(infos)
-        c.out["ppPackageInfo"] = array
+    c.a.pcPackages.value = len(infos)
+    c.a.ppPackageInfo.value = array
 
 
 def enumerate_rules(function: str, prefix: str = "esp") -> list[Rule]:
     rules: list[Rule] = []
-    if function.endswith("A"):
 
-        def not_refs(c: Call) -> bool:
-            return not isinstance(c.a.pcPackages, Ref) or not isinstance(c.a.ppPackageInfo, Ref)
+    # Both pages (A and W) tag the two output pointers [in].
+    def not_refs(c: Call) -> bool:
+        return not isinstance(c.a.pcPackages, Ref) or not isinstance(c.a.ppPackageInfo, Ref)
 
-        def raise_refs(c: Call) -> None:
-            name = "pcPackages" if not isinstance(c.a.pcPackages, Ref) else "ppPackageInfo"
-            raise c.violation(
-                name,
-                "the page tags it [in] but it receives a value: pass a Ref() for the package to fill",
-                getattr(c.a, name),
-            )
-
-        rules.append(
-            Rule(
-                f"{prefix}.pointers",
-                "pcPackages or ppPackageInfo is not a Ref cell the function can write",
-                CONTRACT_ERROR,
-                Citation(
-                    function, "parameters: pcPackages", "Pointer to a ULONG that receives how many packages"
-                ),
-                not_refs,
-                raise_refs,
-                also=(
-                    Interpretation(
-                        "EnumerateSecurityPackagesA tags pcPackages and ppPackageInfo [in], its prose says they "
-                        "receive values, and the W page tags them [out]",
-                        "they are pointers the function writes through: the caller passes Ref() cells",
-                    ),
-                ),
-            )
+    def raise_refs(c: Call) -> None:
+        name = "pcPackages" if not isinstance(c.a.pcPackages, Ref) else "ppPackageInfo"
+        raise c.violation(
+            name,
+            "the page tags it [in] but it receives a value: pass a Ref() for the package to fill",
+            getattr(c.a, name),
         )
+
+    rules.append(
+        Rule(
+            f"{prefix}.pointers",
+            "pcPackages or ppPackageInfo is not a Ref cell the function can write",
+            CONTRACT_ERROR,
+            Citation(
+                function, "parameters: pcPackages", "Pointer to a ULONG that receives how many packages"
+            ),
+            not_refs,
+            raise_refs,
+            also=(
+                Interpretation(
+                    f"{function} tags pcPackages and ppPackageInfo [in] (both the A and the W page do), "
+                    "and its prose says they receive values",
+                    "they are pointers the function writes through: the caller passes Ref() cells",
+                ),
+            ),
+        )
+    )
     rules += [
         *fault_rules(prefix, function, ("SEC_E_INSUFFICIENT_MEMORY",)),
         Rule(
@@ -142,6 +141,6 @@ def enumerate_rules(function: str, prefix: str = "esp") -> list[Rule]:
 
 
 QSPI_A = register("QuerySecurityPackageInfoA", query_info_rules("QuerySecurityPackageInfoA"))
-QSPI_W = register("QuerySecurityPackageInfoW", query_info_rules("QuerySecurityPackageInfoW"))
+QSPI_W = register("QuerySecurityPackageInfoW", query_info_rules("QuerySecurityPackageInfoW", param="pPackageName"))
 ESP_A = register("EnumerateSecurityPackagesA", enumerate_rules("EnumerateSecurityPackagesA"))
 ESP_W = register("EnumerateSecurityPackagesW", enumerate_rules("EnumerateSecurityPackagesW"))

@@ -1,0 +1,113 @@
+"""The cryptographic functions of MS-NLMP section 6 and 3.3.2 / 3.4.5, for NTLMv2 only.
+
+Primitives come from libraries: HMAC-MD5, MD5 and RC4 from ``cryptography`` (RC4 lives in its
+``decrepit`` namespace from version 43 on), MD4 from ``pycryptodomex`` (OpenSSL 3 no longer offers
+MD4 through ``hashlib``). What is written here is the protocol's composition of them.
+"""
+
+from __future__ import annotations
+
+from Cryptodome.Hash import MD4
+from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers import Cipher
+
+__all__ = [
+    "Rc4",
+    "hmac_md5",
+    "md4",
+    "md5",
+    "nt_proof_and_session_base_key",
+    "ntowfv2",
+    "rc4k",
+    "seal_key",
+    "sign_key",
+]
+
+# MS-NLMP 3.4.5.2 SIGNKEY and 3.4.5.3 SEALKEY: the magic constants, NUL-terminated ASCII.
+CLIENT_SIGN_MAGIC = b"session key to client-to-server signing key magic constant\x00"
+SERVER_SIGN_MAGIC = b"session key to server-to-client signing key magic constant\x00"
+CLIENT_SEAL_MAGIC = b"session key to client-to-server sealing key magic constant\x00"
+SERVER_SEAL_MAGIC = b"session key to server-to-client sealing key magic constant\x00"
+
+
+def md4(data: bytes) -> bytes:
+    return MD4.new(data).digest()
+
+
+def md5(data: bytes) -> bytes:
+    h = hashes.Hash(hashes.MD5())
+    h.update(data)
+    return h.finalize()
+
+
+def hmac_md5(key: bytes, *parts: bytes) -> bytes:
+    h = hmac.HMAC(key, hashes.MD5())
+    for part in parts:
+        h.update(part)
+    return h.finalize()
+
+
+class Rc4:
+    """A keyed RC4 stream whose state carries over from one call to the next (MS-NLMP 6: RC4
+    with a handle, as used by the connection-oriented sealing and signing of 3.4)."""
+
+    __slots__ = ("_stream", "position")
+
+    def __init__(self, key: bytes, position: int = 0) -> None:
+        self._stream = Cipher(ARC4(key), mode=None).encryptor()
+        # Bytes of keystream used so far; a stream is restored by re-keying and skipping them
+        # (the cipher's internal state is not exposed).
+        self.position = 0
+        if position:
+            self.update(bytes(position))
+
+    def update(self, data: bytes) -> bytes:
+        self.position += len(data)
+        return self._stream.update(data)
+
+
+def rc4k(key: bytes, data: bytes) -> bytes:
+    """RC4K(K, D): one-shot RC4 with a fresh key (MS-NLMP 6)."""
+    return Rc4(key).update(data)
+
+
+def nt_hash(password: str) -> bytes:
+    """NTOWFv1: MD4 of the UTF-16LE password (MS-NLMP 3.3.1)."""
+    return md4(password.encode("utf-16-le"))
+
+
+def ntowfv2(password: str, user: str, domain: str) -> bytes:
+    """NTOWFv2(Passwd, User, UserDom) = HMAC_MD5(MD4(UNICODE(Passwd)),
+    UNICODE(ConcatenationOf(Uppercase(User), UserDom))) (MS-NLMP 3.3.2). LMOWFv2 is the same."""
+    return hmac_md5(nt_hash(password), (user.upper() + domain).encode("utf-16-le"))
+
+
+def nt_proof_and_session_base_key(response_key_nt: bytes, server_challenge: bytes, temp: bytes) -> tuple[bytes, bytes]:
+    """NTProofStr = HMAC_MD5(ResponseKeyNT, ServerChallenge + temp) and
+    SessionBaseKey = HMAC_MD5(ResponseKeyNT, NTProofStr) (MS-NLMP 3.3.2)."""
+    proof = hmac_md5(response_key_nt, server_challenge, temp)
+    return proof, hmac_md5(response_key_nt, proof)
+
+
+def lmv2_response(response_key_lm: bytes, server_challenge: bytes, client_challenge: bytes) -> bytes:
+    """LmChallengeResponse = HMAC_MD5(ResponseKeyLM, ServerChallenge + ClientChallenge) +
+    ClientChallenge (MS-NLMP 3.3.2)."""
+    return hmac_md5(response_key_lm, server_challenge, client_challenge) + client_challenge
+
+
+def sign_key(exported_session_key: bytes, client: bool) -> bytes:
+    """SIGNKEY with extended session security (MS-NLMP 3.4.5.2)."""
+    return md5(exported_session_key + (CLIENT_SIGN_MAGIC if client else SERVER_SIGN_MAGIC))
+
+
+def seal_key(exported_session_key: bytes, client: bool, key_128: bool, key_56: bool) -> bytes:
+    """SEALKEY with extended session security (MS-NLMP 3.4.5.3): the exported session key is cut
+    to 16, 7 or 5 bytes by the negotiated strength before hashing with the magic constant."""
+    if key_128:
+        base = exported_session_key
+    elif key_56:
+        base = exported_session_key[:7]
+    else:
+        base = exported_session_key[:5]
+    return md5(base + (CLIENT_SEAL_MAGIC if client else SERVER_SEAL_MAGIC))

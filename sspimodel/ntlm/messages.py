@@ -1,0 +1,591 @@
+"""NTLMSSP messages (MS-NLMP 2.2): encode, and strictly decode untrusted bytes.
+
+Decoding never lets ``IndexError``, ``struct.error`` or ``UnicodeDecodeError`` out: every defect
+of the input is a :class:`~sspimodel.ntlm.errors.MalformedMessage` naming the structure, the field
+and its byte offset. The rules a decoder enforces, beyond the layout of 2.2:
+
+- the Signature is ``NTLMSSP\\0`` and MessageType the expected one (2.2.1.1-2.2.1.3);
+- a payload field (Len, MaxLen, BufferOffset) with a non-zero Len lies inside the message and
+  after the fixed header it belongs to (2.2: "the fixed-length fields are then followed by a
+  variable-length message payload");
+- Unicode strings have an even length and decode as UTF-16LE;
+- an AV_PAIR list fits in its field, ends with MsvAvEOL of length 0 (2.2.2.1: "MsvAvEOL MUST be
+  the last item"), and fixed-size values have their size (MsvAvFlags 4, MsvAvTimestamp 8,
+  MsvAvChannelBindings 16). A repeated AvId is refused: interpretation, the section lists each
+  AvId once and no implementation we interoperate with repeats one.
+
+Only the Unicode string form is produced and accepted for names in CHALLENGE and AUTHENTICATE
+(NTLMSSP_NEGOTIATE_UNICODE is required by this implementation); NEGOTIATE's optional OEM domain
+and workstation are decoded as ASCII when their *_SUPPLIED flags are set.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+import types
+
+from attrs import field, frozen
+
+from .errors import MalformedMessage
+
+__all__ = [
+    "SIGNATURE",
+    "AuthenticateMessage",
+    "AvFlags",
+    "AvId",
+    "ChallengeMessage",
+    "NegotiateFlags",
+    "NegotiateMessage",
+    "NtlmV2ClientChallenge",
+    "TargetInfo",
+    "Version",
+    "message_type",
+]
+
+SIGNATURE = b"NTLMSSP\x00"
+
+
+class NegotiateFlags(enum.IntFlag):
+    """NEGOTIATE flags (MS-NLMP 2.2.2.5), named as in the document."""
+
+    NTLMSSP_NEGOTIATE_UNICODE = 0x00000001
+    NTLM_NEGOTIATE_OEM = 0x00000002
+    NTLMSSP_REQUEST_TARGET = 0x00000004
+    NTLMSSP_NEGOTIATE_SIGN = 0x00000010
+    NTLMSSP_NEGOTIATE_SEAL = 0x00000020
+    NTLMSSP_NEGOTIATE_DATAGRAM = 0x00000040
+    NTLMSSP_NEGOTIATE_LM_KEY = 0x00000080
+    NTLMSSP_NEGOTIATE_NTLM = 0x00000200
+    NTLMSSP_ANONYMOUS = 0x00000800
+    NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED = 0x00001000
+    NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED = 0x00002000
+    NTLMSSP_NEGOTIATE_ALWAYS_SIGN = 0x00008000
+    NTLMSSP_TARGET_TYPE_DOMAIN = 0x00010000
+    NTLMSSP_TARGET_TYPE_SERVER = 0x00020000
+    NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY = 0x00080000
+    NTLMSSP_NEGOTIATE_IDENTIFY = 0x00100000
+    NTLMSSP_REQUEST_NON_NT_SESSION_KEY = 0x00400000
+    NTLMSSP_NEGOTIATE_TARGET_INFO = 0x00800000
+    NTLMSSP_NEGOTIATE_VERSION = 0x02000000
+    NTLMSSP_NEGOTIATE_128 = 0x20000000
+    NTLMSSP_NEGOTIATE_KEY_EXCH = 0x40000000
+    NTLMSSP_NEGOTIATE_56 = 0x80000000
+
+
+# The same values as plain ints: ``int & IntFlag`` dispatches to the enum's reflected operator,
+# which costs microseconds per test on the decode paths.
+FLAG = types.SimpleNamespace(**{str(m.name): int(m.value) for m in NegotiateFlags})
+
+
+class AvId(enum.IntEnum):
+    """AV_PAIR identifiers (MS-NLMP 2.2.2.1)."""
+
+    MsvAvEOL = 0x0000
+    MsvAvNbComputerName = 0x0001
+    MsvAvNbDomainName = 0x0002
+    MsvAvDnsComputerName = 0x0003
+    MsvAvDnsDomainName = 0x0004
+    MsvAvDnsTreeName = 0x0005
+    MsvAvFlags = 0x0006
+    MsvAvTimestamp = 0x0007
+    MsvAvSingleHost = 0x0008
+    MsvAvTargetName = 0x0009
+    MsvAvChannelBindings = 0x000A
+
+
+class AvFlags(enum.IntFlag):
+    """MsvAvFlags bits (MS-NLMP 2.2.2.1)."""
+
+    ACCOUNT_AUTHENTICATION_CONSTRAINED = 0x1
+    MIC_PROVIDED = 0x2
+    UNTRUSTED_SPN_SOURCE = 0x4
+
+
+# AvIds whose value is a UTF-16LE string (2.2.2.1).
+_STRING_AV_IDS = frozenset(
+    {
+        AvId.MsvAvNbComputerName,
+        AvId.MsvAvNbDomainName,
+        AvId.MsvAvDnsComputerName,
+        AvId.MsvAvDnsDomainName,
+        AvId.MsvAvDnsTreeName,
+        AvId.MsvAvTargetName,
+    }
+)
+_FIXED_AV_SIZES = {int(AvId.MsvAvFlags): 4, int(AvId.MsvAvTimestamp): 8, int(AvId.MsvAvChannelBindings): 16}
+_STRING_AV_INTS = frozenset(int(a) for a in _STRING_AV_IDS)
+
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_FIELDS = struct.Struct("<HHI")  # Len, MaxLen, BufferOffset
+_AV_HEADER = struct.Struct("<HH")  # AvId, AvLen
+
+
+class _Reader:
+    """Bounds-checked little-endian reads over one buffer; every failure names the field."""
+
+    __slots__ = ("data", "name")
+
+    def __init__(self, data: bytes, name: str) -> None:
+        self.data = data
+        self.name = name
+
+    def fail(self, fieldname: str, offset: int, problem: str) -> MalformedMessage:
+        return MalformedMessage(self.name, fieldname, offset, problem)
+
+    def need(self, fieldname: str, offset: int, size: int) -> None:
+        if offset + size > len(self.data):
+            raise self.fail(
+                fieldname, offset, f"needs {size} bytes, the buffer ends at {len(self.data)}"
+            )
+
+    def u16(self, fieldname: str, offset: int) -> int:
+        self.need(fieldname, offset, 2)
+        return int(_U16.unpack_from(self.data, offset)[0])
+
+    def u32(self, fieldname: str, offset: int) -> int:
+        self.need(fieldname, offset, 4)
+        return int(_U32.unpack_from(self.data, offset)[0])
+
+    def raw(self, fieldname: str, offset: int, size: int) -> bytes:
+        self.need(fieldname, offset, size)
+        return bytes(self.data[offset : offset + size])
+
+    def payload(self, fieldname: str, offset: int, header_end: int) -> bytes:
+        """A (Len, MaxLen, BufferOffset) triple at ``offset`` and the bytes it points to."""
+        self.need(fieldname, offset, 8)
+        length, _max_length, where = _FIELDS.unpack_from(self.data, offset)
+        if length == 0:
+            return b""
+        if where < header_end:
+            raise self.fail(
+                fieldname, offset, f"BufferOffset {where} points into the {header_end}-byte fixed header"
+            )
+        if where + length > len(self.data):
+            raise self.fail(
+                fieldname,
+                offset,
+                f"Len {length} at BufferOffset {where} runs past the end of the message ({len(self.data)} bytes)",
+            )
+        return bytes(self.data[where : where + length])
+
+    def utf16(self, fieldname: str, offset: int, header_end: int) -> str:
+        raw = self.payload(fieldname, offset, header_end)
+        return _decode_utf16(raw, self.name, fieldname, offset)
+
+
+def _decode_utf16(raw: bytes, name: str, fieldname: str, offset: int) -> str:
+    if len(raw) % 2:
+        raise MalformedMessage(name, fieldname, offset, f"odd length {len(raw)} for a UTF-16LE string")
+    try:
+        return raw.decode("utf-16-le")
+    except UnicodeDecodeError as e:
+        raise MalformedMessage(name, fieldname, offset, f"not UTF-16LE ({e.reason} at byte {e.start})") from None
+
+
+def _header(r: _Reader, expected_type: int) -> None:
+    if r.raw("Signature", 0, 8) != SIGNATURE:
+        raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
+    got = r.u32("MessageType", 8)
+    if got != expected_type:
+        raise r.fail("MessageType", 8, f"is {got}, expected {expected_type}")
+
+
+def message_type(data: bytes) -> int:
+    """The MessageType of an NTLMSSP message (1, 2 or 3), checking only the common header."""
+    r = _Reader(data, "NTLMSSP message")
+    if r.raw("Signature", 0, 8) != SIGNATURE:
+        raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
+    kind = r.u32("MessageType", 8)
+    if kind not in (1, 2, 3):
+        raise r.fail("MessageType", 8, f"is {kind}, not 1, 2 or 3")
+    return kind
+
+
+class _PayloadWriter:
+    """Lays out payload fields after a fixed header, in the order they are added."""
+
+    def __init__(self, header_size: int) -> None:
+        self.header_size = header_size
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, value: bytes) -> bytes:
+        """Appends ``value`` and returns its 8-byte (Len, MaxLen, BufferOffset) field."""
+        where = self.header_size + self.size
+        self.chunks.append(value)
+        self.size += len(value)
+        return _FIELDS.pack(len(value), len(value), where)
+
+    def payload(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+# ---------------------------------------------------------------------------------------------
+# VERSION (2.2.2.10)
+
+
+@frozen
+class Version:
+    """VERSION (2.2.2.10): for debugging only; NTLMRevisionCurrent is NTLMSSP_REVISION_W2K3 (0x0F)."""
+
+    major: int = 10
+    minor: int = 0
+    build: int = 20348
+    revision: int = 0x0F
+
+    def encode(self) -> bytes:
+        return struct.pack("<BBH3xB", self.major, self.minor, self.build, self.revision)
+
+    @classmethod
+    def decode(cls, r: _Reader, offset: int) -> Version:
+        raw = r.raw("Version", offset, 8)
+        major, minor, build, revision = struct.unpack("<BBH3xB", raw)
+        return cls(major, minor, build, revision)
+
+
+# ---------------------------------------------------------------------------------------------
+# AV_PAIR lists (2.2.2.1)
+
+
+@frozen
+class TargetInfo:
+    """An AV_PAIR list, in wire order, without its MsvAvEOL terminator.
+
+    Values are kept as raw bytes; :meth:`get_str`, :meth:`timestamp` and :meth:`flags` read the
+    typed ones. The terminator is added by :meth:`encode`.
+    """
+
+    pairs: tuple[tuple[int, bytes], ...] = ()
+
+    def get(self, av_id: AvId) -> bytes | None:
+        for key, value in self.pairs:
+            if key == av_id:
+                return value
+        return None
+
+    def get_str(self, av_id: AvId) -> str | None:
+        value = self.get(av_id)
+        return None if value is None else value.decode("utf-16-le")
+
+    def timestamp(self) -> int | None:
+        value = self.get(AvId.MsvAvTimestamp)
+        return None if value is None else int(_U64.unpack(value)[0])
+
+    def flags(self) -> AvFlags:
+        value = self.get(AvId.MsvAvFlags)
+        return AvFlags(0) if value is None else AvFlags(_U32.unpack(value)[0])
+
+    def with_pair(self, av_id: AvId, value: bytes) -> TargetInfo:
+        """This list with ``av_id`` set to ``value`` (replaced in place, or appended)."""
+        if self.get(av_id) is None:
+            return TargetInfo((*self.pairs, (int(av_id), value)))
+        return TargetInfo(tuple((k, value if k == av_id else v) for k, v in self.pairs))
+
+    def encode(self) -> bytes:
+        out = bytearray()
+        for key, value in self.pairs:
+            out += _U16.pack(key) + _U16.pack(len(value)) + value
+        out += b"\x00\x00\x00\x00"  # MsvAvEOL
+        return bytes(out)
+
+    @classmethod
+    def from_names(cls, **names: str) -> TargetInfo:
+        """Convenience: ``TargetInfo.from_names(MsvAvNbDomainName="CONTOSO", ...)``."""
+        return cls(tuple((int(AvId[k]), v.encode("utf-16-le")) for k, v in names.items()))
+
+    @classmethod
+    def decode(cls, data: bytes, name: str = "AV_PAIR", base: int = 0) -> tuple[TargetInfo, int]:
+        """Decodes a list from ``data``; returns it and the number of bytes it used (through
+        MsvAvEOL). ``base`` is added to offsets in error messages (the list's position in its
+        enclosing buffer)."""
+        pairs: list[tuple[int, bytes]] = []
+        seen: set[int] = set()
+        offset = 0
+        while True:
+            if offset + 4 > len(data):
+                raise MalformedMessage(name, "AvId", base + offset, "the list ends without MsvAvEOL")
+            av_id, av_len = _AV_HEADER.unpack_from(data, offset)
+            if av_id == 0:  # MsvAvEOL
+                if av_len != 0:
+                    raise MalformedMessage(name, "AvLen", base + offset + 2, f"MsvAvEOL has AvLen {av_len}, not 0")
+                return cls(tuple(pairs)), offset + 4
+            if offset + 4 + av_len > len(data):
+                raise MalformedMessage(
+                    name, "Value", base + offset + 4, f"AvLen {av_len} runs past the end of the list ({len(data)} bytes)"
+                )
+            if av_id in seen:
+                raise MalformedMessage(name, "AvId", base + offset, f"AvId {av_id:#06x} appears twice")
+            seen.add(av_id)
+            value = bytes(data[offset + 4 : offset + 4 + av_len])  # bounds checked above
+            size = _FIXED_AV_SIZES.get(av_id)
+            if size is not None and av_len != size:
+                raise MalformedMessage(name, AvId(av_id).name, base + offset + 2, f"AvLen {av_len}, expected {size}")
+            if av_id in _STRING_AV_INTS:
+                _decode_utf16(value, name, AvId(av_id).name, base + offset + 4)
+            pairs.append((av_id, value))
+            offset += 4 + av_len
+
+
+# ---------------------------------------------------------------------------------------------
+# NEGOTIATE_MESSAGE (2.2.1.1)
+
+
+@frozen
+class NegotiateMessage:
+    flags: int
+    domain: str = ""
+    workstation: str = ""
+    version: Version | None = None
+
+    def encode(self) -> bytes:
+        flags = self.flags
+        domain = self.domain.encode("ascii")
+        workstation = self.workstation.encode("ascii")
+        if domain:
+            flags |= FLAG.NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED
+        if workstation:
+            flags |= FLAG.NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED
+        if self.version is not None:
+            flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
+        header = 40 if self.version is not None else 32
+        w = _PayloadWriter(header)
+        domain_fields = w.add(domain)
+        workstation_fields = w.add(workstation)
+        out = SIGNATURE + _U32.pack(1) + _U32.pack(flags) + domain_fields + workstation_fields
+        if self.version is not None:
+            out += self.version.encode()
+        return out + w.payload()
+
+    @classmethod
+    def decode(cls, data: bytes) -> NegotiateMessage:
+        r = _Reader(data, "NEGOTIATE_MESSAGE")
+        _header(r, 1)
+        flags = r.u32("NegotiateFlags", 12)
+        version = None
+        header = 32
+        if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+            version = Version.decode(r, 32)
+            header = 40
+        domain = workstation = ""
+        r.need("DomainNameFields", 16, 8)
+        r.need("WorkstationFields", 24, 8)
+        if flags & FLAG.NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED:
+            domain = _ascii(r, r.payload("DomainNameFields", 16, header), "DomainNameFields", 16)
+        if flags & FLAG.NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED:
+            workstation = _ascii(r, r.payload("WorkstationFields", 24, header), "WorkstationFields", 24)
+        return cls(flags, domain, workstation, version)
+
+
+def _ascii(r: _Reader, raw: bytes, fieldname: str, offset: int) -> str:
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise r.fail(fieldname, offset, "OEM string is not ASCII") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# CHALLENGE_MESSAGE (2.2.1.2)
+
+
+@frozen
+class ChallengeMessage:
+    flags: int
+    server_challenge: bytes
+    target_name: str = ""
+    target_info: TargetInfo | None = None
+    version: Version | None = None
+
+    def encode(self) -> bytes:
+        flags = self.flags
+        if self.target_info is not None:
+            flags |= FLAG.NTLMSSP_NEGOTIATE_TARGET_INFO
+        if self.version is not None:
+            flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
+        w = _PayloadWriter(56 if self.version is not None else 48)
+        name_fields = w.add(self.target_name.encode("utf-16-le"))
+        info_fields = w.add(self.target_info.encode() if self.target_info is not None else b"")
+        out = (
+            SIGNATURE
+            + _U32.pack(2)
+            + name_fields
+            + _U32.pack(flags)
+            + self.server_challenge
+            + b"\x00" * 8
+            + info_fields
+        )
+        if self.version is not None:
+            out += self.version.encode()
+        return out + w.payload()
+
+    @classmethod
+    def decode(cls, data: bytes) -> ChallengeMessage:
+        r = _Reader(data, "CHALLENGE_MESSAGE")
+        _header(r, 2)
+        flags = r.u32("NegotiateFlags", 20)
+        challenge = r.raw("ServerChallenge", 24, 8)
+        r.need("Reserved", 32, 8)
+        r.need("TargetInfoFields", 40, 8)
+        version = None
+        header = 48
+        if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+            version = Version.decode(r, 48)
+            header = 56
+        if not flags & FLAG.NTLMSSP_NEGOTIATE_UNICODE:
+            raise r.fail("NegotiateFlags", 20, "NTLMSSP_NEGOTIATE_UNICODE is not set (OEM strings are not supported)")
+        target_name = r.utf16("TargetNameFields", 12, header)
+        target_info = None
+        if flags & FLAG.NTLMSSP_NEGOTIATE_TARGET_INFO:
+            raw = r.payload("TargetInfoFields", 40, header)
+            where = _FIELDS.unpack_from(data, 40)[2]
+            target_info, used = TargetInfo.decode(raw, "CHALLENGE_MESSAGE.TargetInfo", where)
+            if used != len(raw):
+                raise r.fail("TargetInfoFields", 40, f"{len(raw) - used} bytes follow MsvAvEOL")
+        return cls(flags, challenge, target_name, target_info, version)
+
+
+# ---------------------------------------------------------------------------------------------
+# NTLMv2_CLIENT_CHALLENGE (2.2.2.7) inside NTLMv2_RESPONSE (2.2.2.8)
+
+
+@frozen
+class NtlmV2ClientChallenge:
+    """The ``temp`` of MS-NLMP 3.3.2: what NTProofStr is computed over (after ServerChallenge).
+
+    ``trailer`` is whatever follows MsvAvEOL (3.3.2 appends Z(4)); kept so the bytes the proof
+    covers are exactly the ones received.
+    """
+
+    timestamp: int
+    client_challenge: bytes
+    target_info: TargetInfo
+    trailer: bytes = b"\x00" * 4
+
+    def encode(self) -> bytes:
+        return (
+            b"\x01\x01"
+            + b"\x00" * 6
+            + _U64.pack(self.timestamp)
+            + self.client_challenge
+            + b"\x00" * 4
+            + self.target_info.encode()
+            + self.trailer
+        )
+
+    @classmethod
+    def decode(cls, data: bytes, base: int) -> NtlmV2ClientChallenge:
+        name = "NTLMv2_CLIENT_CHALLENGE"
+        r = _Reader(data, name)
+        if len(data) < 28 + 4:
+            raise MalformedMessage(name, "AvPairs", base + len(data), f"{len(data)} bytes, at least 32 needed")
+        resp_type, hi_resp_type = data[0], data[1]
+        if resp_type != 1:
+            raise MalformedMessage(name, "RespType", base, f"is {resp_type}, MUST be 1")
+        if hi_resp_type != 1:
+            raise MalformedMessage(name, "HiRespType", base + 1, f"is {hi_resp_type}, MUST be 1")
+        timestamp = int(_U64.unpack_from(data, 8)[0])
+        client_challenge = r.raw("ChallengeFromClient", 16, 8)
+        info, used = TargetInfo.decode(data[28:], f"{name}.AvPairs", base + 28)
+        return cls(timestamp, client_challenge, info, bytes(data[28 + used :]))
+
+
+# ---------------------------------------------------------------------------------------------
+# AUTHENTICATE_MESSAGE (2.2.1.3)
+
+MIC_OFFSET = 72  # after the 64-byte fixed fields and the 8-byte Version
+MIC_END = MIC_OFFSET + 16
+
+
+@frozen
+class AuthenticateMessage:
+    flags: int
+    lm_response: bytes
+    nt_response: bytes
+    domain: str
+    user: str
+    workstation: str
+    encrypted_random_session_key: bytes = b""
+    version: Version | None = None
+    mic: bytes | None = None
+    # The received bytes (decode only): the MIC is checked over these, not a re-encoding.
+    raw: bytes = field(default=b"", repr=False, eq=False)
+    # The NTLMv2 client challenge as decoded by decode() (None for NTLMv1/anonymous or encode side).
+    decoded_client_challenge: NtlmV2ClientChallenge | None = field(default=None, repr=False, eq=False)
+
+    @property
+    def nt_proof_str(self) -> bytes:
+        return self.nt_response[:16]
+
+    def client_challenge(self) -> NtlmV2ClientChallenge:
+        """The NTLMv2 client challenge inside NtChallengeResponse (decoded, checked)."""
+        if self.decoded_client_challenge is not None:
+            return self.decoded_client_challenge
+        return NtlmV2ClientChallenge.decode(self.nt_response[16:], 16)
+
+    def encode(self, mic: bytes | None = None) -> bytes:
+        """Encodes with ``mic`` (or ``self.mic``) in the MIC field; a MIC field (zeros if none
+        is given) is present whenever ``self.mic`` is not None or ``mic`` is given."""
+        mic = self.mic if mic is None else mic
+        flags = self.flags
+        if self.version is not None or mic is not None:
+            flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
+        header = MIC_END if mic is not None else (72 if self.version is not None or mic is not None else 64)
+        w = _PayloadWriter(header)
+        # Payload order of Windows clients: names first, then responses, then the session key.
+        domain = w.add(self.domain.encode("utf-16-le"))
+        user = w.add(self.user.encode("utf-16-le"))
+        workstation = w.add(self.workstation.encode("utf-16-le"))
+        lm = w.add(self.lm_response)
+        nt = w.add(self.nt_response)
+        key = w.add(self.encrypted_random_session_key)
+        out = SIGNATURE + _U32.pack(3) + lm + nt + domain + user + workstation + key + _U32.pack(flags)
+        if header >= 72:
+            out += (self.version or Version()).encode()
+        if mic is not None:
+            out += mic
+        return out + w.payload()
+
+    @classmethod
+    def decode(cls, data: bytes) -> AuthenticateMessage:
+        r = _Reader(data, "AUTHENTICATE_MESSAGE")
+        _header(r, 3)
+        flags = r.u32("NegotiateFlags", 60)
+        if not flags & FLAG.NTLMSSP_NEGOTIATE_UNICODE:
+            raise r.fail("NegotiateFlags", 60, "NTLMSSP_NEGOTIATE_UNICODE is not set (OEM strings are not supported)")
+        # Where the payload may start: the lowest non-empty BufferOffset tells whether Version
+        # and MIC are present (2.2.1.3 gives no explicit length for the fixed part).
+        starts = []
+        for off in (12, 20, 28, 36, 44, 52):
+            r.need("payload fields", off, 8)
+            length, _m, where = _FIELDS.unpack_from(data, off)
+            if length:
+                starts.append(where)
+        payload_start = min(starts, default=len(data))
+        header = 64
+        version = None
+        if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION and payload_start >= 72:
+            version = Version.decode(r, 64)
+            header = 72
+        lm = r.payload("LmChallengeResponseFields", 12, header)
+        nt = r.payload("NtChallengeResponseFields", 20, header)
+        mic = None
+        client_challenge = None
+        if len(nt) > 24:
+            client_challenge = NtlmV2ClientChallenge.decode(nt[16:], _FIELDS.unpack_from(data, 20)[2] + 16)
+            if client_challenge.target_info.flags() & AvFlags.MIC_PROVIDED:
+                if payload_start < MIC_END:
+                    raise r.fail("MIC", MIC_OFFSET, f"MsvAvFlags announces a MIC but the payload starts at {payload_start}")
+                mic = r.raw("MIC", MIC_OFFSET, 16)
+                header = MIC_END
+        domain = r.utf16("DomainNameFields", 28, header)
+        user = r.utf16("UserNameFields", 36, header)
+        workstation = r.utf16("WorkstationFields", 44, header)
+        key = r.payload("EncryptedRandomSessionKeyFields", 52, header)
+        if key and len(key) != 16:
+            raise r.fail("EncryptedRandomSessionKeyFields", 52, f"Len {len(key)}, expected 16")
+        # Re-check the response fields against the final header size (MIC may have grown it).
+        r.payload("LmChallengeResponseFields", 12, header)
+        r.payload("NtChallengeResponseFields", 20, header)
+        return cls(flags, lm, nt, domain, user, workstation, key, version, mic, bytes(data), client_challenge)
