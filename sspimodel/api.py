@@ -137,9 +137,10 @@ def _entry(name: str) -> _Entry:
     if entry is not None:
         return entry
     from .model.async_ import VALUE_RETURNS
+    from .model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
 
     contract = _contracts()[name]
-    value_returns = VALUE_RETURNS.get(name)
+    value_returns = VALUE_RETURNS.get(name) or IDENTITY_VALUE_RETURNS.get(name)
     result_class = (
         contract.result_class if value_returns is None else _value_result_class(contract.result_class)
     )
@@ -512,6 +513,58 @@ class Sspi:
 
     def SspiDeleteSecurityContextAsync(self, **kwargs: Any) -> Any:
         return self._call("SspiDeleteSecurityContextAsync", kwargs)
+
+    # -- auth identities (sspimodel.model.identity) -------------------------------------------------
+    def SspiEncodeStringsAsAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiEncodeStringsAsAuthIdentity", kwargs)
+
+    def SspiEncodeAuthIdentityAsStrings(self, **kwargs: Any) -> Any:
+        return self._call("SspiEncodeAuthIdentityAsStrings", kwargs)
+
+    def SspiCopyAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiCopyAuthIdentity", kwargs)
+
+    def SspiCompareAuthIdentities(self, **kwargs: Any) -> Any:
+        return self._call("SspiCompareAuthIdentities", kwargs)
+
+    def SspiValidateAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiValidateAuthIdentity", kwargs)
+
+    def SspiFreeAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiFreeAuthIdentity", kwargs)
+
+    def SspiZeroAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiZeroAuthIdentity", kwargs)
+
+    def SspiLocalFree(self, **kwargs: Any) -> Any:
+        return self._call("SspiLocalFree", kwargs)
+
+    def SspiMarshalAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiMarshalAuthIdentity", kwargs)
+
+    def SspiUnmarshalAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiUnmarshalAuthIdentity", kwargs)
+
+    def SspiIsAuthIdentityEncrypted(self, **kwargs: Any) -> Any:
+        return self._call("SspiIsAuthIdentityEncrypted", kwargs)
+
+    def SspiEncryptAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiEncryptAuthIdentity", kwargs)
+
+    def SspiEncryptAuthIdentityEx(self, **kwargs: Any) -> Any:
+        return self._call("SspiEncryptAuthIdentityEx", kwargs)
+
+    def SspiDecryptAuthIdentity(self, **kwargs: Any) -> Any:
+        return self._call("SspiDecryptAuthIdentity", kwargs)
+
+    def SspiDecryptAuthIdentityEx(self, **kwargs: Any) -> Any:
+        return self._call("SspiDecryptAuthIdentityEx", kwargs)
+
+    def SspiExcludePackage(self, **kwargs: Any) -> Any:
+        return self._call("SspiExcludePackage", kwargs)
+
+    def SspiGetTargetHostName(self, **kwargs: Any) -> Any:
+        return self._call("SspiGetTargetHostName", kwargs)
 
 
 FUNCTIONS: tuple[str, ...] = tuple(

@@ -88,6 +88,27 @@ OPERATION = {
     "EncryptMessage": "encrypt",
     "DecryptMessage": "decrypt",
     "SspiGetAsyncCallStatus": "async_status",
+    # auth identities: each function is its own operation
+    **{
+        name: name
+        for name in (
+            "SspiEncodeStringsAsAuthIdentity",
+            "SspiEncodeAuthIdentityAsStrings",
+            "SspiCopyAuthIdentity",
+            "SspiCompareAuthIdentities",
+            "SspiValidateAuthIdentity",
+            "SspiFreeAuthIdentity",
+            "SspiZeroAuthIdentity",
+            "SspiMarshalAuthIdentity",
+            "SspiUnmarshalAuthIdentity",
+            "SspiEncryptAuthIdentity",
+            "SspiEncryptAuthIdentityEx",
+            "SspiDecryptAuthIdentity",
+            "SspiDecryptAuthIdentityEx",
+            "SspiExcludePackage",
+            "SspiGetTargetHostName",
+        )
+    },
 }
 
 
@@ -104,9 +125,9 @@ class Env:
 
     def __init__(self, function: str) -> None:
         self.function = function
-        self.asynchronous = function.startswith("Sspi") and function != "SspiGetAsyncCallStatus"
+        self.asynchronous = "Async" in function and function != "SspiGetAsyncCallStatus"
         self.world = default_world()
-        if function.startswith("Sspi"):
+        if CONTRACTS[function].kernel_mode_only:
             self.world.caller_mode = CallerMode.KERNEL
         self.cli = Sspi(self.world, 100)
         self.srv = Sspi(self.world, 200)
@@ -747,6 +768,63 @@ def _async_status(env: Env) -> str:
     if RECIPE_CODE[0] == "SEC_E_OK":
         env.world.run_pending()
     return env.call(sspi, Handle=ctx)[0]
+
+
+# Auth identities (SspiEncodeStringsAsAuthIdentity and friends): the one documented SEC_E_OK each.
+def _identity(env: Env, encrypt: int | None = None) -> Any:
+    made = env.cli.SspiEncodeStringsAsAuthIdentity(
+        pszUserName="alice", pszDomainName="CONTOSO", pszPackedCredentialsString="Passw0rd!alice"
+    ).ppAuthIdentity
+    if encrypt is not None:
+        env.cli.SspiEncryptAuthIdentityEx(Options=encrypt, AuthData=made)
+    return made
+
+
+RECIPES[("SspiEncodeStringsAsAuthIdentity", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, pszUserName="alice", pszDomainName="CONTOSO", pszPackedCredentialsString="Passw0rd!alice"
+)[0]
+RECIPES[("SspiEncodeAuthIdentityAsStrings", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, pAuthIdentity=_identity(env)
+)[0]
+RECIPES[("SspiCopyAuthIdentity", "SEC_E_OK")] = lambda env: env.call(env.cli, AuthData=_identity(env))[0]
+RECIPES[("SspiCompareAuthIdentities", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, AuthIdentity1=_identity(env), AuthIdentity2=ALICE
+)[0]
+RECIPES[("SspiValidateAuthIdentity", "SEC_E_OK")] = lambda env: env.call(env.cli, AuthData=_identity(env))[0]
+RECIPES[("SspiFreeAuthIdentity", "SEC_E_OK")] = lambda env: env.call(env.cli, AuthData=_identity(env))[0]
+RECIPES[("SspiZeroAuthIdentity", "SEC_E_OK")] = lambda env: env.call(env.cli, AuthData=_identity(env))[0]
+RECIPES[("SspiMarshalAuthIdentity", "SEC_E_OK")] = lambda env: env.call(env.cli, AuthIdentity=_identity(env))[
+    0
+]
+
+
+def _unmarshal_ok(env: Env) -> str:
+    marshalled = env.cli.SspiMarshalAuthIdentity(AuthIdentity=_identity(env))
+    return env.call(
+        env.srv,
+        AuthIdentityLength=marshalled.AuthIdentityLength,
+        AuthIdentityByteArray=bytes(marshalled.AuthIdentityByteArray),
+    )[0]
+
+
+RECIPES[("SspiUnmarshalAuthIdentity", "SEC_E_OK")] = _unmarshal_ok
+RECIPES[("SspiEncryptAuthIdentity", "SEC_E_OK")] = lambda env: env.call(env.cli, AuthData=_identity(env))[0]
+RECIPES[("SspiEncryptAuthIdentityEx", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, Options=1, AuthData=_identity(env)
+)[0]
+RECIPES[("SspiDecryptAuthIdentity", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, EncryptedAuthData=_identity(env, encrypt=2)
+)[0]
+RECIPES[("SspiDecryptAuthIdentityEx", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, Options=1, EncryptedAuthData=_identity(env, encrypt=1)
+)[0]
+RECIPES[("SspiExcludePackage", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, AuthIdentity=_identity(env), pszPackageName="NTLM"
+)[0]
+
+RECIPES[("SspiGetTargetHostName", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, pszTargetName="HTTP/web.contoso.com"
+)[0]
 
 
 # The code being provoked, for recipes shared by several codes.

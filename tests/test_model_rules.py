@@ -37,6 +37,7 @@ from sspimodel.model.constants import (
 from sspimodel.model.drive import handshake
 from sspimodel.model.errata import entry, load_errata
 from sspimodel.model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
+from sspimodel.model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
 from sspimodel.model.observed import load_observed
 from sspimodel.model.rules import Call, RuleTable, all_tables, table_for
 from sspimodel.paths import REPO_ROOT
@@ -51,7 +52,12 @@ def test_every_function_of_the_spec_has_a_table():
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_rule_statuses_are_allowed_by_the_page_or_errata(function):
-    allowed = allowed_statuses(function) | {CONTRACT_ERROR} | VALUE_RETURNS.get(function, frozenset())
+    allowed = (
+        allowed_statuses(function)
+        | {CONTRACT_ERROR}
+        | VALUE_RETURNS.get(function, frozenset())
+        | IDENTITY_VALUE_RETURNS.get(function, frozenset())
+    )
     if function in COUNTERPART:  # the queued work may end as the synchronous counterpart documents
         allowed |= allowed_statuses(COUNTERPART[function][0])
     if function == "SspiGetAsyncCallStatus":

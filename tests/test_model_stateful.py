@@ -47,6 +47,7 @@ from sspimodel.model.constants import (
     SECURITY_NATIVE_DREP,
 )
 from sspimodel.model.drive import handshake
+from sspimodel.model.identity import AuthIdentityBuffer
 
 PACKAGES = ["Negotiate", "Kerberos", "NTLM", "Digest", "Schannel"]
 TARGETS = ["HTTP/web.contoso.com", "host/files.contoso.com", "HTTP/nowhere", "/", None]
@@ -100,6 +101,8 @@ class SspiMachine(RuleBasedStateMachine):
         self.messages: list[SecBufferDesc] = []
         self.buffers: list[tuple[int, Any]] = []
         self.freed_buffers: set[int] = set()
+        self.identities: list[tuple[int, AuthIdentityBuffer]] = []  # (owner pid, identity)
+        self.freed_identities: set[int] = set()
         self.last: tuple[str, str] | None = None
 
     # -- the call wrapper ---------------------------------------------------------------------------
@@ -375,6 +378,123 @@ class SspiMachine(RuleBasedStateMachine):
         if self.handle_ok(r):
             self.freed_buffers.add(pointer.address)
 
+    # -- auth identities (SspiEncodeStringsAsAuthIdentity and friends) --------------------------------
+    def remember_identity(self, pid: int, result: Any, field: str) -> None:
+        if result is not None and getattr(result, field, None) is not None:
+            self.identities.append((pid, getattr(result, field)))
+
+    def pick_identity(self, data: st.DataObject) -> tuple[int, AuthIdentityBuffer]:
+        return data.draw(st.sampled_from(self.identities))
+
+    @rule(
+        pid=st.sampled_from(PIDS),
+        user=st.sampled_from(["alice", "bob", ""]),
+        secret=st.sampled_from(["Passw0rd!alice", "Passw0rd!bob", "wrong", ""]),
+    )
+    def encode_identity(self, pid: int, user: str, secret: str) -> None:
+        r = self.call(
+            pid,
+            "SspiEncodeStringsAsAuthIdentity",
+            pszUserName=user,
+            pszDomainName="CONTOSO",
+            pszPackedCredentialsString=secret,
+        )
+        assert r is not None, "encoding three strings is never refused"
+        self.remember_identity(pid, r, "ppAuthIdentity")
+
+    @precondition(lambda self: bool(self.identities))
+    @rule(
+        data=st.data(),
+        pid=st.sampled_from(PIDS),
+        op=st.sampled_from(
+            [
+                "copy",
+                "exclude",
+                "transfer",
+                "encrypt",
+                "encrypt_ex",
+                "decrypt",
+                "decrypt_ex",
+                "compare",
+                "validate",
+                "is_encrypted",
+                "strings",
+                "zero",
+                "acquire",
+            ]
+        ),
+        options=st.sampled_from([1, 2]),
+    )
+    def identity_call(self, data: st.DataObject, pid: int, op: str, options: int) -> None:
+        owner, ident = self.pick_identity(data)
+        freed = ident.address in self.freed_identities
+        before = bytes(ident.data)
+        if op == "copy":
+            r = self.call(pid, "SspiCopyAuthIdentity", AuthData=ident)
+            self.remember_identity(pid, r, "AuthDataCopy")
+        elif op == "exclude":
+            r = self.call(pid, "SspiExcludePackage", AuthIdentity=ident, pszPackageName="NTLM")
+            self.remember_identity(pid, r, "ppNewAuthIdentity")
+        elif op == "transfer":
+            m = self.call(owner, "SspiMarshalAuthIdentity", AuthIdentity=ident)
+            r = m
+            if m is not None:
+                raw = bytes(m.AuthIdentityByteArray)
+                u = self.call(
+                    pid, "SspiUnmarshalAuthIdentity", AuthIdentityLength=len(raw), AuthIdentityByteArray=raw
+                )
+                assert u is not None, "marshalled bytes always unmarshal"
+                self.remember_identity(pid, u, "ppAuthIdentity")
+                assert bytes(u.ppAuthIdentity.data) == raw
+        elif op == "encrypt":
+            r = self.call(pid, "SspiEncryptAuthIdentity", AuthData=ident)
+        elif op == "encrypt_ex":
+            r = self.call(pid, "SspiEncryptAuthIdentityEx", Options=options, AuthData=ident)
+        elif op == "decrypt":
+            r = self.call(pid, "SspiDecryptAuthIdentity", EncryptedAuthData=ident)
+        elif op == "decrypt_ex":
+            r = self.call(pid, "SspiDecryptAuthIdentityEx", Options=options, EncryptedAuthData=ident)
+        elif op == "compare":
+            _, other = self.pick_identity(data)
+            r = self.call(pid, "SspiCompareAuthIdentities", AuthIdentity1=ident, AuthIdentity2=other)
+            if r is not None and other is ident:
+                assert r.SameSuppliedIdentity is True
+        elif op == "validate":
+            r = self.call(pid, "SspiValidateAuthIdentity", AuthData=ident)
+        elif op == "is_encrypted":
+            r = self.call(pid, "SspiIsAuthIdentityEncrypted", EncryptedAuthData=ident)
+        elif op == "strings":
+            r = self.call(pid, "SspiEncodeAuthIdentityAsStrings", pAuthIdentity=ident)
+        elif op == "zero":
+            r = self.call(pid, "SspiZeroAuthIdentity", AuthData=ident)
+        else:
+            r = self.call(
+                pid,
+                "AcquireCredentialsHandleW",
+                pPackage="NTLM",
+                fCredentialUse=SECPKG_CRED_OUTBOUND,
+                pAuthData=ident,
+            )
+            if self.handle_ok(r):
+                self.creds.append((pid, r.phCredential))
+        if (freed and op != "acquire") or (pid != owner and op not in ("transfer", "acquire")):
+            assert r is None, f"{op}: an identity that is freed or another process's was accepted"
+        if r is None:
+            assert bytes(ident.data) == before, f"{op}: a refused call changed the identity"
+
+    @precondition(lambda self: bool(self.identities))
+    @rule(data=st.data(), local=st.booleans())
+    def free_identity(self, data: st.DataObject, local: bool) -> None:
+        pid, ident = self.pick_identity(data)
+        if local:
+            r = self.call(pid, "SspiLocalFree", DataBuffer=ident)
+        else:
+            r = self.call(pid, "SspiFreeAuthIdentity", AuthData=ident)
+        if ident.address in self.freed_identities:
+            assert r is None, "an identity was released twice"
+        elif r is not None:
+            self.freed_identities.add(ident.address)
+
     @rule(online=st.booleans(), hours=st.sampled_from([0, 0, 11]))
     def world_changes(self, online: bool, hours: int) -> None:
         self.world.authority.online = online
@@ -393,6 +513,9 @@ class SspiMachine(RuleBasedStateMachine):
             assert self.apis[pid].DeleteSecurityContext(phContext=ctx).status.name == "SEC_E_OK"
         for pid, cred in list(self.creds):
             assert self.apis[pid].FreeCredentialsHandle(phCredential=cred).status.name == "SEC_E_OK"
+        for pid, ident in self.identities:
+            if ident.address not in self.freed_identities:
+                assert self.apis[pid].SspiFreeAuthIdentity(AuthData=ident).status.name == "SEC_E_OK"
         for pid, pointer in self.buffers:
             if pointer.address not in self.freed_buffers:
                 assert self.apis[pid].FreeContextBuffer(pvContextBuffer=pointer).status.name == "SEC_E_OK"

@@ -346,9 +346,11 @@ class ModelAdapter:
             # pointer, SspiAsyncContextRequiresNotify's BOOLEAN, ...): its rule's status column
             # names the value; the page's value table is the model's VALUE_RETURNS.
             from ..model.async_ import VALUE_RETURNS
+            from ..model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
 
             label = str(self.api.last_rule.status)
-            if label not in VALUE_RETURNS.get(function, frozenset()):
+            documented = VALUE_RETURNS.get(function) or IDENTITY_VALUE_RETURNS.get(function, frozenset())
+            if label not in documented:
                 raise ValueError(f"{function} returned {label}, not one of its documented return values")
             return CallResult(None, outputs, label)
         return CallResult(int(raw.status) & 0xFFFFFFFF, outputs)

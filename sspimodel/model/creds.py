@@ -20,6 +20,7 @@ from .common import (
 )
 from .constants import SE_TCB_NAME, SECPKG_CRED_INBOUND
 from .handles import NEVER, CredHandle, Luid, timestamp
+from .identity import as_winnt_identity
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .structs import SecWinntAuthIdentity
 from .world import CredRecord, Principal
@@ -43,7 +44,13 @@ def _package(c: Call, param: str) -> Any:
 
 
 def _auth(c: Call) -> Any:
-    return deref(c.a.pAuthData)
+    facts = c.facts
+    auth = facts.get("auth", _UNSET)
+    if auth is _UNSET:
+        # An identity of the Sspi*AuthIdentity family (packed EX2, maybe encrypted for this
+        # process or logon session) stands for the SEC_WINNT_AUTH_IDENTITY it holds.
+        auth = facts["auth"] = as_winnt_identity(c, deref(c.a.pAuthData))
+    return auth
 
 
 # The packages Windows-run tests show acquiring any identity (ntlm.c testAcquireCredentialsHandle,
