@@ -172,6 +172,29 @@ def _void(value: Any) -> None:
         _uint(value.Flags, ULONG_MAX, "SEC_WINNT_AUTH_IDENTITY.Flags (unsigned long)")
 
 
+def _pointer(value: Any) -> None:
+    """An opaque pointer the auth-identity family takes (PSEC_WINNT_AUTH_IDENTITY_OPAQUE, PVOID):
+    one of the model's objects, so it has an identity (hashable) and, for family memory, an address."""
+    from .model.identity import AuthIdentityBuffer
+
+    try:
+        hash(value)
+    except Exception:  # unhashable, or a hash that raises: no object of the model
+        raise _Bad(f"expected a pointer (an identity or buffer of the model), got {_kind(value)}") from None
+    if isinstance(value, AuthIdentityBuffer):
+        if not _exact(value, AuthIdentityBuffer):
+            raise _Bad(f"expected an identity the family allocated, got a {_kind(value)} (a subclass)")
+        _uint(getattr(value, "address", None), ULONG_PTR_MAX, "the identity's address")
+    _void(value)
+
+
+def _bytes(value: Any) -> None:
+    from .model.handles import AllocatedBytes
+
+    if not _exact(value, bytes, bytearray, AllocatedBytes):
+        raise _Bad(f"expected bytes, got {_kind(value)}")
+
+
 def _string(value: Any) -> None:
     from .model.handles import AllocatedBytes, AllocatedStr
 
@@ -231,6 +254,21 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "pTargetName": ("a string", _string),
     # EnumerateSecurityPackagesA tags its receiving pointers [in]; the model wants Ref cells
     # and says so itself.
+    # the auth-identity family (sspi.h: PSEC_WINNT_AUTH_IDENTITY_OPAQUE, PCWSTR, PUCHAR, ULONG)
+    "AuthIdentity": ("PSEC_WINNT_AUTH_IDENTITY_OPAQUE", _pointer),
+    "AuthIdentity1": ("PSEC_WINNT_AUTH_IDENTITY_OPAQUE", _pointer),
+    "AuthIdentity2": ("PSEC_WINNT_AUTH_IDENTITY_OPAQUE", _pointer),
+    "AuthData": ("PSEC_WINNT_AUTH_IDENTITY_OPAQUE", _pointer),
+    "EncryptedAuthData": ("PSEC_WINNT_AUTH_IDENTITY_OPAQUE", _pointer),
+    "pAuthIdentity": ("PSEC_WINNT_AUTH_IDENTITY_OPAQUE", _pointer),
+    "DataBuffer": ("PVOID", _pointer),
+    "pszUserName": ("a string", _string),
+    "pszDomainName": ("a string", _string),
+    "pszPackedCredentialsString": ("a string", _string),
+    "pPackageName": ("a string", _string),
+    "Options": _ULONG,
+    "AuthIdentityLength": _ULONG,
+    "AuthIdentityByteArray": ("PUCHAR", _bytes),
     "pcPackages": _VOID,
     "ppPackageInfo": _VOID,
     # Receiving pointers of the async pages (no direction): Ref cells, overwritten on completion.

@@ -240,14 +240,17 @@ class _TestScanner:
         """
         aliases: dict[str, set[str]] = defaultdict(set)
         for sub in ast.walk(tree):
-            if isinstance(sub, ast.Dict) and len(sub.keys) >= 2:
+            # ``**other`` entries of a dict literal (key None) are left out: the literal part still
+            # maps functions to operations.
+            literal_keys = [k for k in sub.keys if k is not None] if isinstance(sub, ast.Dict) else []
+            if isinstance(sub, ast.Dict) and len(literal_keys) >= 2:
                 items = [
                     (k.value, v.value)
                     for k, v in zip(sub.keys, sub.values, strict=True)
                     if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
                     and isinstance(k.value, str) and isinstance(v.value, str) and k.value in self.functions
                 ]
-                if len(items) == len(sub.keys):
+                if len(items) == len(literal_keys):
                     for f, op in items:
                         aliases[op].add(f)
 

@@ -53,8 +53,8 @@ from attrs import frozen
 
 from .common import CONTRACT_ERROR
 from .constants import SEC_WINNT_AUTH_IDENTITY_ANSI, SEC_WINNT_AUTH_IDENTITY_UNICODE
-from .handles import AllocatedBytes, AllocatedStr
-from .rules import Call, Citation, Interpretation, Rule, register, unreachable
+from .handles import AllocatedBytes, AllocatedStr, _hex
+from .rules import Call, Citation, Interpretation, Rule, pick, register, unreachable
 from .structs import SecWinntAuthIdentity
 
 __all__ = [
@@ -237,11 +237,11 @@ class AuthIdentityBuffer:
     def __repr__(self) -> str:
         f = self.fields()
         if isinstance(f, str):
-            return f"AuthIdentityBuffer({self.address:#x}, invalid: {f})"
+            return f"AuthIdentityBuffer({_hex(self.address)}, invalid: {f})"
         state = "encrypted" if f.encrypted else "clear"
         who = f"{f.domain}\\{f.user}" if f.domain else f.user
         extra = f", packages={f.package_list!r}" if f.package_list else ""
-        return f"AuthIdentityBuffer({self.address:#x}, {who!r}, {state}, Flags={f.flags:#x}{extra})"
+        return f"AuthIdentityBuffer({_hex(self.address)}, {who!r}, {state}, Flags={f.flags:#x}{extra})"
 
 
 def _is_identity(value: object) -> bool:
@@ -427,7 +427,7 @@ def _identity_problem(param: str) -> Any:
         value = _given(c, param)
         why = _ex2_of(value)
         if isinstance(value, AuthIdentityBuffer):
-            return f"the identity at {value.address:#x} is not a valid SEC_WINNT_AUTH_IDENTITY_EX2: {why}"
+            return f"the identity at {_hex(value.address)} is not a valid SEC_WINNT_AUTH_IDENTITY_EX2: {why}"
         return f"not an identity structure: {why}"
 
     return problem
@@ -437,27 +437,27 @@ def reading_rules(function: str, prefix: str, param: str, basis: Citation) -> li
     """Refusals shared by every function that reads an identity: freed, foreign, not an identity."""
     return [
         Rule(
-            f"{prefix}.freed",
+            pick(prefix, "cai.freed", "cmp1.freed", "cmp2.freed", "dai.freed", "daix.freed", "eaas.freed", "eai.freed", "eaix.freed", "fai.freed", "iae.freed", "mai.freed", "slf.freed", "vai.freed", "xp.freed", "zai.freed"),
             f"{param} is an identity or buffer that was released already",
             CONTRACT_ERROR,
             basis,
             lambda c: _freed(c, param),
-            _raise(param, lambda c: f"the memory at {_address(_given(c, param)):#x} was released already"),
+            _raise(param, lambda c: f"the memory at {_hex(_address(_given(c, param)))} was released already"),
             also=(_SILENT,),
         ),
         Rule(
-            f"{prefix}.foreign",
+            pick(prefix, "cai.foreign", "cmp1.foreign", "cmp2.foreign", "dai.foreign", "daix.foreign", "eaas.foreign", "eai.foreign", "eaix.foreign", "fcb.foreign", "iae.foreign", "mai.foreign", "vai.foreign", "xp.foreign"),
             f"{param} is memory this family allocated for another process",
             CONTRACT_ERROR,
             basis,
             lambda c: _foreign(c, param),
             _raise(
-                param, lambda c: f"{_address(_given(c, param)):#x} is not memory allocated for this process"
+                param, lambda c: f"{_hex(_address(_given(c, param)))} is not memory allocated for this process"
             ),
             also=(_SILENT,),
         ),
         Rule(
-            f"{prefix}.not_identity",
+            pick(prefix, "cai.not_identity", "cmp1.not_identity", "cmp2.not_identity", "dai.not_identity", "daix.not_identity", "eaas.not_identity", "eai.not_identity", "eaix.not_identity", "iae.not_identity", "mai.not_identity", "vai.not_identity", "xp.not_identity"),
             f"{param} is not a SEC_WINNT_AUTH_IDENTITY(_EXW) or an EX2 identity this family allocated, or "
             "its bytes are not a valid EX2 structure (zeroed, truncated, tampered)",
             CONTRACT_ERROR,
@@ -486,7 +486,7 @@ def _undecryptable(c: Call, param: str) -> bool:
 
 def _undecryptable_rule(function: str, prefix: str, param: str) -> Rule:
     return Rule(
-        f"{prefix}.not_decryptable",
+        pick(prefix, "cmp1.not_decryptable", "cmp2.not_decryptable", "dai.not_decryptable", "daix.not_decryptable"),
         f"{param} is encrypted for another process or logon session (or its sealed part was altered)",
         CONTRACT_ERROR,
         Citation(
@@ -809,16 +809,16 @@ def _release_rules(
 
     return [
         Rule(
-            f"{prefix}.freed",
+            pick(prefix, "cai.freed", "cmp1.freed", "cmp2.freed", "dai.freed", "daix.freed", "eaas.freed", "eai.freed", "eaix.freed", "fai.freed", "iae.freed", "mai.freed", "slf.freed", "vai.freed", "xp.freed", "zai.freed"),
             f"{param} was released already",
             CONTRACT_ERROR,
             basis,
             lambda c: _freed(c, param),
-            _raise(param, lambda c: f"the memory at {_address(_given(c, param)):#x} was released already"),
+            _raise(param, lambda c: f"the memory at {_hex(_address(_given(c, param)))} was released already"),
             also=(_SILENT,),
         ),
         Rule(
-            f"{prefix}.not_allocated",
+            pick(prefix, "fai.not_allocated", "slf.not_allocated", "zai.not_allocated"),
             f"{param} is not memory this family allocated for the calling process ({kinds})",
             CONTRACT_ERROR,
             basis,
@@ -1107,7 +1107,7 @@ def _prepared_rules(function: str, prefix: str, param: str, basis: Citation) -> 
     rules.insert(
         2,
         Rule(
-            f"{prefix}.not_prepared",
+            pick(prefix, "dai.not_prepared", "daix.not_prepared", "eai.not_prepared", "eaix.not_prepared"),
             f"{param} is a caller's own structure, not an identity this family allocated",
             CONTRACT_ERROR,
             Citation(
@@ -1153,7 +1153,7 @@ def _options_problem(c: Call, decrypt: bool) -> str | None:
 
 def _options_rule(function: str, prefix: str, decrypt: bool) -> Rule:
     return Rule(
-        f"{prefix}.options",
+        pick(prefix, "daix.options", "eaix.options"),
         "Options is 0 or holds both SAME_LOGON and SAME_PROCESS",
         CONTRACT_ERROR,
         Citation(function, "parameters: Options", "SEC_WINNT_AUTH_IDENTITY_ENCRYPT_SAME_LOGON"),
