@@ -66,6 +66,7 @@ from ..spec import (
     Variant,
     Via,
 )
+from .frontmatter import FrontMatterRefused, load_front_matter
 from .common import (
     HEX_RE,
     STATUS_CODE_RE,
@@ -81,7 +82,6 @@ __all__ = ["read_source"]
 # Built once: constructing MarkdownIt compiles its rule chains, which costs as much as
 # parsing a small page.
 _MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _T = TypeVar("_T")
 
@@ -822,7 +822,16 @@ class _Reader:
         self.fm_span = (start, end)
         content = tok.content
         try:
-            data = yaml.load(content, Loader=_YAML_LOADER)
+            data = load_front_matter(content)
+        except FrontMatterRefused as e:
+            self.warn(
+                "read.front-matter",
+                start + 1 + e.line,
+                f"{e.reason}; its 'key: value' lines are read one by one",
+                Severity.ERROR,
+            )
+            self.fm = _salvage_front_matter(content.split("\n"))
+            return
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
             line = start + 1 + (mark.line if mark is not None else 0)
