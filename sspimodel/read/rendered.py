@@ -36,7 +36,6 @@ span. An internal bug on a mangled page becomes a ``read.internal`` diagnostic.
 
 from __future__ import annotations
 
-import difflib
 import re
 import traceback
 from bisect import bisect_left
@@ -67,6 +66,7 @@ from ..spec import (
     Via,
 )
 from .common import HEX_RE, STATUS_CODE_RE, VALUE_NUMBER_RE, clean_text, parse_value_number, split_variant
+from .rules import OrphanMatcher
 
 __all__ = ["read_rendered"]
 
@@ -116,7 +116,6 @@ ANNOTATION_TOKENS = frozenset({"in", "out", "optional"})
 # `#### - pszPackage [in]` (an orphan heading of the source form) renders as "- pszPackage [in]".
 ORPHAN_HEADING_RE = re.compile(r"^-\s*(?P<name>[A-Za-z_]\w*)(?:\s*\[(?P<ann>[^\]]*)\])?$")
 # Hungarian prefixes dropped when matching a TBD parameter to the heading documenting it.
-HUNGARIAN_RE = re.compile(r"^(?:lpsz|lpwsz|pwsz|psz|lp|sz|pv|pp|p)(?=[A-Z])")
 
 RETURN_HEADER_RE = re.compile(r"^return\s+(?:code|value|code\s*/\s*value)s?\s+description$", re.IGNORECASE)
 VALUE_HEADER_RE = re.compile(
@@ -725,14 +724,6 @@ class _ParamDoc:
         return self.body.description.strip() == "TBD"
 
 
-def name_similarity(a: str, b: str) -> float:
-    """How likely two parameter names are the same parameter (pPrincipal vs pszPrincipal)."""
-    sa, sb = HUNGARIAN_RE.sub("", a).lower(), HUNGARIAN_RE.sub("", b).lower()
-    if sa == sb:
-        return 1.0
-    return difflib.SequenceMatcher(None, sa, sb).ratio()
-
-
 def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None) -> list[Parameter]:
     """Parameters section (lines start..end-1, after the heading)."""
     lines = page.lines
@@ -782,24 +773,29 @@ def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None)
     # that the prototype does not declare, or that it declares while the TBD parameter's own
     # name is not in the prototype (the page and the header name that parameter differently).
     regular = [d for d in docs if not d.orphan]
-    candidates = [d for d in docs if d.orphan] + [
-        d
-        for d in regular
-        if not d.tbd
-        and any(
-            t.tbd and t.heading < d.heading and (d.name not in proto_names or t.name not in proto_names)
-            for t in regular
-        )
-    ]
+    # A later regular heading is a candidate when some TBD heading comes before it and either
+    # name is missing from the prototype. Linear: the first TBD heading, and whether any TBD
+    # name so far is outside the prototype, are carried along.
+    candidates = [d for d in docs if d.orphan]
+    first_tbd: int | None = None
+    tbd_outside_proto = False
+    for d in regular:
+        if d.tbd:
+            if first_tbd is None:
+                first_tbd = d.heading
+            tbd_outside_proto = tbd_outside_proto or d.name not in proto_names
+        elif first_tbd is not None and first_tbd < d.heading and (d.name not in proto_names or tbd_outside_proto):
+            candidates.append(d)
+    matcher = OrphanMatcher()
+    for k, t in enumerate(regular):
+        if t.tbd:
+            matcher.add_tbd(t.heading, t.name, k)
     attached: dict[int, _ParamDoc] = {}
     consumed: set[int] = set()
     for o in sorted(candidates, key=lambda d: d.heading):
-        best, best_score = None, 0.0
-        for k, t in enumerate(regular):
-            if t.tbd and k not in attached and t is not o:
-                score = name_similarity(t.name, o.name)
-                if score > best_score:
-                    best, best_score = k, score
+        got = matcher.match(o.heading, o.name)  # candidates are never TBD themselves
+        best = got if isinstance(got, int) else None
+        best_score = 1.0 if best is not None else 0.0
         if best is not None and best_score >= 0.6:
             attached[best] = o
             consumed.add(o.heading)

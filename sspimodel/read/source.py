@@ -30,7 +30,6 @@ knowing that is not a defect by itself (optional stated in prose, section order)
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
 import traceback
@@ -66,7 +65,6 @@ from ..spec import (
     Variant,
     Via,
 )
-from .frontmatter import FrontMatterRefused, load_front_matter
 from .common import (
     HEX_RE,
     STATUS_CODE_RE,
@@ -76,6 +74,8 @@ from .common import (
     parse_value_number,
     split_variant,
 )
+from .frontmatter import FrontMatterRefused, load_front_matter
+from .rules import OrphanMatcher
 
 __all__ = ["read_source"]
 
@@ -1281,15 +1281,14 @@ class _Reader:
         params = [d for d in docs if not d.orphan]
         orphans = [d for d in docs if d.orphan]
         attached: dict[int, _ParamDoc] = {}
-        free_tbd = [i for i, d in enumerate(params) if d.tbd]
+        matcher = OrphanMatcher()
+        for i, d in enumerate(params):
+            if d.tbd:
+                matcher.add_tbd(d.heading_line, d.name, i)
         for o in orphans:
-            best, best_score = None, 0.0
-            for i in free_tbd:
-                if i in attached:
-                    continue
-                score = _name_similarity(params[i].name, o.name)
-                if score > best_score:
-                    best, best_score = i, score
+            got = matcher.match(o.heading_line, o.name)
+            best = got if isinstance(got, int) else None
+            best_score = 1.0 if best is not None else 0.0
             if best is not None and best_score >= 0.6:
                 attached[best] = o
                 t = params[best]
@@ -1699,17 +1698,6 @@ def _annotation(ann: str | None) -> tuple[Direction, bool, list[str]]:
     else:
         direction = Direction.UNKNOWN
     return direction, optional, unknown
-
-
-_HUNGARIAN_RE = re.compile(r"^(?:lpsz|lpwsz|pwsz|psz|lp|sz|pv|pp|p)(?=[A-Z])")
-
-
-def _name_similarity(a: str, b: str) -> float:
-    """How likely two parameter names are the same parameter (pPrincipal vs pszPrincipal)."""
-    sa, sb = _HUNGARIAN_RE.sub("", a).lower(), _HUNGARIAN_RE.sub("", b).lower()
-    if sa == sb:
-        return 1.0
-    return difflib.SequenceMatcher(None, sa, sb).ratio()
 
 
 def _is_value_table(header: list[str]) -> bool:
