@@ -66,7 +66,7 @@ from ..spec import (
     Via,
 )
 from .common import HEX_RE, STATUS_CODE_RE, VALUE_NUMBER_RE, clean_text, parse_value_number, split_variant
-from .rules import OrphanMatcher
+from .rules import OrphanMatcher, is_value_table_header
 
 __all__ = ["read_rendered"]
 
@@ -654,6 +654,10 @@ def parse_body(page: _Page, start: int, end: int, section: str) -> _Body:
     while i < end:
         header = table_header(lines[i])
         kind = header[0] if header else None
+        if header is not None and kind == "labels" and not is_value_table_header(header[1]):
+            # rule.value-table: "SSP in use | Meaning" says how each package reads the
+            # parameter; it lists no values of it. Kept as description text.
+            header, kind = None, None
         piped = PIPE_ROW_RE.match(norm(lines[i])) is not None
         if kind in ("values", "labels") or piped:
             if run_start is not None:

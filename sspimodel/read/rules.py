@@ -26,11 +26,14 @@ from ..spec import Reported, ReturnKind
 __all__ = [
     "OrphanMatcher",
     "clause_kind",
+    "error_named",
     "is_return_table_header",
     "is_value_table_header",
     "name_similarity",
     "optional_in_prose",
+    "pending_in",
     "reported_in",
+    "row_kind",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -150,10 +153,10 @@ def remarks_make_optional(name: str, remarks: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 # A clause's class is taken from the marker that comes first in it: English puts the condition
-# first ("If the function fails, ... before it succeeds"). "accepted" is not a success marker:
-# "when the handle was not accepted" names a failure.
+# first ("If the function fails, ... before it succeeds"). "accepted" is a success marker only
+# when not negated: "when the handle was not accepted" names a failure.
 SUCCESS_CLAUSE_RE = re.compile(
-    r"\bsucce(?:eds?|eded|ss|ssful|ssfully)\b|\bwas acquired\b|\bsuccess codes?\b", re.I
+    r"\bsucce(?:eds?|eded|ss|ssful|ssfully)\b|(?<!\bnot )\baccepted\b|\bwas acquired\b|\bsuccess codes?\b", re.I
 )
 ERROR_CLAUSE_RE = re.compile(
     r"\bfail(?:s|ed|ure)?\b|\botherwise\b|\berror codes?\b|\bfatal\b|\bnonzero\b|\bnot accepted\b", re.I
@@ -169,18 +172,28 @@ PENDING_RE = re.compile(
 _PENDING_CODE = "SEC_I_ASYNC_CALL_PENDING"
 
 
-def clause_kind(clause: str, code: str | None = None) -> ReturnKind | None:
-    """rule.clause-kind: success / error / pending of one returns clause, or None if it says none.
+def error_named(code: str) -> bool:
+    """A code whose name says failure (SEC_E_*, ERROR_* but ERROR_SUCCESS, NTE_*, E_*)."""
+    return (code.startswith(("SEC_E_", "NTE_", "E_", "CRYPT_E_")) and code != "SEC_E_OK") or (
+        code.startswith("ERROR_") and code != "ERROR_SUCCESS"
+    )
 
-    Pending only for a pending code (SEC_I_ASYNC_CALL_PENDING) or a clause with no failure
-    marker: "returns SEC_E_INSUFFICIENT_MEMORY while the request is still running" is an error
-    returned while the work runs, not a pending status.
-    """
+
+def pending_in(text: str, code: str) -> bool:
+    """rule.pending: the code is what the call reports while the work is still running.
+    SEC_I_ASYNC_CALL_PENDING always; another code only when the text says so and its name does
+    not say failure ("returns SEC_E_INSUFFICIENT_MEMORY while the request is still running" is
+    an error returned while the work runs, not a pending status)."""
+    if code == _PENDING_CODE:
+        return True
+    return not error_named(code) and bool(PENDING_RE.search(text))
+
+
+def clause_kind(clause: str) -> ReturnKind | None:
+    """rule.clause-kind: success or error as one returns clause says it, from the marker that
+    comes first in it; None if it says neither. (Pending is rule.pending.)"""
     s = SUCCESS_CLAUSE_RE.search(clause)
     e = ERROR_CLAUSE_RE.search(clause)
-    if code == _PENDING_CODE or (PENDING_RE.search(clause) and code is not None and not code.startswith(("SEC_E_", "ERROR_", "NTE_", "E_"))):
-        if PENDING_RE.search(clause) or code == _PENDING_CODE:
-            return ReturnKind.PENDING
     if s and e:
         return ReturnKind.SUCCESS if s.start() < e.start() else ReturnKind.ERROR
     if s:
@@ -188,6 +201,19 @@ def clause_kind(clause: str, code: str | None = None) -> ReturnKind | None:
     if e:
         return ReturnKind.ERROR
     return None
+
+
+_SUCCESS_ROW_RE = re.compile(r"\b(?:function|call|operation)\s+succeeded\b|\bsuccess(?:ful(?:ly)?)?\b", re.I)
+
+
+def row_kind(code: str, description: str) -> ReturnKind:
+    """rule.row-kind: a return-table row (or list item) the surrounding prose does not classify:
+    pending by rule.pending, success when its text says success, else error."""
+    if pending_in(description, code):
+        return ReturnKind.PENDING
+    if _SUCCESS_ROW_RE.search(description):  # as the page says it, even for a SEC_E_ name (lint compares)
+        return ReturnKind.SUCCESS
+    return ReturnKind.ERROR
 
 
 # --------------------------------------------------------------------------------------------
