@@ -32,13 +32,17 @@ def parse_value_number(text: str) -> int | None:
     return int(plain)
 
 
-def split_variant(name: str, unicode_ansi: str | None = None, description: str | None = None) -> tuple[Variant, str]:
+def split_variant(
+    name: str, unicode_ansi: str | None = None, description: str | None = None, aliases: tuple[str, ...] = ()
+) -> tuple[Variant, str]:
     """(variant, neutral name) of a function name.
 
     A trailing A or W marks a variant only when the page confirms it: req.unicode-ansi names
     the pair, or the description ends in "(ANSI)"/"(Unicode)" (the async pages), or the page
     is rendered text whose title names the function with the suffix and whose remarks say the
-    header defines an alias (callers pass that text as ``description``).
+    header defines an alias (callers pass that text as ``description``), or the page's own list
+    of API names (front matter ``api_name``) holds the name without its suffix (the Ex pages,
+    whose req.unicode-ansi is empty).
     """
     if name.endswith(("A", "W")) and name not in _NOT_VARIANT_SUFFIX:
         stem, suffix = name[:-1], name[-1]
@@ -48,6 +52,7 @@ def split_variant(name: str, unicode_ansi: str | None = None, description: str |
             or f"{stem}A" in evidence
             or (suffix == "A" and "(ANSI)" in evidence)
             or (suffix == "W" and "(Unicode)" in evidence)
+            or stem in aliases
         ):
             return (Variant.A if suffix == "A" else Variant.W), stem
     return Variant.NEUTRAL, name

@@ -135,7 +135,10 @@ _OPTIONAL_NULL_RE = re.compile(
 
 
 def optional_in_prose(text: str) -> bool:
-    """rule.optional-in-prose: the description says the parameter is optional or may be NULL."""
+    """rule.optional-in-prose: the description says the parameter is optional or may be NULL.
+
+    "On the first call, this pointer is NULL" is not read as optional: it says when the value is
+    NULL, and facts.json (SspiAcceptSecurityContextAsync phContext) does not count it."""
     return bool(_OPTIONAL_MARK_RE.search(text) or _OPTIONAL_NULL_RE.search(text))
 
 
@@ -144,7 +147,9 @@ def remarks_make_optional(name: str, remarks: str) -> bool:
     set to NULL ("pvLogonId can be set to null")."""
     if not remarks or name not in remarks:
         return False
-    pat = re.compile(rf"\b{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}", re.I)
+    pat = re.compile(
+        rf"\b{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}", re.I
+    )
     return bool(pat.search(remarks))
 
 

@@ -85,6 +85,7 @@ from .rules import (
     is_value_table_header,
     optional_in_prose,
     pending_in,
+    remarks_make_optional,
     reported_in,
     row_kind,
 )
@@ -741,6 +742,7 @@ class _Reader:
             "returns", lambda: self.returns(by_key.get("returns")), no_returns
         )
         remarks = self.guarded("remarks", lambda: self.section_text(by_key.get("remarks")), "")
+        params = self.guarded("optional in remarks", lambda: self.optional_from_remarks(params, remarks), params)
         no_see_also: list[SeeAlso] = []
         see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), no_see_also)
         no_mentions: list[Mention] = []
@@ -749,7 +751,9 @@ class _Reader:
         requirements = self.guarded("requirements", self.requirements, Requirements())
 
         fm_desc = str(self.fm_get("description") or "")
-        variant, neutral = split_variant(self.name, requirements.unicode_ansi, fm_desc)
+        api_names = self.fm_get("api_name")
+        aliases = tuple(str(x) for x in api_names) if isinstance(api_names, list) else ()
+        variant, neutral = split_variant(self.name, requirements.unicode_ansi, fm_desc, aliases)
         upstream = self.fm_get("upstream")
         if not upstream:
             prefix = (self.uid_kind or "NF").lower()
@@ -1133,6 +1137,21 @@ class _Reader:
                 )
             elif s.key not in _KNOWN_SECTIONS:
                 self.keep_unparsed(s.key, s.start, s.end, f"unknown section '## -{s.key}'")
+
+    def optional_from_remarks(self, params: list[Parameter], remarks: str) -> list[Parameter]:
+        """rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"."""
+        out = []
+        for p in params:
+            if not p.optional and remarks_make_optional(p.name, remarks):
+                p = evolve(p, optional=True, optional_source="prose")
+                self.warn(
+                    "read.optional-in-prose",
+                    p.span.start,
+                    f"parameter {p.name}: optional only in the remarks (they say it can be set to null)",
+                    Severity.INFO,
+                )
+            out.append(p)
+        return out
 
     # ---- struct and enum members ------------------------------------------------------------
 
