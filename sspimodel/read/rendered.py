@@ -42,7 +42,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from pathlib import PurePath
 
-from attrs import define, field
+from attrs import define, evolve, field
 
 from ..spec import (
     Diagnostic,
@@ -50,9 +50,11 @@ from ..spec import (
     Form,
     FunctionSpec,
     Mention,
+    OrphanHeading,
     Parameter,
     Prototype,
     PrototypeParam,
+    Reported,
     Requirements,
     ReturnCode,
     ReturnKind,
@@ -66,7 +68,17 @@ from ..spec import (
     Via,
 )
 from .common import HEX_RE, STATUS_CODE_RE, VALUE_NUMBER_RE, clean_text, parse_value_number, split_variant
-from .rules import OrphanMatcher, is_value_table_header
+from .rules import (
+    ERROR_CLAUSE_RE,
+    SUCCESS_CLAUSE_RE,
+    OrphanMatcher,
+    is_return_table_header,
+    is_value_table_header,
+    pending_in,
+    remarks_make_optional,
+    reported_in,
+)
+from .rules import row_kind as shared_row_kind
 
 __all__ = ["read_rendered"]
 
@@ -117,7 +129,6 @@ ANNOTATION_TOKENS = frozenset({"in", "out", "optional"})
 ORPHAN_HEADING_RE = re.compile(r"^-\s*(?P<name>[A-Za-z_]\w*)(?:\s*\[(?P<ann>[^\]]*)\])?$")
 # Hungarian prefixes dropped when matching a TBD parameter to the heading documenting it.
 
-RETURN_HEADER_RE = re.compile(r"^return\s+(?:code|value|code\s*/\s*value)s?\s+description$", re.IGNORECASE)
 VALUE_HEADER_RE = re.compile(
     r"^(?P<c1>(?:value|flag|constant)s?)\s+(?P<c2>meaning|description)$", re.IGNORECASE
 )
@@ -182,9 +193,8 @@ HEADER_VALUE_RE = re.compile(r"^(?P<header>[^\s(]+)(?:\s*\(\s*include\s+(?P<incl
 # time limit` (FORMATS.md), rendered without the markdown markers.
 PROSE_OPTIONAL_RE = re.compile(r"^(?:the\s+)?optional\b", re.IGNORECASE)
 
-SUCCESS_WORD_RE = re.compile(r"\bsucce(?:ss|ed|eds|eded|ssful|ssfully)\b", re.IGNORECASE)
-FAILURE_WORD_RE = re.compile(r"\b(?:fail(?:s|ed|ure)?|errors?|fatal|otherwise)\b", re.IGNORECASE)
-PENDING_RE = re.compile(r"\bstill in progress\b|\buntil the call is completed\b", re.IGNORECASE)
+SUCCESS_WORD_RE = SUCCESS_CLAUSE_RE
+FAILURE_WORD_RE = ERROR_CLAUSE_RE
 PENDING_CODE = "SEC_I_ASYNC_CALL_PENDING"
 # "SspiGetAsyncCallStatus returns X": on the async pages, codes from here on in the paragraph are
 # what SspiGetAsyncCallStatus reports later, not what the queuing call returns (DESIGN.md, Async).
@@ -223,6 +233,8 @@ class _Page:
     diagnostics: list[Diagnostic] = field(factory=list)
     unparsed: list[Unparsed] = field(factory=list)
     mentions: list[Mention] = field(factory=list)
+    returns_form: str = "empty"
+    orphan_headings: list[OrphanHeading] = field(factory=list)
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.file, start + 1, end + 1)
@@ -330,8 +342,9 @@ def table_header(line: str) -> tuple[str, tuple[str, ...]] | None:
     "labels" (SSP in use Meaning, Buffer type Description: rows named by a short label).
     """
     text = " ".join(norm(line).strip("|").replace("|", " ").split())
-    if RETURN_HEADER_RE.match(text):
-        return "returns", tuple(text.rsplit(None, 1))
+    cols = text.rsplit(None, 1)
+    if len(cols) == 2 and is_return_table_header(cols[0], cols[1]):
+        return "returns", tuple(cols)
     for kind, rx in (("values", VALUE_HEADER_RE), ("labels", LABEL_HEADER_RE)):
         m = rx.match(text)
         if m:
@@ -777,6 +790,7 @@ def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None)
     # that the prototype does not declare, or that it declares while the TBD parameter's own
     # name is not in the prototype (the page and the header name that parameter differently).
     regular = [d for d in docs if not d.orphan]
+    page.orphan_headings = [OrphanHeading(d.name, d.annotation, d.heading + 1) for d in docs if d.orphan]
     # A later regular heading is a candidate when some TBD heading comes before it and either
     # name is missing from the prototype. Linear: the first TBD heading, and whether any TBD
     # name so far is outside the prototype, are carried along.
@@ -972,7 +986,7 @@ def prose_kind(code: str, text: str, pos: int, bounds: tuple[int, int] | None = 
     """
     s, e = bounds if bounds is not None else sentence_bounds(text, pos)
     sentence = text[s:e]
-    if code == PENDING_CODE or PENDING_RE.search(sentence):
+    if pending_in(sentence, code):
         return ReturnKind.PENDING
     lead = text[s:pos]
     hits = [(m.start(), ReturnKind.SUCCESS) for m in SUCCESS_WORD_RE.finditer(lead)]
@@ -1015,12 +1029,12 @@ def table_kind(table: _Table, later: list[_Table]) -> ReturnKind | None:
 
 
 def row_kind(code: str, text: str, default: ReturnKind | None) -> ReturnKind:
-    if code == PENDING_CODE or PENDING_RE.search(text):
+    if pending_in(text, code):
         return ReturnKind.PENDING
     if default is not None:
         return default
     first = SENTENCE_END_RE.split(text, maxsplit=1)[0] if text else ""
-    return ReturnKind.SUCCESS if SUCCESS_WORD_RE.search(first) else ReturnKind.ERROR
+    return shared_row_kind(code, first)
 
 
 def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[ReturnCode], str]:
@@ -1168,7 +1182,17 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
             continue
         chosen[key] = rc
     ordered = sorted(chosen.values(), key=lambda rc: rc.span.start)
-    return ordered, joined(prose)
+    prose_text = joined(prose)
+    # rule.reported-via: "call GetLastError" in the prose.
+    if reported_in(prose_text) is Reported.GET_LAST_ERROR:
+        ordered = [evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in ordered]
+    if any(rc.table is not None for rc in ordered):
+        page.returns_form = "table"
+    elif ordered:
+        page.returns_form = "prose-codes"
+    elif prose_text:
+        page.returns_form = "prose-no-codes"
+    return ordered, prose_text
 
 
 # ---- Requirements, See also -------------------------------------------------------------------
@@ -1348,6 +1372,16 @@ def _read(text: str, file: str) -> FunctionSpec:
     if (b := body("remarks")) is not None:
         remarks = joined(paragraphs(page, *b))
         page.mention_codes(*b, "remarks")
+    # rule.optional-in-prose (remarks): "The X and Y parameters can be set to null".
+    for k, prm in enumerate(params):
+        if not prm.optional and remarks_make_optional(prm.name, remarks):
+            params[k] = evolve(prm, optional=True, optional_source="prose")
+            page.report(
+                "read.optional-in-prose",
+                Severity.INFO,
+                prm.span.start - 1,
+                f"parameter {prm.name}: optional only in the remarks (they say it can be set to null)",
+            )
 
     requirements = Requirements()
     if (b := body("requirements")) is not None:
@@ -1421,6 +1455,8 @@ def _read(text: str, file: str) -> FunctionSpec:
         unparsed=tuple(page.unparsed),
         diagnostics=tuple(page.diagnostics),
         sections=section_spans,
+        orphan_headings=tuple(page.orphan_headings),
+        returns_form=page.returns_form,
     )
 
 

@@ -187,11 +187,16 @@ def error_named(code: str) -> bool:
 def pending_in(text: str, code: str) -> bool:
     """rule.pending: the code is what the call reports while the work is still running.
     SEC_I_ASYNC_CALL_PENDING always; another code only when the text says so and its name does
-    not say failure ("returns SEC_E_INSUFFICIENT_MEMORY while the request is still running" is
+    not say failure nor success ("returns SEC_E_INSUFFICIENT_MEMORY while the request is still running" is
     an error returned while the work runs, not a pending status)."""
     if code == _PENDING_CODE:
         return True
+    if code in _COMPLETION_CODES:  # the status of finished work, named beside the pending one
+        return False
     return not error_named(code) and bool(PENDING_RE.search(text))
+
+
+_COMPLETION_CODES = frozenset({"SEC_E_OK", "ERROR_SUCCESS", "STATUS_SUCCESS", "S_OK"})
 
 
 def clause_kind(clause: str) -> ReturnKind | None:
@@ -248,7 +253,7 @@ _VALUE_HEADER_FIRST_RE = re.compile(r"value|flag|constant|type|ssp|attribute|nam
 # (InitializeSecurityContext's "SSP in use | Meaning": which package reads the parameter how).
 _NOT_VALUE_FIRST_RE = re.compile(r"\bssp\s+in\s+use\b|\bpackage\b|\bprovider\b", re.I)
 _RETURN_HEADER_RE = re.compile(
-    r"^(?:return\s+(?:code|value|code\s*/\s*value)s?|error\s+codes?|status\s+codes?|value)$", re.I
+    r"^(?:return\s+(?:code|value|code\s*/\s*value)s?|error\s+codes?|status\s+codes?)$", re.I
 )
 
 
