@@ -13,6 +13,7 @@ Rules (name -> function):
 - ``rule.reported-via`` (how a code reaches the caller): :func:`reported_in`
 - ``rule.value-table`` (value tables versus other two-column tables): :func:`is_value_table_header`
 - ``rule.return-table`` (return-code table headers): :func:`is_return_table_header`
+- ``rule.parameter-name-in-prose`` (a parameter named wrongly): :func:`misnamed_parameters`
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "error_named",
     "is_return_table_header",
     "is_value_table_header",
+    "misnamed_parameters",
     "name_similarity",
     "optional_in_prose",
     "pending_in",
@@ -280,3 +282,36 @@ def is_return_table_header(first: str, second: str) -> bool:
     return bool(_RETURN_HEADER_RE.match(" ".join(first.split()))) and second.strip().lower().startswith(
         ("description", "meaning")
     )
+
+
+# --------------------------------------------------------------------------------------------
+# rule.parameter-name-in-prose
+# --------------------------------------------------------------------------------------------
+
+# An italic name in parameter style: Hungarian pointer/handle prefix and a capital.
+ITALIC_NAME_RE = re.compile(r"<i>\s*([A-Za-z_]\w*)\s*</i>|(?<![\w*])\*([A-Za-z_]\w*)\*(?![\w*])")
+# Only prefixes specific enough to name one kind of thing (a bare "p" also names other
+# functions' parameters, "pAuthData" on a QueryCredentialsAttributes page).
+_PREFIX_RE = re.compile(r"^(pts|psz|pwsz|ph|pv)(?=[A-Z])")
+
+
+def misnamed_parameters(names: list[str], parameters: list[str]) -> list[tuple[str, str]]:
+    """rule.parameter-name-in-prose: italic names in the prose that look like parameters of this
+    function but are none (``ptsTimeStamp`` where the parameter is ``ptsExpiry``): (name, the
+    parameter with the same Hungarian prefix it most likely means). Names that share no prefix with
+    a parameter (other functions' parameters, structure members) are left alone."""
+    params = set(parameters)
+    by_prefix: dict[str, list[str]] = {}
+    for p in parameters:
+        m = _PREFIX_RE.match(p)
+        if m:
+            by_prefix.setdefault(m.group(1), []).append(p)
+    out: list[tuple[str, str]] = []
+    for name in names:
+        if name in params:
+            continue
+        m = _PREFIX_RE.match(name)
+        if not m or len(by_prefix.get(m.group(1), ())) != 1:
+            continue
+        out.append((name, by_prefix[m.group(1)][0]))
+    return out

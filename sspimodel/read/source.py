@@ -80,9 +80,11 @@ from .common import (
 )
 from .frontmatter import FrontMatterRefused, load_front_matter
 from .rules import (
+    ITALIC_NAME_RE,
     OrphanMatcher,
     clause_kind,
     is_value_table_header,
+    misnamed_parameters,
     optional_in_prose,
     pending_in,
     remarks_make_optional,
@@ -106,7 +108,6 @@ _SECTION_RE = re.compile(r"^-\s*([A-Za-z][\w-]*)")
 _PARAM_HEAD_RE = re.compile(
     r"^-\s*param\s+(?P<name>[^\s\[\]]+)\s*(?:\[(?P<ann>[^\]]*)\]?)?\s*(?P<rest>.*)$", re.I
 )
-_HTML_LIST_RE = re.compile(r"<li\b", re.I)
 _FIELD_HEAD_RE = re.compile(r"^-\s*field\s+(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*(?P<value>\S+))?\s*$", re.I)
 _ORPHAN_HEAD_RE = re.compile(
     r"^-\s*(?:param\s+)?(?P<name>[A-Za-z_][\w.]*)\s*(?:\[(?P<ann>[^\]]*)\]?)?\s*(?P<rest>.*)$"
@@ -743,6 +744,7 @@ class _Reader:
         )
         remarks = self.guarded("remarks", lambda: self.section_text(by_key.get("remarks")), "")
         params = self.guarded("optional in remarks", lambda: self.optional_from_remarks(params, remarks), params)
+        self.guarded("parameter names in prose", lambda: self.check_prose_names(params), None)
         no_see_also: list[SeeAlso] = []
         see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), no_see_also)
         no_mentions: list[Mention] = []
@@ -1138,6 +1140,23 @@ class _Reader:
             elif s.key not in _KNOWN_SECTIONS:
                 self.keep_unparsed(s.key, s.start, s.end, f"unknown section '## -{s.key}'")
 
+    def check_prose_names(self, params: list[Parameter]) -> None:
+        """rule.parameter-name-in-prose: italic names that look like a parameter but are none."""
+        if not params:
+            return
+        start = self.fm_span[1] if self.fm_span else 0
+        offset = sum(len(x) + 1 for x in self.lines[:start]) if start else 0
+        found: dict[str, int] = {}
+        for m in ITALIC_NAME_RE.finditer(self.text, offset):
+            found.setdefault(m.group(1) or m.group(2), m.start())
+        names = [p.name for p in params]
+        for name, meant in misnamed_parameters(list(found), names):
+            self.warn(
+                "read.parameter-name-in-prose",
+                self.line_of(found[name]),
+                f"the text names {name}, which is no parameter of {self.name}; it most likely means {meant}",
+            )
+
     def optional_from_remarks(self, params: list[Parameter], remarks: str) -> list[Parameter]:
         """rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"."""
         out = []
@@ -1439,17 +1458,13 @@ class _Reader:
                 n_tables += 1
                 fatal_heading = False
                 continue
-            if b.kind == "html" and not b.text and b.raw:
-                # An HTML fragment (a <ul><li> list of codes, a legacy <p>): read its text.
-                col = _Collector()
-                _render_html_fragment(b.raw, col)
-                parts, _bolds, _links = col.finish()
-                is_list = bool(_HTML_LIST_RE.search(b.raw))
-                b = _Block("text", b.start, b.end, text="\n".join(("- " + p if is_list else p) for p in parts if p.strip()), raw=b.raw)
             text = _block_text(b)
             if not text.strip():
                 continue
-            items = [ln[2:] for ln in text.split("\n") if ln.startswith("- ")]
+            if b.raw.lstrip().startswith(("<ul", "<ol", "<UL", "<OL")):
+                items = [ln for ln in text.split("\n") if ln.strip()]  # an HTML list: one item a line
+            else:
+                items = [ln[2:] for ln in text.split("\n") if ln.startswith("- ")]
             if items and all(STATUS_CODE_RE.match(it.strip(" *")) for it in items):
                 # A list whose every item starts with a code: a return list, read like a table.
                 ref = refs.get(n_tables)
