@@ -74,6 +74,7 @@ from .rules import (
     OrphanMatcher,
     is_return_table_header,
     is_value_table_header,
+    optional_in_prose,
     pending_in,
     remarks_make_optional,
     reported_in,
@@ -191,7 +192,6 @@ HEADER_VALUE_RE = re.compile(r"^(?P<header>[^\s(]+)(?:\s*\(\s*include\s+(?P<incl
 
 # Optional stated in prose: `*optional* A pointer`, `*Optional*. A pointer`, `The **optional**
 # time limit` (FORMATS.md), rendered without the markdown markers.
-PROSE_OPTIONAL_RE = re.compile(r"^(?:the\s+)?optional\b", re.IGNORECASE)
 
 SUCCESS_WORD_RE = SUCCESS_CLAUSE_RE
 FAILURE_WORD_RE = ERROR_CLAUSE_RE
@@ -880,7 +880,7 @@ def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None)
                 f"parameter {pname}: no [in]/[out] annotation; direction unknown",
             )
         optional_source = "annotation" if optional else None
-        if not optional and PROSE_OPTIONAL_RE.match(doc.body.description):
+        if not optional and optional_in_prose(doc.body.description):
             optional, optional_source = True, "prose"
             if ann is not None and direction is not Direction.UNKNOWN:
                 # The annotation was written and left "optional" out: the two disagree.
