@@ -449,3 +449,23 @@ def test_ntstatus_on_a_security_status_page_is_still_reported() -> None:
     )
     [msg] = _lint(f)
     assert msg.startswith("STATUS_INVALID_PARAMETER") and "0xC000000D" in msg
+
+
+def test_namespaces_agree_with_the_sdk_headers_when_installed(mingw_include) -> None:
+    """spec/data/status_namespaces.tsv was derived from these headers; re-derive and compare."""
+    import subprocess
+    import sys
+
+    from sspimodel.paths import REPO_ROOT
+
+    out = REPO_ROOT / "build" / "status_namespaces.check.tsv"
+    out.parent.mkdir(exist_ok=True)
+    tool = REPO_ROOT / "tools" / "derive_status_namespaces.py"
+    subprocess.run([sys.executable, str(tool), "--include", str(mingw_include), "-o", str(out)], check=True)
+    fresh = [ln for ln in out.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+    kept = [
+        ln
+        for ln in (REPO_ROOT / "spec" / "data" / "status_namespaces.tsv").read_text(encoding="utf-8").splitlines()
+        if not ln.startswith("#")
+    ]
+    assert fresh == kept
