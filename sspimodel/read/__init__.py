@@ -7,9 +7,20 @@ name or extension:
   ``### -param`` headings, pipe and HTML tables) -> :func:`sspimodel.read.source.read_source`;
 - ``rendered``: the web page saved as text -> :func:`sspimodel.read.rendered.read_rendered`.
 
+Every English heuristic both readers apply (success/error/pending, how a code is reported,
+optional in prose, value tables versus other tables, return-table headers, orphan headings,
+parameter names in prose) is a named rule in :mod:`sspimodel.read.rules`, written once and
+called by both; the front matter is loaded by :mod:`sspimodel.read.frontmatter` (no YAML
+anchors or aliases, a size limit). Struct, enum and callback pages (ns-/ne-/nc-) read into the
+same FunctionSpec with ``kind`` and ``fields`` (``as_struct()``/``as_enum()``).
+
 A page never makes a reader raise: problems become Diagnostics on the FunctionSpec, and what
 a reader cannot place is kept in ``FunctionSpec.unparsed``. Only a file that cannot be read
-as text at all is an error (:class:`PageReadError`), and reading a directory goes on past it.
+as text at all is an error (:class:`PageReadError`): a FIFO, device or socket (never opened
+blocking), a link loop, a dangling link, a directory named X.md, a suffix in another case
+(.MD), a file over the size limit, a folder that cannot be listed. Reading a directory goes on
+past each and names it in ``SpecSet.errors``; files of other suffixes are named in
+``SpecSet.skipped``. File names that are not UTF-8 are shown with \\xNN escapes.
 """
 
 from __future__ import annotations
