@@ -160,7 +160,7 @@ def spec_sha256(spec_dir: Path | None = None) -> str:
     """
     h = hashlib.sha256()
     for rel, path in spec_inputs(spec_dir):
-        h.update(rel.encode() + b"\0")
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0")  # names need not be UTF-8
         try:
             data = path.read_bytes()
         except OSError:

@@ -195,3 +195,24 @@ def test_file_name_not_utf8_exports_and_prints(pages: Path) -> None:
     text.encode("utf-8")  # no lone surrogates left
     assert json.loads(text)["functions"]
     print(files)  # printable on any stdout that takes UTF-8
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")
+def test_check_names_special_files_and_survives_a_non_utf8_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from sspimodel.cli import main
+
+    shutil.copytree(SPEC_DIR / "data", tmp_path / "data")
+    d = tmp_path / "pages"
+    d.mkdir()
+    (d / "Good.md").write_text(GOOD, encoding="utf-8")
+    with open(os.fsencode(str(d)) + b"/Caf\xe9.md", "wb") as fh:
+        fh.write(GOOD.replace("SspiAcquireCredentialsHandleAsyncA", "SspiOtherA").encode("utf-8"))
+    os.mkfifo(d / "Fifo.md")
+    with deadline(120):
+        code = main(["check", "--spec", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 1  # an unreadable page fails check
+    assert "Fifo.md" in out + err and "FIFO" in out + err
+    assert "Traceback" not in out + err
