@@ -85,14 +85,6 @@ DATA_FILES = ("status.tsv", "constants.tsv")
 # one). They are not function pages: `generate` adds their value rows to the same-named
 # parameter of every function with the same neutral name, each row citing the supplement.
 SUPPLEMENTS_DIR = "supplements"
-# Parameters a page calls optional only in its Remarks (the reader takes `optional` from the
-# annotation or the parameter's own text). Each entry names the function, the parameter and a
-# phrase that the page's Remarks must contain; when the phrase is missing the parameter stays
-# required and generate reports it.
-REMARKS_OPTIONAL: dict[tuple[str, str], str] = {
-    ("SspiSetAsyncNotifyCallback", "Callback"): "Callback and CallbackData accept NULL",
-    ("SspiSetAsyncNotifyCallback", "CallbackData"): "Callback and CallbackData accept NULL",
-}
 _WRAP = 96  # docstring text width (ruff allows 110; leave room for indentation)
 
 
@@ -228,7 +220,7 @@ def spec_sha256(spec_dir: Path | None = None) -> str:
     """
     h = hashlib.sha256()
     for rel, path in spec_inputs(spec_dir):
-        h.update(rel.encode() + b"\0")
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0")  # names need not be UTF-8
         try:
             data = path.read_bytes()
         except OSError:
@@ -653,20 +645,6 @@ class _Planner:
         else:
             kind = self._string_kind(spec, p, clause)
         optional = p.optional
-        phrase = REMARKS_OPTIONAL.get((spec.name, p.name))
-        if phrase is not None and not optional:
-            if phrase in re.sub(r"[*_`]", "", spec.remarks):
-                optional = True
-                line = spec.source.start
-                for name, span in spec.sections:
-                    if name == "remarks":
-                        line = span.start
-                self.find(clause, spec.name, p.name,
-                          f"optional because the page's Remarks say so ({phrase!r}, "
-                          f"{self.where(spec.source.file, line)}); the parameter's own text does not")
-            else:
-                self.find(clause, spec.name, p.name,
-                          f"REMARKS_OPTIONAL expects {phrase!r} in the Remarks, which do not say it; left required")
         return ParamPlan(
             name=p.name,
             direction=p.direction.value,

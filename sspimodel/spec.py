@@ -18,18 +18,24 @@ from attrs import field, frozen
 __all__ = [
     "Diagnostic",
     "Direction",
+    "EnumSpec",
+    "Field",
     "Form",
     "FunctionSpec",
     "Mention",
+    "OrphanHeading",
+    "PageKind",
     "Parameter",
     "Prototype",
     "PrototypeParam",
+    "Reported",
     "Requirements",
     "ReturnCode",
     "ReturnKind",
     "SeeAlso",
     "Severity",
     "Span",
+    "StructSpec",
     "Unparsed",
     "Value",
     "ValueTable",
@@ -64,6 +70,24 @@ class Via(enum.StrEnum):
 
     CALL = "call"  # returned by the function itself
     ASYNC_STATUS = "async_status"  # reported later by SspiGetAsyncCallStatus
+
+
+class Reported(enum.StrEnum):
+    """How the caller learns a code (finer than Via, which only says call versus async status)."""
+
+    RETURNED = "returned"  # the function's return value
+    GET_LAST_ERROR = "GetLastError"  # the function returns FALSE/NULL; the code is read with GetLastError
+    ASYNC_STATUS = "SspiGetAsyncCallStatus"  # reported later for the async context
+    OUT_PARAMETER = "out-parameter"  # written to an out parameter
+
+
+class PageKind(enum.StrEnum):
+    """What a page documents (from its UID: NF, NS, NE, NC)."""
+
+    FUNCTION = "function"
+    STRUCT = "struct"
+    ENUM = "enum"
+    CALLBACK = "callback"
 
 
 class Form(enum.StrEnum):
@@ -163,6 +187,14 @@ class ReturnCode:
     # Index of the return table this row came from (0, 1, ...), or None for a code named in
     # the returns prose only.
     table: int | None = None
+    # How the caller learns the code; None means "as `via` says" (see ``reported_as``).
+    reported: Reported | None = None
+
+    @property
+    def reported_as(self) -> Reported:
+        if self.reported is not None:
+            return self.reported
+        return Reported.ASYNC_STATUS if self.via is Via.ASYNC_STATUS else Reported.RETURNED
 
 
 @frozen
@@ -230,6 +262,51 @@ class Unparsed:
 
 
 @frozen
+class OrphanHeading:
+    """A `#### - name [tag]` heading under Parameters (documents a TBD parameter of another name)."""
+
+    name: str
+    tag: str | None  # the bracket text as printed ("in, optional"), None without one
+    line: int
+
+
+@frozen
+class Field:
+    """One member of a structure (``### -field``) or enumeration page."""
+
+    name: str
+    description: str
+    span: Span
+    c_type: str | None = None
+    value: str | None = None  # enum members: the value as printed, when the page gives one
+
+
+@frozen
+class StructSpec:
+    """What an ns- (structure) or nc- (callback) page says."""
+
+    name: str
+    kind: PageKind
+    source: Span
+    description: str = ""
+    fields: tuple[Field, ...] = ()
+    requirements: Requirements = field(factory=Requirements)
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@frozen
+class EnumSpec:
+    """What an ne- (enumeration) page says."""
+
+    name: str
+    source: Span
+    description: str = ""
+    members: tuple[Field, ...] = ()
+    requirements: Requirements = field(factory=Requirements)
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@frozen
 class FunctionSpec:
     name: str
     variant: Variant
@@ -251,6 +328,21 @@ class FunctionSpec:
     diagnostics: tuple[Diagnostic, ...] = ()
     # Spans of the sections as found ("description", "parameters", "returns", ...).
     sections: tuple[tuple[str, Span], ...] = ()
+    # What the page documents (its UID); struct/enum/callback pages carry their members in
+    # ``fields`` (see also ``as_struct``/``as_enum``).
+    kind: PageKind = PageKind.FUNCTION
+    fields: tuple[Field, ...] = ()
+    orphan_headings: tuple[OrphanHeading, ...] = ()
+    # How the returns section gives its codes: table | list | prose-codes | prose-no-codes | empty.
+    returns_form: str = "empty"
+
+    def as_struct(self) -> StructSpec:
+        return StructSpec(
+            self.name, self.kind, self.source, self.description, self.fields, self.requirements, self.diagnostics
+        )
+
+    def as_enum(self) -> EnumSpec:
+        return EnumSpec(self.name, self.source, self.description, self.fields, self.requirements, self.diagnostics)
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sspimodel._generated import CONTRACTS
-from sspimodel.codegen import REMARKS_OPTIONAL, apply_supplements, read_supplements
+from sspimodel.codegen import apply_supplements, read_supplements
 from sspimodel.contract import (
     ContractError,
     ContractTypeError,
@@ -76,7 +76,7 @@ def test_every_page_has_a_contract() -> None:
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_contract_mirrors_the_page(name: str) -> None:
     # The page as generate sees it: plus the value rows of a supplement page of the same neutral
-    # name (spec/supplements), and optional where the page's Remarks say so (REMARKS_OPTIONAL).
+    # name (spec/supplements).
     spec, contract = apply_supplements(SPECS[name], SUPPLEMENTS), contract_of(name)
     assert contract.variant == spec.variant.value
     assert contract.kernel_mode_only == spec.kernel_mode_only
@@ -84,7 +84,7 @@ def test_contract_mirrors_the_page(name: str) -> None:
     assert [p.name for p in contract.params] == [p.name for p in spec.parameters]
     for page_param in spec.parameters:
         p = contract.param(page_param.name)
-        optional = page_param.optional or (name, page_param.name) in REMARKS_OPTIONAL
+        optional = page_param.optional
         assert (p.direction, p.optional) == (page_param.direction.value, optional), p.name
         assert p.clause == f"{contract.page}:{page_param.span.start}"
         macro_rows = list(dict.fromkeys(v.name for v in page_param.values() if _MACRO.match(v.name)))

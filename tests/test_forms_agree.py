@@ -63,8 +63,12 @@ def requirements(spec: FunctionSpec) -> dict[str, str | None]:
     }
 
 
+SSP_IN_USE_LABELS = frozenset({"Digest", "Kerberos or Negotiate", "NTLM", "Schannel/SSL"})
+
+
 def words(text: str) -> str:
-    return " ".join(text.split())
+    # A table kept as description text is joined with " | " in source form, by lines in rendered.
+    return " ".join(text.replace("|", " ").split())
 
 
 def test_every_data_page_is_a_case() -> None:
@@ -144,7 +148,11 @@ def test_rendered_value_tables_match_facts(name: str, facts: dict[str, dict[str,
     spec = read_data(name)
     for fp in facts[name]["doc_params"]:
         got = [(v.name, v.number_text) for v in spec.parameter(fp["name"]).values()]
-        if fp["values"]:
+        if fp["values"] and all(v["name"] in SSP_IN_USE_LABELS for v in fp["values"]):
+            # facts.json lists the rows of the "SSP in use | Meaning" table as values; the reader
+            # keeps that table as text (rule.value-table): it lists no values of the parameter.
+            assert got == []
+        elif fp["values"]:
             assert got == [(v["name"], v["doc_value"]) for v in fp["values"]]
 
 

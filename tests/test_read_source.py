@@ -10,7 +10,7 @@ import pytest
 from sspimodel.read import read_text
 from sspimodel.read import source as source_mod
 from sspimodel.read.source import read_source
-from sspimodel.spec import Direction, Form, FunctionSpec, ReturnKind, Severity, Variant, Via
+from sspimodel.spec import Direction, Form, FunctionSpec, PageKind, ReturnKind, Severity, Variant, Via
 
 NBSP = "\u00a0"
 
@@ -626,7 +626,9 @@ def test_tbd_matching_by_name_similarity_target_name() -> None:
     p = f.parameter("pszTargetName")
     assert p.tbd and p.documented_as == "pTargetName"
     assert (p.direction, p.optional) == (Direction.IN, True)
-    assert [v.name for v in p.values()] == ["Digest", "NTLM"]
+    # rule.value-table: "SSP in use | Meaning" says how each package reads the name; no values.
+    assert p.values() == ()
+    assert "SSP in use | Meaning" in p.description and "Digest" in p.description
     assert f.parameter("fContextReq").description == "Flags."
 
 
@@ -974,7 +976,14 @@ def test_struct_page() -> None:
     )
     assert f.name == "SecThing" and f.parameters == () and f.returns == ()
     assert f.upstream == "sdk-api-src/content/sspi/ns-sspi-secthing.md"
-    assert [u.section for u in f.unparsed] == ["struct-fields"]
+    assert f.unparsed == ()
+    assert f.kind is PageKind.STRUCT
+    assert [(x.name, x.description, x.span.start) for x in f.fields] == [
+        ("cbBuffer", "The size.", f.fields[0].span.start),
+        ("BufferType", "The type.", f.fields[1].span.start),
+    ]
+    assert f.fields[0].span.start < f.fields[1].span.start
+    assert f.as_struct().fields == f.fields
     assert not diags(f, "read.missing-section")
 
 

@@ -41,6 +41,7 @@ from ..spec import (
     Variant,
 )
 from ..status import StatusCatalog, load_catalog
+from ..status_namespaces import NAMESPACE_TITLES, SECURITY_STATUS, load_namespaces
 from .header import HeaderDecls, HeaderPrototype, load_header, load_header_facts, load_macro_values
 
 __all__ = [
@@ -87,8 +88,9 @@ _RULE_LIST = (
     ),
     Rule(
         "lint.unknown-status", Severity.WARNING,
-        "a status name that is not a SECURITY_STATUS of the status catalog (winerror.h)",
-        "use the SEC_E_*/SEC_I_* code the function returns, or say which layer returns the other code",
+        "a status name that no status namespace knows (SECURITY_STATUS, Win32, HRESULT, NTSTATUS, NET_API_STATUS), "
+        "or a code of another namespace than the function's other codes",
+        "name a code of the function's own namespace, or say which layer returns the other code",
     ),
     Rule(
         "lint.hex-mismatch", Severity.ERROR,
@@ -329,26 +331,61 @@ def _clip(text: str, width: int = 60) -> str:
 
 
 def check_unknown_status(f: FunctionSpec, ctx: LintContext) -> Iterator[Diagnostic]:
-    """Status names (returns and mentions) that the catalog does not know."""
-    places: list[tuple[str, int, str]] = [
-        (r.name, _line_of(ctx, r.span, r.name), "the return codes") for r in f.returns
+    """Status names (returns and mentions) that no namespace knows, and return codes of another
+    namespace than the function's own (the namespace most of its return codes belong to)."""
+    spaces = load_namespaces(_spec_dir_of(str(ctx.root)) if ctx.root is not None else None)
+
+    def ns_of(name: str) -> str | None:
+        if name in ctx.catalog:
+            return SECURITY_STATUS
+        info = spaces.get(name)
+        return info.namespace if info is not None else None
+
+    counts: dict[str, int] = {}
+    for r in f.returns:
+        ns = ns_of(r.name)
+        if ns is not None:
+            counts[ns] = counts.get(ns, 0) + 1
+    own = max(sorted(counts), key=lambda k: (counts[k], k == SECURITY_STATUS)) if counts else SECURITY_STATUS
+    places: list[tuple[str, int, str, bool]] = [
+        (r.name, _line_of(ctx, r.span, r.name), "the return codes", True) for r in f.returns
     ]
-    places += [(m.code, m.line, m.section) for m in f.mentioned_codes]
+    places += [(m.code, m.line, m.section, False) for m in f.mentioned_codes]
     seen: set[tuple[str, int]] = set()
-    for name, line, where in places:
-        if name in ctx.catalog or (name, line) in seen:
+    for name, line, where, returned in places:
+        if (name, line) in seen:
+            continue
+        ns = ns_of(name)
+        if ns == own:
+            continue
+        info = spaces.get(name)
+        if ns is None:
+            if name in ctx.ntstatus:
+                what = f"it looks like an NTSTATUS (ntstatus.h: 0x{ctx.ntstatus[name]:08X}) but is not in the namespaces"
+            elif name.startswith("STATUS_"):
+                what = "it looks like an NTSTATUS, but ntstatus.h has no such code"
+            else:
+                what = "no such code in winerror.h, ntstatus.h, winhttp.h or lmerr.h"
+            msg = f"{name} (in {where}) is not a known status: {what}"
+        elif own == SECURITY_STATUS and ns == "ntstatus":
+            # An NTSTATUS on a SECURITY_STATUS page (MakeSignature): the caller never sees it.
+            assert info is not None
+            msg = (
+                f"{name} (in {where}) is not in the status catalog: it is an NTSTATUS ({info.header}: {info.hex}),"
+                " not a SECURITY_STATUS"
+            )
+        elif returned and ns != SECURITY_STATUS and own != SECURITY_STATUS:
+            # Two namespaces in one function's return codes (other than SECURITY_STATUS pages
+            # naming Win32 codes, which SSPI helpers read with GetLastError).
+            assert info is not None
+            msg = (
+                f"{name} (in {where}) is a {NAMESPACE_TITLES[ns]} ({info.header}: {info.hex}), but this function's"
+                f" other codes are {NAMESPACE_TITLES[own]}s"
+            )
+        else:
             continue
         seen.add((name, line))
-        if name in ctx.ntstatus:
-            what = f"it is an NTSTATUS (ntstatus.h: 0x{ctx.ntstatus[name]:08X}), not a SECURITY_STATUS"
-        elif name.startswith("STATUS_"):
-            what = "it looks like an NTSTATUS, not a SECURITY_STATUS"
-        else:
-            what = "no such code in winerror.h"
-        yield _finding(
-            "lint.unknown-status", f, line,
-            f"{name} (in {where}) is not in the status catalog: {what}",
-        )
+        yield _finding("lint.unknown-status", f, line, msg)
 
 
 def _parse_hex(text: str) -> int | None:

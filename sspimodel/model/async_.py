@@ -372,7 +372,7 @@ def set_callback_rules(function: str = "SspiSetAsyncNotifyCallback") -> list[Rul
             "ssn.ok",
             "the routine and its data are attached to the context (NULL detaches)",
             "SEC_E_OK",
-            Citation(function, "remarks", "Both Callback and CallbackData accept NULL."),
+            Citation(function, "remarks", "Callback and CallbackData may be NULL"),
             lambda c: True,
             _set_callback,
             also=(

@@ -8,7 +8,9 @@ from ..spec import Diagnostic, Severity, Variant
 
 # A status code as it appears in prose or tables. STATUS_* (NTSTATUS) codes appear on some
 # pages (MakeSignature) and are kept so lint can report them.
-STATUS_CODE_RE = re.compile(r"\b(SEC_[EI]_[A-Z0-9_]+|STATUS_[A-Z0-9_]+)\b")
+# ERROR_* (Win32) and NTE_* (HRESULT) codes are spotted too (other headers' pages, and codes
+# read with GetLastError).
+STATUS_CODE_RE = re.compile(r"\b(SEC_[EI]_[A-Z0-9_]+|STATUS_[A-Z0-9_]+|ERROR_[A-Z0-9_]+|NTE_[A-Z0-9_]+)\b")
 HEX_RE = re.compile(r"^0[xX][0-9A-Fa-f]+L?$")
 # "1 (0x1)", "4026531840 (0xF0000000)", "0x1", "0X800", "10"
 VALUE_NUMBER_RE = re.compile(r"^\s*(?:(\d+)\s*\(\s*(0[xX][0-9A-Fa-f]+)\s*\)|(0[xX][0-9A-Fa-f]+)L?|(\d+))\s*$")
@@ -30,13 +32,17 @@ def parse_value_number(text: str) -> int | None:
     return int(plain)
 
 
-def split_variant(name: str, unicode_ansi: str | None = None, description: str | None = None) -> tuple[Variant, str]:
+def split_variant(
+    name: str, unicode_ansi: str | None = None, description: str | None = None, aliases: tuple[str, ...] = ()
+) -> tuple[Variant, str]:
     """(variant, neutral name) of a function name.
 
     A trailing A or W marks a variant only when the page confirms it: req.unicode-ansi names
     the pair, or the description ends in "(ANSI)"/"(Unicode)" (the async pages), or the page
     is rendered text whose title names the function with the suffix and whose remarks say the
-    header defines an alias (callers pass that text as ``description``).
+    header defines an alias (callers pass that text as ``description``), or the page's own list
+    of API names (front matter ``api_name``) holds the name without its suffix (the Ex pages,
+    whose req.unicode-ansi is empty).
     """
     if name.endswith(("A", "W")) and name not in _NOT_VARIANT_SUFFIX:
         stem, suffix = name[:-1], name[-1]
@@ -46,6 +52,7 @@ def split_variant(name: str, unicode_ansi: str | None = None, description: str |
             or f"{stem}A" in evidence
             or (suffix == "A" and "(ANSI)" in evidence)
             or (suffix == "W" and "(Unicode)" in evidence)
+            or stem in aliases
         ):
             return (Variant.A if suffix == "A" else Variant.W), stem
     return Variant.NEUTRAL, name

@@ -36,14 +36,13 @@ span. An internal bug on a mangled page becomes a ``read.internal`` diagnostic.
 
 from __future__ import annotations
 
-import difflib
 import re
 import traceback
 from bisect import bisect_left
 from collections.abc import Callable
 from pathlib import PurePath
 
-from attrs import define, field
+from attrs import define, evolve, field
 
 from ..spec import (
     Diagnostic,
@@ -51,9 +50,11 @@ from ..spec import (
     Form,
     FunctionSpec,
     Mention,
+    OrphanHeading,
     Parameter,
     Prototype,
     PrototypeParam,
+    Reported,
     Requirements,
     ReturnCode,
     ReturnKind,
@@ -67,6 +68,18 @@ from ..spec import (
     Via,
 )
 from .common import HEX_RE, STATUS_CODE_RE, VALUE_NUMBER_RE, clean_text, parse_value_number, split_variant
+from .rules import (
+    ERROR_CLAUSE_RE,
+    SUCCESS_CLAUSE_RE,
+    OrphanMatcher,
+    is_return_table_header,
+    is_value_table_header,
+    optional_in_prose,
+    pending_in,
+    remarks_make_optional,
+    reported_in,
+)
+from .rules import row_kind as shared_row_kind
 
 __all__ = ["read_rendered"]
 
@@ -116,9 +129,7 @@ ANNOTATION_TOKENS = frozenset({"in", "out", "optional"})
 # `#### - pszPackage [in]` (an orphan heading of the source form) renders as "- pszPackage [in]".
 ORPHAN_HEADING_RE = re.compile(r"^-\s*(?P<name>[A-Za-z_]\w*)(?:\s*\[(?P<ann>[^\]]*)\])?$")
 # Hungarian prefixes dropped when matching a TBD parameter to the heading documenting it.
-HUNGARIAN_RE = re.compile(r"^(?:lpsz|lpwsz|pwsz|psz|lp|sz|pv|pp|p)(?=[A-Z])")
 
-RETURN_HEADER_RE = re.compile(r"^return\s+(?:code|value|code\s*/\s*value)s?\s+description$", re.IGNORECASE)
 VALUE_HEADER_RE = re.compile(
     r"^(?P<c1>(?:value|flag|constant)s?)\s+(?P<c2>meaning|description)$", re.IGNORECASE
 )
@@ -181,11 +192,9 @@ HEADER_VALUE_RE = re.compile(r"^(?P<header>[^\s(]+)(?:\s*\(\s*include\s+(?P<incl
 
 # Optional stated in prose: `*optional* A pointer`, `*Optional*. A pointer`, `The **optional**
 # time limit` (FORMATS.md), rendered without the markdown markers.
-PROSE_OPTIONAL_RE = re.compile(r"^(?:the\s+)?optional\b", re.IGNORECASE)
 
-SUCCESS_WORD_RE = re.compile(r"\bsucce(?:ss|ed|eds|eded|ssful|ssfully)\b", re.IGNORECASE)
-FAILURE_WORD_RE = re.compile(r"\b(?:fail(?:s|ed|ure)?|errors?|fatal|otherwise)\b", re.IGNORECASE)
-PENDING_RE = re.compile(r"\bstill in progress\b|\buntil the call is completed\b", re.IGNORECASE)
+SUCCESS_WORD_RE = SUCCESS_CLAUSE_RE
+FAILURE_WORD_RE = ERROR_CLAUSE_RE
 PENDING_CODE = "SEC_I_ASYNC_CALL_PENDING"
 # "SspiGetAsyncCallStatus returns X": on the async pages, codes from here on in the paragraph are
 # what SspiGetAsyncCallStatus reports later, not what the queuing call returns (DESIGN.md, Async).
@@ -224,6 +233,8 @@ class _Page:
     diagnostics: list[Diagnostic] = field(factory=list)
     unparsed: list[Unparsed] = field(factory=list)
     mentions: list[Mention] = field(factory=list)
+    returns_form: str = "empty"
+    orphan_headings: list[OrphanHeading] = field(factory=list)
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.file, start + 1, end + 1)
@@ -331,8 +342,9 @@ def table_header(line: str) -> tuple[str, tuple[str, ...]] | None:
     "labels" (SSP in use Meaning, Buffer type Description: rows named by a short label).
     """
     text = " ".join(norm(line).strip("|").replace("|", " ").split())
-    if RETURN_HEADER_RE.match(text):
-        return "returns", tuple(text.rsplit(None, 1))
+    cols = text.rsplit(None, 1)
+    if len(cols) == 2 and is_return_table_header(cols[0], cols[1]):
+        return "returns", tuple(cols)
     for kind, rx in (("values", VALUE_HEADER_RE), ("labels", LABEL_HEADER_RE)):
         m = rx.match(text)
         if m:
@@ -655,6 +667,10 @@ def parse_body(page: _Page, start: int, end: int, section: str) -> _Body:
     while i < end:
         header = table_header(lines[i])
         kind = header[0] if header else None
+        if header is not None and kind == "labels" and not is_value_table_header(header[1]):
+            # rule.value-table: "SSP in use | Meaning" says how each package reads the
+            # parameter; it lists no values of it. Kept as description text.
+            header, kind = None, None
         piped = PIPE_ROW_RE.match(norm(lines[i])) is not None
         if kind in ("values", "labels") or piped:
             if run_start is not None:
@@ -725,14 +741,6 @@ class _ParamDoc:
         return self.body.description.strip() == "TBD"
 
 
-def name_similarity(a: str, b: str) -> float:
-    """How likely two parameter names are the same parameter (pPrincipal vs pszPrincipal)."""
-    sa, sb = HUNGARIAN_RE.sub("", a).lower(), HUNGARIAN_RE.sub("", b).lower()
-    if sa == sb:
-        return 1.0
-    return difflib.SequenceMatcher(None, sa, sb).ratio()
-
-
 def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None) -> list[Parameter]:
     """Parameters section (lines start..end-1, after the heading)."""
     lines = page.lines
@@ -782,24 +790,30 @@ def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None)
     # that the prototype does not declare, or that it declares while the TBD parameter's own
     # name is not in the prototype (the page and the header name that parameter differently).
     regular = [d for d in docs if not d.orphan]
-    candidates = [d for d in docs if d.orphan] + [
-        d
-        for d in regular
-        if not d.tbd
-        and any(
-            t.tbd and t.heading < d.heading and (d.name not in proto_names or t.name not in proto_names)
-            for t in regular
-        )
-    ]
+    page.orphan_headings = [OrphanHeading(d.name, d.annotation, d.heading + 1) for d in docs if d.orphan]
+    # A later regular heading is a candidate when some TBD heading comes before it and either
+    # name is missing from the prototype. Linear: the first TBD heading, and whether any TBD
+    # name so far is outside the prototype, are carried along.
+    candidates = [d for d in docs if d.orphan]
+    first_tbd: int | None = None
+    tbd_outside_proto = False
+    for d in regular:
+        if d.tbd:
+            if first_tbd is None:
+                first_tbd = d.heading
+            tbd_outside_proto = tbd_outside_proto or d.name not in proto_names
+        elif first_tbd is not None and first_tbd < d.heading and (d.name not in proto_names or tbd_outside_proto):
+            candidates.append(d)
+    matcher = OrphanMatcher()
+    for k, t in enumerate(regular):
+        if t.tbd:
+            matcher.add_tbd(t.heading, t.name, k)
     attached: dict[int, _ParamDoc] = {}
     consumed: set[int] = set()
     for o in sorted(candidates, key=lambda d: d.heading):
-        best, best_score = None, 0.0
-        for k, t in enumerate(regular):
-            if t.tbd and k not in attached and t is not o:
-                score = name_similarity(t.name, o.name)
-                if score > best_score:
-                    best, best_score = k, score
+        got = matcher.match(o.heading, o.name)  # candidates are never TBD themselves
+        best = got if isinstance(got, int) else None
+        best_score = 1.0 if best is not None else 0.0
         if best is not None and best_score >= 0.6:
             attached[best] = o
             consumed.add(o.heading)
@@ -866,7 +880,7 @@ def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None)
                 f"parameter {pname}: no [in]/[out] annotation; direction unknown",
             )
         optional_source = "annotation" if optional else None
-        if not optional and PROSE_OPTIONAL_RE.match(doc.body.description):
+        if not optional and optional_in_prose(doc.body.description):
             optional, optional_source = True, "prose"
             if ann is not None and direction is not Direction.UNKNOWN:
                 # The annotation was written and left "optional" out: the two disagree.
@@ -972,7 +986,7 @@ def prose_kind(code: str, text: str, pos: int, bounds: tuple[int, int] | None = 
     """
     s, e = bounds if bounds is not None else sentence_bounds(text, pos)
     sentence = text[s:e]
-    if code == PENDING_CODE or PENDING_RE.search(sentence):
+    if pending_in(sentence, code):
         return ReturnKind.PENDING
     lead = text[s:pos]
     hits = [(m.start(), ReturnKind.SUCCESS) for m in SUCCESS_WORD_RE.finditer(lead)]
@@ -1015,12 +1029,12 @@ def table_kind(table: _Table, later: list[_Table]) -> ReturnKind | None:
 
 
 def row_kind(code: str, text: str, default: ReturnKind | None) -> ReturnKind:
-    if code == PENDING_CODE or PENDING_RE.search(text):
+    if pending_in(text, code):
         return ReturnKind.PENDING
     if default is not None:
         return default
     first = SENTENCE_END_RE.split(text, maxsplit=1)[0] if text else ""
-    return ReturnKind.SUCCESS if SUCCESS_WORD_RE.search(first) else ReturnKind.ERROR
+    return shared_row_kind(code, first)
 
 
 def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[ReturnCode], str]:
@@ -1168,7 +1182,17 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
             continue
         chosen[key] = rc
     ordered = sorted(chosen.values(), key=lambda rc: rc.span.start)
-    return ordered, joined(prose)
+    prose_text = joined(prose)
+    # rule.reported-via: "call GetLastError" in the prose.
+    if reported_in(prose_text) is Reported.GET_LAST_ERROR:
+        ordered = [evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in ordered]
+    if any(rc.table is not None for rc in ordered):
+        page.returns_form = "table"
+    elif ordered:
+        page.returns_form = "prose-codes"
+    elif prose_text:
+        page.returns_form = "prose-no-codes"
+    return ordered, prose_text
 
 
 # ---- Requirements, See also -------------------------------------------------------------------
@@ -1348,6 +1372,16 @@ def _read(text: str, file: str) -> FunctionSpec:
     if (b := body("remarks")) is not None:
         remarks = joined(paragraphs(page, *b))
         page.mention_codes(*b, "remarks")
+    # rule.optional-in-prose (remarks): "The X and Y parameters can be set to null".
+    for k, prm in enumerate(params):
+        if not prm.optional and remarks_make_optional(prm.name, remarks):
+            params[k] = evolve(prm, optional=True, optional_source="prose")
+            page.report(
+                "read.optional-in-prose",
+                Severity.INFO,
+                prm.span.start - 1,
+                f"parameter {prm.name}: optional only in the remarks (they say it can be set to null)",
+            )
 
     requirements = Requirements()
     if (b := body("requirements")) is not None:
@@ -1421,6 +1455,8 @@ def _read(text: str, file: str) -> FunctionSpec:
         unparsed=tuple(page.unparsed),
         diagnostics=tuple(page.diagnostics),
         sections=section_spans,
+        orphan_headings=tuple(page.orphan_headings),
+        returns_form=page.returns_form,
     )
 
 

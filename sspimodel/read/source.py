@@ -30,7 +30,6 @@ knowing that is not a defect by itself (optional stated in prose, section order)
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
 import traceback
@@ -50,10 +49,14 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from ..spec import (
     Diagnostic,
     Direction,
+    Field,
     Form,
     FunctionSpec,
     Mention,
+    OrphanHeading,
+    PageKind,
     Parameter,
+    Reported,
     Requirements,
     ReturnCode,
     ReturnKind,
@@ -75,13 +78,25 @@ from .common import (
     parse_value_number,
     split_variant,
 )
+from .frontmatter import FrontMatterRefused, load_front_matter
+from .rules import (
+    ITALIC_NAME_RE,
+    OrphanMatcher,
+    clause_kind,
+    is_value_table_header,
+    misnamed_parameters,
+    optional_in_prose,
+    pending_in,
+    remarks_make_optional,
+    reported_in,
+    row_kind,
+)
 
 __all__ = ["read_source"]
 
 # Built once: constructing MarkdownIt compiles its rule chains, which costs as much as
 # parsing a small page.
 _MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _T = TypeVar("_T")
 
@@ -93,6 +108,7 @@ _SECTION_RE = re.compile(r"^-\s*([A-Za-z][\w-]*)")
 _PARAM_HEAD_RE = re.compile(
     r"^-\s*param\s+(?P<name>[^\s\[\]]+)\s*(?:\[(?P<ann>[^\]]*)\]?)?\s*(?P<rest>.*)$", re.I
 )
+_FIELD_HEAD_RE = re.compile(r"^-\s*field\s+(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*(?P<value>\S+))?\s*$", re.I)
 _ORPHAN_HEAD_RE = re.compile(
     r"^-\s*(?:param\s+)?(?P<name>[A-Za-z_][\w.]*)\s*(?:\[(?P<ann>[^\]]*)\]?)?\s*(?P<rest>.*)$"
 )
@@ -119,33 +135,11 @@ _TBD_RE = re.compile(r"^\s*tbd\s*\.?\s*$", re.I)
 # Optional stated in the text, not the annotation (FORMATS.md: "*optional* A pointer",
 # "*Optional*. A pointer", "The **optional** time limit"; facts.json also counts "This
 # parameter can be **NULL**" as optional-in-prose).
-_PROSE_OPTIONAL_RE = re.compile(
-    r"(?:\*{1,2}|_{1,2}|<(?:i|b|em|strong)>)\s*optional\s*(?:\*{1,2}|_{1,2}|</(?:i|b|em|strong)>)"
-    r"|\bparameter\s+is\s+optional\b",
-    re.I,
-)
-_CAN_BE_NULL_RE = re.compile(
-    r"\b(?:this|the)\s+(?:parameter|pointer|argument|value)\s+(?:can|may)\s+(?:also\s+)?be\s+"
-    r"(?:set\s+to\s+)?(?:\*\*|<b>|\*|<i>)?NULL\b",
-    re.I,
-)
 
 # Returns prose. A clause's class is taken from the marker that comes first in it: English puts
 # the condition first ("If the function fails, ... before it succeeds").
-_SUCCESS_CLAUSE_RE = re.compile(
-    r"\bsucce(?:eds?|eded|ss|ssful|ssfully)\b|\baccepted\b|\bwas acquired\b|\bsuccess codes?\b", re.I
-)
-_ERROR_CLAUSE_RE = re.compile(
-    r"\bfail(?:s|ed|ure)?\b|\botherwise\b|\berror codes?\b|\bfatal\b|\bnonzero\b", re.I
-)
 # "still in progress", "pending", "while the request is still running", "until the call is completed",
 # "while the queued work has not finished" (the pending status of the async family).
-_PENDING_RE = re.compile(
-    r"\bin progress\b|\bpending\b|\bstill running\b"
-    r"|\buntil the (?:call|work|request|operation) (?:is |has )?(?:complete|completed|finished|done)\b"
-    r"|\b(?:has|have) not (?:yet )?(?:finished|completed|complete)\b|\bnot yet (?:finished|completed|complete|done)\b",
-    re.I,
-)
 # "SspiGetAsyncCallStatus returns ..." makes what follows (and "it" after it) what that function
 # reports later, not what the documented function returns (DESIGN.md section 8).
 _ASYNC_SUBJECT_RE = re.compile(
@@ -161,7 +155,6 @@ _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
 _ORDINAL_RE = re.compile(r"\b(first|second|third|fourth)\s+table\b", re.I)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?:])\s+(?=[A-Z*_<\[(\"'])")
 _CLAUSE_SPLIT_RE = re.compile(r";\s*|,\s+(?=or\s)|(?<=[,.])\s+(?=otherwise\b)|\s+(?=Otherwise\b)", re.I)
-_SUCCESS_ROW_RE = re.compile(r"\b(?:function|call|operation)\s+succeeded\b|\bsuccess(?:ful(?:ly)?)?\b", re.I)
 
 # See-also link targets.
 _PAGE_SLUG_RE = re.compile(r"(?:^|/)(n[fsenci])-([a-z0-9_]+)-([a-z0-9_]+?)(?:\.md)?(?:[#?].*)?$", re.I)
@@ -172,9 +165,6 @@ _OPAQUE_SEGMENT_RE = re.compile(
     r"^(?:[0-9a-f]{8}-[0-9a-f-]{27,}|[a-z]{2}\d{6}(?:\(v=vs\.\d+\))?(?:\.aspx)?)$", re.I
 )
 
-_VALUE_HEADER_FIRST_RE = re.compile(
-    r"value|flag|constant|type|ssp|attribute|name|mechanism|member|option", re.I
-)
 
 # The sections a function page has, in the order the reference pages normally give them.
 _SECTION_ORDER = (
@@ -188,6 +178,8 @@ _SECTION_ORDER = (
     "see-also",
 )
 _KNOWN_SECTIONS = frozenset(_SECTION_ORDER)
+
+_PAGE_KINDS = {"NF": PageKind.FUNCTION, "NS": PageKind.STRUCT, "NE": PageKind.ENUM, "NC": PageKind.CALLBACK}
 
 _EXPECTED_SECTIONS: dict[str, tuple[tuple[str, Severity], ...]] = {
     # UID kind -> sections whose absence is reported, with the severity.
@@ -666,6 +658,9 @@ class _Reader:
         self.name = ""
         self.h1 = ""
         self._line_starts: list[int] | None = None
+        self.orphan_headings: list[OrphanHeading] = []
+        self.returns_form = "empty"
+        self.returns_lists = 0
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -741,11 +736,15 @@ class _Reader:
             description = clean_text(str(self.fm_get("description") or ""))
         no_params: tuple[list[Parameter], list[_Region]] = ([], [])
         params, regions = self.guarded("parameters", lambda: self.parameters(sections), no_params)
+        no_fields: list[Field] = []
+        fields = self.guarded("fields", lambda: self.fields(sections), no_fields)
         no_returns: tuple[list[ReturnCode], str] = ([], "")
         returns, returns_prose = self.guarded(
             "returns", lambda: self.returns(by_key.get("returns")), no_returns
         )
         remarks = self.guarded("remarks", lambda: self.section_text(by_key.get("remarks")), "")
+        params = self.guarded("optional in remarks", lambda: self.optional_from_remarks(params, remarks), params)
+        self.guarded("parameter names in prose", lambda: self.check_prose_names(params), None)
         no_see_also: list[SeeAlso] = []
         see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), no_see_also)
         no_mentions: list[Mention] = []
@@ -754,7 +753,9 @@ class _Reader:
         requirements = self.guarded("requirements", self.requirements, Requirements())
 
         fm_desc = str(self.fm_get("description") or "")
-        variant, neutral = split_variant(self.name, requirements.unicode_ansi, fm_desc)
+        api_names = self.fm_get("api_name")
+        aliases = tuple(str(x) for x in api_names) if isinstance(api_names, list) else ()
+        variant, neutral = split_variant(self.name, requirements.unicode_ansi, fm_desc, aliases)
         upstream = self.fm_get("upstream")
         if not upstream:
             prefix = (self.uid_kind or "NF").lower()
@@ -790,6 +791,10 @@ class _Reader:
                 for s in sections
                 if s.key != "preamble"
             ),
+            kind=_PAGE_KINDS.get(self.uid_kind, PageKind.FUNCTION),
+            fields=tuple(fields),
+            orphan_headings=tuple(self.orphan_headings),
+            returns_form=self.returns_form,
         )
 
     # ---- front matter ----------------------------------------------------------------------
@@ -822,7 +827,16 @@ class _Reader:
         self.fm_span = (start, end)
         content = tok.content
         try:
-            data = yaml.load(content, Loader=_YAML_LOADER)
+            data = load_front_matter(content)
+        except FrontMatterRefused as e:
+            self.warn(
+                "read.front-matter",
+                start + 1 + e.line,
+                f"{e.reason}; its 'key: value' lines are read one by one",
+                Severity.ERROR,
+            )
+            self.fm = _salvage_front_matter(content.split("\n"))
+            return
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
             line = start + 1 + (mark.line if mark is not None else 0)
@@ -1114,13 +1128,7 @@ class _Reader:
             elif s.key.startswith("?"):
                 self.keep_unparsed(s.heading or "?", s.start, s.end, f"unknown section heading '{s.heading}'")
             elif s.key in ("struct-fields", "enum-fields"):
-                self.keep_unparsed(
-                    s.key,
-                    s.start,
-                    s.end,
-                    "structure/enumeration members: a FunctionSpec has no slot for them",
-                    Severity.INFO,
-                )
+                pass  # read by fields()
             elif s.key == "syntax":
                 self.keep_unparsed(
                     "syntax",
@@ -1131,6 +1139,62 @@ class _Reader:
                 )
             elif s.key not in _KNOWN_SECTIONS:
                 self.keep_unparsed(s.key, s.start, s.end, f"unknown section '## -{s.key}'")
+
+    def check_prose_names(self, params: list[Parameter]) -> None:
+        """rule.parameter-name-in-prose: italic names that look like a parameter but are none."""
+        if not params:
+            return
+        start = self.fm_span[1] if self.fm_span else 0
+        offset = sum(len(x) + 1 for x in self.lines[:start]) if start else 0
+        found: dict[str, int] = {}
+        for m in ITALIC_NAME_RE.finditer(self.text, offset):
+            found.setdefault(m.group(1) or m.group(2), m.start())
+        names = [p.name for p in params]
+        for name, meant in misnamed_parameters(list(found), names):
+            self.warn(
+                "read.parameter-name-in-prose",
+                self.line_of(found[name]),
+                f"the text names {name}, which is no parameter of {self.name}; it most likely means {meant}",
+            )
+
+    def optional_from_remarks(self, params: list[Parameter], remarks: str) -> list[Parameter]:
+        """rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"."""
+        out = []
+        for p in params:
+            if not p.optional and remarks_make_optional(p.name, remarks):
+                p = evolve(p, optional=True, optional_source="prose")
+                self.warn(
+                    "read.optional-in-prose",
+                    p.span.start,
+                    f"parameter {p.name}: optional only in the remarks (they say it can be set to null)",
+                    Severity.INFO,
+                )
+            out.append(p)
+        return out
+
+    # ---- struct and enum members ------------------------------------------------------------
+
+    def fields(self, sections: list[_Section]) -> list[Field]:
+        """`### -field NAME` (struct) or `### -field NAME:VALUE` (enum) entries, in page order."""
+        out: list[Field] = []
+        for s in sections:
+            if s.key not in ("struct-fields", "enum-fields"):
+                continue
+            heads: list[tuple[str, str | None, int, list[_Block]]] = []
+            intro: list[_Block] = []
+            for b in s.blocks:
+                m = _FIELD_HEAD_RE.match(b.text) if b.kind == "heading" and b.level == 3 else None
+                if m is None:
+                    (heads[-1][3] if heads else intro).append(b)
+                else:
+                    heads.append((m.group("name"), m.group("value"), b.start, []))
+            for k, (name, value, line, body) in enumerate(heads):
+                end = heads[k + 1][2] - 1 if k + 1 < len(heads) else s.end
+                text = clean_text("\n\n".join(_block_text(b) for b in body))
+                out.append(Field(name, text, self.span(line, max(line, end)), None, value))
+            if intro and any(_block_has_content(x) for x in intro):
+                self.keep_unparsed(s.key, intro[0].start, intro[-1].end, "text before the first '### -field' heading")
+        return out
 
     # ---- parameters ------------------------------------------------------------------------
 
@@ -1184,6 +1248,7 @@ class _Reader:
                     "parameters", intro[0].start, intro[-1].end, "text before the first '### -param' heading"
                 )
         params = self.reconcile(docs)
+        self.orphan_headings = [OrphanHeading(d.name, d.annotation, d.heading_line) for d in docs if d.orphan]
         for d in docs:
             regions.append((d.heading_line, d.end, d.name, d.row_names))
         return params, regions
@@ -1225,7 +1290,7 @@ class _Reader:
         texts: list[str] = []
         for b in blocks:
             t = b.table
-            if b.kind == "table" and t is not None and _is_value_table(t.header):
+            if b.kind == "table" and t is not None and is_value_table_header(t.header):
                 vt, rows = self.value_table(t, p.name)
                 if vt.values:
                     p.value_tables.append(vt)
@@ -1238,9 +1303,7 @@ class _Reader:
         p.tbd = bool(_TBD_RE.match(p.description))
         body = self.raw(p.heading_line + 1, p.end)
         low = body.lower()  # cheap filter before the two regexes, which try every position
-        p.prose_optional = ("optional" in low and bool(_PROSE_OPTIONAL_RE.search(body))) or (
-            "null" in low and bool(_CAN_BE_NULL_RE.search(body))
-        )
+        p.prose_optional = ("optional" in low or "null" in low) and optional_in_prose(body)
 
     def value_table(self, t: _Table, param: str) -> tuple[ValueTable, list[tuple[int, int, str]]]:
         values: list[Value] = []
@@ -1272,15 +1335,14 @@ class _Reader:
         params = [d for d in docs if not d.orphan]
         orphans = [d for d in docs if d.orphan]
         attached: dict[int, _ParamDoc] = {}
-        free_tbd = [i for i, d in enumerate(params) if d.tbd]
+        matcher = OrphanMatcher()
+        for i, d in enumerate(params):
+            if d.tbd:
+                matcher.add_tbd(d.heading_line, d.name, i)
         for o in orphans:
-            best, best_score = None, 0.0
-            for i in free_tbd:
-                if i in attached:
-                    continue
-                score = _name_similarity(params[i].name, o.name)
-                if score > best_score:
-                    best, best_score = i, score
+            got = matcher.match(o.heading_line, o.name)
+            best = got if isinstance(got, int) else None
+            best_score = 1.0 if best is not None else 0.0
             if best is not None and best_score >= 0.6:
                 attached[best] = o
                 t = params[best]
@@ -1399,6 +1461,22 @@ class _Reader:
             text = _block_text(b)
             if not text.strip():
                 continue
+            if b.raw.lstrip().startswith(("<ul", "<ol", "<UL", "<OL")):
+                items = [ln for ln in text.split("\n") if ln.strip()]  # an HTML list: one item a line
+            else:
+                items = [ln[2:] for ln in text.split("\n") if ln.startswith("- ")]
+            if items and all(STATUS_CODE_RE.match(it.strip(" *")) for it in items):
+                # A list whose every item starts with a code: a return list, read like a table.
+                ref = refs.get(n_tables)
+                klass, via = ref if ref is not None else (None, Via.CALL)
+                if this_is_status_fn:
+                    via = Via.CALL
+                listed = self.return_list(b, items, n_tables, klass, via)
+                if listed:
+                    table_codes.extend(listed)
+                    n_tables += 1
+                    self.returns_lists += 1
+                    continue
             prose_texts.append(text)
             subject = Via.CALL
             occurrences = self.code_lines(b.start, b.end)
@@ -1411,12 +1489,12 @@ class _Reader:
                         subject = Via.ASYNC_STATUS
                     elif _CALL_SUBJECT_RE.search(clause):
                         subject = Via.CALL
-                    klass = _clause_class(clause) or klass
-                    pending = bool(_PENDING_RE.search(clause))
+                    klass = clause_kind(clause) or klass
+
                     for m in STATUS_CODE_RE.finditer(clause):
                         code = m.group(1)
                         line = _pop_line(occurrences, code, b.start)
-                        if pending:
+                        if pending_in(clause, code):
                             kind = ReturnKind.PENDING
                         elif klass is not None:
                             kind = klass
@@ -1439,6 +1517,21 @@ class _Reader:
                         om = _ORDINAL_RE.search(clause)
                         idx = n_tables + (_ORDINALS[om.group(1).lower()] if om else 0)
                         refs[idx] = (klass, subject)
+        # How the caller learns the codes (rule.reported-via): "call GetLastError" in the prose.
+        reported = reported_in(" ".join(prose_texts))
+        if reported is Reported.GET_LAST_ERROR:
+            table_codes = [
+                evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in table_codes
+            ]
+            prose_codes = [
+                evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in prose_codes
+            ]
+        if table_codes:
+            self.returns_form = "list" if self.returns_lists == n_tables else "table"
+        elif prose_codes:
+            self.returns_form = "prose-codes"
+        elif prose_texts:
+            self.returns_form = "prose-no-codes"
         # One ReturnCode per (code, via): a table row wins over the same code named in prose.
         out: list[ReturnCode] = []
         seen: dict[tuple[str, Via], ReturnCode] = {}
@@ -1470,10 +1563,27 @@ class _Reader:
         occ: dict[str, list[int]] = {}
         for ln in range(start, end + 1):
             line = self.lines[ln - 1] if 0 < ln <= len(self.lines) else ""
-            if "SEC_" in line or "STATUS_" in line:
+            if "SEC_" in line or "STATUS_" in line or "ERROR_" in line or "NTE_" in line:
                 for m in STATUS_CODE_RE.finditer(line):
                     occ.setdefault(m.group(1), []).append(ln)
         return occ
+
+    def return_list(
+        self, b: _Block, items: list[str], index: int, klass: ReturnKind | None, via: Via
+    ) -> list[ReturnCode]:
+        """Items of a list of codes ("- CODE: text" or <ul><li>CODE</li>), read like table rows."""
+        out: list[ReturnCode] = []
+        occurrences = self.code_lines(b.start, b.end)
+        for item in items:
+            m = STATUS_CODE_RE.match(item.strip(" *"))
+            if m is None:
+                continue
+            code = m.group(1)
+            desc = clean_text(item.strip(" *")[m.end():].lstrip(" :-\u2013\u2014"))
+            line = _pop_line(occurrences, code, b.start)
+            kind = klass if klass is not None else row_kind(code, desc)
+            out.append(ReturnCode(code, kind, via, desc, self.span(line, line), None, index))
+        return out
 
     def return_table(self, t: _Table, index: int, klass: ReturnKind | None, via: Via) -> list[ReturnCode]:
         out: list[ReturnCode] = []
@@ -1491,16 +1601,9 @@ class _Reader:
                 continue
             coded_rows += 1
             for code in codes:
-                if klass is not None:
-                    # The prose that introduces the table classifies its rows ("If the function
-                    # succeeds, it returns one of the following success codes").
-                    kind = klass
-                elif _PENDING_RE.search(desc):
-                    kind = ReturnKind.PENDING
-                elif _SUCCESS_ROW_RE.search(desc):
-                    kind = ReturnKind.SUCCESS
-                else:
-                    kind = ReturnKind.ERROR
+                # The prose that introduces the table classifies its rows ("If the function
+                # succeeds, it returns one of the following success codes"); else the row does.
+                kind = klass if klass is not None else row_kind(code, desc)
                 out.append(ReturnCode(code, kind, via, desc, self.span(r.start, r.end), hex_text, index))
         if coded_rows == 0:
             self.warn(
@@ -1692,31 +1795,6 @@ def _annotation(ann: str | None) -> tuple[Direction, bool, list[str]]:
     return direction, optional, unknown
 
 
-_HUNGARIAN_RE = re.compile(r"^(?:lpsz|lpwsz|pwsz|psz|lp|sz|pv|pp|p)(?=[A-Z])")
-
-
-def _name_similarity(a: str, b: str) -> float:
-    """How likely two parameter names are the same parameter (pPrincipal vs pszPrincipal)."""
-    sa, sb = _HUNGARIAN_RE.sub("", a).lower(), _HUNGARIAN_RE.sub("", b).lower()
-    if sa == sb:
-        return 1.0
-    return difflib.SequenceMatcher(None, sa, sb).ratio()
-
-
-def _is_value_table(header: list[str]) -> bool:
-    if len(header) < 2:
-        return False
-    h0, h1 = header[0].strip().lower(), header[1].strip().lower()
-    if "#" in h0:
-        # "Buffer #/buffer type | Meaning" (MakeSignature) lays out buffers by index: its first
-        # cell is a position and its second <dt> a buffer type, not a macro and its number.
-        # Kept as text rather than read as values named "0", "1"...
-        return False
-    if h1.startswith("meaning"):
-        return True
-    return bool(_VALUE_HEADER_FIRST_RE.search(h0)) and h1.startswith(("description", "meaning", "value"))
-
-
 def _split_trailing_number(s: str) -> tuple[str, str | None]:
     head, sep, tail = s.rpartition(" ")
     if sep and head and VALUE_NUMBER_RE.match(tail):
@@ -1768,16 +1846,6 @@ def _codes_and_hex(cell: _Cell) -> tuple[list[str], str | None]:
             hex_text = p
             break
     return codes, hex_text
-
-
-def _clause_class(clause: str) -> ReturnKind | None:
-    s = _SUCCESS_CLAUSE_RE.search(clause)
-    e = _ERROR_CLAUSE_RE.search(clause)
-    if s and (not e or s.start() < e.start()):
-        return ReturnKind.SUCCESS
-    if e:
-        return ReturnKind.ERROR
-    return None
 
 
 def _pop_line(occ: dict[str, list[int]], code: str, default: int) -> int:

@@ -1,0 +1,317 @@
+"""The English heuristics of the page readers, each written once, as named rules.
+
+Both page forms (source markdown, rendered text) call these functions; no reader carries its own
+copy of a heuristic. Each rule is a plain function whose docstring says what it decides and on
+which wording; a test pins each one (tests/test_read_rules.py).
+
+Rules (name -> function):
+
+- ``rule.name-similarity``: :func:`name_similarity`, :class:`OrphanMatcher`
+- ``rule.optional-in-prose``: :func:`optional_in_prose`
+- ``rule.clause-kind`` (success / error / pending of a returns sentence): :func:`clause_kind`
+- ``rule.pending``: :data:`PENDING_RE`
+- ``rule.reported-via`` (how a code reaches the caller): :func:`reported_in`
+- ``rule.value-table`` (value tables versus other two-column tables): :func:`is_value_table_header`
+- ``rule.return-table`` (return-code table headers): :func:`is_return_table_header`
+- ``rule.parameter-name-in-prose`` (a parameter named wrongly): :func:`misnamed_parameters`
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from bisect import bisect_left
+
+from ..spec import Reported, ReturnKind
+
+__all__ = [
+    "OrphanMatcher",
+    "clause_kind",
+    "error_named",
+    "is_return_table_header",
+    "is_value_table_header",
+    "misnamed_parameters",
+    "name_similarity",
+    "optional_in_prose",
+    "pending_in",
+    "reported_in",
+    "row_kind",
+]
+
+# --------------------------------------------------------------------------------------------
+# rule.name-similarity
+# --------------------------------------------------------------------------------------------
+
+_HUNGARIAN_RE = re.compile(r"^(?:lpsz|lpwsz|pwsz|psz|lp|sz|pv|pp|p)(?=[A-Z])")
+SIMILAR_ENOUGH = 0.6
+# How many free TBD parameters an orphan heading is compared with (the nearest ones). Real pages
+# have at most three; the bound keeps a crafted page with thousands of pairs linear.
+_MATCH_WINDOW = 8
+
+
+def name_stem(name: str) -> str:
+    return _HUNGARIAN_RE.sub("", name).lower()
+
+
+def name_similarity(a: str, b: str) -> float:
+    """How likely two parameter names are the same parameter (pPrincipal vs pszPrincipal):
+    1.0 when they agree without their Hungarian prefix, else difflib's ratio of the stems."""
+    sa, sb = name_stem(a), name_stem(b)
+    if sa == sb:
+        return 1.0
+    if len(sa) > 64 or len(sb) > 64:  # difflib is quadratic in the name length
+        return 0.0
+    return difflib.SequenceMatcher(None, sa, sb).ratio()
+
+
+class OrphanMatcher:
+    """rule.name-similarity applied to TBD parameters and the orphan headings that document them.
+
+    ``add_tbd(position, name, key)`` registers a TBD parameter; ``match(position, name)`` returns
+    the key of the free TBD parameter the orphan heading documents (same stem first, else the most
+    similar of the nearest free ones, ratio >= 0.6), and marks it taken. Linear in the page.
+    """
+
+    def __init__(self) -> None:
+        self._positions: list[int] = []
+        self._entries: list[tuple[str, object]] = []
+        self._taken: set[int] = set()
+        self._by_stem: dict[str, list[int]] = {}
+
+    def add_tbd(self, position: int, name: str, key: object) -> None:
+        # Positions arrive in page order.
+        idx = len(self._entries)
+        self._positions.append(position)
+        self._entries.append((name, key))
+        self._by_stem.setdefault(name_stem(name), []).append(idx)
+
+    def match(self, position: int, name: str, exclude: object = None) -> object | None:
+        for idx in self._by_stem.get(name_stem(name), ()):
+            if idx not in self._taken and self._entries[idx][1] is not exclude:
+                self._taken.add(idx)
+                return self._entries[idx][1]
+        # Nearest free entries around the orphan's position.
+        at = bisect_left(self._positions, position)
+        best, best_score = None, 0.0
+        seen = 0
+        lo, hi = at - 1, at
+        while seen < _MATCH_WINDOW and (lo >= 0 or hi < len(self._entries)):
+            for idx in (lo, hi):
+                if 0 <= idx < len(self._entries) and idx not in self._taken:
+                    cand, key = self._entries[idx]
+                    if key is exclude:
+                        continue
+                    seen += 1
+                    score = name_similarity(cand, name)
+                    if score > best_score or (score == best_score and best is not None and idx < best):
+                        best, best_score = idx, score
+            lo -= 1
+            hi += 1
+        if best is not None and best_score >= SIMILAR_ENOUGH:
+            self._taken.add(best)
+            return self._entries[best][1]
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# rule.optional-in-prose
+# --------------------------------------------------------------------------------------------
+
+# "*optional* A pointer", "*Optional*. A pointer", "The **optional** time limit", "This parameter
+# is optional", "This parameter can be NULL", "If this parameter is NULL", "If the value of this
+# parameter is NULL", "set the value of this parameter to NULL", "can be set to null".
+_OPTIONAL_MARK_RE = re.compile(
+    r"(?:\*{1,2}|_{1,2}|<(?:i|b|em|strong)>)\s*optional\s*(?:\*{1,2}|_{1,2}|</(?:i|b|em|strong)>)"
+    r"|^\s*(?:the\s+)?optional\b"
+    r"|\bparameter\s+is\s+optional\b",
+    re.I,
+)
+_NULL = r"(?:\*\*|<b>|\*|<i>)?null\b"
+_SUBJECT = r"(?:this|the)\s+(?:parameter|pointer|argument|value)"
+_OPTIONAL_NULL_RE = re.compile(
+    rf"\b{_SUBJECT}\s+(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}"
+    rf"|\bif\s+(?:the\s+value\s+of\s+)?this\s+parameter\s+is\s+{_NULL}"
+    rf"|\bset\s+(?:the\s+value\s+of\s+)?this\s+parameter\s+to\s+{_NULL}",
+    re.I,
+)
+
+
+def optional_in_prose(text: str) -> bool:
+    """rule.optional-in-prose: the description says the parameter is optional or may be NULL.
+
+    "On the first call, this pointer is NULL" is not read as optional: it says when the value is
+    NULL, and facts.json (SspiAcceptSecurityContextAsync phContext) does not count it."""
+    return bool(_OPTIONAL_MARK_RE.search(text) or _OPTIONAL_NULL_RE.search(text))
+
+
+def remarks_make_optional(name: str, remarks: str) -> bool:
+    """rule.optional-in-prose (remarks): a remarks sentence names the parameter and says it can be
+    set to NULL ("pvLogonId can be set to null")."""
+    if not remarks or name not in remarks:
+        return False
+    pat = re.compile(
+        rf"\b{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}", re.I
+    )
+    return bool(pat.search(remarks))
+
+
+# --------------------------------------------------------------------------------------------
+# rule.clause-kind and rule.pending
+# --------------------------------------------------------------------------------------------
+
+# A clause's class is taken from the marker that comes first in it: English puts the condition
+# first ("If the function fails, ... before it succeeds"). "accepted" is a success marker only
+# when not negated: "when the handle was not accepted" names a failure.
+SUCCESS_CLAUSE_RE = re.compile(
+    r"\bsucce(?:eds?|eded|ss|ssful|ssfully)\b|(?<!\bnot )\baccepted\b|\bwas acquired\b|\bsuccess codes?\b", re.I
+)
+ERROR_CLAUSE_RE = re.compile(
+    r"\bfail(?:s|ed|ure)?\b|\botherwise\b|\berror codes?\b|\bfatal\b|\bnonzero\b|\bnot accepted\b", re.I
+)
+# "still in progress", "pending", "while the request is still running", "until the call is
+# completed", "while the queued work has not finished".
+PENDING_RE = re.compile(
+    r"\bin progress\b|\bpending\b|\bstill running\b"
+    r"|\buntil the (?:call|work|request|operation) (?:is |has )?(?:complete|completed|finished|done)\b"
+    r"|\b(?:has|have) not (?:yet )?(?:finished|completed|complete)\b|\bnot yet (?:finished|completed|complete|done)\b",
+    re.I,
+)
+_PENDING_CODE = "SEC_I_ASYNC_CALL_PENDING"
+
+
+def error_named(code: str) -> bool:
+    """A code whose name says failure (SEC_E_*, ERROR_* but ERROR_SUCCESS, NTE_*, E_*)."""
+    return (code.startswith(("SEC_E_", "NTE_", "E_", "CRYPT_E_")) and code != "SEC_E_OK") or (
+        code.startswith("ERROR_") and code != "ERROR_SUCCESS"
+    )
+
+
+def pending_in(text: str, code: str) -> bool:
+    """rule.pending: the code is what the call reports while the work is still running.
+    SEC_I_ASYNC_CALL_PENDING always; another code only when the text says so and its name does
+    not say failure nor success ("returns SEC_E_INSUFFICIENT_MEMORY while the request is still running" is
+    an error returned while the work runs, not a pending status)."""
+    if code == _PENDING_CODE:
+        return True
+    if code in _COMPLETION_CODES:  # the status of finished work, named beside the pending one
+        return False
+    return not error_named(code) and bool(PENDING_RE.search(text))
+
+
+_COMPLETION_CODES = frozenset({"SEC_E_OK", "ERROR_SUCCESS", "STATUS_SUCCESS", "S_OK"})
+
+
+def clause_kind(clause: str) -> ReturnKind | None:
+    """rule.clause-kind: success or error as one returns clause says it, from the marker that
+    comes first in it; None if it says neither. (Pending is rule.pending.)"""
+    s = SUCCESS_CLAUSE_RE.search(clause)
+    e = ERROR_CLAUSE_RE.search(clause)
+    if s and e:
+        return ReturnKind.SUCCESS if s.start() < e.start() else ReturnKind.ERROR
+    if s:
+        return ReturnKind.SUCCESS
+    if e:
+        return ReturnKind.ERROR
+    return None
+
+
+_SUCCESS_ROW_RE = re.compile(r"\b(?:function|call|operation)\s+succeeded\b|\bsuccess(?:ful(?:ly)?)?\b", re.I)
+
+
+def row_kind(code: str, description: str) -> ReturnKind:
+    """rule.row-kind: a return-table row (or list item) the surrounding prose does not classify:
+    pending by rule.pending, success when its text says success, else error."""
+    if pending_in(description, code):
+        return ReturnKind.PENDING
+    if _SUCCESS_ROW_RE.search(description):  # as the page says it, even for a SEC_E_ name (lint compares)
+        return ReturnKind.SUCCESS
+    return ReturnKind.ERROR
+
+
+# --------------------------------------------------------------------------------------------
+# rule.reported-via
+# --------------------------------------------------------------------------------------------
+
+_GET_LAST_ERROR_RE = re.compile(r"\bGetLastError\b")
+_ASYNC_STATUS_RE = re.compile(r"\bSspiGetAsyncCallStatus\b")
+
+
+def reported_in(text: str) -> Reported | None:
+    """rule.reported-via: the text says the codes are read with GetLastError or reported by
+    SspiGetAsyncCallStatus; None when it says neither (the call returns them)."""
+    if _GET_LAST_ERROR_RE.search(text):
+        return Reported.GET_LAST_ERROR
+    if _ASYNC_STATUS_RE.search(text):
+        return Reported.ASYNC_STATUS
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# rule.value-table and rule.return-table
+# --------------------------------------------------------------------------------------------
+
+_VALUE_HEADER_FIRST_RE = re.compile(r"value|flag|constant|type|ssp|attribute|name|mechanism|member|option", re.I)
+# First-column headers of a "Meaning" table that is not a list of values the parameter takes
+# (InitializeSecurityContext's "SSP in use | Meaning": which package reads the parameter how).
+_NOT_VALUE_FIRST_RE = re.compile(r"\bssp\s+in\s+use\b|\bpackage\b|\bprovider\b", re.I)
+_RETURN_HEADER_RE = re.compile(
+    r"^(?:return\s+(?:code|value|code\s*/\s*value)s?|error\s+codes?|status\s+codes?)$", re.I
+)
+
+
+def is_value_table_header(header: list[str] | tuple[str, ...]) -> bool:
+    """rule.value-table: a two-column table lists values of its parameter when its first header
+    names values (Value, Flag, Constant...) and its second describes them (Meaning, Description),
+    or the second is "Meaning" and the first is not a package/SSP column."""
+    if len(header) < 2:
+        return False
+    h0, h1 = header[0].strip().lower(), header[1].strip().lower()
+    if "#" in h0:
+        # "Buffer #/buffer type | Meaning": buffers by index, not macros and their numbers.
+        return False
+    if _NOT_VALUE_FIRST_RE.search(h0):
+        return False
+    if h1.startswith("meaning"):
+        return True
+    return bool(_VALUE_HEADER_FIRST_RE.search(h0)) and h1.startswith(("description", "meaning", "value"))
+
+
+def is_return_table_header(first: str, second: str) -> bool:
+    """rule.return-table: "Return code | Description", "Return value | ...", "Return code/value",
+    "Error Codes | Description", "Status code | Meaning"."""
+    return bool(_RETURN_HEADER_RE.match(" ".join(first.split()))) and second.strip().lower().startswith(
+        ("description", "meaning")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# rule.parameter-name-in-prose
+# --------------------------------------------------------------------------------------------
+
+# An italic name in parameter style: Hungarian pointer/handle prefix and a capital.
+ITALIC_NAME_RE = re.compile(r"<i>\s*([A-Za-z_]\w*)\s*</i>|(?<![\w*])\*([A-Za-z_]\w*)\*(?![\w*])")
+# Only prefixes specific enough to name one kind of thing (a bare "p" also names other
+# functions' parameters, "pAuthData" on a QueryCredentialsAttributes page).
+_PREFIX_RE = re.compile(r"^(pts|psz|pwsz|ph|pv)(?=[A-Z])")
+
+
+def misnamed_parameters(names: list[str], parameters: list[str]) -> list[tuple[str, str]]:
+    """rule.parameter-name-in-prose: italic names in the prose that look like parameters of this
+    function but are none (``ptsTimeStamp`` where the parameter is ``ptsExpiry``): (name, the
+    parameter with the same Hungarian prefix it most likely means). Names that share no prefix with
+    a parameter (other functions' parameters, structure members) are left alone."""
+    params = set(parameters)
+    by_prefix: dict[str, list[str]] = {}
+    for p in parameters:
+        m = _PREFIX_RE.match(p)
+        if m:
+            by_prefix.setdefault(m.group(1), []).append(p)
+    out: list[tuple[str, str]] = []
+    for name in names:
+        if name in params:
+            continue
+        m = _PREFIX_RE.match(name)
+        if not m or len(by_prefix.get(m.group(1), ())) != 1:
+            continue
+        out.append((name, by_prefix[m.group(1)][0]))
+    return out
