@@ -289,6 +289,16 @@ class Sspi:
     def FreeContextBuffer(self, **kwargs: Any) -> Any:
         return self._call("FreeContextBuffer", kwargs)
 
+    # -- impersonation and access tokens (issue 19) -----------------------------------------------
+    def ImpersonateSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("ImpersonateSecurityContext", kwargs)
+
+    def RevertSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("RevertSecurityContext", kwargs)
+
+    def QuerySecurityContextToken(self, **kwargs: Any) -> Any:
+        return self._call("QuerySecurityContextToken", kwargs)
+
     # -- export / import --------------------------------------------------------------------------
     def ExportSecurityContext(self, **kwargs: Any) -> Any:
         return self._call("ExportSecurityContext", kwargs)

@@ -88,6 +88,10 @@ OPERATION = {
     "EncryptMessage": "encrypt",
     "DecryptMessage": "decrypt",
     "SspiGetAsyncCallStatus": "async_status",
+    # issue 19: impersonation and access tokens
+    "ImpersonateSecurityContext": "impersonate",
+    "RevertSecurityContext": "revert",
+    "QuerySecurityContextToken": "query_token",
 }
 
 
@@ -745,6 +749,28 @@ def _async_status(env: Env) -> str:
     if RECIPE_CODE[0] == "SEC_E_OK":
         env.world.run_pending()
     return env.call(sspi, Handle=ctx)[0]
+
+
+# ImpersonateSecurityContext, RevertSecurityContext, QuerySecurityContextToken (issue 19): the
+# server (process 200, websvc, which holds SeImpersonatePrivilege) works on its side of a handshake.
+RECIPES[("impersonate", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
+RECIPES[("impersonate", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
+# bob.exe (process 101) holds no SeImpersonatePrivilege and is not alice.
+RECIPES[("impersonate", "SEC_E_NO_IMPERSONATION")] = lambda env: env.call(
+    Sspi(env.world, 101), phContext=handshake(env.cli, Sspi(env.world, 101), "NTLM").server_ctx
+)[0]
+
+
+@recipe("revert", "SEC_E_OK")
+def _revert_after_impersonating(env: Env) -> str:
+    ctx = _established(env).server_ctx
+    env.srv.ImpersonateSecurityContext(phContext=ctx)
+    return env.call(env.srv, phContext=ctx)[0]
+
+
+RECIPES[("revert", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
+RECIPES[("query_token", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
+RECIPES[("query_token", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
 
 
 # The code being provoked, for recipes shared by several codes.

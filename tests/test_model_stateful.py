@@ -101,6 +101,10 @@ class SspiMachine(RuleBasedStateMachine):
         self.buffers: list[tuple[int, Any]] = []
         self.freed_buffers: set[int] = set()
         self.last: tuple[str, str] | None = None
+        # issue 19: (pid, thread) -> the context the thread impersonates through; open tokens
+        self.impersonating: dict[tuple[int, int], CtxtHandle] = {}
+        self.open_tokens: list[tuple[int, Any]] = []
+        self.closed_tokens: list[tuple[int, Any]] = []
 
     # -- the call wrapper ---------------------------------------------------------------------------
     def call(self, pid: int, function: str, **kwargs: Any) -> Any:
@@ -380,6 +384,68 @@ class SspiMachine(RuleBasedStateMachine):
         self.world.authority.online = online
         self.world.clock.advance(hours * 3600)
 
+    # -- impersonation and access tokens (issue 19) ---------------------------------------------
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), thread=st.sampled_from([1, 2]))
+    def impersonate(self, data: st.DataObject, pid: int, thread: int) -> None:
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        self.world.process(pid).thread = thread
+        r = self.call(pid, "ImpersonateSecurityContext", phContext=ctx)
+        if self.handle_ok(r):
+            assert (pid, ctx) in self.contexts, "a dead handle was impersonated"
+            self.impersonating[(pid, thread)] = ctx
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), thread=st.sampled_from([1, 2]))
+    def revert(self, data: st.DataObject, pid: int, thread: int) -> None:
+        mine = self.impersonating.get((pid, thread))
+        use_mine = mine is not None and data.draw(st.integers(0, 9)) < 7
+        ctx = mine if use_mine else self.pick_ctx(data, pid, allow_none=False)
+        self.world.process(pid).thread = thread
+        r = self.call(pid, "RevertSecurityContext", phContext=ctx)
+        balanced = mine is not None and ctx == mine and (pid, ctx) in self.contexts
+        assert self.handle_ok(r) == balanced, (pid, thread, ctx, mine)
+        if balanced:
+            del self.impersonating[(pid, thread)]
+
+    @precondition(lambda self: bool(self.impersonating))
+    @rule(data=st.data())
+    def revert_own(self, data: st.DataObject) -> None:
+        """Balance an impersonation the machine made (revert with random handles rarely does)."""
+        (pid, thread), ctx = data.draw(st.sampled_from(sorted(self.impersonating.items(), key=repr)))
+        self.world.process(pid).thread = thread
+        r = self.call(pid, "RevertSecurityContext", phContext=ctx)
+        assert self.handle_ok(r) == ((pid, ctx) in self.contexts)
+        if self.handle_ok(r):
+            del self.impersonating[(pid, thread)]
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS))
+    def query_token(self, data: st.DataObject, pid: int) -> None:
+        r = self.call(pid, "QuerySecurityContextToken", phContext=self.pick_ctx(data, pid, allow_none=False))
+        if self.handle_ok(r):
+            self.open_tokens.append((pid, r.Token))
+
+    @precondition(lambda self: bool(self.open_tokens or self.closed_tokens))
+    @rule(data=st.data())
+    def close_token(self, data: st.DataObject) -> None:
+        pid, token = data.draw(st.sampled_from(self.open_tokens + self.closed_tokens))
+        was_open = (pid, token) in self.open_tokens
+        assert self.world.close_handle(token, pid) is was_open
+        if was_open:
+            self.open_tokens.remove((pid, token))
+            self.closed_tokens.append((pid, token))
+
+    @invariant()
+    def impersonation_is_what_the_calls_made_it(self) -> None:
+        if not hasattr(self, "world"):
+            return
+        actual = {
+            (pid, thread): entry.context
+            for pid, p in self.world.processes.items()
+            for thread, entry in p.impersonating.items()
+        }
+        assert actual == self.impersonating
+        open_now = {(pid, v) for pid, p in self.world.processes.items() for v in p.tokens}
+        assert open_now == {(pid, t.value) for pid, t in self.open_tokens}
+
     @invariant()
     def no_undocumented_status(self) -> None:
         if self.last is not None:
@@ -389,6 +455,17 @@ class SspiMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         if not hasattr(self, "world"):
             return
+        # Balance every impersonation whose context is still live; one whose context was deleted
+        # first cannot be reverted through SSPI, and world.leaks() must say so.
+        for (pid, thread), ctx in sorted(self.impersonating.items(), key=repr):
+            self.world.process(pid).thread = thread
+            if (pid, ctx) in self.contexts:
+                assert self.apis[pid].RevertSecurityContext(phContext=ctx).status.name == "SEC_E_OK"
+            else:
+                assert self.world.leaks()[pid]["impersonation"]
+                del self.world.process(pid).impersonating[thread]
+        for pid, token in self.open_tokens:
+            assert self.world.close_handle(token, pid)
         for pid, ctx in list(self.contexts):
             assert self.apis[pid].DeleteSecurityContext(phContext=ctx).status.name == "SEC_E_OK"
         for pid, cred in list(self.creds):

@@ -342,6 +342,7 @@ _FAMILIES = (
     "sspimodel.model.export",
     "sspimodel.model.packages_query",
     "sspimodel.model.async_",
+    "sspimodel.model.impersonation",
 )
 
 
