@@ -299,6 +299,13 @@ class Sspi:
     def QuerySecurityContextToken(self, **kwargs: Any) -> Any:
         return self._call("QuerySecurityContextToken", kwargs)
 
+    # -- the dispatch table (issue 19) -------------------------------------------------------------
+    def InitSecurityInterfaceA(self, **kwargs: Any) -> Any:
+        return self._call("InitSecurityInterfaceA", kwargs)
+
+    def InitSecurityInterfaceW(self, **kwargs: Any) -> Any:
+        return self._call("InitSecurityInterfaceW", kwargs)
+
     # -- export / import --------------------------------------------------------------------------
     def ExportSecurityContext(self, **kwargs: Any) -> Any:
         return self._call("ExportSecurityContext", kwargs)

@@ -112,7 +112,9 @@ def test_impersonate_own_account_needs_no_privilege(world):
 def test_impersonate_unsupported_function_is_marked_unreachable():
     from sspimodel.model import rules_for
 
-    rule = next(r for r in rules_for("ImpersonateSecurityContext") if r.status == "SEC_E_UNSUPPORTED_FUNCTION")
+    rule = next(
+        r for r in rules_for("ImpersonateSecurityContext") if r.status == "SEC_E_UNSUPPORTED_FUNCTION"
+    )
     assert not rule.reachable and "Schannel" in rule.unreachable
 
 

@@ -423,6 +423,19 @@ class SspiMachine(RuleBasedStateMachine):
         if self.handle_ok(r):
             self.open_tokens.append((pid, r.Token))
 
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), variant=st.sampled_from(["A", "W"]))
+    def query_token_through_the_table(self, data: st.DataObject, pid: int, variant: str) -> None:
+        """InitSecurityInterfaceA/W: the table's member is the function (same guard, same state)."""
+        sspi = self.apis[pid]
+        result = sspi.InitSecurityInterfaceA() if variant == "A" else sspi.InitSecurityInterfaceW()
+        assert result.status is None and result.value.dwVersion == 4
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        r = result.value.QuerySecurityContextToken(phContext=ctx)
+        assert r.status.name in allowed_statuses("QuerySecurityContextToken")
+        if self.handle_ok(r):
+            assert (pid, ctx) in self.contexts
+            self.open_tokens.append((pid, r.Token))
+
     @precondition(lambda self: bool(self.open_tokens or self.closed_tokens))
     @rule(data=st.data())
     def close_token(self, data: st.DataObject) -> None:

@@ -101,7 +101,11 @@ def _impersonation_refused(c: Call) -> bool:
     session = c.world.session_of(c.process)
     if SE_IMPERSONATE_NAME in session.privileges:
         return False
-    same = session.account is not None and ctx.client is not None and session.account.lower() == ctx.client.lower()
+    same = (
+        session.account is not None
+        and ctx.client is not None
+        and session.account.lower() == ctx.client.lower()
+    )
     return not same
 
 
@@ -153,7 +157,9 @@ def _handle_rules(function: str, prefix: str, quote: str) -> list[Rule]:
 
 def impersonate_rules(function: str = _IMPERSONATE, prefix: str = "isctx") -> list[Rule]:
     accepted_only = Citation(
-        function, "parameters: phContext", "The handle must come from a call to AcceptSecurityContext (General)."
+        function,
+        "parameters: phContext",
+        "The handle must come from a call to AcceptSecurityContext (General).",
     )
     return [
         *_handle_rules(function, prefix, "SEC_E_INVALID_HANDLE"),
@@ -297,9 +303,7 @@ def query_token_rules(function: str = _QUERY, prefix: str = "qsct") -> list[Rule
             "phContext is a client context, or a server context whose handshake has not finished: there is "
             "no client token yet",
             "SEC_E_INVALID_HANDLE",
-            Citation(
-                function, "description", "Gets the access token of a client security context"
-            ),
+            Citation(function, "description", "Gets the access token of a client security context"),
             lambda c: _client_side(c) or _incomplete(c),
             also=(
                 Interpretation(

@@ -343,6 +343,7 @@ _FAMILIES = (
     "sspimodel.model.packages_query",
     "sspimodel.model.async_",
     "sspimodel.model.impersonation",
+    "sspimodel.model.dispatch",
 )
 
 
