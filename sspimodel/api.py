@@ -329,6 +329,19 @@ class Sspi:
     def EnumerateSecurityPackagesW(self, **kwargs: Any) -> Any:
         return self._call("EnumerateSecurityPackagesW", kwargs)
 
+    # -- the package registry (issue 19) ------------------------------------------------------------
+    def AddSecurityPackageA(self, **kwargs: Any) -> Any:
+        return self._call("AddSecurityPackageA", kwargs)
+
+    def AddSecurityPackageW(self, **kwargs: Any) -> Any:
+        return self._call("AddSecurityPackageW", kwargs)
+
+    def DeleteSecurityPackageA(self, **kwargs: Any) -> Any:
+        return self._call("DeleteSecurityPackageA", kwargs)
+
+    def DeleteSecurityPackageW(self, **kwargs: Any) -> Any:
+        return self._call("DeleteSecurityPackageW", kwargs)
+
     # -- messages ---------------------------------------------------------------------------------
     def MakeSignature(self, **kwargs: Any) -> Any:
         return self._call("MakeSignature", kwargs)

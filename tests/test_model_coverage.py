@@ -92,6 +92,10 @@ OPERATION = {
     "ImpersonateSecurityContext": "impersonate",
     "RevertSecurityContext": "revert",
     "QuerySecurityContextToken": "query_token",
+    "AddSecurityPackageA": "add_package",
+    "AddSecurityPackageW": "add_package",
+    "DeleteSecurityPackageA": "delete_package",
+    "DeleteSecurityPackageW": "delete_package",
 }
 
 
@@ -771,6 +775,21 @@ def _revert_after_impersonating(env: Env) -> str:
 RECIPES[("revert", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
 RECIPES[("query_token", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
 RECIPES[("query_token", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
+
+
+
+
+# AddSecurityPackageA/W, DeleteSecurityPackageA/W (issue 19): Digest, which nothing relies on in a
+# fresh world, leaves the registry and comes back.
+def _add_package(env: Env) -> str:
+    from sspimodel.model.packages_registry import SecurityPackageOptions
+
+    env.cli.DeleteSecurityPackageW(pszPackageName="Digest")
+    return env.call(env.cli, pszPackageName="Digest", pOptions=SecurityPackageOptions())[0]
+
+
+RECIPES[("add_package", "SEC_E_OK")] = _add_package
+RECIPES[("delete_package", "SEC_E_OK")] = lambda env: env.call(env.cli, pszPackageName="Digest")[0]
 
 
 # The code being provoked, for recipes shared by several codes.

@@ -369,6 +369,27 @@ class SspiMachine(RuleBasedStateMachine):
         else:
             self.call(pid, "QuerySecurityPackageInfoA", pszPackageName=name)
 
+    @rule(
+        pid=st.sampled_from(PIDS),
+        name=st.sampled_from([*PACKAGES, "digest"]),
+        add=st.booleans(),
+        wide=st.booleans(),
+    )
+    def package_registry(self, pid: int, name: str, add: bool, wide: bool) -> None:
+        """AddSecurityPackageA/W and DeleteSecurityPackageA/W change what the package queries see."""
+        from sspimodel.model.packages_registry import SecurityPackageOptions
+
+        suffix = "W" if wide else "A"
+        if add:
+            r = self.call(pid, f"AddSecurityPackage{suffix}", pszPackageName=name, pOptions=SecurityPackageOptions())
+        else:
+            r = self.call(pid, f"DeleteSecurityPackage{suffix}", pszPackageName=name)
+        installed = name.lower() in self.world.packages
+        if self.handle_ok(r):
+            assert installed == add
+        found = self.call(pid, "QuerySecurityPackageInfoW", pszPackageName=name)
+        assert (found.status.name == "SEC_E_OK") == installed
+
     @precondition(lambda self: bool(self.buffers))
     @rule(data=st.data())
     def free_buffer(self, data: st.DataObject) -> None:

@@ -344,6 +344,7 @@ _FAMILIES = (
     "sspimodel.model.async_",
     "sspimodel.model.impersonation",
     "sspimodel.model.dispatch",
+    "sspimodel.model.packages_registry",
 )
 
 

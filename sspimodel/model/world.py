@@ -302,6 +302,8 @@ class World:
     sessions: dict[Luid, LogonSession] = field(factory=dict)
     processes: dict[int, Process] = field(factory=dict)
     packages: dict[str, Any] = field(factory=dict)  # lower-case name -> packages.Package
+    # AddSecurityPackage's pOptions, by package name (sspimodel.model.packages_registry)
+    package_options: dict[str, Any] = field(factory=dict)
     clock: Clock = field(factory=Clock)
     caller_mode: CallerMode = CallerMode.USER
     faults: FaultPlan = field(factory=FaultPlan)
