@@ -264,6 +264,13 @@ class Sspi:
     def FreeCredentialsHandle(self, **kwargs: Any) -> Any:
         return self._call("FreeCredentialsHandle", kwargs)
 
+    # issue 19: credential attributes
+    def QueryCredentialsAttributesA(self, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesA", kwargs)
+
+    def QueryCredentialsAttributesW(self, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesW", kwargs)
+
     # -- contexts ---------------------------------------------------------------------------------
     def InitializeSecurityContextA(self, **kwargs: Any) -> Any:
         return self._call("InitializeSecurityContextA", kwargs)

@@ -96,6 +96,8 @@ OPERATION = {
     "AddSecurityPackageW": "add_package",
     "DeleteSecurityPackageA": "delete_package",
     "DeleteSecurityPackageW": "delete_package",
+    "QueryCredentialsAttributesA": "query_cred",
+    "QueryCredentialsAttributesW": "query_cred",
 }
 
 
@@ -790,6 +792,20 @@ def _add_package(env: Env) -> str:
 
 RECIPES[("add_package", "SEC_E_OK")] = _add_package
 RECIPES[("delete_package", "SEC_E_OK")] = lambda env: env.call(env.cli, pszPackageName="Digest")[0]
+
+
+# QueryCredentialsAttributesA/W (issue 19): SECPKG_CRED_ATTR_NAMES = 1, SECPKG_CRED_ATTR_CERT = 4.
+def _query_cred(env: Env, package: str = "NTLM", attribute: int = 1) -> str:
+    cred = acquire(env.cli, package, SECPKG_CRED_OUTBOUND)
+    return env.call(env.cli, phCredential=cred, ulAttribute=attribute)[0]
+
+
+RECIPES[("query_cred", "SEC_E_OK")] = _query_cred
+RECIPES[("query_cred", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
+    env.cli, phCredential=FORGED_CRED, ulAttribute=1
+)[0]
+RECIPES[("query_cred", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: _query_cred(env, "NTLM", 4)
+_fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
 
 
 # The code being provoked, for recipes shared by several codes.

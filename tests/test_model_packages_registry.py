@@ -107,3 +107,13 @@ def test_options_must_be_a_security_package_options(world):
     with pytest.raises(ContractError, match="pOptions"):
         sspi.AddSecurityPackageW(pszPackageName="Digest")
     assert "digest" in world.packages and world.package_options == {}
+
+
+def test_options_as_laid_out_in_memory(world):
+    sspi = Sspi(world)
+    sspi.DeleteSecurityPackageW(pszPackageName="Digest")
+    raw = (24).to_bytes(4, "little") + (1).to_bytes(4, "little") + (1).to_bytes(4, "little") + bytes(12)
+    assert _status(sspi.AddSecurityPackageW(pszPackageName="Digest", pOptions=raw)) == "SEC_E_OK"
+    assert world.package_options["Digest"] == SecurityPackageOptions(24, SECPKG_OPTIONS_TYPE_LSA, 1, 0, None)
+    with pytest.raises(ContractError, match="pOptions"):
+        sspi.AddSecurityPackageW(pszPackageName="Digest", pOptions=b"\x00" * 7)

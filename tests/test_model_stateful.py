@@ -390,6 +390,16 @@ class SspiMachine(RuleBasedStateMachine):
         found = self.call(pid, "QuerySecurityPackageInfoW", pszPackageName=name)
         assert (found.status.name == "SEC_E_OK") == installed
 
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), attribute=st.sampled_from([1, 4]), wide=st.booleans())
+    def query_credentials(self, data: st.DataObject, pid: int, attribute: int, wide: bool) -> None:
+        cred = self.pick_cred(data, pid)
+        if cred is None:
+            return  # a required [in] parameter: ContractError, covered by the contract tests
+        function = "QueryCredentialsAttributesW" if wide else "QueryCredentialsAttributesA"
+        r = self.call(pid, function, phCredential=cred, ulAttribute=attribute)
+        if self.handle_ok(r):
+            assert (pid, cred) in self.creds
+
     @precondition(lambda self: bool(self.buffers))
     @rule(data=st.data())
     def free_buffer(self, data: st.DataObject) -> None:

@@ -14,7 +14,8 @@ functions change, every other function sees at once.
 - Neither page names a failure code: the two errata entries of kind interpretation
   (``doc-security-package-not-found``, ``doc-security-package-in-use``) say what the model returns.
 
-``pOptions`` must be a :class:`SecurityPackageOptions` (sspi.h's SECURITY_PACKAGE_OPTIONS). The
+``pOptions`` must be a :class:`SecurityPackageOptions` (sspi.h's SECURITY_PACKAGE_OPTIONS), or the
+bytes of one as laid out in memory (:meth:`SecurityPackageOptions.from_bytes`). The
 page tags it [in] (required) while the Windows SDK header annotates it ``_In_opt_``; the model
 follows the page. Its ``Flags`` (SECPKG_OPTIONS_PERMANENT) and ``Type`` are recorded in
 ``world.package_options`` and change nothing else: the simulated machine never restarts.
@@ -70,6 +71,17 @@ class SecurityPackageOptions:
     SignatureSize: int = 0
     Signature: bytes | None = None
 
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SecurityPackageOptions | None:
+        """The structure as it lies in memory: four little-endian ULONGs (Size, Type, Flags,
+        SignatureSize), then the Signature pointer (4 or 8 bytes, not followed: None). What a
+        caller holding raw memory, such as a conformance scenario, passes. None when the length
+        is not one of those layouts."""
+        if len(data) not in (16, 20, 24):
+            return None
+        size, kind, flags, signature_size = (int.from_bytes(data[i : i + 4], "little") for i in (0, 4, 8, 12))
+        return cls(size, kind, flags, signature_size, None)
+
 
 def loadable() -> dict[str, Any]:
     """The providers AddSecurityPackage can install, by lower-case name."""
@@ -89,7 +101,10 @@ def _name(c: Call) -> str:
 
 def _options(c: Call) -> Any:
     value = c.a.pOptions
-    return value.value if isinstance(value, Ref) else value
+    value = value.value if isinstance(value, Ref) else value
+    if isinstance(value, bytes | bytearray):
+        return SecurityPackageOptions.from_bytes(bytes(value)) or value
+    return value
 
 
 def _bad_options(c: Call) -> bool:
@@ -136,7 +151,8 @@ def add_rules(function: str, prefix: str = "asp") -> list[Rule]:
     return [
         Rule(
             f"{prefix}.options",
-            "pOptions is not a SECURITY_PACKAGE_OPTIONS",
+            "pOptions is not a SECURITY_PACKAGE_OPTIONS (a SecurityPackageOptions, or its bytes as laid out "
+            "in memory)",
             CONTRACT_ERROR,
             Citation(
                 function,

@@ -345,6 +345,7 @@ _FAMILIES = (
     "sspimodel.model.impersonation",
     "sspimodel.model.dispatch",
     "sspimodel.model.packages_registry",
+    "sspimodel.model.cred_attributes",
 )
 
 
