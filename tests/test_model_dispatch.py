@@ -66,8 +66,8 @@ def test_calling_through_the_table_is_calling_the_function():
     a = direct.AcquireCredentialsHandleW(pPackage="NTLM", fCredentialUse=SECPKG_CRED_OUTBOUND)
     b = table.AcquireCredentialsHandleW(pPackage="NTLM", fCredentialUse=SECPKG_CRED_OUTBOUND)
     assert repr(a) == repr(b)
-    assert repr(direct.QuerySecurityPackageInfoW(pszPackageName="Kerberos")) == repr(
-        table.QuerySecurityPackageInfoW(pszPackageName="Kerberos")
+    assert repr(direct.QuerySecurityPackageInfoW(pPackageName="Kerberos")) == repr(
+        table.QuerySecurityPackageInfoW(pPackageName="Kerberos")
     )
     assert repr(direct.FreeCredentialsHandle(phCredential=a.phCredential)) == repr(
         table.FreeCredentialsHandle(phCredential=b.phCredential)

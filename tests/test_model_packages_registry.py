@@ -24,9 +24,11 @@ def world():
 
 
 def _names(sspi: Sspi) -> list[str]:
-    r = sspi.EnumerateSecurityPackagesW()
-    names = [p.Name for p in r.ppPackageInfo.value]
-    sspi.FreeContextBuffer(pvContextBuffer=r.ppPackageInfo)
+    count, array = Ref(), Ref()
+    sspi.EnumerateSecurityPackagesW(pcPackages=count, ppPackageInfo=array)
+    names = [p.Name for p in array.value]
+    assert count.value == len(names)
+    sspi.FreeContextBuffer(pvContextBuffer=array.value)
     return names
 
 
@@ -44,7 +46,7 @@ def test_delete_then_add_changes_what_enumerate_and_query_see(world, variant):
     assert _names(sspi) == ["Negotiate", "Kerberos", "NTLM", "Digest"]
     assert _status(delete(pszPackageName="digest")) == "SEC_E_OK"
     assert _names(sspi) == ["Negotiate", "Kerberos", "NTLM"]
-    assert _status(sspi.QuerySecurityPackageInfoW(pszPackageName="Digest")) == "SEC_E_SECPKG_NOT_FOUND"
+    assert _status(sspi.QuerySecurityPackageInfoW(pPackageName="Digest")) == "SEC_E_SECPKG_NOT_FOUND"
     cell_count, cell_array = Ref(), Ref()
     sspi.EnumerateSecurityPackagesA(pcPackages=cell_count, ppPackageInfo=cell_array)
     assert cell_count.value == 3
@@ -55,7 +57,7 @@ def test_delete_then_add_changes_what_enumerate_and_query_see(world, variant):
     assert _status(r) == "SEC_E_SECPKG_NOT_FOUND"
     assert _status(add(pszPackageName="Digest", pOptions=OPTIONS)) == "SEC_E_OK"
     assert _names(sspi) == ["Negotiate", "Kerberos", "NTLM", "Digest"]
-    info = sspi.QuerySecurityPackageInfoW(pszPackageName="Digest")
+    info = sspi.QuerySecurityPackageInfoW(pPackageName="Digest")
     assert _status(info) == "SEC_E_OK" and info.ppPackageInfo.value.Name == "Digest"
     sspi.FreeContextBuffer(pvContextBuffer=info.ppPackageInfo)
     assert world.leaks() == {}

@@ -85,24 +85,24 @@ def _query(c: Call) -> None:
         c.out["pBuffer"] = SecPkgCredentials_Cert(0, None)
 
 
-def query_credentials_rules(function: str, prefix: str = "qcred") -> list[Rule]:
+def query_credentials_rules(function: str) -> list[Rule]:
     return [
         Rule(
-            f"{prefix}.null_handle",
+            "qcred.null_handle",
             "phCredential is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             Citation(function, "returns", "SEC_E_INVALID_HANDLE"),
             lambda c: is_null_handle(c.a.phCredential),
         ),
         Rule(
-            f"{prefix}.invalid_handle",
+            "qcred.invalid_handle",
             "phCredential is not live credentials of the calling process (never issued, freed, forged)",
             "SEC_E_INVALID_HANDLE",
             Citation(function, "returns", "The handle given is not valid."),
             lambda c: _cred(c) is None,
         ),
         Rule(
-            f"{prefix}.unsupported_attribute",
+            "qcred.unsupported_attribute",
             "ulAttribute is SECPKG_CRED_ATTR_CERT and the credentials are not Kerberos'",
             "SEC_E_UNSUPPORTED_FUNCTION",
             Citation(function, "parameters: ulAttribute", "Only Kerberos supports this attribute."),
@@ -116,9 +116,9 @@ def query_credentials_rules(function: str, prefix: str = "qcred") -> list[Rule]:
                 ),
             ),
         ),
-        *fault_rules(prefix, function, ("SEC_E_INSUFFICIENT_MEMORY",)),
+        *fault_rules(function, {"SEC_E_INSUFFICIENT_MEMORY": "qcred.fault.memory"}),
         Rule(
-            f"{prefix}.ok",
+            "qcred.ok",
             "pBuffer receives the attribute's structure; a name in it is package memory (FreeContextBuffer)",
             "SEC_E_OK",
             Citation(function, "returns", "On success the function returns SEC_E_OK."),

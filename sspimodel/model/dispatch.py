@@ -21,7 +21,7 @@ from typing import Any
 
 from attrs import frozen
 
-from .rules import Call, Citation, Interpretation, Rule, register, unreachable
+from .rules import Call, Citation, Interpretation, Rule, pick, register, unreachable
 
 __all__ = ["SLOTS_A", "SLOTS_W", "SPI_VERSION", "SecurityFunctionTable", "init_interface_rules"]
 
@@ -170,14 +170,14 @@ def init_interface_rules(function: str) -> list[Rule]:
         )
     return [
         unreachable(
-            f"isi{variant.lower()}.null",
+            pick(f"isi{variant.lower()}", "isia.null", "isiw.null"),
             "NULL",
             Citation(function, "returns", "On failure it returns NULL."),
             "the model's table is built from the model's own functions and cannot fail; the page names no "
             "cause of failure",
         ),
         Rule(
-            f"isi{variant.lower()}.ok",
+            pick(f"isi{variant.lower()}", "isia.ok", "isiw.ok"),
             f"a {pointer[1:]} whose members are the model's functions",
             pointer,
             Citation(

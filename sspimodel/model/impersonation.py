@@ -26,7 +26,7 @@ from .access_token import LEVELS, SE_IMPERSONATE_NAME, TokenRecord, impersonatio
 from .common import ctx_record, is_null_handle, live
 from .constants import SECPKG_FLAG_IMPERSONATION
 from .handles import CtxtHandle
-from .rules import Call, Citation, Interpretation, Rule, register, unreachable
+from .rules import Call, Citation, Interpretation, Rule, pick, register, unreachable
 from .world import ContextRecord
 
 __all__ = [
@@ -139,14 +139,14 @@ def _query_token(c: Call) -> None:
 def _handle_rules(function: str, prefix: str, quote: str) -> list[Rule]:
     return [
         Rule(
-            f"{prefix}.null_handle",
+            pick(prefix, "isctx.null_handle", "rsctx.null_handle", "qsct.null_handle"),
             "phContext is NULL or the zero handle",
             "SEC_E_INVALID_HANDLE",
             Citation(function, "returns", quote),
             lambda c: is_null_handle(c.a.phContext),
         ),
         Rule(
-            f"{prefix}.invalid_handle",
+            pick(prefix, "isctx.invalid_handle", "rsctx.invalid_handle", "qsct.invalid_handle"),
             "phContext is not a live context of the calling process (never issued, deleted, forged)",
             "SEC_E_INVALID_HANDLE",
             Citation(function, "returns", quote),
@@ -155,16 +155,16 @@ def _handle_rules(function: str, prefix: str, quote: str) -> list[Rule]:
     ]
 
 
-def impersonate_rules(function: str = _IMPERSONATE, prefix: str = "isctx") -> list[Rule]:
+def impersonate_rules(function: str = _IMPERSONATE) -> list[Rule]:
     accepted_only = Citation(
         function,
         "parameters: phContext",
         "The handle must come from a call to AcceptSecurityContext (General).",
     )
     return [
-        *_handle_rules(function, prefix, "SEC_E_INVALID_HANDLE"),
+        *_handle_rules(function, "isctx", "SEC_E_INVALID_HANDLE"),
         unreachable(
-            f"{prefix}.schannel_kernel",
+            "isctx.schannel_kernel",
             "SEC_E_UNSUPPORTED_FUNCTION",
             Citation(
                 function,
@@ -174,7 +174,7 @@ def impersonate_rules(function: str = _IMPERSONATE, prefix: str = "isctx") -> li
             "the model installs no Schannel package, and the page gives this code to Schannel in kernel mode only",
         ),
         Rule(
-            f"{prefix}.client_context",
+            "isctx.client_context",
             "phContext is a client context (InitializeSecurityContext made it): there is no client to act as",
             "SEC_E_NO_IMPERSONATION",
             accepted_only,
@@ -189,7 +189,7 @@ def impersonate_rules(function: str = _IMPERSONATE, prefix: str = "isctx") -> li
             ),
         ),
         Rule(
-            f"{prefix}.incomplete",
+            "isctx.incomplete",
             "the server context's handshake has not finished: the client is not authenticated yet",
             "SEC_E_NO_IMPERSONATION",
             Citation(
@@ -206,7 +206,7 @@ def impersonate_rules(function: str = _IMPERSONATE, prefix: str = "isctx") -> li
             ),
         ),
         Rule(
-            f"{prefix}.package_cannot",
+            "isctx.package_cannot",
             "the context's package does not declare SECPKG_FLAG_IMPERSONATION",
             "SEC_E_NO_IMPERSONATION",
             Citation(
@@ -223,7 +223,7 @@ def impersonate_rules(function: str = _IMPERSONATE, prefix: str = "isctx") -> li
             ),
         ),
         Rule(
-            f"{prefix}.not_permitted",
+            "isctx.not_permitted",
             "the token's level is SecurityImpersonation or SecurityDelegation, the caller's logon session "
             "lacks SeImpersonatePrivilege, and the client is not the caller's own account",
             "SEC_E_NO_IMPERSONATION",
@@ -244,7 +244,7 @@ def impersonate_rules(function: str = _IMPERSONATE, prefix: str = "isctx") -> li
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "isctx.ok",
             "the calling thread runs as the client (its impersonation token replaces any earlier one) until "
             "RevertSecurityContext",
             "SEC_E_OK",
@@ -263,11 +263,11 @@ def impersonate_rules(function: str = _IMPERSONATE, prefix: str = "isctx") -> li
     ]
 
 
-def revert_rules(function: str = _REVERT, prefix: str = "rsctx") -> list[Rule]:
+def revert_rules(function: str = _REVERT) -> list[Rule]:
     return [
-        *_handle_rules(function, prefix, "SEC_E_INVALID_HANDLE"),
+        *_handle_rules(function, "rsctx", "SEC_E_INVALID_HANDLE"),
         Rule(
-            f"{prefix}.not_impersonating",
+            "rsctx.not_impersonating",
             "the calling thread is not impersonating through phContext (it never did, or it reverted already)",
             "SEC_E_INVALID_HANDLE",
             Citation(
@@ -285,7 +285,7 @@ def revert_rules(function: str = _REVERT, prefix: str = "rsctx") -> list[Rule]:
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "rsctx.ok",
             "the calling thread stops impersonating and runs as the process again",
             "SEC_E_OK",
             Citation(function, "returns", "On success the function returns SEC_E_OK."),
@@ -295,11 +295,11 @@ def revert_rules(function: str = _REVERT, prefix: str = "rsctx") -> list[Rule]:
     ]
 
 
-def query_token_rules(function: str = _QUERY, prefix: str = "qsct") -> list[Rule]:
+def query_token_rules(function: str = _QUERY) -> list[Rule]:
     return [
-        *_handle_rules(function, prefix, "SEC_E_INVALID_HANDLE is one of the codes it can return."),
+        *_handle_rules(function, "qsct", "SEC_E_INVALID_HANDLE is one of the codes it can return."),
         Rule(
-            f"{prefix}.no_client_token",
+            "qsct.no_client_token",
             "phContext is a client context, or a server context whose handshake has not finished: there is "
             "no client token yet",
             "SEC_E_INVALID_HANDLE",
@@ -313,7 +313,7 @@ def query_token_rules(function: str = _QUERY, prefix: str = "qsct") -> list[Rule
             ),
         ),
         Rule(
-            f"{prefix}.ok",
+            "qsct.ok",
             "Token receives a new handle to the client's access token; the caller closes it "
             "(world.close_handle, the model's CloseHandle)",
             "SEC_E_OK",

@@ -147,10 +147,10 @@ def _in_use(c: Call) -> bool:
     return False
 
 
-def add_rules(function: str, prefix: str = "asp") -> list[Rule]:
+def add_rules(function: str) -> list[Rule]:
     return [
         Rule(
-            f"{prefix}.options",
+            "asp.options",
             "pOptions is not a SECURITY_PACKAGE_OPTIONS (a SecurityPackageOptions, or its bytes as laid out "
             "in memory)",
             CONTRACT_ERROR,
@@ -164,14 +164,14 @@ def add_rules(function: str, prefix: str = "asp") -> list[Rule]:
             _raise_options,
         ),
         Rule(
-            f"{prefix}.not_loadable",
+            "asp.not_loadable",
             "pszPackageName names no provider the world can load (the comparison ignores case)",
             "SEC_E_SECPKG_NOT_FOUND",
             NOT_FOUND,
             lambda c: _name(c).lower() not in loadable(),
         ),
         Rule(
-            f"{prefix}.ok",
+            "asp.ok",
             "the package is installed (already installed: nothing changes); EnumerateSecurityPackages "
             "and QuerySecurityPackageInfo see it",
             "SEC_E_OK",
@@ -193,17 +193,17 @@ def add_rules(function: str, prefix: str = "asp") -> list[Rule]:
     ]
 
 
-def delete_rules(function: str, prefix: str = "dsp") -> list[Rule]:
+def delete_rules(function: str) -> list[Rule]:
     return [
         Rule(
-            f"{prefix}.not_installed",
+            "dsp.not_installed",
             "pszPackageName names no installed package (the comparison ignores case)",
             "SEC_E_SECPKG_NOT_FOUND",
             NOT_FOUND,
             lambda c: _name(c).lower() not in c.world.packages,
         ),
         Rule(
-            f"{prefix}.in_use",
+            "dsp.in_use",
             "a process still holds credentials or contexts of the package, or the package is a "
             "mechanism of the installed Negotiate (Kerberos, NTLM)",
             "SEC_E_UNSUPPORTED_FUNCTION",
@@ -211,7 +211,7 @@ def delete_rules(function: str, prefix: str = "dsp") -> list[Rule]:
             _in_use,
         ),
         Rule(
-            f"{prefix}.ok",
+            "dsp.ok",
             "the package is uninstalled: EnumerateSecurityPackages no longer lists it, "
             "QuerySecurityPackageInfo and AcquireCredentialsHandle no longer find it",
             "SEC_E_OK",
