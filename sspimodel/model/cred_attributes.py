@@ -128,8 +128,8 @@ def query_credentials_rules(function: str) -> list[Rule]:
                 Citation(
                     function,
                     "remarks",
-                    "The security package allocates the memory behind any pointer it returns inside that "
-                    "structure, and the caller can release each such pointer with FreeContextBuffer.",
+                    "allocates the memory behind any pointer it returns inside that structure, and the caller "
+                    "can release each such pointer with",
                 ),
                 Interpretation(
                     "What does Kerberos return for SECPKG_CRED_ATTR_CERT on credentials made from a password?",

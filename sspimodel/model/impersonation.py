@@ -159,7 +159,7 @@ def impersonate_rules(function: str = _IMPERSONATE) -> list[Rule]:
     accepted_only = Citation(
         function,
         "parameters: phContext",
-        "The handle must come from a call to AcceptSecurityContext (General).",
+        "The handle must come from a call to",
     )
     return [
         *_handle_rules(function, "isctx", "SEC_E_INVALID_HANDLE"),
@@ -273,7 +273,7 @@ def revert_rules(function: str = _REVERT) -> list[Rule]:
             Citation(
                 function,
                 "parameters: phContext",
-                "a handle obtained from AcceptSecurityContext (General) and passed to ImpersonateSecurityContext",
+                "that is being impersonated: a handle obtained from",
             ),
             _not_impersonating_this,
             also=(
@@ -303,7 +303,7 @@ def query_token_rules(function: str = _QUERY) -> list[Rule]:
             "phContext is a client context, or a server context whose handshake has not finished: there is "
             "no client token yet",
             "SEC_E_INVALID_HANDLE",
-            Citation(function, "description", "Gets the access token of a client security context"),
+            Citation(function, "remarks", "A server calls this function when it manages impersonation itself, outside SSPI"),
             lambda c: _client_side(c) or _incomplete(c),
             also=(
                 Interpretation(
@@ -324,7 +324,7 @@ def query_token_rules(function: str = _QUERY) -> list[Rule]:
                 Citation(
                     function,
                     "remarks",
-                    "The caller closes the returned handle with CloseHandle once it no longer needs it.",
+                    "The caller closes the returned handle with",
                 ),
             ),
         ),

@@ -179,11 +179,7 @@ def add_rules(function: str) -> list[Rule]:
             lambda c: True,
             _install,
             also=(
-                Citation(
-                    function,
-                    "description",
-                    "Adds a security support provider to the providers that Microsoft Negotiate supports.",
-                ),
+                Citation(function, "parameters: pszPackageName", "The name of the package to be added."),
                 Interpretation(
                     "Does adding a package that is already installed fail?",
                     "no: it succeeds and changes nothing but the recorded options",
@@ -219,11 +215,7 @@ def delete_rules(function: str) -> list[Rule]:
             lambda c: True,
             _uninstall,
             also=(
-                Citation(
-                    function,
-                    "description",
-                    "Removes a security support provider from the providers that Microsoft Negotiate supports.",
-                ),
+                Citation(function, "parameters: pszPackageName", "The name of the security provider to be removed."),
             ),
         ),
     ]
