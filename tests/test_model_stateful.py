@@ -390,7 +390,7 @@ class SspiMachine(RuleBasedStateMachine):
         installed = name.lower() in self.world.packages
         if self.handle_ok(r):
             assert installed == add
-        found = self.call(pid, "QuerySecurityPackageInfoW", pszPackageName=name)
+        found = self.call(pid, "QuerySecurityPackageInfoW", pPackageName=name)
         assert (found.status.name == "SEC_E_OK") == installed
 
     @rule(data=st.data(), pid=st.sampled_from(PIDS), attribute=st.sampled_from([1, 4]), wide=st.booleans())
