@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sspimodel.api import Sspi
-from sspimodel.contract import ContractError
+from sspimodel.contract import ContractError, ContractTypeError
 from sspimodel.model import Ref, default_world
 from sspimodel.model.constants import SECPKG_CRED_OUTBOUND
 from sspimodel.model.packages_registry import (
@@ -108,6 +108,13 @@ def test_options_must_be_a_security_package_options(world):
         sspi.AddSecurityPackageW(pszPackageName="Digest", pOptions={"Type": 2})
     with pytest.raises(ContractError, match="pOptions"):
         sspi.AddSecurityPackageW(pszPackageName="Digest")
+    # The C type (argtypes): ULONG fields, a bytes Signature, 16/20/24 bytes of raw memory.
+    with pytest.raises(ContractTypeError, match=r"pOptions.*SECURITY_PACKAGE_OPTIONS.Size"):
+        sspi.AddSecurityPackageW(pszPackageName="Digest", pOptions=SecurityPackageOptions(Size=-1))
+    with pytest.raises(ContractTypeError, match=r"pOptions.*Signature"):
+        sspi.AddSecurityPackageA(pszPackageName="Digest", pOptions=SecurityPackageOptions(Signature="sig"))
+    with pytest.raises(ContractTypeError, match=r"pOptions.*16, 20 or 24"):
+        sspi.AddSecurityPackageW(pszPackageName="Digest", pOptions=b"\x18\x00")
     assert "digest" in world.packages and world.package_options == {}
 
 
