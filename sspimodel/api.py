@@ -413,6 +413,13 @@ class Sspi:
     def FreeCredentialsHandle(self, **kwargs: Any) -> Any:
         return self._call("FreeCredentialsHandle", kwargs)
 
+    # issue 19: credential attributes
+    def QueryCredentialsAttributesA(self, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesA", kwargs)
+
+    def QueryCredentialsAttributesW(self, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesW", kwargs)
+
     # -- contexts ---------------------------------------------------------------------------------
     def InitializeSecurityContextA(self, **kwargs: Any) -> Any:
         return self._call("InitializeSecurityContextA", kwargs)
@@ -438,6 +445,23 @@ class Sspi:
     def FreeContextBuffer(self, **kwargs: Any) -> Any:
         return self._call("FreeContextBuffer", kwargs)
 
+    # -- impersonation and access tokens (issue 19) -----------------------------------------------
+    def ImpersonateSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("ImpersonateSecurityContext", kwargs)
+
+    def RevertSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("RevertSecurityContext", kwargs)
+
+    def QuerySecurityContextToken(self, **kwargs: Any) -> Any:
+        return self._call("QuerySecurityContextToken", kwargs)
+
+    # -- the dispatch table (issue 19) -------------------------------------------------------------
+    def InitSecurityInterfaceA(self, **kwargs: Any) -> Any:
+        return self._call("InitSecurityInterfaceA", kwargs)
+
+    def InitSecurityInterfaceW(self, **kwargs: Any) -> Any:
+        return self._call("InitSecurityInterfaceW", kwargs)
+
     # -- export / import --------------------------------------------------------------------------
     def ExportSecurityContext(self, **kwargs: Any) -> Any:
         return self._call("ExportSecurityContext", kwargs)
@@ -460,6 +484,19 @@ class Sspi:
 
     def EnumerateSecurityPackagesW(self, **kwargs: Any) -> Any:
         return self._call("EnumerateSecurityPackagesW", kwargs)
+
+    # -- the package registry (issue 19) ------------------------------------------------------------
+    def AddSecurityPackageA(self, **kwargs: Any) -> Any:
+        return self._call("AddSecurityPackageA", kwargs)
+
+    def AddSecurityPackageW(self, **kwargs: Any) -> Any:
+        return self._call("AddSecurityPackageW", kwargs)
+
+    def DeleteSecurityPackageA(self, **kwargs: Any) -> Any:
+        return self._call("DeleteSecurityPackageA", kwargs)
+
+    def DeleteSecurityPackageW(self, **kwargs: Any) -> Any:
+        return self._call("DeleteSecurityPackageW", kwargs)
 
     # -- messages ---------------------------------------------------------------------------------
     def MakeSignature(self, **kwargs: Any) -> Any:

@@ -27,6 +27,8 @@ What is accepted, per C type (sspi.h; a fact of the header, not of the pages):
 - ``PLUID`` (pvLogonId): None, a Luid (``LowPart`` a DWORD, ``HighPart`` a LONG), or an int;
 - ``SEC_GET_KEY_FN``, ``SEC_WINNT_AUTH_IDENTITY`` callbacks: None or a callable;
 - ``SspiAsyncContext*``: an AsyncContext whose address is an int;
+- ``PSECURITY_PACKAGE_OPTIONS`` (pOptions): a SecurityPackageOptions with unsigned 32-bit
+  fields and a bytes or None Signature, or its 16, 20 or 24 bytes as laid out in memory;
 - ``void*`` (pAuthData, pvGetKeyArgument, Token, pvContextBuffer, CallbackData): anything
   (the package interprets it), except that a SecWinntAuthIdentity must have str fields.
 
@@ -205,6 +207,25 @@ def _string(value: Any) -> None:
         raise _Bad(f"expected a string, got {_kind(value)}")
 
 
+def _package_options(value: Any) -> None:
+    """PSECURITY_PACKAGE_OPTIONS (AddSecurityPackageA/W): a SecurityPackageOptions whose four
+    ULONG fields are unsigned 32-bit ints and whose Signature is bytes or None, or the bytes of
+    one as laid out in memory (16, 20 or 24 bytes: four ULONGs, then the Signature pointer)."""
+    from .model.packages_registry import SecurityPackageOptions
+
+    if _exact(value, bytes, bytearray):
+        if len(value) not in (16, 20, 24):
+            raise _Bad(f"SECURITY_PACKAGE_OPTIONS bytes must be 16, 20 or 24 long, got {len(value)}")
+        return
+    if not _exact(value, SecurityPackageOptions):
+        raise _Bad(f"expected a SecurityPackageOptions (SECURITY_PACKAGE_OPTIONS) or its bytes, got {_kind(value)}")
+    for name in ("Size", "Type", "Flags", "SignatureSize"):
+        _uint(getattr(value, name), ULONG_MAX, f"SECURITY_PACKAGE_OPTIONS.{name} (unsigned long)")
+    signature = value.Signature
+    if signature is not None and not _exact(signature, bytes, bytearray):
+        raise _Bad(f"SECURITY_PACKAGE_OPTIONS.Signature must be bytes or None (NULL), got {_kind(signature)}")
+
+
 # (C type as sspi.h declares it, the check of a non-None value).
 _HANDLE = ("PCredHandle / PCtxtHandle", _handle)
 _DESC = ("PSecBufferDesc", _desc)
@@ -266,6 +287,7 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "pszDomainName": ("a string", _string),
     "pszPackedCredentialsString": ("a string", _string),
     "pPackageName": ("a string", _string),
+    "pOptions": ("PSECURITY_PACKAGE_OPTIONS", _package_options),
     "Options": _ULONG,
     "AuthIdentityLength": _ULONG,
     "AuthIdentityByteArray": ("PUCHAR", _bytes),

@@ -109,6 +109,16 @@ OPERATION = {
             "SspiGetTargetHostName",
         )
     },
+    # issue 19: impersonation and access tokens
+    "ImpersonateSecurityContext": "impersonate",
+    "RevertSecurityContext": "revert",
+    "QuerySecurityContextToken": "query_token",
+    "AddSecurityPackageA": "add_package",
+    "AddSecurityPackageW": "add_package",
+    "DeleteSecurityPackageA": "delete_package",
+    "DeleteSecurityPackageW": "delete_package",
+    "QueryCredentialsAttributesA": "query_cred",
+    "QueryCredentialsAttributesW": "query_cred",
 }
 
 
@@ -825,6 +835,57 @@ RECIPES[("SspiExcludePackage", "SEC_E_OK")] = lambda env: env.call(
 RECIPES[("SspiGetTargetHostName", "SEC_E_OK")] = lambda env: env.call(
     env.cli, pszTargetName="HTTP/web.contoso.com"
 )[0]
+
+
+# ImpersonateSecurityContext, RevertSecurityContext, QuerySecurityContextToken (issue 19): the
+# server (process 200, websvc, which holds SeImpersonatePrivilege) works on its side of a handshake.
+RECIPES[("impersonate", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
+RECIPES[("impersonate", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
+# bob.exe (process 101) holds no SeImpersonatePrivilege and is not alice.
+RECIPES[("impersonate", "SEC_E_NO_IMPERSONATION")] = lambda env: env.call(
+    Sspi(env.world, 101), phContext=handshake(env.cli, Sspi(env.world, 101), "NTLM").server_ctx
+)[0]
+
+
+@recipe("revert", "SEC_E_OK")
+def _revert_after_impersonating(env: Env) -> str:
+    ctx = _established(env).server_ctx
+    env.srv.ImpersonateSecurityContext(phContext=ctx)
+    return env.call(env.srv, phContext=ctx)[0]
+
+
+RECIPES[("revert", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
+RECIPES[("query_token", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
+RECIPES[("query_token", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
+
+
+
+
+# AddSecurityPackageA/W, DeleteSecurityPackageA/W (issue 19): Digest, which nothing relies on in a
+# fresh world, leaves the registry and comes back.
+def _add_package(env: Env) -> str:
+    from sspimodel.model.packages_registry import SecurityPackageOptions
+
+    env.cli.DeleteSecurityPackageW(pszPackageName="Digest")
+    return env.call(env.cli, pszPackageName="Digest", pOptions=SecurityPackageOptions())[0]
+
+
+RECIPES[("add_package", "SEC_E_OK")] = _add_package
+RECIPES[("delete_package", "SEC_E_OK")] = lambda env: env.call(env.cli, pszPackageName="Digest")[0]
+
+
+# QueryCredentialsAttributesA/W (issue 19): SECPKG_CRED_ATTR_NAMES = 1, SECPKG_CRED_ATTR_CERT = 4.
+def _query_cred(env: Env, package: str = "NTLM", attribute: int = 1) -> str:
+    cred = acquire(env.cli, package, SECPKG_CRED_OUTBOUND)
+    return env.call(env.cli, phCredential=cred, ulAttribute=attribute)[0]
+
+
+RECIPES[("query_cred", "SEC_E_OK")] = _query_cred
+RECIPES[("query_cred", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
+    env.cli, phCredential=FORGED_CRED, ulAttribute=1
+)[0]
+RECIPES[("query_cred", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: _query_cred(env, "NTLM", 4)
+_fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
 
 
 # The code being provoked, for recipes shared by several codes.

@@ -104,6 +104,10 @@ class SspiMachine(RuleBasedStateMachine):
         self.identities: list[tuple[int, AuthIdentityBuffer]] = []  # (owner pid, identity)
         self.freed_identities: set[int] = set()
         self.last: tuple[str, str] | None = None
+        # issue 19: (pid, thread) -> the context the thread impersonates through; open tokens
+        self.impersonating: dict[tuple[int, int], CtxtHandle] = {}
+        self.open_tokens: list[tuple[int, Any]] = []
+        self.closed_tokens: list[tuple[int, Any]] = []
 
     # -- the call wrapper ---------------------------------------------------------------------------
     def call(self, pid: int, function: str, **kwargs: Any) -> Any:
@@ -368,6 +372,37 @@ class SspiMachine(RuleBasedStateMachine):
         else:
             self.call(pid, "QuerySecurityPackageInfoA", pszPackageName=name)
 
+    @rule(
+        pid=st.sampled_from(PIDS),
+        name=st.sampled_from([*PACKAGES, "digest"]),
+        add=st.booleans(),
+        wide=st.booleans(),
+    )
+    def package_registry(self, pid: int, name: str, add: bool, wide: bool) -> None:
+        """AddSecurityPackageA/W and DeleteSecurityPackageA/W change what the package queries see."""
+        from sspimodel.model.packages_registry import SecurityPackageOptions
+
+        suffix = "W" if wide else "A"
+        if add:
+            r = self.call(pid, f"AddSecurityPackage{suffix}", pszPackageName=name, pOptions=SecurityPackageOptions())
+        else:
+            r = self.call(pid, f"DeleteSecurityPackage{suffix}", pszPackageName=name)
+        installed = name.lower() in self.world.packages
+        if self.handle_ok(r):
+            assert installed == add
+        found = self.call(pid, "QuerySecurityPackageInfoW", pPackageName=name)
+        assert (found.status.name == "SEC_E_OK") == installed
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), attribute=st.sampled_from([1, 4]), wide=st.booleans())
+    def query_credentials(self, data: st.DataObject, pid: int, attribute: int, wide: bool) -> None:
+        cred = self.pick_cred(data, pid)
+        if cred is None:
+            return  # a required [in] parameter: ContractError, covered by the contract tests
+        function = "QueryCredentialsAttributesW" if wide else "QueryCredentialsAttributesA"
+        r = self.call(pid, function, phCredential=cred, ulAttribute=attribute)
+        if self.handle_ok(r):
+            assert (pid, cred) in self.creds
+
     @precondition(lambda self: bool(self.buffers))
     @rule(data=st.data())
     def free_buffer(self, data: st.DataObject) -> None:
@@ -500,6 +535,81 @@ class SspiMachine(RuleBasedStateMachine):
         self.world.authority.online = online
         self.world.clock.advance(hours * 3600)
 
+    # -- impersonation and access tokens (issue 19) ---------------------------------------------
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), thread=st.sampled_from([1, 2]))
+    def impersonate(self, data: st.DataObject, pid: int, thread: int) -> None:
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        self.world.process(pid).thread = thread
+        r = self.call(pid, "ImpersonateSecurityContext", phContext=ctx)
+        if self.handle_ok(r):
+            assert (pid, ctx) in self.contexts, "a dead handle was impersonated"
+            self.impersonating[(pid, thread)] = ctx
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), thread=st.sampled_from([1, 2]))
+    def revert(self, data: st.DataObject, pid: int, thread: int) -> None:
+        mine = self.impersonating.get((pid, thread))
+        use_mine = mine is not None and data.draw(st.integers(0, 9)) < 7
+        ctx = mine if use_mine else self.pick_ctx(data, pid, allow_none=False)
+        self.world.process(pid).thread = thread
+        r = self.call(pid, "RevertSecurityContext", phContext=ctx)
+        balanced = mine is not None and ctx == mine and (pid, ctx) in self.contexts
+        assert self.handle_ok(r) == balanced, (pid, thread, ctx, mine)
+        if balanced:
+            del self.impersonating[(pid, thread)]
+
+    @precondition(lambda self: bool(self.impersonating))
+    @rule(data=st.data())
+    def revert_own(self, data: st.DataObject) -> None:
+        """Balance an impersonation the machine made (revert with random handles rarely does)."""
+        (pid, thread), ctx = data.draw(st.sampled_from(sorted(self.impersonating.items(), key=repr)))
+        self.world.process(pid).thread = thread
+        r = self.call(pid, "RevertSecurityContext", phContext=ctx)
+        assert self.handle_ok(r) == ((pid, ctx) in self.contexts)
+        if self.handle_ok(r):
+            del self.impersonating[(pid, thread)]
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS))
+    def query_token(self, data: st.DataObject, pid: int) -> None:
+        r = self.call(pid, "QuerySecurityContextToken", phContext=self.pick_ctx(data, pid, allow_none=False))
+        if self.handle_ok(r):
+            self.open_tokens.append((pid, r.Token))
+
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), variant=st.sampled_from(["A", "W"]))
+    def query_token_through_the_table(self, data: st.DataObject, pid: int, variant: str) -> None:
+        """InitSecurityInterfaceA/W: the table's member is the function (same guard, same state)."""
+        sspi = self.apis[pid]
+        result = sspi.InitSecurityInterfaceA() if variant == "A" else sspi.InitSecurityInterfaceW()
+        assert result.status is None and result.value.dwVersion == 4
+        ctx = self.pick_ctx(data, pid, allow_none=False)
+        r = result.value.QuerySecurityContextToken(phContext=ctx)
+        assert r.status.name in allowed_statuses("QuerySecurityContextToken")
+        if self.handle_ok(r):
+            assert (pid, ctx) in self.contexts
+            self.open_tokens.append((pid, r.Token))
+
+    @precondition(lambda self: bool(self.open_tokens or self.closed_tokens))
+    @rule(data=st.data())
+    def close_token(self, data: st.DataObject) -> None:
+        pid, token = data.draw(st.sampled_from(self.open_tokens + self.closed_tokens))
+        was_open = (pid, token) in self.open_tokens
+        assert self.world.close_handle(token, pid) is was_open
+        if was_open:
+            self.open_tokens.remove((pid, token))
+            self.closed_tokens.append((pid, token))
+
+    @invariant()
+    def impersonation_is_what_the_calls_made_it(self) -> None:
+        if not hasattr(self, "world"):
+            return
+        actual = {
+            (pid, thread): entry.context
+            for pid, p in self.world.processes.items()
+            for thread, entry in p.impersonating.items()
+        }
+        assert actual == self.impersonating
+        open_now = {(pid, v) for pid, p in self.world.processes.items() for v in p.tokens}
+        assert open_now == {(pid, t.value) for pid, t in self.open_tokens}
+
     @invariant()
     def no_undocumented_status(self) -> None:
         if self.last is not None:
@@ -509,6 +619,17 @@ class SspiMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         if not hasattr(self, "world"):
             return
+        # Balance every impersonation whose context is still live; one whose context was deleted
+        # first cannot be reverted through SSPI, and world.leaks() must say so.
+        for (pid, thread), ctx in sorted(self.impersonating.items(), key=repr):
+            self.world.process(pid).thread = thread
+            if (pid, ctx) in self.contexts:
+                assert self.apis[pid].RevertSecurityContext(phContext=ctx).status.name == "SEC_E_OK"
+            else:
+                assert self.world.leaks()[pid]["impersonation"]
+                del self.world.process(pid).impersonating[thread]
+        for pid, token in self.open_tokens:
+            assert self.world.close_handle(token, pid)
         for pid, ctx in list(self.contexts):
             assert self.apis[pid].DeleteSecurityContext(phContext=ctx).status.name == "SEC_E_OK"
         for pid, cred in list(self.creds):

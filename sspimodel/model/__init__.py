@@ -6,7 +6,8 @@
 - :mod:`.rules`: Rule/Citation/Interpretation/Errata and :func:`rules_for`;
 - one module per family of functions with its rule tables: :mod:`.creds`, :mod:`.contexts`,
   :mod:`.attributes`, :mod:`.memory`, :mod:`.messages`, :mod:`.export`,
-  :mod:`.packages_query`, :mod:`.async_`; :mod:`.errata` reads spec/data/errata.yaml lazily.
+  :mod:`.packages_query`, :mod:`.async_`, :mod:`.impersonation` (with :mod:`.access_token`);
+  :mod:`.errata` reads spec/data/errata.yaml lazily.
 
 The guarded API over all this is :class:`sspimodel.api.Sspi`.
 """

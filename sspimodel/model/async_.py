@@ -54,6 +54,9 @@ VALUE_RETURNS: dict[str, frozenset[str]] = {
     "SspiFreeAsyncContext": frozenset({"void"}),
     "SspiAsyncContextRequiresNotify": frozenset({"TRUE", "FALSE"}),
     "SspiReinitAsyncContext": frozenset(s.name for s in NtStatus),
+    # issue 19: the dispatch table (sspimodel.model.dispatch)
+    "InitSecurityInterfaceA": frozenset({"PSecurityFunctionTableA", "NULL"}),
+    "InitSecurityInterfaceW": frozenset({"PSecurityFunctionTableW", "NULL"}),
 }
 
 # Each queuing function and the synchronous function its page names as its counterpart.

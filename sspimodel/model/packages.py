@@ -78,7 +78,14 @@ HOUR = 3600
 
 # Internal attribute bits use the ISC_REQ/ISC_RET numbering; AcceptSecurityContext's ASC_*
 # flags differ for four of them and are translated at the boundary.
-_ASC_TO_INTERNAL = {0x8000: ISC_REQ_EXTENDED_ERROR, 0x10000: ISC_REQ_STREAM, 0x20000: ISC_REQ_INTEGRITY}
+_ASC_TO_INTERNAL = {
+    0x8000: ISC_REQ_EXTENDED_ERROR,
+    0x10000: ISC_REQ_STREAM,
+    0x20000: ISC_REQ_INTEGRITY,
+    # ASC_REQ_IDENTIFY / ASC_RET_IDENTIFY <-> ISC_REQ_IDENTIFY (0x20000): an identify-level context
+    # (issue 19; the pages document neither flag, so no handshake of the model grants it).
+    0x80000: 0x20000,
+}
 _INTERNAL_TO_ASC = {v: k for k, v in _ASC_TO_INTERNAL.items()}
 _SHARED_BITS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x800
 

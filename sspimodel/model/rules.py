@@ -425,6 +425,10 @@ _FAMILIES = (
     "sspimodel.model.packages_query",
     "sspimodel.model.async_",
     "sspimodel.model.identity",
+    "sspimodel.model.impersonation",
+    "sspimodel.model.dispatch",
+    "sspimodel.model.packages_registry",
+    "sspimodel.model.cred_attributes",
 )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .constants import SE_TCB_NAME
+from .constants import SE_IMPERSONATE_NAME, SE_TCB_NAME
 from .handles import EPOCH_2024, TICKS_PER_SECOND, AsyncContext, CredHandle, CtxtHandle, Luid
 from .handshake import State
 
@@ -183,14 +183,23 @@ class Process:
     freed: set[int] = field(factory=set)
     async_contexts: dict[int, AsyncRecord] = field(factory=dict)
     released_async: set[int] = field(factory=set)
+    # Impersonation (sspimodel.model.impersonation): the thread the next call runs on, the
+    # access-token handles the process holds open (value -> access_token.TokenRecord), and,
+    # per thread, the impersonation in force (thread -> impersonation.Impersonation).
+    thread: int = 1
+    tokens: dict[int, Any] = field(factory=dict)
+    impersonating: dict[int, Any] = field(factory=dict)
 
     def leaks(self) -> dict[str, list[str]]:
-        """Everything still allocated: credentials, contexts, buffers, async contexts."""
+        """Everything still allocated: credentials, contexts, buffers, async contexts, open
+        access tokens, and threads still impersonating (an impersonation never reverted)."""
         return {
             "credentials": [repr(r.handle) for r in self.creds.values()],
             "contexts": [repr(r.handle) for r in self.contexts.values()],
             "buffers": [f"{a:#x} ({what})" for a, what in sorted(self.allocations.items())],
             "async contexts": [repr(r.pointer) for r in self.async_contexts.values()],
+            "tokens": [repr(t.handle) for _, t in sorted(self.tokens.items())],
+            "impersonation": [f"thread {n}: {i!r}" for n, i in sorted(self.impersonating.items())],
         }
 
 
@@ -296,6 +305,8 @@ class World:
     sessions: dict[Luid, LogonSession] = field(factory=dict)
     processes: dict[int, Process] = field(factory=dict)
     packages: dict[str, Any] = field(factory=dict)  # lower-case name -> packages.Package
+    # AddSecurityPackage's pOptions, by package name (sspimodel.model.packages_registry)
+    package_options: dict[str, Any] = field(factory=dict)
     clock: Clock = field(factory=Clock)
     caller_mode: CallerMode = CallerMode.USER
     faults: FaultPlan = field(factory=FaultPlan)
@@ -425,6 +436,19 @@ class World:
             ran += 1
         return ran
 
+    # -- access tokens (a CloseHandle of the model) -----------------------------------------------
+    def close_handle(self, token: Any, pid: int | None = None) -> bool:
+        """Close an access-token handle the process holds (QuerySecurityContextToken's
+        ``Token``), as CloseHandle does: True when it was open, False otherwise (a second close,
+        a forged value, a token of another process)."""
+        process = self.process(pid)
+        value = getattr(token, "value", token)
+        record = process.tokens.get(value) if type(value) is int else None
+        if record is None or (record.handle != token and record.handle.value != token):
+            return False
+        del process.tokens[value]
+        return True
+
     # -- bookkeeping ----------------------------------------------------------------------------
     def leaks(self) -> dict[int, dict[str, list[str]]]:
         """Per process, whatever is still allocated (empty dict: nothing)."""
@@ -451,7 +475,8 @@ def default_world(seed: str = "contoso") -> World:
     FILES$        Machine!files    host/files.contoso.com, host/files
     ============  ===============  =========================================
 
-    Logon sessions: alice 0x1001, bob 0x1002, websvc 0x2001, SYSTEM 0x3e7 (the FILES$ machine
+    Logon sessions: alice 0x1001, bob 0x1002, websvc 0x2001 (holding SeImpersonatePrivilege),
+    SYSTEM 0x3e7 (the FILES$ machine
     account, holding SE_TCB_NAME), ANONYMOUS LOGON 0x3e6 (no principal, no credentials).
 
     Processes (pid: image, session): 100 client.exe (alice, the default), 101 bob.exe (bob),
@@ -478,7 +503,9 @@ def default_world(seed: str = "contoso") -> World:
 
     world.add_session(Luid(0x1001), "CONTOSO\\alice")
     world.add_session(Luid(0x1002), "CONTOSO\\bob")
-    world.add_session(Luid(0x2001), "CONTOSO\\websvc")
+    # A service account holds SeImpersonatePrivilege, so web.exe may impersonate its clients
+    # (ImpersonateSecurityContext, remarks: "the caller holds the SeImpersonatePrivilege privilege").
+    world.add_session(Luid(0x2001), "CONTOSO\\websvc", privileges=(SE_IMPERSONATE_NAME,))
     world.add_session(SYSTEM_LUID, "CONTOSO\\FILES$", privileges=(SE_TCB_NAME,))
     world.add_session(ANONYMOUS_LUID, None)
 
