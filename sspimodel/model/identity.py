@@ -661,16 +661,21 @@ ENCODE_AS_STRINGS = register(
 )
 
 
+def _identity_bytes(c: Call, param: str) -> bytes:
+    """The packed SEC_WINNT_AUTH_IDENTITY_EX2 bytes of the identity ``param`` holds (family memory
+    as it is, a caller's structure packed)."""
+    value = getattr(c.a, param)
+    if isinstance(value, AuthIdentityBuffer):
+        return bytes(value.data)
+    f = _fields(c, param)
+    return pack_ex2(f.user, f.domain, f.packed, f.flags, f.package_list)
+
+
 # -- SspiCopyAuthIdentity -----------------------------------------------------------------------
 
 
 def _copy(c: Call) -> None:
-    value = c.a.AuthData
-    if isinstance(value, AuthIdentityBuffer):
-        data = bytes(value.data)
-    else:
-        f = _fields(c, "AuthData")
-        data = pack_ex2(f.user, f.domain, f.packed, f.flags, f.package_list)
+    data = _identity_bytes(c, "AuthData")
     c.out["AuthDataCopy"] = _alloc_identity(c, data, "copy of an identity")
 
 
@@ -948,12 +953,7 @@ ZERO = register(
 
 
 def _marshal(c: Call) -> None:
-    value = c.a.AuthIdentity
-    if isinstance(value, AuthIdentityBuffer):
-        data = bytes(value.data)
-    else:
-        f = _fields(c, "AuthIdentity")
-        data = pack_ex2(f.user, f.domain, f.packed, f.flags, f.package_list)
+    data = _identity_bytes(c, "AuthIdentity")
     c.out["AuthIdentityLength"] = len(data)
     c.out["AuthIdentityByteArray"] = AllocatedBytes(
         data, c.world.new_address(c.process, f"{c.function}: bytes")

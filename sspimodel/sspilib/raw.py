@@ -558,6 +558,30 @@ class AcceptContextResult(t.NamedTuple):
     status: NtStatus
 
 
+def _context_call(
+    function: str,
+    credential: CredHandle | None,
+    context: CtxtHandle | None,
+    input_buffers: SecBufferDesc | None,
+    output_buffers: SecBufferDesc | None,
+    **arguments: t.Any,
+) -> tuple[CtxtHandle, int, int, t.Any]:
+    """One InitializeSecurityContextW / AcceptSecurityContext call: (context, attributes, expiry, status)."""
+    runtime = current()
+    result = getattr(runtime.sspi, function)(
+        phCredential=_handle(runtime, credential, "credential"),
+        phContext=_handle(runtime, context, "context"),
+        pInput=input_buffers._to_model() if input_buffers is not None else None,
+        pOutput=output_buffers._to_model(as_output=True) if output_buffers is not None else None,
+        **arguments,
+    )
+    if output_buffers is not None and result.pOutput is not None:
+        output_buffers._from_model(runtime, result.pOutput)
+    _raise_for(runtime, function, result.status)
+    out = _context_for(runtime, context, result.phNewContext)
+    return out, int(result.pfContextAttr or 0), _ticks(result.ptsExpiry), _success(result.status)
+
+
 def initialize_security_context(
     credential: CredHandle | None,
     context: CtxtHandle | None,
@@ -567,21 +591,12 @@ def initialize_security_context(
     input_buffers: SecBufferDesc | None,
     output_buffers: SecBufferDesc | None,
 ) -> InitializeContextResult:
-    runtime = current()
-    pinput = input_buffers._to_model() if input_buffers is not None else None
-    poutput = output_buffers._to_model(as_output=True) if output_buffers is not None else None
-    result = runtime.sspi.InitializeSecurityContextW(
-        phCredential=_handle(runtime, credential, "credential"),
-        phContext=_handle(runtime, context, "context"),
+    out, attributes, expiry, status = _context_call(
+        "InitializeSecurityContextW", credential, context, input_buffers, output_buffers,
         pTargetName=target_name, fContextReq=int(context_req), Reserved1=0,
-        TargetDataRep=int(target_data_rep), pInput=pinput, Reserved2=0, pOutput=poutput,
+        TargetDataRep=int(target_data_rep), Reserved2=0,
     )
-    if output_buffers is not None and result.pOutput is not None:
-        output_buffers._from_model(runtime, result.pOutput)
-    _raise_for(runtime, "InitializeSecurityContextW", result.status)
-    out = _context_for(runtime, context, result.phNewContext)
-    return InitializeContextResult(out, IscRet(result.pfContextAttr or 0), _ticks(result.ptsExpiry),
-                                   _success(result.status))
+    return InitializeContextResult(out, IscRet(attributes), expiry, status)
 
 
 def accept_security_context(
@@ -592,20 +607,11 @@ def accept_security_context(
     target_data_rep: int,
     output_buffers: SecBufferDesc | None,
 ) -> AcceptContextResult:
-    runtime = current()
-    pinput = input_buffers._to_model() if input_buffers is not None else None
-    poutput = output_buffers._to_model(as_output=True) if output_buffers is not None else None
-    result = runtime.sspi.AcceptSecurityContext(
-        phCredential=_handle(runtime, credential, "credential"),
-        phContext=_handle(runtime, context, "context"),
-        pInput=pinput, fContextReq=int(context_req), TargetDataRep=int(target_data_rep), pOutput=poutput,
+    out, attributes, expiry, status = _context_call(
+        "AcceptSecurityContext", credential, context, input_buffers, output_buffers,
+        fContextReq=int(context_req), TargetDataRep=int(target_data_rep),
     )
-    if output_buffers is not None and result.pOutput is not None:
-        output_buffers._from_model(runtime, result.pOutput)
-    _raise_for(runtime, "AcceptSecurityContext", result.status)
-    out = _context_for(runtime, context, result.phNewContext)
-    return AcceptContextResult(out, AscRet(result.pfContextAttr or 0), _ticks(result.ptsExpiry),
-                               _success(result.status))
+    return AcceptContextResult(out, AscRet(attributes), expiry, status)
 
 
 def complete_auth_token(context: CtxtHandle, input_buffers: SecBufferDesc) -> None:
