@@ -421,6 +421,13 @@ class Sspi:
         return self._call("QueryCredentialsAttributesW", kwargs)
 
     # -- contexts ---------------------------------------------------------------------------------
+    # issue 19: setting context attributes
+    def SetContextAttributesA(self, **kwargs: Any) -> Any:
+        return self._call("SetContextAttributesA", kwargs)
+
+    def SetContextAttributesW(self, **kwargs: Any) -> Any:
+        return self._call("SetContextAttributesW", kwargs)
+
     def InitializeSecurityContextA(self, **kwargs: Any) -> Any:
         return self._call("InitializeSecurityContextA", kwargs)
 

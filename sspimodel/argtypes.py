@@ -296,6 +296,9 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     # Receiving pointers of the async pages (no direction): Ref cells, overwritten on completion.
     "pfContextAttr": _VOID,
     "ptsExpiry": _VOID,
+    # SetContextAttributesA/W: the attribute's structure and its size
+    "pBuffer": _VOID,
+    "cbBuffer": _ULONG,
 }
 
 _STRING_KINDS = frozenset({"ansi_string", "wide_string"})

@@ -119,6 +119,8 @@ OPERATION = {
     "DeleteSecurityPackageW": "delete_package",
     "QueryCredentialsAttributesA": "query_cred",
     "QueryCredentialsAttributesW": "query_cred",
+    "SetContextAttributesA": "set_ctx",
+    "SetContextAttributesW": "set_ctx",
 }
 
 
@@ -886,6 +888,13 @@ RECIPES[("query_cred", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
 )[0]
 RECIPES[("query_cred", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: _query_cred(env, "NTLM", 4)
 _fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
+
+
+# SetContextAttributesA/W (issue 19): SECPKG_ATTR_DTLS_MTU = 34 on an NTLM context (the page gives
+# the function to Schannel only; SEC_E_OK is marked unreachable in the table).
+RECIPES[("set_ctx", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: env.call(
+    env.cli, phContext=_established(env).client_ctx, ulAttribute=34, pBuffer=(1096).to_bytes(4, "little"), cbBuffer=4
+)[0]
 
 
 # The code being provoked, for recipes shared by several codes.

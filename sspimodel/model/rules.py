@@ -429,6 +429,7 @@ _FAMILIES = (
     "sspimodel.model.dispatch",
     "sspimodel.model.packages_registry",
     "sspimodel.model.cred_attributes",
+    "sspimodel.model.ctx_set_attributes",
 )
 
 
