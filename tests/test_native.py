@@ -440,7 +440,9 @@ def test_encrypt_decrypt_round_trip_both_ways(api: NativeSspi, hs: Handshake) ->
     for sender, receiver in ((hs.client_context, hs.server_context), (hs.server_context, hs.client_context)):
         for payload in (b"secret data", b"x", bytes(range(256)) * 4):
             sealed = _seal(api, sender, payload)
-            assert sealed[1][1] != payload and len(sealed[1][1]) == len(payload)
+            assert len(sealed[1][1]) == len(payload)
+            if len(payload) >= 8:  # one RC4 byte equals its plaintext byte once in 256 handshakes
+                assert sealed[1][1] != payload
             opened = api.DecryptMessage(phContext=receiver, pMessage=sealed, MessageSeqNo=0)
             assert opened.status == st("SEC_E_OK")
             assert opened.buffer(SECBUFFER_DATA) == payload
