@@ -119,6 +119,13 @@ OPERATION = {
     "DeleteSecurityPackageW": "delete_package",
     "QueryCredentialsAttributesA": "query_cred",
     "QueryCredentialsAttributesW": "query_cred",
+    # issue 20: SASL profiles
+    "SaslEnumerateProfilesA": "sasl_enumerate",
+    "SaslEnumerateProfilesW": "sasl_enumerate",
+    "SaslGetProfilePackageA": "sasl_profile_package",
+    "SaslGetProfilePackageW": "sasl_profile_package",
+    "SaslIdentifyPackageA": "sasl_identify",
+    "SaslIdentifyPackageW": "sasl_identify",
 }
 
 
@@ -886,6 +893,21 @@ RECIPES[("query_cred", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
 )[0]
 RECIPES[("query_cred", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: _query_cred(env, "NTLM", 4)
 _fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
+
+
+
+# SASL profiles (issue 20).
+def _sasl_profile_package(env: Env, name: str = "GSSAPI") -> str:
+    return env.call(env.cli, ProfileName=name.encode("ascii") if env.function.endswith("A") else name)[0]
+
+
+RECIPES[("sasl_enumerate", "SEC_E_OK")] = lambda env: env.call(env.cli)[0]
+RECIPES[("sasl_profile_package", "SEC_E_OK")] = _sasl_profile_package
+RECIPES[("sasl_profile_package", "SEC_E_SECPKG_NOT_FOUND")] = lambda env: _sasl_profile_package(env, "PLAIN")
+_fault("sasl_profile_package", "SEC_E_INSUFFICIENT_MEMORY", _sasl_profile_package)
+RECIPES[("sasl_identify", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, pInput=SecBufferDesc.token(b"GSS-SPNEGO\x00")
+)[0]
 
 
 # The code being provoked, for recipes shared by several codes.
