@@ -176,7 +176,9 @@ _PREFIX = Interpretation(
 
 def identify_package_rules(function: str) -> list[Rule]:
     def raise_no_token(c: Call) -> None:
-        raise c.violation("pInput", "holds no SECBUFFER_TOKEN buffer with the SASL negotiation bytes", c.a.pInput)
+        raise c.violation(
+            "pInput", "holds no SECBUFFER_TOKEN buffer with the SASL negotiation bytes", c.a.pInput
+        )
 
     def raise_no_match(c: Call) -> None:
         raise c.violation(
