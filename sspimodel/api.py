@@ -558,6 +558,25 @@ class Sspi:
     def SspiDeleteSecurityContextAsync(self, **kwargs: Any) -> Any:
         return self._call("SspiDeleteSecurityContextAsync", kwargs)
 
+    # -- SASL profiles (sspimodel.model.sasl) -------------------------------------------------------
+    def SaslEnumerateProfilesA(self, **kwargs: Any) -> Any:
+        return self._call("SaslEnumerateProfilesA", kwargs)
+
+    def SaslEnumerateProfilesW(self, **kwargs: Any) -> Any:
+        return self._call("SaslEnumerateProfilesW", kwargs)
+
+    def SaslGetProfilePackageA(self, **kwargs: Any) -> Any:
+        return self._call("SaslGetProfilePackageA", kwargs)
+
+    def SaslGetProfilePackageW(self, **kwargs: Any) -> Any:
+        return self._call("SaslGetProfilePackageW", kwargs)
+
+    def SaslIdentifyPackageA(self, **kwargs: Any) -> Any:
+        return self._call("SaslIdentifyPackageA", kwargs)
+
+    def SaslIdentifyPackageW(self, **kwargs: Any) -> Any:
+        return self._call("SaslIdentifyPackageW", kwargs)
+
     # -- auth identities (sspimodel.model.identity) -------------------------------------------------
     def SspiEncodeStringsAsAuthIdentity(self, **kwargs: Any) -> Any:
         return self._call("SspiEncodeStringsAsAuthIdentity", kwargs)

@@ -291,6 +291,7 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "Options": _ULONG,
     "AuthIdentityLength": _ULONG,
     "AuthIdentityByteArray": ("PUCHAR", _bytes),
+    "ProfileName": ("a string", _string),  # SaslGetProfilePackageA/W (LPSTR / LPWSTR)
     "pcPackages": _VOID,
     "ppPackageInfo": _VOID,
     # Receiving pointers of the async pages (no direction): Ref cells, overwritten on completion.

@@ -121,6 +121,13 @@ OPERATION = {
     "QueryCredentialsAttributesW": "query_cred",
     "SetContextAttributesA": "set_ctx",
     "SetContextAttributesW": "set_ctx",
+    # issue 20: SASL profiles
+    "SaslEnumerateProfilesA": "sasl_enumerate",
+    "SaslEnumerateProfilesW": "sasl_enumerate",
+    "SaslGetProfilePackageA": "sasl_profile_package",
+    "SaslGetProfilePackageW": "sasl_profile_package",
+    "SaslIdentifyPackageA": "sasl_identify",
+    "SaslIdentifyPackageW": "sasl_identify",
 }
 
 
@@ -894,6 +901,20 @@ _fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
 # the function to Schannel only; SEC_E_OK is marked unreachable in the table).
 RECIPES[("set_ctx", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: env.call(
     env.cli, phContext=_established(env).client_ctx, ulAttribute=34, pBuffer=(1096).to_bytes(4, "little"), cbBuffer=4
+)[0]
+
+
+# SASL profiles (issue 20).
+def _sasl_profile_package(env: Env, name: str = "GSSAPI") -> str:
+    return env.call(env.cli, ProfileName=name.encode("ascii") if env.function.endswith("A") else name)[0]
+
+
+RECIPES[("sasl_enumerate", "SEC_E_OK")] = lambda env: env.call(env.cli)[0]
+RECIPES[("sasl_profile_package", "SEC_E_OK")] = _sasl_profile_package
+RECIPES[("sasl_profile_package", "SEC_E_SECPKG_NOT_FOUND")] = lambda env: _sasl_profile_package(env, "PLAIN")
+_fault("sasl_profile_package", "SEC_E_INSUFFICIENT_MEMORY", _sasl_profile_package)
+RECIPES[("sasl_identify", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, pInput=SecBufferDesc.token(b"GSS-SPNEGO\x00")
 )[0]
 
 

@@ -425,6 +425,7 @@ _FAMILIES = (
     "sspimodel.model.packages_query",
     "sspimodel.model.async_",
     "sspimodel.model.identity",
+    "sspimodel.model.sasl",
     "sspimodel.model.impersonation",
     "sspimodel.model.dispatch",
     "sspimodel.model.packages_registry",

@@ -293,6 +293,12 @@ class FaultPlan:
         return [f for f in self.faults if f.fired == 0]
 
 
+# The SASL profiles every world starts with. *Interpretation*: the pages name no profile; these
+# are the two mechanism names of the GSS-API SASL mechanisms (GSSAPI over Kerberos, GSS-SPNEGO
+# over Negotiate).
+SASL_PROFILES: dict[str, str] = {"GSSAPI": "Kerberos", "GSS-SPNEGO": "Negotiate"}
+
+
 @define(eq=False)
 class World:
     """All state of one simulated machine and its domain. Build one with :func:`default_world`."""
@@ -307,6 +313,9 @@ class World:
     packages: dict[str, Any] = field(factory=dict)  # lower-case name -> packages.Package
     # AddSecurityPackage's pOptions, by package name (sspimodel.model.packages_registry)
     package_options: dict[str, Any] = field(factory=dict)
+    # SASL profiles (sspimodel.model.sasl): profile name -> the package it maps to, in the order
+    # SaslEnumerateProfiles lists them.
+    sasl_profiles: dict[str, str] = field(factory=lambda: dict(SASL_PROFILES))
     clock: Clock = field(factory=Clock)
     caller_mode: CallerMode = CallerMode.USER
     faults: FaultPlan = field(factory=FaultPlan)
