@@ -420,6 +420,19 @@ class Sspi:
     def QueryCredentialsAttributesW(self, **kwargs: Any) -> Any:
         return self._call("QueryCredentialsAttributesW", kwargs)
 
+    # issue 19: the credential family (19a)
+    def QueryCredentialsAttributesExA(self, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesExA", kwargs)
+
+    def QueryCredentialsAttributesExW(self, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesExW", kwargs)
+
+    def SetCredentialsAttributesA(self, **kwargs: Any) -> Any:
+        return self._call("SetCredentialsAttributesA", kwargs)
+
+    def SetCredentialsAttributesW(self, **kwargs: Any) -> Any:
+        return self._call("SetCredentialsAttributesW", kwargs)
+
     # -- contexts ---------------------------------------------------------------------------------
     # issue 19: setting context attributes
     def SetContextAttributesA(self, **kwargs: Any) -> Any:

@@ -121,6 +121,11 @@ OPERATION = {
     "QueryCredentialsAttributesW": "query_cred",
     "SetContextAttributesA": "set_ctx",
     "SetContextAttributesW": "set_ctx",
+    # issue 19, the credential family (19a)
+    "SetCredentialsAttributesA": "set_cred",
+    "SetCredentialsAttributesW": "set_cred",
+    "QueryCredentialsAttributesExA": "query_cred_ex",
+    "QueryCredentialsAttributesExW": "query_cred_ex",
     # issue 20: SASL profiles
     "SaslEnumerateProfilesA": "sasl_enumerate",
     "SaslEnumerateProfilesW": "sasl_enumerate",
@@ -902,6 +907,25 @@ _fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
 RECIPES[("set_ctx", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: env.call(
     env.cli, phContext=_established(env).client_ctx, ulAttribute=34, pBuffer=(1096).to_bytes(4, "little"), cbBuffer=4
 )[0]
+
+
+# SetCredentialsAttributesA/W (issue 19, 19a): SECPKG_CRED_ATTR_NAMES = 1 on NTLM credentials,
+# SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS = 3 on NTLM credentials (Kerberos only). QueryCredentialsAttributesExA/W
+# document no status (the page gives TRUE/FALSE): its statuses are errata, tested in test_model_cred_family.py.
+def _set_cred(env: Env, package: str = "NTLM", attribute: int = 1) -> str:
+    from sspimodel.model.cred_attributes import SecPkgCredentials_KdcProxySettings, SecPkgCredentials_Names
+
+    cred = acquire(env.cli, package, SECPKG_CRED_OUTBOUND)
+    value: Any = SecPkgCredentials_Names("CONTOSO\\renamed") if attribute == 1 else SecPkgCredentials_KdcProxySettings()
+    return env.call(env.cli, phCredential=cred, ulAttribute=attribute, pBuffer=value, cbBuffer=16)[0]
+
+
+RECIPES[("set_cred", "SEC_E_OK")] = _set_cred
+RECIPES[("set_cred", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
+    env.cli, phCredential=FORGED_CRED, ulAttribute=1, pBuffer=bytes(8), cbBuffer=8
+)[0]
+RECIPES[("set_cred", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: _set_cred(env, "NTLM", 3)
+_fault("set_cred", "SEC_E_INSUFFICIENT_MEMORY", _set_cred)
 
 
 # SASL profiles (issue 20).

@@ -100,6 +100,10 @@ class CredRecord:
     supplied: bool  # explicit credentials came in pAuthData
     luid: Luid
     expiry: int
+    # Attributes SetCredentialsAttributes changed (sspimodel.model.cred_attributes): the name the
+    # credentials report (None: ``account``) and Kerberos' KDC proxy settings (None: never set).
+    name: str | None = None
+    kdc_proxy: Any = None
 
 
 @define(eq=False)

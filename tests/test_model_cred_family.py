@@ -1,0 +1,222 @@
+"""The credential family (issue 19): SetCredentialsAttributesA/W, QueryCredentialsAttributesExA/W,
+ChangeAccountPasswordA/W and AddCredentialsA/W, through the public API of the model.
+
+Each attribute SetCredentialsAttributes changes is read back by QueryCredentialsAttributes(Ex);
+per-package support follows the pages (the KDC proxy settings are Kerberos'); every status is
+the one the page documents or the errata entry the rule names."""
+
+from __future__ import annotations
+
+import pytest
+
+from sspimodel.api import Sspi
+from sspimodel.contract import ContractError
+from sspimodel.model import CredHandle, Ref, default_world, rules_for
+from sspimodel.model.constants import SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND
+from sspimodel.model.cred_attributes import (
+    KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY,
+    KDC_PROXY_SETTINGS_V1,
+    SECPKG_CRED_ATTR_CERT,
+    SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS,
+    SECPKG_CRED_ATTR_NAMES,
+    SecPkgCredentials_KdcProxySettings,
+    SecPkgCredentials_Names,
+)
+from sspimodel.model.drive import acquire
+from sspimodel.model.errata import load_errata
+
+PACKAGES = ("Negotiate", "Kerberos", "NTLM", "Digest")
+PROXY = SecPkgCredentials_KdcProxySettings(
+    KDC_PROXY_SETTINGS_V1, KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY, "kdcproxy.contoso.com:443"
+)
+
+
+def _query_name(sspi: Sspi, cred: CredHandle) -> str:
+    r = sspi.QueryCredentialsAttributesW(phCredential=cred, ulAttribute=SECPKG_CRED_ATTR_NAMES)
+    assert r.status.name == "SEC_E_OK"
+    name = str(r.pBuffer.sUserName)
+    sspi.FreeContextBuffer(pvContextBuffer=r.pBuffer.sUserName)
+    return name
+
+
+# -- SetCredentialsAttributes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("variant", ["A", "W"])
+def test_set_name_is_what_query_reads_back(package, variant):
+    world = default_world()
+    sspi = Sspi(world)
+    cred = acquire(sspi, package, SECPKG_CRED_OUTBOUND)
+    assert _query_name(sspi, cred) == "CONTOSO\\alice"
+    new = b"CONTOSO\\alias" if variant == "A" else "CONTOSO\\alias"
+    r = getattr(sspi, f"SetCredentialsAttributes{variant}")(
+        phCredential=cred, ulAttribute=SECPKG_CRED_ATTR_NAMES, pBuffer=SecPkgCredentials_Names(new), cbBuffer=8
+    )
+    assert r.status.name == "SEC_E_OK" and sspi.last_rule.id == "scred.ok"
+    assert _query_name(sspi, cred) == "CONTOSO\\alias"
+    # Other credentials of the same account keep their own name.
+    other = acquire(sspi, package, SECPKG_CRED_OUTBOUND)
+    assert _query_name(sspi, other) == "CONTOSO\\alice"
+    for h in (cred, other):
+        sspi.FreeCredentialsHandle(phCredential=h)
+    assert world.leaks() == {}
+
+
+def test_kdc_proxy_settings_are_kerberos_only_and_read_back_by_query_ex():
+    sspi = Sspi(default_world())
+    kerberos = acquire(sspi, "Kerberos", SECPKG_CRED_OUTBOUND)
+    r = sspi.QueryCredentialsAttributesExW(
+        phCredential=kerberos, ulAttribute=SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, pBuffer=Ref(), cbBuffer=64
+    )
+    assert r.status.name == "SEC_E_OK" and r.pBuffer == SecPkgCredentials_KdcProxySettings()
+    r = sspi.SetCredentialsAttributesW(
+        phCredential=kerberos, ulAttribute=SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, pBuffer=PROXY, cbBuffer=PROXY.size
+    )
+    assert r.status.name == "SEC_E_OK"
+    cell = Ref()
+    r = sspi.QueryCredentialsAttributesExA(
+        phCredential=kerberos, ulAttribute=SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, pBuffer=cell, cbBuffer=PROXY.size
+    )
+    assert r.status.name == "SEC_E_OK" and r.pBuffer == PROXY and cell.value == PROXY
+    for package in ("Negotiate", "NTLM", "Digest"):
+        cred = acquire(sspi, package, SECPKG_CRED_OUTBOUND)
+        r = sspi.SetCredentialsAttributesA(
+            phCredential=cred, ulAttribute=SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, pBuffer=PROXY, cbBuffer=PROXY.size
+        )
+        assert r.status.name == "SEC_E_UNSUPPORTED_FUNCTION" and sspi.last_rule.id == "scred.unsupported_attribute"
+        r = sspi.QueryCredentialsAttributesExW(
+            phCredential=cred, ulAttribute=SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, pBuffer=Ref(), cbBuffer=64
+        )
+        assert r.status.name == "SEC_E_UNSUPPORTED_FUNCTION" and sspi.last_rule.id == "qcredx.unsupported_attribute"
+
+
+def test_kdc_proxy_settings_bytes_round_trip_and_are_accepted_as_pbuffer():
+    data = PROXY.to_bytes()
+    assert len(data) == PROXY.size == 16 + 2 * len("kdcproxy.contoso.com:443")
+    assert SecPkgCredentials_KdcProxySettings.from_bytes(data) == PROXY
+    assert SecPkgCredentials_KdcProxySettings.from_bytes(data[:10]) is None
+    assert SecPkgCredentials_KdcProxySettings.from_bytes(data[:-2]) is None  # the string runs past the end
+    sspi = Sspi(default_world())
+    kerberos = acquire(sspi, "Kerberos", SECPKG_CRED_OUTBOUND)
+    r = sspi.SetCredentialsAttributesW(
+        phCredential=kerberos, ulAttribute=SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, pBuffer=data, cbBuffer=len(data)
+    )
+    assert r.status.name == "SEC_E_OK"
+    r = sspi.QueryCredentialsAttributesExW(
+        phCredential=kerberos, ulAttribute=SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, pBuffer=Ref(), cbBuffer=64
+    )
+    assert r.pBuffer == PROXY
+
+
+def test_set_refuses_bad_handles_and_bad_buffers():
+    world = default_world()
+    sspi = Sspi(world)
+    names = SecPkgCredentials_Names("x")
+    for handle in (CredHandle(0, 0), CredHandle(0x999, 10)):
+        r = sspi.SetCredentialsAttributesW(phCredential=handle, ulAttribute=1, pBuffer=names, cbBuffer=8)
+        assert r.status.name == "SEC_E_INVALID_HANDLE"
+    cred = acquire(sspi, "NTLM", SECPKG_CRED_OUTBOUND)
+    with pytest.raises(ContractError, match=r"pBuffer.*expected a SecPkgCredentials_Names"):
+        sspi.SetCredentialsAttributesW(phCredential=cred, ulAttribute=1, pBuffer=b"alias", cbBuffer=8)
+    with pytest.raises(ContractError, match=r"pBuffer.*sUserName must be a string"):
+        sspi.SetCredentialsAttributesW(phCredential=cred, ulAttribute=1, pBuffer=SecPkgCredentials_Names(None), cbBuffer=8)
+    with pytest.raises(ContractError, match=r"cbBuffer.*4 is smaller than the structure"):
+        sspi.SetCredentialsAttributesW(phCredential=cred, ulAttribute=1, pBuffer=names, cbBuffer=4)
+    kerberos = acquire(sspi, "Kerberos", SECPKG_CRED_OUTBOUND)
+    with pytest.raises(ContractError, match=r"cbBuffer"):
+        sspi.SetCredentialsAttributesW(phCredential=kerberos, ulAttribute=3, pBuffer=PROXY, cbBuffer=16)
+    # A refused call changes nothing.
+    assert _query_name(sspi, cred) == "CONTOSO\\alice"
+    freed = acquire(sspi, "NTLM", SECPKG_CRED_OUTBOUND)
+    sspi.FreeCredentialsHandle(phCredential=freed)
+    r = sspi.SetCredentialsAttributesA(phCredential=freed, ulAttribute=1, pBuffer=names, cbBuffer=8)
+    assert r.status.name == "SEC_E_INVALID_HANDLE"
+
+
+def test_set_out_of_memory_changes_nothing():
+    world = default_world()
+    sspi = Sspi(world)
+    cred = acquire(sspi, "NTLM", SECPKG_CRED_OUTBOUND)
+    world.faults.add("SEC_E_INSUFFICIENT_MEMORY", function="SetCredentialsAttributesW")
+    r = sspi.SetCredentialsAttributesW(
+        phCredential=cred, ulAttribute=1, pBuffer=SecPkgCredentials_Names("CONTOSO\\alias"), cbBuffer=8
+    )
+    assert r.status.name == "SEC_E_INSUFFICIENT_MEMORY"
+    assert _query_name(sspi, cred) == "CONTOSO\\alice"
+
+
+def test_set_name_does_not_change_whom_a_handshake_authenticates():
+    from sspimodel.model.drive import handshake
+
+    world = default_world()
+    client, server = Sspi(world, 100), Sspi(world, 200)
+    hs = handshake(client, server, "NTLM")
+    assert hs.established
+    cred = acquire(client, "NTLM", SECPKG_CRED_OUTBOUND)
+    client.SetCredentialsAttributesW(
+        phCredential=cred, ulAttribute=1, pBuffer=SecPkgCredentials_Names("CONTOSO\\bob"), cbBuffer=8
+    )
+    hs2 = handshake(client, server, "NTLM", client_cred=cred)
+    assert hs2.established
+    r = server.QueryContextAttributesW(phContext=hs2.server_ctx, ulAttribute=1)
+    assert str(r.pBuffer.sUserName).lower() == "contoso\\alice"
+
+
+# -- QueryCredentialsAttributesEx ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["A", "W"])
+def test_query_ex_answers_what_query_answers(variant):
+    world = default_world()
+    sspi = Sspi(world, 200)
+    query_ex = getattr(sspi, f"QueryCredentialsAttributesEx{variant}")
+    cred = acquire(sspi, "Negotiate", SECPKG_CRED_INBOUND)
+    r = query_ex(phCredential=cred, ulAttribute=SECPKG_CRED_ATTR_NAMES, pBuffer=Ref(), cbBuffer=8)
+    assert r.status.name == "SEC_E_OK" and str(r.pBuffer.sUserName) == "CONTOSO\\websvc"
+    assert sspi.FreeContextBuffer(pvContextBuffer=r.pBuffer.sUserName).status.name == "SEC_E_OK"
+    r = query_ex(phCredential=cred, ulAttribute=SECPKG_CRED_ATTR_CERT, pBuffer=Ref(), cbBuffer=16)
+    assert r.status.name == "SEC_E_UNSUPPORTED_FUNCTION"
+    kerberos = acquire(sspi, "Kerberos", SECPKG_CRED_INBOUND)
+    r = query_ex(phCredential=kerberos, ulAttribute=SECPKG_CRED_ATTR_CERT, pBuffer=Ref(), cbBuffer=16)
+    assert r.status.name == "SEC_E_OK" and r.pBuffer.EncodedCertSize == 0
+    for h in (cred, kerberos):
+        sspi.FreeCredentialsHandle(phCredential=h)
+    assert world.leaks() == {}
+
+
+def test_query_ex_statuses_are_its_errata():
+    world = default_world()
+    sspi = Sspi(world)
+    cred = acquire(sspi, "NTLM", SECPKG_CRED_OUTBOUND)
+    seen = {}
+    cases = [
+        (dict(phCredential=CredHandle(0x999, 10), ulAttribute=1, pBuffer=Ref(), cbBuffer=8), "SEC_E_INVALID_HANDLE"),
+        (dict(phCredential=cred, ulAttribute=77, pBuffer=Ref(), cbBuffer=64), "SEC_E_UNSUPPORTED_FUNCTION"),
+        (dict(phCredential=cred, ulAttribute=1, pBuffer=Ref(), cbBuffer=7), "SEC_E_BUFFER_TOO_SMALL"),
+        (dict(phCredential=cred, ulAttribute=1, pBuffer=Ref(), cbBuffer=8), "SEC_E_OK"),
+    ]
+    for args, code in cases:
+        r = sspi.QueryCredentialsAttributesExW(**args)
+        assert r.status.name == code, args
+        seen[code] = sspi.last_rule
+        if code == "SEC_E_OK":
+            sspi.FreeContextBuffer(pvContextBuffer=r.pBuffer.sUserName)
+    world.faults.add("SEC_E_INSUFFICIENT_MEMORY", function="QueryCredentialsAttributesExW")
+    r = sspi.QueryCredentialsAttributesExW(phCredential=cred, ulAttribute=1, pBuffer=Ref(), cbBuffer=8)
+    assert r.status.name == "SEC_E_INSUFFICIENT_MEMORY"
+    seen["SEC_E_INSUFFICIENT_MEMORY"] = sspi.last_rule
+    errata = {e.id: e for e in load_errata()}
+    for code, rule in seen.items():
+        entry = errata[rule.basis.entry]
+        assert entry.code == code and "QueryCredentialsAttributesExW" in entry.functions
+    # The page documents no status at all: every rule of the table rests on an errata entry.
+    assert all(r.is_errata for r in rules_for("QueryCredentialsAttributesExA"))
+    assert world.leaks().get(100, {}).get("buffers") is None
+
+
+def test_query_ex_requires_its_parameters():
+    sspi = Sspi(default_world())
+    cred = acquire(sspi, "NTLM", SECPKG_CRED_OUTBOUND)
+    with pytest.raises(ContractError, match="pBuffer"):
+        sspi.QueryCredentialsAttributesExW(phCredential=cred, ulAttribute=1, cbBuffer=8)
