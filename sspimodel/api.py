@@ -433,6 +433,12 @@ class Sspi:
     def SetCredentialsAttributesW(self, **kwargs: Any) -> Any:
         return self._call("SetCredentialsAttributesW", kwargs)
 
+    def ChangeAccountPasswordA(self, **kwargs: Any) -> Any:
+        return self._call("ChangeAccountPasswordA", kwargs)
+
+    def ChangeAccountPasswordW(self, **kwargs: Any) -> Any:
+        return self._call("ChangeAccountPasswordW", kwargs)
+
     # -- contexts ---------------------------------------------------------------------------------
     # issue 19: setting context attributes
     def SetContextAttributesA(self, **kwargs: Any) -> Any:

@@ -131,6 +131,16 @@ def _ulong(value: Any) -> None:
     _uint(value, ULONG_MAX, "an unsigned long")
 
 
+def _boolean(value: Any) -> None:
+    # BOOLEAN is an unsigned char: Python's True/False, or 0..255.
+    if type(value) is bool:
+        return
+    if not _is_int(value):
+        raise _Bad(f"a BOOLEAN must be an int or a bool, got {_kind(value)}")
+    if not 0 <= int(value) <= 0xFF:
+        raise _Bad(f"a BOOLEAN is an unsigned char (0..255), got {int(value)}")
+
+
 def _luid(value: Any) -> None:
     from .model.handles import Luid
 
@@ -300,6 +310,12 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     # SetContextAttributesA/W: the attribute's structure and its size
     "pBuffer": _VOID,
     "cbBuffer": _ULONG,
+    # issue 19, the credential family (19a): ChangeAccountPasswordA/W, AddCredentialsA/W
+    "pszAccountName": ("a string", _string),
+    "pszOldPassword": ("a string", _string),
+    "pszNewPassword": ("a string", _string),
+    "bImpersonating": ("BOOLEAN", _boolean),
+    "dwReserved": _ULONG,
 }
 
 _STRING_KINDS = frozenset({"ansi_string", "wide_string"})

@@ -126,6 +126,8 @@ OPERATION = {
     "SetCredentialsAttributesW": "set_cred",
     "QueryCredentialsAttributesExA": "query_cred_ex",
     "QueryCredentialsAttributesExW": "query_cred_ex",
+    "ChangeAccountPasswordA": "change_password",
+    "ChangeAccountPasswordW": "change_password",
     # issue 20: SASL profiles
     "SaslEnumerateProfilesA": "sasl_enumerate",
     "SaslEnumerateProfilesW": "sasl_enumerate",
@@ -926,6 +928,21 @@ RECIPES[("set_cred", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
 )[0]
 RECIPES[("set_cred", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: _set_cred(env, "NTLM", 3)
 _fault("set_cred", "SEC_E_INSUFFICIENT_MEMORY", _set_cred)
+
+
+# ChangeAccountPasswordA/W (issue 19, 19a): SEC_E_OK is its only documented code; its failures are
+# errata, tested in test_model_cred_family.py.
+RECIPES[("change_password", "SEC_E_OK")] = lambda env: env.call(
+    env.cli,
+    pszPackageName="NTLM",
+    pszDomainName="CONTOSO",
+    pszAccountName="alice",
+    pszOldPassword="Passw0rd!alice",
+    pszNewPassword="N3w!Passw0rd",
+    bImpersonating=False,
+    dwReserved=0,
+    pOutput=SecBufferDesc([SecBuffer(15, bytes(24))]),  # SECBUFFER_CHANGE_PASS_RESPONSE
+)[0]
 
 
 # SASL profiles (issue 20).

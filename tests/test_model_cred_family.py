@@ -220,3 +220,140 @@ def test_query_ex_requires_its_parameters():
     cred = acquire(sspi, "NTLM", SECPKG_CRED_OUTBOUND)
     with pytest.raises(ContractError, match="pBuffer"):
         sspi.QueryCredentialsAttributesExW(phCredential=cred, ulAttribute=1, cbBuffer=8)
+
+
+# -- ChangeAccountPassword -------------------------------------------------------------------------
+
+from sspimodel.model import AuthIdentity, SecBuffer, SecBufferDesc  # noqa: E402
+from sspimodel.model.constants import SECBUFFER_CHANGE_PASS_RESPONSE, SECBUFFER_TOKEN  # noqa: E402
+from sspimodel.model.drive import handshake  # noqa: E402
+from sspimodel.model.password import DomainPasswordInformation  # noqa: E402
+
+OLD, NEW = "Passw0rd!alice", "N3w!Passw0rd-alice"
+
+
+def _response(size: int = 24) -> SecBufferDesc:
+    return SecBufferDesc([SecBuffer(SECBUFFER_CHANGE_PASS_RESPONSE, bytes(size))])
+
+
+def _change(sspi: Sspi, variant: str = "W", **over):
+    args = dict(
+        pszPackageName="Kerberos",
+        pszDomainName="CONTOSO",
+        pszAccountName="alice",
+        pszOldPassword=OLD,
+        pszNewPassword=NEW,
+        bImpersonating=False,
+        dwReserved=0,
+        pOutput=_response(),
+    )
+    args.update(over)
+    if variant == "A":
+        args = {k: v.encode("cp1252") if isinstance(v, str) else v for k, v in args.items()}
+    return getattr(sspi, f"ChangeAccountPassword{variant}")(**args)
+
+
+def _logs_on(world, package: str, password: str) -> bool:
+    client, server = Sspi(world, 100), Sspi(world, 200)
+    identity = AuthIdentity(User="alice", Domain="CONTOSO", Password=password)
+    cred = acquire(client, package, SECPKG_CRED_OUTBOUND, pAuthData=identity)
+    hs = handshake(client, server, package, client_cred=cred)
+    ok = hs.established
+    for sspi, ctx in ((client, hs.client_ctx), (server, hs.server_ctx)):
+        if ctx is not None:
+            sspi.DeleteSecurityContext(phContext=ctx)
+    client.FreeCredentialsHandle(phCredential=cred)
+    server.FreeCredentialsHandle(phCredential=hs.server_cred)
+    return ok
+
+
+@pytest.mark.parametrize("package", ["Kerberos", "Negotiate", "NTLM"])
+@pytest.mark.parametrize("variant", ["A", "W"])
+def test_after_a_change_the_new_password_logs_on_and_the_old_one_does_not(package, variant):
+    world = default_world()
+    assert _logs_on(world, "NTLM", OLD)
+    r = _change(Sspi(world), variant, pszPackageName=package)
+    assert r.status.name == "SEC_E_OK"
+    info = DomainPasswordInformation.from_bytes(r.pOutput.pBuffers[0].pvBuffer)
+    assert info == DomainPasswordInformation(7, 24, 1, -42 * 864_000_000_000, -864_000_000_000)
+    for mech in ("NTLM", "Kerberos"):
+        assert _logs_on(world, mech, NEW), mech
+        assert not _logs_on(world, mech, OLD), mech
+    # The old password no longer changes it; the new one does.
+    assert _change(Sspi(world)).status.name == "SEC_E_LOGON_DENIED"
+    assert _change(Sspi(world), pszOldPassword=NEW, pszNewPassword=OLD).status.name == "SEC_E_OK"
+    assert _logs_on(world, "NTLM", OLD)
+    assert world.leaks() == {}
+
+
+@pytest.mark.parametrize(
+    ("over", "rule"),
+    [
+        ({"pszOldPassword": "wrong"}, "cap.logon_denied"),
+        ({"pszAccountName": "mallory"}, "cap.logon_denied"),
+        ({"pszDomainName": "FABRIKAM"}, "cap.logon_denied"),
+    ],
+)
+def test_wrong_old_password_or_unknown_account_is_logon_denied_and_changes_nothing(over, rule):
+    world = default_world()
+    sspi = Sspi(world)
+    r = _change(sspi, **over)
+    assert r.status.name == "SEC_E_LOGON_DENIED" and sspi.last_rule.id == rule
+    assert world.principal("CONTOSO\\alice").secret == OLD
+
+
+def test_dns_domain_name_is_the_domain():
+    world = default_world()
+    assert _change(Sspi(world), pszDomainName="contoso.com").status.name == "SEC_E_OK"
+    assert world.principal("CONTOSO\\alice").secret == NEW
+
+
+def test_domain_controller_offline_is_no_authenticating_authority():
+    world = default_world()
+    world.authority.online = False
+    sspi = Sspi(world)
+    r = _change(sspi)
+    assert r.status.name == "SEC_E_NO_AUTHENTICATING_AUTHORITY" and sspi.last_rule.id == "cap.authority_offline"
+    assert world.principal("CONTOSO\\alice").secret == OLD
+    world.authority.online = True
+    assert _change(sspi).status.name == "SEC_E_OK"
+
+
+def test_provider_removed_is_not_found_and_a_small_buffer_too_small():
+    world = default_world()
+    sspi = Sspi(world)
+    assert sspi.DeleteSecurityPackageW(pszPackageName="Negotiate").status.name == "SEC_E_OK"
+    r = _change(sspi, pszPackageName="negotiate")
+    assert r.status.name == "SEC_E_SECPKG_NOT_FOUND" and sspi.last_rule.id == "cap.package_not_installed"
+    r = _change(sspi, pOutput=_response(23))
+    assert r.status.name == "SEC_E_BUFFER_TOO_SMALL"
+    assert world.principal("CONTOSO\\alice").secret == OLD
+
+
+@pytest.mark.parametrize(
+    ("over", "parameter"),
+    [
+        ({"pszPackageName": "Digest"}, "pszPackageName"),
+        ({"dwReserved": 1}, "dwReserved"),
+        ({"pOutput": SecBufferDesc([SecBuffer(SECBUFFER_TOKEN, bytes(24))])}, "pOutput"),
+        ({"pOutput": SecBufferDesc([SecBuffer(SECBUFFER_CHANGE_PASS_RESPONSE, bytes(24))] * 2)}, "pOutput"),
+        ({"bImpersonating": 256}, "bImpersonating"),
+        ({"pszNewPassword": None}, "pszNewPassword"),
+    ],
+)
+def test_contract_breaches_name_the_parameter_and_change_nothing(over, parameter):
+    world = default_world()
+    with pytest.raises(ContractError, match=f"parameter {parameter}"):
+        _change(Sspi(world), **over)
+    assert world.principal("CONTOSO\\alice").secret == OLD
+
+
+def test_change_password_statuses_rest_on_errata_of_their_own():
+    errata = {e.id: e for e in load_errata()}
+    for rule in rules_for("ChangeAccountPasswordW"):
+        if rule.is_errata:
+            entry = errata[rule.basis.entry]
+            assert entry.code == rule.status and "ChangeAccountPasswordW" in entry.functions
+    assert {r.status for r in rules_for("ChangeAccountPasswordA")} >= {
+        "SEC_E_OK", "SEC_E_LOGON_DENIED", "SEC_E_NO_AUTHENTICATING_AUTHORITY", "SEC_E_SECPKG_NOT_FOUND"
+    }

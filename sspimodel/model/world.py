@@ -214,6 +214,13 @@ class Authority:
     name: str
     domain: str
     online: bool = True
+    # The domain's password policy, as ChangeAccountPassword reports it (DOMAIN_PASSWORD_INFORMATION):
+    # the values of a new Active Directory domain's Default Domain Policy.
+    min_password_length: int = 7
+    password_history_length: int = 24
+    password_properties: int = 0x1  # DOMAIN_PASSWORD_COMPLEX
+    max_password_age_days: int = 42
+    min_password_age_days: int = 1
 
 
 @define
