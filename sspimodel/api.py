@@ -439,6 +439,12 @@ class Sspi:
     def ChangeAccountPasswordW(self, **kwargs: Any) -> Any:
         return self._call("ChangeAccountPasswordW", kwargs)
 
+    def AddCredentialsA(self, **kwargs: Any) -> Any:
+        return self._call("AddCredentialsA", kwargs)
+
+    def AddCredentialsW(self, **kwargs: Any) -> Any:
+        return self._call("AddCredentialsW", kwargs)
+
     # -- contexts ---------------------------------------------------------------------------------
     # issue 19: setting context attributes
     def SetContextAttributesA(self, **kwargs: Any) -> Any:

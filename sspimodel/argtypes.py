@@ -316,6 +316,7 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "pszNewPassword": ("a string", _string),
     "bImpersonating": ("BOOLEAN", _boolean),
     "dwReserved": _ULONG,
+    "hCredentials": _HANDLE,
 }
 
 _STRING_KINDS = frozenset({"ansi_string", "wide_string"})

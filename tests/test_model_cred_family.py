@@ -357,3 +357,114 @@ def test_change_password_statuses_rest_on_errata_of_their_own():
     assert {r.status for r in rules_for("ChangeAccountPasswordA")} >= {
         "SEC_E_OK", "SEC_E_LOGON_DENIED", "SEC_E_NO_AUTHENTICATING_AUTHORITY", "SEC_E_SECPKG_NOT_FOUND"
     }
+
+
+# -- AddCredentials --------------------------------------------------------------------------------
+
+BOB = AuthIdentity(User="bob", Domain="CONTOSO", Password="Passw0rd!bob")
+
+
+def _no_key(*_args):
+    return None
+
+
+def _add(sspi: Sspi, handle, package: str, variant: str = "W", auth=BOB, use: int = SECPKG_CRED_OUTBOUND, expiry=None):
+    names = ("pPrincipal", "pPackage") if variant == "W" else ("pszPrincipal", "pszPackage")
+    args = {
+        "hCredentials": handle,
+        names[0]: "",
+        names[1]: package,
+        "fCredentialUse": use,
+        "pAuthData": auth,
+        "pGetKeyFn": _no_key,
+        "pvGetKeyArgument": 0,
+        "ptsExpiry": expiry if expiry is not None else Ref(),
+    }
+    return getattr(sspi, f"AddCredentials{variant}")(**args)
+
+
+def _client_of(world, client_cred, package: str = "Negotiate") -> str:
+    client, server = Sspi(world, 100), Sspi(world, 200)
+    hs = handshake(client, server, package, client_cred=client_cred)
+    assert hs.established
+    r = server.QueryContextAttributesW(phContext=hs.server_ctx, ulAttribute=1)
+    name = str(r.pBuffer.sUserName)
+    server.FreeContextBuffer(pvContextBuffer=r.pBuffer.sUserName)
+    client.DeleteSecurityContext(phContext=hs.client_ctx)
+    server.DeleteSecurityContext(phContext=hs.server_ctx)
+    server.FreeCredentialsHandle(phCredential=hs.server_cred)
+    return name
+
+
+@pytest.mark.parametrize(("handle_package", "added"), [("Negotiate", "NTLM"), ("Negotiate", "Kerberos"), ("NTLM", "NTLM")])
+@pytest.mark.parametrize("variant", ["A", "W"])
+def test_added_credentials_are_what_later_contexts_prove(handle_package, added, variant):
+    world = default_world()
+    client = Sspi(world, 100)
+    handle = acquire(client, handle_package, SECPKG_CRED_OUTBOUND)
+    assert _client_of(world, handle, handle_package).lower() == "contoso\\alice"
+    cell = Ref()
+    r = _add(client, handle, added, variant, expiry=cell)
+    assert r.status.name == "SEC_E_OK" and client.last_rule.id == "addc.ok"
+    assert cell.value is not None and r.ptsExpiry == cell.value
+    assert _client_of(world, handle, handle_package).lower() == "contoso\\bob"
+    assert _query_name(client, handle) == "CONTOSO\\bob"
+    assert world.process(100).creds[handle.dwLower].added[-1][:2] == (added, "CONTOSO\\bob")
+    client.FreeCredentialsHandle(phCredential=handle)
+    assert world.leaks() == {}
+
+
+def test_a_context_begun_before_keeps_its_credentials():
+    world = default_world()
+    client, server = Sspi(world, 100), Sspi(world, 200)
+    handle = acquire(client, "NTLM", SECPKG_CRED_OUTBOUND)
+    from sspimodel.model import SecBufferDesc as Desc
+    from sspimodel.model.constants import SECURITY_NATIVE_DREP
+
+    out = Desc.output(4096)
+    first = client.InitializeSecurityContextW(
+        phCredential=handle, phContext=None, pTargetName="HTTP/web.contoso.com", fContextReq=0, Reserved1=0,
+        TargetDataRep=SECURITY_NATIVE_DREP, pInput=None, Reserved2=0, pOutput=out,
+    )
+    assert first.status.name == "SEC_I_CONTINUE_NEEDED"
+    assert _add(client, handle, "NTLM").status.name == "SEC_E_OK"
+    record = world.process(100).contexts[first.phNewContext.dwLower]
+    assert record.credential.account == "CONTOSO\\alice"
+
+
+def test_add_credentials_statuses():
+    world = default_world()
+    sspi = Sspi(world)
+    ntlm = acquire(sspi, "NTLM", SECPKG_CRED_OUTBOUND)
+    cases = [
+        ((CredHandle(0, 0), "NTLM"), {}, "SEC_E_INVALID_HANDLE", "addc.null_handle"),
+        ((CredHandle(0x999, 10), "NTLM"), {}, "SEC_E_INVALID_HANDLE", "addc.invalid_handle"),
+        ((ntlm, "Schannel"), {}, "SEC_E_SECPKG_NOT_FOUND", "addc.package_unknown"),
+        ((ntlm, "Kerberos"), {}, "SEC_E_UNSUPPORTED_FUNCTION", "addc.package_not_held"),
+        ((ntlm, "NTLM"), {"auth": b"not an identity"}, "SEC_E_UNKNOWN_CREDENTIALS", "addc.unknown_credentials"),
+        ((ntlm, "NTLM"), {"auth": AuthIdentity(User="", Domain="CONTOSO", Password="x")}, "SEC_E_UNKNOWN_CREDENTIALS",
+         "addc.unknown_credentials"),
+    ]
+    errata = {e.id: e for e in load_errata()}
+    for (handle, package), extra, code, rule in cases:
+        r = _add(sspi, handle, package, **extra)
+        assert r.status.name == code and sspi.last_rule.id == rule, (package, extra)
+        assert errata[sspi.last_rule.basis.entry].code == code
+    # Nothing changed on the refused calls.
+    assert _query_name(sspi, ntlm) == "CONTOSO\\alice"
+    assert all(r.is_errata or r.status == "ContractError" for r in rules_for("AddCredentialsA"))
+
+
+def test_add_credentials_contract():
+    sspi = Sspi(default_world())
+    ntlm = acquire(sspi, "NTLM", SECPKG_CRED_OUTBOUND)
+    with pytest.raises(ContractError, match="parameter fCredentialUse"):
+        _add(sspi, ntlm, "NTLM", use=4)
+    with pytest.raises(ContractError, match="parameter pAuthData"):
+        # The page does not call pAuthData optional: NULL breaks the documented contract.
+        sspi.AddCredentialsW(
+            hCredentials=ntlm, pPrincipal="", pPackage="NTLM", fCredentialUse=2, pGetKeyFn=_no_key,
+            pvGetKeyArgument=0, ptsExpiry=Ref(),
+        )
+    with pytest.raises(ContractError, match="parameter hCredentials"):
+        _add(sspi, "not a handle", "NTLM")

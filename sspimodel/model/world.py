@@ -104,6 +104,8 @@ class CredRecord:
     # credentials report (None: ``account``) and Kerberos' KDC proxy settings (None: never set).
     name: str | None = None
     kdc_proxy: Any = None
+    # What AddCredentials added, in order: (package, account, fCredentialUse, pszPrincipal).
+    added: tuple[tuple[str, str, int, Any], ...] = ()
 
 
 @define(eq=False)
