@@ -37,6 +37,7 @@ from sspimodel.model.constants import (
     ISC_REQ_NO_INTEGRITY,
     ISC_REQ_REPLAY_DETECT,
     ISC_REQ_SEQUENCE_DETECT,
+    SECBUFFER_CHANGE_PASS_RESPONSE,
     SECBUFFER_DATA,
     SECBUFFER_STREAM,
     SECPKG_CONTEXT_EXPORT_DELETE_OLD,
@@ -46,6 +47,7 @@ from sspimodel.model.constants import (
     SECQOP_WRAP_NO_ENCRYPT,
     SECURITY_NATIVE_DREP,
 )
+from sspimodel.model.cred_attributes import SecPkgCredentials_KdcProxySettings, SecPkgCredentials_Names
 from sspimodel.model.drive import handshake
 from sspimodel.model.identity import AuthIdentityBuffer
 
@@ -402,6 +404,107 @@ class SspiMachine(RuleBasedStateMachine):
         r = self.call(pid, function, phCredential=cred, ulAttribute=attribute)
         if self.handle_ok(r):
             assert (pid, cred) in self.creds
+
+    # -- the credential family (issue 19, 19a) -------------------------------------------------------
+    @rule(
+        data=st.data(),
+        pid=st.sampled_from(PIDS),
+        attribute=st.sampled_from([1, 3]),
+        wide=st.booleans(),
+        value=st.sampled_from(["name", "proxy", "proxy bytes", "wrong type"]),
+    )
+    def set_credentials(self, data: st.DataObject, pid: int, attribute: int, wide: bool, value: str) -> None:
+        cred = self.pick_cred(data, pid)
+        if cred is None:
+            return
+        buffer: Any = {
+            "name": SecPkgCredentials_Names("CONTOSO\\renamed"),
+            "proxy": SecPkgCredentials_KdcProxySettings(1, 1, "kdc.contoso.com"),
+            "proxy bytes": SecPkgCredentials_KdcProxySettings(1, 0, "kdc").to_bytes(),
+            "wrong type": b"\x00" * 4,
+        }[value]
+        function = "SetCredentialsAttributesW" if wide else "SetCredentialsAttributesA"
+        r = self.call(pid, function, phCredential=cred, ulAttribute=attribute, pBuffer=buffer, cbBuffer=64)
+        if self.handle_ok(r):
+            assert (pid, cred) in self.creds
+
+    @rule(
+        data=st.data(),
+        pid=st.sampled_from(PIDS),
+        attribute=st.sampled_from([1, 3, 4, 7]),
+        size=st.sampled_from([0, 8, 64]),
+        wide=st.booleans(),
+    )
+    def query_credentials_ex(self, data: st.DataObject, pid: int, attribute: int, size: int, wide: bool) -> None:
+        cred = self.pick_cred(data, pid)
+        if cred is None:
+            return
+        function = "QueryCredentialsAttributesExW" if wide else "QueryCredentialsAttributesExA"
+        r = self.call(pid, function, phCredential=cred, ulAttribute=attribute, pBuffer=Ref(), cbBuffer=size)
+        if self.handle_ok(r):
+            assert (pid, cred) in self.creds
+
+    @rule(
+        data=st.data(),
+        pid=st.sampled_from(PIDS),
+        package=st.sampled_from(PACKAGES),
+        who=st.sampled_from(["bob", "nobody", "not an identity"]),
+        wide=st.booleans(),
+    )
+    def add_credentials(self, data: st.DataObject, pid: int, package: str, who: str, wide: bool) -> None:
+        cred = self.pick_cred(data, pid)
+        if cred is None:
+            return
+        auth: Any = {
+            "bob": AuthIdentity(User="bob", Domain="CONTOSO", Password="Passw0rd!bob"),
+            "nobody": AuthIdentity(User="", Domain="CONTOSO", Password="x"),
+            "not an identity": 42,
+        }[who]
+        names = ("pPrincipal", "pPackage") if wide else ("pszPrincipal", "pszPackage")
+        r = self.call(
+            pid,
+            "AddCredentialsW" if wide else "AddCredentialsA",
+            hCredentials=cred,
+            **{names[0]: "", names[1]: package},
+            fCredentialUse=SECPKG_CRED_OUTBOUND,
+            pAuthData=auth,
+            pGetKeyFn=lambda *a: None,
+            pvGetKeyArgument=0,
+            ptsExpiry=Ref(),
+        )
+        if self.handle_ok(r):
+            assert (pid, cred) in self.creds
+
+    @rule(
+        pid=st.sampled_from(PIDS),
+        package=st.sampled_from(["Kerberos", "Negotiate", "NTLM", "Digest"]),
+        account=st.sampled_from(["alice", "bob", "mallory"]),
+        old=st.sampled_from(["Passw0rd!alice", "Passw0rd!bob", "N3w!secret", "wrong"]),
+        new=st.sampled_from(["Passw0rd!alice", "Passw0rd!bob", "N3w!secret"]),
+        size=st.sampled_from([24, 8]),
+        wide=st.booleans(),
+    )
+    def change_password(
+        self, pid: int, package: str, account: str, old: str, new: str, size: int, wide: bool
+    ) -> None:
+        principal = self.world.principal(f"CONTOSO\\{account}")
+        before = principal.secret if principal is not None else None
+        r = self.call(
+            pid,
+            "ChangeAccountPasswordW" if wide else "ChangeAccountPasswordA",
+            pszPackageName=package,
+            pszDomainName="CONTOSO",
+            pszAccountName=account,
+            pszOldPassword=old,
+            pszNewPassword=new,
+            bImpersonating=False,
+            dwReserved=0,
+            pOutput=SecBufferDesc([SecBuffer(SECBUFFER_CHANGE_PASS_RESPONSE, bytes(size))]),
+        )
+        if self.handle_ok(r):
+            assert principal is not None and before == old and principal.secret == new
+        elif principal is not None:
+            assert principal.secret == before, "a failed password change changed the password"
 
     @precondition(lambda self: bool(self.buffers))
     @rule(data=st.data())
