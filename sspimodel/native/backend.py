@@ -705,6 +705,57 @@ class NativeSspi:
         """SECPKG_CRED_ATTR_NAMES is decoded to the user name (str); other attributes return raw bytes."""
         return self._query_credentials("QueryCredentialsAttributesW", phCredential, ulAttribute, wide=True)
 
+    # issue 19 (19a): SetCredentialsAttributes and QueryCredentialsAttributesEx. pBuffer is given
+    # as the bytes of the attribute's structure (a self-contained one such as
+    # SecPkgCredentials_KdcProxySettingsW, whose strings follow it by offset); the Ex query fills
+    # the caller's buffer of cbBuffer bytes.
+    def _set_credentials(self, n: str, phCredential: object, ulAttribute: int, pBuffer: object, cbBuffer: int) -> StatusResult:
+        h = self._handle_in(n, "phCredential", phCredential, "cred")
+        if not isinstance(pBuffer, bytes | bytearray):
+            raise TypeError(f"{n}: pBuffer must be the bytes of the attribute's structure, got {type(pBuffer).__name__}")
+        data = ctypes.create_string_buffer(bytes(pBuffer), max(len(pBuffer), 1))
+        status = self._fn(n)(byref(h) if h is not None else None, ulAttribute, data, cbBuffer)
+        return StatusResult(as_status(status), function=n)
+
+    def SetCredentialsAttributesA(
+        self, *, phCredential: object, ulAttribute: int, pBuffer: object, cbBuffer: int
+    ) -> StatusResult:
+        return self._set_credentials("SetCredentialsAttributesA", phCredential, ulAttribute, pBuffer, cbBuffer)
+
+    def SetCredentialsAttributesW(
+        self, *, phCredential: object, ulAttribute: int, pBuffer: object, cbBuffer: int
+    ) -> StatusResult:
+        return self._set_credentials("SetCredentialsAttributesW", phCredential, ulAttribute, pBuffer, cbBuffer)
+
+    def _query_credentials_ex(self, n: str, phCredential: object, ulAttribute: int, cbBuffer: int, wide: bool) -> AttributesResult:
+        h = self._handle_in(n, "phCredential", phCredential, "cred")
+        href = byref(h) if h is not None else None
+        if ulAttribute == SECPKG_CRED_ATTR_NAMES:
+            names: Any = S.SecPkgCredentials_NamesW() if wide else S.SecPkgCredentials_NamesA()
+            status = self._fn(n)(href, ulAttribute, byref(names), cbBuffer)
+            ptr = ctypes.cast(names.sUserName, c_void_p).value
+            try:
+                value = self._read_string(ptr, wide) if S.unsigned_status(status) == SEC_E_OK else None
+            finally:
+                self._free(ptr)
+            return AttributesResult(as_status(status), value, function=n)
+        scratch = ctypes.create_string_buffer(max(cbBuffer, _SCRATCH_SIZE))
+        status = self._fn(n)(href, ulAttribute, scratch, cbBuffer)
+        return AttributesResult(as_status(status), scratch.raw[:cbBuffer], function=n)
+
+    def QueryCredentialsAttributesExA(
+        self, *, phCredential: object, ulAttribute: int, cbBuffer: int, pBuffer: object = None
+    ) -> AttributesResult:
+        """SECPKG_CRED_ATTR_NAMES is decoded to the user name (str); other attributes return raw bytes.
+        ``pBuffer`` (a cell in the model) is this backend's own buffer of ``cbBuffer`` bytes."""
+        return self._query_credentials_ex("QueryCredentialsAttributesExA", phCredential, ulAttribute, cbBuffer, wide=False)
+
+    def QueryCredentialsAttributesExW(
+        self, *, phCredential: object, ulAttribute: int, cbBuffer: int, pBuffer: object = None
+    ) -> AttributesResult:
+        """As QueryCredentialsAttributesExA, with a wide name."""
+        return self._query_credentials_ex("QueryCredentialsAttributesExW", phCredential, ulAttribute, cbBuffer, wide=True)
+
     # -- context establishment ---------------------------------------------------------------------
 
     def _output_desc(self, n: str, pOutput: object, fContextReq: int) -> _Desc:

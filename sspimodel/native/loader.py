@@ -73,10 +73,14 @@ USER_MODE_FUNCTIONS: tuple[str, ...] = (
     "QueryContextAttributesW",
     "QueryCredentialsAttributesA",
     "QueryCredentialsAttributesW",
+    "QueryCredentialsAttributesExA",
+    "QueryCredentialsAttributesExW",
     "QuerySecurityContextToken",
     "QuerySecurityPackageInfoA",
     "QuerySecurityPackageInfoW",
     "RevertSecurityContext",
+    "SetCredentialsAttributesA",
+    "SetCredentialsAttributesW",
     "VerifySignature",
 )
 

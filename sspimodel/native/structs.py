@@ -216,6 +216,10 @@ PROTOTYPES: dict[str, tuple[Any, ...]] = {
     "FreeCredentialsHandle": (PHandle,),
     "QueryCredentialsAttributesA": (PHandle, ULONG, c_void_p),
     "QueryCredentialsAttributesW": (PHandle, ULONG, c_void_p),
+    "QueryCredentialsAttributesExA": (PHandle, ULONG, c_void_p, ULONG),
+    "QueryCredentialsAttributesExW": (PHandle, ULONG, c_void_p, ULONG),
+    "SetCredentialsAttributesA": (PHandle, ULONG, c_void_p, ULONG),
+    "SetCredentialsAttributesW": (PHandle, ULONG, c_void_p, ULONG),
     "InitializeSecurityContextA": (
         PHandle, PHandle, c_void_p, ULONG, ULONG, ULONG, PSecBufferDesc, ULONG, PHandle,
         PSecBufferDesc, PULONG, PTimeStamp,
