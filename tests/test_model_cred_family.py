@@ -416,7 +416,7 @@ def test_added_credentials_are_what_later_contexts_prove(handle_package, added, 
 
 def test_a_context_begun_before_keeps_its_credentials():
     world = default_world()
-    client, server = Sspi(world, 100), Sspi(world, 200)
+    client = Sspi(world, 100)
     handle = acquire(client, "NTLM", SECPKG_CRED_OUTBOUND)
     from sspimodel.model import SecBufferDesc as Desc
     from sspimodel.model.constants import SECURITY_NATIVE_DREP

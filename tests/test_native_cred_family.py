@@ -5,7 +5,6 @@ test skips when the loaded library is not sspi-rs, or when there is none)."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest

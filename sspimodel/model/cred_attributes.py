@@ -26,7 +26,16 @@ from typing import Any
 
 from attrs import frozen
 
-from .common import CONTRACT_ERROR, alloc_str, cred_record, deref, fault_rules, faults_planned, is_null_handle, live
+from .common import (
+    CONTRACT_ERROR,
+    alloc_str,
+    cred_record,
+    deref,
+    fault_rules,
+    faults_planned,
+    is_null_handle,
+    live,
+)
 from .handles import Ref
 from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, register
 from .world import CredRecord
@@ -217,7 +226,7 @@ class SecPkgCredentials_KdcProxySettings:
         if len(data) < 16:
             return None
         version, flags = int.from_bytes(data[0:4], "little"), int.from_bytes(data[4:8], "little")
-        strings = []
+        strings: list[str | None] = []
         for at in (8, 12):
             offset, length = int.from_bytes(data[at : at + 2], "little"), int.from_bytes(data[at + 2 : at + 4], "little")
             if length == 0:

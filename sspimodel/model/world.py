@@ -217,7 +217,10 @@ class Authority:
     domain: str
     online: bool = True
     # The domain's password policy, as ChangeAccountPassword reports it (DOMAIN_PASSWORD_INFORMATION):
-    # the values of a new Active Directory domain's Default Domain Policy.
+    # the defaults Microsoft documents for a domain's Default Domain Policy (Windows security
+    # policy settings "Minimum password length" 7, "Enforce password history" 24, "Password must
+    # meet complexity requirements" enabled, "Maximum password age" 42 days, "Minimum password
+    # age" 1 day).
     min_password_length: int = 7
     password_history_length: int = 24
     password_properties: int = 0x1  # DOMAIN_PASSWORD_COMPLEX
