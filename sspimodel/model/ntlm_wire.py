@@ -1,0 +1,210 @@
+"""The model's NTLM package on the wire: real NTLMSSP messages (MS-NLMP) through :mod:`sspimodel.ntlm`.
+
+The handshake steps of the NTLM rows of the transition table (:mod:`sspimodel.model.handshake`)
+build and check NEGOTIATE / CHALLENGE / AUTHENTICATE messages with
+:class:`~sspimodel.ntlm.ClientSession` and :class:`~sspimodel.ntlm.ServerSession` (NTLMv2, AV pairs
+with MsvAvTimestamp and MsvAvFlags, the MIC, key exchange). What a real package takes from the
+machine comes from the world, so the same calls give the same bytes:
+
+- randomness (client challenge, exported session key, server challenge): :func:`random_source`,
+  bytes derived from the world key, the context's conversation id, the role and a counter;
+- time (MsvAvTimestamp, the NTLMv2 client challenge's timestamp): the world clock (FILETIME);
+- accounts and passwords: the world's principals (the authority validates the response).
+
+Per-message protection (:class:`Protection`) is MS-NLMP 3.4 with extended session security:
+NTLMSSP_MESSAGE_SIGNATURE (Version 1, 8-byte HMAC-MD5 checksum RC4-encrypted with the sealing
+stream when key exchange is negotiated, 32-bit SeqNum), SIGNKEY/SEALKEY per direction, and one RC4
+stream per direction (connection-oriented). The streams keep their keystream ahead of use, so a
+check reads the bytes it would use without consuming them: a rejected message leaves the
+receiving stream where it was (*Interpretation*: the pages say nothing of the state a rejected
+message leaves; the model keeps the context usable, so the next genuine message still verifies).
+"""
+
+from __future__ import annotations
+
+import hmac
+import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+from cryptography.hazmat.primitives.ciphers import Cipher
+
+from ..ntlm import crypto
+from ..ntlm.messages import FLAG
+from ..ntlm.session import CLIENT_FLAGS
+from .constants import (
+    ISC_REQ_CONFIDENTIALITY,
+    ISC_REQ_INTEGRITY,
+    ISC_REQ_REPLAY_DETECT,
+    ISC_REQ_SEQUENCE_DETECT,
+)
+
+if TYPE_CHECKING:
+    from .world import World
+
+__all__ = [
+    "SIGNATURE_SIZE",
+    "Protection",
+    "Stream",
+    "attributes_of",
+    "client_flags",
+    "random_source",
+    "split_account",
+]
+
+SIGNATURE_SIZE = 16  # NTLMSSP_MESSAGE_SIGNATURE (MS-NLMP 2.2.2.9.2)
+_VERSION = b"\x01\x00\x00\x00"
+_U32 = struct.Struct("<I")
+
+
+def split_account(account: str | None, default_domain: str) -> tuple[str, str]:
+    """(user, domain) of a credentials' account name: "DOMAIN\\\\user", "user@realm" or "user"."""
+    name = account or ""
+    if "\\" in name:
+        domain, _, user = name.partition("\\")
+        return user, domain
+    if "@" in name:
+        user, _, _realm = name.partition("@")
+        return user, default_domain
+    return name, default_domain
+
+
+def random_source(world: World, *label: bytes | str) -> Callable[[int], bytes]:
+    """``random(n)``: n bytes (n <= 32) derived from the world key, ``label`` and a counter, so a
+    handshake's random values are the same on every run with the same world seed."""
+    counter = [0]
+
+    def random(n: int) -> bytes:
+        counter[0] += 1
+        return world.derive("ntlm random", *label, str(counter[0]))[:n]
+
+    return random
+
+
+# Interpretation: which NegotiateFlags a context request asks for. MS-NLMP 3.1.5.1.1 has the
+# client set NTLMSSP_NEGOTIATE_SIGN when integrity (or replay / sequence detection) is asked and
+# NTLMSSP_NEGOTIATE_SEAL when confidentiality is; the other flags are those of CLIENT_FLAGS.
+_PROTECTION_FLAGS = FLAG.NTLMSSP_NEGOTIATE_SIGN | FLAG.NTLMSSP_NEGOTIATE_SEAL
+_SIGN_ATTRS = ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT
+
+
+def client_flags(attributes: int) -> int:
+    flags = CLIENT_FLAGS & ~_PROTECTION_FLAGS
+    if attributes & _SIGN_ATTRS:
+        flags |= FLAG.NTLMSSP_NEGOTIATE_SIGN
+    if attributes & ISC_REQ_CONFIDENTIALITY:
+        flags |= FLAG.NTLMSSP_NEGOTIATE_SEAL
+    return int(flags)
+
+
+def attributes_of(flags: int) -> int:
+    """The context attributes (ISC numbering) an AUTHENTICATE_MESSAGE's NegotiateFlags give the
+    server. Interpretation: signing gives integrity with replay and sequence detection (NTLM's
+    signatures always carry a sequence number, MS-NLMP 3.4.4), sealing gives confidentiality."""
+    attrs = 0
+    if flags & FLAG.NTLMSSP_NEGOTIATE_SIGN:
+        attrs |= _SIGN_ATTRS
+    if flags & FLAG.NTLMSSP_NEGOTIATE_SEAL:
+        attrs |= ISC_REQ_CONFIDENTIALITY
+    return attrs
+
+
+class Stream:
+    """An RC4 keystream (one direction's sealing handle, MS-NLMP 3.4) that can be read ahead.
+
+    ``peek(n)`` gives the next n keystream bytes without using them; ``take(n)`` uses them.
+    ``position`` counts the bytes used, which is what an exported context carries.
+    """
+
+    __slots__ = ("_ahead", "_cipher", "key", "position")
+
+    def __init__(self, key: bytes, position: int = 0) -> None:
+        self.key = key
+        self._cipher = Cipher(ARC4(key), mode=None).encryptor()
+        self._ahead = b""
+        self.position = 0
+        if position:
+            self.take(position)
+
+    def peek(self, n: int) -> bytes:
+        ahead = self._ahead
+        if len(ahead) < n:
+            ahead = self._ahead = ahead + self._cipher.update(bytes(max(n - len(ahead), 64)))
+        return ahead[:n]
+
+    def take(self, n: int) -> bytes:
+        out = self.peek(n)
+        self._ahead = self._ahead[n:]
+        self.position += n
+        return out
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    n = len(data)
+    return (int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")).to_bytes(n, "little")
+
+
+class Protection:
+    """One side's MakeSignature/VerifySignature/EncryptMessage/DecryptMessage keys and streams."""
+
+    __slots__ = ("exported_session_key", "flags", "is_client", "key_exchange", "recv", "send", "sign_in", "sign_out")
+
+    def __init__(
+        self, flags: int, exported_session_key: bytes, is_client: bool, positions: tuple[int, int] = (0, 0)
+    ) -> None:
+        self.flags = flags
+        self.exported_session_key = exported_session_key
+        self.is_client = is_client
+        self.key_exchange = bool(flags & FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH)
+        k128 = bool(flags & FLAG.NTLMSSP_NEGOTIATE_128)
+        k56 = bool(flags & FLAG.NTLMSSP_NEGOTIATE_56)
+        key = exported_session_key
+        # SIGNKEY/SEALKEY (3.4.5.2, 3.4.5.3): the client sends with the client-to-server keys.
+        self.sign_out = crypto.sign_key(key, is_client)
+        self.sign_in = crypto.sign_key(key, not is_client)
+        self.send = Stream(crypto.seal_key(key, is_client, k128, k56), positions[0])
+        self.recv = Stream(crypto.seal_key(key, not is_client, k128, k56), positions[1])
+
+    def positions(self) -> tuple[int, int]:
+        return self.send.position, self.recv.position
+
+    def copy(self) -> Protection:
+        return Protection(self.flags, self.exported_session_key, self.is_client, self.positions())
+
+    def _checksum(self, key: bytes, seq: int, data: bytes) -> bytes:
+        return hmac.digest(key, _U32.pack(seq & 0xFFFFFFFF) + data, "md5")[:8]
+
+    def sign(self, seq: int, data: bytes) -> bytes:
+        """MakeSignature (3.4.4.2): the 16-byte NTLMSSP_MESSAGE_SIGNATURE; uses the send stream."""
+        checksum = self._checksum(self.sign_out, seq, data)
+        if self.key_exchange:
+            checksum = _xor(checksum, self.send.take(8))
+        return _VERSION + checksum + _U32.pack(seq & 0xFFFFFFFF)
+
+    def seal(self, seq: int, data: bytes) -> tuple[bytes, bytes]:
+        """EncryptMessage (3.4.3): the data sealed with the send stream, then the signature of the
+        plaintext (its checksum encrypted with the same stream)."""
+        sealed = _xor(data, self.send.take(len(data))) if data else b""
+        return sealed, self.sign(seq, data)
+
+    def check(self, data: bytes, signature: bytes, offset: int = 0) -> tuple[str, int]:
+        """("ok" | "altered" | "bad_token", SeqNum) for a signature over ``data``, reading the
+        receive stream ``offset`` bytes ahead (after a sealed message's bytes); uses nothing."""
+        if len(signature) != SIGNATURE_SIZE or signature[:4] != _VERSION:
+            return "bad_token", 0
+        seq = int(_U32.unpack_from(signature, 12)[0])
+        checksum = self._checksum(self.sign_in, seq, data)
+        if self.key_exchange:
+            checksum = _xor(checksum, self.recv.peek(offset + 8)[offset:])
+        if not hmac.compare_digest(checksum, signature[4:12]):
+            return "altered", seq
+        return "ok", seq
+
+    def unseal_peek(self, sealed: bytes) -> bytes:
+        """The plaintext of a sealed message, without using the receive stream."""
+        return _xor(sealed, self.recv.peek(len(sealed))) if sealed else b""
+
+    def accept(self, sealed_length: int = 0) -> None:
+        """Use the receive stream for a verified (and, with ``sealed_length``, unsealed) message."""
+        self.recv.take(sealed_length + (8 if self.key_exchange else 0))
