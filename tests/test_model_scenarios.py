@@ -323,15 +323,25 @@ def test_tampered_replayed_and_reflected_messages_are_caught():
     )
 
 
-def test_ntlm_rejects_a_replayed_signature_even_without_sequence_detection():
-    # NTLM's signature checksum is encrypted with the connection's RC4 stream (MS-NLMP 3.4.4.2,
-    # key exchange negotiated): a replay meets another part of the stream and fails its check.
+def test_ntlm_rejects_a_replayed_signature_even_when_the_client_asked_for_no_sequence_detection():
+    # NTLM signatures always carry a sequence number and their checksum is encrypted with the
+    # connection's RC4 stream (MS-NLMP 3.4.4.2): the server's context detects sequence whenever
+    # signing was negotiated (ntlm_wire.attributes_of), so the replay is out of sequence.
     _world, cli, srv = pair()
     hs = handshake(cli, srv, "NTLM")
     msg = SecBufferDesc.message(b"hello")
     cli.MakeSignature(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
     statuses = [srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name for _ in range(2)]
-    assert statuses == ["SEC_E_OK", "SEC_E_MESSAGE_ALTERED"]
+    assert statuses == ["SEC_E_OK", "SEC_E_OUT_OF_SEQUENCE"]
+    # a changed checksum and a changed sequence number (1 becomes 0) are both caught
+    cli.MakeSignature(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
+    good = msg.pBuffers[0].contents
+    for index in (5, 12):
+        msg.pBuffers[0].pvBuffer = good[:index] + bytes([good[index] ^ 1]) + good[index + 1 :]
+        status = srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name
+        assert status == "SEC_E_MESSAGE_ALTERED"
+    msg.pBuffers[0].pvBuffer = good  # the genuine one still verifies: a rejected one used nothing
+    assert srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name == "SEC_E_OK"
 
 
 def test_without_sequence_detection_a_replay_is_accepted():

@@ -514,10 +514,8 @@ def _verify(c: Call) -> tuple[str, int]:
     if len(slots) != 1 or not _contents(slots[0]):
         verdict = ("no_token", 0)
     elif type(ctx.ntlm) is Protection:
-        outcome, sequence = ctx.ntlm.check(_joined(_data(c)), _contents(slots[0])[: slots[0].cbBuffer])
-        if outcome == "ok" and ctx.attributes & _SEQUENCED and sequence != (_seq_no(c) or ctx.recv_seq):
-            outcome = "out_of_sequence"
-        verdict = (outcome, sequence)
+        signature = _contents(slots[0])[: slots[0].cbBuffer]
+        verdict = _ntlm_verdict(c, ctx, ctx.ntlm, _joined(_data(c)), signature, 0)
     else:
         key = ctx.session_key or b""
         frame = tokens.parse(_contents(slots[0])[: slots[0].cbBuffer], key)
@@ -566,7 +564,7 @@ def _accept_signature(c: Call) -> None:
     ctx = _live_ctx(c)
     ctx.recv_seq = _verify(c)[1] + 1
     if type(ctx.ntlm) is Protection:
-        ctx.ntlm.accept()
+        ctx.ntlm.accept(_contents(_token_buffers(c)[0]))
     if _writes_qop(c, ctx):
         c.out["pfQOP"] = 0
 
@@ -854,6 +852,33 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
     return ("ok", (plain, qop, sequence, targets))
 
 
+_AHEAD = 1 << 16
+
+
+def _ntlm_verdict(
+    c: Call, ctx: ContextRecord, ntlm: Protection, data: bytes, signature: bytes, offset: int
+) -> tuple[str, int]:
+    """("ok" | "altered" | "out_of_sequence" | "bad_token", SeqNum) of an NTLM signature.
+
+    The checksum is checked first (MS-NLMP 3.4.4.2, with the SeqNum the signature carries and
+    the receiving RC4 stream where it stands). Interpretation: the pages give SEC_E_OUT_OF_SEQUENCE
+    for a message "not received in the correct sequence" and SEC_E_MESSAGE_ALTERED for an altered
+    one; a context that detects sequence reports out-of-sequence for an authentic message whose
+    SeqNum is not the expected one, for a signature it already accepted (a replay), and for a
+    SeqNum a little ahead of the expected one (fewer than _AHEAD: messages lost or overtaken;
+    a number far ahead is a corrupted one); any other failing checksum is an altered message.
+    """
+    outcome, sequence = ntlm.check(data, signature, offset)
+    if outcome == "bad_token" or not ctx.attributes & _SEQUENCED:
+        return outcome, sequence
+    expected = _seq_no(c) or ctx.recv_seq
+    if outcome == "ok":
+        return ("ok" if sequence == expected else "out_of_sequence"), sequence
+    if 0 < sequence - expected < _AHEAD or ntlm.seen(signature):
+        return "out_of_sequence", sequence
+    return outcome, sequence
+
+
 def _unseal_ntlm(c: Call, ctx: ContextRecord, ntlm: Protection) -> tuple[str, Any]:
     """DecryptMessage of an NTLM context (MS-NLMP 3.4.3): the trailer is the 16-byte signature of
     the plaintext; the receiving stream is read ahead, and used only when the message is taken."""
@@ -884,19 +909,26 @@ def _unseal_ntlm(c: Call, ctx: ContextRecord, ntlm: Protection) -> tuple[str, An
     if not ctx.attributes & ISC_REQ_CONFIDENTIALITY and not _seals_anyway(c):
         return ("no_cipher", None)
     plain = ntlm.unseal_peek(cipher)
-    outcome, sequence = ntlm.check(plain, trailer, len(cipher))
+    outcome, sequence = _ntlm_verdict(c, ctx, ntlm, plain, trailer, len(cipher))
     if outcome != "ok":
-        return ("altered", None)
-    if ctx.attributes & _SEQUENCED and sequence != (_seq_no(c) or ctx.recv_seq):
-        return ("out_of_sequence", None)
+        return ("altered" if outcome == "bad_token" else outcome, None)
     return ("ok", (plain, 0, sequence, targets))
+
+
+def _ntlm_trailer(c: Call) -> bytes:
+    stream = _stream(c)
+    if stream is not None:
+        return _contents(stream)[:NTLM_SIGNATURE_SIZE]
+    slot = _trailer(c)
+    assert slot is not None
+    return _contents(slot)[: slot.cbBuffer]
 
 
 def _decrypt(c: Call) -> None:
     ctx = _live_ctx(c)
     plain, qop, seq, targets = _unseal(c)[1]
     if type(ctx.ntlm) is Protection:
-        ctx.ntlm.accept(len(plain))
+        ctx.ntlm.accept(_ntlm_trailer(c), len(plain))
     if len(targets) == 1 and targets[0].BufferType & 0x0FFFFFFF == SECBUFFER_STREAM:
         # Interpretation (the pages say only that one buffer is SECBUFFER_DATA or
         # SECBUFFER_STREAM and holds the encrypted message): when the caller also passes a

@@ -56,6 +56,7 @@ __all__ = [
 SIGNATURE_SIZE = 16  # NTLMSSP_MESSAGE_SIGNATURE (MS-NLMP 2.2.2.9.2)
 _VERSION = b"\x01\x00\x00\x00"
 _U32 = struct.Struct("<I")
+_REMEMBERED = 32  # accepted signatures kept per context to recognise a replay
 
 
 def split_account(account: str | None, default_domain: str) -> tuple[str, str]:
@@ -148,7 +149,9 @@ def _xor(data: bytes, stream: bytes) -> bytes:
 class Protection:
     """One side's MakeSignature/VerifySignature/EncryptMessage/DecryptMessage keys and streams."""
 
-    __slots__ = ("exported_session_key", "flags", "is_client", "key_exchange", "recv", "send", "sign_in", "sign_out")
+    __slots__ = (
+        "accepted", "exported_session_key", "flags", "is_client", "key_exchange", "recv", "send", "sign_in", "sign_out",
+    )  # fmt: skip
 
     def __init__(
         self, flags: int, exported_session_key: bytes, is_client: bool, positions: tuple[int, int] = (0, 0)
@@ -165,6 +168,7 @@ class Protection:
         self.sign_in = crypto.sign_key(key, not is_client)
         self.send = Stream(crypto.seal_key(key, is_client, k128, k56), positions[0])
         self.recv = Stream(crypto.seal_key(key, not is_client, k128, k56), positions[1])
+        self.accepted: dict[bytes, None] = {}  # the last signatures taken, to tell a replay
 
     def positions(self) -> tuple[int, int]:
         return self.send.position, self.recv.position
@@ -188,6 +192,12 @@ class Protection:
         sealed = _xor(data, self.send.take(len(data))) if data else b""
         return sealed, self.sign(seq, data)
 
+    def sequence_of(self, signature: bytes) -> int | None:
+        """The SeqNum of an NTLMSSP_MESSAGE_SIGNATURE, or None when it is not one."""
+        if len(signature) != SIGNATURE_SIZE or signature[:4] != _VERSION:
+            return None
+        return int(_U32.unpack_from(signature, 12)[0])
+
     def check(self, data: bytes, signature: bytes, offset: int = 0) -> tuple[str, int]:
         """("ok" | "altered" | "bad_token", SeqNum) for a signature over ``data``, reading the
         receive stream ``offset`` bytes ahead (after a sealed message's bytes); uses nothing."""
@@ -205,6 +215,14 @@ class Protection:
         """The plaintext of a sealed message, without using the receive stream."""
         return _xor(sealed, self.recv.peek(len(sealed))) if sealed else b""
 
-    def accept(self, sealed_length: int = 0) -> None:
+    def seen(self, signature: bytes) -> bool:
+        """Whether ``signature`` is one of the last signatures this side accepted (a replay)."""
+        return bytes(signature) in self.accepted
+
+    def accept(self, signature: bytes, sealed_length: int = 0) -> None:
         """Use the receive stream for a verified (and, with ``sealed_length``, unsealed) message."""
         self.recv.take(sealed_length + (8 if self.key_exchange else 0))
+        accepted = self.accepted
+        accepted[bytes(signature)] = None
+        if len(accepted) > _REMEMBERED:
+            del accepted[next(iter(accepted))]

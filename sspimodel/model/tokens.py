@@ -390,6 +390,9 @@ def _open_ntlm(data: bytes) -> Opened | Bad | None:
 
     framing = wire_length(data)
     if framing is None:
+        if data[:8] == b"NTLMSSP\x00" and len(data) >= 12:
+            kind = int.from_bytes(data[8:12], "little")
+            return Bad(Problem.MALFORMED, f"NTLMSSP message: MessageType is {kind}, not 1, 2 or 3")
         return None
     kind, announced = framing
     if len(data) < announced:
