@@ -323,13 +323,17 @@ def test_tampered_replayed_and_reflected_messages_are_caught():
     )
 
 
-def test_ntlm_rejects_a_replayed_signature_even_when_the_client_asked_for_no_sequence_detection():
-    # NTLM signatures always carry a sequence number and their checksum is encrypted with the
-    # connection's RC4 stream (MS-NLMP 3.4.4.2): the server's context detects sequence whenever
-    # signing was negotiated (ntlm_wire.attributes_of), so the replay is out of sequence.
+def test_ntlm_rejects_a_replayed_signature_even_without_sequence_detection():
+    # NTLM's signature checksum is encrypted with the connection's RC4 stream (MS-NLMP 3.4.4.2,
+    # key exchange negotiated): without sequence detection a replay meets another part of the
+    # stream and fails its check; with it (NTLMSSP_NEGOTIATE_SIGN negotiated) it is out of sequence.
     _world, cli, srv = pair()
     hs = handshake(cli, srv, "NTLM")
     msg = SecBufferDesc.message(b"hello")
+    cli.MakeSignature(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
+    statuses = [srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name for _ in range(2)]
+    assert statuses == ["SEC_E_OK", "SEC_E_MESSAGE_ALTERED"]
+    hs = handshake(cli, srv, "NTLM", client_req=SEQ)
     cli.MakeSignature(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
     statuses = [srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name for _ in range(2)]
     assert statuses == ["SEC_E_OK", "SEC_E_OUT_OF_SEQUENCE"]

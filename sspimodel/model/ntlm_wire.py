@@ -36,6 +36,7 @@ from ..ntlm.session import CLIENT_FLAGS
 from .constants import (
     ISC_REQ_CONFIDENTIALITY,
     ISC_REQ_INTEGRITY,
+    ISC_REQ_NO_INTEGRITY,
     ISC_REQ_REPLAY_DETECT,
     ISC_REQ_SEQUENCE_DETECT,
 )
@@ -83,27 +84,35 @@ def random_source(world: World, *label: bytes | str) -> Callable[[int], bytes]:
     return random
 
 
-# Interpretation: which NegotiateFlags a context request asks for. MS-NLMP 3.1.5.1.1 has the
-# client set NTLMSSP_NEGOTIATE_SIGN when integrity (or replay / sequence detection) is asked and
-# NTLMSSP_NEGOTIATE_SEAL when confidentiality is; the other flags are those of CLIENT_FLAGS.
-_PROTECTION_FLAGS = FLAG.NTLMSSP_NEGOTIATE_SIGN | FLAG.NTLMSSP_NEGOTIATE_SEAL
+# Which NegotiateFlags a context request asks for. Windows (ntlm.c
+# testInitializeSecurityContextFlags, tests/data/windows_behaviour.yaml) sets
+# NTLMSSP_NEGOTIATE_SIGN for ISC_REQ_INTEGRITY, REPLAY_DETECT and SEQUENCE_DETECT and
+# NTLMSSP_NEGOTIATE_SEAL for ISC_REQ_CONFIDENTIALITY, neither for the other requests. The other
+# flags are CLIENT_FLAGS's; Interpretation: NTLMSSP_NEGOTIATE_ALWAYS_SIGN (a signature on every
+# context, MS-NLMP 2.2.2.5) is dropped only for ISC_REQ_NO_INTEGRITY.
+_PROTECTION_FLAGS = FLAG.NTLMSSP_NEGOTIATE_SIGN | FLAG.NTLMSSP_NEGOTIATE_SEAL | FLAG.NTLMSSP_NEGOTIATE_ALWAYS_SIGN
 _SIGN_ATTRS = ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT
 
 
-def client_flags(attributes: int) -> int:
+def client_flags(requested: int) -> int:
     flags = CLIENT_FLAGS & ~_PROTECTION_FLAGS
-    if attributes & _SIGN_ATTRS:
+    if requested & _SIGN_ATTRS:
         flags |= FLAG.NTLMSSP_NEGOTIATE_SIGN
-    if attributes & ISC_REQ_CONFIDENTIALITY:
+    if requested & ISC_REQ_CONFIDENTIALITY:
         flags |= FLAG.NTLMSSP_NEGOTIATE_SEAL
+    if not requested & ISC_REQ_NO_INTEGRITY:
+        flags |= FLAG.NTLMSSP_NEGOTIATE_ALWAYS_SIGN
     return int(flags)
 
 
 def attributes_of(flags: int) -> int:
     """The context attributes (ISC numbering) an AUTHENTICATE_MESSAGE's NegotiateFlags give the
-    server. Interpretation: signing gives integrity with replay and sequence detection (NTLM's
-    signatures always carry a sequence number, MS-NLMP 3.4.4), sealing gives confidentiality."""
+    server. Interpretation: NTLMSSP_NEGOTIATE_ALWAYS_SIGN gives integrity; NTLMSSP_NEGOTIATE_SIGN
+    gives integrity with replay and sequence detection (NTLM's signatures carry a sequence number,
+    MS-NLMP 3.4.4); NTLMSSP_NEGOTIATE_SEAL gives confidentiality."""
     attrs = 0
+    if flags & FLAG.NTLMSSP_NEGOTIATE_ALWAYS_SIGN:
+        attrs |= ISC_REQ_INTEGRITY
     if flags & FLAG.NTLMSSP_NEGOTIATE_SIGN:
         attrs |= _SIGN_ATTRS
     if flags & FLAG.NTLMSSP_NEGOTIATE_SEAL:

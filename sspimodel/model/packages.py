@@ -461,7 +461,6 @@ def _ntlm_client_negotiate(
 ) -> Move:
     # The NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1) asks for the flags the request maps to.
     conversation = world.peek_conversation()
-    attrs = granted(NTLM, requested)
     user, domain = ntlm_wire.split_account(cred.account, world.domain)
     session = ClientSession(
         user=user,
@@ -470,7 +469,7 @@ def _ntlm_client_negotiate(
         random=ntlm_wire.random_source(world, conversation, "client"),
         clock=lambda: world.clock.now,
         target_name=target if isinstance(target, str) else None,
-        flags=ntlm_wire.client_flags(attrs),
+        flags=ntlm_wire.client_flags(requested),
     )
     token = session.negotiate()
     return Move(
