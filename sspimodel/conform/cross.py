@@ -440,7 +440,7 @@ def run_pairing(package: str, client_name: str, server_name: str, user: str = "a
         # 60, covered by the MIC only): the server refuses it.
         tampered_client = _PEER_CLASSES[client_name]("client", user, password, package)
         tampered_server = _PEER_CLASSES[server_name]("server", user if server_name == "sspi-rs" else "websvc", password, package)
-        done, status = _handshake(
+        done, _status = _handshake(
             tampered_client, tampered_server, steps, "flipped AUTHENTICATE bit",
             lambda n, t: t[:60] + bytes([t[60] ^ 0x10]) + t[61:] if n == 2 and len(t) > 60 else t,
         )  # fmt: skip
@@ -449,7 +449,7 @@ def run_pairing(package: str, client_name: str, server_name: str, user: str = "a
         # A wrong password: the server checks it.
         wrong_client = _PEER_CLASSES[client_name]("client", user, password + "-wrong", package)
         wrong_server = _PEER_CLASSES[server_name]("server", user if server_name == "sspi-rs" else "websvc", password, package)
-        done, status = _handshake(wrong_client, wrong_server, steps, "wrong password")
+        done, _status = _handshake(wrong_client, wrong_server, steps, "wrong password")
         if done:
             problems.append("a wrong password was accepted")
     result.understood = not problems
