@@ -22,10 +22,11 @@ message leaves; the model keeps the context usable, so the next genuine message 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
 from cryptography.hazmat.primitives.ciphers import Cipher
@@ -131,7 +132,7 @@ class Stream:
 
     def __init__(self, key: bytes, position: int = 0) -> None:
         self.key = key
-        self._cipher = Cipher(ARC4(key), mode=None).encryptor()
+        self._cipher: Any = None  # keyed on first use: most contexts never seal
         self._ahead = b""
         self.position = 0
         if position:
@@ -140,6 +141,8 @@ class Stream:
     def peek(self, n: int) -> bytes:
         ahead = self._ahead
         if len(ahead) < n:
+            if self._cipher is None:
+                self._cipher = Cipher(ARC4(self.key), mode=None).encryptor()
             ahead = self._ahead = ahead + self._cipher.update(bytes(max(n - len(ahead), 64)))
         return ahead[:n]
 
@@ -153,6 +156,29 @@ class Stream:
 def _xor(data: bytes, stream: bytes) -> bytes:
     n = len(data)
     return (int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")).to_bytes(n, "little")
+
+
+_IPAD = bytes(b ^ 0x36 for b in range(256))  # translation tables: each key byte XOR the pad
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
+class _HmacMd5:
+    """HMAC-MD5 under one key (RFC 2104), with the inner and outer pads hashed once: each MAC
+    then costs two copies of an MD5 state (a signing key signs every message of a context)."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = key.ljust(64, b"\x00") if len(key) <= 64 else hashlib.md5(key).digest().ljust(64, b"\x00")
+        self._inner = hashlib.md5(block.translate(_IPAD))
+        self._outer = hashlib.md5(block.translate(_OPAD))
+
+    def digest(self, data: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 class Protection:
@@ -173,8 +199,8 @@ class Protection:
         k56 = bool(flags & FLAG.NTLMSSP_NEGOTIATE_56)
         key = exported_session_key
         # SIGNKEY/SEALKEY (3.4.5.2, 3.4.5.3): the client sends with the client-to-server keys.
-        self.sign_out = crypto.sign_key(key, is_client)
-        self.sign_in = crypto.sign_key(key, not is_client)
+        self.sign_out = _HmacMd5(crypto.sign_key(key, is_client))
+        self.sign_in = _HmacMd5(crypto.sign_key(key, not is_client))
         self.send = Stream(crypto.seal_key(key, is_client, k128, k56), positions[0])
         self.recv = Stream(crypto.seal_key(key, not is_client, k128, k56), positions[1])
         self.accepted: dict[bytes, None] = {}  # the last signatures taken, to tell a replay
@@ -185,8 +211,8 @@ class Protection:
     def copy(self) -> Protection:
         return Protection(self.flags, self.exported_session_key, self.is_client, self.positions())
 
-    def _checksum(self, key: bytes, seq: int, data: bytes) -> bytes:
-        return hmac.digest(key, _U32.pack(seq & 0xFFFFFFFF) + data, "md5")[:8]
+    def _checksum(self, key: _HmacMd5, seq: int, data: bytes) -> bytes:
+        return key.digest(_U32.pack(seq & 0xFFFFFFFF) + data)[:8]
 
     def sign(self, seq: int, data: bytes) -> bytes:
         """MakeSignature (3.4.4.2): the 16-byte NTLMSSP_MESSAGE_SIGNATURE; uses the send stream."""
