@@ -214,6 +214,8 @@ class PyspnegoPeer:
             return fn()
         except self.errors as e:
             raise PeerError(_name(e.nt_status), f"pyspnego {what}") from None
+        except Exception as e:  # pyspnego refuses some tokens with plain Python errors
+            raise PeerError(f"raised {type(e).__name__}", f"pyspnego {what}: {e}") from None
 
     def step(self, token: bytes | None) -> tuple[str, bytes | None, bool]:
         out = self._call("step", lambda: self.ctx.step(token))
