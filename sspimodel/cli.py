@@ -111,6 +111,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_conform(args: argparse.Namespace) -> int:
     from .conform import run_conform
 
+    if args.cross:
+        from .conform.cross import run_cross_cli
+
+        return run_cross_cli(report_dir=args.report)
     return run_conform(backend=args.backend, scenarios=args.scenarios, report_dir=args.report)
 
 
@@ -195,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenarios", type=Path, default=None, metavar="DIR",
                    help="a folder of scenario YAML files (default: the scenarios shipped with sspimodel)")
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="write conform.json and conform.md to DIR")
+    p.add_argument("--cross", action="store_true",
+                   help="run the model's NTLM against sspi-rs and pyspnego on the wire, both directions "
+                        "(with --report: writes conform-cross.json and conform-cross.md)")
     p.set_defaults(func=cmd_conform)
     return parser
 

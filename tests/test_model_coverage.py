@@ -751,7 +751,8 @@ def _decrypt_cases(env: Env) -> str:
         msg = SecBufferDesc([msg.pBuffers[1]])  # the trailer buffer is gone
     elif code == "SEC_E_INCOMPLETE_MESSAGE":
         msg = SecBufferDesc(
-            [SecBuffer(SECBUFFER_STREAM, (msg.pBuffers[0].contents + msg.pBuffers[1].contents)[:-2])]
+            # cut inside the trailer: an NTLM stream (signature, then ciphertext) says no length
+            [SecBuffer(SECBUFFER_STREAM, (msg.pBuffers[1].contents + msg.pBuffers[0].contents)[:10])]
         )
     elif code == "SEC_E_MESSAGE_ALTERED":
         msg.pBuffers[1].pvBuffer = b"x" + msg.pBuffers[1].contents[1:]

@@ -246,11 +246,15 @@ def test_tampered_and_cross_context_handshake_tokens_are_invalid():
     a1, t1 = isc(cli, cc)
     b1, _u1 = isc(cli, cc)  # a second, unrelated handshake
     tampered = bytearray(t1.token_bytes)
-    tampered[25] ^= 1
+    tampered[8] ^= 1  # the NEGOTIATE_MESSAGE's MessageType (1) becomes 0: no NTLMSSP message
     assert asc(srv, sc, token=bytes(tampered))[0].status.name == "SEC_E_INVALID_TOKEN"
     _a2, t2 = asc(srv, sc, token=t1.token_bytes)
-    # the CHALLENGE of handshake A fed to the client context of handshake B
-    assert isc(cli, cc, b1.phNewContext, t2.token_bytes)[0].status.name == "SEC_E_INVALID_TOKEN"
+    # NTLMSSP messages carry no handshake id (MS-NLMP 2.2.1): the CHALLENGE of handshake A fed to
+    # the client context of handshake B is answered; the AUTHENTICATE it gives proves nothing to
+    # a server context that sent another challenge (its NTProofStr covers A's server challenge).
+    _b2, u3 = isc(cli, cc, b1.phNewContext, t2.token_bytes)
+    _c1, _v1 = asc(srv, sc, token=t1.token_bytes)  # server context C: another server challenge
+    assert asc(srv, sc, _c1.phNewContext, token=u3.token_bytes)[0].status.name == "SEC_E_LOGON_DENIED"
     assert isc(cli, cc, a1.phNewContext, b"random bytes")[0].status.name == "SEC_E_INVALID_TOKEN"
 
 
@@ -319,9 +323,34 @@ def test_tampered_replayed_and_reflected_messages_are_caught():
     )
 
 
-def test_without_sequence_detection_a_replay_is_accepted():
+def test_ntlm_rejects_a_replayed_signature_even_without_sequence_detection():
+    # NTLM's signature checksum is encrypted with the connection's RC4 stream (MS-NLMP 3.4.4.2,
+    # key exchange negotiated): without sequence detection a replay meets another part of the
+    # stream and fails its check; with it (NTLMSSP_NEGOTIATE_SIGN negotiated) it is out of sequence.
     _world, cli, srv = pair()
     hs = handshake(cli, srv, "NTLM")
+    msg = SecBufferDesc.message(b"hello")
+    cli.MakeSignature(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
+    statuses = [srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name for _ in range(2)]
+    assert statuses == ["SEC_E_OK", "SEC_E_MESSAGE_ALTERED"]
+    hs = handshake(cli, srv, "NTLM", client_req=SEQ)
+    cli.MakeSignature(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
+    statuses = [srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name for _ in range(2)]
+    assert statuses == ["SEC_E_OK", "SEC_E_OUT_OF_SEQUENCE"]
+    # a changed checksum and a changed sequence number (1 becomes 0) are both caught
+    cli.MakeSignature(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
+    good = msg.pBuffers[0].contents
+    for index in (5, 12):
+        msg.pBuffers[0].pvBuffer = good[:index] + bytes([good[index] ^ 1]) + good[index + 1 :]
+        status = srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name
+        assert status == "SEC_E_MESSAGE_ALTERED"
+    msg.pBuffers[0].pvBuffer = good  # the genuine one still verifies: a rejected one used nothing
+    assert srv.VerifySignature(phContext=hs.server_ctx, pMessage=msg, MessageSeqNo=0).status.name == "SEC_E_OK"
+
+
+def test_without_sequence_detection_a_replay_is_accepted():
+    _world, cli, srv = pair()
+    hs = handshake(cli, srv, "Kerberos")
     msg = SecBufferDesc.message(b"hello")
     cli.MakeSignature(phContext=hs.client_ctx, fQOP=0, pMessage=msg, MessageSeqNo=0)
     for _ in range(2):

@@ -241,6 +241,24 @@ def run_isc_first(given: dict[str, Any], expect: dict[str, Any]) -> None:
         assert status(cli.DeleteSecurityContext(phContext=r.phNewContext)) == expect["delete_status"]
 
 
+def run_negotiate_flags(given: dict[str, Any], expect: dict[str, Any]) -> None:
+    """The SIGN (0x10) and SEAL (0x20) bits of byte 12 of the NTLM NEGOTIATE message per request."""
+    _world, cli, _srv = observed_pair()
+    cred = cli.AcquireCredentialsHandleA(
+        pszPackage=given["package"], fCredentialUse=SECPKG_CRED_OUTBOUND, pAuthData=identity(given["client_identity"])
+    ).phCredential
+    for group, bits in (("sign", 0x10), ("seal", 0x20), ("neither", 0)):
+        for req in expect[group]:
+            out = SecBufferDesc([SecBuffer.empty(SECBUFFER_TOKEN, 4096)])
+            r = cli.InitializeSecurityContextA(
+                phCredential=cred, pszTargetName=None, fContextReq=number(req), Reserved1=0,
+                TargetDataRep=SECURITY_NATIVE_DREP, Reserved2=0, pOutput=out,
+            )
+            assert status(r) == "SEC_I_CONTINUE_NEEDED", (req, r)
+            token = out.pBuffers[0].contents
+            assert token[:8] == b"NTLMSSP\x00" and token[12] & 0x30 == bits, (req, hex(token[12]))
+
+
 def run_two_contexts(given: dict[str, Any], expect: dict[str, Any]) -> None:
     _world, cli, _srv = observed_pair()
     cred = cli.AcquireCredentialsHandleA(
@@ -338,6 +356,7 @@ RUNNERS = {
     "context_after_handshake": run_context_after_handshake,
     "isc_first": run_isc_first,
     "two_contexts": run_two_contexts,
+    "negotiate_flags": run_negotiate_flags,
     "messages": run_messages,
 }
 

@@ -2,7 +2,8 @@
 
 - :mod:`.world`: :class:`World` and :func:`default_world` (the CONTOSO domain);
 - :mod:`.handles`, :mod:`.buffers`, :mod:`.structs`: the values that cross the API;
-- :mod:`.packages`, :mod:`.tokens`: the simulated packages and their token format;
+- :mod:`.packages`, :mod:`.tokens`: the packages and their token format (NTLM: real NTLMSSP
+  messages through :mod:`.ntlm_wire`; Kerberos and Digest: the model's own frames);
 - :mod:`.rules`: Rule/Citation/Interpretation/Errata and :func:`rules_for`;
 - one module per family of functions with its rule tables: :mod:`.creds`, :mod:`.contexts`,
   :mod:`.attributes`, :mod:`.memory`, :mod:`.messages`, :mod:`.export`,

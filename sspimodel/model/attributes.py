@@ -58,7 +58,7 @@ from .constants import (
     SECPKG_NEGOTIATION_IN_PROGRESS,
 )
 from .handles import AccessToken, TimeStamp
-from .messages import SIGNATURE_SIZE, TRAILER_SIZE
+from .messages import signature_size, trailer_size
 from .packages import internal_to_asc
 from .rules import Call, Citation, Interpretation, Rule, register
 from .structs import (
@@ -86,9 +86,10 @@ SECPKG_ATTR_NEGOTIATION_PACKAGE = 0x80000081
 
 def _sizes(c: Call, ctx: ContextRecord) -> Any:
     # cbMaxToken and cbBlockSize are the package's facts (spec/data/packages.yaml); the signature
-    # and trailer sizes are those of the model's own message format.
+    # and trailer sizes are NTLM's NTLMSSP_MESSAGE_SIGNATURE (16 bytes) for an NTLM context, those
+    # of the model's own message format for the simulated packages.
     package = c.world.package(ctx.mech) or c.world.package(ctx.package)
-    return SecPkgContext_Sizes(package.max_token, SIGNATURE_SIZE, package.block_size, TRAILER_SIZE)
+    return SecPkgContext_Sizes(package.max_token, signature_size(ctx), package.block_size, trailer_size(ctx))
 
 
 def _names(c: Call, ctx: ContextRecord) -> Any:

@@ -6,7 +6,12 @@ that exported it, and the context's state (side, mechanism, session key, sequenc
 attributes, names, expiry)::
 
     [package, to_pid, from_pid, role, mech, session_key, send_seq, recv_seq, attributes,
-     client, server, target, expiry, conversation, reset]
+     client, server, target, expiry, conversation, reset, ntlm_flags, ntlm_send, ntlm_receive]
+
+An NTLM context also carries what its message protection continues from (MS-NLMP 3.4): the
+negotiated flags (ntlm_flags; 0 for the other packages), and how far each RC4 sealing stream has
+run (ntlm_send, ntlm_receive); the session_key field is NTLM's exported session key, from which
+the signing and sealing keys are derived again. The imported copy continues both streams.
 
 "The process it was exported to" is the exporting process's ``export_to`` in the world
 (default_world: web.exe exports to worker.exe); a process with none exports to itself.
@@ -29,6 +34,7 @@ from .constants import (
 )
 from .handles import AccessToken, CtxtHandle
 from .handshake import State
+from .ntlm_wire import Protection
 from .packages_query import SECPKG_NOT_FOUND_ERRATA
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .tokens import Kind
@@ -89,6 +95,7 @@ def _export(c: Call) -> None:
             ctx.expiry,
             ctx.conversation,
             reset,
+            *_ntlm_state(ctx),
         ],
     )
     c.out["pPackedContext"] = SecBuffer(SECBUFFER_EMPTY, alloc_bytes(c, blob, "packed context"))
@@ -98,6 +105,13 @@ def _export(c: Call) -> None:
     if flags & SECPKG_CONTEXT_EXPORT_DELETE_OLD:
         del c.process.contexts[ctx.handle.dwLower]
         c.process.deleted.add(ctx.handle)
+
+
+def _ntlm_state(ctx: ContextRecord) -> tuple[int, int, int]:
+    ntlm = ctx.ntlm
+    if type(ntlm) is Protection:
+        return (ntlm.flags, *ntlm.positions())
+    return (0, 0, 0)
 
 
 def export_rules(function: str = "ExportSecurityContext", prefix: str = "exp") -> list[Rule]:
@@ -197,7 +211,7 @@ def _blob(c: Call) -> list[Any] | None:
             if not isinstance(opened, tokens.Bad) and opened[0] is Kind.EXPORT
             else None
         )
-        blob = facts["blob"] = fields if fields is not None and len(fields) == 15 else None
+        blob = facts["blob"] = fields if fields is not None and len(fields) == 18 else None
     return blob
 
 
@@ -219,6 +233,9 @@ def _import(c: Call) -> None:
         expiry,
         conv,
         reset,
+        ntlm_flags,
+        ntlm_send,
+        ntlm_receive,
     ) = live(_blob(c))
     serial = world.new_serial()
     handle = CtxtHandle(serial, world.package(package).rpc_id)
@@ -241,6 +258,11 @@ def _import(c: Call) -> None:
         expiry=expiry,
         established=True,
         imported=True,
+        ntlm=(
+            Protection(ntlm_flags, key, role == "client", (ntlm_send, ntlm_receive))
+            if ntlm_flags and key
+            else None
+        ),
     )
     c.out["phContext"] = handle
 

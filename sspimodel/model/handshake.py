@@ -15,9 +15,10 @@ outcome into the next state. The status a caller sees for each outcome is in the
 InitializeSecurityContext (client) and AcceptSecurityContext (server), keyed on the outcome
 (:mod:`sspimodel.model.contexts`), each with its page citation.
 
-Token kinds are the model's own token format (:class:`~sspimodel.model.tokens.Kind`). A
-package speaking a real wire format (NTLMSSP messages, for instance) replaces them in the
-``accepts``/``sends`` columns; the states and outcomes stay.
+Token kinds are :class:`~sspimodel.model.tokens.Kind`. NTLM's three are real NTLMSSP messages
+(MS-NLMP 2.2.1: :func:`~sspimodel.model.tokens.parse` reads their MessageType 1, 2, 3 as
+NTLM_NEGOTIATE, NTLM_CHALLENGE, NTLM_AUTHENTICATE); the Kerberos and Digest kinds are frames of
+the model's own token format. The states and outcomes are the same whatever the wire format.
 
 Everything a step's input check can fail with (:data:`INPUT_FAILURES`) is an outcome of every
 step that reads a token; :data:`NO_STEP` is the outcome of a state that has no step for its role.

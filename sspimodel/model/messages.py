@@ -32,6 +32,8 @@ from .constants import (
     SECQOP_WRAP_NO_ENCRYPT,
 )
 from .handles import Ref
+from .ntlm_wire import SIGNATURE_SIZE as NTLM_SIGNATURE_SIZE
+from .ntlm_wire import Protection
 from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, pick, register, unreachable
 from .tokens import Kind, Problem
 from .world import ContextRecord
@@ -374,11 +376,21 @@ def _sign_token_problem(c: Call) -> str | None:
         return "no SECBUFFER_TOKEN buffer"
     if len(slots) > 1:
         return "more than one SECBUFFER_TOKEN buffer"
-    if slots[0].cbBuffer < SIGNATURE_SIZE:
-        return (
-            f"the SECBUFFER_TOKEN buffer holds {slots[0].cbBuffer} bytes, a signature needs {SIGNATURE_SIZE}"
-        )
+    size = signature_size(_live_ctx(c))
+    if slots[0].cbBuffer < size:
+        return f"the SECBUFFER_TOKEN buffer holds {slots[0].cbBuffer} bytes, a signature needs {size}"
     return None
+
+
+def signature_size(ctx: ContextRecord) -> int:
+    """SecPkgContext_Sizes.cbMaxSignature of a context: 16 for NTLM (NTLMSSP_MESSAGE_SIGNATURE,
+    MS-NLMP 2.2.2.9), the model frame's size for the simulated packages."""
+    return NTLM_SIGNATURE_SIZE if ctx.mech == "NTLM" else SIGNATURE_SIZE
+
+
+def trailer_size(ctx: ContextRecord) -> int:
+    """SecPkgContext_Sizes.cbSecurityTrailer: NTLM's seal trailer is its 16-byte signature."""
+    return NTLM_SIGNATURE_SIZE if ctx.mech == "NTLM" else TRAILER_SIZE
 
 
 def _sign(c: Call) -> None:
@@ -387,13 +399,18 @@ def _sign(c: Call) -> None:
     seq = _next_send_seq(c)
     key = ctx.session_key or b""
     data = _joined(_data(c))
-    token = tokens.build_signature(
-        key,
-        c.world.package(ctx.mech).rpc_id,
-        ctx.conversation,
-        _data_mac(key, _side(ctx.role), seq, data),
-        seq,
-    )
+    ntlm = ctx.ntlm
+    if type(ntlm) is Protection:
+        # MS-NLMP 3.4.4: the NTLMSSP_MESSAGE_SIGNATURE with the client's or server's signing key.
+        token = ntlm.sign(seq, data)
+    else:
+        token = tokens.build_signature(
+            key,
+            c.world.package(ctx.mech).rpc_id,
+            ctx.conversation,
+            _data_mac(key, _side(ctx.role), seq, data),
+            seq,
+        )
     slot = _token_buffers(c)[0]
     slot.pvBuffer = token
     slot.cbBuffer = len(token)
@@ -496,6 +513,9 @@ def _verify(c: Call) -> tuple[str, int]:
     slots = _token_buffers(c)
     if len(slots) != 1 or not _contents(slots[0]):
         verdict = ("no_token", 0)
+    elif type(ctx.ntlm) is Protection:
+        signature = _contents(slots[0])[: slots[0].cbBuffer]
+        verdict = _ntlm_verdict(c, ctx, ctx.ntlm, _joined(_data(c)), signature, 0)
     else:
         key = ctx.session_key or b""
         frame = tokens.parse(_contents(slots[0])[: slots[0].cbBuffer], key)
@@ -543,6 +563,8 @@ def _writes_qop(c: Call, ctx: Any) -> bool:
 def _accept_signature(c: Call) -> None:
     ctx = _live_ctx(c)
     ctx.recv_seq = _verify(c)[1] + 1
+    if type(ctx.ntlm) is Protection:
+        ctx.ntlm.accept(_contents(_token_buffers(c)[0]))
     if _writes_qop(c, ctx):
         c.out["pfQOP"] = 0
 
@@ -647,17 +669,21 @@ def _encrypt(c: Call) -> None:
     buffers = _plain_buffers(c)
     pieces = _pieces(buffers)
     plain = b"".join(pieces)
-    cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, seq, plain)
+    if type(ctx.ntlm) is Protection:
+        # MS-NLMP 3.4.3: sealed with the sending direction's RC4 stream, then signed.
+        cipher, trailer = ctx.ntlm.seal(seq, plain)
+    else:
+        cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, seq, plain)
+        trailer = tokens.build_seal(
+            key,
+            c.world.package(ctx.mech).rpc_id,
+            ctx.conversation,
+            qop,
+            len(plain),
+            _data_mac(key, side, seq, plain),
+            seq,
+        )
     _write_in_place(buffers, pieces, cipher)
-    trailer = tokens.build_seal(
-        key,
-        c.world.package(ctx.mech).rpc_id,
-        ctx.conversation,
-        qop,
-        len(plain),
-        _data_mac(key, side, seq, plain),
-        seq,
-    )
     slot = _trailer(c)
     assert slot is not None
     slot.pvBuffer = trailer
@@ -669,7 +695,7 @@ def _encrypt(c: Call) -> None:
 def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list[Rule]:
     def trailer_problem(c: Call) -> bool:
         slot = _trailer(c)
-        return slot is None or slot.cbBuffer < TRAILER_SIZE
+        return slot is None or slot.cbBuffer < trailer_size(_live_ctx(c))
 
     return [
         *_handle_rules(function, prefix, None),
@@ -766,6 +792,8 @@ def _unsealed(c: Call) -> str:
 
 def _unseal_uncached(c: Call) -> tuple[str, Any]:
     ctx = _live_ctx(c)
+    if type(ctx.ntlm) is Protection:
+        return _unseal_ntlm(c, ctx, ctx.ntlm)
     desc = _message(c)
     key = ctx.session_key or b""
     stream = _stream(c)
@@ -824,9 +852,83 @@ def _unseal_uncached(c: Call) -> tuple[str, Any]:
     return ("ok", (plain, qop, sequence, targets))
 
 
+_AHEAD = 1 << 16
+
+
+def _ntlm_verdict(
+    c: Call, ctx: ContextRecord, ntlm: Protection, data: bytes, signature: bytes, offset: int
+) -> tuple[str, int]:
+    """("ok" | "altered" | "out_of_sequence" | "bad_token", SeqNum) of an NTLM signature.
+
+    The checksum is checked first (MS-NLMP 3.4.4.2, with the SeqNum the signature carries and
+    the receiving RC4 stream where it stands). Interpretation: the pages give SEC_E_OUT_OF_SEQUENCE
+    for a message "not received in the correct sequence" and SEC_E_MESSAGE_ALTERED for an altered
+    one; a context that detects sequence reports out-of-sequence for an authentic message whose
+    SeqNum is not the expected one, for a signature it already accepted (a replay), and for a
+    SeqNum a little ahead of the expected one (fewer than _AHEAD: messages lost or overtaken;
+    a number far ahead is a corrupted one); any other failing checksum is an altered message.
+    """
+    outcome, sequence = ntlm.check(data, signature, offset)
+    if outcome == "bad_token" or not ctx.attributes & _SEQUENCED:
+        return outcome, sequence
+    expected = _seq_no(c) or ctx.recv_seq
+    if outcome == "ok":
+        return ("ok" if sequence == expected else "out_of_sequence"), sequence
+    if 0 < sequence - expected < _AHEAD or ntlm.seen(signature):
+        return "out_of_sequence", sequence
+    return outcome, sequence
+
+
+def _unseal_ntlm(c: Call, ctx: ContextRecord, ntlm: Protection) -> tuple[str, Any]:
+    """DecryptMessage of an NTLM context (MS-NLMP 3.4.3): the trailer is the 16-byte signature of
+    the plaintext; the receiving stream is read ahead, and used only when the message is taken."""
+    stream = _stream(c)
+    if stream is not None:
+        raw = _contents(stream)[: stream.cbBuffer]
+        # A stream is the signature followed by the ciphertext.
+        if len(raw) < NTLM_SIGNATURE_SIZE:
+            return ("incomplete", None)
+        trailer, cipher = raw[:NTLM_SIGNATURE_SIZE], raw[NTLM_SIGNATURE_SIZE:]
+        targets = [stream]
+    else:
+        buffers = _plain_buffers(c)
+        if not buffers:
+            raise c.violation(
+                "pMessage",
+                "at least one of them of type SECBUFFER_DATA holding the encrypted message (none given)",
+                _message(c),
+            )
+        slot = _trailer(c)
+        if slot is None:
+            return ("no_trailer_buffer", None)
+        trailer = _contents(slot)[: slot.cbBuffer]
+        if len(trailer) < NTLM_SIGNATURE_SIZE:
+            return ("incomplete", None)
+        cipher = _joined(buffers)
+        targets = buffers
+    if not ctx.attributes & ISC_REQ_CONFIDENTIALITY and not _seals_anyway(c):
+        return ("no_cipher", None)
+    plain = ntlm.unseal_peek(cipher)
+    outcome, sequence = _ntlm_verdict(c, ctx, ntlm, plain, trailer, len(cipher))
+    if outcome != "ok":
+        return ("altered" if outcome == "bad_token" else outcome, None)
+    return ("ok", (plain, 0, sequence, targets))
+
+
+def _ntlm_trailer(c: Call) -> bytes:
+    stream = _stream(c)
+    if stream is not None:
+        return _contents(stream)[:NTLM_SIGNATURE_SIZE]
+    slot = _trailer(c)
+    assert slot is not None
+    return _contents(slot)[: slot.cbBuffer]
+
+
 def _decrypt(c: Call) -> None:
     ctx = _live_ctx(c)
     plain, qop, seq, targets = _unseal(c)[1]
+    if type(ctx.ntlm) is Protection:
+        ctx.ntlm.accept(_ntlm_trailer(c), len(plain))
     if len(targets) == 1 and targets[0].BufferType & 0x0FFFFFFF == SECBUFFER_STREAM:
         # Interpretation (the pages say only that one buffer is SECBUFFER_DATA or
         # SECBUFFER_STREAM and holds the encrypted message): when the caller also passes a

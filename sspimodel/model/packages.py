@@ -31,14 +31,16 @@ CompleteAuthToken seals it. A leg that emits a token and expects more input retu
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from ..ntlm import ClientSession, LogonDenied, NtlmError, ServerSession
 from ..paths import data_file
-from . import tokens
+from . import ntlm_wire, tokens
 from .constants import (
     ISC_REQ_ALLOCATE_MEMORY,
     ISC_REQ_CONFIDENTIALITY,
@@ -439,7 +441,9 @@ def initialize_leg(
 ) -> Leg:
     """The client's next leg. ``ctx`` is None on the first call."""
     mech = ctx.mech if ctx is not None else _client_mech(world, package, target)
-    return _run(world, package, cred, ctx, frame, requested, target, mech, Role.CLIENT, (package.rpc_id,))
+    # Negotiate's client also reads the NTLM messages of the NTLM mechanism it selected.
+    ids = (package.rpc_id, NTLM.rpc_id) if mech == "NTLM" and package.name != "NTLM" else (package.rpc_id,)
+    return _run(world, package, cred, ctx, frame, requested, target, mech, Role.CLIENT, ids)
 
 
 def _client_mech(world: World, package: Package, target: str | None) -> str:
@@ -455,45 +459,53 @@ def _client_mech(world: World, package: Package, target: str | None) -> str:
 def _ntlm_client_negotiate(
     world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: object
 ) -> Move:
+    # The NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1) asks for the flags the request maps to.
     conversation = world.peek_conversation()
-    token = tokens.build(world.key, Kind.NTLM_NEGOTIATE, package.rpc_id, conversation, [requested])
+    user, domain = ntlm_wire.split_account(cred.account, world.domain)
+    session = ClientSession(
+        user=user,
+        domain=domain,
+        password=cred.secret or "",
+        random=ntlm_wire.random_source(world, conversation, "client"),
+        clock=lambda: world.clock.now,
+        target_name=target if isinstance(target, str) else None,
+        flags=ntlm_wire.client_flags(requested),
+    )
+    token = session.negotiate()
     return Move(
         Outcome.CONTINUE,
         token,
-        (("mech", "NTLM"), ("conversation", conversation), ("requested", requested)),
-        "NTLM NEGOTIATE sent",
+        (("mech", "NTLM"), ("conversation", conversation), ("requested", requested), ("ntlm", session)),
+        "NTLM NEGOTIATE_MESSAGE sent",
     )
 
 
 def _ntlm_client_authenticate(
     world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
 ) -> Move:
-    if checked.conversation != ctx.conversation:
-        return Move(Outcome.CROSS_CONTEXT, detail="CHALLENGE belongs to another handshake")
-    fields = _fields(checked, 1)
-    if fields is None or not isinstance(fields[0], bytes):
-        return Move(Outcome.BAD_TOKEN, detail="CHALLENGE payload malformed")
-    challenge = fields[0]
-    account = cred.account or ""
-    secret = cred.secret or ""
+    session = copy.copy(ctx.ntlm)
+    if not isinstance(session, ClientSession):
+        return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM client handshake")
+    try:
+        token = session.authenticate(checked.payload)
+    except NtlmError as e:
+        # A CHALLENGE_MESSAGE that does not decode, or that offers no NTLMv2 with extended
+        # session security: not a token this context can use.
+        return Move(Outcome.BAD_TOKEN, detail=f"CHALLENGE_MESSAGE refused: {e}")
+    assert session.challenge_message is not None and session.exported_session_key is not None
     attrs = granted(NTLM, ctx.requested)
-    token = tokens.build(
-        world.key,
-        Kind.NTLM_AUTHENTICATE,
-        package.rpc_id,
-        ctx.conversation,
-        [account, _proof(world, account, secret, challenge), attrs],
-    )
+    flags = session.challenge_message.flags
     return Move(
         Outcome.DONE,
         token,
         (
-            ("challenge", challenge),
+            ("challenge", session.challenge_message.server_challenge),
             ("attributes", attrs),
-            ("client", account),
-            ("session_key", session_key(world, "NTLM", ctx.conversation, challenge)),
+            ("client", cred.account or ""),
+            ("session_key", session.exported_session_key),
+            ("ntlm", ntlm_wire.Protection(flags, session.exported_session_key, is_client=True)),
         ),
-        "NTLM AUTHENTICATE sent",
+        "NTLM AUTHENTICATE_MESSAGE sent",
     )
 
 
@@ -659,51 +671,77 @@ def _authority_check(world: World, account: str) -> Move | None:
 def _ntlm_server_challenge(
     world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object
 ) -> Move:
-    fields = _fields(checked, 1)
-    if fields is None or not isinstance(fields[0], int):
-        return Move(Outcome.BAD_TOKEN, detail="NEGOTIATE payload malformed")
-    challenge = world.derive("challenge", checked.conversation, str(world.next_handle))[:8]
-    token = tokens.build(world.key, Kind.NTLM_CHALLENGE, checked.package, checked.conversation, [challenge])
+    conversation = world.peek_conversation()
+    me = world.principal(cred.account)
+    session = ServerSession(
+        accounts=lambda user, domain: _ntlm_password(world, user, domain),
+        random=ntlm_wire.random_source(world, conversation, "server"),
+        clock=lambda: world.clock.now,
+        nb_domain=world.domain,
+        nb_computer=(me.account if me is not None else "SERVER").rstrip("$").upper(),
+        dns_domain=world.dns_domain,
+        dns_computer=f"{(me.account if me is not None else 'server').rstrip('$').lower()}.{world.dns_domain}",
+    )
+    try:
+        token = session.challenge(checked.payload)
+    except NtlmError as e:
+        return Move(Outcome.BAD_TOKEN, detail=f"NEGOTIATE_MESSAGE refused: {e}")
+    challenge = session.challenge_message
     return Move(
         Outcome.CONTINUE,
         token,
         (
             ("mech", "NTLM"),
-            ("conversation", checked.conversation),
-            ("challenge", challenge),
+            ("conversation", conversation),
+            ("challenge", challenge[24:32] if challenge else None),
             ("requested", requested),
+            ("ntlm", session),
         ),
-        "NTLM CHALLENGE sent",
+        "NTLM CHALLENGE_MESSAGE sent",
     )
+
+
+def _ntlm_password(world: World, user: str, domain: str) -> str | None:
+    """The password of the account an AUTHENTICATE_MESSAGE names (the authority's lookup)."""
+    principal = world.principal(user, domain or world.domain)
+    if principal is None and domain and domain.lower() == world.dns_domain.lower():
+        principal = world.principal(user)
+    return principal.secret if principal is not None else None
 
 
 def _ntlm_server_verify(
     world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
 ) -> Move:
-    if checked.conversation != ctx.conversation:
-        return Move(Outcome.CROSS_CONTEXT, detail="AUTHENTICATE belongs to another handshake")
-    fields = _fields(checked, 3)
-    if fields is None or not isinstance(fields[0], str) or not isinstance(fields[1], bytes):
-        return Move(Outcome.BAD_TOKEN, detail="AUTHENTICATE payload malformed")
-    account, proof, client_attrs = fields[0], fields[1], fields[2]
+    session = copy.copy(ctx.ntlm)
+    if not isinstance(session, ServerSession):
+        return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM server handshake")
     # Domain accounts are validated by the domain controller (pass-through authentication).
-    unreachable = _authority_check(world, account)
+    unreachable = _authority_check(world, "the client")
     if unreachable is not None:
         return unreachable
-    principal = world.principal(account)
-    if principal is None or proof != _proof(world, account, principal.secret, ctx.challenge or b""):
-        return Move(Outcome.LOGON_DENIED, detail=f"{account}: unknown user or bad password")
-    attrs = server_attributes(NTLM, int(client_attrs), requested)
+    try:
+        user = session.accept(checked.payload)
+    except LogonDenied as e:
+        return Move(Outcome.LOGON_DENIED, detail=str(e))
+    except NtlmError as e:
+        # Malformed, a MIC that does not cover the three messages (a message altered in
+        # transit), or flags that drop extended session security.
+        return Move(Outcome.BAD_TOKEN, detail=f"AUTHENTICATE_MESSAGE refused: {e}")
+    assert session.exported_session_key is not None
+    principal = world.principal(user.user, user.domain) or world.principal(user.user)
+    qualified = principal.qualified if principal is not None else f"{user.domain}\\{user.user}"
+    attrs = server_attributes(NTLM, ntlm_wire.attributes_of(session.flags), requested)
     return Move(
         Outcome.DONE,
         None,
         (
-            ("client", principal.qualified),
+            ("client", qualified),
             ("server", cred.account),
             ("attributes", attrs),
-            ("session_key", session_key(world, "NTLM", ctx.conversation, ctx.challenge)),
+            ("session_key", session.exported_session_key),
+            ("ntlm", ntlm_wire.Protection(session.flags, session.exported_session_key, is_client=False)),
         ),
-        f"NTLM AUTHENTICATE of {principal.qualified} verified",
+        f"NTLM AUTHENTICATE_MESSAGE of {qualified} verified",
     )
 
 

@@ -25,6 +25,12 @@ machine trusts); message tokens (signatures, seal trailers) with the context's s
 Parsing never raises: :func:`parse` returns a :class:`Frame` or a :class:`Bad` naming why
 (TRUNCATED: fewer bytes than the header announces; MALFORMED: not a frame of this format;
 ALTERED: the MAC does not match).
+
+NTLM speaks the real wire format: :func:`parse` also recognises an NTLMSSP message (MS-NLMP
+2.2.1, "NTLMSSP\\0" signature) and returns it as a Frame of kind NTLM_NEGOTIATE / _CHALLENGE /
+_AUTHENTICATE with package id 10 (NTLM), no conversation id, and the whole message as payload;
+the NTLM package (:mod:`sspimodel.model.ntlm_wire`) decodes and checks it. A message shorter
+than it announces (:func:`sspimodel.ntlm.messages.wire_length`) is TRUNCATED.
 """
 
 from __future__ import annotations
@@ -340,6 +346,10 @@ def open_frame(raw: bytes | None, key: bytes, allow_unsealed: bool = False) -> O
     if not raw:
         return Bad(Problem.MALFORMED, "empty token")
     data = bytes(raw)
+    if data[:1] == b"N":
+        ntlm = _open_ntlm(data)
+        if ntlm is not None:
+            return ntlm
     if len(data) < HEADER_SIZE:
         # A short prefix of a frame is a message cut short on the wire; anything else is not
         # a frame of this format at all.
@@ -368,3 +378,27 @@ def open_frame(raw: bytes | None, key: bytes, allow_unsealed: bool = False) -> O
     elif not hmac.compare_digest(tag, mac(key, body)):
         return Bad(Problem.ALTERED, "MAC mismatch")
     return (member, package, flags, conversation, sequence, data[HEADER_SIZE : HEADER_SIZE + length], data)
+
+
+NTLM_RPC_ID = 10  # the NTLM package's wRPCID (spec/data/packages.yaml)
+_NTLM_KINDS = {1: Kind.NTLM_NEGOTIATE, 2: Kind.NTLM_CHALLENGE, 3: Kind.NTLM_AUTHENTICATE}
+
+
+def _open_ntlm(data: bytes) -> Opened | Bad | None:
+    """An NTLMSSP message as an opened frame, a Bad (cut short), or None: not NTLMSSP."""
+    from ..ntlm.messages import wire_length
+
+    framing = wire_length(data)
+    if framing is None:
+        if data[:8] == b"NTLMSSP\x00" and len(data) >= 12:
+            kind = int.from_bytes(data[8:12], "little")
+            return Bad(Problem.MALFORMED, f"NTLMSSP message: MessageType is {kind}, not 1, 2 or 3")
+        return None
+    kind, announced = framing
+    if len(data) < announced:
+        return Bad(
+            Problem.TRUNCATED,
+            f"{len(data)} bytes of an NTLMSSP message that announces {announced}",
+            announced - len(data),
+        )
+    return (_NTLM_KINDS[kind], NTLM_RPC_ID, 0, b"", 0, data, data)

@@ -135,6 +135,9 @@ class ContextRecord:
     established: bool = False
     imported: bool = False
     allocate: bool = False  # the caller asked the package to allocate output buffers
+    # NTLM (sspimodel.model.ntlm_wire): the handshake object while it runs (ClientSession /
+    # ServerSession), then the context's message keys and streams (ntlm_wire.Protection).
+    ntlm: Any = None
 
     def copy_state(self) -> dict[str, Any]:
         return {

@@ -2,9 +2,8 @@
 
 A standalone implementation with explicit inputs (a random source and a clock are passed in),
 checked against the MS-NLMP section 4.2 test vectors and against two independent real
-implementations (pyspnego and sspi-rs). It is not yet used by the model's NTLM package
-(:mod:`sspimodel.model`), whose tokens are still the model's own format; wiring it in is the
-next stage of issue 17.
+implementations (pyspnego and sspi-rs). The model's NTLM package speaks it through
+:mod:`sspimodel.model.ntlm_wire`.
 
 Modules: :mod:`.crypto` (the functions of MS-NLMP 3.3.2, 3.4.5 and 6), :mod:`.messages`
 (NEGOTIATE / CHALLENGE / AUTHENTICATE, AV pairs; strict decoding), :mod:`.session` (client and

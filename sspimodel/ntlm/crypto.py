@@ -1,15 +1,20 @@
 """The cryptographic functions of MS-NLMP section 6 and 3.3.2 / 3.4.5, for NTLMv2 only.
 
-Primitives come from libraries: HMAC-MD5, MD5 and RC4 from ``cryptography`` (RC4 lives in its
-``decrepit`` namespace from version 43 on), MD4 from ``pycryptodomex`` (OpenSSL 3 no longer offers
+Primitives come from libraries: HMAC-MD5 and MD5 from the standard library (``hmac.digest``,
+``hashlib``: OpenSSL), RC4 from ``cryptography`` (in its ``decrepit`` namespace from version 43
+on), MD4 from ``pycryptodomex`` (OpenSSL 3 no longer offers
 MD4 through ``hashlib``). What is written here is the protocol's composition of them.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac as _hmac
+from typing import Any
+
 from Cryptodome.Hash import MD4
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
-from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher
 
 __all__ = [
@@ -36,26 +41,23 @@ def md4(data: bytes) -> bytes:
 
 
 def md5(data: bytes) -> bytes:
-    h = hashes.Hash(hashes.MD5())
-    h.update(data)
-    return h.finalize()
+    return hashlib.md5(data).digest()
 
 
 def hmac_md5(key: bytes, *parts: bytes) -> bytes:
-    h = hmac.HMAC(key, hashes.MD5())
-    for part in parts:
-        h.update(part)
-    return h.finalize()
+    # The standard library's one-shot HMAC (OpenSSL underneath): no object per call.
+    return _hmac.digest(key, parts[0] if len(parts) == 1 else b"".join(parts), "md5")
 
 
 class Rc4:
     """A keyed RC4 stream whose state carries over from one call to the next (MS-NLMP 6: RC4
     with a handle, as used by the connection-oriented sealing and signing of 3.4)."""
 
-    __slots__ = ("_stream", "position")
+    __slots__ = ("_key", "_stream", "position")
 
     def __init__(self, key: bytes, position: int = 0) -> None:
-        self._stream = Cipher(ARC4(key), mode=None).encryptor()
+        self._key = key
+        self._stream: Any = None  # keyed on first use
         # Bytes of keystream used so far; a stream is restored by re-keying and skipping them
         # (the cipher's internal state is not exposed).
         self.position = 0
@@ -64,7 +66,9 @@ class Rc4:
 
     def update(self, data: bytes) -> bytes:
         self.position += len(data)
-        return self._stream.update(data)
+        if self._stream is None:
+            self._stream = Cipher(ARC4(self._key), mode=None).encryptor()
+        return bytes(self._stream.update(data))
 
 
 def rc4k(key: bytes, data: bytes) -> bytes:
@@ -72,14 +76,19 @@ def rc4k(key: bytes, data: bytes) -> bytes:
     return Rc4(key).update(data)
 
 
+@functools.lru_cache(maxsize=256)
 def nt_hash(password: str) -> bytes:
     """NTOWFv1: MD4 of the UTF-16LE password (MS-NLMP 3.3.1)."""
     return md4(password.encode("utf-16-le"))
 
 
+@functools.lru_cache(maxsize=256)
 def ntowfv2(password: str, user: str, domain: str) -> bytes:
     """NTOWFv2(Passwd, User, UserDom) = HMAC_MD5(MD4(UNICODE(Passwd)),
-    UNICODE(ConcatenationOf(Uppercase(User), UserDom))) (MS-NLMP 3.3.2). LMOWFv2 is the same."""
+    UNICODE(ConcatenationOf(Uppercase(User), UserDom))) (MS-NLMP 3.3.2). LMOWFv2 is the same.
+
+    A pure function of its strings: the last results are kept (a model's handful of accounts
+    authenticate over and over; MD4 is the costliest step of a handshake's client side)."""
     return hmac_md5(nt_hash(password), (user.upper() + domain).encode("utf-16-le"))
 
 

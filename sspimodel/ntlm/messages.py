@@ -589,3 +589,50 @@ class AuthenticateMessage:
         r.payload("LmChallengeResponseFields", 12, header)
         r.payload("NtChallengeResponseFields", 20, header)
         return cls(flags, lm, nt, domain, user, workstation, key, version, mic, bytes(data), client_challenge)
+
+
+# ---------------------------------------------------------------------------------------------
+# framing: how long a message says it is
+
+
+# The fixed part of each message type before the optional Version (2.2.1.1, 2.2.1.2, 2.2.1.3),
+# and the offsets of its (Len, MaxLen, BufferOffset) payload fields.
+_FIXED = {1: 32, 2: 48, 3: 64}
+_FLAGS_AT = {1: 12, 2: 20, 3: 60}
+_PAYLOAD_FIELDS = {1: (16, 24), 2: (12, 40), 3: (12, 20, 28, 36, 44, 52)}
+
+
+def wire_length(data: bytes) -> tuple[int, int] | None:
+    """(MessageType, the length the message announces) for bytes that start like an NTLMSSP
+    message, or None when they do not (no ``NTLMSSP\\0`` signature, unknown MessageType).
+
+    NTLMSSP messages carry no total length: the announced length is the end of the fixed header
+    or of the furthest payload field (BufferOffset + Len), whichever is larger. Bytes shorter
+    than the fixed header announce at least the fixed header. A transport that cut a message
+    short gives fewer bytes than announced; the caller reports how many are missing.
+    """
+    head = bytes(data[:8])
+    if len(data) < 12:
+        # A prefix of the signature (and of the MessageType) is a message cut short.
+        if not SIGNATURE.startswith(head) if len(head) < 8 else head != SIGNATURE:
+            return None
+        return 0, 32
+    if head != SIGNATURE:
+        return None
+    kind = int(_U32.unpack_from(data, 8)[0])
+    fixed = _FIXED.get(kind)
+    if fixed is None:
+        return None
+    end = fixed
+    at = _FLAGS_AT[kind]
+    if at + 4 <= len(data) and int(_U32.unpack_from(data, at)[0]) & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+        end += 8  # the Version field follows the fixed part
+    for off in _PAYLOAD_FIELDS[kind]:
+        if off + 8 > len(data):
+            return kind, max(end, off + 8)
+        length, max_length, where = _FIELDS.unpack_from(data, off)
+        # A field whose Len and MaxLen differ is not one an implementation wrote (2.2.1: MaxLen
+        # "SHOULD be set to the value of" Len): it is left to the decoder, not read as a length.
+        if length and length == max_length:
+            end = max(end, where + length)
+    return kind, end
