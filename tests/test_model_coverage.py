@@ -121,6 +121,9 @@ OPERATION = {
     "QueryCredentialsAttributesW": "query_cred",
     "SetContextAttributesA": "set_ctx",
     "SetContextAttributesW": "set_ctx",
+    # issue 19 (19b): the context family
+    "QueryContextAttributesExA": "query_ex",
+    "QueryContextAttributesExW": "query_ex",
     # issue 20: SASL profiles
     "SaslEnumerateProfilesA": "sasl_enumerate",
     "SaslEnumerateProfilesW": "sasl_enumerate",
@@ -901,6 +904,12 @@ _fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
 # the function to Schannel only; SEC_E_OK is marked unreachable in the table).
 RECIPES[("set_ctx", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: env.call(
     env.cli, phContext=_established(env).client_ctx, ulAttribute=34, pBuffer=(1096).to_bytes(4, "little"), cbBuffer=4
+)[0]
+
+
+# issue 19 (19b): QueryContextAttributesExA/W, SECPKG_ATTR_SIZES into a 16-byte buffer.
+RECIPES[("query_ex", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, phContext=_established(env).client_ctx, ulAttribute=SECPKG_ATTR_SIZES, cbBuffer=16
 )[0]
 
 

@@ -76,7 +76,7 @@ from .structs import (
 )
 from .world import ContextRecord
 
-__all__ = ["SUPPORTED", "query_rules"]
+__all__ = ["SUPPORTED", "query_rules", "supported_entry"]
 
 SECPKG_ATTR_KEY_INFO = 5
 SECPKG_ATTR_AUTHORITY = 6
@@ -186,14 +186,19 @@ def _ctx(c: Call) -> ContextRecord | None:
     return facts["ctx"]
 
 
-def _entry(c: Call) -> Any:
-    entry = SUPPORTED.get(int(deref(c.a.ulAttribute)))
+def supported_entry(attribute: int, ctx: ContextRecord) -> Any:
+    """The SUPPORTED entry for ``attribute`` if the context's package answers it there, else None."""
+    entry = SUPPORTED.get(attribute)
     if entry is None:
         return None
     condition = entry[2]
-    if condition is not None and not condition(live(_ctx(c))):
+    if condition is not None and not condition(ctx):
         return None
     return entry
+
+
+def _entry(c: Call) -> Any:
+    return supported_entry(int(deref(c.a.ulAttribute)), live(_ctx(c)))
 
 
 def _query(c: Call) -> None:

@@ -431,6 +431,7 @@ _FAMILIES = (
     "sspimodel.model.packages_registry",
     "sspimodel.model.cred_attributes",
     "sspimodel.model.ctx_set_attributes",
+    "sspimodel.model.attributes_ex",
 )
 
 
