@@ -435,6 +435,12 @@ class Sspi:
     def QueryContextAttributesExW(self, **kwargs: Any) -> Any:
         return self._call("QueryContextAttributesExW", kwargs)
 
+    def ApplyControlToken(self, **kwargs: Any) -> Any:
+        return self._call("ApplyControlToken", kwargs)
+
+    def DelegateSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("DelegateSecurityContext", kwargs)
+
     def InitializeSecurityContextA(self, **kwargs: Any) -> Any:
         return self._call("InitializeSecurityContextA", kwargs)
 

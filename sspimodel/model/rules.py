@@ -432,6 +432,7 @@ _FAMILIES = (
     "sspimodel.model.cred_attributes",
     "sspimodel.model.ctx_set_attributes",
     "sspimodel.model.attributes_ex",
+    "sspimodel.model.ctx_control",
 )
 
 
