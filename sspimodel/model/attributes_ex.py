@@ -10,9 +10,10 @@ What the model does, in the order of the rule table:
 - a NULL or zero handle, or one that names no live context of the caller: SEC_E_INVALID_HANDLE
   (as QueryContextAttributes; Wine's dispatcher for the NULL handle, an interpretation otherwise);
 - an attribute the context's package does not answer (every Schannel and CredSSP row of the
-  page's table, STREAM_SIZES, PASSWORD_EXPIRY): SEC_E_UNSUPPORTED_FUNCTION. Which attributes each
-  package answers is QueryContextAttributes' table (:data:`sspimodel.model.attributes.SUPPORTED`):
-  the two functions answer the same attributes with the same values;
+  page's table, STREAM_SIZES; the general page's attributes on Digest): SEC_E_UNSUPPORTED_FUNCTION.
+  Which attributes each package answers is QueryContextAttributes' table
+  (:data:`sspimodel.model.attributes.SUPPORTED`): the two functions answer the same attributes
+  with the same values;
 - *cbBuffer* smaller than the structure the attribute's row names (its size in a 64-bit process,
   :data:`STRUCT_SIZES`): SEC_E_BUFFER_TOO_SMALL, and nothing is written (*interpretation*);
 - a context whose handshake has not finished, for an attribute that needs a complete one:
@@ -129,8 +130,8 @@ def query_ex_rules(function: str) -> list[Rule]:
         Rule(
             "qcax.unsupported_attribute",
             "the context's package does not answer ulAttribute (the Schannel and CredSSP rows, stream "
-            "sizes, password expiry; a server-only attribute on a client context; NEGOTIATION_PACKAGE "
-            "off Negotiate): QueryContextAttributes' support table",
+            "sizes; a server-only attribute on a client context or the reverse; the general page's "
+            "attributes on Digest): QueryContextAttributes' support table",
             "SEC_E_UNSUPPORTED_FUNCTION",
             Citation(function, "parameters: ulAttribute", "Only the Schannel security package supports this attribute."),
             lambda c: _entry(c) is None,
@@ -165,7 +166,7 @@ def query_ex_rules(function: str) -> list[Rule]:
         Rule(
             "qcax.incomplete",
             "the handshake has not finished and the attribute needs a complete context (all but SIZES, "
-            "PACKAGE_INFO, NEGOTIATION_INFO and FLAGS)",
+            "PACKAGE_INFO, NEGOTIATION_INFO, FLAGS and LAST_CLIENT_TOKEN_STATUS)",
             "SEC_E_INVALID_HANDLE",
             failure,
             lambda c: not live(_ctx(c)).established and not _entry(c)[1],
