@@ -453,6 +453,19 @@ class Sspi:
     def SetContextAttributesW(self, **kwargs: Any) -> Any:
         return self._call("SetContextAttributesW", kwargs)
 
+    # issue 19 (19b): the context family: QueryContextAttributesEx, ApplyControlToken, DelegateSecurityContext
+    def QueryContextAttributesExA(self, **kwargs: Any) -> Any:
+        return self._call("QueryContextAttributesExA", kwargs)
+
+    def QueryContextAttributesExW(self, **kwargs: Any) -> Any:
+        return self._call("QueryContextAttributesExW", kwargs)
+
+    def ApplyControlToken(self, **kwargs: Any) -> Any:
+        return self._call("ApplyControlToken", kwargs)
+
+    def DelegateSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("DelegateSecurityContext", kwargs)
+
     def InitializeSecurityContextA(self, **kwargs: Any) -> Any:
         return self._call("InitializeSecurityContextA", kwargs)
 

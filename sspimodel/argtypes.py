@@ -207,6 +207,22 @@ def _bytes(value: Any) -> None:
         raise _Bad(f"expected bytes, got {_kind(value)}")
 
 
+# SecDelegationType (sspi.h: SecFull, SecService, SecTree, SecDirectory, SecObject = 0..4).
+_SEC_DELEGATION_TYPES = 5
+
+
+def _delegation_type(value: Any) -> None:
+    if not _is_int(value) or not 0 <= int(value) < _SEC_DELEGATION_TYPES:
+        raise _Bad(f"a SecDelegationType is 0..4 (SecFull, SecService, SecTree, SecDirectory, SecObject), got {safe_repr(value)}")
+
+
+def _timestamp(value: Any) -> None:
+    from .model.handles import Ref, TimeStamp
+
+    if not _exact(value, TimeStamp, Ref):
+        raise _Bad(f"expected a TimeStamp, got {_kind(value)}")
+
+
 def _string(value: Any) -> None:
     from .model.handles import AllocatedBytes, AllocatedStr
 
@@ -317,6 +333,12 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "bImpersonating": ("BOOLEAN", _boolean),
     "dwReserved": _ULONG,
     "hCredentials": _HANDLE,
+    # DelegateSecurityContext (sspi.h, user mode: SEC_CHAR *pszTarget, SecDelegationType,
+    # PTimeStamp, PSecBuffer, PSecBufferDesc; pOutput is in the list above)
+    "pTarget": ("a string", _string),
+    "DelegationType": ("SecDelegationType", _delegation_type),
+    "pExpiry": ("PTimeStamp", _timestamp),
+    "pPackageParameters": ("PSecBuffer", _packed),
 }
 
 _STRING_KINDS = frozenset({"ansi_string", "wide_string"})

@@ -128,6 +128,11 @@ OPERATION = {
     "QueryCredentialsAttributesExW": "query_cred_ex",
     "ChangeAccountPasswordA": "change_password",
     "ChangeAccountPasswordW": "change_password",
+    # issue 19 (19b): the context family
+    "QueryContextAttributesExA": "query_ex",
+    "QueryContextAttributesExW": "query_ex",
+    "ApplyControlToken": "apply_control",
+    "DelegateSecurityContext": "delegate",
     # issue 20: SASL profiles
     "SaslEnumerateProfilesA": "sasl_enumerate",
     "SaslEnumerateProfilesW": "sasl_enumerate",
@@ -943,6 +948,20 @@ RECIPES[("change_password", "SEC_E_OK")] = lambda env: env.call(
     bImpersonating=False,
     dwReserved=0,
     pOutput=SecBufferDesc([SecBuffer(15, bytes(24))]),  # SECBUFFER_CHANGE_PASS_RESPONSE
+)[0]
+
+
+# issue 19 (19b): QueryContextAttributesExA/W, SECPKG_ATTR_SIZES into a 16-byte buffer.
+RECIPES[("query_ex", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, phContext=_established(env).client_ctx, ulAttribute=SECPKG_ATTR_SIZES, cbBuffer=16
+)[0]
+
+
+# ApplyControlToken: a SCHANNEL_SHUTDOWN-sized token on an NTLM context (the page gives the
+# function to Schannel only; SEC_E_OK is marked unreachable in the table). DelegateSecurityContext's
+# page documents no code (its SEC_E_UNSUPPORTED_FUNCTION is an errata entry).
+RECIPES[("apply_control", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: env.call(
+    env.cli, phContext=_established(env).client_ctx, pInput=SecBufferDesc.token((1).to_bytes(4, "little"))
 )[0]
 
 

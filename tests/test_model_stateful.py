@@ -29,6 +29,7 @@ from sspimodel.model import (
     SecBufferDesc,
     default_world,
 )
+from sspimodel.model.attributes_ex import STRUCT_SIZES
 from sspimodel.model.constants import (
     ISC_REQ_ALLOCATE_MEMORY,
     ISC_REQ_CONFIDENTIALITY,
@@ -40,6 +41,7 @@ from sspimodel.model.constants import (
     SECBUFFER_CHANGE_PASS_RESPONSE,
     SECBUFFER_DATA,
     SECBUFFER_STREAM,
+    SECBUFFER_TOKEN,
     SECPKG_CONTEXT_EXPORT_DELETE_OLD,
     SECPKG_CONTEXT_EXPORT_RESET_NEW,
     SECPKG_CRED_INBOUND,
@@ -63,6 +65,9 @@ ISC_FLAGS = [
 ]
 ATTRIBUTES = [0x0, 0x1, 0x2, 0x5, 0x6, 0x9, 0xA, 0xC, 0xD, 0xE, 0x12, 0x80000081, 0x80000084]
 PIDS = [100, 200, 201]
+# issue 19 (19b): the Ex rows (with two Schannel-only ones) and the general page's attributes
+EX_ATTRIBUTES = [0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x8, 0x9, 0xA, 0xC, 0xD, 0xE, 0x11, 0x12, 0x1B, 0x1E, 0x5A]
+GENERAL_ATTRIBUTES = [0x3, 0x8, 0x11, 0x1B, 0x1E]
 
 
 def _allocations(value: Any, out: list[Any], depth: int = 0) -> None:
@@ -342,6 +347,66 @@ class SspiMachine(RuleBasedStateMachine):
         r = self.call(pid, "QueryContextAttributesW", phContext=ctx, ulAttribute=attribute)
         if (pid, ctx) in self.deleted:
             assert not self.handle_ok(r), "deleted context accepted"
+
+    # -- the context family (issue 19, 19b) ----------------------------------------------------------
+    def _context_state(self, pid: int) -> str:
+        return repr(sorted((k, r.copy_state()) for k, r in self.world.process(pid).contexts.items()))
+
+    def _family_ctx(self, data: st.DataObject, allow_none: bool = True) -> tuple[int, Any]:
+        # Mostly a context the world holds live (handshake legs that fail leave handles the machine
+        # still lists), so the calls reach the rules past the handle checks.
+        live = [(pid, r.handle) for pid in PIDS for _, r in sorted(self.world.process(pid).contexts.items())]
+        if live and data.draw(st.integers(0, 9)) < 8:
+            return data.draw(st.sampled_from(live))
+        pid = data.draw(st.sampled_from(PIDS))
+        return pid, self.pick_ctx(data, pid, allow_none)
+
+    @rule(
+        data=st.data(),
+        attribute=st.sampled_from(EX_ATTRIBUTES),
+        slack=st.sampled_from([-1, 0, 8]),
+        wide=st.booleans(),
+    )
+    def query_ex(self, data: st.DataObject, attribute: int, slack: int, wide: bool) -> None:
+        pid, ctx = self._family_ctx(data, allow_none=False)
+        size = STRUCT_SIZES[attribute][1] if attribute in STRUCT_SIZES else 16
+        before = self._context_state(pid)
+        r = self.call(
+            pid,
+            f"QueryContextAttributesEx{'W' if wide else 'A'}",
+            phContext=ctx,
+            ulAttribute=attribute,
+            cbBuffer=size + slack,
+        )
+        if (pid, ctx) in self.deleted or slack < 0:
+            assert not self.handle_ok(r), "a deleted context or a buffer too small accepted"
+        assert self._context_state(pid) == before, "a query changed a context"
+
+    @rule(data=st.data(), attribute=st.sampled_from(GENERAL_ATTRIBUTES))
+    def query_general(self, data: st.DataObject, attribute: int) -> None:
+        pid, ctx = self._family_ctx(data, allow_none=False)
+        r = self.call(pid, "QueryContextAttributesA", phContext=ctx, ulAttribute=attribute)
+        record = self.world.process(pid).contexts.get(getattr(ctx, "dwLower", None))
+        if self.handle_ok(r):
+            assert record is not None and record.package in ("Negotiate", "Kerberos", "NTLM")
+
+    @rule(data=st.data(), token=st.booleans())
+    def apply_control_token(self, data: st.DataObject, token: bool) -> None:
+        pid, ctx = self._family_ctx(data)
+        kind = SECBUFFER_TOKEN if token else SECBUFFER_DATA
+        before = self._context_state(pid)
+        r = self.call(pid, "ApplyControlToken", phContext=ctx, pInput=SecBufferDesc([SecBuffer(kind, b"\x01\0\0\0")]))
+        assert not self.handle_ok(r), "no package of the model takes a control token"
+        assert self._context_state(pid) == before, "a refused control token changed a context"
+
+    @rule(data=st.data(), kind=st.sampled_from([0, 1, 2, 3, 4, 5]))
+    def delegate(self, data: st.DataObject, kind: int) -> None:
+        pid, ctx = self._family_ctx(data)
+        out = SecBufferDesc.output(64)
+        before = (self._context_state(pid), repr(out))
+        r = self.call(pid, "DelegateSecurityContext", phContext=ctx, pTarget="host/x", DelegationType=kind, pOutput=out)
+        assert not self.handle_ok(r), "no package of the model delegates"
+        assert (self._context_state(pid), repr(out)) == before, "a refused delegation changed something"
 
     @rule(data=st.data(), pid=st.sampled_from([200, 100]), flags=st.sampled_from([0, 1, 2, 3, 4]))
     def export(self, data: st.DataObject, pid: int, flags: int) -> None:

@@ -410,6 +410,19 @@ def test_sspi_rs_context_sizes_and_unsupported_attributes(api: NativeSspi, hs: H
     assert cred_names.status == st("SEC_E_UNSUPPORTED_FUNCTION")  # documented for QueryCredentialsAttributes
 
 
+@sspi_rs
+def test_sspi_rs_query_context_attributes_ex_and_apply_control_token(api: NativeSspi, hs: Handshake) -> None:
+    # Observed: sspi-rs exports QueryContextAttributesExA/W and answers SEC_E_UNSUPPORTED_FUNCTION for
+    # SIZES (which QueryContextAttributesW answers) whatever the buffer size; the model answers
+    # SEC_E_OK (conform reports the departure). ApplyControlToken: SEC_E_UNSUPPORTED_FUNCTION, as the model.
+    for function in ("QueryContextAttributesExA", "QueryContextAttributesExW"):
+        for size in (15, 16, 64):
+            r = getattr(api, function)(phContext=hs.client_context, ulAttribute=0, cbBuffer=size)
+            assert r.status == st("SEC_E_UNSUPPORTED_FUNCTION"), (function, size)
+    r = api.ApplyControlToken(phContext=hs.client_context, pInput=[(2, (1).to_bytes(4, "little"))])
+    assert r.status == st("SEC_E_UNSUPPORTED_FUNCTION")
+
+
 # -- messages ---------------------------------------------------------------------------------
 
 

@@ -433,6 +433,8 @@ _FAMILIES = (
     "sspimodel.model.ctx_set_attributes",
     "sspimodel.model.password",
     "sspimodel.model.add_credentials",
+    "sspimodel.model.attributes_ex",
+    "sspimodel.model.ctx_control",
 )
 
 

@@ -17,15 +17,20 @@ __all__ = [
     "AuthIdentity",
     "SecPkgContext_AccessToken",
     "SecPkgContext_Authority",
+    "SecPkgContext_ClientSpecifiedTarget",
+    "SecPkgContext_DceInfo",
     "SecPkgContext_Flags",
     "SecPkgContext_KeyInfo",
+    "SecPkgContext_LastClientTokenStatus",
     "SecPkgContext_Lifespan",
     "SecPkgContext_Names",
     "SecPkgContext_NativeNames",
     "SecPkgContext_NegotiationInfo",
     "SecPkgContext_PackageInfo",
+    "SecPkgContext_PasswordExpiry",
     "SecPkgContext_SessionKey",
     "SecPkgContext_Sizes",
+    "SecPkgContext_TargetInformation",
     "SecPkgInfo",
     "SecWinntAuthIdentity",
 ]
@@ -112,3 +117,32 @@ class SecPkgContext_KeyInfo:
     KeySize: int
     SignatureAlgorithm: int
     EncryptAlgorithm: int
+
+
+# The general QueryContextAttributes page's attributes (spec/supplements/QueryContextAttributes-general.md);
+# members named as sspi.h declares them.
+@frozen
+class SecPkgContext_DceInfo:
+    AuthzSvc: int
+    pPac: AllocatedStr
+
+
+@frozen
+class SecPkgContext_PasswordExpiry:
+    tsPasswordExpires: TimeStamp
+
+
+@frozen
+class SecPkgContext_TargetInformation:
+    MarshalledTargetInfoLength: int
+    MarshalledTargetInfo: AllocatedBytes
+
+
+@frozen
+class SecPkgContext_ClientSpecifiedTarget:
+    sTargetName: AllocatedStr
+
+
+@frozen
+class SecPkgContext_LastClientTokenStatus:
+    LastClientTokenStatus: int  # SECPKG_ATTR_LCT_STATUS: Yes 0, No 1, Maybe 2

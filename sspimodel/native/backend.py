@@ -1133,6 +1133,27 @@ class NativeSspi:
         """As QueryContextAttributesA, with wide strings."""
         return self._query_context("QueryContextAttributesW", phContext, ulAttribute, wide=True)
 
+    def _query_context_ex(self, n: str, phContext: object, ulAttribute: int, cbBuffer: int) -> AttributesResult:
+        ctx = self._handle_in(n, "phContext", phContext, "ctxt")
+        cref = byref(ctx) if ctx is not None else None
+        # The caller's buffer is exactly cbBuffer bytes, so a too-small size reaches the library.
+        scratch = ctypes.create_string_buffer(max(int(cbBuffer), 1))
+        status = self._fn(n)(cref, ulAttribute, scratch, cbBuffer)
+        value: object = scratch.raw[:cbBuffer]
+        if S.unsigned_status(status) == SEC_E_OK and ulAttribute == SECPKG_ATTR_SIZES and cbBuffer >= 16:
+            value = ContextSizes(*(int.from_bytes(scratch.raw[i : i + 4], "little") for i in range(0, 16, 4)))
+        return AttributesResult(as_status(status), value, function=n)
+
+    def QueryContextAttributesExA(self, *, phContext: object, ulAttribute: int, cbBuffer: int) -> AttributesResult:
+        """pBuffer: SIZES decoded; any other attribute, the raw bytes of the caller's cbBuffer-byte
+        buffer (pointers the package stores there are neither followed nor freed, as for
+        QueryContextAttributes' undecoded attributes)."""
+        return self._query_context_ex("QueryContextAttributesExA", phContext, ulAttribute, cbBuffer)
+
+    def QueryContextAttributesExW(self, *, phContext: object, ulAttribute: int, cbBuffer: int) -> AttributesResult:
+        """As QueryContextAttributesExA, with wide strings."""
+        return self._query_context_ex("QueryContextAttributesExW", phContext, ulAttribute, cbBuffer)
+
     # -- messages ----------------------------------------------------------------------------------
 
     def _message(self, n: str, phContext: object, pMessage: object, args: tuple[Any, ...], qop_out: bool) -> MessageResult:

@@ -71,6 +71,8 @@ USER_MODE_FUNCTIONS: tuple[str, ...] = (
     "MakeSignature",
     "QueryContextAttributesA",
     "QueryContextAttributesW",
+    "QueryContextAttributesExA",
+    "QueryContextAttributesExW",
     "QueryCredentialsAttributesA",
     "QueryCredentialsAttributesW",
     "QueryCredentialsAttributesExA",

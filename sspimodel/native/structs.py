@@ -243,6 +243,8 @@ PROTOTYPES: dict[str, tuple[Any, ...]] = {
     "ImportSecurityContextW": (c_void_p, PSecBuffer, c_void_p, PHandle),
     "QueryContextAttributesA": (PHandle, ULONG, c_void_p),
     "QueryContextAttributesW": (PHandle, ULONG, c_void_p),
+    "QueryContextAttributesExA": (PHandle, ULONG, c_void_p, ULONG),
+    "QueryContextAttributesExW": (PHandle, ULONG, c_void_p, ULONG),
     "QuerySecurityPackageInfoA": (c_void_p, POINTER(c_void_p)),
     "QuerySecurityPackageInfoW": (c_void_p, POINTER(c_void_p)),
     "EnumerateSecurityPackagesA": (PULONG, POINTER(c_void_p)),
