@@ -347,9 +347,14 @@ class ModelAdapter:
             # names the value; the page's value table is the model's VALUE_RETURNS.
             from ..model.async_ import VALUE_RETURNS
             from ..model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
+            from ..model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 
             label = str(self.api.last_rule.status)
-            documented = VALUE_RETURNS.get(function) or IDENTITY_VALUE_RETURNS.get(function, frozenset())
+            documented = (
+                VALUE_RETURNS.get(function)
+                or IDENTITY_VALUE_RETURNS.get(function)
+                or PROMPT_VALUE_RETURNS.get(function, frozenset())
+            )
             if label not in documented:
                 raise ValueError(f"{function} returned {label}, not one of its documented return values")
             return CallResult(None, outputs, label)
