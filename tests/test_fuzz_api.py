@@ -41,10 +41,10 @@ from sspimodel.model import (
     default_world,
 )
 from sspimodel.model.async_ import COUNTERPART, VALUE_RETURNS
-from sspimodel.model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
-from sspimodel.model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 from sspimodel.model.constants import SECURITY_NATIVE_DREP
 from sspimodel.model.drive import acquire, handshake
+from sspimodel.model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
+from sspimodel.model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 
 SETTINGS = settings(
     derandomize=True,

@@ -38,8 +38,8 @@ from sspimodel.model.drive import handshake
 from sspimodel.model.errata import entry, load_errata
 from sspimodel.model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
 from sspimodel.model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
-from sspimodel.model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 from sspimodel.model.observed import load_observed
+from sspimodel.model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 from sspimodel.model.rules import Call, RuleTable, all_tables, table_for
 from sspimodel.paths import REPO_ROOT
 from sspimodel.read import read_page

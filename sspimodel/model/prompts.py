@@ -39,6 +39,7 @@ from __future__ import annotations
 import struct
 import uuid
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from attrs import define, field, frozen
@@ -59,8 +60,8 @@ from .identity import (
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 
 __all__ = [
-    "CRED_TYPE_DOMAIN_PASSWORD",
     "CREDUIWIN_STRUCTURE_TYPE_SSPIPFC",
+    "CRED_TYPE_DOMAIN_PASSWORD",
     "MARSHALED_HEADER",
     "PROMPTING_NEEDED",
     "SEC_WINNT_AUTH_DATA_TYPE_CERT",
@@ -602,36 +603,24 @@ def prompt_rules(function: str) -> list[Rule]:
     ]
 
 
+def _when_given(test: Callable[[Call], bool]) -> Callable[[Call], bool]:
+    def given(c: Call) -> bool:
+        return _given(c, "pInputAuthIdentity") is not None and test(c)
+
+    return given
+
+
 def _optional_identity_rules(function: str, prefix: str) -> list[Rule]:
     """pInputAuthIdentity is optional: when given, the auth-identity family's refusals apply."""
     basis = Citation(function, "parameters: pInputAuthIdentity", "To leave those fields empty")
-    rules = []
-    for rule in reading_rules(function, prefix, "pInputAuthIdentity", basis):
-        test = rule.test
-        rules.append(
-            Rule(
-                rule.id,
-                rule.when,
-                rule.status,
-                rule.basis,
-                lambda c, test=test: _given(c, "pInputAuthIdentity") is not None and test(c),
-                rule.effect,
-                also=rule.also,
-            )
-        )
-    undecryptable = _undecryptable_rule(function, prefix, "pInputAuthIdentity")
-    rules.append(
-        Rule(
-            undecryptable.id,
-            undecryptable.when,
-            undecryptable.status,
-            undecryptable.basis,
-            lambda c, test=undecryptable.test: _given(c, "pInputAuthIdentity") is not None and test(c),
-            undecryptable.effect,
-            also=undecryptable.also,
-        )
-    )
-    return rules
+    shared = [
+        *reading_rules(function, prefix, "pInputAuthIdentity", basis),
+        _undecryptable_rule(function, prefix, "pInputAuthIdentity"),
+    ]
+    return [
+        Rule(r.id, r.when, r.status, r.basis, _when_given(r.test), r.effect, also=r.also, where=r.where)
+        for r in shared
+    ]
 
 
 # -- SspiIsPromptingNeeded ------------------------------------------------------------------------------
