@@ -457,3 +457,44 @@ def test_update_credentials_refuses_bad_data(world, flat, length, param):
     with pytest.raises(ContractError) as e:
         s.SspiUpdateCredentials(ContextHandle=ctx, CredType=PASSWORD, FlatCredUIContextLength=length, FlatCredUIContext=flat)
     assert e.value.parameter == param
+
+
+# -- the scenario syntax for prompts (answers, credui_info) ---------------------------------------
+
+
+def test_scenario_answers_and_credui_info_are_read_and_bad_ones_named(tmp_path):
+    from sspimodel.conform.scenario import Answer, CredUiInfoSpec, load_scenarios
+
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "name: p\nanswers:\n  - submit: {password: pw, user: u, save: true}\n  - cancel: null\n"
+        "steps:\n  - call: SspiPromptForCredentialsW\n    args: {pszTargetName: t, pUiInfo: {credui_info: {caption: C, parent: 7}},"
+        " dwAuthError: 0, pszPackage: NTLM, dwFlags: 0}\n",
+        encoding="utf-8",
+    )
+    scenarios, problems = load_scenarios(tmp_path)
+    assert problems == []
+    (s,) = scenarios
+    assert s.answers == (Answer("submit", "pw", "u", None, True), Answer("cancel"))
+    assert dict(s.steps[0].args)["pUiInfo"] == CredUiInfoSpec("C", None, 7)
+    good.unlink()
+    (tmp_path / "bad.yaml").write_text(
+        "name: q\nanswers:\n  - submit: {user: u}\n  - maybe: null\n"
+        "steps:\n  - call: SspiPromptForCredentialsW\n    args: {pUiInfo: {credui_info: {colour: red}}}\n",
+        encoding="utf-8",
+    )
+    _, problems = load_scenarios(tmp_path)
+    text = "\n".join(str(p) for p in problems)
+    assert "answers[0]" in text and "answers[1]" in text and "credui_info" in text
+    assert all(p.line > 1 for p in problems)
+
+
+def test_the_prompts_scenario_agrees_on_the_model(tmp_path):
+    import shutil
+
+    from sspimodel.conform import conform
+
+    shutil.copy(REPO_ROOT / "spec" / "scenarios" / "prompts.yaml", tmp_path / "prompts.yaml")
+    report = conform("model", tmp_path)
+    summary = report.data["summary"]
+    assert (summary["calls"], summary["agree"], summary["model_errors"]) == (18, 18, 0)
