@@ -498,3 +498,17 @@ def test_the_prompts_scenario_agrees_on_the_model(tmp_path):
     report = conform("model", tmp_path)
     summary = report.data["summary"]
     assert (summary["calls"], summary["agree"], summary["model_errors"]) == (18, 18, 0)
+
+
+def test_an_encrypted_input_identity_fills_the_dialog_and_stays_encrypted_in_the_context(world):
+    s = Sspi(world, 100)
+    given = _ident(s, user="bob", password="secret-of-bob")
+    s.SspiEncryptAuthIdentityEx(Options=2, AuthData=given)  # SAME_PROCESS
+    world.prompts.user.submit("Passw0rd!bob")
+    r = _prompt(s, pInputAuthIdentity=given)
+    assert world.prompts.user.shown[-1].filled_user == "bob"
+    assert r.ppAuthIdentity.fields().user == "bob"
+    blob = world.prompts.user.shown[-1].serialization
+    assert "secret-of-bob".encode("utf-16-le") not in blob
+    ctx = s.SspiUnmarshalCredUIContext(MarshaledCredUIContext=blob, MarshaledCredUIContextLength=len(blob)).CredUIContext
+    assert ctx.pInputAuthIdentity.fields().encrypted

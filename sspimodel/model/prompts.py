@@ -455,9 +455,10 @@ def _prompt(c: Call) -> None:
     target = _text(_given(c, "pszTargetName")) or ""
     package = world.package(_text(_given(c, "pszPackage"))).name
     given = _given(c, "pInputAuthIdentity")
-    filled = None if given is None else _fields(c, "pInputAuthIdentity")
-    if filled is not None and filled.encrypted:
-        filled = _open(c, filled)  # the rules refused an identity this caller cannot decrypt
+    original = None if given is None else _fields(c, "pInputAuthIdentity")
+    # What the dialog fills in is read in clear (the rules refused an identity this caller cannot
+    # decrypt); the context keeps the identity as given, so an encrypted one stays encrypted.
+    filled = None if original is None else _open(c, original)
     box = _checkbox(c)
     answer = state.user.next_answer()
     handle = state.next_context
@@ -469,7 +470,7 @@ def _prompt(c: Call) -> None:
         package,
         int(c.a.dwAuthError),
         info,
-        b"" if filled is None else pack_ex2(filled.user, filled.domain, filled.packed, filled.flags, filled.package_list),
+        b"" if original is None else pack_ex2(original.user, original.domain, original.packed, original.flags, original.package_list),
     )
     if ctx.input_identity:
         ctx.credentials[SEC_WINNT_AUTH_DATA_TYPE_PASSWORD] = ctx.input_identity
