@@ -138,9 +138,10 @@ def _entry(name: str) -> _Entry:
         return entry
     from .model.async_ import VALUE_RETURNS
     from .model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
+    from .model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 
     contract = _contracts()[name]
-    value_returns = VALUE_RETURNS.get(name) or IDENTITY_VALUE_RETURNS.get(name)
+    value_returns = VALUE_RETURNS.get(name) or IDENTITY_VALUE_RETURNS.get(name) or PROMPT_VALUE_RETURNS.get(name)
     result_class = (
         contract.result_class if value_returns is None else _value_result_class(contract.result_class)
     )
@@ -614,6 +615,31 @@ class Sspi:
 
     def SaslIdentifyPackageW(self, **kwargs: Any) -> Any:
         return self._call("SaslIdentifyPackageW", kwargs)
+
+    # -- credential prompts (sspimodel.model.prompts) -----------------------------------------------
+    def SspiPromptForCredentialsA(self, **kwargs: Any) -> Any:
+        return self._call("SspiPromptForCredentialsA", kwargs)
+
+    def SspiPromptForCredentialsW(self, **kwargs: Any) -> Any:
+        return self._call("SspiPromptForCredentialsW", kwargs)
+
+    def SspiIsPromptingNeeded(self, **kwargs: Any) -> Any:
+        return self._call("SspiIsPromptingNeeded", kwargs)
+
+    def SspiPrepareForCredRead(self, **kwargs: Any) -> Any:
+        return self._call("SspiPrepareForCredRead", kwargs)
+
+    def SspiPrepareForCredWrite(self, **kwargs: Any) -> Any:
+        return self._call("SspiPrepareForCredWrite", kwargs)
+
+    def SspiUnmarshalCredUIContext(self, **kwargs: Any) -> Any:
+        return self._call("SspiUnmarshalCredUIContext", kwargs)
+
+    def SspiGetCredUIContext(self, **kwargs: Any) -> Any:
+        return self._call("SspiGetCredUIContext", kwargs)
+
+    def SspiUpdateCredentials(self, **kwargs: Any) -> Any:
+        return self._call("SspiUpdateCredentials", kwargs)
 
     # -- auth identities (sspimodel.model.identity) -------------------------------------------------
     def SspiEncodeStringsAsAuthIdentity(self, **kwargs: Any) -> Any:

@@ -80,7 +80,7 @@ def _uint(value: object, limit: int, what: str) -> None:
     if not _is_int(value):
         raise _Bad(f"{what} must be an int, got {_kind(value)}")
     if not 0 <= int(value) <= limit:
-        bits = 32 if limit == ULONG_MAX else 64
+        bits = 32 if limit == ULONG_MAX else 128 if limit == 2**128 - 1 else 64
         raise _Bad(f"{what} must be an unsigned {bits}-bit value, got {int(value)}")
 
 
@@ -233,6 +233,45 @@ def _string(value: Any) -> None:
         raise _Bad(f"expected a string, got {_kind(value)}")
 
 
+def _credui_info(value: Any) -> None:
+    """PCREDUI_INFO (SspiPromptForCredentialsA/W): a CredUiInfo whose handles are ints or None and
+    whose texts are strings or None."""
+    from .model.prompts import CredUiInfo
+
+    if not _exact(value, CredUiInfo):
+        raise _Bad(f"expected a CredUiInfo (a CREDUI_INFO), got {_kind(value)}")
+    for name in ("hwndParent", "hbmBanner"):
+        handle = getattr(value, name)
+        if handle is not None:
+            _uint(handle, ULONG_PTR_MAX, f"CREDUI_INFO.{name} (a handle)")
+    for name in ("pszMessageText", "pszCaptionText"):
+        text = getattr(value, name)
+        if text is not None and not _exact(text, str):
+            raise _Bad(f"CREDUI_INFO.{name} must be a string or None, got {_kind(text)}")
+
+
+def _guid(value: Any) -> None:
+    """A GUID, as the model passes one: its 128-bit number (the generated SecWinntAuthDataType)."""
+    _uint(value, 2**128 - 1, "a GUID (its 128-bit number)")
+
+
+def _bool_pointer(value: Any) -> None:
+    """A pointer to a BOOL (pfSave): True/False, or a C int."""
+    if type(value) is bool:
+        return
+    if not _is_int(value) or not -(2**31) <= int(value) < 2**31:
+        raise _Bad(f"expected a Boolean (True/False) or None (NULL), got {safe_repr(value)}")
+
+
+def _credui_context(value: Any) -> None:
+    """PSEC_WINNT_CREDUI_CONTEXT: the structure SspiUnmarshalCredUIContext returned."""
+    from .model.prompts import CredUiContext
+
+    if not _exact(value, CredUiContext):
+        raise _Bad(f"expected the CredUiContext SspiUnmarshalCredUIContext returned, got {_kind(value)}")
+    _uint(getattr(value, "address", None), ULONG_PTR_MAX, "the structure's address")
+
+
 def _package_options(value: Any) -> None:
     """PSECURITY_PACKAGE_OPTIONS (AddSecurityPackageA/W): a SecurityPackageOptions whose four
     ULONG fields are unsigned 32-bit ints and whose Signature is bytes or None, or the bytes of
@@ -339,6 +378,22 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "DelegationType": ("SecDelegationType", _delegation_type),
     "pExpiry": ("PTimeStamp", _timestamp),
     "pPackageParameters": ("PSecBuffer", _packed),
+    # credential prompts (sspi.h: PCREDUI_INFO, unsigned long, PSEC_WINNT_AUTH_IDENTITY_OPAQUE, int*,
+    # HANDLE to a SEC_WINNT_CREDUI_CONTEXT, LUID*, PUCHAR, ULONG)
+    "pUiInfo": ("PCREDUI_INFO", _credui_info),
+    "dwAuthError": _ULONG,
+    "pInputAuthIdentity": ("PSEC_WINNT_AUTH_IDENTITY_OPAQUE", _pointer),
+    "pfSave": ("int *", _bool_pointer),
+    "dwFlags": _ULONG,
+    # A GUID* whose table the contract checks (its values are the GUIDs' 128-bit numbers).
+    "CredType": ("GUID *", _guid),
+    "ErrorOrNtStatus": _ULONG,
+    "ContextHandle": ("HANDLE (PSEC_WINNT_CREDUI_CONTEXT)", _credui_context),
+    "LogonId": ("LUID *", _luid),
+    "MarshaledCredUIContext": ("PUCHAR", _bytes),
+    "MarshaledCredUIContextLength": _ULONG,
+    "FlatCredUIContext": ("PUCHAR", _bytes),
+    "FlatCredUIContextLength": _ULONG,
 }
 
 _STRING_KINDS = frozenset({"ansi_string", "wide_string"})

@@ -367,6 +367,24 @@ def _hex(n: int) -> str:
     return f"0x{n:08X}"
 
 
+# A GUID as sspi.h initializes one and some value tables print it (SEC_WINNT_AUTH_DATA_TYPE_*):
+# "0x28bfc32f, 0x10f6, 0x4738,  0x98, 0xd1, ..." (Data1, Data2, Data3, then the eight bytes of Data4).
+_GUID_TEXT = re.compile(r"^\s*0x[0-9a-f]{1,8}\s*,\s*0x[0-9a-f]{1,4}\s*,\s*0x[0-9a-f]{1,4}(?:\s*,\s*0x[0-9a-f]{1,2}){8}\s*$", re.I)
+
+
+def guid_number(text: str | None) -> int | None:
+    """The 128-bit number of a GUID printed as its initializer (the big-endian value of
+    uuid.UUID(fields=...): Data1, Data2, Data3, Data4), or None when the text is not one.
+    *Interpretation*: a value table that gives a GUID instead of a number gives that number."""
+    if not text or not _GUID_TEXT.match(text):
+        return None
+    parts = [int(t, 16) for t in text.split(",")]
+    number = (parts[0] << 96) | (parts[1] << 80) | (parts[2] << 64)
+    for i, b in enumerate(parts[3:]):
+        number |= b << (8 * (7 - i))
+    return number
+
+
 def _isort_key(name: str) -> tuple[int, str]:
     """ruff's isort-style order for __all__ and imported names: CONSTANTS, Classes, functions."""
     if name.isupper() or (name.upper() == name and "_" in name):
@@ -670,6 +688,9 @@ class _Planner:
                     f"{_hex(const.value)}; the page's number is used",
                 )
             return v.number, f"page {where}"
+        guid = guid_number(v.number_text)
+        if guid is not None:
+            return guid, f"page {where} (a GUID)"
         if v.number_text and v.number_text.strip():
             self.find(where, spec.name, p.name, f"{v.name}: the page prints {v.number_text!r}, not a number")
         if const is not None:

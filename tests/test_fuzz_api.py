@@ -43,6 +43,8 @@ from sspimodel.model import (
 from sspimodel.model.async_ import COUNTERPART, VALUE_RETURNS
 from sspimodel.model.constants import SECURITY_NATIVE_DREP
 from sspimodel.model.drive import acquire, handshake
+from sspimodel.model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
+from sspimodel.model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 
 SETTINGS = settings(
     derandomize=True,
@@ -202,7 +204,7 @@ def cleanup(world: Any, sspi: Sspi) -> None:
 
 
 def check_result(name: str, result: Any) -> None:
-    if name in VALUE_RETURNS:
+    if name in VALUE_RETURNS or name in IDENTITY_VALUE_RETURNS or name in PROMPT_VALUE_RETURNS:
         return
     status = result.status.name
     allowed = allowed_statuses(name)

@@ -140,6 +140,15 @@ OPERATION = {
     "SaslGetProfilePackageW": "sasl_profile_package",
     "SaslIdentifyPackageA": "sasl_identify",
     "SaslIdentifyPackageW": "sasl_identify",
+    # issue 20: credential prompts
+    "SspiPromptForCredentialsA": "prompt",
+    "SspiPromptForCredentialsW": "prompt",
+    "SspiIsPromptingNeeded": "prompting_needed",
+    "SspiPrepareForCredRead": "cred_read",
+    "SspiPrepareForCredWrite": "cred_write",
+    "SspiUnmarshalCredUIContext": "credui_unmarshal",
+    "SspiGetCredUIContext": "credui_get",
+    "SspiUpdateCredentials": "credui_update",
 }
 
 
@@ -977,6 +986,74 @@ _fault("sasl_profile_package", "SEC_E_INSUFFICIENT_MEMORY", _sasl_profile_packag
 RECIPES[("sasl_identify", "SEC_E_OK")] = lambda env: env.call(
     env.cli, pInput=SecBufferDesc.token(b"GSS-SPNEGO\x00")
 )[0]
+
+
+# Credential prompts (issue 20): the world's scripted user answers; each page documents SEC_E_OK.
+def _prompt(env: Env, sspi: Sspi | None = None) -> Any:
+    from sspimodel.model.prompts import CredUiInfo
+
+    env.world.prompts.user.submit("Passw0rd!alice", user="alice", domain="CONTOSO")
+    name = env.function if env.function.startswith("SspiPromptForCredentials") else "SspiPromptForCredentialsW"
+    ansi = name.endswith("A")
+    return getattr(sspi or env.cli, name)(
+        pszTargetName=b"host/files.contoso.com" if ansi else "host/files.contoso.com",
+        pUiInfo=CredUiInfo(),
+        dwAuthError=0,
+        pszPackage=b"Negotiate" if ansi else "Negotiate",
+        dwFlags=0,
+    )
+
+
+def _credui_context(env: Env) -> Any:
+    _prompt(env)
+    blob = env.world.prompts.user.shown[-1].serialization
+    return env.cli.SspiUnmarshalCredUIContext(
+        MarshaledCredUIContext=blob, MarshaledCredUIContextLength=len(blob)
+    ).CredUIContext
+
+
+RECIPES[("prompt", "SEC_E_OK")] = lambda env: _prompt(env).status
+RECIPES[("cred_read", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, AuthIdentity=_identity(env), pszTargetName="files.contoso.com"
+)[0]
+RECIPES[("cred_write", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, AuthIdentity=_identity(env), pszTargetName=None
+)[0]
+RECIPES[("credui_unmarshal", "SEC_E_OK")] = lambda env: (
+    _prompt(env),
+    env.call(
+        env.cli,
+        MarshaledCredUIContext=env.world.prompts.user.shown[-1].serialization,
+        MarshaledCredUIContextLength=len(env.world.prompts.user.shown[-1].serialization),
+    )[0],
+)[1]
+
+
+def _credui_password() -> int:
+    from sspimodel._generated.values import SecWinntAuthDataType
+
+    return SecWinntAuthDataType.SEC_WINNT_AUTH_DATA_TYPE_PASSWORD
+
+
+RECIPES[("credui_get", "SEC_E_OK")] = lambda env: env.call(
+    env.cli, ContextHandle=_credui_context(env), CredType=_credui_password(), LogonId=Luid(0x1001)
+)[0]
+
+
+def _credui_update(env: Env) -> Status:
+    from sspimodel.model.identity import pack_ex2
+
+    flat = pack_ex2("alice", "CONTOSO", "N3w!alice".encode("utf-16-le"), 2)
+    return env.call(
+        env.cli,
+        ContextHandle=_credui_context(env),
+        CredType=_credui_password(),
+        FlatCredUIContextLength=len(flat),
+        FlatCredUIContext=flat,
+    )[0]
+
+
+RECIPES[("credui_update", "SEC_E_OK")] = _credui_update
 
 
 # The code being provoked, for recipes shared by several codes.

@@ -39,6 +39,7 @@ from sspimodel.model.errata import entry, load_errata
 from sspimodel.model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
 from sspimodel.model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
 from sspimodel.model.observed import load_observed
+from sspimodel.model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 from sspimodel.model.rules import Call, RuleTable, all_tables, table_for
 from sspimodel.paths import REPO_ROOT
 from sspimodel.read import read_page
@@ -57,6 +58,7 @@ def test_rule_statuses_are_allowed_by_the_page_or_errata(function):
         | {CONTRACT_ERROR}
         | VALUE_RETURNS.get(function, frozenset())
         | IDENTITY_VALUE_RETURNS.get(function, frozenset())
+        | PROMPT_VALUE_RETURNS.get(function, frozenset())
     )
     if function in COUNTERPART:  # the queued work may end as the synchronous counterpart documents
         allowed |= allowed_statuses(COUNTERPART[function][0])

@@ -115,6 +115,9 @@ class SspiMachine(RuleBasedStateMachine):
         self.impersonating: dict[tuple[int, int], CtxtHandle] = {}
         self.open_tokens: list[tuple[int, Any]] = []
         self.closed_tokens: list[tuple[int, Any]] = []
+        # issue 20: credential prompts: (pid, marshalled credential UI context) of each prompt
+        self.serializations: list[tuple[int, bytes]] = []
+        self.credui_contexts: list[tuple[int, Any]] = []
 
     # -- the call wrapper ---------------------------------------------------------------------------
     def call(self, pid: int, function: str, **kwargs: Any) -> Any:
@@ -697,6 +700,110 @@ class SspiMachine(RuleBasedStateMachine):
             assert r is None, "an identity was released twice"
         elif r is not None:
             self.freed_identities.add(ident.address)
+
+    # -- credential prompts (sspimodel.model.prompts) ------------------------------------------------
+    @rule(
+        data=st.data(),
+        pid=st.sampled_from(PIDS),
+        ansi=st.booleans(),
+        answer=st.sampled_from(["submit", "submit", "cancel", "none"]),
+        save=st.sampled_from([None, True, False]),
+        flags=st.sampled_from([0, 1, 2, 3]),
+        prefill=st.booleans(),
+    )
+    def prompt(
+        self, data: st.DataObject, pid: int, ansi: bool, answer: str, save: bool | None, flags: int, prefill: bool
+    ) -> None:
+        from sspimodel.model.prompts import CredUiInfo
+
+        user = self.world.prompts.user
+        user.answers.clear()
+        if answer == "submit":
+            user.submit("Passw0rd!alice", data.draw(st.sampled_from([None, "alice"])), "CONTOSO", save)
+        elif answer == "cancel":
+            user.cancel()
+        given = self.pick_identity(data) if prefill and self.identities else None
+        shown = len(user.shown)
+        r = self.call(
+            pid,
+            "SspiPromptForCredentialsA" if ansi else "SspiPromptForCredentialsW",
+            pszTargetName=b"host/files" if ansi else "host/files",
+            pUiInfo=CredUiInfo(),
+            dwAuthError=0,
+            pszPackage=b"NTLM" if ansi else "NTLM",
+            pInputAuthIdentity=None if given is None else given[1],
+            pfSave=data.draw(st.sampled_from([None, True, False])),
+            dwFlags=flags,
+        )
+        if r is None:  # refused: the input identity was freed or another process's
+            assert given is not None and (given[1].address in self.freed_identities or given[0] != pid)
+            assert len(user.shown) == shown, "a refused prompt showed a dialog"
+            return
+        assert (r.status.name == "SEC_E_OK") is (answer == "submit")
+        assert (r.ppAuthIdentity is None) is (answer != "submit")
+        self.remember_identity(pid, r, "ppAuthIdentity")
+        self.serializations.append((pid, user.shown[-1].serialization))
+
+    @rule(code=st.sampled_from([0, 0x8009030C, 0x8009030E, 0xC000006D, 0x80090308, 0xC0000022]))
+    def prompting_needed(self, code: int) -> None:
+        from sspimodel.model.prompts import PROMPTING_NEEDED
+
+        r = self.call(100, "SspiIsPromptingNeeded", ErrorOrNtStatus=code)
+        assert r.value is (code in PROMPTING_NEEDED.values())
+
+    @precondition(lambda self: bool(self.identities))
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), write=st.booleans(), free_now=st.booleans())
+    def prepare_for_cred(self, data: st.DataObject, pid: int, write: bool, free_now: bool) -> None:
+        owner, ident = self.pick_identity(data)
+        if write:
+            r = self.call(pid, "SspiPrepareForCredWrite", AuthIdentity=ident, pszTargetName=data.draw(st.sampled_from([None, "files"])))
+            outs = () if r is None else (r.ppszCredmanTargetName, r.ppszCredmanUserName, r.ppCredentialBlob)
+        else:
+            r = self.call(pid, "SspiPrepareForCredRead", AuthIdentity=ident, pszTargetName="files")
+            outs = () if r is None else (r.ppszCredmanTargetName,)
+        if ident.address in self.freed_identities or pid != owner:
+            assert r is None, "a freed or foreign identity was accepted"
+        if free_now:
+            for pointer in outs:
+                self.call(pid, "SspiLocalFree", DataBuffer=pointer)
+                self.freed_buffers.add(pointer.address)
+
+    @precondition(lambda self: bool(self.serializations))
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), truncate=st.booleans())
+    def unmarshal_credui_context(self, data: st.DataObject, pid: int, truncate: bool) -> None:
+        _, blob = data.draw(st.sampled_from(self.serializations))
+        length = len(blob) - 1 if truncate else len(blob)
+        r = self.call(pid, "SspiUnmarshalCredUIContext", MarshaledCredUIContext=blob[:length], MarshaledCredUIContextLength=length)
+        assert (r is None) is truncate
+        if r is not None:
+            self.credui_contexts.append((pid, r.CredUIContext))
+            user = data.draw(st.sampled_from([pid, *PIDS]))
+            # alternate get and update (a drawn boolean leans to one side under derandomize)
+            flip = len(self.credui_contexts) % 2 == 0
+            self.credui_call(user, pid, r.CredUIContext, flip, data.draw(st.booleans()))
+
+    @precondition(lambda self: bool(self.credui_contexts))
+    @rule(data=st.data(), pid=st.sampled_from(PIDS), update=st.booleans(), password=st.booleans())
+    def use_credui_context(self, data: st.DataObject, pid: int, update: bool, password: bool) -> None:
+        owner, ctx = data.draw(st.sampled_from(self.credui_contexts))
+        self.credui_call(pid, owner, ctx, update, password)
+
+    def credui_call(self, pid: int, owner: int, ctx: Any, update: bool, password: bool) -> None:
+        from sspimodel._generated.values import SecWinntAuthDataType
+        from sspimodel.model.identity import pack_ex2
+
+        kind = SecWinntAuthDataType.SEC_WINNT_AUTH_DATA_TYPE_PASSWORD if password else SecWinntAuthDataType.SEC_WINNT_AUTH_DATA_TYPE_CERT
+        if update:
+            flat = pack_ex2("alice", "CONTOSO", "N3w!alice".encode("utf-16-le"), 2)
+            r = self.call(pid, "SspiUpdateCredentials", ContextHandle=ctx, CredType=kind, FlatCredUIContextLength=len(flat), FlatCredUIContext=flat)
+        else:
+            r = self.call(pid, "SspiGetCredUIContext", ContextHandle=ctx, CredType=kind, LogonId=self.world.process(pid).luid)
+            if r is not None:
+                self.open_tokens.append((pid, r.TokenHandle))
+        if pid != owner or ctx.address in self.freed_buffers:
+            assert r is None, "a freed or foreign credential UI context was accepted"
+        else:
+            assert r is not None, "a live credential UI context of the caller was refused"
 
     @rule(online=st.booleans(), hours=st.sampled_from([0, 0, 11]))
     def world_changes(self, online: bool, hours: int) -> None:

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import attrs
 from attrs import frozen
 
-from .scenario import Cell, ForgedHandle, Identity, Routine, Scenario
+from .scenario import Cell, CredUiInfoSpec, ForgedHandle, Identity, Routine, Scenario
 
 __all__ = [
     "Adapter",
@@ -294,6 +294,11 @@ class ModelAdapter:
             self.world.caller_mode = CallerMode.KERNEL
             process = KERNEL_PROCESS
         self.api = Sspi(self.world, process, strict=False)
+        for answer in scenario.answers:  # the scripted user of the credential prompts
+            if answer.kind == "cancel":
+                self.world.prompts.user.cancel()
+            else:
+                self.world.prompts.user.submit(answer.password, answer.user, answer.domain, answer.save)
 
     def available(self, function: str) -> bool:
         return callable(getattr(self.api, function, None))
@@ -320,6 +325,10 @@ class ModelAdapter:
             return Ref()
         if isinstance(value, Routine):
             return self._routine
+        if isinstance(value, CredUiInfoSpec):
+            from ..model.prompts import CredUiInfo
+
+            return CredUiInfo(value.parent, value.message, value.caption)
         if isinstance(value, tuple) and all(isinstance(b, Buffer) for b in value):
             return SecBufferDesc([SecBuffer(b.type, b.data, b.size) for b in value])
         if isinstance(value, Buffer):
@@ -347,9 +356,14 @@ class ModelAdapter:
             # names the value; the page's value table is the model's VALUE_RETURNS.
             from ..model.async_ import VALUE_RETURNS
             from ..model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
+            from ..model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 
             label = str(self.api.last_rule.status)
-            documented = VALUE_RETURNS.get(function) or IDENTITY_VALUE_RETURNS.get(function, frozenset())
+            documented = (
+                VALUE_RETURNS.get(function)
+                or IDENTITY_VALUE_RETURNS.get(function)
+                or PROMPT_VALUE_RETURNS.get(function, frozenset())
+            )
             if label not in documented:
                 raise ValueError(f"{function} returned {label}, not one of its documented return values")
             return CallResult(None, outputs, label)

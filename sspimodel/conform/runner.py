@@ -31,6 +31,7 @@ from .scenario import (
     BufferSpec,
     Cell,
     Const,
+    CredUiInfoSpec,
     ForgedHandle,
     Hex,
     Identity,
@@ -172,7 +173,7 @@ def resolve(value: Value, env: dict[str, object], *, as_bytes: bool = False) -> 
                     raise _BadValue(f"buffer {spec.type_name} size {spec.size} is {size!r}, not a byte count")
                 out.append(Buffer(spec.type, None, size or 0))
         return tuple(out)
-    if isinstance(value, Identity | ForgedHandle | Cell | Routine) or value is None or isinstance(value, bool | int):
+    if isinstance(value, Identity | ForgedHandle | Cell | Routine | CredUiInfoSpec) or value is None or isinstance(value, bool | int):
         return value
     raise _BadValue(f"unsupported value {value!r}")
 

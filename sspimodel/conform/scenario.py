@@ -8,6 +8,9 @@ are fragments (``description`` and ``steps`` only) that scenarios include::
     mode: user                           # user | kernel (the Sspi*Async family needs kernel)
     identities:                          # neutral SEC_WINNT_AUTH_IDENTITY values, bound as $name
       alice: {user: alice, domain: CONTOSO, password: "Passw0rd!alice"}
+    answers:                             # the model's scripted user (credential prompts), in order:
+      - submit: {user: alice, domain: CONTOSO, password: "Passw0rd!alice", save: true}
+      - cancel: null                     # (user, domain and save are optional; a native run has no user)
     steps:
       - include: _ntlm_handshake.yaml    # the steps of a fragment file, inlined; an optional
         expect: {asc2: SEC_E_LOGON_DENIED} # `expect` overrides the fragment's, by step id
@@ -40,6 +43,8 @@ Values (the *neutral* form; each backend's adapter maps them to its own objects)
   although its page marks it [in] or gives no direction (EnumerateSecurityPackagesA, the async
   family); backends whose C calls have out pointers of their own ignore it;
 - ``{routine: null}``: a routine the callee may call back (pGetKeyFn, a notify callback);
+- ``{credui_info: {caption: .., message: .., parent: ..}}``: a CREDUI_INFO (each member optional;
+  ``parent`` a window handle number);
 - failure-probe transforms of a value: ``{tamper: $x, offset: 3}`` flips the bits of one byte
   (``xor`` sets the mask, default 0xFF; a negative offset counts from the end);
   ``{truncate: $x, length: 10}`` keeps the first bytes (a negative length drops from the end);
@@ -79,10 +84,12 @@ from ..paths import REPO_ROOT, default_spec_dir
 
 __all__ = [
     "WAIT",
+    "Answer",
     "BufferSpec",
     "Cell",
     "Condition",
     "Const",
+    "CredUiInfoSpec",
     "ForgedHandle",
     "Hex",
     "Identity",
@@ -104,7 +111,9 @@ __all__ = [
 _STEP_KEYS = frozenset({"id", "call", "args", "keep", "expect", "when", "note"})
 _WAIT_KEYS = frozenset({"id", "wait", "note"})
 WAIT = "(wait)"  # the call of a wait step
-_TOP_KEYS = frozenset({"name", "description", "mode", "identities", "steps"})
+_TOP_KEYS = frozenset({"name", "description", "mode", "identities", "answers", "steps"})
+_SUBMIT_KEYS = frozenset({"user", "domain", "password", "save"})
+_CREDUI_KEYS = frozenset({"caption", "message", "parent"})
 _FRAGMENT_KEYS = frozenset({"description", "steps"})
 _IDENTITY_KEYS = frozenset({"user", "domain", "password"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -235,10 +244,33 @@ class Truncate:
         return f"truncate({self.source}{where} to {self.length})"
 
 
+@frozen
+class CredUiInfoSpec:
+    """``{credui_info: {...}}``: a CREDUI_INFO (caption, message text, parent window handle)."""
+
+    caption: str | None = None
+    message: str | None = None
+    parent: int | None = None
+
+    def __str__(self) -> str:
+        return f"credui_info(caption={self.caption!r}, message={self.message!r}, parent={self.parent!r})"
+
+
+@frozen
+class Answer:
+    """One answer of the model's scripted user: ``submit`` (the fields typed, the Save box) or ``cancel``."""
+
+    kind: str  # "submit" | "cancel"
+    password: str = field(default="", repr=False)
+    user: str | None = None
+    domain: str | None = None
+    save: bool | None = None
+
+
 # A scenario value: scalars, or one of the classes above, or a tuple of BufferSpec (a buffer list).
 Value = (
     int | str | bool | None | Var | Const | Hex | Identity | ForgedHandle | Cell | Routine | Tamper | Truncate
-    | tuple[BufferSpec, ...]
+    | CredUiInfoSpec | tuple[BufferSpec, ...]
 )
 
 
@@ -301,6 +333,7 @@ class Scenario:
     mode: str  # "user" | "kernel"
     identities: tuple[tuple[str, Identity], ...]
     steps: tuple[Step, ...]
+    answers: tuple[Answer, ...] = ()  # the model's scripted user (sspimodel.model.prompts)
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -472,6 +505,7 @@ class _Builder:
             self.problem(file, _line(raw, "mode"), "scenario", "mode", f"expected user or kernel, got {mode!r}")
             mode = "user"
         identities = self._identities(raw)
+        answers = self._answers(raw)
         steps = raw.get("steps")
         if not isinstance(steps, _Seq) or not steps:
             self.problem(file, _line(raw, "steps"), "scenario", "steps", "expected a non-empty list of steps")
@@ -479,7 +513,7 @@ class _Builder:
             self._steps(file, steps)
         if self.problems:
             return None
-        return Scenario(name, self.path, description.strip(), mode, identities, tuple(self.steps))
+        return Scenario(name, self.path, description.strip(), mode, identities, tuple(self.steps), answers)
 
     def _read(self, path: Path) -> Any:
         """The YAML of ``path`` (None, with the problem recorded, when it cannot be used)."""
@@ -518,6 +552,34 @@ class _Builder:
             if ident is not None:
                 out.append((str(name), ident))
                 self.defined.add(str(name))
+        return tuple(out)
+
+    def _answers(self, raw: _Map) -> tuple[Answer, ...]:
+        node = raw.get("answers", _Seq())
+        if not isinstance(node, _Seq):
+            self.problem(self.path, _line(raw, "answers"), "scenario", "answers", "expected a list of {submit: {...}} or {cancel: null}")
+            return ()
+        out = []
+        for i, item in enumerate(node):
+            line = node.item_lines[i] if i < len(node.item_lines) else node.line
+            fieldname = f"answers[{i}]"
+            if isinstance(item, _Map) and set(item) == {"cancel"} and item["cancel"] is None:
+                out.append(Answer("cancel"))
+                continue
+            if not isinstance(item, _Map) or set(item) != {"submit"} or not isinstance(item["submit"], _Map):
+                self.problem(self.path, line, "scenario", fieldname, "an answer is {submit: {password, user, domain, save}} or {cancel: null}")
+                continue
+            sub = item["submit"]
+            unknown = sorted(set(sub) - _SUBMIT_KEYS)
+            if unknown or not isinstance(sub.get("password"), str):
+                self.problem(self.path, line, "scenario", fieldname, f"submit needs a password string and takes user, domain, save (unknown: {unknown})")
+                continue
+            if any(sub.get(k) is not None and not isinstance(sub.get(k), str) for k in ("user", "domain")) or (
+                sub.get("save") is not None and not isinstance(sub.get("save"), bool)
+            ):
+                self.problem(self.path, line, "scenario", fieldname, "user and domain must be strings, save true or false")
+                continue
+            out.append(Answer("submit", sub["password"], sub.get("user"), sub.get("domain"), sub.get("save")))
         return tuple(out)
 
     def _identity(self, file: Path, line: int, where: str, fieldname: str, value: object) -> Identity | None:
@@ -779,6 +841,17 @@ class _Builder:
             if node["cell"] is not None:
                 self.problem(file, line, where, fieldname, "a cell starts empty: write {cell: null}")
             return Cell()
+        if keys == {"credui_info"}:
+            info = node["credui_info"]
+            if not isinstance(info, _Map) or set(info) - _CREDUI_KEYS:
+                self.problem(file, line, where, fieldname, "credui_info takes a mapping of caption, message and parent")
+                return None
+            texts_ok = all(info.get(k) is None or isinstance(info.get(k), str) for k in ("caption", "message"))
+            parent = info.get("parent")
+            if not texts_ok or (parent is not None and (not isinstance(parent, int) or isinstance(parent, bool) or parent < 0)):
+                self.problem(file, line, where, fieldname, "caption and message are text, parent a window handle number")
+                return None
+            return CredUiInfoSpec(info.get("caption"), info.get("message"), parent)
         if keys == {"routine"}:
             if node["routine"] is not None:
                 self.problem(file, line, where, fieldname, "write {routine: null}")
@@ -819,7 +892,7 @@ class _Builder:
             line,
             where,
             fieldname,
-            f"unknown value form with keys {sorted(keys)} (an identity, {{hex}}, {{cell}}, {{routine}}, {{forged_handle}}, {{tamper}} or {{truncate}})",
+            f"unknown value form with keys {sorted(keys)} (an identity, {{hex}}, {{cell}}, {{routine}}, {{forged_handle}}, {{credui_info}}, {{tamper}} or {{truncate}})",
         )
         return None
 

@@ -437,7 +437,7 @@ def reading_rules(function: str, prefix: str, param: str, basis: Citation) -> li
     """Refusals shared by every function that reads an identity: freed, foreign, not an identity."""
     return [
         Rule(
-            pick(prefix, "cai.freed", "cmp1.freed", "cmp2.freed", "dai.freed", "daix.freed", "eaas.freed", "eai.freed", "eaix.freed", "fai.freed", "iae.freed", "mai.freed", "slf.freed", "vai.freed", "xp.freed", "zai.freed"),
+            pick(prefix, "cai.freed", "cmp1.freed", "cmp2.freed", "dai.freed", "daix.freed", "eaas.freed", "eai.freed", "eaix.freed", "fai.freed", "iae.freed", "mai.freed", "slf.freed", "vai.freed", "xp.freed", "zai.freed", "pcr.freed", "pcw.freed", "pfc.freed", "pfcw.freed"),
             f"{param} is an identity or buffer that was released already",
             CONTRACT_ERROR,
             basis,
@@ -446,7 +446,7 @@ def reading_rules(function: str, prefix: str, param: str, basis: Citation) -> li
             also=(_SILENT,),
         ),
         Rule(
-            pick(prefix, "cai.foreign", "cmp1.foreign", "cmp2.foreign", "dai.foreign", "daix.foreign", "eaas.foreign", "eai.foreign", "eaix.foreign", "fcb.foreign", "iae.foreign", "mai.foreign", "vai.foreign", "xp.foreign"),
+            pick(prefix, "cai.foreign", "cmp1.foreign", "cmp2.foreign", "dai.foreign", "daix.foreign", "eaas.foreign", "eai.foreign", "eaix.foreign", "fcb.foreign", "iae.foreign", "mai.foreign", "vai.foreign", "xp.foreign", "pcr.foreign", "pcw.foreign", "pfc.foreign", "pfcw.foreign"),
             f"{param} is memory this family allocated for another process",
             CONTRACT_ERROR,
             basis,
@@ -457,7 +457,7 @@ def reading_rules(function: str, prefix: str, param: str, basis: Citation) -> li
             also=(_SILENT,),
         ),
         Rule(
-            pick(prefix, "cai.not_identity", "cmp1.not_identity", "cmp2.not_identity", "dai.not_identity", "daix.not_identity", "eaas.not_identity", "eai.not_identity", "eaix.not_identity", "iae.not_identity", "mai.not_identity", "vai.not_identity", "xp.not_identity"),
+            pick(prefix, "cai.not_identity", "cmp1.not_identity", "cmp2.not_identity", "dai.not_identity", "daix.not_identity", "eaas.not_identity", "eai.not_identity", "eaix.not_identity", "iae.not_identity", "mai.not_identity", "vai.not_identity", "xp.not_identity", "pcr.not_identity", "pcw.not_identity", "pfc.not_identity", "pfcw.not_identity"),
             f"{param} is not a SEC_WINNT_AUTH_IDENTITY(_EXW) or an EX2 identity this family allocated, or "
             "its bytes are not a valid EX2 structure (zeroed, truncated, tampered)",
             CONTRACT_ERROR,
@@ -486,7 +486,7 @@ def _undecryptable(c: Call, param: str) -> bool:
 
 def _undecryptable_rule(function: str, prefix: str, param: str) -> Rule:
     return Rule(
-        pick(prefix, "cmp1.not_decryptable", "cmp2.not_decryptable", "dai.not_decryptable", "daix.not_decryptable"),
+        pick(prefix, "cmp1.not_decryptable", "cmp2.not_decryptable", "dai.not_decryptable", "daix.not_decryptable", "pcw.not_decryptable", "pfc.not_decryptable", "pfcw.not_decryptable"),
         f"{param} is encrypted for another process or logon session (or its sealed part was altered)",
         CONTRACT_ERROR,
         Citation(
@@ -814,7 +814,7 @@ def _release_rules(
 
     return [
         Rule(
-            pick(prefix, "cai.freed", "cmp1.freed", "cmp2.freed", "dai.freed", "daix.freed", "eaas.freed", "eai.freed", "eaix.freed", "fai.freed", "iae.freed", "mai.freed", "slf.freed", "vai.freed", "xp.freed", "zai.freed"),
+            pick(prefix, "cai.freed", "cmp1.freed", "cmp2.freed", "dai.freed", "daix.freed", "eaas.freed", "eai.freed", "eaix.freed", "fai.freed", "iae.freed", "mai.freed", "slf.freed", "vai.freed", "xp.freed", "zai.freed", "pcr.freed", "pcw.freed", "pfc.freed", "pfcw.freed"),
             f"{param} was released already",
             CONTRACT_ERROR,
             basis,

@@ -426,6 +426,7 @@ _FAMILIES = (
     "sspimodel.model.async_",
     "sspimodel.model.identity",
     "sspimodel.model.sasl",
+    "sspimodel.model.prompts",
     "sspimodel.model.impersonation",
     "sspimodel.model.dispatch",
     "sspimodel.model.packages_registry",

@@ -318,6 +318,14 @@ class FaultPlan:
 SASL_PROFILES: dict[str, str] = {"GSSAPI": "Kerberos", "GSS-SPNEGO": "Negotiate"}
 
 
+def _prompt_state() -> Any:
+    # The credential prompts' state (sspimodel.model.prompts): imported here, not at the top,
+    # because prompts builds on the rule modules, which import this one.
+    from .prompts import PromptState
+
+    return PromptState()
+
+
 @define(eq=False)
 class World:
     """All state of one simulated machine and its domain. Build one with :func:`default_world`."""
@@ -335,6 +343,9 @@ class World:
     # SASL profiles (sspimodel.model.sasl): profile name -> the package it maps to, in the order
     # SaslEnumerateProfiles lists them.
     sasl_profiles: dict[str, str] = field(factory=lambda: dict(SASL_PROFILES))
+    # Credential prompts (sspimodel.model.prompts): the scripted user answering them, the credential
+    # store and the credential UI contexts they leave (world.prompts.user.submit(...) before a prompt).
+    prompts: Any = field(factory=_prompt_state)
     clock: Clock = field(factory=Clock)
     caller_mode: CallerMode = CallerMode.USER
     faults: FaultPlan = field(factory=FaultPlan)
