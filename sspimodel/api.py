@@ -77,14 +77,15 @@ _STATUS: dict[str, Any] = {}
 _ALLOWED: dict[str, frozenset[str]] = {}
 
 
-def _contracts() -> dict[str, FunctionContract]:
-    from ._generated import CONTRACTS
+def _contract(function: str) -> FunctionContract:
+    """The contract of one function: only its own generated module is imported."""
+    from ._generated import contract
 
-    return CONTRACTS
+    return contract(function)
 
 
 def _status_enum() -> Any:
-    from ._generated import Status
+    from ._generated.status import Status
 
     return Status
 
@@ -95,7 +96,7 @@ def allowed_statuses(function: str) -> frozenset[str]:
     if allowed is None:
         from .model.errata import errata_codes
 
-        allowed = _contracts()[function].returns.allowed(errata_codes(function))
+        allowed = _contract(function).returns.allowed(errata_codes(function))
         _ALLOWED[function] = allowed
     return allowed
 
@@ -139,7 +140,7 @@ def _entry(name: str) -> _Entry:
     from .model.async_ import VALUE_RETURNS
     from .model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
 
-    contract = _contracts()[name]
+    contract = _contract(name)
     value_returns = VALUE_RETURNS.get(name) or IDENTITY_VALUE_RETURNS.get(name)
     result_class = (
         contract.result_class if value_returns is None else _value_result_class(contract.result_class)
@@ -635,26 +636,27 @@ FUNCTIONS: tuple[str, ...] = tuple(
 )
 
 
-def _signature(contract: FunctionContract) -> inspect.Signature:
+def _signature(fields: tuple[tuple[str, bool, str], ...]) -> inspect.Signature:
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    fields = attrs.fields(contract.call_class)
-    for f in fields:
-        default = inspect.Parameter.empty if contract.param(f.name).required else None
-        params.append(
-            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=f.type)
-        )
+    for name, required, annotation in fields:
+        default = inspect.Parameter.empty if required else None
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
     return inspect.Signature(params)
 
 
 def _document_methods() -> None:
-    """Give each method the page's parameters as its signature and the page's summary as its doc."""
-    contracts = _contracts()
+    """Give each method the page's parameters as its signature and the page's summary as its doc.
+
+    From the generated table of what each call class holds (``_generated/methods.py``), so that
+    importing the API imports none of the generated call classes (they load per function, on
+    its first call)."""
+    from ._generated.methods import METHODS
+
     for name in FUNCTIONS:
-        contract = contracts[name]
+        result_name, page, fields, doc = METHODS[name]
         method = getattr(Sspi, name)
-        method.__signature__ = _signature(contract)
-        doc = (contract.call_class.__doc__ or "").strip()
-        method.__doc__ = f"{doc}\n\nReturns {contract.result_class.__name__}. Page: {contract.page}"
+        method.__signature__ = _signature(fields)
+        method.__doc__ = f"{doc}\n\nReturns {result_name}. Page: {page}"
 
 
 _document_methods()

@@ -451,13 +451,13 @@ def check_arguments(contract: FunctionContract, call: Any) -> None:
 def _counterpart_params(contract: FunctionContract) -> tuple[tuple[str, ParamContract, str], ...]:
     """(parameter, the counterpart's ParamContract with a value table, counterpart name) for a
     queuing async function whose page gives the parameter no table."""
-    from ._generated import CONTRACTS
+    from ._generated import contract as contract_of
     from .model.async_ import COUNTERPART
 
     entry = COUNTERPART.get(contract.name)
     if entry is None:
         return ()
-    counterpart = CONTRACTS[entry[0]]
+    counterpart = contract_of(entry[0])
     out = []
     for p in contract.in_params():
         if p.kind != "any":

@@ -4,169 +4,124 @@
 """The generated layer: one FunctionContract per reference page, by function name.
 
 Importing it reads nothing: everything was generated from spec/ by sspimodel.codegen. ``import
-sspimodel`` does not import this package; import it where contracts are needed.
+sspimodel`` does not import this package; import it where contracts are needed. The function
+modules are imported on first use: ``contract(name)`` imports the one module of that function,
+and reading ``CONTRACTS`` (or a ``NAME_CONTRACT``) imports what it needs.
 """
 
 from __future__ import annotations
 
-from sspimodel.contract import FunctionContract
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .accept_security_context import ACCEPT_SECURITY_CONTEXT_CONTRACT
-from .acquire_credentials_handle import (
-    ACQUIRE_CREDENTIALS_HANDLE_A_CONTRACT,
-    ACQUIRE_CREDENTIALS_HANDLE_W_CONTRACT,
-)
-from .add_security_package import ADD_SECURITY_PACKAGE_A_CONTRACT, ADD_SECURITY_PACKAGE_W_CONTRACT
-from .complete_auth_token import COMPLETE_AUTH_TOKEN_CONTRACT
-from .decrypt_message import DECRYPT_MESSAGE_CONTRACT
-from .delete_security_context import DELETE_SECURITY_CONTEXT_CONTRACT
-from .delete_security_package import DELETE_SECURITY_PACKAGE_A_CONTRACT, DELETE_SECURITY_PACKAGE_W_CONTRACT
-from .encrypt_message import ENCRYPT_MESSAGE_CONTRACT
-from .enumerate_security_packages import (
-    ENUMERATE_SECURITY_PACKAGES_A_CONTRACT,
-    ENUMERATE_SECURITY_PACKAGES_W_CONTRACT,
-)
-from .export_security_context import EXPORT_SECURITY_CONTEXT_CONTRACT
-from .free_context_buffer import FREE_CONTEXT_BUFFER_CONTRACT
-from .free_credentials_handle import FREE_CREDENTIALS_HANDLE_CONTRACT
-from .impersonate_security_context import IMPERSONATE_SECURITY_CONTEXT_CONTRACT
-from .import_security_context import IMPORT_SECURITY_CONTEXT_A_CONTRACT, IMPORT_SECURITY_CONTEXT_W_CONTRACT
-from .init_security_interface import INIT_SECURITY_INTERFACE_A_CONTRACT, INIT_SECURITY_INTERFACE_W_CONTRACT
-from .initialize_security_context import (
-    INITIALIZE_SECURITY_CONTEXT_A_CONTRACT,
-    INITIALIZE_SECURITY_CONTEXT_W_CONTRACT,
-)
-from .make_signature import MAKE_SIGNATURE_CONTRACT
-from .query_context_attributes import QUERY_CONTEXT_ATTRIBUTES_A_CONTRACT, QUERY_CONTEXT_ATTRIBUTES_W_CONTRACT
-from .query_credentials_attributes import (
-    QUERY_CREDENTIALS_ATTRIBUTES_A_CONTRACT,
-    QUERY_CREDENTIALS_ATTRIBUTES_W_CONTRACT,
-)
-from .query_security_context_token import QUERY_SECURITY_CONTEXT_TOKEN_CONTRACT
-from .query_security_package_info import (
-    QUERY_SECURITY_PACKAGE_INFO_A_CONTRACT,
-    QUERY_SECURITY_PACKAGE_INFO_W_CONTRACT,
-)
-from .revert_security_context import REVERT_SECURITY_CONTEXT_CONTRACT
-from .sasl_enumerate_profiles import SASL_ENUMERATE_PROFILES_A_CONTRACT, SASL_ENUMERATE_PROFILES_W_CONTRACT
-from .sasl_get_profile_package import SASL_GET_PROFILE_PACKAGE_A_CONTRACT, SASL_GET_PROFILE_PACKAGE_W_CONTRACT
-from .sasl_identify_package import SASL_IDENTIFY_PACKAGE_A_CONTRACT, SASL_IDENTIFY_PACKAGE_W_CONTRACT
-from .set_context_attributes import SET_CONTEXT_ATTRIBUTES_A_CONTRACT, SET_CONTEXT_ATTRIBUTES_W_CONTRACT
-from .sspi_accept_security_context_async import SSPI_ACCEPT_SECURITY_CONTEXT_ASYNC_CONTRACT
-from .sspi_acquire_credentials_handle_async import (
-    SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_A_CONTRACT,
-    SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_W_CONTRACT,
-)
-from .sspi_async_context_requires_notify import SSPI_ASYNC_CONTEXT_REQUIRES_NOTIFY_CONTRACT
-from .sspi_compare_auth_identities import SSPI_COMPARE_AUTH_IDENTITIES_CONTRACT
-from .sspi_copy_auth_identity import SSPI_COPY_AUTH_IDENTITY_CONTRACT
-from .sspi_create_async_context import SSPI_CREATE_ASYNC_CONTEXT_CONTRACT
-from .sspi_decrypt_auth_identity import SSPI_DECRYPT_AUTH_IDENTITY_CONTRACT
-from .sspi_decrypt_auth_identity_ex import SSPI_DECRYPT_AUTH_IDENTITY_EX_CONTRACT
-from .sspi_delete_security_context_async import SSPI_DELETE_SECURITY_CONTEXT_ASYNC_CONTRACT
-from .sspi_encode_auth_identity_as_strings import SSPI_ENCODE_AUTH_IDENTITY_AS_STRINGS_CONTRACT
-from .sspi_encode_strings_as_auth_identity import SSPI_ENCODE_STRINGS_AS_AUTH_IDENTITY_CONTRACT
-from .sspi_encrypt_auth_identity import SSPI_ENCRYPT_AUTH_IDENTITY_CONTRACT
-from .sspi_encrypt_auth_identity_ex import SSPI_ENCRYPT_AUTH_IDENTITY_EX_CONTRACT
-from .sspi_exclude_package import SSPI_EXCLUDE_PACKAGE_CONTRACT
-from .sspi_free_async_context import SSPI_FREE_ASYNC_CONTEXT_CONTRACT
-from .sspi_free_auth_identity import SSPI_FREE_AUTH_IDENTITY_CONTRACT
-from .sspi_free_credentials_handle_async import SSPI_FREE_CREDENTIALS_HANDLE_ASYNC_CONTRACT
-from .sspi_get_async_call_status import SSPI_GET_ASYNC_CALL_STATUS_CONTRACT
-from .sspi_get_target_host_name import SSPI_GET_TARGET_HOST_NAME_CONTRACT
-from .sspi_initialize_security_context_async import (
-    SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_A_CONTRACT,
-    SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_W_CONTRACT,
-)
-from .sspi_is_auth_identity_encrypted import SSPI_IS_AUTH_IDENTITY_ENCRYPTED_CONTRACT
-from .sspi_local_free import SSPI_LOCAL_FREE_CONTRACT
-from .sspi_marshal_auth_identity import SSPI_MARSHAL_AUTH_IDENTITY_CONTRACT
-from .sspi_reinit_async_context import SSPI_REINIT_ASYNC_CONTEXT_CONTRACT
-from .sspi_set_async_notify_callback import SSPI_SET_ASYNC_NOTIFY_CALLBACK_CONTRACT
-from .sspi_unmarshal_auth_identity import SSPI_UNMARSHAL_AUTH_IDENTITY_CONTRACT
-from .sspi_validate_auth_identity import SSPI_VALIDATE_AUTH_IDENTITY_CONTRACT
-from .sspi_zero_auth_identity import SSPI_ZERO_AUTH_IDENTITY_CONTRACT
-from .status import Status
-from .verify_signature import VERIFY_SIGNATURE_CONTRACT
+if TYPE_CHECKING:
+    from sspimodel.contract import FunctionContract
+
+    from .status import Status
 
 __all__ = [
     "CONTRACTS",
+    "MODULES",
     "SPEC_SHA256",
     "Status",
+    "contract",
 ]
 
 SPEC_SHA256 = "77d60cbf15a7402757d8ee85b85f5ef76fcbdba6783e6891820b6be66eaa98c7"
 
-CONTRACTS: dict[str, FunctionContract] = {
-    "AcceptSecurityContext": ACCEPT_SECURITY_CONTEXT_CONTRACT,
-    "AcquireCredentialsHandleA": ACQUIRE_CREDENTIALS_HANDLE_A_CONTRACT,
-    "AcquireCredentialsHandleW": ACQUIRE_CREDENTIALS_HANDLE_W_CONTRACT,
-    "AddSecurityPackageA": ADD_SECURITY_PACKAGE_A_CONTRACT,
-    "AddSecurityPackageW": ADD_SECURITY_PACKAGE_W_CONTRACT,
-    "CompleteAuthToken": COMPLETE_AUTH_TOKEN_CONTRACT,
-    "DecryptMessage": DECRYPT_MESSAGE_CONTRACT,
-    "DeleteSecurityContext": DELETE_SECURITY_CONTEXT_CONTRACT,
-    "DeleteSecurityPackageA": DELETE_SECURITY_PACKAGE_A_CONTRACT,
-    "DeleteSecurityPackageW": DELETE_SECURITY_PACKAGE_W_CONTRACT,
-    "EncryptMessage": ENCRYPT_MESSAGE_CONTRACT,
-    "EnumerateSecurityPackagesA": ENUMERATE_SECURITY_PACKAGES_A_CONTRACT,
-    "EnumerateSecurityPackagesW": ENUMERATE_SECURITY_PACKAGES_W_CONTRACT,
-    "ExportSecurityContext": EXPORT_SECURITY_CONTEXT_CONTRACT,
-    "FreeContextBuffer": FREE_CONTEXT_BUFFER_CONTRACT,
-    "FreeCredentialsHandle": FREE_CREDENTIALS_HANDLE_CONTRACT,
-    "ImpersonateSecurityContext": IMPERSONATE_SECURITY_CONTEXT_CONTRACT,
-    "ImportSecurityContextA": IMPORT_SECURITY_CONTEXT_A_CONTRACT,
-    "ImportSecurityContextW": IMPORT_SECURITY_CONTEXT_W_CONTRACT,
-    "InitSecurityInterfaceA": INIT_SECURITY_INTERFACE_A_CONTRACT,
-    "InitSecurityInterfaceW": INIT_SECURITY_INTERFACE_W_CONTRACT,
-    "InitializeSecurityContextA": INITIALIZE_SECURITY_CONTEXT_A_CONTRACT,
-    "InitializeSecurityContextW": INITIALIZE_SECURITY_CONTEXT_W_CONTRACT,
-    "MakeSignature": MAKE_SIGNATURE_CONTRACT,
-    "QueryContextAttributesA": QUERY_CONTEXT_ATTRIBUTES_A_CONTRACT,
-    "QueryContextAttributesW": QUERY_CONTEXT_ATTRIBUTES_W_CONTRACT,
-    "QueryCredentialsAttributesA": QUERY_CREDENTIALS_ATTRIBUTES_A_CONTRACT,
-    "QueryCredentialsAttributesW": QUERY_CREDENTIALS_ATTRIBUTES_W_CONTRACT,
-    "QuerySecurityContextToken": QUERY_SECURITY_CONTEXT_TOKEN_CONTRACT,
-    "QuerySecurityPackageInfoA": QUERY_SECURITY_PACKAGE_INFO_A_CONTRACT,
-    "QuerySecurityPackageInfoW": QUERY_SECURITY_PACKAGE_INFO_W_CONTRACT,
-    "RevertSecurityContext": REVERT_SECURITY_CONTEXT_CONTRACT,
-    "SaslEnumerateProfilesA": SASL_ENUMERATE_PROFILES_A_CONTRACT,
-    "SaslEnumerateProfilesW": SASL_ENUMERATE_PROFILES_W_CONTRACT,
-    "SaslGetProfilePackageA": SASL_GET_PROFILE_PACKAGE_A_CONTRACT,
-    "SaslGetProfilePackageW": SASL_GET_PROFILE_PACKAGE_W_CONTRACT,
-    "SaslIdentifyPackageA": SASL_IDENTIFY_PACKAGE_A_CONTRACT,
-    "SaslIdentifyPackageW": SASL_IDENTIFY_PACKAGE_W_CONTRACT,
-    "SetContextAttributesA": SET_CONTEXT_ATTRIBUTES_A_CONTRACT,
-    "SetContextAttributesW": SET_CONTEXT_ATTRIBUTES_W_CONTRACT,
-    "SspiAcceptSecurityContextAsync": SSPI_ACCEPT_SECURITY_CONTEXT_ASYNC_CONTRACT,
-    "SspiAcquireCredentialsHandleAsyncA": SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_A_CONTRACT,
-    "SspiAcquireCredentialsHandleAsyncW": SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_W_CONTRACT,
-    "SspiAsyncContextRequiresNotify": SSPI_ASYNC_CONTEXT_REQUIRES_NOTIFY_CONTRACT,
-    "SspiCompareAuthIdentities": SSPI_COMPARE_AUTH_IDENTITIES_CONTRACT,
-    "SspiCopyAuthIdentity": SSPI_COPY_AUTH_IDENTITY_CONTRACT,
-    "SspiCreateAsyncContext": SSPI_CREATE_ASYNC_CONTEXT_CONTRACT,
-    "SspiDecryptAuthIdentity": SSPI_DECRYPT_AUTH_IDENTITY_CONTRACT,
-    "SspiDecryptAuthIdentityEx": SSPI_DECRYPT_AUTH_IDENTITY_EX_CONTRACT,
-    "SspiDeleteSecurityContextAsync": SSPI_DELETE_SECURITY_CONTEXT_ASYNC_CONTRACT,
-    "SspiEncodeAuthIdentityAsStrings": SSPI_ENCODE_AUTH_IDENTITY_AS_STRINGS_CONTRACT,
-    "SspiEncodeStringsAsAuthIdentity": SSPI_ENCODE_STRINGS_AS_AUTH_IDENTITY_CONTRACT,
-    "SspiEncryptAuthIdentity": SSPI_ENCRYPT_AUTH_IDENTITY_CONTRACT,
-    "SspiEncryptAuthIdentityEx": SSPI_ENCRYPT_AUTH_IDENTITY_EX_CONTRACT,
-    "SspiExcludePackage": SSPI_EXCLUDE_PACKAGE_CONTRACT,
-    "SspiFreeAsyncContext": SSPI_FREE_ASYNC_CONTEXT_CONTRACT,
-    "SspiFreeAuthIdentity": SSPI_FREE_AUTH_IDENTITY_CONTRACT,
-    "SspiFreeCredentialsHandleAsync": SSPI_FREE_CREDENTIALS_HANDLE_ASYNC_CONTRACT,
-    "SspiGetAsyncCallStatus": SSPI_GET_ASYNC_CALL_STATUS_CONTRACT,
-    "SspiGetTargetHostName": SSPI_GET_TARGET_HOST_NAME_CONTRACT,
-    "SspiInitializeSecurityContextAsyncA": SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_A_CONTRACT,
-    "SspiInitializeSecurityContextAsyncW": SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_W_CONTRACT,
-    "SspiIsAuthIdentityEncrypted": SSPI_IS_AUTH_IDENTITY_ENCRYPTED_CONTRACT,
-    "SspiLocalFree": SSPI_LOCAL_FREE_CONTRACT,
-    "SspiMarshalAuthIdentity": SSPI_MARSHAL_AUTH_IDENTITY_CONTRACT,
-    "SspiReinitAsyncContext": SSPI_REINIT_ASYNC_CONTEXT_CONTRACT,
-    "SspiSetAsyncNotifyCallback": SSPI_SET_ASYNC_NOTIFY_CALLBACK_CONTRACT,
-    "SspiUnmarshalAuthIdentity": SSPI_UNMARSHAL_AUTH_IDENTITY_CONTRACT,
-    "SspiValidateAuthIdentity": SSPI_VALIDATE_AUTH_IDENTITY_CONTRACT,
-    "SspiZeroAuthIdentity": SSPI_ZERO_AUTH_IDENTITY_CONTRACT,
-    "VerifySignature": VERIFY_SIGNATURE_CONTRACT,
+# Each function's module in this package and the name of its contract there.
+MODULES: dict[str, tuple[str, str]] = {
+    "AcceptSecurityContext": ("accept_security_context", "ACCEPT_SECURITY_CONTEXT_CONTRACT"),
+    "AcquireCredentialsHandleA": ("acquire_credentials_handle", "ACQUIRE_CREDENTIALS_HANDLE_A_CONTRACT"),
+    "AcquireCredentialsHandleW": ("acquire_credentials_handle", "ACQUIRE_CREDENTIALS_HANDLE_W_CONTRACT"),
+    "AddSecurityPackageA": ("add_security_package", "ADD_SECURITY_PACKAGE_A_CONTRACT"),
+    "AddSecurityPackageW": ("add_security_package", "ADD_SECURITY_PACKAGE_W_CONTRACT"),
+    "CompleteAuthToken": ("complete_auth_token", "COMPLETE_AUTH_TOKEN_CONTRACT"),
+    "DecryptMessage": ("decrypt_message", "DECRYPT_MESSAGE_CONTRACT"),
+    "DeleteSecurityContext": ("delete_security_context", "DELETE_SECURITY_CONTEXT_CONTRACT"),
+    "DeleteSecurityPackageA": ("delete_security_package", "DELETE_SECURITY_PACKAGE_A_CONTRACT"),
+    "DeleteSecurityPackageW": ("delete_security_package", "DELETE_SECURITY_PACKAGE_W_CONTRACT"),
+    "EncryptMessage": ("encrypt_message", "ENCRYPT_MESSAGE_CONTRACT"),
+    "EnumerateSecurityPackagesA": ("enumerate_security_packages", "ENUMERATE_SECURITY_PACKAGES_A_CONTRACT"),
+    "EnumerateSecurityPackagesW": ("enumerate_security_packages", "ENUMERATE_SECURITY_PACKAGES_W_CONTRACT"),
+    "ExportSecurityContext": ("export_security_context", "EXPORT_SECURITY_CONTEXT_CONTRACT"),
+    "FreeContextBuffer": ("free_context_buffer", "FREE_CONTEXT_BUFFER_CONTRACT"),
+    "FreeCredentialsHandle": ("free_credentials_handle", "FREE_CREDENTIALS_HANDLE_CONTRACT"),
+    "ImpersonateSecurityContext": ("impersonate_security_context", "IMPERSONATE_SECURITY_CONTEXT_CONTRACT"),
+    "ImportSecurityContextA": ("import_security_context", "IMPORT_SECURITY_CONTEXT_A_CONTRACT"),
+    "ImportSecurityContextW": ("import_security_context", "IMPORT_SECURITY_CONTEXT_W_CONTRACT"),
+    "InitSecurityInterfaceA": ("init_security_interface", "INIT_SECURITY_INTERFACE_A_CONTRACT"),
+    "InitSecurityInterfaceW": ("init_security_interface", "INIT_SECURITY_INTERFACE_W_CONTRACT"),
+    "InitializeSecurityContextA": ("initialize_security_context", "INITIALIZE_SECURITY_CONTEXT_A_CONTRACT"),
+    "InitializeSecurityContextW": ("initialize_security_context", "INITIALIZE_SECURITY_CONTEXT_W_CONTRACT"),
+    "MakeSignature": ("make_signature", "MAKE_SIGNATURE_CONTRACT"),
+    "QueryContextAttributesA": ("query_context_attributes", "QUERY_CONTEXT_ATTRIBUTES_A_CONTRACT"),
+    "QueryContextAttributesW": ("query_context_attributes", "QUERY_CONTEXT_ATTRIBUTES_W_CONTRACT"),
+    "QueryCredentialsAttributesA": ("query_credentials_attributes", "QUERY_CREDENTIALS_ATTRIBUTES_A_CONTRACT"),
+    "QueryCredentialsAttributesW": ("query_credentials_attributes", "QUERY_CREDENTIALS_ATTRIBUTES_W_CONTRACT"),
+    "QuerySecurityContextToken": ("query_security_context_token", "QUERY_SECURITY_CONTEXT_TOKEN_CONTRACT"),
+    "QuerySecurityPackageInfoA": ("query_security_package_info", "QUERY_SECURITY_PACKAGE_INFO_A_CONTRACT"),
+    "QuerySecurityPackageInfoW": ("query_security_package_info", "QUERY_SECURITY_PACKAGE_INFO_W_CONTRACT"),
+    "RevertSecurityContext": ("revert_security_context", "REVERT_SECURITY_CONTEXT_CONTRACT"),
+    "SaslEnumerateProfilesA": ("sasl_enumerate_profiles", "SASL_ENUMERATE_PROFILES_A_CONTRACT"),
+    "SaslEnumerateProfilesW": ("sasl_enumerate_profiles", "SASL_ENUMERATE_PROFILES_W_CONTRACT"),
+    "SaslGetProfilePackageA": ("sasl_get_profile_package", "SASL_GET_PROFILE_PACKAGE_A_CONTRACT"),
+    "SaslGetProfilePackageW": ("sasl_get_profile_package", "SASL_GET_PROFILE_PACKAGE_W_CONTRACT"),
+    "SaslIdentifyPackageA": ("sasl_identify_package", "SASL_IDENTIFY_PACKAGE_A_CONTRACT"),
+    "SaslIdentifyPackageW": ("sasl_identify_package", "SASL_IDENTIFY_PACKAGE_W_CONTRACT"),
+    "SetContextAttributesA": ("set_context_attributes", "SET_CONTEXT_ATTRIBUTES_A_CONTRACT"),
+    "SetContextAttributesW": ("set_context_attributes", "SET_CONTEXT_ATTRIBUTES_W_CONTRACT"),
+    "SspiAcceptSecurityContextAsync": ("sspi_accept_security_context_async", "SSPI_ACCEPT_SECURITY_CONTEXT_ASYNC_CONTRACT"),
+    "SspiAcquireCredentialsHandleAsyncA": ("sspi_acquire_credentials_handle_async", "SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_A_CONTRACT"),
+    "SspiAcquireCredentialsHandleAsyncW": ("sspi_acquire_credentials_handle_async", "SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_W_CONTRACT"),
+    "SspiAsyncContextRequiresNotify": ("sspi_async_context_requires_notify", "SSPI_ASYNC_CONTEXT_REQUIRES_NOTIFY_CONTRACT"),
+    "SspiCompareAuthIdentities": ("sspi_compare_auth_identities", "SSPI_COMPARE_AUTH_IDENTITIES_CONTRACT"),
+    "SspiCopyAuthIdentity": ("sspi_copy_auth_identity", "SSPI_COPY_AUTH_IDENTITY_CONTRACT"),
+    "SspiCreateAsyncContext": ("sspi_create_async_context", "SSPI_CREATE_ASYNC_CONTEXT_CONTRACT"),
+    "SspiDecryptAuthIdentity": ("sspi_decrypt_auth_identity", "SSPI_DECRYPT_AUTH_IDENTITY_CONTRACT"),
+    "SspiDecryptAuthIdentityEx": ("sspi_decrypt_auth_identity_ex", "SSPI_DECRYPT_AUTH_IDENTITY_EX_CONTRACT"),
+    "SspiDeleteSecurityContextAsync": ("sspi_delete_security_context_async", "SSPI_DELETE_SECURITY_CONTEXT_ASYNC_CONTRACT"),
+    "SspiEncodeAuthIdentityAsStrings": ("sspi_encode_auth_identity_as_strings", "SSPI_ENCODE_AUTH_IDENTITY_AS_STRINGS_CONTRACT"),
+    "SspiEncodeStringsAsAuthIdentity": ("sspi_encode_strings_as_auth_identity", "SSPI_ENCODE_STRINGS_AS_AUTH_IDENTITY_CONTRACT"),
+    "SspiEncryptAuthIdentity": ("sspi_encrypt_auth_identity", "SSPI_ENCRYPT_AUTH_IDENTITY_CONTRACT"),
+    "SspiEncryptAuthIdentityEx": ("sspi_encrypt_auth_identity_ex", "SSPI_ENCRYPT_AUTH_IDENTITY_EX_CONTRACT"),
+    "SspiExcludePackage": ("sspi_exclude_package", "SSPI_EXCLUDE_PACKAGE_CONTRACT"),
+    "SspiFreeAsyncContext": ("sspi_free_async_context", "SSPI_FREE_ASYNC_CONTEXT_CONTRACT"),
+    "SspiFreeAuthIdentity": ("sspi_free_auth_identity", "SSPI_FREE_AUTH_IDENTITY_CONTRACT"),
+    "SspiFreeCredentialsHandleAsync": ("sspi_free_credentials_handle_async", "SSPI_FREE_CREDENTIALS_HANDLE_ASYNC_CONTRACT"),
+    "SspiGetAsyncCallStatus": ("sspi_get_async_call_status", "SSPI_GET_ASYNC_CALL_STATUS_CONTRACT"),
+    "SspiGetTargetHostName": ("sspi_get_target_host_name", "SSPI_GET_TARGET_HOST_NAME_CONTRACT"),
+    "SspiInitializeSecurityContextAsyncA": ("sspi_initialize_security_context_async", "SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_A_CONTRACT"),
+    "SspiInitializeSecurityContextAsyncW": ("sspi_initialize_security_context_async", "SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_W_CONTRACT"),
+    "SspiIsAuthIdentityEncrypted": ("sspi_is_auth_identity_encrypted", "SSPI_IS_AUTH_IDENTITY_ENCRYPTED_CONTRACT"),
+    "SspiLocalFree": ("sspi_local_free", "SSPI_LOCAL_FREE_CONTRACT"),
+    "SspiMarshalAuthIdentity": ("sspi_marshal_auth_identity", "SSPI_MARSHAL_AUTH_IDENTITY_CONTRACT"),
+    "SspiReinitAsyncContext": ("sspi_reinit_async_context", "SSPI_REINIT_ASYNC_CONTEXT_CONTRACT"),
+    "SspiSetAsyncNotifyCallback": ("sspi_set_async_notify_callback", "SSPI_SET_ASYNC_NOTIFY_CALLBACK_CONTRACT"),
+    "SspiUnmarshalAuthIdentity": ("sspi_unmarshal_auth_identity", "SSPI_UNMARSHAL_AUTH_IDENTITY_CONTRACT"),
+    "SspiValidateAuthIdentity": ("sspi_validate_auth_identity", "SSPI_VALIDATE_AUTH_IDENTITY_CONTRACT"),
+    "SspiZeroAuthIdentity": ("sspi_zero_auth_identity", "SSPI_ZERO_AUTH_IDENTITY_CONTRACT"),
+    "VerifySignature": ("verify_signature", "VERIFY_SIGNATURE_CONTRACT"),
 }
+
+_BY_CONSTANT = {constant: name for name, (_module, constant) in MODULES.items()}
+
+
+def contract(name: str) -> FunctionContract:
+    """The contract of the function ``name``, importing its module only (KeyError when unknown)."""
+    module, constant = MODULES[name]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), constant)
+
+
+def __getattr__(name: str) -> Any:
+    """``CONTRACTS``, ``Status`` and each ``NAME_CONTRACT``, imported when first read."""
+    if name == "CONTRACTS":
+        value: Any = {function: contract(function) for function in MODULES}
+    elif name == "Status":
+        value = importlib.import_module(f"{__name__}.status").Status
+    elif name in _BY_CONSTANT:
+        value = contract(_BY_CONSTANT[name])
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
