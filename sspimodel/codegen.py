@@ -51,6 +51,7 @@ import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 from attrs import define, field, frozen
@@ -1215,10 +1216,12 @@ def render_methods(plans: Sequence[FunctionPlan], families: dict[FamilyKey, Valu
 # Public API
 
 
-def build(spec_dir: Path | None = None) -> Generation:
-    """Read spec_dir (default: the project's spec/) and generate every file, in memory."""
+def build(spec_dir: Path | None = None, specset: Any = None) -> Generation:
+    """Read spec_dir (default: the project's spec/) and generate every file, in memory.
+    ``specset``: what ``read_spec(spec_dir)`` returned, when the caller has read it already."""
     root = _spec_root(spec_dir)
-    specset = read_spec(root)
+    if specset is None:
+        specset = read_spec(root)
     errors = [Finding(e.file, "(page)", None, e.message) for e in specset.errors]
     return build_from_specs(specset.functions, root, errors)
 
