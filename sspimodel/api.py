@@ -73,6 +73,7 @@ class _Entry:
 
 
 _ENTRIES: dict[str, _Entry] = {}
+_validators_disabled = attrs.validators.get_disabled
 _STATUS: dict[str, Any] = {}
 _ALLOWED: dict[str, frozenset[str]] = {}
 
@@ -310,7 +311,8 @@ class Sspi:
         if entry.kernel_only and world.caller_mode is not CallerMode.KERNEL:
             raise CallerModeError(entry.contract)
         findings: tuple[Any, ...] = ()
-        if self.contract == "observed":
+        observed = self.contract == "observed"
+        if observed:
             try:
                 call, findings = _observed_call(entry, kwargs)
             except ContractError:
@@ -331,7 +333,7 @@ class Sspi:
             # (the same compiled checks as FunctionContract.validate), or, when attrs validators
             # are switched off globally, by validate() itself; the observed contract checked it
             # clause by clause above.
-            if self.contract != "observed" and attrs.validators.get_disabled():
+            if not observed and _validators_disabled():
                 entry.validate(call)
             check_arguments(entry.contract, call)  # the C types (handles, buffers): before any state change
         except ContractError:
@@ -341,7 +343,7 @@ class Sspi:
         self.last_findings = findings
         # A refused call changes no state, not even the call counter (the fault plan's "nth").
         c = Call(world, self.process, name, call, world.calls + 1)
-        if self.contract == "observed":
+        if observed:
             c.facts["contract"] = "observed"  # read by the rules through model.common.observed
         try:
             rule = entry.table.run(c)
@@ -354,13 +356,13 @@ class Sspi:
         self.last_rule = rule
         self.last_trace = Trace(entry.table, rule, c)
         status = rule.status
-        if self.contract == "observed":
+        if observed:
             _check_answers(entry, rule, findings)
         if entry.value_returns is not None:
             if status not in entry.value_returns:
                 self._undocumented(entry, rule, entry.value_returns)
             out = c.out
-            if self.contract == "observed":
+            if observed:
                 return _observed_result_class(entry.result_class)(status=None, findings=findings, **out)
             return entry.result_class(status=None, **out)
         if status not in entry.allowed and not self._allowed_via(c, status):
@@ -368,7 +370,7 @@ class Sspi:
         code = _STATUS.get(status)
         if code is None:
             code = self._status(entry, rule)
-        if self.contract == "observed":
+        if observed:
             return _observed_result_class(entry.result_class)(code, findings=findings, **c.out)
         return entry.result_class(code, **c.out)
 

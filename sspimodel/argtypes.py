@@ -307,8 +307,7 @@ _STRING_KINDS = frozenset({"ansi_string", "wide_string"})
 
 def _full_check(c_type: str, check: Callable[[object], None], value: object) -> None:
     """Unwrap a Ref (one level), let None through (the contract judged NULL), check the rest."""
-    from .model.handles import Ref
-
+    Ref = _ref_class()
     if isinstance(value, Ref):
         value = value.value
         if isinstance(value, Ref):
@@ -316,6 +315,18 @@ def _full_check(c_type: str, check: Callable[[object], None], value: object) -> 
     if value is None:
         return
     check(value)
+
+
+def _ref_class() -> type:
+    global _REF
+    if _REF is None:
+        from .model.handles import Ref
+
+        _REF = Ref
+    return _REF
+
+
+_REF: type | None = None  # model.handles.Ref, imported on first use (argtypes loads before the model)
 
 
 # Compiled checks (speed, not meaning): every guarded call runs this, so each parameter's check
@@ -396,7 +407,13 @@ def _compile(c_type: str, check: _Checker) -> _Checker:
             full(value)
 
         return fast
-    return full
+
+    def other(value: object) -> None:
+        if value is None:  # NULL: the contract judged it; the full check lets it through too
+            return
+        full(value)
+
+    return other
 
 
 # id(contract) -> (contract, ((parameter, c_type, compiled check), ...), counterpart pairs).
