@@ -17,6 +17,7 @@ makes that code uncovered:
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections import defaultdict
@@ -422,45 +423,59 @@ def _table_names(tree: ast.Module, nodes: list[ast.AST] | None = None) -> set[st
 
 def test_evidence(test_dir: Path, functions: Iterable[str], statuses: Iterable[str],
                   root: Path | None = None) -> list[Evidence]:
-    fset, sset = set(functions), set(statuses)
+    fset, sset = frozenset(functions), frozenset(statuses)
     found: set[Evidence] = set()
-    scanner = _TestScanner(fset, sset)
     for path in sorted(test_dir.rglob("test_*.py")):
         rel = path.relative_to(root).as_posix() if root else path.name
         try:
             text = path.read_text(encoding="utf-8")
-            # Evidence names a function (a call, a variable bound to one, a table key): a module
-            # whose text names none holds none, and is not parsed.
-            if not any(name in text for name in fset):
-                continue
-            tree = ast.parse(text, filename=str(path))
-        except (OSError, SyntaxError):
+        except OSError:
             continue
-        # Each tree is walked once; the walk is shared by the scans below, and the subtree sets
-        # are built for the nodes of test functions only (about half of a test module).
-        module_nodes, kids = _walk(tree)
-        tests = [
-            n for n in module_nodes
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test")
-        ]
-        test_nodes = {id(t): _subtree_nodes(t, kids) for t in tests}
-        in_tests: list[ast.AST] = []
-        seen: set[int] = set()
-        for t in tests:  # an outer test comes before the tests nested in it, which it holds
-            if id(t) not in seen:
-                in_tests += test_nodes[id(t)]
-                seen.update(id(n) for n in test_nodes[id(t)])
-        index = (module_nodes, kids, scanner.subtrees(in_tests, kids))
-        for node in tests:
-            for f, s in scanner.pairs(node, index):
-                found.add(Evidence(f, s, "test", f"{rel}::{node.name}"))
-        table_pairs = scanner.pair_tables(tree, module_nodes)
-        if table_pairs:
-            # The tests that use the module's tables: they reference a table by name and compare a
-            # result with a status. Each of them is evidence for every pair the tables hold.
-            names = _table_names(tree, module_nodes)
-            users = [t.name for t in tests if _runs_table_entry(t, names, test_nodes[id(t)])]
-            for user in users:
-                for f, s in table_pairs:
-                    found.add(Evidence(f, s, "test", f"{rel}::{user}"))
+        found.update(_module_evidence(rel, str(path), text, fset, sset))
     return sorted(found)
+
+
+@functools.lru_cache(maxsize=512)
+def _module_evidence(
+    rel: str, filename: str, text: str, functions: frozenset[str], statuses: frozenset[str]
+) -> tuple[Evidence, ...]:
+    """The evidence one test module holds: a function of its text (and the names looked for), so
+    a process that checks the same tests again (the test suite does) scans each text once."""
+    # Evidence names a function (a call, a variable bound to one, a table key): a module whose
+    # text names none holds none, and is not parsed.
+    if not any(name in text for name in functions):
+        return ()
+    try:
+        tree = ast.parse(text, filename=filename)
+    except SyntaxError:
+        return ()
+    scanner = _TestScanner(set(functions), set(statuses))
+    found: set[Evidence] = set()
+    # Each tree is walked once; the walk is shared by the scans below, and the subtree sets
+    # are built for the nodes of test functions only (about half of a test module).
+    module_nodes, kids = _walk(tree)
+    tests = [
+        n for n in module_nodes
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test")
+    ]
+    test_nodes = {id(t): _subtree_nodes(t, kids) for t in tests}
+    in_tests: list[ast.AST] = []
+    seen: set[int] = set()
+    for t in tests:  # an outer test comes before the tests nested in it, which it holds
+        if id(t) not in seen:
+            in_tests += test_nodes[id(t)]
+            seen.update(id(n) for n in test_nodes[id(t)])
+    index = (module_nodes, kids, scanner.subtrees(in_tests, kids))
+    for node in tests:
+        for f, s in scanner.pairs(node, index):
+            found.add(Evidence(f, s, "test", f"{rel}::{node.name}"))
+    table_pairs = scanner.pair_tables(tree, module_nodes)
+    if table_pairs:
+        # The tests that use the module's tables: they reference a table by name and compare a
+        # result with a status. Each of them is evidence for every pair the tables hold.
+        names = _table_names(tree, module_nodes)
+        users = [t.name for t in tests if _runs_table_entry(t, names, test_nodes[id(t)])]
+        for user in users:
+            for f, s in table_pairs:
+                found.add(Evidence(f, s, "test", f"{rel}::{user}"))
+    return tuple(sorted(found))
