@@ -649,10 +649,10 @@ def _signature(fields: tuple[tuple[str, bool, str], ...]) -> inspect.Signature:
 def _document_methods() -> None:
     """Give each method the page's parameters as its signature and the page's summary as its doc.
 
-    From the generated table of what each call class holds (``_generated/methods.py``), so that
-    importing the API imports none of the generated call classes (they load per function, on
-    its first call)."""
-    from ._generated.methods import METHODS
+    From the generated table of what each call class holds (``METHODS`` of ``sspimodel._generated``),
+    so that importing the API imports none of the generated call classes (they load per function,
+    on its first call)."""
+    from ._generated import METHODS
 
     for name in FUNCTIONS:
         result_name, page, fields, doc = METHODS[name]

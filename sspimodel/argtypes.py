@@ -46,9 +46,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .contract import ContractError, ContractTypeError, FunctionContract, ParamContract, safe_repr
+
+if TYPE_CHECKING:
+    from .model.handles import Ref
 
 __all__ = ["PARAM_TYPES", "check_arguments", "safe_repr"]
 
@@ -317,7 +320,7 @@ def _full_check(c_type: str, check: Callable[[object], None], value: object) -> 
     check(value)
 
 
-def _ref_class() -> type:
+def _ref_class() -> type[Ref]:
     global _REF
     if _REF is None:
         from .model.handles import Ref
@@ -326,7 +329,7 @@ def _ref_class() -> type:
     return _REF
 
 
-_REF: type | None = None  # model.handles.Ref, imported on first use (argtypes loads before the model)
+_REF: type[Ref] | None = None  # model.handles.Ref, imported on first use (argtypes loads before the model)
 
 
 # Compiled checks (speed, not meaning): every guarded call runs this, so each parameter's check

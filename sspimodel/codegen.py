@@ -1134,7 +1134,7 @@ def render_init(plans: Sequence[FunctionPlan], sha: str) -> str:
     lines += ["if TYPE_CHECKING:"]
     lines += ["    " + line for line in _import("sspimodel.contract", ["FunctionContract"])]
     lines += ["", "    " + _import(".status", ["Status"])[0]]
-    lines += ["", *_all(["CONTRACTS", "MODULES", "SPEC_SHA256", "Status", "contract"]), ""]
+    lines += ["", *_all(["CONTRACTS", "METHODS", "MODULES", "SPEC_SHA256", "Status", "contract"]), ""]
     lines.append(f"SPEC_SHA256 = {_lit(sha)}")
     lines += [
         "",
@@ -1171,35 +1171,25 @@ def render_init(plans: Sequence[FunctionPlan], sha: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_methods(plans: Sequence[FunctionPlan], families: dict[FamilyKey, ValueFamily], sha: str) -> str:
-    """What the API's methods show of each function (signature and doc) without importing its module."""
+def render_methods(plans: Sequence[FunctionPlan], families: dict[FamilyKey, ValueFamily]) -> str:
+    """The package's METHODS table: what each API method shows of its function (signature and
+    doc), so the API can show them without importing the function modules."""
     import ast
 
-    lines = _header(sha, "Source: every reference page of spec/pages.")
-    lines += _docstring(
-        [
-            "What each method of sspimodel.api.Sspi shows: the call class's fields and docstring, by function.",
-            "Per function: (result class name, page, ((parameter, required, annotation), ...), doc). The "
-            "API builds its methods' signatures and docs from this table, so importing it imports none "
-            "of the function modules.",
-        ],
+    lines = [
         "",
-    )
-    lines += ["", "from __future__ import annotations", "", *_all(["METHODS"]), ""]
-    lines.append("METHODS: dict[str, tuple[str, str, tuple[tuple[str, bool, str], ...], str]] = {")
+        "",
+        "# What each method of sspimodel.api.Sspi shows, by function: (result class name, page,",
+        "# ((parameter, required, annotation), ...) of the call class, the call class's docstring).",
+        "METHODS: dict[str, tuple[str, str, tuple[tuple[str, bool, str], ...], str]] = {",
+    ]
     for fp in sorted(plans, key=lambda f: f.name):
         doc = ast.literal_eval("\n".join(_docstring(_call_doc(fp), "    ")).strip()).strip()
-        lines += [
-            f"    {_lit(fp.name)}: (",
-            f"        {_lit(fp.spec.name + 'Result')},",
-            f"        {_lit(fp.page)},",
-        ]
+        lines += [f"    {_lit(fp.name)}: (", f"        {_lit(fp.spec.name + 'Result')},", f"        {_lit(fp.page)},"]
         inputs = _call_inputs(fp)
         if inputs:
             lines.append("        (")
-            lines += [
-                f"            ({_lit(p.name)}, {p.required}, {_lit(_py_type(p, families))})," for p in inputs
-            ]
+            lines += [f"            ({_lit(p.name)}, {p.required}, {_lit(_py_type(p, families))})," for p in inputs]
             lines.append("        ),")
         else:
             lines.append("        (),")
@@ -1265,8 +1255,7 @@ def build_from_specs(
         if fname in files or module == "__init__":
             raise ValueError(f"function module name {fname} collides with a generated file ({group[0].page})")
         files[fname] = render_function_module(group, families, sha)
-    files["__init__.py"] = render_init(plans, sha)
-    files["methods.py"] = render_methods(plans, families, sha)
+    files["__init__.py"] = render_init(plans, sha) + render_methods(plans, families)
     _refuse_invalid_code(files, root)
     return Generation(
         files=dict(sorted(files.items())),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTRACTS",
+    "METHODS",
     "MODULES",
     "SPEC_SHA256",
     "Status",
@@ -125,3 +126,1988 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+# What each method of sspimodel.api.Sspi shows, by function: (result class name, page,
+# ((parameter, required, annotation), ...) of the call class, the call class's docstring).
+METHODS: dict[str, tuple[str, str, tuple[tuple[str, bool, str], ...], str]] = {
+    "AcceptSecurityContext": (
+        "AcceptSecurityContextResult",
+        "spec/pages/AcceptSecurityContext.md",
+        (
+            ("fContextReq", True, "AscReq | int | None"),
+            ("TargetDataRep", True, "Any"),
+            ("phCredential", False, "Any"),
+            ("phContext", False, "Any"),
+            ("pInput", False, "Any"),
+            ("phNewContext", False, "Any"),
+            ("pOutput", False, "Any"),
+        ),
+        (
+            "Call of AcceptSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    With AcceptSecurityContext (CredSSP) the server side of a transport application builds a\n"
+            "    security context shared with a remote client. The client opens the exchange by calling\n"
+            "    InitializeSecurityContext (CredSSP); the server may need one or more further tokens from the\n"
+            "    client before the context is complete.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - fContextReq [in], required: -Bit flags naming the context attributes the server insists\n"
+            "      on.\n"
+            "    - TargetDataRep [in], required: How data, byte order for example, is represented on the\n"
+            "      target: either SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - phCredential [in, optional]: Handle to the server's credentials, obtained by the server\n"
+            "      from AcquireCredentialsHandle (CredSSP) with SECPKG_CRED_INBOUND or SECPKG_CRED_BOTH set.\n"
+            "    - phContext [in, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pInput [in, optional]: Pointer to a SecBufferDesc structure produced by the client's call\n"
+            "      to InitializeSecurityContext (CredSSP); it describes the input buffers.\n"
+            "    - phNewContext [in, out, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pOutput [in, out, optional]: Pointer to a SecBufferDesc structure describing the output\n"
+            "      buffers.\n"
+            "\n"
+            "    Page: spec/pages/AcceptSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext"
+        ),
+    ),
+    "AcquireCredentialsHandleA": (
+        "AcquireCredentialsHandleAResult",
+        "spec/pages/AcquireCredentialsHandleA.md",
+        (
+            ("pszPackage", True, "str | bytes | None"),
+            ("fCredentialUse", True, "SecpkgCredUse | int | None"),
+            ("pszPrincipal", False, "str | bytes | None"),
+            ("pvLogonId", False, "Any"),
+            ("pAuthData", False, "Any"),
+            ("pGetKeyFn", False, "Any"),
+            ("pvGetKeyArgument", False, "Any"),
+        ),
+        (
+            "Call of AcquireCredentialsHandleA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The AcquireCredentialsHandle (CredSSP) function gives the caller a handle to the credentials\n"
+            "    that a security principal already holds, bound to one security package. The credentials are\n"
+            "    either the ones the principal obtained when it logged on to the system, or alternative\n"
+            "    credentials that the caller passes in.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackage [in], required: Pointer to a null-terminated string naming the security package\n"
+            "      the credentials will be used with.\n"
+            "    - fCredentialUse [in], required: Says what the credentials will be used for.\n"
+            "    - pszPrincipal [in, optional]: Pointer to a null-terminated string naming the principal\n"
+            "      whose credentials the new handle is to stand for.\n"
+            "    - pvLogonId [in, optional]: Pointer to the LUID (locally unique identifier) of the user's\n"
+            "      logon session.\n"
+            "    - pAuthData [in, optional]: Pointer to a CREDSSP_CRED structure carrying the authentication\n"
+            "      data for the Schannel package and for the Negotiate package together.\n"
+            "    - pGetKeyFn [in, optional]: Not used; pass NULL.\n"
+            "    - pvGetKeyArgument [in, optional]: Reserved; must be NULL.\n"
+            "\n"
+            "    Page: spec/pages/AcquireCredentialsHandleA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acquirecredentialshandlea"
+        ),
+    ),
+    "AcquireCredentialsHandleW": (
+        "AcquireCredentialsHandleWResult",
+        "spec/pages/AcquireCredentialsHandleW.md",
+        (
+            ("pPackage", True, "str | None"),
+            ("fCredentialUse", True, "SecpkgCredUse | int | None"),
+            ("pPrincipal", False, "str | None"),
+            ("pvLogonId", False, "Any"),
+            ("pAuthData", False, "Any"),
+            ("pGetKeyFn", False, "Any"),
+            ("pvGetKeyArgument", False, "Any"),
+        ),
+        (
+            "Call of AcquireCredentialsHandleW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The AcquireCredentialsHandle (CredSSP) function gives the caller a handle to the credentials\n"
+            "    that a security principal already holds, bound to one security package. The credentials are\n"
+            "    either the ones the principal obtained when it logged on to the system, or alternative\n"
+            "    credentials that the caller passes in.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pPackage [in], required: Pointer to a null-terminated string naming the security package\n"
+            "      the credentials will be used with.\n"
+            "    - fCredentialUse [in], required: Says what the credentials will be used for.\n"
+            "    - pPrincipal [in, optional]: Pointer to a null-terminated string naming the principal whose\n"
+            "      credentials the new handle is to stand for.\n"
+            "    - pvLogonId [in, optional]: Pointer to the LUID (locally unique identifier) of the user's\n"
+            "      logon session.\n"
+            "    - pAuthData [in, optional]: Pointer to a CREDSSP_CRED structure carrying the authentication\n"
+            "      data for the Schannel package and for the Negotiate package together.\n"
+            "    - pGetKeyFn [in, optional]: Not used; pass NULL.\n"
+            "    - pvGetKeyArgument [in, optional]: Reserved; must be NULL.\n"
+            "\n"
+            "    Page: spec/pages/AcquireCredentialsHandleW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acquirecredentialshandlew"
+        ),
+    ),
+    "AddSecurityPackageA": (
+        "AddSecurityPackageAResult",
+        "spec/pages/AddSecurityPackageA.md",
+        (
+            ("pszPackageName", True, "str | bytes | None"),
+            ("pOptions", True, "Any"),
+        ),
+        (
+            "Call of AddSecurityPackageA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Adds a security support provider to the providers that Microsoft Negotiate supports.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The name of the package to be added.\n"
+            "    - pOptions [in], required: Points to a SECURITY_PACKAGE_OPTIONS structure that gives further\n"
+            "      information about the security package.\n"
+            "\n"
+            "    Page: spec/pages/AddSecurityPackageA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-addsecuritypackagea"
+        ),
+    ),
+    "AddSecurityPackageW": (
+        "AddSecurityPackageWResult",
+        "spec/pages/AddSecurityPackageW.md",
+        (
+            ("pszPackageName", True, "str | None"),
+            ("pOptions", True, "Any"),
+        ),
+        (
+            "Call of AddSecurityPackageW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Adds a security support provider to the providers that Microsoft Negotiate supports.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The name of the package to be added.\n"
+            "    - pOptions [in], required: Points to a SECURITY_PACKAGE_OPTIONS structure that gives further\n"
+            "      information about the security package.\n"
+            "\n"
+            "    Page: spec/pages/AddSecurityPackageW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-addsecuritypackagew"
+        ),
+    ),
+    "CompleteAuthToken": (
+        "CompleteAuthTokenResult",
+        "spec/pages/CompleteAuthToken.txt",
+        (
+            ("phContext", True, "Any"),
+            ("pToken", True, "Any"),
+        ),
+        (
+            "Call of CompleteAuthToken: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The CompleteAuthToken function finishes an authentication token. Protocols such as DCE need\n"
+            "    it when the security information has to be revised after the transport application has\n"
+            "    changed some message parameters.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: Handle of the context whose token has to be completed.\n"
+            "    - pToken [in], required: Pointer to a SecBufferDesc structure describing the buffers of the\n"
+            "      whole message.\n"
+            "\n"
+            "    Page: spec/pages/CompleteAuthToken.txt\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-completeauthtoken"
+        ),
+    ),
+    "DecryptMessage": (
+        "DecryptMessageResult",
+        "spec/pages/DecryptMessage.md",
+        (
+            ("phContext", True, "Any"),
+            ("pMessage", True, "Any"),
+            ("MessageSeqNo", True, "Any"),
+        ),
+        (
+            "Call of DecryptMessage: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The DecryptMessage (Digest) function decrypts a message. Some packages do not encrypt and\n"
+            "    decrypt at all but compute and check an integrity hash instead.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context to decrypt with.\n"
+            "    - pMessage [in, out], required: Pointer to a SecBufferDesc structure, which on input refers\n"
+            "      to one or more SecBuffer structures, at least one of them of type SECBUFFER_DATA holding\n"
+            "      the encrypted message.\n"
+            "    - MessageSeqNo [in], required: The sequence number the transport application expects, if it\n"
+            "      uses any.\n"
+            "\n"
+            "    Page: spec/pages/DecryptMessage.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-decryptmessage"
+        ),
+    ),
+    "DeleteSecurityContext": (
+        "DeleteSecurityContextResult",
+        "spec/pages/DeleteSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of DeleteSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The DeleteSecurityContext function releases the local data structures that belong to a\n"
+            "    security context started by an earlier call to InitializeSecurityContext (General) or\n"
+            "    AcceptSecurityContext (General).\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to delete.\n"
+            "\n"
+            "    Page: spec/pages/DeleteSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritycontext"
+        ),
+    ),
+    "DeleteSecurityPackageA": (
+        "DeleteSecurityPackageAResult",
+        "spec/pages/DeleteSecurityPackageA.md",
+        (
+            ("pszPackageName", True, "str | bytes | None"),
+        ),
+        (
+            "Call of DeleteSecurityPackageA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Removes a security support provider from the providers that Microsoft Negotiate supports.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The name of the security provider to be removed.\n"
+            "\n"
+            "    Page: spec/pages/DeleteSecurityPackageA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritypackagea"
+        ),
+    ),
+    "DeleteSecurityPackageW": (
+        "DeleteSecurityPackageWResult",
+        "spec/pages/DeleteSecurityPackageW.md",
+        (
+            ("pszPackageName", True, "str | None"),
+        ),
+        (
+            "Call of DeleteSecurityPackageW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Removes a security support provider from the providers that Microsoft Negotiate supports.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The name of the security provider to be removed.\n"
+            "\n"
+            "    Page: spec/pages/DeleteSecurityPackageW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritypackagew"
+        ),
+    ),
+    "EncryptMessage": (
+        "EncryptMessageResult",
+        "spec/pages/EncryptMessage.md",
+        (
+            ("phContext", True, "Any"),
+            ("fQOP", True, "Any"),
+            ("pMessage", True, "Any"),
+            ("MessageSeqNo", True, "Any"),
+        ),
+        (
+            "Call of EncryptMessage: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    EncryptMessage (Digest) protects a message by encrypting it, keeping its content private.\n"
+            "    Where the mechanism supports several cryptographic algorithms, the application may choose\n"
+            "    among them. The function works with the security context that the context handle refers to.\n"
+            "    Some packages have nothing to encrypt or decrypt and instead produce an integrity hash that\n"
+            "    the peer can check.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context to encrypt with.\n"
+            "    - fQOP [in], required: Flags whose meaning each package defines, choosing the quality of\n"
+            "      protection; through them a security package can offer a choice of cryptographic\n"
+            "      algorithms.\n"
+            "    - pMessage [in, out], required: Pointer to a SecBufferDesc structure, which on input refers\n"
+            "      to one or more SecBuffer structures, which may be of type SECBUFFER_DATA; that buffer\n"
+            "      holds the message to encrypt.\n"
+            "    - MessageSeqNo [in], required: The number the transport application assigned to this message\n"
+            "      in its sequence.\n"
+            "\n"
+            "    Page: spec/pages/EncryptMessage.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-encryptmessage"
+        ),
+    ),
+    "EnumerateSecurityPackagesA": (
+        "EnumerateSecurityPackagesAResult",
+        "spec/pages/EnumerateSecurityPackagesA.md",
+        (
+            ("pcPackages", True, "Any"),
+            ("ppPackageInfo", True, "Any"),
+        ),
+        (
+            "Call of EnumerateSecurityPackagesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The EnumerateSecurityPackages function hands back an array of SecPkgInfo structures, one for\n"
+            "    each security package the client can use.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pcPackages [in], required: Pointer to a ULONG that receives how many packages the system\n"
+            "      offers, counting both packages already loaded and packages that load on demand.\n"
+            "    - ppPackageInfo [in], required: Receives a pointer to an array of SecPkgInfo structures.\n"
+            "\n"
+            "    Page: spec/pages/EnumerateSecurityPackagesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-enumeratesecuritypackagesa"
+        ),
+    ),
+    "EnumerateSecurityPackagesW": (
+        "EnumerateSecurityPackagesWResult",
+        "spec/pages/EnumerateSecurityPackagesW.md",
+        (
+            ("pcPackages", True, "Any"),
+            ("ppPackageInfo", True, "Any"),
+        ),
+        (
+            "Call of EnumerateSecurityPackagesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The EnumerateSecurityPackages function hands back an array of SecPkgInfo structures, one for\n"
+            "    each security package the client can use.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pcPackages [in], required: Pointer to a ULONG that receives how many packages the system\n"
+            "      offers, counting both packages already loaded and packages that load on demand.\n"
+            "    - ppPackageInfo [in], required: Receives a pointer to an array of SecPkgInfo structures.\n"
+            "\n"
+            "    Page: spec/pages/EnumerateSecurityPackagesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-enumeratesecuritypackagesw"
+        ),
+    ),
+    "ExportSecurityContext": (
+        "ExportSecurityContextResult",
+        "spec/pages/ExportSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+            ("fFlags", True, "SecpkgContextExport | int | None"),
+        ),
+        (
+            "Call of ExportSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The ExportSecurityContext function turns a security context into a serialized form that a\n"
+            "    different process can bring back to life later with ImportSecurityContext. Both processes\n"
+            "    must run on the same computer.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to serialize.\n"
+            "    - fFlags [in], required: Any bitwise-OR combination of these values.\n"
+            "\n"
+            "    Page: spec/pages/ExportSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-exportsecuritycontext"
+        ),
+    ),
+    "FreeContextBuffer": (
+        "FreeContextBufferResult",
+        "spec/pages/FreeContextBuffer.md",
+        (
+            ("pvContextBuffer", True, "Any"),
+        ),
+        (
+            "Call of FreeContextBuffer: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The FreeContextBuffer function gives callers of security package functions a way to release\n"
+            "    memory buffers that the security package allocated for them.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pvContextBuffer [in], required: Pointer to the memory to release.\n"
+            "\n"
+            "    Page: spec/pages/FreeContextBuffer.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-freecontextbuffer"
+        ),
+    ),
+    "FreeCredentialsHandle": (
+        "FreeCredentialsHandleResult",
+        "spec/pages/FreeCredentialsHandle.txt",
+        (
+            ("phCredential", True, "Any"),
+        ),
+        (
+            "Call of FreeCredentialsHandle: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The FreeCredentialsHandle function tells the security system that a set of credentials is no\n"
+            "    longer needed. An application calls it to release a credential handle that it obtained from\n"
+            "    AcquireCredentialsHandle (General), after it has released every context handle built on\n"
+            "    those credentials with DeleteSecurityContext. Once nothing refers to the credential set any\n"
+            "    more, the credentials themselves may be discarded.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential [in], required: Pointer to the CredHandle that AcquireCredentialsHandle\n"
+            "      (General) returned.\n"
+            "\n"
+            "    Page: spec/pages/FreeCredentialsHandle.txt\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-freecredentialshandle"
+        ),
+    ),
+    "ImpersonateSecurityContext": (
+        "ImpersonateSecurityContextResult",
+        "spec/pages/ImpersonateSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of ImpersonateSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    With ImpersonateSecurityContext a server takes on the identity of a client, using the token\n"
+            "    that an earlier call to AcceptSecurityContext (General) or QuerySecurityContextToken\n"
+            "    obtained. While it does, the server acts as the client, so every access check applies to the\n"
+            "    client.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context whose client is to be impersonated.\n"
+            "\n"
+            "    Page: spec/pages/ImpersonateSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-impersonatesecuritycontext"
+        ),
+    ),
+    "ImportSecurityContextA": (
+        "ImportSecurityContextAResult",
+        "spec/pages/ImportSecurityContextA.txt",
+        (
+            ("pszPackage", True, "str | bytes | None"),
+            ("pPackedContext", True, "Any"),
+            ("Token", False, "Any"),
+        ),
+        (
+            "Call of ImportSecurityContextA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The ImportSecurityContext function imports a security context. The security context must\n"
+            "    have been exported to the process calling ImportSecurityContext by a previous call to\n"
+            "    ExportSecurityContext.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackage [in], required: A string that contains the name of the security package to\n"
+            "      which the security context was exported.\n"
+            "    - pPackedContext [in], required: A pointer to a buffer that contains the serialized security\n"
+            "      context created by ExportSecurityContext.\n"
+            "    - Token [in, optional]: A handle to the context's token.\n"
+            "\n"
+            "    Page: spec/pages/ImportSecurityContextA.txt\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-importsecuritycontexta"
+        ),
+    ),
+    "ImportSecurityContextW": (
+        "ImportSecurityContextWResult",
+        "spec/pages/ImportSecurityContextW.md",
+        (
+            ("pszPackage", True, "str | None"),
+            ("pPackedContext", True, "Any"),
+            ("Token", False, "Any"),
+        ),
+        (
+            "Call of ImportSecurityContextW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The ImportSecurityContext function brings a security context into the calling process. Only\n"
+            "    a context that an earlier call to ExportSecurityContext exported to this very process can be\n"
+            "    imported.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackage [in], required: String naming the security package that the context was\n"
+            "      exported from.\n"
+            "    - pPackedContext [in], required: Pointer to a buffer holding the serialized context that\n"
+            "      ExportSecurityContext produced.\n"
+            "    - Token [in, optional]: Handle to the token of the context.\n"
+            "\n"
+            "    Page: spec/pages/ImportSecurityContextW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-importsecuritycontextw"
+        ),
+    ),
+    "InitSecurityInterfaceA": (
+        "InitSecurityInterfaceAResult",
+        "spec/pages/InitSecurityInterfaceA.md",
+        (),
+        (
+            "Call of InitSecurityInterfaceA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    InitSecurityInterface returns a pointer to a dispatch table of SSPI functions. Through it a\n"
+            "    client uses SSPI without binding directly to an implementation of the interface.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Page: spec/pages/InitSecurityInterfaceA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initsecurityinterfacea"
+        ),
+    ),
+    "InitSecurityInterfaceW": (
+        "InitSecurityInterfaceWResult",
+        "spec/pages/InitSecurityInterfaceW.md",
+        (),
+        (
+            "Call of InitSecurityInterfaceW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    InitSecurityInterface returns a pointer to a dispatch table of SSPI functions. Through it a\n"
+            "    client uses SSPI without binding directly to an implementation of the interface.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Page: spec/pages/InitSecurityInterfaceW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initsecurityinterfacew"
+        ),
+    ),
+    "InitializeSecurityContextA": (
+        "InitializeSecurityContextAResult",
+        "spec/pages/InitializeSecurityContextA.md",
+        (
+            ("fContextReq", True, "IscReq | int | None"),
+            ("Reserved1", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("Reserved2", True, "Any"),
+            ("phCredential", False, "Any"),
+            ("phContext", False, "Any"),
+            ("pszTargetName", False, "str | bytes | None"),
+            ("pInput", False, "Any"),
+            ("phNewContext", False, "Any"),
+            ("pOutput", False, "Any"),
+        ),
+        (
+            "Call of InitializeSecurityContextA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The InitializeSecurityContext (General) function opens the client (outbound) side of a\n"
+            "    security context, starting from a credential handle. Through it the client and a remote peer\n"
+            "    establish a shared security context. Each call can yield a token; the client sends that\n"
+            "    token to the peer, and the peer hands it to its own security implementation through\n"
+            "    AcceptSecurityContext (General). The exchange may take several round trips, and the token\n"
+            "    produced by any call may be empty.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - fContextReq [in], required: Bit flags requesting properties of the context.\n"
+            "    - Reserved1 [in], required: Reserved; set to zero.\n"
+            "    - TargetDataRep [in], required: How data, byte order for example, is represented on the\n"
+            "      target: either SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - Reserved2 [in], required: Reserved; set to zero.\n"
+            "    - phCredential [in, optional]: Handle to credentials obtained from AcquireCredentialsHandle\n"
+            "      (General).\n"
+            "    - phContext [in, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pszTargetName [in, optional]: Pointer to a null-terminated string naming the target of the\n"
+            "      context.\n"
+            "    - pInput [in, optional]: Pointer to a SecBufferDesc structure whose buffers carry the input\n"
+            "      for the package.\n"
+            "    - phNewContext [in, out, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pOutput [in, out, optional]: Pointer to a SecBufferDesc structure whose SecBuffer entries\n"
+            "      receive the output.\n"
+            "\n"
+            "    Page: spec/pages/InitializeSecurityContextA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontexta"
+        ),
+    ),
+    "InitializeSecurityContextW": (
+        "InitializeSecurityContextWResult",
+        "spec/pages/InitializeSecurityContextW.md",
+        (
+            ("fContextReq", True, "IscReq | int | None"),
+            ("Reserved1", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("Reserved2", True, "Any"),
+            ("phCredential", False, "Any"),
+            ("phContext", False, "Any"),
+            ("pTargetName", False, "str | None"),
+            ("pInput", False, "Any"),
+            ("phNewContext", False, "Any"),
+            ("pOutput", False, "Any"),
+        ),
+        (
+            "Call of InitializeSecurityContextW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The InitializeSecurityContext (General) function opens the client (outbound) side of a\n"
+            "    security context, starting from a credential handle. Through it the client and a remote peer\n"
+            "    establish a shared security context. Each call can yield a token; the client sends that\n"
+            "    token to the peer, and the peer hands it to its own security implementation through\n"
+            "    AcceptSecurityContext (General). The exchange may take several round trips, and the token\n"
+            "    produced by any call may be empty.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - fContextReq [in], required: Bit flags requesting properties of the context.\n"
+            "    - Reserved1 [in], required: Reserved; set to zero.\n"
+            "    - TargetDataRep [in], required: How data, byte order for example, is represented on the\n"
+            "      target: either SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - Reserved2 [in], required: Reserved; set to zero.\n"
+            "    - phCredential [in, optional]: Handle to credentials obtained from AcquireCredentialsHandle\n"
+            "      (General).\n"
+            "    - phContext [in, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pTargetName [in, optional]: Pointer to a null-terminated string naming the target of the\n"
+            "      context.\n"
+            "    - pInput [in, optional]: Pointer to a SecBufferDesc structure whose buffers carry the input\n"
+            "      for the package.\n"
+            "    - phNewContext [in, out, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pOutput [in, out, optional]: Pointer to a SecBufferDesc structure whose SecBuffer entries\n"
+            "      receive the output.\n"
+            "\n"
+            "    Page: spec/pages/InitializeSecurityContextW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw"
+        ),
+    ),
+    "MakeSignature": (
+        "MakeSignatureResult",
+        "spec/pages/MakeSignature.md",
+        (
+            ("phContext", True, "Any"),
+            ("fQOP", True, "Any"),
+            ("pMessage", True, "Any"),
+            ("MessageSeqNo", True, "Any"),
+        ),
+        (
+            "Call of MakeSignature: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The MakeSignature function computes a cryptographic checksum over a message and adds\n"
+            "    sequencing information to it, so that the receiver can tell when a message was lost or\n"
+            "    inserted. Where the chosen mechanism offers several cryptographic algorithms, the\n"
+            "    application can pick one. The function works with the security context that the context\n"
+            "    handle refers to.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context to sign with.\n"
+            "    - fQOP [in], required: Flags whose meaning each package defines, choosing the quality of\n"
+            "      protection; through them a security package can offer a choice of cryptographic\n"
+            "      algorithms.\n"
+            "    - pMessage [in, out], required: Pointer to a SecBufferDesc structure, whose SecBuffer\n"
+            "      entries hold, on input, the message to sign; buffers carrying the\n"
+            "      SECBUFFER_READONLY_WITH_CHECKSUM attribute are not processed.\n"
+            "    - MessageSeqNo [in], required: The number the transport application assigned to this message\n"
+            "      in its sequence.\n"
+            "\n"
+            "    Page: spec/pages/MakeSignature.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-makesignature"
+        ),
+    ),
+    "QueryContextAttributesA": (
+        "QueryContextAttributesAResult",
+        "spec/pages/QueryContextAttributesA.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+        ),
+        (
+            "Call of QueryContextAttributesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    With QueryContextAttributes (CredSSP) a transport application asks a security package about\n"
+            "    one attribute of a security context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to query.\n"
+            "    - ulAttribute [in], required: Which attribute of the context to return.\n"
+            "\n"
+            "    Page: spec/pages/QueryContextAttributesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesa"
+        ),
+    ),
+    "QueryContextAttributesW": (
+        "QueryContextAttributesWResult",
+        "spec/pages/QueryContextAttributesW.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+        ),
+        (
+            "Call of QueryContextAttributesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    With QueryContextAttributes (CredSSP) a transport application asks a security package about\n"
+            "    one attribute of a security context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to query.\n"
+            "    - ulAttribute [in], required: Which attribute of the context to return.\n"
+            "\n"
+            "    Page: spec/pages/QueryContextAttributesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw"
+        ),
+    ),
+    "QueryCredentialsAttributesA": (
+        "QueryCredentialsAttributesAResult",
+        "spec/pages/QueryCredentialsAttributesA.md",
+        (
+            ("phCredential", True, "Any"),
+            ("ulAttribute", True, "Secpkg | int | None"),
+        ),
+        (
+            "Call of QueryCredentialsAttributesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Gets the attributes of a credential, for example the name that goes with it. What it returns\n"
+            "    holds for every security context built on that credential.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential [in], required: The handle of the credentials to query.\n"
+            "    - ulAttribute [in], required: The attribute to query, one of these:\n"
+            "\n"
+            "    Page: spec/pages/QueryCredentialsAttributesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesa"
+        ),
+    ),
+    "QueryCredentialsAttributesW": (
+        "QueryCredentialsAttributesWResult",
+        "spec/pages/QueryCredentialsAttributesW.md",
+        (
+            ("phCredential", True, "Any"),
+            ("ulAttribute", True, "Secpkg | int | None"),
+        ),
+        (
+            "Call of QueryCredentialsAttributesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Gets the attributes of a credential, for example the name that goes with it. What it returns\n"
+            "    holds for every security context built on that credential.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential [in], required: The handle of the credentials to query.\n"
+            "    - ulAttribute [in], required: The attribute to query, one of these:\n"
+            "\n"
+            "    Page: spec/pages/QueryCredentialsAttributesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesw"
+        ),
+    ),
+    "QuerySecurityContextToken": (
+        "QuerySecurityContextTokenResult",
+        "spec/pages/QuerySecurityContextToken.md",
+        (
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of QuerySecurityContextToken: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Gets the access token of a client security context, for the caller to use directly.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to query.\n"
+            "\n"
+            "    Page: spec/pages/QuerySecurityContextToken.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritycontexttoken"
+        ),
+    ),
+    "QuerySecurityPackageInfoA": (
+        "QuerySecurityPackageInfoAResult",
+        "spec/pages/QuerySecurityPackageInfoA.md",
+        (
+            ("pszPackageName", True, "str | bytes | None"),
+        ),
+        (
+            "Call of QuerySecurityPackageInfoA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Returns information about one security package, such as the upper limits on the sizes of its\n"
+            "    contexts, its credentials and the authentication data it exchanges.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The package name, as a null-terminated string.\n"
+            "\n"
+            "    Page: spec/pages/QuerySecurityPackageInfoA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritypackageinfoa"
+        ),
+    ),
+    "QuerySecurityPackageInfoW": (
+        "QuerySecurityPackageInfoWResult",
+        "spec/pages/QuerySecurityPackageInfoW.md",
+        (
+            ("pPackageName", True, "str | None"),
+        ),
+        (
+            "Call of QuerySecurityPackageInfoW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Returns information about one security package, such as the upper limits on the sizes of its\n"
+            "    contexts, its credentials and the authentication data it exchanges.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pPackageName [in], required: The package name, as a null-terminated string.\n"
+            "\n"
+            "    Page: spec/pages/QuerySecurityPackageInfoW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritypackageinfow"
+        ),
+    ),
+    "RevertSecurityContext": (
+        "RevertSecurityContextResult",
+        "spec/pages/RevertSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of RevertSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    RevertSecurityContext lets a security package stop impersonating the caller and go back to\n"
+            "    its own security context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context that is being impersonated: a\n"
+            "      handle obtained from AcceptSecurityContext (General) and passed to\n"
+            "      ImpersonateSecurityContext.\n"
+            "\n"
+            "    Page: spec/pages/RevertSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-revertsecuritycontext"
+        ),
+    ),
+    "SaslEnumerateProfilesA": (
+        "SaslEnumerateProfilesAResult",
+        "spec/pages/SaslEnumerateProfilesA.md",
+        (),
+        (
+            "Call of SaslEnumerateProfilesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslEnumerateProfiles function names the packages that offer a SASL interface.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Page: spec/pages/SaslEnumerateProfilesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslenumerateprofilesa"
+        ),
+    ),
+    "SaslEnumerateProfilesW": (
+        "SaslEnumerateProfilesWResult",
+        "spec/pages/SaslEnumerateProfilesW.md",
+        (),
+        (
+            "Call of SaslEnumerateProfilesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslEnumerateProfiles function names the packages that offer a SASL interface.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Page: spec/pages/SaslEnumerateProfilesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslenumerateprofilesw"
+        ),
+    ),
+    "SaslGetProfilePackageA": (
+        "SaslGetProfilePackageAResult",
+        "spec/pages/SaslGetProfilePackageA.md",
+        (
+            ("ProfileName", True, "Any"),
+        ),
+        (
+            "Call of SaslGetProfilePackageA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslGetProfilePackage function hands back the package information of the package a SASL\n"
+            "    profile names.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - ProfileName [in], required: A Unicode or ANSI string holding the name of the SASL package.\n"
+            "\n"
+            "    Page: spec/pages/SaslGetProfilePackageA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslgetprofilepackagea"
+        ),
+    ),
+    "SaslGetProfilePackageW": (
+        "SaslGetProfilePackageWResult",
+        "spec/pages/SaslGetProfilePackageW.md",
+        (
+            ("ProfileName", True, "Any"),
+        ),
+        (
+            "Call of SaslGetProfilePackageW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslGetProfilePackage function hands back the package information of the package a SASL\n"
+            "    profile names.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - ProfileName [in], required: A Unicode or ANSI string holding the name of the SASL package.\n"
+            "\n"
+            "    Page: spec/pages/SaslGetProfilePackageW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslgetprofilepackagew"
+        ),
+    ),
+    "SaslIdentifyPackageA": (
+        "SaslIdentifyPackageAResult",
+        "spec/pages/SaslIdentifyPackageA.md",
+        (
+            ("pInput", True, "Any"),
+        ),
+        (
+            "Call of SaslIdentifyPackageA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslIdentifyPackage function finds the negotiate prefix that a SASL negotiation buffer\n"
+            "    matches.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pInput [in], required: Pointer to a SecBufferDesc structure holding the SASL negotiation\n"
+            "      buffer whose negotiate prefix is wanted.\n"
+            "\n"
+            "    Page: spec/pages/SaslIdentifyPackageA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslidentifypackagea"
+        ),
+    ),
+    "SaslIdentifyPackageW": (
+        "SaslIdentifyPackageWResult",
+        "spec/pages/SaslIdentifyPackageW.md",
+        (
+            ("pInput", True, "Any"),
+        ),
+        (
+            "Call of SaslIdentifyPackageW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslIdentifyPackage function finds the negotiate prefix that a SASL negotiation buffer\n"
+            "    matches.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pInput [in], required: Pointer to a SecBufferDesc structure holding the SASL negotiation\n"
+            "      buffer whose negotiate prefix is wanted.\n"
+            "\n"
+            "    Page: spec/pages/SaslIdentifyPackageW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslidentifypackagew"
+        ),
+    ),
+    "SetContextAttributesA": (
+        "SetContextAttributesAResult",
+        "spec/pages/SetContextAttributesA.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+            ("pBuffer", True, "Any"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of SetContextAttributesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Lets a transport application set attributes of a security context for a security package.\n"
+            "    Only the Schannel security package supports this function.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context whose attribute is set.\n"
+            "    - ulAttribute [in], required: The context attribute to set, one of these values:\n"
+            "    - pBuffer [in], required: Points to a structure holding the values the attribute is set to;\n"
+            "      which structure depends on ulAttribute.\n"
+            "    - cbBuffer [in], required: The size of pBuffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/SetContextAttributesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcontextattributesa"
+        ),
+    ),
+    "SetContextAttributesW": (
+        "SetContextAttributesWResult",
+        "spec/pages/SetContextAttributesW.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+            ("pBuffer", True, "Any"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of SetContextAttributesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Lets a transport application set attributes of a security context for a security package.\n"
+            "    Only the Schannel security package supports this function.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context whose attribute is set.\n"
+            "    - ulAttribute [in], required: The context attribute to set, one of these values:\n"
+            "    - pBuffer [in], required: Points to a structure holding the values the attribute is set to;\n"
+            "      which structure depends on ulAttribute.\n"
+            "    - cbBuffer [in], required: The size of pBuffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/SetContextAttributesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcontextattributesw"
+        ),
+    ),
+    "SspiAcceptSecurityContextAsync": (
+        "SspiAcceptSecurityContextAsyncResult",
+        "spec/pages/SspiAcceptSecurityContextAsync.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("phContext", True, "Any"),
+            ("pInput", True, "Any"),
+            ("fContextReq", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("phNewContext", True, "Any"),
+            ("pOutput", True, "Any"),
+            ("pfContextAttr", True, "Any"),
+            ("ptsExpiry", True, "Any"),
+        ),
+        (
+            "Call of SspiAcceptSecurityContextAsync: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiAcceptSecurityContextAsync function lets the server part of a transport application\n"
+            "    queue the server side of building a security context with a remote client, to be carried out\n"
+            "    asynchronously. The client's tokens come from SspiInitializeSecurityContextAsync (or its\n"
+            "    synchronous counterpart) on the client machine; each completed call may produce a reply\n"
+            "    token to send back, until the context is established.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phCredential (no direction), required: A handle to the server's credentials.\n"
+            "    - phContext (no direction), required: A pointer to a CtxtHandle structure that, on later\n"
+            "      calls of a handshake, holds the partly built context that the first call returned through\n"
+            "      phNewContext.\n"
+            "    - pInput (no direction), required: A pointer to a SecBufferDesc structure, the input buffer\n"
+            "      descriptor, holding the token that a client call to SspiInitializeSecurityContextAsync\n"
+            "      produced.\n"
+            "    - fContextReq (no direction), required: Bit flags giving the attributes the server requires\n"
+            "      of the context.\n"
+            "    - TargetDataRep (no direction), required: How data, such as byte order, is represented on\n"
+            "      the target: SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - phNewContext (no direction), required: A pointer to a CtxtHandle structure in which the\n"
+            "      first call stores the new context handle; later calls may pass the same handle as in\n"
+            "      phContext.\n"
+            "    - pOutput (no direction), required: A pointer to a SecBufferDesc structure, the output\n"
+            "      buffer descriptor, whose buffer receives the token to return to the client for its next\n"
+            "      call to SspiInitializeSecurityContextAsync.\n"
+            "    - pfContextAttr (no direction), required: A pointer to a variable that receives bit flags\n"
+            "      describing the attributes of the context established.\n"
+            "    - ptsExpiry (no direction), required: A pointer to a TimeStamp structure; once the context\n"
+            "      is established, it holds the moment the context stops being valid.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiAcceptSecurityContextAsync.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiacceptsecuritycontextasync"
+        ),
+    ),
+    "SspiAcquireCredentialsHandleAsyncA": (
+        "SspiAcquireCredentialsHandleAsyncAResult",
+        "spec/pages/SspiAcquireCredentialsHandleAsyncA.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("pszPrincipal", True, "str | bytes | None"),
+            ("pszPackage", True, "str | bytes | None"),
+            ("fCredentialUse", True, "SecpkgCredUse | int | None"),
+            ("pAuthData", True, "Any"),
+            ("pGetKeyFn", True, "Any"),
+            ("pvGetKeyArgument", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("pvLogonId", False, "Any"),
+            ("ptsExpiry", False, "Any"),
+        ),
+        (
+            "Call of SspiAcquireCredentialsHandleAsyncA (ANSI): its in, in/out and no-direction\n"
+            "    parameters.\n"
+            "\n"
+            "    The SspiAcquireCredentialsHandleAsyncA function asynchronously acquires a handle to\n"
+            "    preexisting credentials of a security principal.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async call context.\n"
+            "    - pszPrincipal (no direction), required: A pointer to a null-terminated string that\n"
+            "      specifies the name of the principal whose credentials the handle will reference\n"
+            "      asynchronously.\n"
+            "    - pszPackage (no direction), required: A pointer to a null-terminated string that specifies\n"
+            "      the name of the security package with which these credentials will be used.\n"
+            "    - fCredentialUse (no direction), required: A flag that indicates how these credentials will\n"
+            "      be used.\n"
+            "    - pAuthData (no direction), required: A pointer to a CREDSSP_CRED structure that specifies\n"
+            "      authentication data for both Schannel and Negotiate packages.\n"
+            "    - pGetKeyFn (no direction), required: Pointer to the GetKey() function.\n"
+            "    - pvGetKeyArgument (no direction), required: Pass to GetKey().\n"
+            "    - phCredential (no direction), required: A pointer to the CredHandle structure that will\n"
+            "      receive the credential handle.\n"
+            "    - pvLogonId [optional]: A pointer to a locally unique identifier (LUID) that identifies the\n"
+            "      user.\n"
+            "    - ptsExpiry [optional]: A pointer to a TimeStamp structure that receives the time at which\n"
+            "      the returned credentials expire.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiAcquireCredentialsHandleAsyncA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiacquirecredentialshandleasynca"
+        ),
+    ),
+    "SspiAcquireCredentialsHandleAsyncW": (
+        "SspiAcquireCredentialsHandleAsyncWResult",
+        "spec/pages/SspiAcquireCredentialsHandleAsyncW.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("pszPrincipal", True, "str | None"),
+            ("pszPackage", True, "str | None"),
+            ("fCredentialUse", True, "SecpkgCredUse | int | None"),
+            ("pAuthData", True, "Any"),
+            ("pGetKeyFn", True, "Any"),
+            ("pvGetKeyArgument", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("pvLogonId", False, "Any"),
+            ("ptsExpiry", False, "Any"),
+        ),
+        (
+            "Call of SspiAcquireCredentialsHandleAsyncW (Unicode): its in, in/out and no-direction\n"
+            "    parameters.\n"
+            "\n"
+            "    The SspiAcquireCredentialsHandleAsyncW function queues a request for a handle to the\n"
+            "    credentials of a security principal, to be carried out asynchronously. The call returns once\n"
+            "    the request is queued on the async context; the handle is valid only after the operation has\n"
+            "    completed successfully.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - pszPrincipal (no direction), required: A pointer to a null-terminated string naming the\n"
+            "      principal whose credentials the new handle is to refer to.\n"
+            "    - pszPackage (no direction), required: A pointer to a null-terminated string naming the\n"
+            "      security package the credentials are meant for.\n"
+            "    - fCredentialUse (no direction), required: Says how the credentials will be used.\n"
+            "    - pAuthData (no direction), required: A pointer to a CREDSSP_CRED structure carrying\n"
+            "      authentication data for the Schannel and Negotiate packages.\n"
+            "    - pGetKeyFn (no direction), required: A pointer to a GetKey() routine the package may call\n"
+            "      back to obtain credentials.\n"
+            "    - pvGetKeyArgument (no direction), required: The argument the package passes to GetKey().\n"
+            "    - phCredential (no direction), required: A pointer to the CredHandle structure that receives\n"
+            "      the credential handle once the operation completes.\n"
+            "    - pvLogonId [optional]: A pointer to a locally unique identifier (LUID) naming the user's\n"
+            "      logon session, meant for file-system components such as network redirectors.\n"
+            "    - ptsExpiry [optional]: A pointer to a TimeStamp structure that receives the moment the\n"
+            "      credentials stop being valid.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiAcquireCredentialsHandleAsyncW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiacquirecredentialshandleasyncw"
+        ),
+    ),
+    "SspiAsyncContextRequiresNotify": (
+        "SspiAsyncContextRequiresNotifyResult",
+        "spec/pages/SspiAsyncContextRequiresNotify.md",
+        (
+            ("AsyncContext", True, "Any"),
+        ),
+        (
+            "Call of SspiAsyncContextRequiresNotify: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiAsyncContextRequiresNotify function tells the caller whether the given async context\n"
+            "    requires a completion notification for the asynchronous operation it tracks.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context to examine, allocated by\n"
+            "      SspiCreateAsyncContext.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiAsyncContextRequiresNotify.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiasynccontextrequiresnotify"
+        ),
+    ),
+    "SspiCompareAuthIdentities": (
+        "SspiCompareAuthIdentitiesResult",
+        "spec/pages/SspiCompareAuthIdentities.md",
+        (
+            ("AuthIdentity1", True, "Any"),
+            ("AuthIdentity2", True, "Any"),
+        ),
+        (
+            "Call of SspiCompareAuthIdentities: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiCompareAuthIdentities function compares two credentials.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentity1 [in], required: Pointer to the opaque structure holding the first credential\n"
+            "      of the comparison.\n"
+            "    - AuthIdentity2 [in], required: Pointer to the opaque structure holding the second\n"
+            "      credential of the comparison.\n"
+            "\n"
+            "    Page: spec/pages/SspiCompareAuthIdentities.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspicompareauthidentities"
+        ),
+    ),
+    "SspiCopyAuthIdentity": (
+        "SspiCopyAuthIdentityResult",
+        "spec/pages/SspiCopyAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiCopyAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiCopyAuthIdentity function makes a copy of an opaque credential structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in], required: The credential structure to copy.\n"
+            "\n"
+            "    Page: spec/pages/SspiCopyAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspicopyauthidentity"
+        ),
+    ),
+    "SspiCreateAsyncContext": (
+        "SspiCreateAsyncContextResult",
+        "spec/pages/SspiCreateAsyncContext.md",
+        (),
+        (
+            "Call of SspiCreateAsyncContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiCreateAsyncContext function allocates and initializes an async context: the object a\n"
+            "    kernel-mode caller hands to an asynchronous SSPI function so that it can later find out how\n"
+            "    the request ended.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiCreateAsyncContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspicreateasynccontext"
+        ),
+    ),
+    "SspiDecryptAuthIdentity": (
+        "SspiDecryptAuthIdentityResult",
+        "spec/pages/SspiDecryptAuthIdentity.md",
+        (
+            ("EncryptedAuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiDecryptAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiDecryptAuthIdentity function decrypts an encrypted credential.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - EncryptedAuthData [in, out], required: On entry, a pointer to the encrypted credential\n"
+            "      structure; on return, a pointer to the same structure in decrypted form.\n"
+            "\n"
+            "    Page: spec/pages/SspiDecryptAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspidecryptauthidentity"
+        ),
+    ),
+    "SspiDecryptAuthIdentityEx": (
+        "SspiDecryptAuthIdentityExResult",
+        "spec/pages/SspiDecryptAuthIdentityEx.md",
+        (
+            ("Options", True, "SecWinntAuthIdentityEncryptSameValues | int | None"),
+            ("EncryptedAuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiDecryptAuthIdentityEx: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiDecryptAuthIdentityEx function decrypts a SEC_WINNT_AUTH_IDENTITY_OPAQUE structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Options [in], required: How the structure was encrypted.\n"
+            "    - EncryptedAuthData [in, out], required: The buffer that SspiEncryptAuthIdentityEx produced.\n"
+            "\n"
+            "    Page: spec/pages/SspiDecryptAuthIdentityEx.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspidecryptauthidentityex"
+        ),
+    ),
+    "SspiDeleteSecurityContextAsync": (
+        "SspiDeleteSecurityContextAsyncResult",
+        "spec/pages/SspiDeleteSecurityContextAsync.txt",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of SspiDeleteSecurityContextAsync: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiDeleteSecurityContextAsync function queues the deletion of the local data structures\n"
+            "    that belong to a security context built by SspiInitializeSecurityContextAsync or\n"
+            "    SspiAcceptSecurityContextAsync, to be carried out asynchronously. It is the asynchronous\n"
+            "    counterpart of DeleteSecurityContext.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phContext (no direction), required: The security context to be deleted, given by its\n"
+            "      handle.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiDeleteSecurityContextAsync.txt\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspideletesecuritycontextasync"
+        ),
+    ),
+    "SspiEncodeAuthIdentityAsStrings": (
+        "SspiEncodeAuthIdentityAsStringsResult",
+        "spec/pages/SspiEncodeAuthIdentityAsStrings.md",
+        (
+            ("pAuthIdentity", True, "Any"),
+        ),
+        (
+            "Call of SspiEncodeAuthIdentityAsStrings: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiEncodeAuthIdentityAsStrings function turns an authentication identity into three\n"
+            "    strings.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pAuthIdentity [in], required: The credential structure to turn into strings.\n"
+            "\n"
+            "    Page: spec/pages/SspiEncodeAuthIdentityAsStrings.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiencodeauthidentityasstrings"
+        ),
+    ),
+    "SspiEncodeStringsAsAuthIdentity": (
+        "SspiEncodeStringsAsAuthIdentityResult",
+        "spec/pages/SspiEncodeStringsAsAuthIdentity.md",
+        (
+            ("pszUserName", True, "Any"),
+            ("pszDomainName", True, "Any"),
+            ("pszPackedCredentialsString", True, "Any"),
+        ),
+        (
+            "Call of SspiEncodeStringsAsAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiEncodeStringsAsAuthIdentity function builds an authentication identity structure out\n"
+            "    of three credential strings.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszUserName [in], required: The user name the new identity carries.\n"
+            "    - pszDomainName [in], required: The domain name the new identity carries.\n"
+            "    - pszPackedCredentialsString [in], required: The user's credentials, as the encoded string\n"
+            "      form of a SEC_WINNT_AUTH_IDENTITY_EX2 structure.\n"
+            "\n"
+            "    Page: spec/pages/SspiEncodeStringsAsAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiencodestringsasauthidentity"
+        ),
+    ),
+    "SspiEncryptAuthIdentity": (
+        "SspiEncryptAuthIdentityResult",
+        "spec/pages/SspiEncryptAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiEncryptAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiEncryptAuthIdentity function encrypts an identity structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in, out], required: On entry, the identity structure to encrypt; on return, the\n"
+            "      same structure in encrypted form.\n"
+            "\n"
+            "    Page: spec/pages/SspiEncryptAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiencryptauthidentity"
+        ),
+    ),
+    "SspiEncryptAuthIdentityEx": (
+        "SspiEncryptAuthIdentityExResult",
+        "spec/pages/SspiEncryptAuthIdentityEx.md",
+        (
+            ("Options", True, "SecWinntAuthIdentityEncryptSameFlags | int | None"),
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiEncryptAuthIdentityEx: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiEncryptAuthIdentityEx function encrypts a SEC_WINNT_AUTH_IDENTITY_OPAQUE structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Options [in], required: How the structure is encrypted: one or more of the values below.\n"
+            "    - AuthData [in, out], required: On entry, a pointer to the identity buffer to encrypt.\n"
+            "\n"
+            "    Page: spec/pages/SspiEncryptAuthIdentityEx.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiencryptauthidentityex"
+        ),
+    ),
+    "SspiExcludePackage": (
+        "SspiExcludePackageResult",
+        "spec/pages/SspiExcludePackage.md",
+        (
+            ("AuthIdentity", True, "Any"),
+            ("pszPackageName", True, "Any"),
+        ),
+        (
+            "Call of SspiExcludePackage: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiExcludePackage function makes a new identity structure: a copy of the given one,\n"
+            "    changed so that it excludes the named security support provider (SSP).\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentity [in], required: The identity structure to start from.\n"
+            "    - pszPackageName [in], required: The SSP to exclude.\n"
+            "\n"
+            "    Page: spec/pages/SspiExcludePackage.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiexcludepackage"
+        ),
+    ),
+    "SspiFreeAsyncContext": (
+        "SspiFreeAsyncContextResult",
+        "spec/pages/SspiFreeAsyncContext.md",
+        (
+            ("Handle", True, "Any"),
+        ),
+        (
+            "Call of SspiFreeAsyncContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiFreeAsyncContext function releases an async context that SspiCreateAsyncContext\n"
+            "    allocated, together with whatever state the context still holds about its last operation.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Handle (no direction), required: The async context to release.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiFreeAsyncContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspifreeasynccontext"
+        ),
+    ),
+    "SspiFreeAuthIdentity": (
+        "SspiFreeAuthIdentityResult",
+        "spec/pages/SspiFreeAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiFreeAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiFreeAuthIdentity function releases the memory that was allocated for an identity\n"
+            "    structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in], required: The identity structure to release.\n"
+            "\n"
+            "    Page: spec/pages/SspiFreeAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspifreeauthidentity"
+        ),
+    ),
+    "SspiFreeCredentialsHandleAsync": (
+        "SspiFreeCredentialsHandleAsyncResult",
+        "spec/pages/SspiFreeCredentialsHandleAsync.txt",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phCredential", True, "Any"),
+        ),
+        (
+            "Call of SspiFreeCredentialsHandleAsync: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiFreeCredentialsHandleAsync function queues the release of a credential handle, to be\n"
+            "    carried out asynchronously. It is the asynchronous counterpart of FreeCredentialsHandle.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phCredential (no direction), required: A pointer to the CredHandle that\n"
+            "      SspiAcquireCredentialsHandleAsync produced and that is to be released.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiFreeCredentialsHandleAsync.txt\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspifreecredentialshandleasync"
+        ),
+    ),
+    "SspiGetAsyncCallStatus": (
+        "SspiGetAsyncCallStatusResult",
+        "spec/pages/SspiGetAsyncCallStatus.md",
+        (
+            ("Handle", True, "Any"),
+        ),
+        (
+            "Call of SspiGetAsyncCallStatus: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiGetAsyncCallStatus function reports where the asynchronous SSPI operation tracked by\n"
+            "    an async context stands: still running, or finished with a final status.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Handle (no direction), required: The async context of the operation to ask about.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiGetAsyncCallStatus.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspigetasynccallstatus"
+        ),
+    ),
+    "SspiGetTargetHostName": (
+        "SspiGetTargetHostNameResult",
+        "spec/pages/SspiGetTargetHostName.md",
+        (
+            ("pszTargetName", True, "Any"),
+        ),
+        (
+            "Call of SspiGetTargetHostName: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiGetTargetHostName function returns the host name that belongs to a target.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszTargetName [in], required: The target whose host name is wanted.\n"
+            "\n"
+            "    Page: spec/pages/SspiGetTargetHostName.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspigettargethostname"
+        ),
+    ),
+    "SspiInitializeSecurityContextAsyncA": (
+        "SspiInitializeSecurityContextAsyncAResult",
+        "spec/pages/SspiInitializeSecurityContextAsyncA.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("phContext", True, "Any"),
+            ("pszTargetName", True, "str | bytes | None"),
+            ("fContextReq", True, "Any"),
+            ("Reserved1", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("pInput", True, "Any"),
+            ("Reserved2", True, "Any"),
+            ("phNewContext", True, "Any"),
+            ("pOutput", True, "Any"),
+            ("pfContextAttr", True, "Any"),
+            ("ptsExpiry", False, "Any"),
+        ),
+        (
+            "Call of SspiInitializeSecurityContextAsyncA (ANSI): its in, in/out and no-direction\n"
+            "    parameters.\n"
+            "\n"
+            "    The SspiInitializeSecurityContextAsyncA function queues the client side of building an\n"
+            "    outbound security context from a credential handle, to be carried out asynchronously. Each\n"
+            "    completed call yields a token that the client sends to the remote peer; the peer feeds it to\n"
+            "    its own security implementation through SspiAcceptSecurityContextAsync, and the exchange\n"
+            "    repeats until the context is established.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phCredential (no direction), required: A handle to credentials obtained from\n"
+            "      SspiAcquireCredentialsHandleAsync.\n"
+            "    - phContext (no direction), required: A pointer to a CtxtHandle structure holding the partly\n"
+            "      built context that an earlier call returned through phNewContext.\n"
+            "    - pszTargetName (no direction), required: A pointer to a null-terminated ANSI string naming\n"
+            "      the target of the context.\n"
+            "    - fContextReq (no direction), required: Bit flags requesting attributes for the context.\n"
+            "    - Reserved1 (no direction), required: Reserved; pass zero.\n"
+            "    - TargetDataRep (no direction), required: How data, such as byte order, is represented on\n"
+            "      the target: SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - pInput (no direction), required: A pointer to a SecBufferDesc structure whose buffers\n"
+            "      carry the input given to the package, such as the token received from the peer.\n"
+            "    - Reserved2 (no direction), required: Reserved; pass zero.\n"
+            "    - phNewContext (no direction), required: A pointer to a CtxtHandle structure that receives\n"
+            "      the context handle.\n"
+            "    - pOutput (no direction), required: A pointer to a SecBufferDesc structure whose SecBuffer\n"
+            "      receives the output data, the token to send to the peer.\n"
+            "    - pfContextAttr (no direction), required: A pointer to a variable that receives bit flags\n"
+            "      describing the attributes of the context established.\n"
+            "    - ptsExpiry [optional]: A pointer to a TimeStamp structure; once the context is established,\n"
+            "      it holds the moment the context stops being valid.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiInitializeSecurityContextAsyncA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiinitializesecuritycontextasynca"
+        ),
+    ),
+    "SspiInitializeSecurityContextAsyncW": (
+        "SspiInitializeSecurityContextAsyncWResult",
+        "spec/pages/SspiInitializeSecurityContextAsyncW.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("phContext", True, "Any"),
+            ("pszTargetName", True, "str | None"),
+            ("fContextReq", True, "Any"),
+            ("Reserved1", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("pInput", True, "Any"),
+            ("Reserved2", True, "Any"),
+            ("phNewContext", True, "Any"),
+            ("pOutput", True, "Any"),
+            ("pfContextAttr", True, "Any"),
+            ("ptsExpiry", False, "Any"),
+        ),
+        (
+            "Call of SspiInitializeSecurityContextAsyncW (Unicode): its in, in/out and no-direction\n"
+            "    parameters.\n"
+            "\n"
+            "    The SspiInitializeSecurityContextAsyncW function queues the client side of building an\n"
+            "    outbound security context from a credential handle, to be carried out asynchronously. Each\n"
+            "    completed call yields a token that the client sends to the remote peer; the peer feeds it to\n"
+            "    its own security implementation through SspiAcceptSecurityContextAsync, and the exchange\n"
+            "    repeats until the context is established.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phCredential (no direction), required: A handle to credentials obtained from\n"
+            "      SspiAcquireCredentialsHandleAsync.\n"
+            "    - phContext (no direction), required: A pointer to a CtxtHandle structure holding the partly\n"
+            "      built context that an earlier call returned through phNewContext.\n"
+            "    - pszTargetName (no direction), required: A pointer to the Unicode string (a\n"
+            "      PSECURITY_STRING for kernel-mode callers) naming the target of the context.\n"
+            "    - fContextReq (no direction), required: Bit flags requesting attributes for the context.\n"
+            "    - Reserved1 (no direction), required: Reserved; pass zero.\n"
+            "    - TargetDataRep (no direction), required: How data, such as byte order, is represented on\n"
+            "      the target: SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - pInput (no direction), required: A pointer to a SecBufferDesc structure whose buffers\n"
+            "      carry the input given to the package, such as the token received from the peer.\n"
+            "    - Reserved2 (no direction), required: Reserved; pass zero.\n"
+            "    - phNewContext (no direction), required: A pointer to a CtxtHandle structure that receives\n"
+            "      the context handle.\n"
+            "    - pOutput (no direction), required: A pointer to a SecBufferDesc structure whose SecBuffer\n"
+            "      receives the output data, the token to send to the peer.\n"
+            "    - pfContextAttr (no direction), required: A pointer to a variable that receives bit flags\n"
+            "      describing the attributes of the context established.\n"
+            "    - ptsExpiry [optional]: A pointer to a TimeStamp structure; once the context is established,\n"
+            "      it holds the moment the context stops being valid.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiInitializeSecurityContextAsyncW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiinitializesecuritycontextasyncw"
+        ),
+    ),
+    "SspiIsAuthIdentityEncrypted": (
+        "SspiIsAuthIdentityEncryptedResult",
+        "spec/pages/SspiIsAuthIdentityEncrypted.md",
+        (
+            ("EncryptedAuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiIsAuthIdentityEncrypted: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiIsAuthIdentityEncrypted function tells the caller whether an identity structure is\n"
+            "    encrypted.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - EncryptedAuthData [in], required: The identity structure to examine.\n"
+            "\n"
+            "    Page: spec/pages/SspiIsAuthIdentityEncrypted.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiisauthidentityencrypted"
+        ),
+    ),
+    "SspiLocalFree": (
+        "SspiLocalFreeResult",
+        "spec/pages/SspiLocalFree.md",
+        (
+            ("DataBuffer", True, "Any"),
+        ),
+        (
+            "Call of SspiLocalFree: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiLocalFree function releases the memory of a buffer.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - DataBuffer [in], required: The buffer to release.\n"
+            "\n"
+            "    Page: spec/pages/SspiLocalFree.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspilocalfree"
+        ),
+    ),
+    "SspiMarshalAuthIdentity": (
+        "SspiMarshalAuthIdentityResult",
+        "spec/pages/SspiMarshalAuthIdentity.md",
+        (
+            ("AuthIdentity", True, "Any"),
+        ),
+        (
+            "Call of SspiMarshalAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiMarshalAuthIdentity function serializes an identity structure into an array of\n"
+            "    bytes.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentity [in], required: The identity structure to serialize.\n"
+            "\n"
+            "    Page: spec/pages/SspiMarshalAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspimarshalauthidentity"
+        ),
+    ),
+    "SspiReinitAsyncContext": (
+        "SspiReinitAsyncContextResult",
+        "spec/pages/SspiReinitAsyncContext.md",
+        (
+            ("Handle", True, "Any"),
+        ),
+        (
+            "Call of SspiReinitAsyncContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiReinitAsyncContext function resets an async context so that a new asynchronous SSPI\n"
+            "    request can be queued on it, instead of releasing the context and allocating another one.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Handle (no direction), required: The async context to reset.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiReinitAsyncContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspireinitasynccontext"
+        ),
+    ),
+    "SspiSetAsyncNotifyCallback": (
+        "SspiSetAsyncNotifyCallbackResult",
+        "spec/pages/SspiSetAsyncNotifyCallback.md",
+        (
+            ("Context", True, "Any"),
+            ("Callback", False, "Any"),
+            ("CallbackData", False, "Any"),
+        ),
+        (
+            "Call of SspiSetAsyncNotifyCallback: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiSetAsyncNotifyCallback function attaches a completion routine, and a value to pass\n"
+            "    to it, to an async context. When the asynchronous SSPI operation queued on that context\n"
+            "    finishes, the routine is called, so the caller does not have to poll SspiGetAsyncCallStatus.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Context (no direction), required: The async context, allocated by SspiCreateAsyncContext,\n"
+            "      whose completion should be reported.\n"
+            "    - Callback [optional]: The routine to call on completion, of type SspiAsyncNotifyCallback:\n"
+            "      void (*)(SspiAsyncContext *Handle, PVOID CallbackData).\n"
+            "    - CallbackData [optional]: A caller-defined value that is handed unchanged to Callback.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiSetAsyncNotifyCallback.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspisetasyncnotifycallback"
+        ),
+    ),
+    "SspiUnmarshalAuthIdentity": (
+        "SspiUnmarshalAuthIdentityResult",
+        "spec/pages/SspiUnmarshalAuthIdentity.md",
+        (
+            ("AuthIdentityLength", True, "Any"),
+            ("AuthIdentityByteArray", True, "Any"),
+        ),
+        (
+            "Call of SspiUnmarshalAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiUnmarshalAuthIdentity function rebuilds an identity structure from an array of\n"
+            "    bytes.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentityLength [in], required: The size, in bytes, of the AuthIdentityByteArray array.\n"
+            "    - AuthIdentityByteArray [in], required: The array of bytes to rebuild the identity from.\n"
+            "\n"
+            "    Page: spec/pages/SspiUnmarshalAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiunmarshalauthidentity"
+        ),
+    ),
+    "SspiValidateAuthIdentity": (
+        "SspiValidateAuthIdentityResult",
+        "spec/pages/SspiValidateAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiValidateAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiValidateAuthIdentity function tells the caller whether an identity structure is\n"
+            "    valid.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in], required: The identity structure to check.\n"
+            "\n"
+            "    Page: spec/pages/SspiValidateAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspivalidateauthidentity"
+        ),
+    ),
+    "SspiZeroAuthIdentity": (
+        "SspiZeroAuthIdentityResult",
+        "spec/pages/SspiZeroAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiZeroAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiZeroAuthIdentity function overwrites the memory block of an identity structure with\n"
+            "    zeros.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in], required: The identity structure to overwrite.\n"
+            "\n"
+            "    Page: spec/pages/SspiZeroAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspizeroauthidentity"
+        ),
+    ),
+    "VerifySignature": (
+        "VerifySignatureResult",
+        "spec/pages/VerifySignature.txt",
+        (
+            ("phContext", True, "Any"),
+            ("pMessage", True, "Any"),
+            ("MessageSeqNo", True, "Any"),
+        ),
+        (
+            "Call of VerifySignature: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The VerifySignature function checks that a message signed with MakeSignature arrived in the\n"
+            "    right order and was not changed on the way.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: Handle of the security context to verify the message with.\n"
+            "    - pMessage [in], required: Pointer to a SecBufferDesc structure whose SecBuffer entries hold\n"
+            "      the message and its signature.\n"
+            "    - MessageSeqNo [in], required: The sequence number the transport application expects for\n"
+            "      this message.\n"
+            "\n"
+            "    Page: spec/pages/VerifySignature.txt\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-verifysignature"
+        ),
+    ),
+}
