@@ -73,18 +73,20 @@ class _Entry:
 
 
 _ENTRIES: dict[str, _Entry] = {}
+_validators_disabled = attrs.validators.get_disabled
 _STATUS: dict[str, Any] = {}
 _ALLOWED: dict[str, frozenset[str]] = {}
 
 
-def _contracts() -> dict[str, FunctionContract]:
-    from ._generated import CONTRACTS
+def _contract(function: str) -> FunctionContract:
+    """The contract of one function: only its own generated module is imported."""
+    from ._generated import contract
 
-    return CONTRACTS
+    return contract(function)
 
 
 def _status_enum() -> Any:
-    from ._generated import Status
+    from ._generated.status import Status
 
     return Status
 
@@ -95,7 +97,7 @@ def allowed_statuses(function: str) -> frozenset[str]:
     if allowed is None:
         from .model.errata import errata_codes
 
-        allowed = _contracts()[function].returns.allowed(errata_codes(function))
+        allowed = _contract(function).returns.allowed(errata_codes(function))
         _ALLOWED[function] = allowed
     return allowed
 
@@ -140,7 +142,7 @@ def _entry(name: str) -> _Entry:
     from .model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
     from .model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
 
-    contract = _contracts()[name]
+    contract = _contract(name)
     value_returns = VALUE_RETURNS.get(name) or IDENTITY_VALUE_RETURNS.get(name) or PROMPT_VALUE_RETURNS.get(name)
     result_class = (
         contract.result_class if value_returns is None else _value_result_class(contract.result_class)
@@ -310,7 +312,8 @@ class Sspi:
         if entry.kernel_only and world.caller_mode is not CallerMode.KERNEL:
             raise CallerModeError(entry.contract)
         findings: tuple[Any, ...] = ()
-        if self.contract == "observed":
+        observed = self.contract == "observed"
+        if observed:
             try:
                 call, findings = _observed_call(entry, kwargs)
             except ContractError:
@@ -331,7 +334,7 @@ class Sspi:
             # (the same compiled checks as FunctionContract.validate), or, when attrs validators
             # are switched off globally, by validate() itself; the observed contract checked it
             # clause by clause above.
-            if self.contract != "observed" and attrs.validators.get_disabled():
+            if not observed and _validators_disabled():
                 entry.validate(call)
             check_arguments(entry.contract, call)  # the C types (handles, buffers): before any state change
         except ContractError:
@@ -341,7 +344,7 @@ class Sspi:
         self.last_findings = findings
         # A refused call changes no state, not even the call counter (the fault plan's "nth").
         c = Call(world, self.process, name, call, world.calls + 1)
-        if self.contract == "observed":
+        if observed:
             c.facts["contract"] = "observed"  # read by the rules through model.common.observed
         try:
             rule = entry.table.run(c)
@@ -354,13 +357,13 @@ class Sspi:
         self.last_rule = rule
         self.last_trace = Trace(entry.table, rule, c)
         status = rule.status
-        if self.contract == "observed":
+        if observed:
             _check_answers(entry, rule, findings)
         if entry.value_returns is not None:
             if status not in entry.value_returns:
                 self._undocumented(entry, rule, entry.value_returns)
             out = c.out
-            if self.contract == "observed":
+            if observed:
                 return _observed_result_class(entry.result_class)(status=None, findings=findings, **out)
             return entry.result_class(status=None, **out)
         if status not in entry.allowed and not self._allowed_via(c, status):
@@ -368,7 +371,7 @@ class Sspi:
         code = _STATUS.get(status)
         if code is None:
             code = self._status(entry, rule)
-        if self.contract == "observed":
+        if observed:
             return _observed_result_class(entry.result_class)(code, findings=findings, **c.out)
         return entry.result_class(code, **c.out)
 
@@ -699,26 +702,27 @@ FUNCTIONS: tuple[str, ...] = tuple(
 )
 
 
-def _signature(contract: FunctionContract) -> inspect.Signature:
+def _signature(fields: tuple[tuple[str, bool, str], ...]) -> inspect.Signature:
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    fields = attrs.fields(contract.call_class)
-    for f in fields:
-        default = inspect.Parameter.empty if contract.param(f.name).required else None
-        params.append(
-            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=f.type)
-        )
+    for name, required, annotation in fields:
+        default = inspect.Parameter.empty if required else None
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
     return inspect.Signature(params)
 
 
 def _document_methods() -> None:
-    """Give each method the page's parameters as its signature and the page's summary as its doc."""
-    contracts = _contracts()
+    """Give each method the page's parameters as its signature and the page's summary as its doc.
+
+    From the generated table of what each call class holds (``METHODS`` of ``sspimodel._generated``),
+    so that importing the API imports none of the generated call classes (they load per function,
+    on its first call)."""
+    from ._generated import METHODS
+
     for name in FUNCTIONS:
-        contract = contracts[name]
+        result_name, page, fields, doc = METHODS[name]
         method = getattr(Sspi, name)
-        method.__signature__ = _signature(contract)
-        doc = (contract.call_class.__doc__ or "").strip()
-        method.__doc__ = f"{doc}\n\nReturns {contract.result_class.__name__}. Page: {contract.page}"
+        method.__signature__ = _signature(fields)
+        method.__doc__ = f"{doc}\n\nReturns {result_name}. Page: {page}"
 
 
 _document_methods()

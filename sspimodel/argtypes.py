@@ -46,9 +46,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .contract import ContractError, ContractTypeError, FunctionContract, ParamContract, safe_repr
+
+if TYPE_CHECKING:
+    from .model.handles import Ref
 
 __all__ = ["PARAM_TYPES", "check_arguments", "safe_repr"]
 
@@ -401,8 +404,7 @@ _STRING_KINDS = frozenset({"ansi_string", "wide_string"})
 
 def _full_check(c_type: str, check: Callable[[object], None], value: object) -> None:
     """Unwrap a Ref (one level), let None through (the contract judged NULL), check the rest."""
-    from .model.handles import Ref
-
+    Ref = _ref_class()
     if isinstance(value, Ref):
         value = value.value
         if isinstance(value, Ref):
@@ -410,6 +412,18 @@ def _full_check(c_type: str, check: Callable[[object], None], value: object) -> 
     if value is None:
         return
     check(value)
+
+
+def _ref_class() -> type[Ref]:
+    global _REF
+    if _REF is None:
+        from .model.handles import Ref
+
+        _REF = Ref
+    return _REF
+
+
+_REF: type[Ref] | None = None  # model.handles.Ref, imported on first use (argtypes loads before the model)
 
 
 # Compiled checks (speed, not meaning): every guarded call runs this, so each parameter's check
@@ -490,7 +504,13 @@ def _compile(c_type: str, check: _Checker) -> _Checker:
             full(value)
 
         return fast
-    return full
+
+    def other(value: object) -> None:
+        if value is None:  # NULL: the contract judged it; the full check lets it through too
+            return
+        full(value)
+
+    return other
 
 
 # id(contract) -> (contract, ((parameter, c_type, compiled check), ...), counterpart pairs).
@@ -545,13 +565,13 @@ def check_arguments(contract: FunctionContract, call: Any) -> None:
 def _counterpart_params(contract: FunctionContract) -> tuple[tuple[str, ParamContract, str], ...]:
     """(parameter, the counterpart's ParamContract with a value table, counterpart name) for a
     queuing async function whose page gives the parameter no table."""
-    from ._generated import CONTRACTS
+    from ._generated import contract as contract_of
     from .model.async_ import COUNTERPART
 
     entry = COUNTERPART.get(contract.name)
     if entry is None:
         return ()
-    counterpart = CONTRACTS[entry[0]]
+    counterpart = contract_of(entry[0])
     out = []
     for p in contract.in_params():
         if p.kind != "any":

@@ -51,10 +51,12 @@ import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 from attrs import define, field, frozen
 
+from .constants_data import Constant, load_constants
 from .paths import REPO_ROOT, data_file, default_spec_dir, packaged_spec_dir, pages_dir, uses_packaged_data
 from .read import page_files, read_page, read_spec
 from .spec import Direction, FunctionSpec, Parameter, ReturnKind, Value, ValueTable, Variant, Via
@@ -228,43 +230,6 @@ def spec_sha256(spec_dir: Path | None = None) -> str:
             continue
         h.update(str(len(data)).encode() + b"\0" + data)
     return h.hexdigest()
-
-
-@frozen
-class Constant:
-    name: str
-    value: int
-    where: str  # "spec/data/constants.tsv:LINE"
-
-
-CONSTANT_COLUMNS = ("name", "value", "source", "group")
-_CONSTANT_NAME = re.compile(r"[A-Z][A-Z0-9_]*\Z")
-_CONSTANT_VALUE = re.compile(r"(0[xX][0-9A-Fa-f]{1,16}|[0-9]{1,20})\Z")
-
-
-def load_constants(spec_dir: Path | None = None) -> dict[str, Constant]:
-    """spec/data/constants.tsv: ``name value source group``, '#' comment lines, one header row.
-
-    Strict: a name is an upper-case C macro name, listed once; a value is a hex (``0x...``) or
-    decimal number in 0..2**64-1 (sspi.h's macros are unsigned). SpecDataError names file:line.
-    """
-    from .datafiles import read_tsv
-
-    path = data_file("constants.tsv", _spec_root(spec_dir))
-    out: dict[str, Constant] = {}
-    if not path.exists():  # optional: pages may print every number themselves
-        return out
-    for lineno, row in read_tsv(path, CONSTANT_COLUMNS):
-        name, value = row["name"], row["value"]
-        if not _CONSTANT_NAME.match(name) or keyword.iskeyword(name):
-            raise SpecDataError(f"{path}:{lineno}: name {name!r} is not a macro name (A-Z, 0-9 and _, starting with a letter)")
-        if not _CONSTANT_VALUE.match(value) or int(value, 0 if value[:2].lower() == "0x" else 10) >= 2**64:
-            raise SpecDataError(f"{path}:{lineno}: value {value!r} of {name} is not an unsigned number (hex 0x... or decimal)")
-        if name in out:
-            raise SpecDataError(f"{path}:{lineno}: {name} is listed twice (first at {out[name].where})")
-        number = int(value, 16) if value[:2].lower() == "0x" else int(value, 10)
-        out[name] = Constant(name, number, f"spec/data/constants.tsv:{lineno}")
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -975,6 +940,39 @@ def _requirement_text(spec: FunctionSpec) -> str:
     return "; ".join(parts) if parts else "The page states no minimum client or server."
 
 
+def _call_inputs(fp: FunctionPlan) -> list[ParamPlan]:
+    """The call class's fields: in, inout and unknown-direction parameters, required ones first."""
+    inputs = [p for p in fp.params if p.is_input]
+    return [p for p in inputs if p.required] + [p for p in inputs if not p.required]
+
+
+def _call_doc(fp: FunctionPlan) -> list[str | list[str]]:
+    """The paragraphs of the call class's docstring (also the API method's doc)."""
+    spec = fp.spec
+    inputs = _call_inputs(fp)
+    description = first_paragraph(spec.description) or "The page gives no description."
+    doc: list[str | list[str]] = [
+        f"Call of {spec.name}{_variant_word(spec)}: its in, in/out and no-direction parameters."
+    ]
+    doc.append(description)
+    if inputs:
+        doc.append("Parameters, as the page documents them (required ones first):")
+        doc.append(
+            [
+                f"{p.name} {p.annotation_text()}{'' if p.optional else ', required'}: "
+                f"{p.first_sentence or '(no description)'}"
+                for p in inputs
+            ]
+        )
+    else:
+        doc.append("The page documents no parameter the caller supplies.")
+    if spec.kernel_mode_only:
+        doc.append(f"Kernel-mode drivers only. {_requirement_text(spec)}.")
+    doc.append(f"Page: {fp.page}")
+    doc.append(f"Upstream: {UPSTREAM.format(spec.name.lower())}")
+    return doc
+
+
 def render_function_module(plans: Sequence[FunctionPlan], families: dict[FamilyKey, ValueFamily], sha: str) -> str:
     names = ", ".join(f.name for f in plans)
     body: list[str] = []
@@ -1021,26 +1019,8 @@ def render_function_module(plans: Sequence[FunctionPlan], families: dict[FamilyK
             body.append(f"{params_const}: tuple[ParamContract, ...] = ()")
 
         # The call class: in, inout and unknown-direction parameters, required ones first.
-        inputs = [p for p in fp.params if p.is_input]
-        inputs = [p for p in inputs if p.required] + [p for p in inputs if not p.required]
-        description = first_paragraph(spec.description) or "The page gives no description."
-        doc: list[str | list[str]] = [f"Call of {spec.name}{_variant_word(spec)}: its in, in/out and no-direction parameters."]
-        doc.append(description)
-        if inputs:
-            doc.append("Parameters, as the page documents them (required ones first):")
-            doc.append(
-                [
-                    f"{p.name} {p.annotation_text()}{'' if p.optional else ', required'}: "
-                    f"{p.first_sentence or '(no description)'}"
-                    for p in inputs
-                ]
-            )
-        else:
-            doc.append("The page documents no parameter the caller supplies.")
-        if spec.kernel_mode_only:
-            doc.append(f"Kernel-mode drivers only. {_requirement_text(spec)}.")
-        doc.append(f"Page: {fp.page}")
-        doc.append(f"Upstream: {upstream}")
+        inputs = _call_inputs(fp)
+        doc = _call_doc(fp)
         body += ["", "", "@frozen(kw_only=True)", f"class {call_cls}:"]
         body += _docstring(doc, "    ")
         if inputs:
@@ -1146,29 +1126,99 @@ def render_function_module(plans: Sequence[FunctionPlan], families: dict[FamilyK
 
 
 def render_init(plans: Sequence[FunctionPlan], sha: str) -> str:
+    """The package: the index of the function modules, loaded one by one on first use.
+
+    Importing a function module builds its attrs classes, which is most of the cost of a first
+    call; so the package imports none of them itself: ``contract(name)`` imports one, and
+    ``CONTRACTS`` (every contract, by name) imports them all the first time it is read.
+    """
     lines = _header(sha, "Source: every reference page of spec/pages.")
     lines += _docstring(
         [
             "The generated layer: one FunctionContract per reference page, by function name.",
             "Importing it reads nothing: everything was generated from spec/ by sspimodel.codegen. "
-            "``import sspimodel`` does not import this package; import it where contracts are needed.",
+            "``import sspimodel`` does not import this package; import it where contracts are needed. "
+            "The function modules are imported on first use: ``contract(name)`` imports the one "
+            "module of that function, and reading ``CONTRACTS`` (or a ``NAME_CONTRACT``) imports "
+            "what it needs.",
         ],
         "",
     )
-    lines += ["", "from __future__ import annotations", ""]
-    lines += _import("sspimodel.contract", ["FunctionContract"])
-    lines.append("")
-    by_module: dict[str, list[str]] = {}
-    for fp in plans:
-        by_module.setdefault(fp.module, []).append(f"{fp.upper}_CONTRACT")
-    imports = [(f".{m}", names) for m, names in by_module.items()] + [(".status", ["Status"])]
-    for module, names in sorted(imports):
-        lines += _import(module, names)
-    lines += ["", *_all(["CONTRACTS", "SPEC_SHA256", "Status"]), ""]
+    lines += [
+        "",
+        "from __future__ import annotations",
+        "",
+        "import importlib",
+        "from typing import TYPE_CHECKING, Any",
+        "",
+    ]
+    lines += ["if TYPE_CHECKING:"]
+    lines += ["    " + line for line in _import("sspimodel.contract", ["FunctionContract"])]
+    lines += ["", "    " + _import(".status", ["Status"])[0]]
+    lines += ["", *_all(["CONTRACTS", "METHODS", "MODULES", "SPEC_SHA256", "Status", "contract"]), ""]
     lines.append(f"SPEC_SHA256 = {_lit(sha)}")
-    lines += ["", "CONTRACTS: dict[str, FunctionContract] = {"]
+    lines += [
+        "",
+        "# Each function's module in this package and the name of its contract there.",
+        "MODULES: dict[str, tuple[str, str]] = {",
+    ]
     for fp in sorted(plans, key=lambda f: f.name):
-        lines.append(f"    {_lit(fp.name)}: {fp.upper}_CONTRACT,")
+        lines.append(f"    {_lit(fp.name)}: ({_lit(fp.module)}, {_lit(fp.upper + '_CONTRACT')}),")
+    lines.append("}")
+    lines += [
+        "",
+        "_BY_CONSTANT = {constant: name for name, (_module, constant) in MODULES.items()}",
+        "",
+        "",
+        "def contract(name: str) -> FunctionContract:",
+        '    """The contract of the function ``name``, importing its module only (KeyError when unknown)."""',
+        "    module, constant = MODULES[name]",
+        '    return getattr(importlib.import_module(f"{__name__}.{module}"), constant)',
+        "",
+        "",
+        "def __getattr__(name: str) -> Any:",
+        '    """``CONTRACTS``, ``Status`` and each ``NAME_CONTRACT``, imported when first read."""',
+        '    if name == "CONTRACTS":',
+        "        value: Any = {function: contract(function) for function in MODULES}",
+        '    elif name == "Status":',
+        '        value = importlib.import_module(f"{__name__}.status").Status',
+        "    elif name in _BY_CONSTANT:",
+        "        value = contract(_BY_CONSTANT[name])",
+        "    else:",
+        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+        "    globals()[name] = value",
+        "    return value",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_methods(plans: Sequence[FunctionPlan], families: dict[FamilyKey, ValueFamily]) -> str:
+    """The package's METHODS table: what each API method shows of its function (signature and
+    doc), so the API can show them without importing the function modules."""
+    import ast
+
+    lines = [
+        "",
+        "",
+        "# What each method of sspimodel.api.Sspi shows, by function: (result class name, page,",
+        "# ((parameter, required, annotation), ...) of the call class, the call class's docstring).",
+        "METHODS: dict[str, tuple[str, str, tuple[tuple[str, bool, str], ...], str]] = {",
+    ]
+    for fp in sorted(plans, key=lambda f: f.name):
+        doc = ast.literal_eval("\n".join(_docstring(_call_doc(fp), "    ")).strip()).strip()
+        lines += [f"    {_lit(fp.name)}: (", f"        {_lit(fp.spec.name + 'Result')},", f"        {_lit(fp.page)},"]
+        inputs = _call_inputs(fp)
+        if inputs:
+            lines.append("        (")
+            lines += [f"            ({_lit(p.name)}, {p.required}, {_lit(_py_type(p, families))})," for p in inputs]
+            lines.append("        ),")
+        else:
+            lines.append("        (),")
+        doc_lines = doc.split("\n")
+        lines.append("        (")
+        lines += ["            " + _lit(line + "\n") for line in doc_lines[:-1]]
+        lines.append(f"            {_lit(doc_lines[-1])}")
+        lines += ["        ),", "    ),"]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -1177,10 +1227,12 @@ def render_init(plans: Sequence[FunctionPlan], sha: str) -> str:
 # Public API
 
 
-def build(spec_dir: Path | None = None) -> Generation:
-    """Read spec_dir (default: the project's spec/) and generate every file, in memory."""
+def build(spec_dir: Path | None = None, specset: Any = None) -> Generation:
+    """Read spec_dir (default: the project's spec/) and generate every file, in memory.
+    ``specset``: what ``read_spec(spec_dir)`` returned, when the caller has read it already."""
     root = _spec_root(spec_dir)
-    specset = read_spec(root)
+    if specset is None:
+        specset = read_spec(root)
     errors = [Finding(e.file, "(page)", None, e.message) for e in specset.errors]
     return build_from_specs(specset.functions, root, errors)
 
@@ -1224,7 +1276,7 @@ def build_from_specs(
         if fname in files or module == "__init__":
             raise ValueError(f"function module name {fname} collides with a generated file ({group[0].page})")
         files[fname] = render_function_module(group, families, sha)
-    files["__init__.py"] = render_init(plans, sha)
+    files["__init__.py"] = render_init(plans, sha) + render_methods(plans, families)
     _refuse_invalid_code(files, root)
     return Generation(
         files=dict(sorted(files.items())),

@@ -188,7 +188,7 @@ def check_data_files(spec_dir: Path, functions: set[str]) -> None:
     file:line instead of passing unnoticed (errata.yaml is otherwise read only when a call
     needs it).
     """
-    from .codegen import load_constants
+    from .constants_data import load_constants
     from .model.errata import _parse, validate_errata
     from .paths import data_file
     from .status import StatusCatalog

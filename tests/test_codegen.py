@@ -491,3 +491,62 @@ def test_importing_sspimodel_does_not_import_the_generated_layer() -> None:
         check=True,
     )
     assert proc.stdout.strip() == "False"
+
+
+def _modules_after(code: str) -> list[str]:
+    """The sspimodel modules a fresh interpreter has imported after running ``code``."""
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{code}\nprint('\\n'.join(sorted(m for m in sys.modules if m.startswith('sspimodel'))))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout.split()
+
+
+def test_first_use_imports_no_function_module_nor_the_generator_or_reader() -> None:
+    loaded = _modules_after("from sspimodel import Sspi, default_world\ndefault_world()")
+    function_modules = [m for m in loaded if m.startswith("sspimodel._generated.")]
+    assert function_modules == []
+    assert not [m for m in loaded if m == "sspimodel.codegen" or m.startswith("sspimodel.read")]
+
+
+def test_a_call_imports_the_generated_module_of_its_function_only() -> None:
+    loaded = _modules_after(
+        "from sspimodel import Sspi, default_world\n"
+        "from sspimodel.model import CtxtHandle\n"
+        "Sspi(default_world()).DeleteSecurityContext(phContext=CtxtHandle(0x999, 10))"
+    )
+    generated = {m for m in loaded if m.startswith("sspimodel._generated.")}
+    assert "sspimodel._generated.delete_security_context" in generated
+    assert "sspimodel._generated.accept_security_context" not in generated
+
+
+def test_contracts_loads_every_function_module_and_agrees_with_contract() -> None:
+    import sspimodel._generated as generated
+
+    assert list(generated.CONTRACTS) == sorted(generated.MODULES)
+    for name, (_module, constant) in generated.MODULES.items():
+        assert generated.contract(name) is generated.CONTRACTS[name] is getattr(generated, constant)
+    with pytest.raises(AttributeError, match="NO_SUCH_CONTRACT"):
+        _ = generated.NO_SUCH_CONTRACT
+
+
+def test_api_methods_show_the_call_class_signature_and_doc() -> None:
+    import inspect
+
+    from sspimodel._generated import CONTRACTS
+    from sspimodel.api import FUNCTIONS, Sspi
+
+    for name in FUNCTIONS:
+        contract = CONTRACTS[name]
+        method = getattr(Sspi, name)
+        doc = (contract.call_class.__doc__ or "").strip()
+        assert method.__doc__ == f"{doc}\n\nReturns {contract.result_class.__name__}. Page: {contract.page}"
+        params = list(inspect.signature(method).parameters.values())[1:]
+        assert [p.name for p in params] == [f.name for f in attrs.fields(contract.call_class)], name
+        for p, f in zip(params, attrs.fields(contract.call_class), strict=True):
+            assert p.kind is inspect.Parameter.KEYWORD_ONLY
+            assert p.annotation == f.type, (name, p.name)
+            required = contract.param(p.name).required
+            assert p.default is (inspect.Parameter.empty if required else None), (name, p.name)

@@ -282,14 +282,26 @@ def _values_for(p: ParamContract) -> st.SearchStrategy[object]:
     return st.one_of(choices)
 
 
+_STRATEGIES: dict[tuple[str, str], st.SearchStrategy[object]] = {}
+
+
+def _strategy(name: str, p: ParamContract) -> st.SearchStrategy[object]:
+    """``_values_for(p)``, built once per parameter (not on every draw: building is most of the cost)."""
+    key = (name, p.name)
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = _values_for(p)
+    return _STRATEGIES[key]
+
+
 @pytest.mark.parametrize(("name", "param"), INPUTS)
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_compiled_check_agrees_with_the_full_check(name: str, param: str, data: st.DataObject) -> None:
     p = contract_of(name).param(param)
     fast = checker(name, p)
+    values = _strategy(name, p)
     for _ in range(3):
-        value = data.draw(_values_for(p))
+        value = data.draw(values)
         full = _outcome(p.check, name, value)
         # Twice: the first call may fill a cache of accepted values, the second may answer from it.
         assert _outcome(fast, None, None, value) == full, (name, param, value)

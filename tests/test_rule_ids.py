@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,12 @@ RULE_BUILDERS = {"Rule", "unreachable"}
 
 def _modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "_generated" not in p.parts)
+
+
+@functools.cache
+def _nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of a module's syntax tree: parsed once for the tests of this file, which only read it."""
+    return tuple(ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
 
 
 def _callee(node: ast.Call) -> str | None:
@@ -33,7 +40,7 @@ def _id_argument(node: ast.Call) -> ast.expr | None:
 def test_no_rule_id_is_built_from_pieces():
     built = []
     for path in _modules():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _nodes(path):
             if isinstance(node, ast.Call) and _callee(node) in RULE_BUILDERS:
                 arg = _id_argument(node)
                 if isinstance(arg, (ast.JoinedStr, ast.BinOp)) or (
@@ -46,7 +53,7 @@ def test_no_rule_id_is_built_from_pieces():
 def test_every_rule_id_is_a_literal_in_the_source():
     literals: set[str] = set()
     for path in _modules():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _nodes(path):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 literals.add(node.value)
     ids = {rule.id for table in all_tables() for rule in table.rules}
@@ -58,7 +65,7 @@ def test_each_rule_knows_the_source_line_that_defines_it():
     starts: dict[str, set[int]] = {}
     for path in _modules():
         rel = path.relative_to(REPO).as_posix()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _nodes(path):
             if isinstance(node, ast.Call) and _callee(node) in RULE_BUILDERS:
                 starts.setdefault(rel, set()).add(node.lineno)
     for table in all_tables():

@@ -4,215 +4,2728 @@
 """The generated layer: one FunctionContract per reference page, by function name.
 
 Importing it reads nothing: everything was generated from spec/ by sspimodel.codegen. ``import
-sspimodel`` does not import this package; import it where contracts are needed.
+sspimodel`` does not import this package; import it where contracts are needed. The function
+modules are imported on first use: ``contract(name)`` imports the one module of that function,
+and reading ``CONTRACTS`` (or a ``NAME_CONTRACT``) imports what it needs.
 """
 
 from __future__ import annotations
 
-from sspimodel.contract import FunctionContract
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .accept_security_context import ACCEPT_SECURITY_CONTEXT_CONTRACT
-from .acquire_credentials_handle import (
-    ACQUIRE_CREDENTIALS_HANDLE_A_CONTRACT,
-    ACQUIRE_CREDENTIALS_HANDLE_W_CONTRACT,
-)
-from .add_credentials import ADD_CREDENTIALS_A_CONTRACT, ADD_CREDENTIALS_W_CONTRACT
-from .add_security_package import ADD_SECURITY_PACKAGE_A_CONTRACT, ADD_SECURITY_PACKAGE_W_CONTRACT
-from .apply_control_token import APPLY_CONTROL_TOKEN_CONTRACT
-from .change_account_password import CHANGE_ACCOUNT_PASSWORD_A_CONTRACT, CHANGE_ACCOUNT_PASSWORD_W_CONTRACT
-from .complete_auth_token import COMPLETE_AUTH_TOKEN_CONTRACT
-from .decrypt_message import DECRYPT_MESSAGE_CONTRACT
-from .delegate_security_context import DELEGATE_SECURITY_CONTEXT_CONTRACT
-from .delete_security_context import DELETE_SECURITY_CONTEXT_CONTRACT
-from .delete_security_package import DELETE_SECURITY_PACKAGE_A_CONTRACT, DELETE_SECURITY_PACKAGE_W_CONTRACT
-from .encrypt_message import ENCRYPT_MESSAGE_CONTRACT
-from .enumerate_security_packages import (
-    ENUMERATE_SECURITY_PACKAGES_A_CONTRACT,
-    ENUMERATE_SECURITY_PACKAGES_W_CONTRACT,
-)
-from .export_security_context import EXPORT_SECURITY_CONTEXT_CONTRACT
-from .free_context_buffer import FREE_CONTEXT_BUFFER_CONTRACT
-from .free_credentials_handle import FREE_CREDENTIALS_HANDLE_CONTRACT
-from .impersonate_security_context import IMPERSONATE_SECURITY_CONTEXT_CONTRACT
-from .import_security_context import IMPORT_SECURITY_CONTEXT_A_CONTRACT, IMPORT_SECURITY_CONTEXT_W_CONTRACT
-from .init_security_interface import INIT_SECURITY_INTERFACE_A_CONTRACT, INIT_SECURITY_INTERFACE_W_CONTRACT
-from .initialize_security_context import (
-    INITIALIZE_SECURITY_CONTEXT_A_CONTRACT,
-    INITIALIZE_SECURITY_CONTEXT_W_CONTRACT,
-)
-from .make_signature import MAKE_SIGNATURE_CONTRACT
-from .query_context_attributes import QUERY_CONTEXT_ATTRIBUTES_A_CONTRACT, QUERY_CONTEXT_ATTRIBUTES_W_CONTRACT
-from .query_context_attributes_ex import (
-    QUERY_CONTEXT_ATTRIBUTES_EX_A_CONTRACT,
-    QUERY_CONTEXT_ATTRIBUTES_EX_W_CONTRACT,
-)
-from .query_credentials_attributes import (
-    QUERY_CREDENTIALS_ATTRIBUTES_A_CONTRACT,
-    QUERY_CREDENTIALS_ATTRIBUTES_W_CONTRACT,
-)
-from .query_credentials_attributes_ex import (
-    QUERY_CREDENTIALS_ATTRIBUTES_EX_A_CONTRACT,
-    QUERY_CREDENTIALS_ATTRIBUTES_EX_W_CONTRACT,
-)
-from .query_security_context_token import QUERY_SECURITY_CONTEXT_TOKEN_CONTRACT
-from .query_security_package_info import (
-    QUERY_SECURITY_PACKAGE_INFO_A_CONTRACT,
-    QUERY_SECURITY_PACKAGE_INFO_W_CONTRACT,
-)
-from .revert_security_context import REVERT_SECURITY_CONTEXT_CONTRACT
-from .sasl_enumerate_profiles import SASL_ENUMERATE_PROFILES_A_CONTRACT, SASL_ENUMERATE_PROFILES_W_CONTRACT
-from .sasl_get_profile_package import SASL_GET_PROFILE_PACKAGE_A_CONTRACT, SASL_GET_PROFILE_PACKAGE_W_CONTRACT
-from .sasl_identify_package import SASL_IDENTIFY_PACKAGE_A_CONTRACT, SASL_IDENTIFY_PACKAGE_W_CONTRACT
-from .set_context_attributes import SET_CONTEXT_ATTRIBUTES_A_CONTRACT, SET_CONTEXT_ATTRIBUTES_W_CONTRACT
-from .set_credentials_attributes import (
-    SET_CREDENTIALS_ATTRIBUTES_A_CONTRACT,
-    SET_CREDENTIALS_ATTRIBUTES_W_CONTRACT,
-)
-from .sspi_accept_security_context_async import SSPI_ACCEPT_SECURITY_CONTEXT_ASYNC_CONTRACT
-from .sspi_acquire_credentials_handle_async import (
-    SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_A_CONTRACT,
-    SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_W_CONTRACT,
-)
-from .sspi_async_context_requires_notify import SSPI_ASYNC_CONTEXT_REQUIRES_NOTIFY_CONTRACT
-from .sspi_compare_auth_identities import SSPI_COMPARE_AUTH_IDENTITIES_CONTRACT
-from .sspi_copy_auth_identity import SSPI_COPY_AUTH_IDENTITY_CONTRACT
-from .sspi_create_async_context import SSPI_CREATE_ASYNC_CONTEXT_CONTRACT
-from .sspi_decrypt_auth_identity import SSPI_DECRYPT_AUTH_IDENTITY_CONTRACT
-from .sspi_decrypt_auth_identity_ex import SSPI_DECRYPT_AUTH_IDENTITY_EX_CONTRACT
-from .sspi_delete_security_context_async import SSPI_DELETE_SECURITY_CONTEXT_ASYNC_CONTRACT
-from .sspi_encode_auth_identity_as_strings import SSPI_ENCODE_AUTH_IDENTITY_AS_STRINGS_CONTRACT
-from .sspi_encode_strings_as_auth_identity import SSPI_ENCODE_STRINGS_AS_AUTH_IDENTITY_CONTRACT
-from .sspi_encrypt_auth_identity import SSPI_ENCRYPT_AUTH_IDENTITY_CONTRACT
-from .sspi_encrypt_auth_identity_ex import SSPI_ENCRYPT_AUTH_IDENTITY_EX_CONTRACT
-from .sspi_exclude_package import SSPI_EXCLUDE_PACKAGE_CONTRACT
-from .sspi_free_async_context import SSPI_FREE_ASYNC_CONTEXT_CONTRACT
-from .sspi_free_auth_identity import SSPI_FREE_AUTH_IDENTITY_CONTRACT
-from .sspi_free_credentials_handle_async import SSPI_FREE_CREDENTIALS_HANDLE_ASYNC_CONTRACT
-from .sspi_get_async_call_status import SSPI_GET_ASYNC_CALL_STATUS_CONTRACT
-from .sspi_get_cred_ui_context import SSPI_GET_CRED_UI_CONTEXT_CONTRACT
-from .sspi_get_target_host_name import SSPI_GET_TARGET_HOST_NAME_CONTRACT
-from .sspi_initialize_security_context_async import (
-    SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_A_CONTRACT,
-    SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_W_CONTRACT,
-)
-from .sspi_is_auth_identity_encrypted import SSPI_IS_AUTH_IDENTITY_ENCRYPTED_CONTRACT
-from .sspi_is_prompting_needed import SSPI_IS_PROMPTING_NEEDED_CONTRACT
-from .sspi_local_free import SSPI_LOCAL_FREE_CONTRACT
-from .sspi_marshal_auth_identity import SSPI_MARSHAL_AUTH_IDENTITY_CONTRACT
-from .sspi_prepare_for_cred_read import SSPI_PREPARE_FOR_CRED_READ_CONTRACT
-from .sspi_prepare_for_cred_write import SSPI_PREPARE_FOR_CRED_WRITE_CONTRACT
-from .sspi_prompt_for_credentials import (
-    SSPI_PROMPT_FOR_CREDENTIALS_A_CONTRACT,
-    SSPI_PROMPT_FOR_CREDENTIALS_W_CONTRACT,
-)
-from .sspi_reinit_async_context import SSPI_REINIT_ASYNC_CONTEXT_CONTRACT
-from .sspi_set_async_notify_callback import SSPI_SET_ASYNC_NOTIFY_CALLBACK_CONTRACT
-from .sspi_unmarshal_auth_identity import SSPI_UNMARSHAL_AUTH_IDENTITY_CONTRACT
-from .sspi_unmarshal_cred_ui_context import SSPI_UNMARSHAL_CRED_UI_CONTEXT_CONTRACT
-from .sspi_update_credentials import SSPI_UPDATE_CREDENTIALS_CONTRACT
-from .sspi_validate_auth_identity import SSPI_VALIDATE_AUTH_IDENTITY_CONTRACT
-from .sspi_zero_auth_identity import SSPI_ZERO_AUTH_IDENTITY_CONTRACT
-from .status import Status
-from .verify_signature import VERIFY_SIGNATURE_CONTRACT
+if TYPE_CHECKING:
+    from sspimodel.contract import FunctionContract
+
+    from .status import Status
 
 __all__ = [
     "CONTRACTS",
+    "METHODS",
+    "MODULES",
     "SPEC_SHA256",
     "Status",
+    "contract",
 ]
 
 SPEC_SHA256 = "c8bed248d3894b70c0271e4edc4f1155322204ba460ce6b37ca5e8cdfeb48d5d"
 
-CONTRACTS: dict[str, FunctionContract] = {
-    "AcceptSecurityContext": ACCEPT_SECURITY_CONTEXT_CONTRACT,
-    "AcquireCredentialsHandleA": ACQUIRE_CREDENTIALS_HANDLE_A_CONTRACT,
-    "AcquireCredentialsHandleW": ACQUIRE_CREDENTIALS_HANDLE_W_CONTRACT,
-    "AddCredentialsA": ADD_CREDENTIALS_A_CONTRACT,
-    "AddCredentialsW": ADD_CREDENTIALS_W_CONTRACT,
-    "AddSecurityPackageA": ADD_SECURITY_PACKAGE_A_CONTRACT,
-    "AddSecurityPackageW": ADD_SECURITY_PACKAGE_W_CONTRACT,
-    "ApplyControlToken": APPLY_CONTROL_TOKEN_CONTRACT,
-    "ChangeAccountPasswordA": CHANGE_ACCOUNT_PASSWORD_A_CONTRACT,
-    "ChangeAccountPasswordW": CHANGE_ACCOUNT_PASSWORD_W_CONTRACT,
-    "CompleteAuthToken": COMPLETE_AUTH_TOKEN_CONTRACT,
-    "DecryptMessage": DECRYPT_MESSAGE_CONTRACT,
-    "DelegateSecurityContext": DELEGATE_SECURITY_CONTEXT_CONTRACT,
-    "DeleteSecurityContext": DELETE_SECURITY_CONTEXT_CONTRACT,
-    "DeleteSecurityPackageA": DELETE_SECURITY_PACKAGE_A_CONTRACT,
-    "DeleteSecurityPackageW": DELETE_SECURITY_PACKAGE_W_CONTRACT,
-    "EncryptMessage": ENCRYPT_MESSAGE_CONTRACT,
-    "EnumerateSecurityPackagesA": ENUMERATE_SECURITY_PACKAGES_A_CONTRACT,
-    "EnumerateSecurityPackagesW": ENUMERATE_SECURITY_PACKAGES_W_CONTRACT,
-    "ExportSecurityContext": EXPORT_SECURITY_CONTEXT_CONTRACT,
-    "FreeContextBuffer": FREE_CONTEXT_BUFFER_CONTRACT,
-    "FreeCredentialsHandle": FREE_CREDENTIALS_HANDLE_CONTRACT,
-    "ImpersonateSecurityContext": IMPERSONATE_SECURITY_CONTEXT_CONTRACT,
-    "ImportSecurityContextA": IMPORT_SECURITY_CONTEXT_A_CONTRACT,
-    "ImportSecurityContextW": IMPORT_SECURITY_CONTEXT_W_CONTRACT,
-    "InitSecurityInterfaceA": INIT_SECURITY_INTERFACE_A_CONTRACT,
-    "InitSecurityInterfaceW": INIT_SECURITY_INTERFACE_W_CONTRACT,
-    "InitializeSecurityContextA": INITIALIZE_SECURITY_CONTEXT_A_CONTRACT,
-    "InitializeSecurityContextW": INITIALIZE_SECURITY_CONTEXT_W_CONTRACT,
-    "MakeSignature": MAKE_SIGNATURE_CONTRACT,
-    "QueryContextAttributesA": QUERY_CONTEXT_ATTRIBUTES_A_CONTRACT,
-    "QueryContextAttributesExA": QUERY_CONTEXT_ATTRIBUTES_EX_A_CONTRACT,
-    "QueryContextAttributesExW": QUERY_CONTEXT_ATTRIBUTES_EX_W_CONTRACT,
-    "QueryContextAttributesW": QUERY_CONTEXT_ATTRIBUTES_W_CONTRACT,
-    "QueryCredentialsAttributesA": QUERY_CREDENTIALS_ATTRIBUTES_A_CONTRACT,
-    "QueryCredentialsAttributesExA": QUERY_CREDENTIALS_ATTRIBUTES_EX_A_CONTRACT,
-    "QueryCredentialsAttributesExW": QUERY_CREDENTIALS_ATTRIBUTES_EX_W_CONTRACT,
-    "QueryCredentialsAttributesW": QUERY_CREDENTIALS_ATTRIBUTES_W_CONTRACT,
-    "QuerySecurityContextToken": QUERY_SECURITY_CONTEXT_TOKEN_CONTRACT,
-    "QuerySecurityPackageInfoA": QUERY_SECURITY_PACKAGE_INFO_A_CONTRACT,
-    "QuerySecurityPackageInfoW": QUERY_SECURITY_PACKAGE_INFO_W_CONTRACT,
-    "RevertSecurityContext": REVERT_SECURITY_CONTEXT_CONTRACT,
-    "SaslEnumerateProfilesA": SASL_ENUMERATE_PROFILES_A_CONTRACT,
-    "SaslEnumerateProfilesW": SASL_ENUMERATE_PROFILES_W_CONTRACT,
-    "SaslGetProfilePackageA": SASL_GET_PROFILE_PACKAGE_A_CONTRACT,
-    "SaslGetProfilePackageW": SASL_GET_PROFILE_PACKAGE_W_CONTRACT,
-    "SaslIdentifyPackageA": SASL_IDENTIFY_PACKAGE_A_CONTRACT,
-    "SaslIdentifyPackageW": SASL_IDENTIFY_PACKAGE_W_CONTRACT,
-    "SetContextAttributesA": SET_CONTEXT_ATTRIBUTES_A_CONTRACT,
-    "SetContextAttributesW": SET_CONTEXT_ATTRIBUTES_W_CONTRACT,
-    "SetCredentialsAttributesA": SET_CREDENTIALS_ATTRIBUTES_A_CONTRACT,
-    "SetCredentialsAttributesW": SET_CREDENTIALS_ATTRIBUTES_W_CONTRACT,
-    "SspiAcceptSecurityContextAsync": SSPI_ACCEPT_SECURITY_CONTEXT_ASYNC_CONTRACT,
-    "SspiAcquireCredentialsHandleAsyncA": SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_A_CONTRACT,
-    "SspiAcquireCredentialsHandleAsyncW": SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_W_CONTRACT,
-    "SspiAsyncContextRequiresNotify": SSPI_ASYNC_CONTEXT_REQUIRES_NOTIFY_CONTRACT,
-    "SspiCompareAuthIdentities": SSPI_COMPARE_AUTH_IDENTITIES_CONTRACT,
-    "SspiCopyAuthIdentity": SSPI_COPY_AUTH_IDENTITY_CONTRACT,
-    "SspiCreateAsyncContext": SSPI_CREATE_ASYNC_CONTEXT_CONTRACT,
-    "SspiDecryptAuthIdentity": SSPI_DECRYPT_AUTH_IDENTITY_CONTRACT,
-    "SspiDecryptAuthIdentityEx": SSPI_DECRYPT_AUTH_IDENTITY_EX_CONTRACT,
-    "SspiDeleteSecurityContextAsync": SSPI_DELETE_SECURITY_CONTEXT_ASYNC_CONTRACT,
-    "SspiEncodeAuthIdentityAsStrings": SSPI_ENCODE_AUTH_IDENTITY_AS_STRINGS_CONTRACT,
-    "SspiEncodeStringsAsAuthIdentity": SSPI_ENCODE_STRINGS_AS_AUTH_IDENTITY_CONTRACT,
-    "SspiEncryptAuthIdentity": SSPI_ENCRYPT_AUTH_IDENTITY_CONTRACT,
-    "SspiEncryptAuthIdentityEx": SSPI_ENCRYPT_AUTH_IDENTITY_EX_CONTRACT,
-    "SspiExcludePackage": SSPI_EXCLUDE_PACKAGE_CONTRACT,
-    "SspiFreeAsyncContext": SSPI_FREE_ASYNC_CONTEXT_CONTRACT,
-    "SspiFreeAuthIdentity": SSPI_FREE_AUTH_IDENTITY_CONTRACT,
-    "SspiFreeCredentialsHandleAsync": SSPI_FREE_CREDENTIALS_HANDLE_ASYNC_CONTRACT,
-    "SspiGetAsyncCallStatus": SSPI_GET_ASYNC_CALL_STATUS_CONTRACT,
-    "SspiGetCredUIContext": SSPI_GET_CRED_UI_CONTEXT_CONTRACT,
-    "SspiGetTargetHostName": SSPI_GET_TARGET_HOST_NAME_CONTRACT,
-    "SspiInitializeSecurityContextAsyncA": SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_A_CONTRACT,
-    "SspiInitializeSecurityContextAsyncW": SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_W_CONTRACT,
-    "SspiIsAuthIdentityEncrypted": SSPI_IS_AUTH_IDENTITY_ENCRYPTED_CONTRACT,
-    "SspiIsPromptingNeeded": SSPI_IS_PROMPTING_NEEDED_CONTRACT,
-    "SspiLocalFree": SSPI_LOCAL_FREE_CONTRACT,
-    "SspiMarshalAuthIdentity": SSPI_MARSHAL_AUTH_IDENTITY_CONTRACT,
-    "SspiPrepareForCredRead": SSPI_PREPARE_FOR_CRED_READ_CONTRACT,
-    "SspiPrepareForCredWrite": SSPI_PREPARE_FOR_CRED_WRITE_CONTRACT,
-    "SspiPromptForCredentialsA": SSPI_PROMPT_FOR_CREDENTIALS_A_CONTRACT,
-    "SspiPromptForCredentialsW": SSPI_PROMPT_FOR_CREDENTIALS_W_CONTRACT,
-    "SspiReinitAsyncContext": SSPI_REINIT_ASYNC_CONTEXT_CONTRACT,
-    "SspiSetAsyncNotifyCallback": SSPI_SET_ASYNC_NOTIFY_CALLBACK_CONTRACT,
-    "SspiUnmarshalAuthIdentity": SSPI_UNMARSHAL_AUTH_IDENTITY_CONTRACT,
-    "SspiUnmarshalCredUIContext": SSPI_UNMARSHAL_CRED_UI_CONTEXT_CONTRACT,
-    "SspiUpdateCredentials": SSPI_UPDATE_CREDENTIALS_CONTRACT,
-    "SspiValidateAuthIdentity": SSPI_VALIDATE_AUTH_IDENTITY_CONTRACT,
-    "SspiZeroAuthIdentity": SSPI_ZERO_AUTH_IDENTITY_CONTRACT,
-    "VerifySignature": VERIFY_SIGNATURE_CONTRACT,
+# Each function's module in this package and the name of its contract there.
+MODULES: dict[str, tuple[str, str]] = {
+    "AcceptSecurityContext": ("accept_security_context", "ACCEPT_SECURITY_CONTEXT_CONTRACT"),
+    "AcquireCredentialsHandleA": ("acquire_credentials_handle", "ACQUIRE_CREDENTIALS_HANDLE_A_CONTRACT"),
+    "AcquireCredentialsHandleW": ("acquire_credentials_handle", "ACQUIRE_CREDENTIALS_HANDLE_W_CONTRACT"),
+    "AddCredentialsA": ("add_credentials", "ADD_CREDENTIALS_A_CONTRACT"),
+    "AddCredentialsW": ("add_credentials", "ADD_CREDENTIALS_W_CONTRACT"),
+    "AddSecurityPackageA": ("add_security_package", "ADD_SECURITY_PACKAGE_A_CONTRACT"),
+    "AddSecurityPackageW": ("add_security_package", "ADD_SECURITY_PACKAGE_W_CONTRACT"),
+    "ApplyControlToken": ("apply_control_token", "APPLY_CONTROL_TOKEN_CONTRACT"),
+    "ChangeAccountPasswordA": ("change_account_password", "CHANGE_ACCOUNT_PASSWORD_A_CONTRACT"),
+    "ChangeAccountPasswordW": ("change_account_password", "CHANGE_ACCOUNT_PASSWORD_W_CONTRACT"),
+    "CompleteAuthToken": ("complete_auth_token", "COMPLETE_AUTH_TOKEN_CONTRACT"),
+    "DecryptMessage": ("decrypt_message", "DECRYPT_MESSAGE_CONTRACT"),
+    "DelegateSecurityContext": ("delegate_security_context", "DELEGATE_SECURITY_CONTEXT_CONTRACT"),
+    "DeleteSecurityContext": ("delete_security_context", "DELETE_SECURITY_CONTEXT_CONTRACT"),
+    "DeleteSecurityPackageA": ("delete_security_package", "DELETE_SECURITY_PACKAGE_A_CONTRACT"),
+    "DeleteSecurityPackageW": ("delete_security_package", "DELETE_SECURITY_PACKAGE_W_CONTRACT"),
+    "EncryptMessage": ("encrypt_message", "ENCRYPT_MESSAGE_CONTRACT"),
+    "EnumerateSecurityPackagesA": ("enumerate_security_packages", "ENUMERATE_SECURITY_PACKAGES_A_CONTRACT"),
+    "EnumerateSecurityPackagesW": ("enumerate_security_packages", "ENUMERATE_SECURITY_PACKAGES_W_CONTRACT"),
+    "ExportSecurityContext": ("export_security_context", "EXPORT_SECURITY_CONTEXT_CONTRACT"),
+    "FreeContextBuffer": ("free_context_buffer", "FREE_CONTEXT_BUFFER_CONTRACT"),
+    "FreeCredentialsHandle": ("free_credentials_handle", "FREE_CREDENTIALS_HANDLE_CONTRACT"),
+    "ImpersonateSecurityContext": ("impersonate_security_context", "IMPERSONATE_SECURITY_CONTEXT_CONTRACT"),
+    "ImportSecurityContextA": ("import_security_context", "IMPORT_SECURITY_CONTEXT_A_CONTRACT"),
+    "ImportSecurityContextW": ("import_security_context", "IMPORT_SECURITY_CONTEXT_W_CONTRACT"),
+    "InitSecurityInterfaceA": ("init_security_interface", "INIT_SECURITY_INTERFACE_A_CONTRACT"),
+    "InitSecurityInterfaceW": ("init_security_interface", "INIT_SECURITY_INTERFACE_W_CONTRACT"),
+    "InitializeSecurityContextA": ("initialize_security_context", "INITIALIZE_SECURITY_CONTEXT_A_CONTRACT"),
+    "InitializeSecurityContextW": ("initialize_security_context", "INITIALIZE_SECURITY_CONTEXT_W_CONTRACT"),
+    "MakeSignature": ("make_signature", "MAKE_SIGNATURE_CONTRACT"),
+    "QueryContextAttributesA": ("query_context_attributes", "QUERY_CONTEXT_ATTRIBUTES_A_CONTRACT"),
+    "QueryContextAttributesExA": ("query_context_attributes_ex", "QUERY_CONTEXT_ATTRIBUTES_EX_A_CONTRACT"),
+    "QueryContextAttributesExW": ("query_context_attributes_ex", "QUERY_CONTEXT_ATTRIBUTES_EX_W_CONTRACT"),
+    "QueryContextAttributesW": ("query_context_attributes", "QUERY_CONTEXT_ATTRIBUTES_W_CONTRACT"),
+    "QueryCredentialsAttributesA": ("query_credentials_attributes", "QUERY_CREDENTIALS_ATTRIBUTES_A_CONTRACT"),
+    "QueryCredentialsAttributesExA": ("query_credentials_attributes_ex", "QUERY_CREDENTIALS_ATTRIBUTES_EX_A_CONTRACT"),
+    "QueryCredentialsAttributesExW": ("query_credentials_attributes_ex", "QUERY_CREDENTIALS_ATTRIBUTES_EX_W_CONTRACT"),
+    "QueryCredentialsAttributesW": ("query_credentials_attributes", "QUERY_CREDENTIALS_ATTRIBUTES_W_CONTRACT"),
+    "QuerySecurityContextToken": ("query_security_context_token", "QUERY_SECURITY_CONTEXT_TOKEN_CONTRACT"),
+    "QuerySecurityPackageInfoA": ("query_security_package_info", "QUERY_SECURITY_PACKAGE_INFO_A_CONTRACT"),
+    "QuerySecurityPackageInfoW": ("query_security_package_info", "QUERY_SECURITY_PACKAGE_INFO_W_CONTRACT"),
+    "RevertSecurityContext": ("revert_security_context", "REVERT_SECURITY_CONTEXT_CONTRACT"),
+    "SaslEnumerateProfilesA": ("sasl_enumerate_profiles", "SASL_ENUMERATE_PROFILES_A_CONTRACT"),
+    "SaslEnumerateProfilesW": ("sasl_enumerate_profiles", "SASL_ENUMERATE_PROFILES_W_CONTRACT"),
+    "SaslGetProfilePackageA": ("sasl_get_profile_package", "SASL_GET_PROFILE_PACKAGE_A_CONTRACT"),
+    "SaslGetProfilePackageW": ("sasl_get_profile_package", "SASL_GET_PROFILE_PACKAGE_W_CONTRACT"),
+    "SaslIdentifyPackageA": ("sasl_identify_package", "SASL_IDENTIFY_PACKAGE_A_CONTRACT"),
+    "SaslIdentifyPackageW": ("sasl_identify_package", "SASL_IDENTIFY_PACKAGE_W_CONTRACT"),
+    "SetContextAttributesA": ("set_context_attributes", "SET_CONTEXT_ATTRIBUTES_A_CONTRACT"),
+    "SetContextAttributesW": ("set_context_attributes", "SET_CONTEXT_ATTRIBUTES_W_CONTRACT"),
+    "SetCredentialsAttributesA": ("set_credentials_attributes", "SET_CREDENTIALS_ATTRIBUTES_A_CONTRACT"),
+    "SetCredentialsAttributesW": ("set_credentials_attributes", "SET_CREDENTIALS_ATTRIBUTES_W_CONTRACT"),
+    "SspiAcceptSecurityContextAsync": ("sspi_accept_security_context_async", "SSPI_ACCEPT_SECURITY_CONTEXT_ASYNC_CONTRACT"),
+    "SspiAcquireCredentialsHandleAsyncA": ("sspi_acquire_credentials_handle_async", "SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_A_CONTRACT"),
+    "SspiAcquireCredentialsHandleAsyncW": ("sspi_acquire_credentials_handle_async", "SSPI_ACQUIRE_CREDENTIALS_HANDLE_ASYNC_W_CONTRACT"),
+    "SspiAsyncContextRequiresNotify": ("sspi_async_context_requires_notify", "SSPI_ASYNC_CONTEXT_REQUIRES_NOTIFY_CONTRACT"),
+    "SspiCompareAuthIdentities": ("sspi_compare_auth_identities", "SSPI_COMPARE_AUTH_IDENTITIES_CONTRACT"),
+    "SspiCopyAuthIdentity": ("sspi_copy_auth_identity", "SSPI_COPY_AUTH_IDENTITY_CONTRACT"),
+    "SspiCreateAsyncContext": ("sspi_create_async_context", "SSPI_CREATE_ASYNC_CONTEXT_CONTRACT"),
+    "SspiDecryptAuthIdentity": ("sspi_decrypt_auth_identity", "SSPI_DECRYPT_AUTH_IDENTITY_CONTRACT"),
+    "SspiDecryptAuthIdentityEx": ("sspi_decrypt_auth_identity_ex", "SSPI_DECRYPT_AUTH_IDENTITY_EX_CONTRACT"),
+    "SspiDeleteSecurityContextAsync": ("sspi_delete_security_context_async", "SSPI_DELETE_SECURITY_CONTEXT_ASYNC_CONTRACT"),
+    "SspiEncodeAuthIdentityAsStrings": ("sspi_encode_auth_identity_as_strings", "SSPI_ENCODE_AUTH_IDENTITY_AS_STRINGS_CONTRACT"),
+    "SspiEncodeStringsAsAuthIdentity": ("sspi_encode_strings_as_auth_identity", "SSPI_ENCODE_STRINGS_AS_AUTH_IDENTITY_CONTRACT"),
+    "SspiEncryptAuthIdentity": ("sspi_encrypt_auth_identity", "SSPI_ENCRYPT_AUTH_IDENTITY_CONTRACT"),
+    "SspiEncryptAuthIdentityEx": ("sspi_encrypt_auth_identity_ex", "SSPI_ENCRYPT_AUTH_IDENTITY_EX_CONTRACT"),
+    "SspiExcludePackage": ("sspi_exclude_package", "SSPI_EXCLUDE_PACKAGE_CONTRACT"),
+    "SspiFreeAsyncContext": ("sspi_free_async_context", "SSPI_FREE_ASYNC_CONTEXT_CONTRACT"),
+    "SspiFreeAuthIdentity": ("sspi_free_auth_identity", "SSPI_FREE_AUTH_IDENTITY_CONTRACT"),
+    "SspiFreeCredentialsHandleAsync": ("sspi_free_credentials_handle_async", "SSPI_FREE_CREDENTIALS_HANDLE_ASYNC_CONTRACT"),
+    "SspiGetAsyncCallStatus": ("sspi_get_async_call_status", "SSPI_GET_ASYNC_CALL_STATUS_CONTRACT"),
+    "SspiGetCredUIContext": ("sspi_get_cred_ui_context", "SSPI_GET_CRED_UI_CONTEXT_CONTRACT"),
+    "SspiGetTargetHostName": ("sspi_get_target_host_name", "SSPI_GET_TARGET_HOST_NAME_CONTRACT"),
+    "SspiInitializeSecurityContextAsyncA": ("sspi_initialize_security_context_async", "SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_A_CONTRACT"),
+    "SspiInitializeSecurityContextAsyncW": ("sspi_initialize_security_context_async", "SSPI_INITIALIZE_SECURITY_CONTEXT_ASYNC_W_CONTRACT"),
+    "SspiIsAuthIdentityEncrypted": ("sspi_is_auth_identity_encrypted", "SSPI_IS_AUTH_IDENTITY_ENCRYPTED_CONTRACT"),
+    "SspiIsPromptingNeeded": ("sspi_is_prompting_needed", "SSPI_IS_PROMPTING_NEEDED_CONTRACT"),
+    "SspiLocalFree": ("sspi_local_free", "SSPI_LOCAL_FREE_CONTRACT"),
+    "SspiMarshalAuthIdentity": ("sspi_marshal_auth_identity", "SSPI_MARSHAL_AUTH_IDENTITY_CONTRACT"),
+    "SspiPrepareForCredRead": ("sspi_prepare_for_cred_read", "SSPI_PREPARE_FOR_CRED_READ_CONTRACT"),
+    "SspiPrepareForCredWrite": ("sspi_prepare_for_cred_write", "SSPI_PREPARE_FOR_CRED_WRITE_CONTRACT"),
+    "SspiPromptForCredentialsA": ("sspi_prompt_for_credentials", "SSPI_PROMPT_FOR_CREDENTIALS_A_CONTRACT"),
+    "SspiPromptForCredentialsW": ("sspi_prompt_for_credentials", "SSPI_PROMPT_FOR_CREDENTIALS_W_CONTRACT"),
+    "SspiReinitAsyncContext": ("sspi_reinit_async_context", "SSPI_REINIT_ASYNC_CONTEXT_CONTRACT"),
+    "SspiSetAsyncNotifyCallback": ("sspi_set_async_notify_callback", "SSPI_SET_ASYNC_NOTIFY_CALLBACK_CONTRACT"),
+    "SspiUnmarshalAuthIdentity": ("sspi_unmarshal_auth_identity", "SSPI_UNMARSHAL_AUTH_IDENTITY_CONTRACT"),
+    "SspiUnmarshalCredUIContext": ("sspi_unmarshal_cred_ui_context", "SSPI_UNMARSHAL_CRED_UI_CONTEXT_CONTRACT"),
+    "SspiUpdateCredentials": ("sspi_update_credentials", "SSPI_UPDATE_CREDENTIALS_CONTRACT"),
+    "SspiValidateAuthIdentity": ("sspi_validate_auth_identity", "SSPI_VALIDATE_AUTH_IDENTITY_CONTRACT"),
+    "SspiZeroAuthIdentity": ("sspi_zero_auth_identity", "SSPI_ZERO_AUTH_IDENTITY_CONTRACT"),
+    "VerifySignature": ("verify_signature", "VERIFY_SIGNATURE_CONTRACT"),
+}
+
+_BY_CONSTANT = {constant: name for name, (_module, constant) in MODULES.items()}
+
+
+def contract(name: str) -> FunctionContract:
+    """The contract of the function ``name``, importing its module only (KeyError when unknown)."""
+    module, constant = MODULES[name]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), constant)
+
+
+def __getattr__(name: str) -> Any:
+    """``CONTRACTS``, ``Status`` and each ``NAME_CONTRACT``, imported when first read."""
+    if name == "CONTRACTS":
+        value: Any = {function: contract(function) for function in MODULES}
+    elif name == "Status":
+        value = importlib.import_module(f"{__name__}.status").Status
+    elif name in _BY_CONSTANT:
+        value = contract(_BY_CONSTANT[name])
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+# What each method of sspimodel.api.Sspi shows, by function: (result class name, page,
+# ((parameter, required, annotation), ...) of the call class, the call class's docstring).
+METHODS: dict[str, tuple[str, str, tuple[tuple[str, bool, str], ...], str]] = {
+    "AcceptSecurityContext": (
+        "AcceptSecurityContextResult",
+        "spec/pages/AcceptSecurityContext.md",
+        (
+            ("fContextReq", True, "AscReq | int | None"),
+            ("TargetDataRep", True, "Any"),
+            ("phCredential", False, "Any"),
+            ("phContext", False, "Any"),
+            ("pInput", False, "Any"),
+            ("phNewContext", False, "Any"),
+            ("pOutput", False, "Any"),
+        ),
+        (
+            "Call of AcceptSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    With AcceptSecurityContext (CredSSP) the server side of a transport application builds a\n"
+            "    security context shared with a remote client. The client opens the exchange by calling\n"
+            "    InitializeSecurityContext (CredSSP); the server may need one or more further tokens from the\n"
+            "    client before the context is complete.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - fContextReq [in], required: -Bit flags naming the context attributes the server insists\n"
+            "      on.\n"
+            "    - TargetDataRep [in], required: How data, byte order for example, is represented on the\n"
+            "      target: either SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - phCredential [in, optional]: Handle to the server's credentials, obtained by the server\n"
+            "      from AcquireCredentialsHandle (CredSSP) with SECPKG_CRED_INBOUND or SECPKG_CRED_BOTH set.\n"
+            "    - phContext [in, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pInput [in, optional]: Pointer to a SecBufferDesc structure produced by the client's call\n"
+            "      to InitializeSecurityContext (CredSSP); it describes the input buffers.\n"
+            "    - phNewContext [in, out, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pOutput [in, out, optional]: Pointer to a SecBufferDesc structure describing the output\n"
+            "      buffers.\n"
+            "\n"
+            "    Page: spec/pages/AcceptSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext"
+        ),
+    ),
+    "AcquireCredentialsHandleA": (
+        "AcquireCredentialsHandleAResult",
+        "spec/pages/AcquireCredentialsHandleA.md",
+        (
+            ("pszPackage", True, "str | bytes | None"),
+            ("fCredentialUse", True, "SecpkgCredUse | int | None"),
+            ("pszPrincipal", False, "str | bytes | None"),
+            ("pvLogonId", False, "Any"),
+            ("pAuthData", False, "Any"),
+            ("pGetKeyFn", False, "Any"),
+            ("pvGetKeyArgument", False, "Any"),
+        ),
+        (
+            "Call of AcquireCredentialsHandleA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The AcquireCredentialsHandle (CredSSP) function gives the caller a handle to the credentials\n"
+            "    that a security principal already holds, bound to one security package. The credentials are\n"
+            "    either the ones the principal obtained when it logged on to the system, or alternative\n"
+            "    credentials that the caller passes in.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackage [in], required: Pointer to a null-terminated string naming the security package\n"
+            "      the credentials will be used with.\n"
+            "    - fCredentialUse [in], required: Says what the credentials will be used for.\n"
+            "    - pszPrincipal [in, optional]: Pointer to a null-terminated string naming the principal\n"
+            "      whose credentials the new handle is to stand for.\n"
+            "    - pvLogonId [in, optional]: Pointer to the LUID (locally unique identifier) of the user's\n"
+            "      logon session.\n"
+            "    - pAuthData [in, optional]: Pointer to a CREDSSP_CRED structure carrying the authentication\n"
+            "      data for the Schannel package and for the Negotiate package together.\n"
+            "    - pGetKeyFn [in, optional]: Not used; pass NULL.\n"
+            "    - pvGetKeyArgument [in, optional]: Reserved; must be NULL.\n"
+            "\n"
+            "    Page: spec/pages/AcquireCredentialsHandleA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acquirecredentialshandlea"
+        ),
+    ),
+    "AcquireCredentialsHandleW": (
+        "AcquireCredentialsHandleWResult",
+        "spec/pages/AcquireCredentialsHandleW.md",
+        (
+            ("pPackage", True, "str | None"),
+            ("fCredentialUse", True, "SecpkgCredUse | int | None"),
+            ("pPrincipal", False, "str | None"),
+            ("pvLogonId", False, "Any"),
+            ("pAuthData", False, "Any"),
+            ("pGetKeyFn", False, "Any"),
+            ("pvGetKeyArgument", False, "Any"),
+        ),
+        (
+            "Call of AcquireCredentialsHandleW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The AcquireCredentialsHandle (CredSSP) function gives the caller a handle to the credentials\n"
+            "    that a security principal already holds, bound to one security package. The credentials are\n"
+            "    either the ones the principal obtained when it logged on to the system, or alternative\n"
+            "    credentials that the caller passes in.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pPackage [in], required: Pointer to a null-terminated string naming the security package\n"
+            "      the credentials will be used with.\n"
+            "    - fCredentialUse [in], required: Says what the credentials will be used for.\n"
+            "    - pPrincipal [in, optional]: Pointer to a null-terminated string naming the principal whose\n"
+            "      credentials the new handle is to stand for.\n"
+            "    - pvLogonId [in, optional]: Pointer to the LUID (locally unique identifier) of the user's\n"
+            "      logon session.\n"
+            "    - pAuthData [in, optional]: Pointer to a CREDSSP_CRED structure carrying the authentication\n"
+            "      data for the Schannel package and for the Negotiate package together.\n"
+            "    - pGetKeyFn [in, optional]: Not used; pass NULL.\n"
+            "    - pvGetKeyArgument [in, optional]: Reserved; must be NULL.\n"
+            "\n"
+            "    Page: spec/pages/AcquireCredentialsHandleW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acquirecredentialshandlew"
+        ),
+    ),
+    "AddCredentialsA": (
+        "AddCredentialsAResult",
+        "spec/pages/AddCredentialsA.md",
+        (
+            ("hCredentials", True, "Any"),
+            ("pszPrincipal", True, "str | bytes | None"),
+            ("pszPackage", True, "str | bytes | None"),
+            ("fCredentialUse", True, "Any"),
+            ("pAuthData", True, "Any"),
+            ("pGetKeyFn", True, "Any"),
+            ("pvGetKeyArgument", True, "Any"),
+            ("ptsExpiry", True, "Any"),
+        ),
+        (
+            "Call of AddCredentialsA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Adds a credential to the list of credentials that go with the current thread.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - hCredentials (no direction), required: The credentials the new one is added to.\n"
+            "    - pszPrincipal (no direction), required: The principal the credentials are for.\n"
+            "    - pszPackage (no direction), required: The package's name.\n"
+            "    - fCredentialUse (no direction), required: Flags saying how the credentials will be used.\n"
+            "    - pAuthData (no direction), required: Authentication data of the package's own.\n"
+            "    - pGetKeyFn (no direction), required: A pointer to the GetKey function.\n"
+            "    - pvGetKeyArgument (no direction), required: What to pass to the GetKey function.\n"
+            "    - ptsExpiry (no direction), required: How long the credentials last.\n"
+            "\n"
+            "    Page: spec/pages/AddCredentialsA.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-addcredentialsa"
+        ),
+    ),
+    "AddCredentialsW": (
+        "AddCredentialsWResult",
+        "spec/pages/AddCredentialsW.md",
+        (
+            ("hCredentials", True, "Any"),
+            ("pPrincipal", True, "Any"),
+            ("pPackage", True, "Any"),
+            ("fCredentialUse", True, "Any"),
+            ("pAuthData", True, "Any"),
+            ("pGetKeyFn", True, "Any"),
+            ("pvGetKeyArgument", True, "Any"),
+            ("ptsExpiry", True, "Any"),
+        ),
+        (
+            "Call of AddCredentialsW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Adds a credential to the list of credentials that go with the current thread.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - hCredentials (no direction), required: The credentials the new one is added to.\n"
+            "    - pPrincipal (no direction), required: The principal the credentials are for.\n"
+            "    - pPackage (no direction), required: The name of the package the credentials belong to.\n"
+            "    - fCredentialUse (no direction), required: Flags saying how the credentials will be used.\n"
+            "    - pAuthData (no direction), required: Authentication data of the package's own.\n"
+            "    - pGetKeyFn (no direction), required: A pointer to the GetKey function that gets the\n"
+            "      credentials' key.\n"
+            "    - pvGetKeyArgument (no direction), required: What to pass to the GetKey function.\n"
+            "    - ptsExpiry (no direction), required: How long the credentials last.\n"
+            "\n"
+            "    Page: spec/pages/AddCredentialsW.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-addcredentialsw"
+        ),
+    ),
+    "AddSecurityPackageA": (
+        "AddSecurityPackageAResult",
+        "spec/pages/AddSecurityPackageA.md",
+        (
+            ("pszPackageName", True, "str | bytes | None"),
+            ("pOptions", True, "Any"),
+        ),
+        (
+            "Call of AddSecurityPackageA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Adds a security support provider to the providers that Microsoft Negotiate supports.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The name of the package to be added.\n"
+            "    - pOptions [in], required: Points to a SECURITY_PACKAGE_OPTIONS structure that gives further\n"
+            "      information about the security package.\n"
+            "\n"
+            "    Page: spec/pages/AddSecurityPackageA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-addsecuritypackagea"
+        ),
+    ),
+    "AddSecurityPackageW": (
+        "AddSecurityPackageWResult",
+        "spec/pages/AddSecurityPackageW.md",
+        (
+            ("pszPackageName", True, "str | None"),
+            ("pOptions", True, "Any"),
+        ),
+        (
+            "Call of AddSecurityPackageW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Adds a security support provider to the providers that Microsoft Negotiate supports.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The name of the package to be added.\n"
+            "    - pOptions [in], required: Points to a SECURITY_PACKAGE_OPTIONS structure that gives further\n"
+            "      information about the security package.\n"
+            "\n"
+            "    Page: spec/pages/AddSecurityPackageW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-addsecuritypackagew"
+        ),
+    ),
+    "ApplyControlToken": (
+        "ApplyControlTokenResult",
+        "spec/pages/ApplyControlToken.md",
+        (
+            ("phContext", True, "Any"),
+            ("pInput", True, "Any"),
+        ),
+        (
+            "Call of ApplyControlToken: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    ApplyControlToken applies a control token to a security context. Such a token can arrive\n"
+            "    while the security context is being set up, from a call to the InitializeSecurityContext\n"
+            "    (Schannel) function, or from a per-message security service such as verify or unseal.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context the token is applied to.\n"
+            "    - pInput [in], required: Points to a SecBufferDesc structure that points to a SecBuffer\n"
+            "      structure holding the input token to apply to the context.\n"
+            "\n"
+            "    Page: spec/pages/ApplyControlToken.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-applycontroltoken"
+        ),
+    ),
+    "ChangeAccountPasswordA": (
+        "ChangeAccountPasswordAResult",
+        "spec/pages/ChangeAccountPasswordA.md",
+        (
+            ("pszPackageName", True, "str | bytes | None"),
+            ("pszDomainName", True, "str | bytes | None"),
+            ("pszAccountName", True, "str | bytes | None"),
+            ("pszOldPassword", True, "str | bytes | None"),
+            ("pszNewPassword", True, "str | bytes | None"),
+            ("bImpersonating", True, "Any"),
+            ("dwReserved", True, "Any"),
+            ("pOutput", True, "Any"),
+        ),
+        (
+            "Call of ChangeAccountPasswordA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    ChangeAccountPassword changes the password of a Windows domain account through the given\n"
+            "    Security Support Provider.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The provider to use, by name: \"Kerberos\", \"Negotiate\" or\n"
+            "      \"NTLM\", and no other.\n"
+            "    - pszDomainName [in], required: The domain of the account whose password changes.\n"
+            "    - pszAccountName [in], required: The user name of the account whose password changes.\n"
+            "    - pszOldPassword [in], required: The password being changed.\n"
+            "    - pszNewPassword [in], required: The account's new password.\n"
+            "    - bImpersonating [in], required: TRUE when the calling process runs as the client, FALSE\n"
+            "      when it does not.\n"
+            "    - dwReserved [in], required: Reserved; must be zero.\n"
+            "    - pOutput [in, out], required: On input, points to a SecBufferDesc structure, which must\n"
+            "      hold exactly one buffer, of type SECBUFFER_CHANGE_PASS_RESPONSE.\n"
+            "\n"
+            "    Page: spec/pages/ChangeAccountPasswordA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-changeaccountpassworda"
+        ),
+    ),
+    "ChangeAccountPasswordW": (
+        "ChangeAccountPasswordWResult",
+        "spec/pages/ChangeAccountPasswordW.md",
+        (
+            ("pszPackageName", True, "str | None"),
+            ("pszDomainName", True, "str | None"),
+            ("pszAccountName", True, "str | None"),
+            ("pszOldPassword", True, "str | None"),
+            ("pszNewPassword", True, "str | None"),
+            ("bImpersonating", True, "Any"),
+            ("dwReserved", True, "Any"),
+            ("pOutput", True, "Any"),
+        ),
+        (
+            "Call of ChangeAccountPasswordW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    ChangeAccountPassword changes the password of a Windows domain account through the given\n"
+            "    Security Support Provider.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The provider to use, by name: \"Kerberos\", \"Negotiate\" or\n"
+            "      \"NTLM\", and no other.\n"
+            "    - pszDomainName [in], required: The domain of the account whose password changes.\n"
+            "    - pszAccountName [in], required: The user name of the account whose password changes.\n"
+            "    - pszOldPassword [in], required: The password being changed.\n"
+            "    - pszNewPassword [in], required: The account's new password.\n"
+            "    - bImpersonating [in], required: TRUE when the calling process runs as the client, FALSE\n"
+            "      when it does not.\n"
+            "    - dwReserved [in], required: Reserved; must be zero.\n"
+            "    - pOutput [in, out], required: On input, points to a SecBufferDesc structure, which must\n"
+            "      hold exactly one buffer, of type SECBUFFER_CHANGE_PASS_RESPONSE.\n"
+            "\n"
+            "    Page: spec/pages/ChangeAccountPasswordW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-changeaccountpasswordw"
+        ),
+    ),
+    "CompleteAuthToken": (
+        "CompleteAuthTokenResult",
+        "spec/pages/CompleteAuthToken.txt",
+        (
+            ("phContext", True, "Any"),
+            ("pToken", True, "Any"),
+        ),
+        (
+            "Call of CompleteAuthToken: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The CompleteAuthToken function finishes an authentication token. Protocols such as DCE need\n"
+            "    it when the security information has to be revised after the transport application has\n"
+            "    changed some message parameters.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: Handle of the context whose token has to be completed.\n"
+            "    - pToken [in], required: Pointer to a SecBufferDesc structure describing the buffers of the\n"
+            "      whole message.\n"
+            "\n"
+            "    Page: spec/pages/CompleteAuthToken.txt\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-completeauthtoken"
+        ),
+    ),
+    "DecryptMessage": (
+        "DecryptMessageResult",
+        "spec/pages/DecryptMessage.md",
+        (
+            ("phContext", True, "Any"),
+            ("pMessage", True, "Any"),
+            ("MessageSeqNo", True, "Any"),
+        ),
+        (
+            "Call of DecryptMessage: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The DecryptMessage (Digest) function decrypts a message. Some packages do not encrypt and\n"
+            "    decrypt at all but compute and check an integrity hash instead.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context to decrypt with.\n"
+            "    - pMessage [in, out], required: Pointer to a SecBufferDesc structure, which on input refers\n"
+            "      to one or more SecBuffer structures, at least one of them of type SECBUFFER_DATA holding\n"
+            "      the encrypted message.\n"
+            "    - MessageSeqNo [in], required: The sequence number the transport application expects, if it\n"
+            "      uses any.\n"
+            "\n"
+            "    Page: spec/pages/DecryptMessage.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-decryptmessage"
+        ),
+    ),
+    "DelegateSecurityContext": (
+        "DelegateSecurityContextResult",
+        "spec/pages/DelegateSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+            ("pTarget", True, "Any"),
+            ("DelegationType", True, "Any"),
+            ("pOutput", True, "Any"),
+            ("pExpiry", False, "Any"),
+            ("pPackageParameters", False, "Any"),
+        ),
+        (
+            "Call of DelegateSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Hands the security context on, by delegation, to the server named.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext (no direction), required: The security context that is delegated.\n"
+            "    - pTarget (no direction), required: The path of the target.\n"
+            "    - DelegationType (no direction), required: Which kind of delegation.\n"
+            "    - pOutput (no direction), required: The output token, for ApplyControlToken.\n"
+            "    - pExpiry [optional]: The optional time limit past which the context expires.\n"
+            "    - pPackageParameters [optional]: The optional parameters specific to the package.\n"
+            "\n"
+            "    Page: spec/pages/DelegateSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-delegatesecuritycontext"
+        ),
+    ),
+    "DeleteSecurityContext": (
+        "DeleteSecurityContextResult",
+        "spec/pages/DeleteSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of DeleteSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The DeleteSecurityContext function releases the local data structures that belong to a\n"
+            "    security context started by an earlier call to InitializeSecurityContext (General) or\n"
+            "    AcceptSecurityContext (General).\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to delete.\n"
+            "\n"
+            "    Page: spec/pages/DeleteSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritycontext"
+        ),
+    ),
+    "DeleteSecurityPackageA": (
+        "DeleteSecurityPackageAResult",
+        "spec/pages/DeleteSecurityPackageA.md",
+        (
+            ("pszPackageName", True, "str | bytes | None"),
+        ),
+        (
+            "Call of DeleteSecurityPackageA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Removes a security support provider from the providers that Microsoft Negotiate supports.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The name of the security provider to be removed.\n"
+            "\n"
+            "    Page: spec/pages/DeleteSecurityPackageA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritypackagea"
+        ),
+    ),
+    "DeleteSecurityPackageW": (
+        "DeleteSecurityPackageWResult",
+        "spec/pages/DeleteSecurityPackageW.md",
+        (
+            ("pszPackageName", True, "str | None"),
+        ),
+        (
+            "Call of DeleteSecurityPackageW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Removes a security support provider from the providers that Microsoft Negotiate supports.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The name of the security provider to be removed.\n"
+            "\n"
+            "    Page: spec/pages/DeleteSecurityPackageW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritypackagew"
+        ),
+    ),
+    "EncryptMessage": (
+        "EncryptMessageResult",
+        "spec/pages/EncryptMessage.md",
+        (
+            ("phContext", True, "Any"),
+            ("fQOP", True, "Any"),
+            ("pMessage", True, "Any"),
+            ("MessageSeqNo", True, "Any"),
+        ),
+        (
+            "Call of EncryptMessage: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    EncryptMessage (Digest) protects a message by encrypting it, keeping its content private.\n"
+            "    Where the mechanism supports several cryptographic algorithms, the application may choose\n"
+            "    among them. The function works with the security context that the context handle refers to.\n"
+            "    Some packages have nothing to encrypt or decrypt and instead produce an integrity hash that\n"
+            "    the peer can check.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context to encrypt with.\n"
+            "    - fQOP [in], required: Flags whose meaning each package defines, choosing the quality of\n"
+            "      protection; through them a security package can offer a choice of cryptographic\n"
+            "      algorithms.\n"
+            "    - pMessage [in, out], required: Pointer to a SecBufferDesc structure, which on input refers\n"
+            "      to one or more SecBuffer structures, which may be of type SECBUFFER_DATA; that buffer\n"
+            "      holds the message to encrypt.\n"
+            "    - MessageSeqNo [in], required: The number the transport application assigned to this message\n"
+            "      in its sequence.\n"
+            "\n"
+            "    Page: spec/pages/EncryptMessage.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-encryptmessage"
+        ),
+    ),
+    "EnumerateSecurityPackagesA": (
+        "EnumerateSecurityPackagesAResult",
+        "spec/pages/EnumerateSecurityPackagesA.md",
+        (
+            ("pcPackages", True, "Any"),
+            ("ppPackageInfo", True, "Any"),
+        ),
+        (
+            "Call of EnumerateSecurityPackagesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The EnumerateSecurityPackages function hands back an array of SecPkgInfo structures, one for\n"
+            "    each security package the client can use.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pcPackages [in], required: Pointer to a ULONG that receives how many packages the system\n"
+            "      offers, counting both packages already loaded and packages that load on demand.\n"
+            "    - ppPackageInfo [in], required: Receives a pointer to an array of SecPkgInfo structures.\n"
+            "\n"
+            "    Page: spec/pages/EnumerateSecurityPackagesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-enumeratesecuritypackagesa"
+        ),
+    ),
+    "EnumerateSecurityPackagesW": (
+        "EnumerateSecurityPackagesWResult",
+        "spec/pages/EnumerateSecurityPackagesW.md",
+        (
+            ("pcPackages", True, "Any"),
+            ("ppPackageInfo", True, "Any"),
+        ),
+        (
+            "Call of EnumerateSecurityPackagesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The EnumerateSecurityPackages function hands back an array of SecPkgInfo structures, one for\n"
+            "    each security package the client can use.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pcPackages [in], required: Pointer to a ULONG that receives how many packages the system\n"
+            "      offers, counting both packages already loaded and packages that load on demand.\n"
+            "    - ppPackageInfo [in], required: Receives a pointer to an array of SecPkgInfo structures.\n"
+            "\n"
+            "    Page: spec/pages/EnumerateSecurityPackagesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-enumeratesecuritypackagesw"
+        ),
+    ),
+    "ExportSecurityContext": (
+        "ExportSecurityContextResult",
+        "spec/pages/ExportSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+            ("fFlags", True, "SecpkgContextExport | int | None"),
+        ),
+        (
+            "Call of ExportSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The ExportSecurityContext function turns a security context into a serialized form that a\n"
+            "    different process can bring back to life later with ImportSecurityContext. Both processes\n"
+            "    must run on the same computer.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to serialize.\n"
+            "    - fFlags [in], required: Any bitwise-OR combination of these values.\n"
+            "\n"
+            "    Page: spec/pages/ExportSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-exportsecuritycontext"
+        ),
+    ),
+    "FreeContextBuffer": (
+        "FreeContextBufferResult",
+        "spec/pages/FreeContextBuffer.md",
+        (
+            ("pvContextBuffer", True, "Any"),
+        ),
+        (
+            "Call of FreeContextBuffer: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The FreeContextBuffer function gives callers of security package functions a way to release\n"
+            "    memory buffers that the security package allocated for them.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pvContextBuffer [in], required: Pointer to the memory to release.\n"
+            "\n"
+            "    Page: spec/pages/FreeContextBuffer.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-freecontextbuffer"
+        ),
+    ),
+    "FreeCredentialsHandle": (
+        "FreeCredentialsHandleResult",
+        "spec/pages/FreeCredentialsHandle.txt",
+        (
+            ("phCredential", True, "Any"),
+        ),
+        (
+            "Call of FreeCredentialsHandle: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The FreeCredentialsHandle function tells the security system that a set of credentials is no\n"
+            "    longer needed. An application calls it to release a credential handle that it obtained from\n"
+            "    AcquireCredentialsHandle (General), after it has released every context handle built on\n"
+            "    those credentials with DeleteSecurityContext. Once nothing refers to the credential set any\n"
+            "    more, the credentials themselves may be discarded.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential [in], required: Pointer to the CredHandle that AcquireCredentialsHandle\n"
+            "      (General) returned.\n"
+            "\n"
+            "    Page: spec/pages/FreeCredentialsHandle.txt\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-freecredentialshandle"
+        ),
+    ),
+    "ImpersonateSecurityContext": (
+        "ImpersonateSecurityContextResult",
+        "spec/pages/ImpersonateSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of ImpersonateSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    With ImpersonateSecurityContext a server takes on the identity of a client, using the token\n"
+            "    that an earlier call to AcceptSecurityContext (General) or QuerySecurityContextToken\n"
+            "    obtained. While it does, the server acts as the client, so every access check applies to the\n"
+            "    client.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context whose client is to be impersonated.\n"
+            "\n"
+            "    Page: spec/pages/ImpersonateSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-impersonatesecuritycontext"
+        ),
+    ),
+    "ImportSecurityContextA": (
+        "ImportSecurityContextAResult",
+        "spec/pages/ImportSecurityContextA.txt",
+        (
+            ("pszPackage", True, "str | bytes | None"),
+            ("pPackedContext", True, "Any"),
+            ("Token", False, "Any"),
+        ),
+        (
+            "Call of ImportSecurityContextA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The ImportSecurityContext function imports a security context. The security context must\n"
+            "    have been exported to the process calling ImportSecurityContext by a previous call to\n"
+            "    ExportSecurityContext.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackage [in], required: A string that contains the name of the security package to\n"
+            "      which the security context was exported.\n"
+            "    - pPackedContext [in], required: A pointer to a buffer that contains the serialized security\n"
+            "      context created by ExportSecurityContext.\n"
+            "    - Token [in, optional]: A handle to the context's token.\n"
+            "\n"
+            "    Page: spec/pages/ImportSecurityContextA.txt\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-importsecuritycontexta"
+        ),
+    ),
+    "ImportSecurityContextW": (
+        "ImportSecurityContextWResult",
+        "spec/pages/ImportSecurityContextW.md",
+        (
+            ("pszPackage", True, "str | None"),
+            ("pPackedContext", True, "Any"),
+            ("Token", False, "Any"),
+        ),
+        (
+            "Call of ImportSecurityContextW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The ImportSecurityContext function brings a security context into the calling process. Only\n"
+            "    a context that an earlier call to ExportSecurityContext exported to this very process can be\n"
+            "    imported.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackage [in], required: String naming the security package that the context was\n"
+            "      exported from.\n"
+            "    - pPackedContext [in], required: Pointer to a buffer holding the serialized context that\n"
+            "      ExportSecurityContext produced.\n"
+            "    - Token [in, optional]: Handle to the token of the context.\n"
+            "\n"
+            "    Page: spec/pages/ImportSecurityContextW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-importsecuritycontextw"
+        ),
+    ),
+    "InitSecurityInterfaceA": (
+        "InitSecurityInterfaceAResult",
+        "spec/pages/InitSecurityInterfaceA.md",
+        (),
+        (
+            "Call of InitSecurityInterfaceA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    InitSecurityInterface returns a pointer to a dispatch table of SSPI functions. Through it a\n"
+            "    client uses SSPI without binding directly to an implementation of the interface.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Page: spec/pages/InitSecurityInterfaceA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initsecurityinterfacea"
+        ),
+    ),
+    "InitSecurityInterfaceW": (
+        "InitSecurityInterfaceWResult",
+        "spec/pages/InitSecurityInterfaceW.md",
+        (),
+        (
+            "Call of InitSecurityInterfaceW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    InitSecurityInterface returns a pointer to a dispatch table of SSPI functions. Through it a\n"
+            "    client uses SSPI without binding directly to an implementation of the interface.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Page: spec/pages/InitSecurityInterfaceW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initsecurityinterfacew"
+        ),
+    ),
+    "InitializeSecurityContextA": (
+        "InitializeSecurityContextAResult",
+        "spec/pages/InitializeSecurityContextA.md",
+        (
+            ("fContextReq", True, "IscReq | int | None"),
+            ("Reserved1", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("Reserved2", True, "Any"),
+            ("phCredential", False, "Any"),
+            ("phContext", False, "Any"),
+            ("pszTargetName", False, "str | bytes | None"),
+            ("pInput", False, "Any"),
+            ("phNewContext", False, "Any"),
+            ("pOutput", False, "Any"),
+        ),
+        (
+            "Call of InitializeSecurityContextA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The InitializeSecurityContext (General) function opens the client (outbound) side of a\n"
+            "    security context, starting from a credential handle. Through it the client and a remote peer\n"
+            "    establish a shared security context. Each call can yield a token; the client sends that\n"
+            "    token to the peer, and the peer hands it to its own security implementation through\n"
+            "    AcceptSecurityContext (General). The exchange may take several round trips, and the token\n"
+            "    produced by any call may be empty.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - fContextReq [in], required: Bit flags requesting properties of the context.\n"
+            "    - Reserved1 [in], required: Reserved; set to zero.\n"
+            "    - TargetDataRep [in], required: How data, byte order for example, is represented on the\n"
+            "      target: either SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - Reserved2 [in], required: Reserved; set to zero.\n"
+            "    - phCredential [in, optional]: Handle to credentials obtained from AcquireCredentialsHandle\n"
+            "      (General).\n"
+            "    - phContext [in, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pszTargetName [in, optional]: Pointer to a null-terminated string naming the target of the\n"
+            "      context.\n"
+            "    - pInput [in, optional]: Pointer to a SecBufferDesc structure whose buffers carry the input\n"
+            "      for the package.\n"
+            "    - phNewContext [in, out, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pOutput [in, out, optional]: Pointer to a SecBufferDesc structure whose SecBuffer entries\n"
+            "      receive the output.\n"
+            "\n"
+            "    Page: spec/pages/InitializeSecurityContextA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontexta"
+        ),
+    ),
+    "InitializeSecurityContextW": (
+        "InitializeSecurityContextWResult",
+        "spec/pages/InitializeSecurityContextW.md",
+        (
+            ("fContextReq", True, "IscReq | int | None"),
+            ("Reserved1", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("Reserved2", True, "Any"),
+            ("phCredential", False, "Any"),
+            ("phContext", False, "Any"),
+            ("pTargetName", False, "str | None"),
+            ("pInput", False, "Any"),
+            ("phNewContext", False, "Any"),
+            ("pOutput", False, "Any"),
+        ),
+        (
+            "Call of InitializeSecurityContextW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The InitializeSecurityContext (General) function opens the client (outbound) side of a\n"
+            "    security context, starting from a credential handle. Through it the client and a remote peer\n"
+            "    establish a shared security context. Each call can yield a token; the client sends that\n"
+            "    token to the peer, and the peer hands it to its own security implementation through\n"
+            "    AcceptSecurityContext (General). The exchange may take several round trips, and the token\n"
+            "    produced by any call may be empty.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - fContextReq [in], required: Bit flags requesting properties of the context.\n"
+            "    - Reserved1 [in], required: Reserved; set to zero.\n"
+            "    - TargetDataRep [in], required: How data, byte order for example, is represented on the\n"
+            "      target: either SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - Reserved2 [in], required: Reserved; set to zero.\n"
+            "    - phCredential [in, optional]: Handle to credentials obtained from AcquireCredentialsHandle\n"
+            "      (General).\n"
+            "    - phContext [in, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pTargetName [in, optional]: Pointer to a null-terminated string naming the target of the\n"
+            "      context.\n"
+            "    - pInput [in, optional]: Pointer to a SecBufferDesc structure whose buffers carry the input\n"
+            "      for the package.\n"
+            "    - phNewContext [in, out, optional]: Pointer to a CtxtHandle structure.\n"
+            "    - pOutput [in, out, optional]: Pointer to a SecBufferDesc structure whose SecBuffer entries\n"
+            "      receive the output.\n"
+            "\n"
+            "    Page: spec/pages/InitializeSecurityContextW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw"
+        ),
+    ),
+    "MakeSignature": (
+        "MakeSignatureResult",
+        "spec/pages/MakeSignature.md",
+        (
+            ("phContext", True, "Any"),
+            ("fQOP", True, "Any"),
+            ("pMessage", True, "Any"),
+            ("MessageSeqNo", True, "Any"),
+        ),
+        (
+            "Call of MakeSignature: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The MakeSignature function computes a cryptographic checksum over a message and adds\n"
+            "    sequencing information to it, so that the receiver can tell when a message was lost or\n"
+            "    inserted. Where the chosen mechanism offers several cryptographic algorithms, the\n"
+            "    application can pick one. The function works with the security context that the context\n"
+            "    handle refers to.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context to sign with.\n"
+            "    - fQOP [in], required: Flags whose meaning each package defines, choosing the quality of\n"
+            "      protection; through them a security package can offer a choice of cryptographic\n"
+            "      algorithms.\n"
+            "    - pMessage [in, out], required: Pointer to a SecBufferDesc structure, whose SecBuffer\n"
+            "      entries hold, on input, the message to sign; buffers carrying the\n"
+            "      SECBUFFER_READONLY_WITH_CHECKSUM attribute are not processed.\n"
+            "    - MessageSeqNo [in], required: The number the transport application assigned to this message\n"
+            "      in its sequence.\n"
+            "\n"
+            "    Page: spec/pages/MakeSignature.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-makesignature"
+        ),
+    ),
+    "QueryContextAttributesA": (
+        "QueryContextAttributesAResult",
+        "spec/pages/QueryContextAttributesA.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+        ),
+        (
+            "Call of QueryContextAttributesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    With QueryContextAttributes (CredSSP) a transport application asks a security package about\n"
+            "    one attribute of a security context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to query.\n"
+            "    - ulAttribute [in], required: Which attribute of the context to return.\n"
+            "\n"
+            "    Page: spec/pages/QueryContextAttributesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesa"
+        ),
+    ),
+    "QueryContextAttributesExA": (
+        "QueryContextAttributesExAResult",
+        "spec/pages/QueryContextAttributesExA.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of QueryContextAttributesExA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Lets a transport application ask a security package for some attributes of a security\n"
+            "    context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context asked about.\n"
+            "    - ulAttribute [in], required: The attribute of the context to return, one of these values:\n"
+            "    - cbBuffer [in], required: The size of pBuffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/QueryContextAttributesExA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesexa"
+        ),
+    ),
+    "QueryContextAttributesExW": (
+        "QueryContextAttributesExWResult",
+        "spec/pages/QueryContextAttributesExW.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of QueryContextAttributesExW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Lets a transport application ask a security package for some attributes of a security\n"
+            "    context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context asked about.\n"
+            "    - ulAttribute [in], required: The attribute of the context to return, one of these values:\n"
+            "    - cbBuffer [in], required: The size of pBuffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/QueryContextAttributesExW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesexw"
+        ),
+    ),
+    "QueryContextAttributesW": (
+        "QueryContextAttributesWResult",
+        "spec/pages/QueryContextAttributesW.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+        ),
+        (
+            "Call of QueryContextAttributesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    With QueryContextAttributes (CredSSP) a transport application asks a security package about\n"
+            "    one attribute of a security context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to query.\n"
+            "    - ulAttribute [in], required: Which attribute of the context to return.\n"
+            "\n"
+            "    Page: spec/pages/QueryContextAttributesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw"
+        ),
+    ),
+    "QueryCredentialsAttributesA": (
+        "QueryCredentialsAttributesAResult",
+        "spec/pages/QueryCredentialsAttributesA.md",
+        (
+            ("phCredential", True, "Any"),
+            ("ulAttribute", True, "Secpkg | int | None"),
+        ),
+        (
+            "Call of QueryCredentialsAttributesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Gets the attributes of a credential, for example the name that goes with it. What it returns\n"
+            "    holds for every security context built on that credential.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential [in], required: The handle of the credentials to query.\n"
+            "    - ulAttribute [in], required: The attribute to query, one of these:\n"
+            "\n"
+            "    Page: spec/pages/QueryCredentialsAttributesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesa"
+        ),
+    ),
+    "QueryCredentialsAttributesExA": (
+        "QueryCredentialsAttributesExAResult",
+        "spec/pages/QueryCredentialsAttributesExA.md",
+        (
+            ("phCredential", True, "Any"),
+            ("ulAttribute", True, "Any"),
+            ("pBuffer", True, "Any"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of QueryCredentialsAttributesExA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Queries the attributes of a security context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential (no direction), required: The credentials to query.\n"
+            "    - ulAttribute (no direction), required: Which attribute to query.\n"
+            "    - pBuffer (no direction), required: The buffer that receives the attributes.\n"
+            "    - cbBuffer (no direction), required: The buffer's length.\n"
+            "\n"
+            "    Page: spec/pages/QueryCredentialsAttributesExA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesexa"
+        ),
+    ),
+    "QueryCredentialsAttributesExW": (
+        "QueryCredentialsAttributesExWResult",
+        "spec/pages/QueryCredentialsAttributesExW.md",
+        (
+            ("phCredential", True, "Any"),
+            ("ulAttribute", True, "Any"),
+            ("pBuffer", True, "Any"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of QueryCredentialsAttributesExW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Queries the attributes of a security context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential (no direction), required: The credentials to query.\n"
+            "    - ulAttribute (no direction), required: Which attribute to query.\n"
+            "    - pBuffer (no direction), required: The buffer that receives the attributes.\n"
+            "    - cbBuffer (no direction), required: The buffer's length.\n"
+            "\n"
+            "    Page: spec/pages/QueryCredentialsAttributesExW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesexw"
+        ),
+    ),
+    "QueryCredentialsAttributesW": (
+        "QueryCredentialsAttributesWResult",
+        "spec/pages/QueryCredentialsAttributesW.md",
+        (
+            ("phCredential", True, "Any"),
+            ("ulAttribute", True, "Secpkg | int | None"),
+        ),
+        (
+            "Call of QueryCredentialsAttributesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Gets the attributes of a credential, for example the name that goes with it. What it returns\n"
+            "    holds for every security context built on that credential.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential [in], required: The handle of the credentials to query.\n"
+            "    - ulAttribute [in], required: The attribute to query, one of these:\n"
+            "\n"
+            "    Page: spec/pages/QueryCredentialsAttributesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesw"
+        ),
+    ),
+    "QuerySecurityContextToken": (
+        "QuerySecurityContextTokenResult",
+        "spec/pages/QuerySecurityContextToken.md",
+        (
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of QuerySecurityContextToken: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Gets the access token of a client security context, for the caller to use directly.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the context to query.\n"
+            "\n"
+            "    Page: spec/pages/QuerySecurityContextToken.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritycontexttoken"
+        ),
+    ),
+    "QuerySecurityPackageInfoA": (
+        "QuerySecurityPackageInfoAResult",
+        "spec/pages/QuerySecurityPackageInfoA.md",
+        (
+            ("pszPackageName", True, "str | bytes | None"),
+        ),
+        (
+            "Call of QuerySecurityPackageInfoA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Returns information about one security package, such as the upper limits on the sizes of its\n"
+            "    contexts, its credentials and the authentication data it exchanges.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszPackageName [in], required: The package name, as a null-terminated string.\n"
+            "\n"
+            "    Page: spec/pages/QuerySecurityPackageInfoA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritypackageinfoa"
+        ),
+    ),
+    "QuerySecurityPackageInfoW": (
+        "QuerySecurityPackageInfoWResult",
+        "spec/pages/QuerySecurityPackageInfoW.md",
+        (
+            ("pPackageName", True, "str | None"),
+        ),
+        (
+            "Call of QuerySecurityPackageInfoW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Returns information about one security package, such as the upper limits on the sizes of its\n"
+            "    contexts, its credentials and the authentication data it exchanges.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pPackageName [in], required: The package name, as a null-terminated string.\n"
+            "\n"
+            "    Page: spec/pages/QuerySecurityPackageInfoW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritypackageinfow"
+        ),
+    ),
+    "RevertSecurityContext": (
+        "RevertSecurityContextResult",
+        "spec/pages/RevertSecurityContext.md",
+        (
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of RevertSecurityContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    RevertSecurityContext lets a security package stop impersonating the caller and go back to\n"
+            "    its own security context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context that is being impersonated: a\n"
+            "      handle obtained from AcceptSecurityContext (General) and passed to\n"
+            "      ImpersonateSecurityContext.\n"
+            "\n"
+            "    Page: spec/pages/RevertSecurityContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-revertsecuritycontext"
+        ),
+    ),
+    "SaslEnumerateProfilesA": (
+        "SaslEnumerateProfilesAResult",
+        "spec/pages/SaslEnumerateProfilesA.md",
+        (),
+        (
+            "Call of SaslEnumerateProfilesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslEnumerateProfiles function names the packages that offer a SASL interface.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Page: spec/pages/SaslEnumerateProfilesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslenumerateprofilesa"
+        ),
+    ),
+    "SaslEnumerateProfilesW": (
+        "SaslEnumerateProfilesWResult",
+        "spec/pages/SaslEnumerateProfilesW.md",
+        (),
+        (
+            "Call of SaslEnumerateProfilesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslEnumerateProfiles function names the packages that offer a SASL interface.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Page: spec/pages/SaslEnumerateProfilesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslenumerateprofilesw"
+        ),
+    ),
+    "SaslGetProfilePackageA": (
+        "SaslGetProfilePackageAResult",
+        "spec/pages/SaslGetProfilePackageA.md",
+        (
+            ("ProfileName", True, "Any"),
+        ),
+        (
+            "Call of SaslGetProfilePackageA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslGetProfilePackage function hands back the package information of the package a SASL\n"
+            "    profile names.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - ProfileName [in], required: A Unicode or ANSI string holding the name of the SASL package.\n"
+            "\n"
+            "    Page: spec/pages/SaslGetProfilePackageA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslgetprofilepackagea"
+        ),
+    ),
+    "SaslGetProfilePackageW": (
+        "SaslGetProfilePackageWResult",
+        "spec/pages/SaslGetProfilePackageW.md",
+        (
+            ("ProfileName", True, "Any"),
+        ),
+        (
+            "Call of SaslGetProfilePackageW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslGetProfilePackage function hands back the package information of the package a SASL\n"
+            "    profile names.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - ProfileName [in], required: A Unicode or ANSI string holding the name of the SASL package.\n"
+            "\n"
+            "    Page: spec/pages/SaslGetProfilePackageW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslgetprofilepackagew"
+        ),
+    ),
+    "SaslIdentifyPackageA": (
+        "SaslIdentifyPackageAResult",
+        "spec/pages/SaslIdentifyPackageA.md",
+        (
+            ("pInput", True, "Any"),
+        ),
+        (
+            "Call of SaslIdentifyPackageA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslIdentifyPackage function finds the negotiate prefix that a SASL negotiation buffer\n"
+            "    matches.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pInput [in], required: Pointer to a SecBufferDesc structure holding the SASL negotiation\n"
+            "      buffer whose negotiate prefix is wanted.\n"
+            "\n"
+            "    Page: spec/pages/SaslIdentifyPackageA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslidentifypackagea"
+        ),
+    ),
+    "SaslIdentifyPackageW": (
+        "SaslIdentifyPackageWResult",
+        "spec/pages/SaslIdentifyPackageW.md",
+        (
+            ("pInput", True, "Any"),
+        ),
+        (
+            "Call of SaslIdentifyPackageW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SaslIdentifyPackage function finds the negotiate prefix that a SASL negotiation buffer\n"
+            "    matches.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pInput [in], required: Pointer to a SecBufferDesc structure holding the SASL negotiation\n"
+            "      buffer whose negotiate prefix is wanted.\n"
+            "\n"
+            "    Page: spec/pages/SaslIdentifyPackageW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-saslidentifypackagew"
+        ),
+    ),
+    "SetContextAttributesA": (
+        "SetContextAttributesAResult",
+        "spec/pages/SetContextAttributesA.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+            ("pBuffer", True, "Any"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of SetContextAttributesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Lets a transport application set attributes of a security context for a security package.\n"
+            "    Only the Schannel security package supports this function.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context whose attribute is set.\n"
+            "    - ulAttribute [in], required: The context attribute to set, one of these values:\n"
+            "    - pBuffer [in], required: Points to a structure holding the values the attribute is set to;\n"
+            "      which structure depends on ulAttribute.\n"
+            "    - cbBuffer [in], required: The size of pBuffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/SetContextAttributesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcontextattributesa"
+        ),
+    ),
+    "SetContextAttributesW": (
+        "SetContextAttributesWResult",
+        "spec/pages/SetContextAttributesW.md",
+        (
+            ("phContext", True, "Any"),
+            ("ulAttribute", True, "SecpkgAttr | int | None"),
+            ("pBuffer", True, "Any"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of SetContextAttributesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Lets a transport application set attributes of a security context for a security package.\n"
+            "    Only the Schannel security package supports this function.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: The handle of the security context whose attribute is set.\n"
+            "    - ulAttribute [in], required: The context attribute to set, one of these values:\n"
+            "    - pBuffer [in], required: Points to a structure holding the values the attribute is set to;\n"
+            "      which structure depends on ulAttribute.\n"
+            "    - cbBuffer [in], required: The size of pBuffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/SetContextAttributesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcontextattributesw"
+        ),
+    ),
+    "SetCredentialsAttributesA": (
+        "SetCredentialsAttributesAResult",
+        "spec/pages/SetCredentialsAttributesA.md",
+        (
+            ("phCredential", True, "Any"),
+            ("ulAttribute", True, "Secpkg | int | None"),
+            ("pBuffer", True, "Any"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of SetCredentialsAttributesA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Changes an attribute of a credential, for example the name that goes with it. What it sets\n"
+            "    holds for every security context built afterwards on that credential.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential [in], required: The handle of the credentials whose attribute is set.\n"
+            "    - ulAttribute [in], required: The attribute to set, one of these:\n"
+            "    - pBuffer [in], required: Points to a buffer holding the attribute's new value; the\n"
+            "      structure it holds depends on ulAttribute.\n"
+            "    - cbBuffer (no direction), required: The size of the pBuffer buffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/SetCredentialsAttributesA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcredentialsattributesa"
+        ),
+    ),
+    "SetCredentialsAttributesW": (
+        "SetCredentialsAttributesWResult",
+        "spec/pages/SetCredentialsAttributesW.md",
+        (
+            ("phCredential", True, "Any"),
+            ("ulAttribute", True, "Secpkg | int | None"),
+            ("pBuffer", True, "Any"),
+            ("cbBuffer", True, "Any"),
+        ),
+        (
+            "Call of SetCredentialsAttributesW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    Changes an attribute of a credential, for example the name that goes with it. What it sets\n"
+            "    holds for every security context built afterwards on that credential.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phCredential [in], required: The handle of the credentials whose attribute is set.\n"
+            "    - ulAttribute [in], required: The attribute to set, one of these:\n"
+            "    - pBuffer [in], required: Points to a buffer holding the attribute's new value; the\n"
+            "      structure it holds depends on ulAttribute.\n"
+            "    - cbBuffer (no direction), required: The size of the pBuffer buffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/SetCredentialsAttributesW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcredentialsattributesw"
+        ),
+    ),
+    "SspiAcceptSecurityContextAsync": (
+        "SspiAcceptSecurityContextAsyncResult",
+        "spec/pages/SspiAcceptSecurityContextAsync.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("phContext", True, "Any"),
+            ("pInput", True, "Any"),
+            ("fContextReq", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("phNewContext", True, "Any"),
+            ("pOutput", True, "Any"),
+            ("pfContextAttr", True, "Any"),
+            ("ptsExpiry", True, "Any"),
+        ),
+        (
+            "Call of SspiAcceptSecurityContextAsync: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiAcceptSecurityContextAsync function lets the server part of a transport application\n"
+            "    queue the server side of building a security context with a remote client, to be carried out\n"
+            "    asynchronously. The client's tokens come from SspiInitializeSecurityContextAsync (or its\n"
+            "    synchronous counterpart) on the client machine; each completed call may produce a reply\n"
+            "    token to send back, until the context is established.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phCredential (no direction), required: A handle to the server's credentials.\n"
+            "    - phContext (no direction), required: A pointer to a CtxtHandle structure that, on later\n"
+            "      calls of a handshake, holds the partly built context that the first call returned through\n"
+            "      phNewContext.\n"
+            "    - pInput (no direction), required: A pointer to a SecBufferDesc structure, the input buffer\n"
+            "      descriptor, holding the token that a client call to SspiInitializeSecurityContextAsync\n"
+            "      produced.\n"
+            "    - fContextReq (no direction), required: Bit flags giving the attributes the server requires\n"
+            "      of the context.\n"
+            "    - TargetDataRep (no direction), required: How data, such as byte order, is represented on\n"
+            "      the target: SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - phNewContext (no direction), required: A pointer to a CtxtHandle structure in which the\n"
+            "      first call stores the new context handle; later calls may pass the same handle as in\n"
+            "      phContext.\n"
+            "    - pOutput (no direction), required: A pointer to a SecBufferDesc structure, the output\n"
+            "      buffer descriptor, whose buffer receives the token to return to the client for its next\n"
+            "      call to SspiInitializeSecurityContextAsync.\n"
+            "    - pfContextAttr (no direction), required: A pointer to a variable that receives bit flags\n"
+            "      describing the attributes of the context established.\n"
+            "    - ptsExpiry (no direction), required: A pointer to a TimeStamp structure; once the context\n"
+            "      is established, it holds the moment the context stops being valid.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiAcceptSecurityContextAsync.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiacceptsecuritycontextasync"
+        ),
+    ),
+    "SspiAcquireCredentialsHandleAsyncA": (
+        "SspiAcquireCredentialsHandleAsyncAResult",
+        "spec/pages/SspiAcquireCredentialsHandleAsyncA.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("pszPrincipal", True, "str | bytes | None"),
+            ("pszPackage", True, "str | bytes | None"),
+            ("fCredentialUse", True, "SecpkgCredUse | int | None"),
+            ("pAuthData", True, "Any"),
+            ("pGetKeyFn", True, "Any"),
+            ("pvGetKeyArgument", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("pvLogonId", False, "Any"),
+            ("ptsExpiry", False, "Any"),
+        ),
+        (
+            "Call of SspiAcquireCredentialsHandleAsyncA (ANSI): its in, in/out and no-direction\n"
+            "    parameters.\n"
+            "\n"
+            "    The SspiAcquireCredentialsHandleAsyncA function asynchronously acquires a handle to\n"
+            "    preexisting credentials of a security principal.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async call context.\n"
+            "    - pszPrincipal (no direction), required: A pointer to a null-terminated string that\n"
+            "      specifies the name of the principal whose credentials the handle will reference\n"
+            "      asynchronously.\n"
+            "    - pszPackage (no direction), required: A pointer to a null-terminated string that specifies\n"
+            "      the name of the security package with which these credentials will be used.\n"
+            "    - fCredentialUse (no direction), required: A flag that indicates how these credentials will\n"
+            "      be used.\n"
+            "    - pAuthData (no direction), required: A pointer to a CREDSSP_CRED structure that specifies\n"
+            "      authentication data for both Schannel and Negotiate packages.\n"
+            "    - pGetKeyFn (no direction), required: Pointer to the GetKey() function.\n"
+            "    - pvGetKeyArgument (no direction), required: Pass to GetKey().\n"
+            "    - phCredential (no direction), required: A pointer to the CredHandle structure that will\n"
+            "      receive the credential handle.\n"
+            "    - pvLogonId [optional]: A pointer to a locally unique identifier (LUID) that identifies the\n"
+            "      user.\n"
+            "    - ptsExpiry [optional]: A pointer to a TimeStamp structure that receives the time at which\n"
+            "      the returned credentials expire.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiAcquireCredentialsHandleAsyncA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiacquirecredentialshandleasynca"
+        ),
+    ),
+    "SspiAcquireCredentialsHandleAsyncW": (
+        "SspiAcquireCredentialsHandleAsyncWResult",
+        "spec/pages/SspiAcquireCredentialsHandleAsyncW.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("pszPrincipal", True, "str | None"),
+            ("pszPackage", True, "str | None"),
+            ("fCredentialUse", True, "SecpkgCredUse | int | None"),
+            ("pAuthData", True, "Any"),
+            ("pGetKeyFn", True, "Any"),
+            ("pvGetKeyArgument", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("pvLogonId", False, "Any"),
+            ("ptsExpiry", False, "Any"),
+        ),
+        (
+            "Call of SspiAcquireCredentialsHandleAsyncW (Unicode): its in, in/out and no-direction\n"
+            "    parameters.\n"
+            "\n"
+            "    The SspiAcquireCredentialsHandleAsyncW function queues a request for a handle to the\n"
+            "    credentials of a security principal, to be carried out asynchronously. The call returns once\n"
+            "    the request is queued on the async context; the handle is valid only after the operation has\n"
+            "    completed successfully.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - pszPrincipal (no direction), required: A pointer to a null-terminated string naming the\n"
+            "      principal whose credentials the new handle is to refer to.\n"
+            "    - pszPackage (no direction), required: A pointer to a null-terminated string naming the\n"
+            "      security package the credentials are meant for.\n"
+            "    - fCredentialUse (no direction), required: Says how the credentials will be used.\n"
+            "    - pAuthData (no direction), required: A pointer to a CREDSSP_CRED structure carrying\n"
+            "      authentication data for the Schannel and Negotiate packages.\n"
+            "    - pGetKeyFn (no direction), required: A pointer to a GetKey() routine the package may call\n"
+            "      back to obtain credentials.\n"
+            "    - pvGetKeyArgument (no direction), required: The argument the package passes to GetKey().\n"
+            "    - phCredential (no direction), required: A pointer to the CredHandle structure that receives\n"
+            "      the credential handle once the operation completes.\n"
+            "    - pvLogonId [optional]: A pointer to a locally unique identifier (LUID) naming the user's\n"
+            "      logon session, meant for file-system components such as network redirectors.\n"
+            "    - ptsExpiry [optional]: A pointer to a TimeStamp structure that receives the moment the\n"
+            "      credentials stop being valid.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiAcquireCredentialsHandleAsyncW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiacquirecredentialshandleasyncw"
+        ),
+    ),
+    "SspiAsyncContextRequiresNotify": (
+        "SspiAsyncContextRequiresNotifyResult",
+        "spec/pages/SspiAsyncContextRequiresNotify.md",
+        (
+            ("AsyncContext", True, "Any"),
+        ),
+        (
+            "Call of SspiAsyncContextRequiresNotify: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiAsyncContextRequiresNotify function tells the caller whether the given async context\n"
+            "    requires a completion notification for the asynchronous operation it tracks.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context to examine, allocated by\n"
+            "      SspiCreateAsyncContext.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiAsyncContextRequiresNotify.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiasynccontextrequiresnotify"
+        ),
+    ),
+    "SspiCompareAuthIdentities": (
+        "SspiCompareAuthIdentitiesResult",
+        "spec/pages/SspiCompareAuthIdentities.md",
+        (
+            ("AuthIdentity1", True, "Any"),
+            ("AuthIdentity2", True, "Any"),
+        ),
+        (
+            "Call of SspiCompareAuthIdentities: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiCompareAuthIdentities function compares two credentials.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentity1 [in], required: Pointer to the opaque structure holding the first credential\n"
+            "      of the comparison.\n"
+            "    - AuthIdentity2 [in], required: Pointer to the opaque structure holding the second\n"
+            "      credential of the comparison.\n"
+            "\n"
+            "    Page: spec/pages/SspiCompareAuthIdentities.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspicompareauthidentities"
+        ),
+    ),
+    "SspiCopyAuthIdentity": (
+        "SspiCopyAuthIdentityResult",
+        "spec/pages/SspiCopyAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiCopyAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiCopyAuthIdentity function makes a copy of an opaque credential structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in], required: The credential structure to copy.\n"
+            "\n"
+            "    Page: spec/pages/SspiCopyAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspicopyauthidentity"
+        ),
+    ),
+    "SspiCreateAsyncContext": (
+        "SspiCreateAsyncContextResult",
+        "spec/pages/SspiCreateAsyncContext.md",
+        (),
+        (
+            "Call of SspiCreateAsyncContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiCreateAsyncContext function allocates and initializes an async context: the object a\n"
+            "    kernel-mode caller hands to an asynchronous SSPI function so that it can later find out how\n"
+            "    the request ended.\n"
+            "\n"
+            "    The page documents no parameter the caller supplies.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiCreateAsyncContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspicreateasynccontext"
+        ),
+    ),
+    "SspiDecryptAuthIdentity": (
+        "SspiDecryptAuthIdentityResult",
+        "spec/pages/SspiDecryptAuthIdentity.md",
+        (
+            ("EncryptedAuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiDecryptAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiDecryptAuthIdentity function decrypts an encrypted credential.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - EncryptedAuthData [in, out], required: On entry, a pointer to the encrypted credential\n"
+            "      structure; on return, a pointer to the same structure in decrypted form.\n"
+            "\n"
+            "    Page: spec/pages/SspiDecryptAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspidecryptauthidentity"
+        ),
+    ),
+    "SspiDecryptAuthIdentityEx": (
+        "SspiDecryptAuthIdentityExResult",
+        "spec/pages/SspiDecryptAuthIdentityEx.md",
+        (
+            ("Options", True, "SecWinntAuthIdentityEncryptSameValues | int | None"),
+            ("EncryptedAuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiDecryptAuthIdentityEx: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiDecryptAuthIdentityEx function decrypts a SEC_WINNT_AUTH_IDENTITY_OPAQUE structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Options [in], required: How the structure was encrypted.\n"
+            "    - EncryptedAuthData [in, out], required: The buffer that SspiEncryptAuthIdentityEx produced.\n"
+            "\n"
+            "    Page: spec/pages/SspiDecryptAuthIdentityEx.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspidecryptauthidentityex"
+        ),
+    ),
+    "SspiDeleteSecurityContextAsync": (
+        "SspiDeleteSecurityContextAsyncResult",
+        "spec/pages/SspiDeleteSecurityContextAsync.txt",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phContext", True, "Any"),
+        ),
+        (
+            "Call of SspiDeleteSecurityContextAsync: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiDeleteSecurityContextAsync function queues the deletion of the local data structures\n"
+            "    that belong to a security context built by SspiInitializeSecurityContextAsync or\n"
+            "    SspiAcceptSecurityContextAsync, to be carried out asynchronously. It is the asynchronous\n"
+            "    counterpart of DeleteSecurityContext.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phContext (no direction), required: The security context to be deleted, given by its\n"
+            "      handle.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiDeleteSecurityContextAsync.txt\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspideletesecuritycontextasync"
+        ),
+    ),
+    "SspiEncodeAuthIdentityAsStrings": (
+        "SspiEncodeAuthIdentityAsStringsResult",
+        "spec/pages/SspiEncodeAuthIdentityAsStrings.md",
+        (
+            ("pAuthIdentity", True, "Any"),
+        ),
+        (
+            "Call of SspiEncodeAuthIdentityAsStrings: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiEncodeAuthIdentityAsStrings function turns an authentication identity into three\n"
+            "    strings.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pAuthIdentity [in], required: The credential structure to turn into strings.\n"
+            "\n"
+            "    Page: spec/pages/SspiEncodeAuthIdentityAsStrings.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiencodeauthidentityasstrings"
+        ),
+    ),
+    "SspiEncodeStringsAsAuthIdentity": (
+        "SspiEncodeStringsAsAuthIdentityResult",
+        "spec/pages/SspiEncodeStringsAsAuthIdentity.md",
+        (
+            ("pszUserName", True, "Any"),
+            ("pszDomainName", True, "Any"),
+            ("pszPackedCredentialsString", True, "Any"),
+        ),
+        (
+            "Call of SspiEncodeStringsAsAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiEncodeStringsAsAuthIdentity function builds an authentication identity structure out\n"
+            "    of three credential strings.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszUserName [in], required: The user name the new identity carries.\n"
+            "    - pszDomainName [in], required: The domain name the new identity carries.\n"
+            "    - pszPackedCredentialsString [in], required: The user's credentials, as the encoded string\n"
+            "      form of a SEC_WINNT_AUTH_IDENTITY_EX2 structure.\n"
+            "\n"
+            "    Page: spec/pages/SspiEncodeStringsAsAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiencodestringsasauthidentity"
+        ),
+    ),
+    "SspiEncryptAuthIdentity": (
+        "SspiEncryptAuthIdentityResult",
+        "spec/pages/SspiEncryptAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiEncryptAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiEncryptAuthIdentity function encrypts an identity structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in, out], required: On entry, the identity structure to encrypt; on return, the\n"
+            "      same structure in encrypted form.\n"
+            "\n"
+            "    Page: spec/pages/SspiEncryptAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiencryptauthidentity"
+        ),
+    ),
+    "SspiEncryptAuthIdentityEx": (
+        "SspiEncryptAuthIdentityExResult",
+        "spec/pages/SspiEncryptAuthIdentityEx.md",
+        (
+            ("Options", True, "SecWinntAuthIdentityEncryptSameFlags | int | None"),
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiEncryptAuthIdentityEx: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiEncryptAuthIdentityEx function encrypts a SEC_WINNT_AUTH_IDENTITY_OPAQUE structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Options [in], required: How the structure is encrypted: one or more of the values below.\n"
+            "    - AuthData [in, out], required: On entry, a pointer to the identity buffer to encrypt.\n"
+            "\n"
+            "    Page: spec/pages/SspiEncryptAuthIdentityEx.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiencryptauthidentityex"
+        ),
+    ),
+    "SspiExcludePackage": (
+        "SspiExcludePackageResult",
+        "spec/pages/SspiExcludePackage.md",
+        (
+            ("AuthIdentity", True, "Any"),
+            ("pszPackageName", True, "Any"),
+        ),
+        (
+            "Call of SspiExcludePackage: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiExcludePackage function makes a new identity structure: a copy of the given one,\n"
+            "    changed so that it excludes the named security support provider (SSP).\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentity [in], required: The identity structure to start from.\n"
+            "    - pszPackageName [in], required: The SSP to exclude.\n"
+            "\n"
+            "    Page: spec/pages/SspiExcludePackage.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiexcludepackage"
+        ),
+    ),
+    "SspiFreeAsyncContext": (
+        "SspiFreeAsyncContextResult",
+        "spec/pages/SspiFreeAsyncContext.md",
+        (
+            ("Handle", True, "Any"),
+        ),
+        (
+            "Call of SspiFreeAsyncContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiFreeAsyncContext function releases an async context that SspiCreateAsyncContext\n"
+            "    allocated, together with whatever state the context still holds about its last operation.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Handle (no direction), required: The async context to release.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiFreeAsyncContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspifreeasynccontext"
+        ),
+    ),
+    "SspiFreeAuthIdentity": (
+        "SspiFreeAuthIdentityResult",
+        "spec/pages/SspiFreeAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiFreeAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiFreeAuthIdentity function releases the memory that was allocated for an identity\n"
+            "    structure.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in], required: The identity structure to release.\n"
+            "\n"
+            "    Page: spec/pages/SspiFreeAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspifreeauthidentity"
+        ),
+    ),
+    "SspiFreeCredentialsHandleAsync": (
+        "SspiFreeCredentialsHandleAsyncResult",
+        "spec/pages/SspiFreeCredentialsHandleAsync.txt",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phCredential", True, "Any"),
+        ),
+        (
+            "Call of SspiFreeCredentialsHandleAsync: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiFreeCredentialsHandleAsync function queues the release of a credential handle, to be\n"
+            "    carried out asynchronously. It is the asynchronous counterpart of FreeCredentialsHandle.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phCredential (no direction), required: A pointer to the CredHandle that\n"
+            "      SspiAcquireCredentialsHandleAsync produced and that is to be released.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiFreeCredentialsHandleAsync.txt\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspifreecredentialshandleasync"
+        ),
+    ),
+    "SspiGetAsyncCallStatus": (
+        "SspiGetAsyncCallStatusResult",
+        "spec/pages/SspiGetAsyncCallStatus.md",
+        (
+            ("Handle", True, "Any"),
+        ),
+        (
+            "Call of SspiGetAsyncCallStatus: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiGetAsyncCallStatus function reports where the asynchronous SSPI operation tracked by\n"
+            "    an async context stands: still running, or finished with a final status.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Handle (no direction), required: The async context of the operation to ask about.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiGetAsyncCallStatus.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspigetasynccallstatus"
+        ),
+    ),
+    "SspiGetCredUIContext": (
+        "SspiGetCredUIContextResult",
+        "spec/pages/SspiGetCredUIContext.md",
+        (
+            ("ContextHandle", True, "Any"),
+            ("CredType", True, "SecWinntAuthDataType | int | None"),
+            ("LogonId", True, "Any"),
+        ),
+        (
+            "Call of SspiGetCredUIContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiGetCredUIContext function retrieves context information from a credential provider.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - ContextHandle [in], required: A pointer to the SEC_WINNT_CREDUI_CONTEXT structure that an\n"
+            "      earlier call to SspiUnmarshalCredUIContext produced.\n"
+            "    - CredType [in], required: The kind of credential that ContextHandle holds: one of these\n"
+            "      values.\n"
+            "    - LogonId [in], required: The logon ID that goes with the credential ContextHandle holds.\n"
+            "\n"
+            "    Page: spec/pages/SspiGetCredUIContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspigetcreduicontext"
+        ),
+    ),
+    "SspiGetTargetHostName": (
+        "SspiGetTargetHostNameResult",
+        "spec/pages/SspiGetTargetHostName.md",
+        (
+            ("pszTargetName", True, "Any"),
+        ),
+        (
+            "Call of SspiGetTargetHostName: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiGetTargetHostName function returns the host name that belongs to a target.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszTargetName [in], required: The target whose host name is wanted.\n"
+            "\n"
+            "    Page: spec/pages/SspiGetTargetHostName.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspigettargethostname"
+        ),
+    ),
+    "SspiInitializeSecurityContextAsyncA": (
+        "SspiInitializeSecurityContextAsyncAResult",
+        "spec/pages/SspiInitializeSecurityContextAsyncA.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("phContext", True, "Any"),
+            ("pszTargetName", True, "str | bytes | None"),
+            ("fContextReq", True, "Any"),
+            ("Reserved1", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("pInput", True, "Any"),
+            ("Reserved2", True, "Any"),
+            ("phNewContext", True, "Any"),
+            ("pOutput", True, "Any"),
+            ("pfContextAttr", True, "Any"),
+            ("ptsExpiry", False, "Any"),
+        ),
+        (
+            "Call of SspiInitializeSecurityContextAsyncA (ANSI): its in, in/out and no-direction\n"
+            "    parameters.\n"
+            "\n"
+            "    The SspiInitializeSecurityContextAsyncA function queues the client side of building an\n"
+            "    outbound security context from a credential handle, to be carried out asynchronously. Each\n"
+            "    completed call yields a token that the client sends to the remote peer; the peer feeds it to\n"
+            "    its own security implementation through SspiAcceptSecurityContextAsync, and the exchange\n"
+            "    repeats until the context is established.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phCredential (no direction), required: A handle to credentials obtained from\n"
+            "      SspiAcquireCredentialsHandleAsync.\n"
+            "    - phContext (no direction), required: A pointer to a CtxtHandle structure holding the partly\n"
+            "      built context that an earlier call returned through phNewContext.\n"
+            "    - pszTargetName (no direction), required: A pointer to a null-terminated ANSI string naming\n"
+            "      the target of the context.\n"
+            "    - fContextReq (no direction), required: Bit flags requesting attributes for the context.\n"
+            "    - Reserved1 (no direction), required: Reserved; pass zero.\n"
+            "    - TargetDataRep (no direction), required: How data, such as byte order, is represented on\n"
+            "      the target: SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - pInput (no direction), required: A pointer to a SecBufferDesc structure whose buffers\n"
+            "      carry the input given to the package, such as the token received from the peer.\n"
+            "    - Reserved2 (no direction), required: Reserved; pass zero.\n"
+            "    - phNewContext (no direction), required: A pointer to a CtxtHandle structure that receives\n"
+            "      the context handle.\n"
+            "    - pOutput (no direction), required: A pointer to a SecBufferDesc structure whose SecBuffer\n"
+            "      receives the output data, the token to send to the peer.\n"
+            "    - pfContextAttr (no direction), required: A pointer to a variable that receives bit flags\n"
+            "      describing the attributes of the context established.\n"
+            "    - ptsExpiry [optional]: A pointer to a TimeStamp structure; once the context is established,\n"
+            "      it holds the moment the context stops being valid.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiInitializeSecurityContextAsyncA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiinitializesecuritycontextasynca"
+        ),
+    ),
+    "SspiInitializeSecurityContextAsyncW": (
+        "SspiInitializeSecurityContextAsyncWResult",
+        "spec/pages/SspiInitializeSecurityContextAsyncW.md",
+        (
+            ("AsyncContext", True, "Any"),
+            ("phCredential", True, "Any"),
+            ("phContext", True, "Any"),
+            ("pszTargetName", True, "str | None"),
+            ("fContextReq", True, "Any"),
+            ("Reserved1", True, "Any"),
+            ("TargetDataRep", True, "Any"),
+            ("pInput", True, "Any"),
+            ("Reserved2", True, "Any"),
+            ("phNewContext", True, "Any"),
+            ("pOutput", True, "Any"),
+            ("pfContextAttr", True, "Any"),
+            ("ptsExpiry", False, "Any"),
+        ),
+        (
+            "Call of SspiInitializeSecurityContextAsyncW (Unicode): its in, in/out and no-direction\n"
+            "    parameters.\n"
+            "\n"
+            "    The SspiInitializeSecurityContextAsyncW function queues the client side of building an\n"
+            "    outbound security context from a credential handle, to be carried out asynchronously. Each\n"
+            "    completed call yields a token that the client sends to the remote peer; the peer feeds it to\n"
+            "    its own security implementation through SspiAcceptSecurityContextAsync, and the exchange\n"
+            "    repeats until the context is established.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AsyncContext (no direction), required: The async context, from SspiCreateAsyncContext, on\n"
+            "      which the request is queued and through which its outcome is reported.\n"
+            "    - phCredential (no direction), required: A handle to credentials obtained from\n"
+            "      SspiAcquireCredentialsHandleAsync.\n"
+            "    - phContext (no direction), required: A pointer to a CtxtHandle structure holding the partly\n"
+            "      built context that an earlier call returned through phNewContext.\n"
+            "    - pszTargetName (no direction), required: A pointer to the Unicode string (a\n"
+            "      PSECURITY_STRING for kernel-mode callers) naming the target of the context.\n"
+            "    - fContextReq (no direction), required: Bit flags requesting attributes for the context.\n"
+            "    - Reserved1 (no direction), required: Reserved; pass zero.\n"
+            "    - TargetDataRep (no direction), required: How data, such as byte order, is represented on\n"
+            "      the target: SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP.\n"
+            "    - pInput (no direction), required: A pointer to a SecBufferDesc structure whose buffers\n"
+            "      carry the input given to the package, such as the token received from the peer.\n"
+            "    - Reserved2 (no direction), required: Reserved; pass zero.\n"
+            "    - phNewContext (no direction), required: A pointer to a CtxtHandle structure that receives\n"
+            "      the context handle.\n"
+            "    - pOutput (no direction), required: A pointer to a SecBufferDesc structure whose SecBuffer\n"
+            "      receives the output data, the token to send to the peer.\n"
+            "    - pfContextAttr (no direction), required: A pointer to a variable that receives bit flags\n"
+            "      describing the attributes of the context established.\n"
+            "    - ptsExpiry [optional]: A pointer to a TimeStamp structure; once the context is established,\n"
+            "      it holds the moment the context stops being valid.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiInitializeSecurityContextAsyncW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiinitializesecuritycontextasyncw"
+        ),
+    ),
+    "SspiIsAuthIdentityEncrypted": (
+        "SspiIsAuthIdentityEncryptedResult",
+        "spec/pages/SspiIsAuthIdentityEncrypted.md",
+        (
+            ("EncryptedAuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiIsAuthIdentityEncrypted: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiIsAuthIdentityEncrypted function tells the caller whether an identity structure is\n"
+            "    encrypted.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - EncryptedAuthData [in], required: The identity structure to examine.\n"
+            "\n"
+            "    Page: spec/pages/SspiIsAuthIdentityEncrypted.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiisauthidentityencrypted"
+        ),
+    ),
+    "SspiIsPromptingNeeded": (
+        "SspiIsPromptingNeededResult",
+        "spec/pages/SspiIsPromptingNeeded.md",
+        (
+            ("ErrorOrNtStatus", True, "Any"),
+        ),
+        (
+            "Call of SspiIsPromptingNeeded: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiIsPromptingNeeded function tells whether an error that the InitializeSecurityContext\n"
+            "    or the AcceptSecurityContext function returned calls for a further call to the\n"
+            "    SspiPromptForCredentials function.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - ErrorOrNtStatus [in], required: The error to examine.\n"
+            "\n"
+            "    Page: spec/pages/SspiIsPromptingNeeded.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiispromptingneeded"
+        ),
+    ),
+    "SspiLocalFree": (
+        "SspiLocalFreeResult",
+        "spec/pages/SspiLocalFree.md",
+        (
+            ("DataBuffer", True, "Any"),
+        ),
+        (
+            "Call of SspiLocalFree: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiLocalFree function releases the memory of a buffer.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - DataBuffer [in], required: The buffer to release.\n"
+            "\n"
+            "    Page: spec/pages/SspiLocalFree.md\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspilocalfree"
+        ),
+    ),
+    "SspiMarshalAuthIdentity": (
+        "SspiMarshalAuthIdentityResult",
+        "spec/pages/SspiMarshalAuthIdentity.md",
+        (
+            ("AuthIdentity", True, "Any"),
+        ),
+        (
+            "Call of SspiMarshalAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiMarshalAuthIdentity function serializes an identity structure into an array of\n"
+            "    bytes.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentity [in], required: The identity structure to serialize.\n"
+            "\n"
+            "    Page: spec/pages/SspiMarshalAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspimarshalauthidentity"
+        ),
+    ),
+    "SspiPrepareForCredRead": (
+        "SspiPrepareForCredReadResult",
+        "spec/pages/SspiPrepareForCredRead.md",
+        (
+            ("AuthIdentity", True, "Any"),
+            ("pszTargetName", True, "Any"),
+        ),
+        (
+            "Call of SspiPrepareForCredRead: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiPrepareForCredRead function derives, from an identity structure, a target name and a\n"
+            "    credential type.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentity [in], required: The identity structure the values for CredRead are derived\n"
+            "      from.\n"
+            "    - pszTargetName [in], required: A target name, which the function may change according to\n"
+            "      what AuthIdentity holds.\n"
+            "\n"
+            "    Page: spec/pages/SspiPrepareForCredRead.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiprepareforcredread"
+        ),
+    ),
+    "SspiPrepareForCredWrite": (
+        "SspiPrepareForCredWriteResult",
+        "spec/pages/SspiPrepareForCredWrite.md",
+        (
+            ("AuthIdentity", True, "Any"),
+            ("pszTargetName", False, "Any"),
+        ),
+        (
+            "Call of SspiPrepareForCredWrite: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiPrepareForCredWrite function derives, from an identity structure, the values a\n"
+            "    caller gives as parameters to the CredWrite function.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentity [in], required: The identity structure the values for CredWrite are derived\n"
+            "      from.\n"
+            "    - pszTargetName [in, optional]: A target name, which the function may change according to\n"
+            "      what AuthIdentity holds.\n"
+            "\n"
+            "    Page: spec/pages/SspiPrepareForCredWrite.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiprepareforcredwrite"
+        ),
+    ),
+    "SspiPromptForCredentialsA": (
+        "SspiPromptForCredentialsAResult",
+        "spec/pages/SspiPromptForCredentialsA.md",
+        (
+            ("pszTargetName", True, "str | bytes | None"),
+            ("pUiInfo", True, "Any"),
+            ("dwAuthError", True, "Any"),
+            ("pszPackage", True, "str | bytes | None"),
+            ("dwFlags", True, "Sspipfc | int | None"),
+            ("pInputAuthIdentity", False, "Any"),
+            ("pfSave", False, "Any"),
+        ),
+        (
+            "Call of SspiPromptForCredentialsA (ANSI): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiPromptForCredentials function lets a Security Support Provider Interface (SSPI)\n"
+            "    application ask the user for credentials.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszTargetName [in], required: The name of the target.\n"
+            "    - pUiInfo [in], required: A pointer to a CREDUI_INFO structure with what customizes the\n"
+            "      dialog box the function shows.\n"
+            "    - dwAuthError [in], required: A Windows error code (Winerror.h) that the dialog box shows.\n"
+            "    - pszPackage [in], required: The name of the security package.\n"
+            "    - dwFlags [in], required: Bit flags that shape what the function does.\n"
+            "    - pInputAuthIdentity [in, optional]: An identity structure whose values fill the credential\n"
+            "      fields of the dialog box.\n"
+            "    - pfSave [in, out, optional]: A pointer to a Boolean.\n"
+            "\n"
+            "    Page: spec/pages/SspiPromptForCredentialsA.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspipromptforcredentialsa"
+        ),
+    ),
+    "SspiPromptForCredentialsW": (
+        "SspiPromptForCredentialsWResult",
+        "spec/pages/SspiPromptForCredentialsW.md",
+        (
+            ("pszTargetName", True, "str | None"),
+            ("pUiInfo", True, "Any"),
+            ("dwAuthError", True, "Any"),
+            ("pszPackage", True, "str | None"),
+            ("dwFlags", True, "Sspipfc | int | None"),
+            ("pInputAuthIdentity", False, "Any"),
+            ("pfSave", False, "Any"),
+        ),
+        (
+            "Call of SspiPromptForCredentialsW (Unicode): its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiPromptForCredentials function lets a Security Support Provider Interface (SSPI)\n"
+            "    application ask the user for credentials.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - pszTargetName [in], required: The name of the target.\n"
+            "    - pUiInfo [in], required: A pointer to a CREDUI_INFO structure with what customizes the\n"
+            "      dialog box the function shows.\n"
+            "    - dwAuthError [in], required: A Windows error code (Winerror.h) that the dialog box shows.\n"
+            "    - pszPackage [in], required: The name of the security package.\n"
+            "    - dwFlags [in], required: Bit flags that shape what the function does.\n"
+            "    - pInputAuthIdentity [in, optional]: An identity structure whose values fill the credential\n"
+            "      fields of the dialog box.\n"
+            "    - pfSave [in, out, optional]: A pointer to a Boolean.\n"
+            "\n"
+            "    Page: spec/pages/SspiPromptForCredentialsW.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspipromptforcredentialsw"
+        ),
+    ),
+    "SspiReinitAsyncContext": (
+        "SspiReinitAsyncContextResult",
+        "spec/pages/SspiReinitAsyncContext.md",
+        (
+            ("Handle", True, "Any"),
+        ),
+        (
+            "Call of SspiReinitAsyncContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiReinitAsyncContext function resets an async context so that a new asynchronous SSPI\n"
+            "    request can be queued on it, instead of releasing the context and allocating another one.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Handle (no direction), required: The async context to reset.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiReinitAsyncContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspireinitasynccontext"
+        ),
+    ),
+    "SspiSetAsyncNotifyCallback": (
+        "SspiSetAsyncNotifyCallbackResult",
+        "spec/pages/SspiSetAsyncNotifyCallback.md",
+        (
+            ("Context", True, "Any"),
+            ("Callback", False, "Any"),
+            ("CallbackData", False, "Any"),
+        ),
+        (
+            "Call of SspiSetAsyncNotifyCallback: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiSetAsyncNotifyCallback function attaches a completion routine, and a value to pass\n"
+            "    to it, to an async context. When the asynchronous SSPI operation queued on that context\n"
+            "    finishes, the routine is called, so the caller does not have to poll SspiGetAsyncCallStatus.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - Context (no direction), required: The async context, allocated by SspiCreateAsyncContext,\n"
+            "      whose completion should be reported.\n"
+            "    - Callback [optional]: The routine to call on completion, of type SspiAsyncNotifyCallback:\n"
+            "      void (*)(SspiAsyncContext *Handle, PVOID CallbackData).\n"
+            "    - CallbackData [optional]: A caller-defined value that is handed unchanged to Callback.\n"
+            "\n"
+            "    Kernel-mode drivers only. Minimum supported client: Windows 10, version 1607 [kernel-mode\n"
+            "    drivers only]; Minimum supported server: Windows Server 2016 [kernel-mode drivers only].\n"
+            "\n"
+            "    Page: spec/pages/SspiSetAsyncNotifyCallback.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspisetasyncnotifycallback"
+        ),
+    ),
+    "SspiUnmarshalAuthIdentity": (
+        "SspiUnmarshalAuthIdentityResult",
+        "spec/pages/SspiUnmarshalAuthIdentity.md",
+        (
+            ("AuthIdentityLength", True, "Any"),
+            ("AuthIdentityByteArray", True, "Any"),
+        ),
+        (
+            "Call of SspiUnmarshalAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiUnmarshalAuthIdentity function rebuilds an identity structure from an array of\n"
+            "    bytes.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthIdentityLength [in], required: The size, in bytes, of the AuthIdentityByteArray array.\n"
+            "    - AuthIdentityByteArray [in], required: The array of bytes to rebuild the identity from.\n"
+            "\n"
+            "    Page: spec/pages/SspiUnmarshalAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiunmarshalauthidentity"
+        ),
+    ),
+    "SspiUnmarshalCredUIContext": (
+        "SspiUnmarshalCredUIContextResult",
+        "spec/pages/SspiUnmarshalCredUIContext.md",
+        (
+            ("MarshaledCredUIContext", True, "Any"),
+            ("MarshaledCredUIContextLength", True, "Any"),
+        ),
+        (
+            "Call of SspiUnmarshalCredUIContext: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiUnmarshalCredUIContext function deserializes the credential information a credential\n"
+            "    provider obtained in an earlier call to the ICredentialProvider::SetSerialization method.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - MarshaledCredUIContext [in], required: The serialized credential information: the\n"
+            "      rgbSerialization member of the CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION structure\n"
+            "      obtained from a call to the ICredentialProvider::SetSerialization method.\n"
+            "    - MarshaledCredUIContextLength [in], required: The size of the MarshaledCredUIContext\n"
+            "      buffer, in bytes.\n"
+            "\n"
+            "    Page: spec/pages/SspiUnmarshalCredUIContext.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiunmarshalcreduicontext"
+        ),
+    ),
+    "SspiUpdateCredentials": (
+        "SspiUpdateCredentialsResult",
+        "spec/pages/SspiUpdateCredentials.md",
+        (
+            ("ContextHandle", True, "Any"),
+            ("CredType", True, "SecWinntAuthDataType | int | None"),
+            ("FlatCredUIContextLength", True, "Any"),
+            ("FlatCredUIContext", True, "Any"),
+        ),
+        (
+            "Call of SspiUpdateCredentials: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiUpdateCredentials function updates the credentials that go with a context.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - ContextHandle [in], required: A pointer to the SEC_WINNT_CREDUI_CONTEXT structure that an\n"
+            "      earlier call to SspiUnmarshalCredUIContext produced.\n"
+            "    - CredType [in], required: The kind of credential that ContextHandle holds: one of these\n"
+            "      values.\n"
+            "    - FlatCredUIContextLength [in], required: The size of the FlatCredUIContext buffer, in\n"
+            "      bytes.\n"
+            "    - FlatCredUIContext [in], required: The values the credentials are updated with.\n"
+            "\n"
+            "    Page: spec/pages/SspiUpdateCredentials.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspiupdatecredentials"
+        ),
+    ),
+    "SspiValidateAuthIdentity": (
+        "SspiValidateAuthIdentityResult",
+        "spec/pages/SspiValidateAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiValidateAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiValidateAuthIdentity function tells the caller whether an identity structure is\n"
+            "    valid.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in], required: The identity structure to check.\n"
+            "\n"
+            "    Page: spec/pages/SspiValidateAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspivalidateauthidentity"
+        ),
+    ),
+    "SspiZeroAuthIdentity": (
+        "SspiZeroAuthIdentityResult",
+        "spec/pages/SspiZeroAuthIdentity.md",
+        (
+            ("AuthData", True, "Any"),
+        ),
+        (
+            "Call of SspiZeroAuthIdentity: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The SspiZeroAuthIdentity function overwrites the memory block of an identity structure with\n"
+            "    zeros.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - AuthData [in], required: The identity structure to overwrite.\n"
+            "\n"
+            "    Page: spec/pages/SspiZeroAuthIdentity.md\n"
+            "\n"
+            "    Upstream:\n"
+            "    https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-sspizeroauthidentity"
+        ),
+    ),
+    "VerifySignature": (
+        "VerifySignatureResult",
+        "spec/pages/VerifySignature.txt",
+        (
+            ("phContext", True, "Any"),
+            ("pMessage", True, "Any"),
+            ("MessageSeqNo", True, "Any"),
+        ),
+        (
+            "Call of VerifySignature: its in, in/out and no-direction parameters.\n"
+            "\n"
+            "    The VerifySignature function checks that a message signed with MakeSignature arrived in the\n"
+            "    right order and was not changed on the way.\n"
+            "\n"
+            "    Parameters, as the page documents them (required ones first):\n"
+            "\n"
+            "    - phContext [in], required: Handle of the security context to verify the message with.\n"
+            "    - pMessage [in], required: Pointer to a SecBufferDesc structure whose SecBuffer entries hold\n"
+            "      the message and its signature.\n"
+            "    - MessageSeqNo [in], required: The sequence number the transport application expects for\n"
+            "      this message.\n"
+            "\n"
+            "    Page: spec/pages/VerifySignature.txt\n"
+            "\n"
+            "    Upstream: https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-verifysignature"
+        ),
+    ),
 }

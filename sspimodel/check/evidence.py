@@ -17,6 +17,7 @@ makes that code uncovered:
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections import defaultdict
@@ -156,6 +157,37 @@ def _ident(node: ast.AST) -> str | None:
     return None
 
 
+_Subtree = tuple[frozenset[str], frozenset[str], frozenset[str]]
+_Index = tuple[list[ast.AST], dict[int, list[ast.AST]], dict[int, _Subtree]]
+
+
+def _walk(tree: ast.AST) -> tuple[list[ast.AST], dict[int, list[ast.AST]]]:
+    """The nodes of ``tree`` in ``ast.walk``'s order (breadth-first), and each node's children."""
+    order = [tree]
+    kids: dict[int, list[ast.AST]] = {}
+    node_type = ast.AST
+    for node in order:  # the list grows while it is read: a breadth-first walk
+        # ast.iter_child_nodes, without its generators (this walk is most of check's time)
+        children = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                children.append(value)
+            elif value.__class__ is list:
+                children.extend(v for v in value if isinstance(v, node_type))
+        kids[id(node)] = children
+        order.extend(children)
+    return order, kids
+
+
+def _subtree_nodes(root: ast.AST, kids: dict[int, list[ast.AST]]) -> list[ast.AST]:
+    """The nodes under ``root`` (itself included) in ``ast.walk``'s order, from the children table."""
+    order = [root]
+    for node in order:
+        order.extend(kids[id(node)])
+    return order
+
+
 class _TestScanner:
     """Pairs a function with the statuses a test checks on ITS result.
 
@@ -169,6 +201,12 @@ class _TestScanner:
         self.functions = functions
         self.statuses = statuses
 
+    def index(self, tree: ast.AST) -> _Index:
+        """The nodes of ``tree`` (breadth-first, as ``ast.walk``), each node's children, and
+        :meth:`subtrees`: built once per tree, shared by every scan of it."""
+        order, kids = _walk(tree)
+        return order, kids, self.subtrees(order, kids)
+
     def _called(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Call):
             name = _ident(node.func)
@@ -176,70 +214,112 @@ class _TestScanner:
                 return name
         return None
 
-    def _bound(self, node: ast.AST, env: dict[str, str]) -> set[str]:
-        fs: set[str] = set()
-        for sub in ast.walk(node):
-            f = self._called(sub)
-            if f:
-                fs.add(f)
-            elif isinstance(sub, ast.Name) and sub.id in env:
-                fs.add(env[sub.id])
-        return fs
+    def subtrees(self, order: list[ast.AST], kids: dict[int, list[ast.AST]]) -> dict[int, _Subtree]:
+        """For each node of ``order`` (a breadth-first walk, children in ``kids``): the statuses
+        named, the functions called and the variable names read in its subtree.
 
-    def _statuses(self, node: ast.AST) -> set[str]:
-        return {i for sub in ast.walk(node) if (i := _ident(sub)) in self.statuses}
+        One pass from the leaves up (the reverse of a breadth-first order puts children before
+        their parents), instead of a new walk of each subtree for each node that asks: walking
+        nested calls again and again was quadratic in their depth."""
+        empty: frozenset[str] = frozenset()
+        nothing: _Subtree = (empty, empty, empty)
+        out: dict[int, _Subtree] = {}
+        statuses_known, functions = self.statuses, self.functions
+        for node in reversed(order):
+            own_status = own_call = own_name = None
+            if isinstance(node, ast.Name):
+                own_name = node.id
+                if own_name in statuses_known:
+                    own_status = own_name
+            elif isinstance(node, ast.Attribute | ast.Constant):
+                i = _ident(node)
+                if i is not None and i in statuses_known:
+                    own_status = i
+            elif isinstance(node, ast.Call):
+                name = _ident(node.func)
+                if name in functions:
+                    own_call = name
+            children = kids[id(node)]
+            if own_status is None and own_call is None and own_name is None:
+                if not children:
+                    out[id(node)] = nothing
+                    continue
+                if len(children) == 1:  # the same sets as its only child
+                    out[id(node)] = out[id(children[0])]
+                    continue
+            statuses: set[str] = set()
+            called: set[str] = set()
+            names: set[str] = set()
+            if own_status is not None:
+                statuses.add(own_status)
+            if own_call is not None:
+                called.add(own_call)
+            if own_name is not None:
+                names.add(own_name)
+            for child in children:
+                s, c, n = out[id(child)]
+                if s:
+                    statuses |= s
+                if c:
+                    called |= c
+                if n:
+                    names |= n
+            out[id(node)] = (
+                frozenset(statuses) if statuses else empty,
+                frozenset(called) if called else empty,
+                frozenset(names) if names else empty,
+            )
+        return out
 
-    def pairs(self, fn: ast.AST) -> set[tuple[str, str]]:
+    def pairs(self, fn: ast.AST, index: _Index | None = None) -> set[tuple[str, str]]:
+        """The (function, status) pairs test function ``fn`` checks. ``index``: what
+        :meth:`index` gives for a tree holding ``fn``, when the caller has it already."""
+        _order, kids, sub = index if index is not None else self.index(fn)
+        nodes = _subtree_nodes(fn, kids)
         env: dict[str, str] = {}
         out: set[tuple[str, str]] = set()
-        called: set[str] = set()
-        mentioned: set[str] = set()
-        for node in ast.walk(fn):
-            f = self._called(node)
-            if f:
-                called.add(f)
-            i = _ident(node)
-            if i in self.statuses:
-                mentioned.add(i)
+        mentioned, called, _names = sub[id(fn)]
         # assignments in source order
         stmts = sorted(
-            (n for n in ast.walk(fn) if isinstance(n, ast.Assign | ast.AnnAssign)),
+            (n for n in nodes if isinstance(n, ast.Assign | ast.AnnAssign)),
             key=lambda n: (n.lineno, n.col_offset),
         )
         for st in stmts:
             value = st.value
             if value is None:
                 continue
-            fs = {f for sub in ast.walk(value) if (f := self._called(sub))}
+            fs = sub[id(value)][1]
             if len(fs) == 1:
                 targets = st.targets if isinstance(st, ast.Assign) else [st.target]
                 for t in targets:
-                    for sub in ast.walk(t):
-                        if isinstance(sub, ast.Name):
-                            env[sub.id] = next(iter(fs))
-        for node in ast.walk(fn):
+                    for name in sub[id(t)][2]:
+                        env[name] = next(iter(fs))
+        for node in nodes:
             if isinstance(node, ast.Compare | ast.Call):
-                ss = self._statuses(node)
+                ss, fs, names = sub[id(node)]
                 if not ss:
                     continue
-                for f in self._bound(node, env):
+                bound = set(fs)
+                bound.update(env[n] for n in names if n in env)
+                for f in bound:
                     out.update((f, s) for s in ss)
         if len(called) == 1:
             (only,) = tuple(called)
             out.update((only, s) for s in mentioned)
         return out
 
-    def pair_tables(self, tree: ast.AST) -> list[tuple[str, str]]:
+    def pair_tables(self, tree: ast.AST, nodes: list[ast.AST] | None = None) -> list[tuple[str, str]]:
         """(function, status) pairs a test module keeps as data.
 
         Recognised: tuple keys ``("F", "S")`` of dict literals, subscripted assignments
         ``TABLE[("op", "S")] = ...`` and calls ``register("op", "S", ...)``, including calls in a
         ``for S in ("S1", "S2"): register("op", S, ...)`` loop; where the first element names an
         operation rather than a function, a literal ``{"F": "op", ...}`` table in the module maps it
-        to its functions.
+        to its functions. ``nodes`` is ``ast.walk(tree)`` as a list when the caller has it already.
         """
+        nodes = list(ast.walk(tree)) if nodes is None else nodes
         aliases: dict[str, set[str]] = defaultdict(set)
-        for sub in ast.walk(tree):
+        for sub in nodes:
             # ``**other`` entries of a dict literal (key None) are left out: the literal part still
             # maps functions to operations.
             literal_keys = [k for k in sub.keys if k is not None] if isinstance(sub, ast.Dict) else []
@@ -261,7 +341,7 @@ class _TestScanner:
                 if isinstance(a.value, str) and isinstance(b.value, str):
                     raw.append((a.value, b.value))
 
-        for sub in ast.walk(tree):
+        for sub in nodes:
             if isinstance(sub, ast.Dict):
                 for key in sub.keys:
                     if isinstance(key, ast.Tuple) and len(key.elts) >= 2:
@@ -302,11 +382,12 @@ class _TestScanner:
         return pairs
 
 
-def _runs_table_entry(test: ast.AST, tables: set[str]) -> bool:
+def _runs_table_entry(test: ast.AST, tables: set[str], nodes: list[ast.AST] | None = None) -> bool:
     """Whether a test calls what a table holds: ``TABLE[key](...)``, or ``f = TABLE.get(key)`` /
-    ``f = TABLE[key]`` followed by ``f(...)``."""
+    ``f = TABLE[key]`` followed by ``f(...)``. ``nodes``: ``ast.walk(test)`` as a list, if at hand."""
+    nodes = list(ast.walk(test)) if nodes is None else nodes
     bound: set[str] = set()
-    for node in ast.walk(test):
+    for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             v = node.value
             if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in tables:
@@ -316,7 +397,7 @@ def _runs_table_entry(test: ast.AST, tables: set[str]) -> bool:
                 and isinstance(v.func.value, ast.Name) and v.func.value.id in tables
             ):
                 bound.add(node.targets[0].id)
-    for node in ast.walk(test):
+    for node in nodes:
         if isinstance(node, ast.Call):
             f = node.func
             if isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name) and f.value.id in tables:
@@ -326,10 +407,10 @@ def _runs_table_entry(test: ast.AST, tables: set[str]) -> bool:
     return False
 
 
-def _table_names(tree: ast.Module) -> set[str]:
+def _table_names(tree: ast.Module, nodes: list[ast.AST] | None = None) -> set[str]:
     """Module-level names holding (function or operation, status) tables."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -342,29 +423,59 @@ def _table_names(tree: ast.Module) -> set[str]:
 
 def test_evidence(test_dir: Path, functions: Iterable[str], statuses: Iterable[str],
                   root: Path | None = None) -> list[Evidence]:
-    fset, sset = set(functions), set(statuses)
+    fset, sset = frozenset(functions), frozenset(statuses)
     found: set[Evidence] = set()
-    scanner = _TestScanner(fset, sset)
     for path in sorted(test_dir.rglob("test_*.py")):
         rel = path.relative_to(root).as_posix() if root else path.name
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        except (OSError, SyntaxError):
+            text = path.read_text(encoding="utf-8")
+        except OSError:
             continue
-        tests = [
-            n for n in ast.walk(tree)
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test")
-        ]
-        for node in tests:
-            for f, s in scanner.pairs(node):
-                found.add(Evidence(f, s, "test", f"{rel}::{node.name}"))
-        table_pairs = scanner.pair_tables(tree)
-        if table_pairs:
-            # The tests that use the module's tables: they reference a table by name and compare a
-            # result with a status. Each of them is evidence for every pair the tables hold.
-            names = _table_names(tree)
-            users = [t.name for t in tests if _runs_table_entry(t, names)]
-            for user in users:
-                for f, s in table_pairs:
-                    found.add(Evidence(f, s, "test", f"{rel}::{user}"))
+        found.update(_module_evidence(rel, str(path), text, fset, sset))
     return sorted(found)
+
+
+@functools.lru_cache(maxsize=512)
+def _module_evidence(
+    rel: str, filename: str, text: str, functions: frozenset[str], statuses: frozenset[str]
+) -> tuple[Evidence, ...]:
+    """The evidence one test module holds: a function of its text (and the names looked for), so
+    a process that checks the same tests again (the test suite does) scans each text once."""
+    # Evidence names a function (a call, a variable bound to one, a table key): a module whose
+    # text names none holds none, and is not parsed.
+    if not any(name in text for name in functions):
+        return ()
+    try:
+        tree = ast.parse(text, filename=filename)
+    except SyntaxError:
+        return ()
+    scanner = _TestScanner(set(functions), set(statuses))
+    found: set[Evidence] = set()
+    # Each tree is walked once; the walk is shared by the scans below, and the subtree sets
+    # are built for the nodes of test functions only (about half of a test module).
+    module_nodes, kids = _walk(tree)
+    tests = [
+        n for n in module_nodes
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test")
+    ]
+    test_nodes = {id(t): _subtree_nodes(t, kids) for t in tests}
+    in_tests: list[ast.AST] = []
+    seen: set[int] = set()
+    for t in tests:  # an outer test comes before the tests nested in it, which it holds
+        if id(t) not in seen:
+            in_tests += test_nodes[id(t)]
+            seen.update(id(n) for n in test_nodes[id(t)])
+    index = (module_nodes, kids, scanner.subtrees(in_tests, kids))
+    for node in tests:
+        for f, s in scanner.pairs(node, index):
+            found.add(Evidence(f, s, "test", f"{rel}::{node.name}"))
+    table_pairs = scanner.pair_tables(tree, module_nodes)
+    if table_pairs:
+        # The tests that use the module's tables: they reference a table by name and compare a
+        # result with a status. Each of them is evidence for every pair the tables hold.
+        names = _table_names(tree, module_nodes)
+        users = [t.name for t in tests if _runs_table_entry(t, names, test_nodes[id(t)])]
+        for user in users:
+            for f, s in table_pairs:
+                found.add(Evidence(f, s, "test", f"{rel}::{user}"))
+    return tuple(sorted(found))

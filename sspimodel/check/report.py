@@ -92,10 +92,12 @@ def stage_lint(specset: Any) -> dict[str, Any]:
 # --- stage 3: generate -------------------------------------------------------------------------
 
 
-def stage_generate(spec_dir: Path) -> dict[str, Any]:
+def stage_generate(spec_dir: Path, specset: Any = None) -> dict[str, Any]:
+    """Generate in memory and compare with the checked-in code; ``specset``: the pages of
+    ``spec_dir`` already read (by stage 1), so they are not read twice."""
     from ..codegen import build, compare_generated
 
-    gen = build(spec_dir)
+    gen = build(spec_dir, specset)
     staleness = compare_generated(gen.files)
     return {
         "fresh": not bool(staleness),
@@ -374,14 +376,14 @@ def build_report(spec_dir: Path | None = None) -> dict[str, Any]:
             raise CheckInputError(f"no readable reference page in {where}: {len(read['unreadable'])} unreadable "
                                   f"(first: {first['file']}: {first['message']})")
         raise CheckInputError(f"no reference page (*.md, *.txt) in {where}")
-    from .._generated import CONTRACTS
+    from .._generated import MODULES
     from ..datafiles import check_data_files  # strict data files; raises SpecDataError (file:line)
 
     # An erratum may name any function the spec folder's pages or the model know (a folder of
     # some of the pages still checks against the model's errata).
-    check_data_files(spec, {f.name for f in specset.functions} | set(CONTRACTS))
+    check_data_files(spec, {f.name for f in specset.functions} | set(MODULES))
     lint_stage = stage_lint(specset)
-    gen = stage_generate(spec)
+    gen = stage_generate(spec, specset)
     coverage = stage_coverage(specset, root)
     contract = stage_contract(specset, root)
     interp, errata = interpretations_and_errata()

@@ -448,7 +448,7 @@ def _line(node: object, key: str | None = None, default: int = 1) -> int:
 
 @cache
 def _constants() -> dict[str, int]:
-    from ..codegen import load_constants
+    from ..constants_data import load_constants
 
     return {name: c.value for name, c in load_constants().items()}
 

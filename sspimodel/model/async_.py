@@ -611,9 +611,9 @@ _REFUSED = Interpretation(
 
 def refused_status(function: str) -> str:
     """The final status of queued work of ``function`` that cannot run on its arguments."""
-    from .._generated import CONTRACTS
+    from .._generated import contract
 
-    documented = CONTRACTS[function].returns.documented() | CONTRACTS[COUNTERPART[function][0]].returns.documented()
+    documented = contract(function).returns.documented() | contract(COUNTERPART[function][0]).returns.documented()
     for status in _REFUSED_STATUSES:
         if status in documented:
             return status
@@ -646,9 +646,9 @@ def _complete(
     if contract is not None:
         call.facts["contract"] = contract
     try:
-        from .._generated import CONTRACTS
+        from .._generated import contract as contract_of
 
-        check_arguments(CONTRACTS[function], args)  # again: the caller may have changed them
+        check_arguments(contract_of(function), args)  # again: the caller may have changed them
         rule = completion_table(function).run(call)
     except ContractViolation as v:
         rule = _refused_rule(function, f"{v.parameter}: {v.problem}")

@@ -81,7 +81,7 @@ def _names(value: Any, where: str, key: str) -> tuple[str, ...]:
 def _parse(path: Path) -> tuple[ObservedEntry, ...]:
     import yaml
 
-    from ..codegen import load_constants
+    from ..constants_data import load_constants
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -178,7 +178,7 @@ def cover(function: str, parameter: str, value: Any, recheck: Any) -> ObservedEn
 
 
 def _values(e: ObservedEntry) -> frozenset[int]:
-    from ..codegen import load_constants
+    from ..constants_data import load_constants
 
     constants = load_constants()
     return frozenset(constants[n].value for n in e.accepts if n != NULL)

@@ -197,7 +197,7 @@ def _load_facts(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """spec/data/packages.yaml as keyword arguments of :class:`Package`, per package name."""
     import yaml
 
-    from ..codegen import load_constants
+    from ..constants_data import load_constants
 
     path = path or data_file("packages.yaml")
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

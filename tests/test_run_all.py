@@ -1,0 +1,68 @@
+"""benchmarks/run_all.py: how it reads the other benchmarks' results and prints its lines (the
+measurements themselves are never timed by tests)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+
+import pytest
+
+from sspimodel.paths import REPO_ROOT
+
+BENCH = REPO_ROOT / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def run_all() -> ModuleType:
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location("run_all", BENCH / "run_all.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_a_line_shows_value_target_and_verdict_in_fixed_columns(run_all: ModuleType) -> None:
+    met = run_all.Figure("first use", "<= 100 ms", lambda v: v <= 100, "ms", ".0f")
+    met.value, met.note = 82.4, "over an empty interpreter"
+    missed = run_all.Figure("sspimodel check", "<= 1.00 s", lambda v: v <= 1.0, "s", ".2f")
+    missed.value = 1.234
+    absent = run_all.Figure("notebooks", "<= 45 s", lambda v: v <= 45, "s", ".1f")
+    absent.note = "run with --notebooks"
+    lines = [f.line(16) for f in (met, missed, absent)]
+    assert lines == [
+        "  first use                      82 ms  target <= 100 ms        met  (over an empty interpreter)",
+        "  sspimodel check               1.23 s  target <= 1.00 s        NOT met",
+        "  notebooks                          -  target <= 45 s          not measured  (run with --notebooks)",
+    ]
+
+
+def test_ratios_are_read_from_what_the_benchmarks_print(run_all: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench_read = ModuleType("bench_read")
+    bench_read.main = lambda: print("ratio read/markdown-it speed: 1.37  (meets target >= 1.0)")  # type: ignore[attr-defined]
+    bench_handshake = ModuleType("bench_handshake")
+    bench_handshake.main = lambda argv: print("ratio model / sspilib (sspi-rs): 0.52x (target >= 2x: NOT met)")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bench_read", bench_read)
+    monkeypatch.setitem(sys.modules, "bench_handshake", bench_handshake)
+    assert run_all.read_ratio(quick=True) == (1.37, "bench_read.main()")
+    assert run_all.handshake_ratio(quick=True) == (0.52, "model / sspilib (sspi-rs)")
+
+
+def test_a_measuring_function_is_preferred_to_the_printed_line(run_all: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench_handshake = ModuleType("bench_handshake")
+    bench_handshake.measure_ratio = lambda: {"ratio": 1.5}  # type: ignore[attr-defined]
+    bench_handshake.main = lambda argv: pytest.fail("main must not run when a measuring function exists")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bench_handshake", bench_handshake)
+    assert run_all.handshake_ratio(quick=True) == (1.5, "bench_handshake.measure_ratio()")
+
+
+def test_no_native_library_gives_no_ratio_and_says_why(run_all: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench_handshake = ModuleType("bench_handshake")
+    bench_handshake.main = lambda argv: print("sspi-rs: not measured (no library)")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bench_handshake", bench_handshake)
+    assert run_all.handshake_ratio(quick=True) == (None, "sspi-rs: not measured (no library)")
