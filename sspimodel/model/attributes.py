@@ -217,9 +217,13 @@ def _target_information(c: Call, ctx: ContextRecord) -> Any:
 def client_target(c: Call, ctx: ContextRecord) -> str | None:
     """The target the client gave for the conversation of server context ``ctx``.
 
-    Interpretation: the target travels to the server inside the handshake's tokens; the model reads
-    it from the client's context of the same conversation, while that context exists (once the
-    client has deleted it, the server answers an empty name)."""
+    NTLM carries it in the AUTHENTICATE_MESSAGE (MsvAvTargetName, MS-NLMP 2.2.2.1): the server
+    context keeps what the client sent. Interpretation for the simulated packages: the target
+    travels inside their tokens; the model reads it from the client's context of the same
+    conversation, while that context exists (once the client has deleted it, the server answers
+    an empty name)."""
+    if ctx.role == "server" and ctx.target:
+        return ctx.target
     for process in c.world.processes.values():
         for other in process.contexts.values():
             if other.role == "client" and other.conversation == ctx.conversation and other.target:

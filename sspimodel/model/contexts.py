@@ -278,7 +278,7 @@ def _mark_missing(c: Call) -> None:
 
 
 _RECORD_FIELDS = frozenset(
-    {"mech", "conversation", "requested", "attributes", "client", "server", "session_key", "challenge", "ntlm"}
+    {"mech", "conversation", "requested", "attributes", "client", "server", "session_key", "challenge", "ntlm", "target"}
 )
 
 

@@ -740,6 +740,9 @@ def _ntlm_server_verify(
             ("attributes", attrs),
             ("session_key", session.exported_session_key),
             ("ntlm", ntlm_wire.Protection(session.flags, session.exported_session_key, is_client=False)),
+            # The SPN the client put in its AUTHENTICATE_MESSAGE (MsvAvTargetName, MS-NLMP 2.2.2.1):
+            # what SECPKG_ATTR_CLIENT_SPECIFIED_TARGET answers on this server context.
+            ("target", user.target_name),
         ),
         f"NTLM AUTHENTICATE_MESSAGE of {qualified} verified",
     )
