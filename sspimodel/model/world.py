@@ -129,6 +129,9 @@ class ContextRecord:
     established: bool = False
     imported: bool = False
     allocate: bool = False  # the caller asked the package to allocate output buffers
+    # The SASL layer's state (sspimodel.model.sasl.SaslContext) once a SASL function built or
+    # continued the context: the "SASL list" of SaslGetContextOption / SaslSetContextOption.
+    sasl: Any = None
 
     def copy_state(self) -> dict[str, Any]:
         return {
