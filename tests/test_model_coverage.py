@@ -32,6 +32,7 @@ from sspimodel.model import (
 from sspimodel.model.constants import (
     ISC_REQ_CONFIDENTIALITY,
     ISC_REQ_DELEGATE,
+    ISC_REQ_INTEGRITY,
     ISC_REQ_MUTUAL_AUTH,
     ISC_REQ_NO_INTEGRITY,
     ISC_REQ_REPLAY_DETECT,
@@ -47,6 +48,7 @@ from sspimodel.model.constants import (
     SECURITY_NATIVE_DREP,
 )
 from sspimodel.model.drive import acquire, handshake
+from sspimodel.model.sasl import SaslPair
 from sspimodel.model.tokens import Kind
 
 SEQ = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT
@@ -128,6 +130,12 @@ OPERATION = {
     "SaslGetProfilePackageW": "sasl_profile_package",
     "SaslIdentifyPackageA": "sasl_identify",
     "SaslIdentifyPackageW": "sasl_identify",
+    # issue 20: SASL contexts
+    "SaslInitializeSecurityContextA": "sasl_isc",
+    "SaslInitializeSecurityContextW": "sasl_isc",
+    "SaslAcceptSecurityContext": "sasl_asc",
+    "SaslGetContextOption": "sasl_get_option",
+    "SaslSetContextOption": "sasl_set_option",
 }
 
 
@@ -848,7 +856,9 @@ RECIPES[("SspiGetTargetHostName", "SEC_E_OK")] = lambda env: env.call(
 
 # ImpersonateSecurityContext, RevertSecurityContext, QuerySecurityContextToken (issue 19): the
 # server (process 200, websvc, which holds SeImpersonatePrivilege) works on its side of a handshake.
-RECIPES[("impersonate", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
+RECIPES[("impersonate", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[
+    0
+]
 RECIPES[("impersonate", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
 # bob.exe (process 101) holds no SeImpersonatePrivilege and is not alice.
 RECIPES[("impersonate", "SEC_E_NO_IMPERSONATION")] = lambda env: env.call(
@@ -864,10 +874,10 @@ def _revert_after_impersonating(env: Env) -> str:
 
 
 RECIPES[("revert", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
-RECIPES[("query_token", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
+RECIPES[("query_token", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[
+    0
+]
 RECIPES[("query_token", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
-
-
 
 
 # AddSecurityPackageA/W, DeleteSecurityPackageA/W (issue 19): Digest, which nothing relies on in a
@@ -900,7 +910,11 @@ _fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
 # SetContextAttributesA/W (issue 19): SECPKG_ATTR_DTLS_MTU = 34 on an NTLM context (the page gives
 # the function to Schannel only; SEC_E_OK is marked unreachable in the table).
 RECIPES[("set_ctx", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: env.call(
-    env.cli, phContext=_established(env).client_ctx, ulAttribute=34, pBuffer=(1096).to_bytes(4, "little"), cbBuffer=4
+    env.cli,
+    phContext=_established(env).client_ctx,
+    ulAttribute=34,
+    pBuffer=(1096).to_bytes(4, "little"),
+    cbBuffer=4,
 )[0]
 
 
@@ -916,6 +930,130 @@ _fault("sasl_profile_package", "SEC_E_INSUFFICIENT_MEMORY", _sasl_profile_packag
 RECIPES[("sasl_identify", "SEC_E_OK")] = lambda env: env.call(
     env.cli, pInput=SecBufferDesc.token(b"GSS-SPNEGO\x00")
 )[0]
+
+
+# SASL contexts (issue 20): a Kerberos exchange with mutual authentication and integrity; the
+# client side is the function under test when it is one of the Initialize variants.
+def _sasl_pair(env: Env) -> SaslPair:
+    client = env.function if env.function.startswith("SaslInitialize") else "SaslInitializeSecurityContextW"
+    return SaslPair(
+        env.cli, env.srv, "Kerberos", ISC_REQ_MUTUAL_AUTH | ISC_REQ_INTEGRITY, client_function=client
+    )
+
+
+def _to_client_cookie(pair: SaslPair) -> SaslPair:
+    """Run the exchange up to the client's cookie call (the server's cookie is in pair.token)."""
+    for step in (pair.client, pair.server, pair.client, pair.server):
+        step()
+    assert pair.steps[-1][2] == "sasc.cookie.offer", pair.steps
+    return pair
+
+
+def _option(env: Env, ctx: Any, option: int, value: bytes) -> None:
+    sspi = env.srv if ctx is not None and env.srv.process.contexts.get(ctx.dwLower) else env.cli
+    assert (
+        sspi.SaslSetContextOption(ContextHandle=ctx, Option=option, Value=value, Size=len(value)).status == 0
+    )
+
+
+def _sasl_isc_ok(env: Env) -> str:
+    return _to_client_cookie(_sasl_pair(env)).client().status
+
+
+def _sasl_isc_forbidden(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    _option(env, pair.client_ctx, 3, b"u:alice")  # SASL_OPTION_AUTHZ_STRING
+    _option(env, pair.client_ctx, 4, (0).to_bytes(4, "little"))  # AUTHZ_PROCESSING: Sasl_AuthZIDForbidden
+    return pair.client().status
+
+
+def _sasl_isc_bad_cookie(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    return pair.client(pInput=SecBufferDesc.token(b"not a sealed cookie")).status
+
+
+def _sasl_isc_first(env: Env) -> str:
+    return _sasl_pair(env).client().status
+
+
+RECIPES[("sasl_isc", "SEC_E_OK")] = _sasl_isc_ok
+RECIPES[("sasl_isc", "SEC_E_ALGORITHM_MISMATCH")] = _sasl_isc_forbidden
+RECIPES[("sasl_isc", "SEC_E_INVALID_TOKEN")] = _sasl_isc_bad_cookie
+_fault("sasl_isc", "SEC_E_INSUFFICIENT_MEMORY", _sasl_isc_first)
+
+
+def _sasl_asc_ok(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    pair.client()
+    return pair.server().status
+
+
+def _sasl_asc_forbidden(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    _option(env, pair.client_ctx, 3, b"u:alice")
+    _option(env, pair.server_ctx, 4, (0).to_bytes(4, "little"))
+    pair.client()
+    return pair.server().status
+
+
+def _sasl_asc_bad_cookie(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    pair.client()
+    return pair.server(pInput=SecBufferDesc.token(b"\x01\x00\xff\xff")).status
+
+
+def _sasl_asc_first(env: Env) -> str:
+    pair = _sasl_pair(env)
+    pair.client()
+    return pair.server().status
+
+
+RECIPES[("sasl_asc", "SEC_E_OK")] = _sasl_asc_ok
+RECIPES[("sasl_asc", "SEC_E_ALGORITHM_MISMATCH")] = _sasl_asc_forbidden
+RECIPES[("sasl_asc", "SEC_E_INVALID_TOKEN")] = _sasl_asc_bad_cookie
+_fault("sasl_asc", "SEC_E_INSUFFICIENT_MEMORY", _sasl_asc_first)
+
+
+def _sasl_done(env: Env) -> SaslPair:
+    pair = _sasl_pair(env).run()
+    assert pair.done, pair.steps
+    return pair
+
+
+def _sasl_get(env: Env, option: int = 2) -> str:
+    return env.call(env.cli, ContextHandle=_sasl_done(env).client_ctx, Option=option)[0]
+
+
+def _sasl_get_forbidden(env: Env) -> str:
+    ctx = _sasl_done(env).client_ctx
+    _option(env, ctx, 4, (0).to_bytes(4, "little"))
+    return env.call(env.cli, ContextHandle=ctx, Option=3)[0]
+
+
+RECIPES[("sasl_get_option", "SEC_E_OK")] = _sasl_get
+RECIPES[("sasl_get_option", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
+    env.cli, ContextHandle=FORGED_CTX, Option=2
+)[0]
+RECIPES[("sasl_get_option", "SEC_E_UNSUPPORTED_FUNCTION")] = _sasl_get_forbidden
+
+
+def _sasl_set(env: Env, option: int = 2, value: bytes = (4096).to_bytes(4, "little"), size: int = 4) -> str:
+    ctx = _sasl_done(env).client_ctx
+    return env.call(env.cli, ContextHandle=ctx, Option=option, Value=value, Size=size)[0]
+
+
+def _sasl_set_forbidden(env: Env) -> str:
+    ctx = _sasl_done(env).client_ctx
+    _option(env, ctx, 4, (0).to_bytes(4, "little"))
+    return env.call(env.cli, ContextHandle=ctx, Option=3, Value=b"u:alice", Size=7)[0]
+
+
+RECIPES[("sasl_set_option", "SEC_E_OK")] = _sasl_set
+RECIPES[("sasl_set_option", "SEC_E_BUFFER_TOO_SMALL")] = lambda env: _sasl_set(env, 2, b"\x00\x10", 2)
+RECIPES[("sasl_set_option", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
+    env.cli, ContextHandle=FORGED_CTX, Option=2, Value=(4096).to_bytes(4, "little"), Size=4
+)[0]
+RECIPES[("sasl_set_option", "SEC_E_UNSUPPORTED_FUNCTION")] = _sasl_set_forbidden
 
 
 # The code being provoked, for recipes shared by several codes.

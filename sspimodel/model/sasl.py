@@ -1058,7 +1058,7 @@ def _unknown_option(function: str, prefix: str) -> Rule:
     return unreachable(
         pick(prefix, "sgco.unknown_option", "ssco.unknown_option"),
         "SEC_E_UNSUPPORTED_FUNCTION",
-        Citation(function, "returns", "The <i>Option</i> parameter names no valid option."),
+        Citation(function, "returns", "parameter names no valid option."),
         "an Option outside the page's value table breaks the generated contract (ContractError naming Option) "
         "before any rule runs; the code is reached through SASL_OPTION_AUTHZ_STRING instead",
     )
@@ -1183,7 +1183,7 @@ def set_option_rules(function: str = "SaslSetContextOption") -> list[Rule]:
             "ssco.size_past_value",
             "Size is larger than the Value buffer the caller passes",
             CONTRACT_ERROR,
-            Citation(function, "parameters: Size", "Size in bytes of the <i>Value</i> buffer."),
+            Citation(function, "parameters: Size", "Size in bytes of the Value buffer."),
             lambda c: _size(c) > len(_value_bytes(c)),
             raise_size,
         ),
@@ -1195,7 +1195,7 @@ def set_option_rules(function: str = "SaslSetContextOption") -> list[Rule]:
             "SEC_E_BUFFER_TOO_SMALL",
             Citation(function, "returns", "SEC_E_BUFFER_TOO_SMALL"),
             lambda c: _option(c) in _ULONG_OPTIONS and _size(c) < 4,
-            also=(Citation(function, "parameters: Option", "Buffer type: <b>ULONG</b>"),),
+            also=(Citation(function, "parameters: Option", "Buffer type: ULONG"),),
         ),
         Rule(
             "ssco.authz_forbidden",
