@@ -856,9 +856,7 @@ RECIPES[("SspiGetTargetHostName", "SEC_E_OK")] = lambda env: env.call(
 
 # ImpersonateSecurityContext, RevertSecurityContext, QuerySecurityContextToken (issue 19): the
 # server (process 200, websvc, which holds SeImpersonatePrivilege) works on its side of a handshake.
-RECIPES[("impersonate", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[
-    0
-]
+RECIPES[("impersonate", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
 RECIPES[("impersonate", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
 # bob.exe (process 101) holds no SeImpersonatePrivilege and is not alice.
 RECIPES[("impersonate", "SEC_E_NO_IMPERSONATION")] = lambda env: env.call(
@@ -874,10 +872,10 @@ def _revert_after_impersonating(env: Env) -> str:
 
 
 RECIPES[("revert", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
-RECIPES[("query_token", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[
-    0
-]
+RECIPES[("query_token", "SEC_E_OK")] = lambda env: env.call(env.srv, phContext=_established(env).server_ctx)[0]
 RECIPES[("query_token", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(env.srv, phContext=FORGED_CTX)[0]
+
+
 
 
 # AddSecurityPackageA/W, DeleteSecurityPackageA/W (issue 19): Digest, which nothing relies on in a
@@ -910,11 +908,7 @@ _fault("query_cred", "SEC_E_INSUFFICIENT_MEMORY", _query_cred)
 # SetContextAttributesA/W (issue 19): SECPKG_ATTR_DTLS_MTU = 34 on an NTLM context (the page gives
 # the function to Schannel only; SEC_E_OK is marked unreachable in the table).
 RECIPES[("set_ctx", "SEC_E_UNSUPPORTED_FUNCTION")] = lambda env: env.call(
-    env.cli,
-    phContext=_established(env).client_ctx,
-    ulAttribute=34,
-    pBuffer=(1096).to_bytes(4, "little"),
-    cbBuffer=4,
+    env.cli, phContext=_established(env).client_ctx, ulAttribute=34, pBuffer=(1096).to_bytes(4, "little"), cbBuffer=4
 )[0]
 
 

@@ -294,11 +294,7 @@ def compare(
         rec = subject_records.get(step.index)
         via = async_reference(scenario, step)
         if rec is None:
-            why = (
-                f"not reached: the {subject.backend} run {subject.end} earlier ({subject.detail})"
-                if stopped
-                else "no record"
-            )
+            why = f"not reached: the {subject.backend} run {subject.end} earlier ({subject.detail})" if stopped else "no record"
             subj = Side("skipped", detail=why)
         else:
             subj = _side(judge, step.call, rec.outcome, via)
@@ -313,10 +309,7 @@ def compare(
             reference, source = mside.status, "model"
         elif step.expect is not None:
             value = status_value(step.expect)
-            reference, source = (
-                (judge.display_name(step.call, value) if value is not None else step.expect),
-                "expect",
-            )
+            reference, source = (judge.display_name(step.call, value) if value is not None else step.expect), "expect"
         verdict, departure = _verdict(judge, step.call, subj, subject.backend, reference, source, via)
         rows.append(
             Row(
@@ -361,13 +354,7 @@ def _verdict(
     ref = f" (the {source} says {reference})" if reference is not None else ""
     if subj.page_class == "undocumented":
         pages = "its page" + (f" and the pages of {' and '.join(via)}" if via else "")
-        return (
-            "undocumented",
-            f"{function} returned {subj.status}, which {pages} and the errata do not list{ref}",
-        )
+        return "undocumented", f"{function} returned {subj.status}, which {pages} and the errata do not list{ref}"
     if reference is None or subj.status == reference:
         return "agree", ""
-    return (
-        "disagree",
-        f"{function} returned {subj.status} ({subj.page_class}) where the {source} says {reference}",
-    )
+    return "disagree", f"{function} returned {subj.status} ({subj.page_class}) where the {source} says {reference}"
