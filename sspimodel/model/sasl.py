@@ -448,6 +448,8 @@ def _run_wrapped(c: Call) -> Call:
 
 def _pass_on(c: Call) -> None:
     _run_wrapped(c)
+    if c.facts["wrapped"][1].status.startswith("SEC_I_"):  # the handshake goes on: the context is listed
+        _attach(c, "server" if c.function == "SaslAcceptSecurityContext" else "client")
 
 
 def _token_buffer(desc: Any) -> SecBuffer | None:
@@ -1339,8 +1341,9 @@ class SaslPair:
         return result
 
     def run(self, max_calls: int = 10) -> SaslPair:
-        """Alternate client and server calls until a side fails or the server's last call succeeds."""
-        side = "client"
+        """Alternate client and server calls (from the side whose turn it is) until a side fails or
+        the server's last call succeeds."""
+        side = "server" if self.steps and self.steps[-1][0] == "client" else "client"
         for _ in range(max_calls):
             result = self.client() if side == "client" else self.server()
             name = self.steps[-1][1]
