@@ -1280,6 +1280,8 @@ class SaslPair:
         target: str = "HTTP/web.contoso.com",
         client_function: str = "SaslInitializeSecurityContextW",
         output_size: int = 4096,
+        client_cred: Any = None,
+        server_cred: Any = None,
     ) -> None:
         from .drive import acquire
 
@@ -1288,8 +1290,9 @@ class SaslPair:
         self.target = target
         self.client_function = client_function
         self.output_size = output_size
-        self.client_cred = acquire(cli, package, 0x2)  # SECPKG_CRED_OUTBOUND
-        self.server_cred = acquire(srv, package, 0x1)  # SECPKG_CRED_INBOUND
+        # Credentials acquired here unless given (SECPKG_CRED_OUTBOUND, SECPKG_CRED_INBOUND).
+        self.client_cred = client_cred if client_cred is not None else acquire(cli, package, 0x2)
+        self.server_cred = server_cred if server_cred is not None else acquire(srv, package, 0x1)
         self.client_ctx: Any = None
         self.server_ctx: Any = None
         self.token: bytes | None = None  # the last token sent, for the other side
