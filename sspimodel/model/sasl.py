@@ -1299,7 +1299,8 @@ class SaslPair:
         self.steps: list[tuple[str, str, str]] = []
         self.last: Any = None
 
-    def client(self, **override: Any) -> Any:
+    def client_args(self, **override: Any) -> dict[str, Any]:
+        """The arguments of the client's next call (its context, the last token received)."""
         target = self.target.encode("ascii") if self.client_function.endswith("A") else self.target
         args: dict[str, Any] = {
             "phCredential": self.client_cred,
@@ -1313,10 +1314,10 @@ class SaslPair:
             "pOutput": SecBufferDesc.output(self.output_size),
         }
         args.update(override)
-        result = getattr(self.cli, self.client_function)(**args)
-        return self._took(result, "client", self.cli)
+        return args
 
-    def server(self, **override: Any) -> Any:
+    def server_args(self, **override: Any) -> dict[str, Any]:
+        """The arguments of the server's next call."""
         args: dict[str, Any] = {
             "phCredential": self.server_cred,
             "phContext": self.server_ctx,
@@ -1326,10 +1327,17 @@ class SaslPair:
             "pOutput": SecBufferDesc.output(self.output_size),
         }
         args.update(override)
-        result = self.srv.SaslAcceptSecurityContext(**args)
-        return self._took(result, "server", self.srv)
+        return args
 
-    def _took(self, result: Any, side: str, api: Any) -> Any:
+    def client(self, **override: Any) -> Any:
+        return self.record(getattr(self.cli, self.client_function)(**self.client_args(**override)), "client")
+
+    def server(self, **override: Any) -> Any:
+        return self.record(self.srv.SaslAcceptSecurityContext(**self.server_args(**override)), "server")
+
+    def record(self, result: Any, side: str) -> Any:
+        """Take a call's result made outside client()/server(): its context, its token, the step."""
+        api = self.cli if side == "client" else self.srv
         status = result.status
         name = getattr(status, "name", str(status))
         self.steps.append((side, name, api.last_rule.id if api.last_rule is not None else ""))
@@ -1348,12 +1356,11 @@ class SaslPair:
         the server's last call succeeds."""
         side = "server" if self.steps and self.steps[-1][0] == "client" else "client"
         for _ in range(max_calls):
-            result = self.client() if side == "client" else self.server()
+            self.client() if side == "client" else self.server()
             name = self.steps[-1][1]
             if name not in ("SEC_E_OK", "SEC_I_CONTINUE_NEEDED") or (side == "server" and name == "SEC_E_OK"):
                 break
             side = "server" if side == "client" else "client"
-            del result
         return self
 
     @property
