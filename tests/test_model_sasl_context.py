@@ -288,3 +288,11 @@ def test_an_exchange_is_deterministic() -> None:
         return [pair.steps, tokens]
 
     assert run() == run()
+
+
+def test_explain_shows_the_wrapped_calls_package_leg() -> None:
+    pair = _pair("Kerberos", ISC_REQ_MUTUAL_AUTH, target="HTTP/nowhere")
+    pair.client()
+    text = str(pair.cli.explain())
+    assert "sisc.wrapped.SEC_E_TARGET_UNKNOWN" in text
+    assert "package leg: Kerberos leg target_unknown" in text

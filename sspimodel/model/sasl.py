@@ -426,6 +426,10 @@ def _wrapped(c: Call) -> tuple[Call, Rule]:
             args.update({target: a.pszTargetName, "Reserved1": a.Reserved1, "Reserved2": a.Reserved2})
         inner = _nested(c, function, **args)
         facts["wrapped"] = (inner, table_for(function).select(inner))
+        # explain() shows the package leg the wrapped call computed, with its reason.
+        for name in ("leg", "package"):
+            if inner.facts.get(name) is not None:
+                facts[name] = inner.facts[name]
     return facts["wrapped"]
 
 
