@@ -55,7 +55,16 @@ from .common import (
     fault_rules,
     is_null_handle,
 )
-from .constants import SECBUFFER_DATA, SECBUFFER_STREAM, SECPKG_ATTR_SIZES
+from .constants import (
+    ISC_REQ_CONFIDENTIALITY,
+    ISC_REQ_INTEGRITY,
+    ISC_RET_CONFIDENTIALITY,
+    ISC_RET_INTEGRITY,
+    SECBUFFER_DATA,
+    SECBUFFER_STREAM,
+    SECPKG_ATTR_SIZES,
+    SECQOP_WRAP_NO_ENCRYPT,
+)
 from .handles import Ref
 from .rules import Call, Citation, Interpretation, Rule, keyed, pick, register, table_for, unreachable
 from .world import ContextRecord
@@ -307,11 +316,8 @@ LAYER_INTEGRITY = 2
 LAYER_CONFIDENTIALITY = 4
 MAX_COOKIE_SIZE = 0xFFFFFF
 
-_ISC_RET_INTEGRITY = 0x10000  # the model's context attributes are ISC_RET_* bits on both sides
-_ISC_RET_CONFIDENTIALITY = 0x10
-_ISC_REQ_INTEGRITY = 0x10000
-_ISC_REQ_CONFIDENTIALITY = 0x10
-_SECQOP_WRAP_NO_ENCRYPT = 0x80000001
+# The model's context attributes are ISC_RET_* bits on both sides (the server's are translated to
+# ASC_RET_* only when handed out).
 
 # Phases of a SASL context (SaslContext.phase).
 PACKAGE = "package"  # the package's handshake is running (the wrapped function decides)
@@ -477,9 +483,9 @@ def _sizes(c: Call, record: ContextRecord) -> Any:
 
 def _offered(record: ContextRecord) -> int:
     bits = LAYER_NONE
-    if record.attributes & _ISC_RET_INTEGRITY:
+    if record.attributes & ISC_RET_INTEGRITY:
         bits |= LAYER_INTEGRITY
-    if record.attributes & _ISC_RET_CONFIDENTIALITY:
+    if record.attributes & ISC_RET_CONFIDENTIALITY:
         bits |= LAYER_CONFIDENTIALITY
     return bits
 
@@ -508,7 +514,7 @@ def parse_cookie(plain: bytes) -> tuple[int, int, bytes] | None:
 def _seal_call(c: Call, record: ContextRecord, payload: bytes) -> Call:
     # Encrypted when the context has confidentiality; otherwise wrapped with integrity only
     # (RFC 4752's conf_flag FALSE), which the model's EncryptMessage offers as SECQOP_WRAP_NO_ENCRYPT.
-    qop = 0 if record.attributes & _ISC_RET_CONFIDENTIALITY else _SECQOP_WRAP_NO_ENCRYPT
+    qop = 0 if record.attributes & ISC_RET_CONFIDENTIALITY else SECQOP_WRAP_NO_ENCRYPT
     message = SecBufferDesc([SecBuffer(SECBUFFER_TOKEN, None, 1024), SecBuffer(SECBUFFER_DATA, payload)])
     return _nested(c, "EncryptMessage", phContext=record.handle, fQOP=qop, pMessage=message, MessageSeqNo=0)
 
@@ -525,8 +531,8 @@ def _choice(record: ContextRecord, state: SaslContext) -> int:
     """The layer the client picks: the strongest it asked for (fContextReq) that the server offers."""
     offered = state.offered
     for wanted, layer in (
-        (_ISC_REQ_CONFIDENTIALITY, LAYER_CONFIDENTIALITY),
-        (_ISC_REQ_INTEGRITY, LAYER_INTEGRITY),
+        (ISC_REQ_CONFIDENTIALITY, LAYER_CONFIDENTIALITY),
+        (ISC_REQ_INTEGRITY, LAYER_INTEGRITY),
         (0, LAYER_NONE),
     ):
         if (record.requested & wanted) == wanted and offered & layer:
