@@ -643,6 +643,21 @@ class Sspi:
 
     def SspiUpdateCredentials(self, **kwargs: Any) -> Any:
         return self._call("SspiUpdateCredentials", kwargs)
+    # -- SASL contexts (sspimodel.model.sasl) -------------------------------------------------------
+    def SaslInitializeSecurityContextA(self, **kwargs: Any) -> Any:
+        return self._call("SaslInitializeSecurityContextA", kwargs)
+
+    def SaslInitializeSecurityContextW(self, **kwargs: Any) -> Any:
+        return self._call("SaslInitializeSecurityContextW", kwargs)
+
+    def SaslAcceptSecurityContext(self, **kwargs: Any) -> Any:
+        return self._call("SaslAcceptSecurityContext", kwargs)
+
+    def SaslGetContextOption(self, **kwargs: Any) -> Any:
+        return self._call("SaslGetContextOption", kwargs)
+
+    def SaslSetContextOption(self, **kwargs: Any) -> Any:
+        return self._call("SaslSetContextOption", kwargs)
 
     # -- auth identities (sspimodel.model.identity) -------------------------------------------------
     def SspiEncodeStringsAsAuthIdentity(self, **kwargs: Any) -> Any:

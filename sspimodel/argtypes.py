@@ -360,6 +360,11 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "AuthIdentityLength": _ULONG,
     "AuthIdentityByteArray": ("PUCHAR", _bytes),
     "ProfileName": ("a string", _string),  # SaslGetProfilePackageA/W (LPSTR / LPWSTR)
+    # SaslGetContextOption / SaslSetContextOption (PCtxtHandle, ULONG, PVOID, ULONG)
+    "ContextHandle": _HANDLE,
+    "Option": _ULONG,
+    "Value": ("PVOID", _bytes),
+    "Size": _ULONG,
     "pcPackages": _VOID,
     "ppPackageInfo": _VOID,
     # Receiving pointers of the async pages (no direction): Ref cells, overwritten on completion.

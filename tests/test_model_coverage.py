@@ -32,6 +32,7 @@ from sspimodel.model import (
 from sspimodel.model.constants import (
     ISC_REQ_CONFIDENTIALITY,
     ISC_REQ_DELEGATE,
+    ISC_REQ_INTEGRITY,
     ISC_REQ_MUTUAL_AUTH,
     ISC_REQ_NO_INTEGRITY,
     ISC_REQ_REPLAY_DETECT,
@@ -47,6 +48,7 @@ from sspimodel.model.constants import (
     SECURITY_NATIVE_DREP,
 )
 from sspimodel.model.drive import acquire, handshake
+from sspimodel.model.sasl import SaslPair
 from sspimodel.model.tokens import Kind
 
 SEQ = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT
@@ -149,6 +151,12 @@ OPERATION = {
     "SspiUnmarshalCredUIContext": "credui_unmarshal",
     "SspiGetCredUIContext": "credui_get",
     "SspiUpdateCredentials": "credui_update",
+    # issue 20: SASL contexts
+    "SaslInitializeSecurityContextA": "sasl_isc",
+    "SaslInitializeSecurityContextW": "sasl_isc",
+    "SaslAcceptSecurityContext": "sasl_asc",
+    "SaslGetContextOption": "sasl_get_option",
+    "SaslSetContextOption": "sasl_set_option",
 }
 
 
@@ -1054,6 +1062,128 @@ def _credui_update(env: Env) -> Status:
 
 
 RECIPES[("credui_update", "SEC_E_OK")] = _credui_update
+# SASL contexts (issue 20): a Kerberos exchange with mutual authentication and integrity; the
+# client side is the function under test when it is one of the Initialize variants.
+def _sasl_pair(env: Env) -> SaslPair:
+    client = env.function if env.function.startswith("SaslInitialize") else "SaslInitializeSecurityContextW"
+    return SaslPair(
+        env.cli, env.srv, "Kerberos", ISC_REQ_MUTUAL_AUTH | ISC_REQ_INTEGRITY, client_function=client
+    )
+
+
+def _to_client_cookie(pair: SaslPair) -> SaslPair:
+    """Run the exchange up to the client's cookie call (the server's cookie is in pair.token)."""
+    for step in (pair.client, pair.server, pair.client, pair.server):
+        step()
+    assert pair.steps[-1][2] == "sasc.cookie.offer", pair.steps
+    return pair
+
+
+def _option(env: Env, ctx: Any, option: int, value: bytes) -> None:
+    sspi = env.srv if ctx is not None and env.srv.process.contexts.get(ctx.dwLower) else env.cli
+    assert (
+        sspi.SaslSetContextOption(ContextHandle=ctx, Option=option, Value=value, Size=len(value)).status == 0
+    )
+
+
+def _sasl_isc_ok(env: Env) -> str:
+    return _to_client_cookie(_sasl_pair(env)).client().status
+
+
+def _sasl_isc_forbidden(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    _option(env, pair.client_ctx, 3, b"u:alice")  # SASL_OPTION_AUTHZ_STRING
+    _option(env, pair.client_ctx, 4, (0).to_bytes(4, "little"))  # AUTHZ_PROCESSING: Sasl_AuthZIDForbidden
+    return pair.client().status
+
+
+def _sasl_isc_bad_cookie(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    return pair.client(pInput=SecBufferDesc.token(b"not a sealed cookie")).status
+
+
+def _sasl_isc_first(env: Env) -> str:
+    return _sasl_pair(env).client().status
+
+
+RECIPES[("sasl_isc", "SEC_E_OK")] = _sasl_isc_ok
+RECIPES[("sasl_isc", "SEC_E_ALGORITHM_MISMATCH")] = _sasl_isc_forbidden
+RECIPES[("sasl_isc", "SEC_E_INVALID_TOKEN")] = _sasl_isc_bad_cookie
+_fault("sasl_isc", "SEC_E_INSUFFICIENT_MEMORY", _sasl_isc_first)
+
+
+def _sasl_asc_ok(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    pair.client()
+    return pair.server().status
+
+
+def _sasl_asc_forbidden(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    _option(env, pair.client_ctx, 3, b"u:alice")
+    _option(env, pair.server_ctx, 4, (0).to_bytes(4, "little"))
+    pair.client()
+    return pair.server().status
+
+
+def _sasl_asc_bad_cookie(env: Env) -> str:
+    pair = _to_client_cookie(_sasl_pair(env))
+    pair.client()
+    return pair.server(pInput=SecBufferDesc.token(b"\x01\x00\xff\xff")).status
+
+
+def _sasl_asc_first(env: Env) -> str:
+    pair = _sasl_pair(env)
+    pair.client()
+    return pair.server().status
+
+
+RECIPES[("sasl_asc", "SEC_E_OK")] = _sasl_asc_ok
+RECIPES[("sasl_asc", "SEC_E_ALGORITHM_MISMATCH")] = _sasl_asc_forbidden
+RECIPES[("sasl_asc", "SEC_E_INVALID_TOKEN")] = _sasl_asc_bad_cookie
+_fault("sasl_asc", "SEC_E_INSUFFICIENT_MEMORY", _sasl_asc_first)
+
+
+def _sasl_done(env: Env) -> SaslPair:
+    pair = _sasl_pair(env).run()
+    assert pair.done, pair.steps
+    return pair
+
+
+def _sasl_get(env: Env, option: int = 2) -> str:
+    return env.call(env.cli, ContextHandle=_sasl_done(env).client_ctx, Option=option)[0]
+
+
+def _sasl_get_forbidden(env: Env) -> str:
+    ctx = _sasl_done(env).client_ctx
+    _option(env, ctx, 4, (0).to_bytes(4, "little"))
+    return env.call(env.cli, ContextHandle=ctx, Option=3)[0]
+
+
+RECIPES[("sasl_get_option", "SEC_E_OK")] = _sasl_get
+RECIPES[("sasl_get_option", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
+    env.cli, ContextHandle=FORGED_CTX, Option=2
+)[0]
+RECIPES[("sasl_get_option", "SEC_E_UNSUPPORTED_FUNCTION")] = _sasl_get_forbidden
+
+
+def _sasl_set(env: Env, option: int = 2, value: bytes = (4096).to_bytes(4, "little"), size: int = 4) -> str:
+    ctx = _sasl_done(env).client_ctx
+    return env.call(env.cli, ContextHandle=ctx, Option=option, Value=value, Size=size)[0]
+
+
+def _sasl_set_forbidden(env: Env) -> str:
+    ctx = _sasl_done(env).client_ctx
+    _option(env, ctx, 4, (0).to_bytes(4, "little"))
+    return env.call(env.cli, ContextHandle=ctx, Option=3, Value=b"u:alice", Size=7)[0]
+
+
+RECIPES[("sasl_set_option", "SEC_E_OK")] = _sasl_set
+RECIPES[("sasl_set_option", "SEC_E_BUFFER_TOO_SMALL")] = lambda env: _sasl_set(env, 2, b"\x00\x10", 2)
+RECIPES[("sasl_set_option", "SEC_E_INVALID_HANDLE")] = lambda env: env.call(
+    env.cli, ContextHandle=FORGED_CTX, Option=2, Value=(4096).to_bytes(4, "little"), Size=4
+)[0]
+RECIPES[("sasl_set_option", "SEC_E_UNSUPPORTED_FUNCTION")] = _sasl_set_forbidden
 
 
 # The code being provoked, for recipes shared by several codes.

@@ -202,6 +202,10 @@ def async_reference(scenario: Scenario, step: Step) -> tuple[str, ...]:
     queuing page names ("It is the asynchronous counterpart of FreeCredentialsHandle"); in sspi.h
     its name is the queuing function's without ``Sspi`` and ``Async``.
     """
+    from ..model.sasl import WRAPPED
+
+    if step.call in WRAPPED:  # the SASL layer passes on the statuses of the function it wraps
+        return (step.call, WRAPPED[step.call])
     if step.call != "SspiGetAsyncCallStatus":
         return ()
     handle = dict(step.args).get("Handle")

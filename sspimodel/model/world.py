@@ -138,6 +138,9 @@ class ContextRecord:
     # NTLM (sspimodel.model.ntlm_wire): the handshake object while it runs (ClientSession /
     # ServerSession), then the context's message keys and streams (ntlm_wire.Protection).
     ntlm: Any = None
+    # The SASL layer's state (sspimodel.model.sasl.SaslContext) once a SASL function built or
+    # continued the context: the "SASL list" of SaslGetContextOption / SaslSetContextOption.
+    sasl: Any = None
 
     def copy_state(self) -> dict[str, Any]:
         return {
