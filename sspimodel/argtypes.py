@@ -53,7 +53,7 @@ from .contract import ContractError, ContractTypeError, FunctionContract, ParamC
 if TYPE_CHECKING:
     from .model.handles import Ref
 
-__all__ = ["PARAM_TYPES", "check_arguments", "safe_repr"]
+__all__ = ["FUNCTION_PARAM_TYPES", "PARAM_TYPES", "check_arguments", "safe_repr"]
 
 ULONG_MAX = 0xFFFF_FFFF
 ULONG_PTR_MAX = 0xFFFF_FFFF_FFFF_FFFF
@@ -360,8 +360,8 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "AuthIdentityLength": _ULONG,
     "AuthIdentityByteArray": ("PUCHAR", _bytes),
     "ProfileName": ("a string", _string),  # SaslGetProfilePackageA/W (LPSTR / LPWSTR)
-    # SaslGetContextOption / SaslSetContextOption (PCtxtHandle, ULONG, PVOID, ULONG)
-    "ContextHandle": _HANDLE,
+    # SaslGetContextOption / SaslSetContextOption (PCtxtHandle, ULONG, PVOID, ULONG); their
+    # ContextHandle is a security context (FUNCTION_PARAM_TYPES), not the credential-UI one below
     "Option": _ULONG,
     "Value": ("PVOID", _bytes),
     "Size": _ULONG,
@@ -402,6 +402,12 @@ PARAM_TYPES: dict[str, tuple[str, Callable[[object], None]]] = {
     "MarshaledCredUIContextLength": _ULONG,
     "FlatCredUIContext": ("PUCHAR", _bytes),
     "FlatCredUIContextLength": _ULONG,
+}
+
+# Where two functions give one parameter name different C types, the function's own entry wins.
+FUNCTION_PARAM_TYPES: dict[tuple[str, str], tuple[str, Callable[[object], None]]] = {
+    ("SaslGetContextOption", "ContextHandle"): _HANDLE,
+    ("SaslSetContextOption", "ContextHandle"): _HANDLE,
 }
 
 _STRING_KINDS = frozenset({"ansi_string", "wide_string"})
@@ -533,7 +539,7 @@ def _plan(contract: FunctionContract) -> tuple[
             continue
         if p.kind in ("enum", "flags"):
             continue  # the contract checked the number against the page's table
-        entry = PARAM_TYPES.get(p.name)
+        entry = FUNCTION_PARAM_TYPES.get((contract.name, p.name)) or PARAM_TYPES.get(p.name)
         if entry is None:
             continue
         checks.append((p, entry[0], _compile(*entry)))

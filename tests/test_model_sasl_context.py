@@ -205,7 +205,8 @@ def test_a_client_cookie_choosing_a_layer_not_offered_is_an_invalid_token() -> N
     pair = _pair("NTLM", ISC_REQ_CONFIDENTIALITY)
     for step in (pair.client, pair.server, pair.client, pair.server):
         step()
-    pair.client()  # the genuine client cookie, replaced below by one sealed on the same context
+    # In place of the genuine client cookie, one sealed on the same context (NTLM's sealing stream
+    # and sequence number are those the genuine cookie would have used)
     world_msg = SecBufferDesc([SecBuffer(SECBUFFER_TOKEN, None, 128), SecBuffer(SECBUFFER_DATA, bytes([8, 0, 16, 0]))])
     pair.cli.EncryptMessage(phContext=pair.client_ctx, fQOP=0, pMessage=world_msg, MessageSeqNo=0)
     forged = world_msg[0].contents + world_msg[1].contents
