@@ -54,7 +54,6 @@ from ..spec import (
     Parameter,
     Prototype,
     PrototypeParam,
-    Reported,
     Requirements,
     ReturnCode,
     ReturnKind,
@@ -72,12 +71,12 @@ from .rules import (
     ERROR_CLAUSE_RE,
     SUCCESS_CLAUSE_RE,
     OrphanMatcher,
+    apply_reporting,
     is_return_table_header,
     is_value_table_header,
     optional_in_prose,
     pending_in,
     remarks_make_optional,
-    reported_in,
 )
 from .rules import row_kind as shared_row_kind
 
@@ -1183,9 +1182,6 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
         chosen[key] = rc
     ordered = sorted(chosen.values(), key=lambda rc: rc.span.start)
     prose_text = joined(prose)
-    # rule.reported-via: "call GetLastError" in the prose.
-    if reported_in(prose_text) is Reported.GET_LAST_ERROR:
-        ordered = [evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in ordered]
     if any(rc.table is not None for rc in ordered):
         page.returns_form = "table"
     elif ordered:
@@ -1382,6 +1378,9 @@ def _read(text: str, file: str) -> FunctionSpec:
                 prm.span.start - 1,
                 f"parameter {prm.name}: optional only in the remarks (they say it can be set to null)",
             )
+
+    # rule.reported-via (GetLastError, an out parameter), applied once for both forms.
+    returns = apply_reporting(returns, returns_prose, params)
 
     requirements = Requirements()
     if (b := body("requirements")) is not None:

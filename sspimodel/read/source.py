@@ -56,7 +56,6 @@ from ..spec import (
     OrphanHeading,
     PageKind,
     Parameter,
-    Reported,
     Requirements,
     ReturnCode,
     ReturnKind,
@@ -82,13 +81,13 @@ from .frontmatter import FrontMatterRefused, load_front_matter
 from .rules import (
     ITALIC_NAME_RE,
     OrphanMatcher,
+    apply_reporting,
     clause_kind,
     is_value_table_header,
     misnamed_parameters,
     optional_in_prose,
     pending_in,
     remarks_make_optional,
-    reported_in,
     row_kind,
 )
 
@@ -745,6 +744,8 @@ class _Reader:
         remarks = self.guarded("remarks", lambda: self.section_text(by_key.get("remarks")), "")
         params = self.guarded("optional in remarks", lambda: self.optional_from_remarks(params, remarks), params)
         self.guarded("parameter names in prose", lambda: self.check_prose_names(params), None)
+        # rule.reported-via (GetLastError, an out parameter), applied once for both forms.
+        returns = self.guarded("reporting", lambda: apply_reporting(returns, returns_prose, params), returns)
         no_see_also: list[SeeAlso] = []
         see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), no_see_also)
         no_mentions: list[Mention] = []
@@ -1517,15 +1518,6 @@ class _Reader:
                         om = _ORDINAL_RE.search(clause)
                         idx = n_tables + (_ORDINALS[om.group(1).lower()] if om else 0)
                         refs[idx] = (klass, subject)
-        # How the caller learns the codes (rule.reported-via): "call GetLastError" in the prose.
-        reported = reported_in(" ".join(prose_texts))
-        if reported is Reported.GET_LAST_ERROR:
-            table_codes = [
-                evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in table_codes
-            ]
-            prose_codes = [
-                evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in prose_codes
-            ]
         if table_codes:
             self.returns_form = "list" if self.returns_lists == n_tables else "table"
         elif prose_codes:
