@@ -1421,7 +1421,8 @@ def _read(text: str, file: str) -> FunctionSpec:
     # header defines X as an alias which automatically selects the ANSI or Unicode version", or a
     # description ending in "(ANSI)"/"(Unicode)" (async pages).
     evidence = f"{remarks}\n{description}"
-    variant, neutral = split_variant(name, requirements.unicode_ansi, description=evidence)
+    c_types = tuple(pp.c_type for pp in proto.params) if proto is not None else ()
+    variant, neutral = split_variant(name, requirements.unicode_ansi, description=evidence, c_types=c_types)
     if variant is Variant.NEUTRAL and name.endswith(("A", "W")):
         am = ALIAS_NOTE_RE.search(evidence)
         if am and am.group("neutral") == name[:-1]:
