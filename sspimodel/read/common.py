@@ -10,7 +10,10 @@ from ..spec import Diagnostic, Severity, Variant
 # pages (MakeSignature) and are kept so lint can report them.
 # ERROR_* (Win32) and NTE_* (HRESULT) codes are spotted too (other headers' pages, and codes
 # read with GetLastError).
-STATUS_CODE_RE = re.compile(r"\b(SEC_[EI]_[A-Z0-9_]+|STATUS_[A-Z0-9_]+|ERROR_[A-Z0-9_]+|NTE_[A-Z0-9_]+)\b")
+# NERR_* (NET_API_STATUS, lmaccess.h) names are mixed case (NERR_Success, NERR_UserNotFound).
+STATUS_CODE_RE = re.compile(
+    r"\b(SEC_[EI]_[A-Z0-9_]+|STATUS_[A-Z0-9_]+|ERROR_[A-Z0-9_]+|NTE_[A-Z0-9_]+|NERR_[A-Za-z0-9_]+)\b"
+)
 HEX_RE = re.compile(r"^0[xX][0-9A-Fa-f]+L?$")
 # "1 (0x1)", "4026531840 (0xF0000000)", "0x1", "0X800", "10"
 VALUE_NUMBER_RE = re.compile(r"^\s*(?:(\d+)\s*\(\s*(0[xX][0-9A-Fa-f]+)\s*\)|(0[xX][0-9A-Fa-f]+)L?|(\d+))\s*$")

@@ -75,6 +75,8 @@ from .rules import (
     is_return_table_header,
     is_value_table_header,
     optional_in_prose,
+    optional_named_elsewhere,
+    other_parameters_texts,
     pending_in,
     remarks_make_optional,
 )
@@ -1377,6 +1379,14 @@ def _read(text: str, file: str) -> FunctionSpec:
                 Severity.INFO,
                 prm.span.start - 1,
                 f"parameter {prm.name}: optional only in the remarks (they say it can be set to null)",
+            )
+        elif not prm.optional and optional_named_elsewhere(prm.name, other_parameters_texts(params, k)):
+            params[k] = evolve(prm, optional=True, optional_source="prose")
+            page.report(
+                "read.optional-in-prose",
+                Severity.INFO,
+                prm.span.start - 1,
+                f"parameter {prm.name}: optional only in another parameter's text (it says {prm.name} must or can be NULL)",
             )
 
     # rule.reported-via (GetLastError, an out parameter), applied once for both forms.

@@ -36,6 +36,7 @@ __all__ = [
     "misnamed_parameters",
     "name_similarity",
     "optional_in_prose",
+    "optional_named_elsewhere",
     "out_parameter_named",
     "pending_in",
     "reported_in",
@@ -127,7 +128,9 @@ class OrphanMatcher:
 _OPTIONAL_MARK_RE = re.compile(
     r"(?:\*{1,2}|_{1,2}|<(?:i|b|em|strong)>)\s*optional\s*(?:\*{1,2}|_{1,2}|</(?:i|b|em|strong)>)"
     r"|^\s*(?:the\s+)?optional\b"
-    r"|\bparameter\s+is\s+optional\b",
+    r"|\bparameter\s+is\s+optional\b"
+    # "If NULL, the object is not part of an aggregate." at the start of the text.
+    r"|^\s*if\s+(?:\*\*|<b>|\*|<i>)?null\b(?:\*\*|</b>|\*|</i>)?\s*,",
     re.I,
 )
 _NULL = r"(?:\*\*|<b>|\*|<i>)?null\b"
@@ -157,6 +160,29 @@ def remarks_make_optional(name: str, remarks: str) -> bool:
         rf"\b{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}", re.I
     )
     return bool(pat.search(remarks))
+
+
+def other_parameters_texts(parameters: list[Parameter] | tuple[Parameter, ...], index: int) -> list[str]:
+    """The descriptions and value-table rows of every parameter but ``parameters[index]``."""
+    out: list[str] = []
+    for k, p in enumerate(parameters):
+        if k != index:
+            out.append(p.description)
+            out.extend(v.description for v in p.values())
+    return out
+
+
+def optional_named_elsewhere(name: str, texts: list[str] | tuple[str, ...]) -> bool:
+    """rule.optional-in-prose (another parameter's text): a sentence in another parameter's text
+    or value table names this parameter and says it must or can be NULL ("with this flag the
+    *hAlgorithm* parameter must be NULL"): NULL is then a value the parameter takes, so it is
+    optional. (A parameter's own "must be NULL" — a reserved parameter — is not read so.)"""
+    pat = re.compile(
+        rf"[*_]{{0,2}}(?:<i>)?\b{re.escape(name)}\b(?:</i>)?[*_]{{0,2}}\s+(?:parameter\s+)?"
+        rf"(?:must|can|may|should)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}",
+        re.I,
+    )
+    return any(name in t and pat.search(t) for t in texts)
 
 
 # --------------------------------------------------------------------------------------------

@@ -86,6 +86,8 @@ from .rules import (
     is_value_table_header,
     misnamed_parameters,
     optional_in_prose,
+    optional_named_elsewhere,
+    other_parameters_texts,
     pending_in,
     remarks_make_optional,
     row_kind,
@@ -314,6 +316,8 @@ class _Collector:
             self.bold_depth -= 1
             if self.bold_depth == 0:
                 b = _squash("".join(self.bold_buf))
+                if "](" in b:  # a markdown link inside an HTML <b> (legacy value tables): its text
+                    b = _MD_LINK_RE.sub(r"\1", b)
                 if b:
                     self.bolds.append(b)
 
@@ -1161,13 +1165,21 @@ class _Reader:
     def optional_from_remarks(self, params: list[Parameter], remarks: str) -> list[Parameter]:
         """rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"."""
         out = []
-        for p in params:
+        for k, p in enumerate(params):
             if not p.optional and remarks_make_optional(p.name, remarks):
                 p = evolve(p, optional=True, optional_source="prose")
                 self.warn(
                     "read.optional-in-prose",
                     p.span.start,
                     f"parameter {p.name}: optional only in the remarks (they say it can be set to null)",
+                    Severity.INFO,
+                )
+            elif not p.optional and optional_named_elsewhere(p.name, other_parameters_texts(params, k)):
+                p = evolve(p, optional=True, optional_source="prose")
+                self.warn(
+                    "read.optional-in-prose",
+                    p.span.start,
+                    f"parameter {p.name}: optional only in another parameter's text (it says {p.name} must or can be NULL)",
                     Severity.INFO,
                 )
             out.append(p)
