@@ -76,7 +76,6 @@ from .rules import (
     is_value_table_header,
     optional_in_prose,
     optional_named_elsewhere,
-    other_parameters_texts,
     pending_in,
     remarks_make_optional,
 )
@@ -1370,7 +1369,9 @@ def _read(text: str, file: str) -> FunctionSpec:
     if (b := body("remarks")) is not None:
         remarks = joined(paragraphs(page, *b))
         page.mention_codes(*b, "remarks")
-    # rule.optional-in-prose (remarks): "The X and Y parameters can be set to null".
+    # rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"; (another
+    # parameter's text): "with this flag the hAlgorithm parameter must be NULL".
+    named_null = optional_named_elsewhere(params)
     for k, prm in enumerate(params):
         if not prm.optional and remarks_make_optional(prm.name, remarks):
             params[k] = evolve(prm, optional=True, optional_source="prose")
@@ -1380,7 +1381,7 @@ def _read(text: str, file: str) -> FunctionSpec:
                 prm.span.start - 1,
                 f"parameter {prm.name}: optional only in the remarks (they say it can be set to null)",
             )
-        elif not prm.optional and optional_named_elsewhere(prm.name, other_parameters_texts(params, k)):
+        elif not prm.optional and prm.name in named_null:
             params[k] = evolve(prm, optional=True, optional_source="prose")
             page.report(
                 "read.optional-in-prose",

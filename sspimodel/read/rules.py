@@ -162,27 +162,31 @@ def remarks_make_optional(name: str, remarks: str) -> bool:
     return bool(pat.search(remarks))
 
 
-def other_parameters_texts(parameters: list[Parameter] | tuple[Parameter, ...], index: int) -> list[str]:
-    """The descriptions and value-table rows of every parameter but ``parameters[index]``."""
-    out: list[str] = []
-    for k, p in enumerate(parameters):
-        if k != index:
-            out.append(p.description)
-            out.extend(v.description for v in p.values())
-    return out
+_NAMED_NULL_RE = re.compile(
+    rf"(?:<i>)?[*_]{{0,2}}\b([A-Za-z_]\w*)\b[*_]{{0,2}}(?:</i>)?\s+(?:parameter\s+)?"
+    rf"(?:must|can|may|should)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}",
+    re.I,
+)
 
 
-def optional_named_elsewhere(name: str, texts: list[str] | tuple[str, ...]) -> bool:
-    """rule.optional-in-prose (another parameter's text): a sentence in another parameter's text
-    or value table names this parameter and says it must or can be NULL ("with this flag the
+def optional_named_elsewhere(parameters: list[Parameter] | tuple[Parameter, ...]) -> set[str]:
+    """rule.optional-in-prose (another parameter's text): the names of parameters that another
+    parameter's text or value table names and says must or can be NULL ("with this flag the
     *hAlgorithm* parameter must be NULL"): NULL is then a value the parameter takes, so it is
-    optional. (A parameter's own "must be NULL" — a reserved parameter — is not read so.)"""
-    pat = re.compile(
-        rf"[*_]{{0,2}}(?:<i>)?\b{re.escape(name)}\b(?:</i>)?[*_]{{0,2}}\s+(?:parameter\s+)?"
-        rf"(?:must|can|may|should)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}",
-        re.I,
-    )
-    return any(name in t and pat.search(t) for t in texts)
+    optional. A parameter's own "must be NULL" (a reserved parameter) is not read so. Linear in
+    the page: each text is searched once."""
+    names = {p.name for p in parameters}
+    out: set[str] = set()
+    for p in parameters:
+        texts = [p.description, *(v.description for v in p.values())]
+        for t in texts:
+            if "null" not in t.lower():
+                continue
+            for m in _NAMED_NULL_RE.finditer(t):
+                name = m.group(1)
+                if name in names and name != p.name:
+                    out.add(name)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
