@@ -30,12 +30,12 @@ knowing that is not a defect by itself (optional stated in prose, section order)
 
 from __future__ import annotations
 
+import html
 import re
 import traceback
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import PurePath
 from typing import Any, TypeVar
 
@@ -222,11 +222,64 @@ class _ParamDoc:
 _Region = tuple[int, int, str, list[tuple[int, int, str]]]
 
 
-class _HtmlTables(HTMLParser):
-    """Splits an HTML chunk into tables (rows of cells, with line spans) and the text around them."""
+_HTML_TOKEN_RE = re.compile(
+    r"<!--.*?(?:-->|\Z)|<![^>]*>|<\?[^>]*>|<(/?)([A-Za-z][^\t\n\r\f />\x00]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.S,
+)
+_ATTR_RE = re.compile(r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+
+
+class _HtmlTables:
+    """Splits an HTML chunk into tables (rows of cells, with line spans) and the text around them.
+
+    A tag tokenizer of our own (comments, declarations and processing instructions dropped, tag
+    and attribute names lowercased, character references in text and attribute values decoded),
+    calling handlers shaped like html.parser's."""
+
+    def feed(self, chunk: str) -> None:
+        pos = 0
+        line = self.base + 1
+        counted = 0
+        for m in _HTML_TOKEN_RE.finditer(chunk):
+            start = m.start()
+            if start > pos:
+                line += chunk.count("\n", counted, pos)
+                counted = pos
+                self._lineno = line
+                data = chunk[pos:start]
+                self.handle_data(html.unescape(data) if "&" in data else data)
+            pos = m.end()
+            name = m.group(2)
+            if name is None:
+                continue
+            line += chunk.count("\n", counted, start)
+            counted = start
+            self._lineno = line
+            tag = name.lower()
+            if m.group(1):
+                self.handle_endtag(tag)
+                continue
+            rest = m.group(3) or ""
+            attrs: list[tuple[str, str | None]] = []
+            if tag == "a" and rest.strip():
+                for am in _ATTR_RE.finditer(rest):
+                    v = am.group(2) if am.group(2) is not None else am.group(3) if am.group(3) is not None else am.group(4)
+                    attrs.append((am.group(1).lower(), html.unescape(v) if v is not None else None))
+            if rest.rstrip().endswith("/"):
+                self.handle_startendtag(tag, attrs)
+            else:
+                self.handle_starttag(tag, attrs)
+        if pos < len(chunk):
+            line += chunk.count("\n", counted, pos)
+            self._lineno = line
+            data = chunk[pos:]
+            self.handle_data(html.unescape(data) if "&" in data else data)
+
+    def close(self) -> None:
+        pass
 
     def __init__(self, first_line: int) -> None:
-        super().__init__(convert_charrefs=True)
+        self._lineno = first_line
         self.base = first_line - 1
         self.items: list[_Table | _Block] = []
         self.depth = 0
@@ -240,7 +293,7 @@ class _HtmlTables(HTMLParser):
         self.unclosed: list[int] = []
 
     def _line(self) -> int:
-        return self.base + self.getpos()[0]
+        return self._lineno
 
     def _flush_outside(self) -> None:
         if self.outside_start is not None:
