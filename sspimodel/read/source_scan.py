@@ -196,20 +196,6 @@ def _render_html_fragment(raw: str, col: _Collector) -> None:
 # Inline markdown
 # --------------------------------------------------------------------------------------------
 
-_INLINE_RE = re.compile(
-    r"(?P<code>`+)"
-    r"|(?P<hbr>(?: {2,}|\\)\n)"
-    r"|\\(?P<esc>[!-/:-@\[-`{-~])"
-    r"|(?P<nl> ?\n)"
-    r"|(?P<img>!\[)"
-    r"|(?P<lb>\[)"
-    r"|(?P<auto><(?:[A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>)"
-    r"|(?P<tag><!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>)"
-    r"|(?P<ent>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
-    r"|(?P<delim>\*+|_+)",
-    re.S,
-)
-_SPECIAL = frozenset("`\\\n![<&*_")
 _SAFE_URL_RE = re.compile(r"^[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]*$")
 _BAD_PROTO_RE = re.compile(r"^\s*(?:javascript|vbscript|file|data):", re.I)
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
@@ -273,101 +259,139 @@ def _link_end(s: str, i: int) -> int:
 _DEST_RE = re.compile(r"\(\s*(?:<([^<>\n]*)>|((?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*))(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)", re.S)
 
 
+_NEXT_RE = re.compile(r"[`\\\n!\[<&*_]")
+_AUTO_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>")
+_TAG_INLINE_RE = re.compile(
+    r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>",
+    re.S,
+)
+_ENT_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
 def _events(s: str, out: list) -> None:
     """Inline events of s (no emphasis resolution yet: delimiter runs are lists)."""
-    pos = 0
     n = len(s)
     text_start = 0
-    m_iter = _INLINE_RE.search
-    while pos < n:
-        m = m_iter(s, pos)
+    pos = 0
+    find = _NEXT_RE.search
+    while True:
+        m = find(s, pos)
         if m is None:
             break
-        start = m.start()
-        kind = m.lastgroup
-        if start > text_start:
-            out.append(("text", s[text_start:start]))
-        end = m.end()
-        if kind == "code":
-            ticks = m.group("code")
-            k = end
-            close = -1
-            while True:
-                c = s.find(ticks, k)
-                if c == -1:
-                    break
-                ce = c + len(ticks)
-                if (ce < n and s[ce] == "`") or s[c - 1] == "`":
-                    # a longer run: skip it
-                    while ce < n and s[ce] == "`":
-                        ce += 1
-                    k = ce
-                    continue
-                close = c
-                break
-            if close == -1:
-                out.append(("text", ticks))
-            else:
-                content = s[end:close].replace("\n", " ")
-                if len(content) > 2 and content[0] == " " and content[-1] == " " and content.strip(" "):
-                    content = content[1:-1]
-                out.append(("text", content))
-                end = close + len(ticks)
-        elif kind == "hbr":
-            out.append(("brk",))
-        elif kind == "esc":
-            out.append(("text", m.group("esc")))
-        elif kind == "nl":
-            out.append(("soft",))
-            while end < n and s[end] == " ":
+        p = m.start()
+        c = s[p]
+        end = -1
+        ev: object = None
+        if c == "*" or c == "_":
+            end = p + 1
+            while end < n and s[end] == c:
                 end += 1
-        elif kind in ("img", "lb"):
-            open_at = start + (1 if kind == "img" else 0)
-            close = _link_end(s, open_at)
-            dm = _DEST_RE.match(s, close + 1) if close != -1 else None
-            url = (dm.group(1) if dm.group(1) is not None else dm.group(2) or "") if dm else ""
-            if dm is None or _BAD_PROTO_RE.match(url):
-                out.append(("text", s[start:end]))
-            else:
-                inner = s[open_at + 1 : close]
-                if kind == "img":
-                    sub: list = []
-                    _events(inner, sub)
-                    _resolve(sub)
-                    out.append(("text", "".join(e[1] for e in sub if e[0] == "text")))
-                else:
-                    out.append(("lopen", _normalize_url(url)))
-                    sub = []
-                    _events(inner, sub)
-                    out.extend(_resolve(sub))
-                    out.append(("lclose",))
-                end = dm.end()
-        elif kind == "auto":
-            url = m.group("auto")[1:-1]
-            out.append(("lopen", _normalize_url(url)))
-            out.append(("text", url))
-            out.append(("lclose",))
-        elif kind == "tag":
-            out.append(("tag", m.group("tag")))
-        elif kind == "ent":
-            out.append(("text", html.unescape(m.group("ent"))))
-        else:  # delimiter run
-            run = m.group("delim")
-            before = s[start - 1] if start > 0 else " "
+            before = s[p - 1] if p > 0 else " "
             after = s[end] if end < n else " "
             ws_b, ws_a = before.isspace(), after.isspace()
             p_b, p_a = _is_punct(before), _is_punct(after)
             left = not ws_a and (not p_a or ws_b or p_b)
             right = not ws_b and (not p_b or ws_a or p_a)
-            if run[0] == "*":
+            if c == "*":
                 can_open, can_close = left, right
             else:
                 can_open = left and (not right or p_b)
                 can_close = right and (not left or p_a)
-            # [char, remaining count, original count, can_open, can_close, closes, opens]
-            out.append(["delim", run[0], len(run), len(run), can_open, can_close, [], []])
-        pos = end
-        text_start = end
+            k = end - p
+            # [kind, char, remaining count, original count, can_open, can_close, closes, opens]
+            ev = ["delim", c, k, k, can_open, can_close, [], []]
+        elif c == "\n":
+            t = p
+            while t > text_start and s[t - 1] == " ":
+                t -= 1
+            hard = p - t >= 2
+            if t > text_start:
+                out.append(("text", s[text_start:t]))
+            out.append(("brk",) if hard else ("soft",))
+            end = p + 1
+            while end < n and s[end] == " ":
+                end += 1
+            text_start = pos = end
+            continue
+        elif c == "\\":
+            if p + 1 < n:
+                d = s[p + 1]
+                if d == "\n":
+                    ev, end = ("brk",), p + 2
+                elif d in _ASCII_PUNCT:
+                    ev, end = ("text", d), p + 2
+        elif c == "`":
+            e = p + 1
+            while e < n and s[e] == "`":
+                e += 1
+            ticks = s[p:e]
+            k = e
+            close = -1
+            while True:
+                cpos = s.find(ticks, k)
+                if cpos == -1:
+                    break
+                ce = cpos + len(ticks)
+                if (ce < n and s[ce] == "`") or s[cpos - 1] == "`":
+                    while ce < n and s[ce] == "`":
+                        ce += 1
+                    k = ce
+                    continue
+                close = cpos
+                break
+            if close == -1:
+                ev, end = ("text", ticks), e
+            else:
+                content = s[e:close].replace("\n", " ")
+                if len(content) > 2 and content[0] == " " and content[-1] == " " and content.strip(" "):
+                    content = content[1:-1]
+                ev, end = ("text", content), close + len(ticks)
+        elif c == "[" or (c == "!" and p + 1 < n and s[p + 1] == "["):
+            open_at = p + 1 if c == "!" else p
+            close = _link_end(s, open_at)
+            dm = _DEST_RE.match(s, close + 1) if close != -1 else None
+            if dm is not None:
+                url = dm.group(1) if dm.group(1) is not None else dm.group(2) or ""
+                if not _BAD_PROTO_RE.match(url):
+                    if p > text_start:
+                        out.append(("text", s[text_start:p]))
+                    inner = s[open_at + 1 : close]
+                    sub: list = []
+                    _events(inner, sub)
+                    sub = _resolve(sub)
+                    if c == "!":
+                        out.append(("text", "".join(e[1] for e in sub if e[0] == "text")))
+                    else:
+                        out.append(("lopen", _normalize_url(url)))
+                        out.extend(sub)
+                        out.append(("lclose",))
+                    text_start = pos = dm.end()
+                    continue
+        elif c == "<":
+            am = _AUTO_RE.match(s, p)
+            if am is not None:
+                if p > text_start:
+                    out.append(("text", s[text_start:p]))
+                url = am.group()[1:-1]
+                out.append(("lopen", _normalize_url(url)))
+                out.append(("text", url))
+                out.append(("lclose",))
+                text_start = pos = am.end()
+                continue
+            tm = _TAG_INLINE_RE.match(s, p)
+            if tm is not None:
+                ev, end = ("tag", tm.group()), tm.end()
+        elif c == "&":
+            em = _ENT_RE.match(s, p)
+            if em is not None:
+                ev, end = ("text", html.unescape(em.group())), em.end()
+        if ev is None:
+            pos = p + 1
+            continue
+        if p > text_start:
+            out.append(("text", s[text_start:p]))
+        out.append(ev)
+        text_start = pos = end
     if text_start < n:
         out.append(("text", s[text_start:]))
 
@@ -422,7 +446,7 @@ def _resolve(events: list) -> list:
 
 def render_inline(s: str, col: _Collector) -> None:
     """Feed the inline markdown of s to a collector."""
-    if not any(c in _SPECIAL for c in s):
+    if _NEXT_RE.search(s) is None:
         col.data(s)
         return
     events: list = []
