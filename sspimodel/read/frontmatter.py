@@ -53,6 +53,11 @@ _KEY_LINE_RE = re.compile(r"^([A-Za-z_][\w.\-]*):(?:[ ]+(.*?))?[ ]*$")
 _ITEM_LINE_RE = re.compile(r"^[ ]*-[ ]+(.*?)[ ]*$")
 _PLAIN_BAD_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _RESOLVER = yaml.resolver.Resolver()
+_RESOLVED_FIRST = (
+    frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k is not None)
+    if None not in yaml.resolver.Resolver.yaml_implicit_resolvers
+    else None  # a resolver for any first character: always ask the resolver
+)
 _STR_TAG = "tag:yaml.org,2002:str"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -75,6 +80,8 @@ def _plain(value: str) -> Any:
         return value[1:-1]
     if value[0] in _PLAIN_BAD_START or ": " in value or " #" in value or "\t" in value:
         return _NOT_FAST
+    if _RESOLVED_FIRST is not None and value[0] not in _RESOLVED_FIRST:
+        return value  # no implicit type starts with this character: a string
     tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
     if tag == _STR_TAG:
         return value

@@ -223,7 +223,7 @@ _Region = tuple[int, int, str, list[tuple[int, int, str]]]
 
 
 _HTML_TOKEN_RE = re.compile(
-    r"<!--.*?(?:-->|\Z)|<![^>]*>|<\?[^>]*>|<(/?)([A-Za-z][^\t\n\r\f />\x00]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    r"<(?:!--.*?(?:-->|\Z)|![^>]*>|\?[^>]*>|(/?)([A-Za-z][^\t\n\r\f />\x00]*)([^>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^>\"']*)*)>)",
     re.S,
 )
 _ATTR_RE = re.compile(r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
@@ -1419,15 +1419,21 @@ class _Reader:
         spans = [(s.start, s.end, s) for s in sections if s.key != "returns"]
         if not spans:
             return out
-        for m in STATUS_CODE_RE.finditer(self.text):
-            line = self.line_of(m.start())
+        text = self.text
+        line, counted = 1, 0
+        place_of: dict[int, tuple[str, str] | None] = {}
+        for m in STATUS_CODE_RE.finditer(text):
+            line += text.count("\n", counted, m.start())
+            counted = m.start()
             if line < lo:
                 continue
-            sec = next((s for a, z, s in spans if a <= line <= z), None)
-            if sec is None:
-                continue
-            label, context = self.mention_place(sec, line, regions)
-            out.append(Mention(m.group(1), label, line, context))
+            if line in place_of:
+                place = place_of[line]
+            else:
+                sec = next((s for a, z, s in spans if a <= line <= z), None)
+                place = place_of[line] = self.mention_place(sec, line, regions) if sec is not None else None
+            if place is not None:
+                out.append(Mention(m.group(1), place[0], line, place[1]))
         return out
 
     def mention_place(self, sec: _Section, line: int, regions: list[_Region]) -> tuple[str, str]:
