@@ -11,8 +11,10 @@ from ..spec import Diagnostic, Severity, Variant
 # ERROR_* (Win32) and NTE_* (HRESULT) codes are spotted too (other headers' pages, and codes
 # read with GetLastError).
 # NERR_* (NET_API_STATUS, lmaccess.h) names are mixed case (NERR_Success, NERR_UserNotFound).
+# (Led by a character class, which the regex engine scans for quickly; the lookbehind after it is
+# the word boundary before the code.)
 STATUS_CODE_RE = re.compile(
-    r"\b(SEC_[EI]_[A-Z0-9_]+|STATUS_[A-Z0-9_]+|ERROR_[A-Z0-9_]+|NTE_[A-Z0-9_]+|NERR_[A-Za-z0-9_]+)\b"
+    r"([SEN](?<!\w[SEN])(?:EC_[EI]_[A-Z0-9_]+|TATUS_[A-Z0-9_]+|RROR_[A-Z0-9_]+|TE_[A-Z0-9_]+|ERR_[A-Za-z0-9_]+))\b"
 )
 HEX_RE = re.compile(r"^0[xX][0-9A-Fa-f]+L?$")
 # "1 (0x1)", "4026531840 (0xF0000000)", "0x1", "0X800", "10"
