@@ -321,6 +321,8 @@ def _events(s: str, out: list) -> None:
                 d = s[p + 1]
                 if d == "\n":
                     ev, end = ("brk",), p + 2
+                    while end < n and s[end] == " ":
+                        end += 1
                 elif d in _ASCII_PUNCT:
                     ev, end = ("text", d), p + 2
         elif c == "`":
