@@ -11,11 +11,13 @@ The grammar this reader accepts (FORMATS.md lists every variant it was written a
     orphan       := "#### -" NAME ["[" ... "]"] block*   (documents a TBD parameter of another name)
     block        := paragraph | pipe table | HTML table | list | quote | code | H3..H6 | HTML
 
-Markdown structure and line maps come from markdown-it-py (CommonMark + GFM tables + the
-front-matter plugin), the front matter from PyYAML (CSafeLoader when libyaml is there), and
-HTML tables from the standard ``html.parser`` after joining the blocks a table is split into
-(markdown-it ends an HTML block at each blank line, so one ``<table>`` arrives as several
-``html_block`` tokens with paragraphs between them).
+Markdown structure and line spans come from the source tokenizer
+(:mod:`sspimodel.read.source_scan`, a line scanner of ours for the markdown subset the pages use;
+tests/test_read_scan.py holds it to markdown-it-py), as the shared raw-page types of
+:mod:`sspimodel.read.raw`; the front matter from PyYAML (a fast path for plain ``key: value``
+front matter, typed by PyYAML's own resolver; CSafeLoader otherwise); HTML tables from a tag
+scanner of this module after joining the blocks a table is split into (an HTML block ends at each
+blank line, so one ``<table>`` arrives as several blocks with paragraphs between them).
 
 Nothing on a page makes :func:`read_source` raise: each problem becomes a Diagnostic on the
 returned FunctionSpec, content that cannot be placed is kept in ``FunctionSpec.unparsed``, and
@@ -115,7 +117,7 @@ _ORPHAN_HEAD_RE = re.compile(
 _TABLE_OPEN_RE = re.compile(r"<table\b", re.I)
 _TABLE_CLOSE_RE = re.compile(r"</table\s*>", re.I)
 # `<a id="X"></a>` anchors carry nothing the reader keeps and are two of the commonest tags of a
-# legacy value table: dropped before html.parser sees the chunk (line numbers are unchanged).
+# legacy value table: dropped before the tag scanner sees the chunk (line numbers are unchanged).
 _ANCHOR_RE = re.compile(r"<a\s+id=\"[^\"<>]*\"\s*>\s*</a>", re.I)
 # `<div class="alert"><b>Note</b>NBSPNBSP text</div>` reads "Note: text", as `> [!NOTE]` does and
 # as the rendered page shows it.
@@ -633,7 +635,7 @@ class _Reader:
     def front_matter(self, tok: FrontMatter | None) -> None:
         if tok is None:
             if self.text.startswith("---"):
-                # Opening marker without a closing one: markdown-it reads it as a rule and text.
+                # Opening marker without a closing one: the tokenizer reads it as a rule and text.
                 end = next((i for i, ln in enumerate(self.lines[1:], 2) if ln.startswith(("#", "---"))), 1)
                 self.fm_span = (1, max(1, end - 1))
                 self.warn(
@@ -770,7 +772,7 @@ class _Reader:
     # ---- blocks ----------------------------------------------------------------------------
 
     def join_html(self, blocks: list[_Block]) -> list[_Block]:
-        """Join the blocks one HTML table is split into, and parse them with html.parser."""
+        """Join the blocks one HTML table is split into, and parse them with the tag scanner."""
         out: list[_Block] = []
         i, n = 0, len(blocks)
         while i < n:
