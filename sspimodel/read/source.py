@@ -238,6 +238,9 @@ class _HtmlTables:
     and attribute names lowercased, character references in text and attribute values decoded),
     calling handlers shaped like html.parser's."""
 
+    base: int
+    _lineno: int
+
     def feed(self, chunk: str) -> None:
         pos = 0
         line = self.base + 1
