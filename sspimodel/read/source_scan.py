@@ -33,7 +33,9 @@ __all__ = ["render_inline", "scan_source"]
 _TAG_RE = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b([^>]*)>", re.S)
 _HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _MD_BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_MD_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+# (Link text holds no "[": each "[" is tried up to the next one only, so a line of unclosed
+# brackets stays linear.)
+_MD_LINK_RE = re.compile(r"\[([^\]\[]*)\]\(([^)\s]*)\)")
 _MD_EMPH_RE = re.compile(r"(?<![\w*])\*(?!\s)([^*]+?)(?<!\s)\*(?![\w*])")
 _ALERT_RE = re.compile(r"\[!(NOTE|WARNING|CAUTION|IMPORTANT|TIP)\]\s*", re.I)
 _WS_RE = re.compile(r"[ \t\u00a0\r\f\v]+")
@@ -229,12 +231,18 @@ def _normalize_url(url: str) -> str:
     return normalizeLink(url)
 
 
-def _link_end(s: str, i: int) -> int:
-    """Index of the ``]`` that closes the ``[`` at i (nesting and escapes respected), or -1."""
-    depth = 0
+def _bracket_pairs(s: str) -> dict[int, int]:
+    """Each ``[`` of s that is closed, with the index of its ``]`` (nesting, backslash escapes and
+    code spans respected): one pass, so a line of thousands of ``[`` stays linear."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
     n = len(s)
-    j = i
-    while j < n:
+    j = 0
+    while True:
+        m = _BRACKET_RE.search(s, j)
+        if m is None:
+            break
+        j = m.start()
         c = s[j]
         if c == "\\":
             j += 2
@@ -244,19 +252,17 @@ def _link_end(s: str, i: int) -> int:
             while k < n and s[k] == "`":
                 k += 1
             close = s.find(s[j:k], k)
-            if close != -1:
-                j = close + (k - j)
-                continue
-            j = k
+            j = close + (k - j) if close != -1 else k
             continue
         if c == "[":
-            depth += 1
-        elif c == "]":
-            depth -= 1
-            if depth == 0:
-                return j
+            stack.append(j)
+        elif stack:
+            pairs[stack.pop()] = j
         j += 1
-    return -1
+    return pairs
+
+
+_BRACKET_RE = re.compile(r"[\[\]\\`]")
 
 
 _DEST_RE = re.compile(r"\(\s*(?:<([^<>\n]*)>|((?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*))(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)", re.S)
@@ -277,6 +283,7 @@ def _events(s: str, out: list) -> None:
     text_start = 0
     pos = 0
     find = _NEXT_RE.search
+    pairs: dict[int, int] | None = None
     while True:
         m = find(s, pos)
         if m is None:
@@ -353,7 +360,9 @@ def _events(s: str, out: list) -> None:
                 ev, end = ("text", content), close + len(ticks)
         elif c == "[" or (c == "!" and p + 1 < n and s[p + 1] == "["):
             open_at = p + 1 if c == "!" else p
-            close = _link_end(s, open_at)
+            if pairs is None:
+                pairs = _bracket_pairs(s)
+            close = pairs.get(open_at, -1)
             dm = _DEST_RE.match(s, close + 1) if close != -1 else None
             if dm is not None:
                 url = dm.group(1) if dm.group(1) is not None else dm.group(2) or ""
@@ -404,13 +413,17 @@ def _events(s: str, out: list) -> None:
 def _resolve(events: list) -> list:
     """Match delimiter runs into strong/em (CommonMark's process_emphasis, simplified)."""
     openers: list[int] = []
+    # Below this index no opener can match a closer of this kind (CommonMark's openers_bottom):
+    # keeps a long run of unmatched delimiters linear.
+    bottom: dict[tuple[str, bool, int], int] = {}
     for i, ev in enumerate(events):
         if ev[0] != "delim":
             continue
         if ev[5]:  # can close
+            key = (ev[1], bool(ev[4]), ev[3] % 3)
             while ev[2] > 0:
                 found = -1
-                for k in range(len(openers) - 1, -1, -1):
+                for k in range(len(openers) - 1, min(bottom.get(key, 0), len(openers)) - 1, -1):
                     op = events[openers[k]]
                     if op[1] != ev[1] or op[2] <= 0:
                         continue
@@ -419,6 +432,7 @@ def _resolve(events: list) -> list:
                     found = k
                     break
                 if found == -1:
+                    bottom[key] = len(openers)
                     break
                 op = events[openers[found]]
                 use = 2 if op[2] >= 2 and ev[2] >= 2 else 1
