@@ -65,6 +65,11 @@ def source_prose(n: int) -> str:
     return FRONT + "## -remarks\n\n" + "".join(para + "\n\n" for _ in range(n))
 
 
+def source_open_brackets(n: int) -> str:
+    """Prose of unclosed '[' and stray emphasis delimiters and backticks (inline scanner)."""
+    return FRONT + "## -remarks\n\n" + "".join(f"[a{i} *b _c `d " for i in range(n)) + "]\n"
+
+
 def rendered_params(n: int) -> str:
     body = "".join(f"[in] p{i}\n\nThe value p{i}.\n\n" for i in range(n))
     return "ScaleFn function (sspi.h)\n\nText.\n\nParameters\n\n" + body + "Return value\n\nReturns SEC_E_OK.\n"
@@ -88,6 +93,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "source: large front matter": source_front_matter,
     "source: long remarks prose": source_prose,
     "source: YAML alias bomb in front matter": source_alias_bomb,
+    "source: unclosed brackets, stray * _ ` in prose": source_open_brackets,
     "rendered: many parameter headings": rendered_params,
     "rendered: many 'Return code Description' headers": rendered_return_headers,
     "rendered: TBD params + orphan headings": rendered_orphans,

@@ -4,7 +4,9 @@ Two readers, one per page form; the form is detected from the content, never fro
 name or extension:
 
 - ``source``: the reference source markdown (YAML front matter, ``## -section`` headings,
-  ``### -param`` headings, pipe and HTML tables) -> :func:`sspimodel.read.source.read_source`;
+  ``### -param`` headings, pipe and HTML tables) -> :func:`sspimodel.read.source.read_source`,
+  which tokenizes with :func:`sspimodel.read.source_scan.scan_source` into the raw-page types of
+  :mod:`sspimodel.read.raw` (structure only) and interprets those;
 - ``rendered``: the web page saved as text -> :func:`sspimodel.read.rendered.read_rendered`.
 
 Every English heuristic both readers apply (success/error/pending, how a code is reported,

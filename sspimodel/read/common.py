@@ -10,7 +10,12 @@ from ..spec import Diagnostic, Severity, Variant
 # pages (MakeSignature) and are kept so lint can report them.
 # ERROR_* (Win32) and NTE_* (HRESULT) codes are spotted too (other headers' pages, and codes
 # read with GetLastError).
-STATUS_CODE_RE = re.compile(r"\b(SEC_[EI]_[A-Z0-9_]+|STATUS_[A-Z0-9_]+|ERROR_[A-Z0-9_]+|NTE_[A-Z0-9_]+)\b")
+# NERR_* (NET_API_STATUS, lmaccess.h) names are mixed case (NERR_Success, NERR_UserNotFound).
+# (Led by a character class, which the regex engine scans for quickly; the lookbehind after it is
+# the word boundary before the code.)
+STATUS_CODE_RE = re.compile(
+    r"([SEN](?<!\w[SEN])(?:EC_[EI]_[A-Z0-9_]+|TATUS_[A-Z0-9_]+|RROR_[A-Z0-9_]+|TE_[A-Z0-9_]+|ERR_[A-Za-z0-9_]+))\b"
+)
 HEX_RE = re.compile(r"^0[xX][0-9A-Fa-f]+L?$")
 # "1 (0x1)", "4026531840 (0xF0000000)", "0x1", "0X800", "10"
 VALUE_NUMBER_RE = re.compile(r"^\s*(?:(\d+)\s*\(\s*(0[xX][0-9A-Fa-f]+)\s*\)|(0[xX][0-9A-Fa-f]+)L?|(\d+))\s*$")
@@ -32,8 +37,28 @@ def parse_value_number(text: str) -> int | None:
     return int(plain)
 
 
+# Character types of a prototype's parameters (rule.variant-from-prototype): a W function takes
+# wide strings, an A function narrow ones.
+_WIDE_TYPE_RE = re.compile(r"\b(?:SEC_WCHAR|WCHAR|wchar_t|(?:LP|P)?C?WSTR|[A-Z]\w*_W)\b")
+_NARROW_TYPE_RE = re.compile(r"\b(?:SEC_CHAR|CHAR|char|(?:LP|P)?C?STR|[A-Z]\w*_A)\b")
+
+
+def _variant_of_types(c_types: tuple[str, ...]) -> str | None:
+    wide = any(_WIDE_TYPE_RE.search(t) for t in c_types)
+    narrow = any(_NARROW_TYPE_RE.search(t) for t in c_types)
+    if wide and not narrow:
+        return "W"
+    if narrow and not wide:
+        return "A"
+    return None
+
+
 def split_variant(
-    name: str, unicode_ansi: str | None = None, description: str | None = None, aliases: tuple[str, ...] = ()
+    name: str,
+    unicode_ansi: str | None = None,
+    description: str | None = None,
+    aliases: tuple[str, ...] = (),
+    c_types: tuple[str, ...] = (),
 ) -> tuple[Variant, str]:
     """(variant, neutral name) of a function name.
 
@@ -42,7 +67,9 @@ def split_variant(
     is rendered text whose title names the function with the suffix and whose remarks say the
     header defines an alias (callers pass that text as ``description``), or the page's own list
     of API names (front matter ``api_name``) holds the name without its suffix (the Ex pages,
-    whose req.unicode-ansi is empty).
+    whose req.unicode-ansi is empty), or (rule.variant-from-prototype) the page's prototype takes
+    only wide-character string types for a W name, only narrow ones for an A name (a rendered page
+    whose req.unicode-ansi is empty and that has no alias note: AddCredentialsW).
     """
     if name.endswith(("A", "W")) and name not in _NOT_VARIANT_SUFFIX:
         stem, suffix = name[:-1], name[-1]
@@ -53,6 +80,7 @@ def split_variant(
             or (suffix == "A" and "(ANSI)" in evidence)
             or (suffix == "W" and "(Unicode)" in evidence)
             or stem in aliases
+            or (c_types and _variant_of_types(c_types) == suffix)
         ):
             return (Variant.A if suffix == "A" else Variant.W), stem
     return Variant.NEUTRAL, name

@@ -8,6 +8,7 @@ or aliases, so a front matter that uses them is refused with a diagnostic, as is
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -42,6 +43,87 @@ def _refuse_anchors(content: str) -> None:
         loader.dispose()
 
 
+# The shapes every reference front matter is made of: "key: plain value", "key:" and a block
+# list of plain values below it. A front matter of only these lines is read without building
+# PyYAML's node graph (most of the read's YAML time); each value is still typed by PyYAML's own
+# resolver, so the result is the one yaml.safe_load gives. Any other line (quotes, flow
+# collections, anchors, multi-line scalars, comments, tabs...) sends the whole front matter to
+# PyYAML.
+_KEY_LINE_RE = re.compile(r"^([A-Za-z_][\w.\-]*):(?:[ ]+(.*?))?[ ]*$")
+_ITEM_LINE_RE = re.compile(r"^[ ]*-[ ]+(.*?)[ ]*$")
+_PLAIN_BAD_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_RESOLVER = yaml.resolver.Resolver()
+_RESOLVED_FIRST = (
+    frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k is not None)
+    if None not in yaml.resolver.Resolver.yaml_implicit_resolvers
+    else None  # a resolver for any first character: always ask the resolver
+)
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_BOOL_VALUES = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+_DECIMAL_RE = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_NOT_FAST = object()
+_FLOW_OF_QUOTED_RE = re.compile(r'^\[[ ]*(?:"[^"\\\n]*"[ ]*(?:,[ ]*"[^"\\\n]*"[ ]*)*)?\]$')
+_QUOTED_RE = re.compile(r'"([^"\\\n]*)"')
+_ONE_QUOTED_RE = re.compile(r'^"[^"\\\n]*"$')
+
+
+def _plain(value: str) -> Any:
+    """The value of one plain scalar as PyYAML's safe loader types it, or _NOT_FAST."""
+    if not value:
+        return None
+    if value[0] == "[" and _FLOW_OF_QUOTED_RE.match(value):
+        return _QUOTED_RE.findall(value)  # ["a", "b"]: double-quoted strings without escapes
+    if value[0] == '"' and _ONE_QUOTED_RE.match(value):
+        return value[1:-1]
+    if value[0] in _PLAIN_BAD_START or ": " in value or " #" in value or "\t" in value:
+        return _NOT_FAST
+    if _RESOLVED_FIRST is not None and value[0] not in _RESOLVED_FIRST:
+        return value  # no implicit type starts with this character: a string
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    if tag == _STR_TAG:
+        return value
+    if tag == _NULL_TAG:
+        return None
+    if tag == _BOOL_TAG:
+        return _BOOL_VALUES[value.lower()]
+    if tag == _INT_TAG and _DECIMAL_RE.match(value):
+        return int(value)
+    return _NOT_FAST
+
+
+def _fast_load(content: str) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    key: str | None = None  # the key whose block list may follow
+    for line in content.split("\n"):
+        if not line.strip(" "):
+            continue
+        if line[0] not in " -":
+            m = _KEY_LINE_RE.match(line)
+            if m is None:
+                return None
+            v = _plain(m.group(2) or "")
+            if v is _NOT_FAST:
+                return None
+            out[m.group(1)] = v
+            key = m.group(1) if m.group(2) is None or not m.group(2) else None
+            continue
+        m = _ITEM_LINE_RE.match(line)
+        if m is None or key is None:
+            return None
+        v = _plain(m.group(1))
+        if v is _NOT_FAST:
+            return None
+        cur = out[key]
+        if cur is None:
+            out[key] = [v]
+        else:
+            cur.append(v)
+    return out or None
+
+
 def load_front_matter(content: str) -> Any:
     """The YAML value of a front matter. Raises FrontMatterRefused (size, anchors, aliases) or
     yaml.YAMLError (not YAML)."""
@@ -49,6 +131,9 @@ def load_front_matter(content: str) -> Any:
         raise FrontMatterRefused(
             f"front matter is {len(content)} characters, more than the limit of {MAX_FRONT_MATTER}"
         )
+    fast = _fast_load(content)
+    if fast is not None:
+        return fast
     if "&" in content or "*" in content:  # anchors and aliases cannot appear without these
         _refuse_anchors(content)
     loader = _LOADER(content)

@@ -54,7 +54,6 @@ from ..spec import (
     Parameter,
     Prototype,
     PrototypeParam,
-    Reported,
     Requirements,
     ReturnCode,
     ReturnKind,
@@ -72,12 +71,13 @@ from .rules import (
     ERROR_CLAUSE_RE,
     SUCCESS_CLAUSE_RE,
     OrphanMatcher,
+    apply_reporting,
     is_return_table_header,
     is_value_table_header,
     optional_in_prose,
+    optional_named_elsewhere,
     pending_in,
     remarks_make_optional,
-    reported_in,
 )
 from .rules import row_kind as shared_row_kind
 
@@ -1183,9 +1183,6 @@ def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[Re
         chosen[key] = rc
     ordered = sorted(chosen.values(), key=lambda rc: rc.span.start)
     prose_text = joined(prose)
-    # rule.reported-via: "call GetLastError" in the prose.
-    if reported_in(prose_text) is Reported.GET_LAST_ERROR:
-        ordered = [evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in ordered]
     if any(rc.table is not None for rc in ordered):
         page.returns_form = "table"
     elif ordered:
@@ -1372,7 +1369,9 @@ def _read(text: str, file: str) -> FunctionSpec:
     if (b := body("remarks")) is not None:
         remarks = joined(paragraphs(page, *b))
         page.mention_codes(*b, "remarks")
-    # rule.optional-in-prose (remarks): "The X and Y parameters can be set to null".
+    # rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"; (another
+    # parameter's text): "with this flag the hAlgorithm parameter must be NULL".
+    named_null = optional_named_elsewhere(params)
     for k, prm in enumerate(params):
         if not prm.optional and remarks_make_optional(prm.name, remarks):
             params[k] = evolve(prm, optional=True, optional_source="prose")
@@ -1382,6 +1381,17 @@ def _read(text: str, file: str) -> FunctionSpec:
                 prm.span.start - 1,
                 f"parameter {prm.name}: optional only in the remarks (they say it can be set to null)",
             )
+        elif not prm.optional and prm.name in named_null:
+            params[k] = evolve(prm, optional=True, optional_source="prose")
+            page.report(
+                "read.optional-in-prose",
+                Severity.INFO,
+                prm.span.start - 1,
+                f"parameter {prm.name}: optional only in another parameter's text (it says {prm.name} must or can be NULL)",
+            )
+
+    # rule.reported-via (GetLastError, an out parameter), applied once for both forms.
+    returns = apply_reporting(returns, returns_prose, params)
 
     requirements = Requirements()
     if (b := body("requirements")) is not None:
@@ -1422,7 +1432,8 @@ def _read(text: str, file: str) -> FunctionSpec:
     # header defines X as an alias which automatically selects the ANSI or Unicode version", or a
     # description ending in "(ANSI)"/"(Unicode)" (async pages).
     evidence = f"{remarks}\n{description}"
-    variant, neutral = split_variant(name, requirements.unicode_ansi, description=evidence)
+    c_types = tuple(pp.c_type for pp in proto.params) if proto is not None else ()
+    variant, neutral = split_variant(name, requirements.unicode_ansi, description=evidence, c_types=c_types)
     if variant is Variant.NEUTRAL and name.endswith(("A", "W")):
         am = ALIAS_NOTE_RE.search(evidence)
         if am and am.group("neutral") == name[:-1]:

@@ -22,10 +22,13 @@ import difflib
 import re
 from bisect import bisect_left
 
-from ..spec import Reported, ReturnKind
+from attrs import evolve
+
+from ..spec import Direction, Parameter, Reported, ReturnCode, ReturnKind, Via
 
 __all__ = [
     "OrphanMatcher",
+    "apply_reporting",
     "clause_kind",
     "error_named",
     "is_return_table_header",
@@ -33,6 +36,8 @@ __all__ = [
     "misnamed_parameters",
     "name_similarity",
     "optional_in_prose",
+    "optional_named_elsewhere",
+    "out_parameter_named",
     "pending_in",
     "reported_in",
     "row_kind",
@@ -123,7 +128,9 @@ class OrphanMatcher:
 _OPTIONAL_MARK_RE = re.compile(
     r"(?:\*{1,2}|_{1,2}|<(?:i|b|em|strong)>)\s*optional\s*(?:\*{1,2}|_{1,2}|</(?:i|b|em|strong)>)"
     r"|^\s*(?:the\s+)?optional\b"
-    r"|\bparameter\s+is\s+optional\b",
+    r"|\bparameter\s+is\s+optional\b"
+    # "If NULL, the object is not part of an aggregate." at the start of the text.
+    r"|^\s*if\s+(?:\*\*|<b>|\*|<i>)?null\b(?:\*\*|</b>|\*|</i>)?\s*,",
     re.I,
 )
 _NULL = r"(?:\*\*|<b>|\*|<i>)?null\b"
@@ -153,6 +160,33 @@ def remarks_make_optional(name: str, remarks: str) -> bool:
         rf"\b{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}", re.I
     )
     return bool(pat.search(remarks))
+
+
+_NAMED_NULL_RE = re.compile(
+    rf"(?:<i>)?[*_]{{0,2}}\b([A-Za-z_]\w*)\b[*_]{{0,2}}(?:</i>)?\s+(?:parameter\s+)?"
+    rf"(?:must|can|may|should)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}",
+    re.I,
+)
+
+
+def optional_named_elsewhere(parameters: list[Parameter] | tuple[Parameter, ...]) -> set[str]:
+    """rule.optional-in-prose (another parameter's text): the names of parameters that another
+    parameter's text or value table names and says must or can be NULL ("with this flag the
+    *hAlgorithm* parameter must be NULL"): NULL is then a value the parameter takes, so it is
+    optional. A parameter's own "must be NULL" (a reserved parameter) is not read so. Linear in
+    the page: each text is searched once."""
+    names = {p.name for p in parameters}
+    out: set[str] = set()
+    for p in parameters:
+        texts = [p.description, *(v.description for v in p.values())]
+        for t in texts:
+            if "null" not in t.lower():
+                continue
+            for m in _NAMED_NULL_RE.finditer(t):
+                name = m.group(1)
+                if name in names and name != p.name:
+                    out.add(name)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,16 +268,84 @@ def row_kind(code: str, description: str) -> ReturnKind:
 
 _GET_LAST_ERROR_RE = re.compile(r"\bGetLastError\b")
 _ASYNC_STATUS_RE = re.compile(r"\bSspiGetAsyncCallStatus\b")
+_STATUS_NAME_RE = re.compile(r"^(?:SEC_[EI]_|STATUS_|ERROR_|NTE_)[A-Z0-9_]+$")
 
 
-def reported_in(text: str) -> Reported | None:
-    """rule.reported-via: the text says the codes are read with GetLastError or reported by
-    SspiGetAsyncCallStatus; None when it says neither (the call returns them)."""
+# "the status is returned in the pStatus parameter", "the error code is written to *pStatus*",
+# "the pStatus parameter receives the status code", "reports the failure through the pStatus
+# parameter": the codes reach the caller in an out parameter, not as the return value.
+def _param_word(group: str) -> str:
+    return rf"(?:the\s+)?[*_]{{0,2}}(?:<i>)?(?P<{group}>[A-Za-z_]\w*)(?:</i>)?[*_]{{0,2}}"
+
+
+_OUT_PARAMETER_RE = re.compile(
+    r"\b(?:returned|reported|written|stored|placed|set|delivered)\s+(?:in|to|into|through|via)\s+"
+    + _param_word("a")
+    + r"|\b(?:through|via)\s+"
+    + _param_word("b")
+    + r"\s+parameter\b"
+    + r"|\bthe\s+[*_]{0,2}(?:<i>)?(?P<c>[A-Za-z_]\w*)(?:</i>)?[*_]{0,2}\s+parameter\s+receives\b[^.]*?\b(?:status|error|code)",
+    re.I,
+)
+
+
+def out_parameter_named(text: str, parameters: list[str] | tuple[str, ...]) -> str | None:
+    """rule.reported-via (out parameter): the name of the out parameter the text says the codes
+    are written to, when it names one of ``parameters``; else None."""
+    if not parameters:
+        return None
+    names = set(parameters)
+    for m in _OUT_PARAMETER_RE.finditer(text):
+        name = m.group("a") or m.group("b") or m.group("c")
+        if name in names:
+            return name
+    return None
+
+
+def reported_in(text: str, out_parameters: list[str] | tuple[str, ...] = ()) -> Reported | None:
+    """rule.reported-via: the text says the codes are read with GetLastError, written to one of
+    ``out_parameters`` (by name), or reported by SspiGetAsyncCallStatus; None when it says none of
+    these (the call returns them)."""
     if _GET_LAST_ERROR_RE.search(text):
         return Reported.GET_LAST_ERROR
+    if out_parameter_named(text, out_parameters) is not None:
+        return Reported.OUT_PARAMETER
     if _ASYNC_STATUS_RE.search(text):
         return Reported.ASYNC_STATUS
     return None
+
+
+def apply_reporting(codes: list[ReturnCode], prose: str, parameters: list[Parameter] | tuple[Parameter, ...]) -> list[ReturnCode]:
+    """rule.reported-via applied to a page's return codes (both forms call this, once):
+
+    - prose that sends the caller to GetLastError, or says the codes are written to one of the
+      page's out parameters, marks the error codes so (the success code is still the return value);
+    - an out parameter whose value table lists status codes (LsaLogonUser's SubStatus) reports
+      those codes: each is added after the returns section's own codes, reported "out-parameter",
+      with the kind its row gives (rule.row-kind), unless the returns section names it already.
+    """
+    outs = [p.name for p in parameters if p.direction in (Direction.OUT, Direction.INOUT)]
+    how = reported_in(prose, outs)
+    if how in (Reported.GET_LAST_ERROR, Reported.OUT_PARAMETER):
+        codes = [evolve(rc, reported=how) if rc.kind is ReturnKind.ERROR else rc for rc in codes]
+    seen = {rc.name for rc in codes}
+    added: list[ReturnCode] = []
+    for p in parameters:
+        if p.direction is not Direction.OUT:
+            continue
+        for t in p.value_tables:
+            if not t.values or not all(_STATUS_NAME_RE.match(v.name) for v in t.values):
+                continue
+            for v in t.values:
+                if v.name in seen:
+                    continue
+                seen.add(v.name)
+                added.append(
+                    ReturnCode(v.name, row_kind(v.name, v.description), Via.CALL, v.description, v.span,
+                               v.number_text if v.number_text and v.number_text.lower().startswith("0x") else None,
+                               None, Reported.OUT_PARAMETER)
+                )
+    return codes + added
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +391,9 @@ def is_return_table_header(first: str, second: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 # An italic name in parameter style: Hungarian pointer/handle prefix and a capital.
-ITALIC_NAME_RE = re.compile(r"<i>\s*([A-Za-z_]\w*)\s*</i>|(?<![\w*])\*([A-Za-z_]\w*)\*(?![\w*])")
+# (Written to start with a character class, which the regex engine scans for quickly: "<i>NAME</i>"
+# or "*NAME*" not next to a word character or another star.)
+ITALIC_NAME_RE = re.compile(r"[<*](?:(?<=<)i>\s*([A-Za-z_]\w*)\s*</i>|(?<![\w*]\*)([A-Za-z_]\w*)\*(?![\w*]))")
 # Only prefixes specific enough to name one kind of thing (a bare "p" also names other
 # functions' parameters, "pAuthData" on a QueryCredentialsAttributes page).
 _PREFIX_RE = re.compile(r"^(pts|psz|pwsz|ph|pv)(?=[A-Z])")

@@ -11,11 +11,13 @@ The grammar this reader accepts (FORMATS.md lists every variant it was written a
     orphan       := "#### -" NAME ["[" ... "]"] block*   (documents a TBD parameter of another name)
     block        := paragraph | pipe table | HTML table | list | quote | code | H3..H6 | HTML
 
-Markdown structure and line maps come from markdown-it-py (CommonMark + GFM tables + the
-front-matter plugin), the front matter from PyYAML (CSafeLoader when libyaml is there), and
-HTML tables from the standard ``html.parser`` after joining the blocks a table is split into
-(markdown-it ends an HTML block at each blank line, so one ``<table>`` arrives as several
-``html_block`` tokens with paragraphs between them).
+Markdown structure and line spans come from the source tokenizer
+(:mod:`sspimodel.read.source_scan`, a line scanner of ours for the markdown subset the pages use;
+tests/test_read_scan.py holds it to markdown-it-py), as the shared raw-page types of
+:mod:`sspimodel.read.raw`; the front matter from PyYAML (a fast path for plain ``key: value``
+front matter, typed by PyYAML's own resolver; CSafeLoader otherwise); HTML tables from a tag
+scanner of this module after joining the blocks a table is split into (an HTML block ends at each
+blank line, so one ``<table>`` arrives as several blocks with paragraphs between them).
 
 Nothing on a page makes :func:`read_source` raise: each problem becomes a Diagnostic on the
 returned FunctionSpec, content that cannot be placed is kept in ``FunctionSpec.unparsed``, and
@@ -34,17 +36,13 @@ import html
 import re
 import traceback
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, TypeVar
 
 import yaml
 from attrs import evolve
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..spec import (
     Diagnostic,
@@ -56,7 +54,6 @@ from ..spec import (
     OrphanHeading,
     PageKind,
     Parameter,
-    Reported,
     Requirements,
     ReturnCode,
     ReturnKind,
@@ -79,24 +76,29 @@ from .common import (
     split_variant,
 )
 from .frontmatter import FrontMatterRefused, load_front_matter
+from .raw import Block, Cell, FrontMatter, Row, Section, Table
 from .rules import (
     ITALIC_NAME_RE,
     OrphanMatcher,
+    apply_reporting,
     clause_kind,
     is_value_table_header,
     misnamed_parameters,
     optional_in_prose,
+    optional_named_elsewhere,
     pending_in,
     remarks_make_optional,
-    reported_in,
     row_kind,
+)
+from .source_scan import (
+    _Collector,
+    _render_html_fragment,
+    _squash,
+    scan_source,
 )
 
 __all__ = ["read_source"]
 
-# Built once: constructing MarkdownIt compiles its rule chains, which costs as much as
-# parsing a small page.
-_MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
 
 _T = TypeVar("_T")
 
@@ -114,21 +116,14 @@ _ORPHAN_HEAD_RE = re.compile(
 )
 _TABLE_OPEN_RE = re.compile(r"<table\b", re.I)
 _TABLE_CLOSE_RE = re.compile(r"</table\s*>", re.I)
-_TAG_RE = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b([^>]*)>", re.S)
 # `<a id="X"></a>` anchors carry nothing the reader keeps and are two of the commonest tags of a
-# legacy value table: dropped before html.parser sees the chunk (line numbers are unchanged).
+# legacy value table: dropped before the tag scanner sees the chunk (line numbers are unchanged).
 _ANCHOR_RE = re.compile(r"<a\s+id=\"[^\"<>]*\"\s*>\s*</a>", re.I)
 # `<div class="alert"><b>Note</b>NBSPNBSP text</div>` reads "Note: text", as `> [!NOTE]` does and
 # as the rendered page shows it.
 _ALERT_DIV_RE = re.compile(
     r"(<div\s+class=\"alert\"\s*>\s*)<b>\s*(Note|Caution|Important|Warning|Tip)\s*:?\s*</b>[\s\u00a0]*", re.I
 )
-_HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-_MD_BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_MD_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
-_MD_EMPH_RE = re.compile(r"(?<![\w*])\*(?!\s)([^*]+?)(?<!\s)\*(?![\w*])")
-_ALERT_RE = re.compile(r"\[!(NOTE|WARNING|CAUTION|IMPORTANT|TIP)\]\s*", re.I)
-_WS_RE = re.compile(r"[ \t\u00a0\r\f\v]+")
 _IDENT_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _TBD_RE = re.compile(r"^\s*tbd\s*\.?\s*$", re.I)
 
@@ -199,58 +194,11 @@ _EXPECTED_SECTIONS: dict[str, tuple[tuple[str, Severity], ...]] = {
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Cell:
-    text: str
-    parts: list[str]
-    bolds: list[str]
-    links: list[tuple[str, str]]
-    header: bool = False
-
-
-@dataclass(slots=True)
-class _Row:
-    cells: list[_Cell]
-    start: int
-    end: int
-
-
-@dataclass(slots=True)
-class _Table:
-    header: list[str]
-    rows: list[_Row]
-    start: int
-    end: int
-
-    def as_text(self) -> str:
-        lines = []
-        if self.header:
-            lines.append(" | ".join(self.header))
-        for r in self.rows:
-            lines.append(" | ".join(c.text.replace("\n", " ") for c in r.cells))
-        return "\n".join(lines)
-
-
-@dataclass(slots=True)
-class _Block:
-    kind: str  # "heading" | "text" | "table" | "html" | "code"
-    start: int  # 1-based, inclusive
-    end: int
-    text: str = ""
-    raw: str = ""
-    links: list[tuple[str, str]] = field(default_factory=list)
-    level: int = 0
-    table: _Table | None = None
-
-
-@dataclass(slots=True)
-class _Section:
-    key: str  # "description", "parameters", ..., "preamble", or "?<heading text>"
-    heading: str
-    start: int  # heading line (or first line for the preamble)
-    end: int
-    blocks: list[_Block]
-
+_Cell = Cell
+_Row = Row
+_Table = Table
+_Block = Block
+_Section = Section
 
 @dataclass(slots=True)
 class _ParamDoc:
@@ -276,186 +224,67 @@ class _ParamDoc:
 _Region = tuple[int, int, str, list[tuple[int, int, str]]]
 
 
-class _Collector:
-    """Accumulates inline text split into parts (at <br>, <dt>, <li>, <p>...), bold runs and links."""
+_HTML_TOKEN_RE = re.compile(
+    r"<(?:!--.*?(?:-->|\Z)|![^>]*>|\?[^>]*>|(/?)([A-Za-z][^\t\n\r\f />\x00]*)([^>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^>\"']*)*)>)",
+    re.S,
+)
+_ATTR_RE = re.compile(r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 
-    __slots__ = ("bold_buf", "bold_depth", "bolds", "cur", "link_buf", "link_href", "links", "parts")
 
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.cur: list[str] = []
-        self.bolds: list[str] = []
-        self.bold_depth = 0
-        self.bold_buf: list[str] = []
-        self.links: list[tuple[str, str]] = []
-        self.link_href: str | None = None
-        self.link_buf: list[str] = []
+class _HtmlTables:
+    """Splits an HTML chunk into tables (rows of cells, with line spans) and the text around them.
 
-    def data(self, s: str) -> None:
-        if not s:
-            return
-        self.cur.append(s)
-        if self.bold_depth:
-            self.bold_buf.append(s)
-        if self.link_href is not None:
-            self.link_buf.append(s)
+    A tag tokenizer of our own (comments, declarations and processing instructions dropped, tag
+    and attribute names lowercased, character references in text and attribute values decoded),
+    calling handlers shaped like html.parser's."""
 
-    def brk(self) -> None:
-        if self.cur:
-            self.parts.append("".join(self.cur))
-            self.cur = []
+    base: int
+    _lineno: int
 
-    def bold_open(self) -> None:
-        if self.bold_depth == 0:
-            self.bold_buf = []
-        self.bold_depth += 1
-
-    def bold_close(self) -> None:
-        if self.bold_depth:
-            self.bold_depth -= 1
-            if self.bold_depth == 0:
-                b = _squash("".join(self.bold_buf))
-                if b:
-                    self.bolds.append(b)
-
-    def link_open(self, href: str) -> None:
-        self.link_close()
-        self.link_href = href
-        self.link_buf = []
-
-    def link_close(self) -> None:
-        if self.link_href is not None:
-            self.links.append((_link_text("".join(self.link_buf)), self.link_href))
-            self.link_href = None
-
-    def tag(self, closing: bool, name: str, attrs: str) -> None:
-        """Apply one HTML tag met in inline text or an HTML fragment."""
-        name = name.lower()
-        if name in ("b", "strong"):
-            self.bold_close() if closing else self.bold_open()
-        elif name == "a":
-            if closing:
-                self.link_close()
+    def feed(self, chunk: str) -> None:
+        pos = 0
+        line = self.base + 1
+        counted = 0
+        for m in _HTML_TOKEN_RE.finditer(chunk):
+            start = m.start()
+            if start > pos:
+                line += chunk.count("\n", counted, pos)
+                counted = pos
+                self._lineno = line
+                data = chunk[pos:start]
+                self.handle_data(html.unescape(data) if "&" in data else data)
+            pos = m.end()
+            name = m.group(2)
+            if name is None:
+                continue
+            line += chunk.count("\n", counted, start)
+            counted = start
+            self._lineno = line
+            tag = name.lower()
+            if m.group(1):
+                self.handle_endtag(tag)
+                continue
+            rest = m.group(3) or ""
+            attrs: list[tuple[str, str | None]] = []
+            if tag == "a" and rest.strip():
+                for am in _ATTR_RE.finditer(rest):
+                    v = am.group(2) if am.group(2) is not None else am.group(3) if am.group(3) is not None else am.group(4)
+                    attrs.append((am.group(1).lower(), html.unescape(v) if v is not None else None))
+            if rest.rstrip().endswith("/"):
+                self.handle_startendtag(tag, attrs)
             else:
-                m = _HREF_RE.search(attrs)
-                if m:
-                    self.link_open(html.unescape(m.group(1) or m.group(2) or m.group(3) or ""))
-        elif name in (
-            "br",
-            "p",
-            "li",
-            "dt",
-            "dd",
-            "div",
-            "ul",
-            "ol",
-            "dl",
-            "tr",
-            "table",
-            "td",
-            "th",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-        ):
-            self.brk()
+                self.handle_starttag(tag, attrs)
+        if pos < len(chunk):
+            line += chunk.count("\n", counted, pos)
+            self._lineno = line
+            data = chunk[pos:]
+            self.handle_data(html.unescape(data) if "&" in data else data)
 
-    def finish(self) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-        self.bold_depth = min(self.bold_depth, 1)
-        self.bold_close()
-        self.link_close()
-        self.brk()
-        parts: list[str] = []
-        bolds = self.bolds
-        links = self.links
-        for p in self.parts:
-            if "*" in p or "](" in p or "__" in p:
-                p = _md_inline_cleanup(p, bolds, links)
-            q = _squash(p)
-            if q:
-                parts.append(q)
-        return parts, bolds, links
-
-    def cell(self, header: bool = False) -> _Cell:
-        parts, bolds, links = self.finish()
-        return _Cell("\n".join(parts), parts, bolds, links, header)
-
-
-def _squash(s: str) -> str:
-    return _WS_RE.sub(" ", s.replace("\n", " ")).strip()
-
-
-def _link_text(s: str) -> str:
-    s = _squash(s)
-    # A broken tag seen upstream: <a href="...">SecPkgContext_PackageInfo">SecPkgContext_PackageInfo</a>
-    if '">' in s:
-        s = s.rsplit('">', 1)[1]
-    return s
-
-
-def _md_inline_cleanup(s: str, bolds: list[str], links: list[tuple[str, str]]) -> str:
-    """Markdown left in text that only an HTML parser saw (inside HTML table cells)."""
-
-    def bold(m: re.Match[str]) -> str:
-        inner = m.group(1) or m.group(2) or ""
-        if inner.strip():
-            bolds.append(_squash(inner))
-        return inner
-
-    def link(m: re.Match[str]) -> str:
-        links.append((_squash(m.group(1)), m.group(2)))
-        return m.group(1)
-
-    s = _MD_LINK_RE.sub(link, s)
-    s = _MD_BOLD_RE.sub(bold, s)
-    return _MD_EMPH_RE.sub(r"\1", s)
-
-
-def _render_inline(children: Sequence[Token], col: _Collector) -> None:
-    for t in children:
-        tt = t.type
-        if tt == "text" or tt == "code_inline":
-            col.data(t.content)
-        elif tt == "softbreak":
-            col.data(" ")
-        elif tt == "hardbreak":
-            col.brk()
-        elif tt == "strong_open":
-            col.bold_open()
-        elif tt == "strong_close":
-            col.bold_close()
-        elif tt == "link_open":
-            href = t.attrs.get("href")
-            col.link_open(str(href) if href is not None else "")
-        elif tt == "link_close":
-            col.link_close()
-        elif tt == "html_inline":
-            m = _TAG_RE.match(t.content)
-            if m and m.group(2):
-                col.tag(bool(m.group(1)), m.group(2), m.group(3) or "")
-        elif tt == "image":
-            col.data(t.content)
-
-
-def _render_html_fragment(raw: str, col: _Collector) -> None:
-    """Text of an HTML fragment without a table (alert divs, legacy paragraphs)."""
-    pos = 0
-    for m in _TAG_RE.finditer(raw):
-        if m.start() > pos:
-            col.data(html.unescape(raw[pos : m.start()]))
-        if m.group(2):
-            col.tag(bool(m.group(1)), m.group(2), m.group(3) or "")
-        pos = m.end()
-    if pos < len(raw):
-        col.data(html.unescape(raw[pos:]))
-
-
-class _HtmlTables(HTMLParser):
-    """Splits an HTML chunk into tables (rows of cells, with line spans) and the text around them."""
+    def close(self) -> None:
+        pass
 
     def __init__(self, first_line: int) -> None:
-        super().__init__(convert_charrefs=True)
+        self._lineno = first_line
         self.base = first_line - 1
         self.items: list[_Table | _Block] = []
         self.depth = 0
@@ -469,7 +298,7 @@ class _HtmlTables(HTMLParser):
         self.unclosed: list[int] = []
 
     def _line(self) -> int:
-        return self.base + self.getpos()[0]
+        return self._lineno
 
     def _flush_outside(self) -> None:
         if self.outside_start is not None:
@@ -705,12 +534,11 @@ class _Reader:
     # ---- top level -------------------------------------------------------------------------
 
     def read(self) -> FunctionSpec:
-        no_tokens: list[Token] = []
-        tokens = self.guarded("markdown structure", lambda: _MD.parse(self.text), no_tokens)
-        fm_tok = next((t for t in tokens if t.type == "front_matter"), None)
-        self.guarded("front matter", lambda: self.front_matter(fm_tok), None)
-        no_blocks: list[_Block] = []
-        blocks = self.guarded("blocks", lambda: self.blocks(tokens), no_blocks)
+        raw = self.guarded("markdown structure", lambda: scan_source(self.text, self.lines), None)
+        fm = raw.front_matter if raw is not None else None
+        self.h1 = raw.h1 if raw is not None else ""
+        self.guarded("front matter", lambda: self.front_matter(fm), None)
+        blocks = list(raw.blocks) if raw is not None else []
         blocks = self.guarded("HTML tables", lambda: self.join_html(blocks), blocks)
         no_sections: list[_Section] = []
         sections = self.guarded("sections", lambda: self.sections(blocks), no_sections)
@@ -745,6 +573,8 @@ class _Reader:
         remarks = self.guarded("remarks", lambda: self.section_text(by_key.get("remarks")), "")
         params = self.guarded("optional in remarks", lambda: self.optional_from_remarks(params, remarks), params)
         self.guarded("parameter names in prose", lambda: self.check_prose_names(params), None)
+        # rule.reported-via (GetLastError, an out parameter), applied once for both forms.
+        returns = self.guarded("reporting", lambda: apply_reporting(returns, returns_prose, params), returns)
         no_see_also: list[SeeAlso] = []
         see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), no_see_also)
         no_mentions: list[Mention] = []
@@ -805,10 +635,10 @@ class _Reader:
             v = self.fm.get(key.lower())
         return v
 
-    def front_matter(self, tok: Token | None) -> None:
+    def front_matter(self, tok: FrontMatter | None) -> None:
         if tok is None:
             if self.text.startswith("---"):
-                # Opening marker without a closing one: markdown-it reads it as a rule and text.
+                # Opening marker without a closing one: the tokenizer reads it as a rule and text.
                 end = next((i for i, ln in enumerate(self.lines[1:], 2) if ln.startswith(("#", "---"))), 1)
                 self.fm_span = (1, max(1, end - 1))
                 self.warn(
@@ -823,7 +653,7 @@ class _Reader:
                     "read.front-matter", 1, "page has no YAML front matter (no UID, title or req.* keys)"
                 )
             return
-        start, end = (tok.map or [0, 1])[0] + 1, (tok.map or [0, 1])[1]
+        start, end = tok.start, tok.end
         self.fm_span = (start, end)
         content = tok.content
         try:
@@ -944,84 +774,8 @@ class _Reader:
 
     # ---- blocks ----------------------------------------------------------------------------
 
-    def blocks(self, tokens: list[Token]) -> list[_Block]:
-        out: list[_Block] = []
-        i, n = 0, len(tokens)
-        fm_end = (
-            self.fm_span[1] if self.fm_span and not any(t.type == "front_matter" for t in tokens[:1]) else 0
-        )
-        while i < n:
-            tok = tokens[i]
-            typ = tok.type
-            mp = tok.map
-            if mp is not None and mp[0] < fm_end:
-                # Inside an unclosed front matter, already read as key: value lines.
-                i = _skip(tokens, i)
-                continue
-            start, end = (mp[0] + 1, max(mp[0] + 1, mp[1])) if mp else (0, 0)
-            if typ == "front_matter":
-                i += 1
-            elif typ == "heading_open":
-                inline = tokens[i + 1] if i + 1 < n and tokens[i + 1].type == "inline" else None
-                col = _Collector()
-                if inline is not None:
-                    _render_inline(inline.children or [], col)
-                parts, _b, _l = col.finish()
-                level = int(tok.tag[1:]) if tok.tag[1:].isdigit() else 6
-                out.append(
-                    _Block(
-                        "heading",
-                        start,
-                        end,
-                        text=" ".join(parts),
-                        raw=inline.content if inline else "",
-                        level=level,
-                    )
-                )
-                if level == 1 and not self.h1:
-                    self.h1 = " ".join(parts)
-                i = _skip(tokens, i)
-            elif typ == "paragraph_open":
-                inline = tokens[i + 1] if i + 1 < n and tokens[i + 1].type == "inline" else None
-                col = _Collector()
-                if inline is not None:
-                    _render_inline(inline.children or [], col)
-                parts, _b, links = col.finish()
-                out.append(
-                    _Block(
-                        "text",
-                        start,
-                        end,
-                        text="\n".join(parts),
-                        raw=inline.content if inline else "",
-                        links=links,
-                    )
-                )
-                i = _skip(tokens, i)
-            elif typ == "table_open":
-                j = _skip(tokens, i)
-                out.append(_Block("table", start, end, table=_pipe_table(tokens, i, j, start, end)))
-                i = j
-            elif typ == "html_block":
-                out.append(_Block("html", start, end, raw=tok.content))
-                i += 1
-            elif typ == "code_block":
-                # Legacy pages indent HTML paragraphs with tabs, which CommonMark reads as code.
-                out.append(_Block("html", start, end, raw=tok.content))
-                i += 1
-            elif typ == "fence":
-                out.append(_Block("code", start, end, text=tok.content.rstrip("\n"), raw=tok.content))
-                i += 1
-            elif tok.nesting == 1:
-                j = _skip(tokens, i)
-                out.append(_container_block(tokens, i, j, start, end))
-                i = j
-            else:
-                i += 1
-        return out
-
     def join_html(self, blocks: list[_Block]) -> list[_Block]:
-        """Join the blocks one HTML table is split into, and parse them with html.parser."""
+        """Join the blocks one HTML table is split into, and parse them with the tag scanner."""
         out: list[_Block] = []
         i, n = 0, len(blocks)
         while i < n:
@@ -1160,6 +914,7 @@ class _Reader:
     def optional_from_remarks(self, params: list[Parameter], remarks: str) -> list[Parameter]:
         """rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"."""
         out = []
+        named_null = optional_named_elsewhere(params)
         for p in params:
             if not p.optional and remarks_make_optional(p.name, remarks):
                 p = evolve(p, optional=True, optional_source="prose")
@@ -1167,6 +922,14 @@ class _Reader:
                     "read.optional-in-prose",
                     p.span.start,
                     f"parameter {p.name}: optional only in the remarks (they say it can be set to null)",
+                    Severity.INFO,
+                )
+            elif not p.optional and p.name in named_null:
+                p = evolve(p, optional=True, optional_source="prose")
+                self.warn(
+                    "read.optional-in-prose",
+                    p.span.start,
+                    f"parameter {p.name}: optional only in another parameter's text (it says {p.name} must or can be NULL)",
                     Severity.INFO,
                 )
             out.append(p)
@@ -1517,15 +1280,6 @@ class _Reader:
                         om = _ORDINAL_RE.search(clause)
                         idx = n_tables + (_ORDINALS[om.group(1).lower()] if om else 0)
                         refs[idx] = (klass, subject)
-        # How the caller learns the codes (rule.reported-via): "call GetLastError" in the prose.
-        reported = reported_in(" ".join(prose_texts))
-        if reported is Reported.GET_LAST_ERROR:
-            table_codes = [
-                evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in table_codes
-            ]
-            prose_codes = [
-                evolve(rc, reported=Reported.GET_LAST_ERROR) if rc.kind is ReturnKind.ERROR else rc for rc in prose_codes
-            ]
         if table_codes:
             self.returns_form = "list" if self.returns_lists == n_tables else "table"
         elif prose_codes:
@@ -1670,15 +1424,21 @@ class _Reader:
         spans = [(s.start, s.end, s) for s in sections if s.key != "returns"]
         if not spans:
             return out
-        for m in STATUS_CODE_RE.finditer(self.text):
-            line = self.line_of(m.start())
+        text = self.text
+        line, counted = 1, 0
+        place_of: dict[int, tuple[str, str] | None] = {}
+        for m in STATUS_CODE_RE.finditer(text):
+            line += text.count("\n", counted, m.start())
+            counted = m.start()
             if line < lo:
                 continue
-            sec = next((s for a, z, s in spans if a <= line <= z), None)
-            if sec is None:
-                continue
-            label, context = self.mention_place(sec, line, regions)
-            out.append(Mention(m.group(1), label, line, context))
+            if line in place_of:
+                place = place_of[line]
+            else:
+                sec = next((s for a, z, s in spans if a <= line <= z), None)
+                place = place_of[line] = self.mention_place(sec, line, regions) if sec is not None else None
+            if place is not None:
+                out.append(Mention(m.group(1), place[0], line, place[1]))
         return out
 
     def mention_place(self, sec: _Section, line: int, regions: list[_Region]) -> tuple[str, str]:
@@ -1694,74 +1454,6 @@ class _Reader:
 # --------------------------------------------------------------------------------------------
 # Small pure helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _skip(tokens: list[Token], i: int) -> int:
-    """Index after the token at i and everything it encloses."""
-    tok = tokens[i]
-    if tok.nesting != 1:
-        return i + 1
-    depth = 1
-    j = i + 1
-    n = len(tokens)
-    while j < n and depth:
-        depth += tokens[j].nesting
-        j += 1
-    return j
-
-
-def _pipe_table(tokens: list[Token], i: int, j: int, start: int, end: int) -> _Table:
-    header: list[str] = []
-    rows: list[_Row] = []
-    row: _Row | None = None
-    in_head = False
-    cell_header = False
-    for k in range(i + 1, j):
-        tok = tokens[k]
-        typ = tok.type
-        if typ == "thead_open":
-            in_head = True
-        elif typ == "thead_close":
-            in_head = False
-        elif typ == "tr_open":
-            mp = tok.map or [start - 1, start]
-            row = _Row([], mp[0] + 1, max(mp[0] + 1, mp[1]))
-        elif typ in ("th_open", "td_open"):
-            cell_header = typ == "th_open"
-        elif typ == "inline" and row is not None:
-            col = _Collector()
-            _render_inline(tok.children or [], col)
-            row.cells.append(col.cell(cell_header))
-        elif typ == "tr_close" and row is not None:
-            if in_head:
-                header = [c.text.replace("\n", " ") for c in row.cells]
-            else:
-                rows.append(row)
-            row = None
-    return _Table(header, rows, start, end)
-
-
-def _container_block(tokens: list[Token], i: int, j: int, start: int, end: int) -> _Block:
-    """A list or block quote: its inline text, one part per paragraph or item."""
-    col = _Collector()
-    for k in range(i + 1, j):
-        tok = tokens[k]
-        typ = tok.type
-        if typ == "inline":
-            _render_inline(tok.children or [], col)
-            col.brk()
-        elif typ == "list_item_open":
-            col.brk()
-            col.data("- ")
-        elif typ in ("html_block", "code_block", "fence"):
-            _render_html_fragment(tok.content, col)
-            col.brk()
-    parts, _bolds, links = col.finish()
-    parts = [_ALERT_RE.sub(lambda m: m.group(1).capitalize() + ": ", p) for p in parts]
-    raw = "\n".join(t.content for t in tokens[i:j] if t.type in ("inline", "html_block"))
-    return _Block(
-        "text", start, end, text="\n".join(p for p in parts if p.strip(" -:")), raw=raw, links=links
-    )
 
 
 def _block_text(b: _Block) -> str:

@@ -1,0 +1,91 @@
+"""The raw page: what a page form's tokenizer hands to the interpreter.
+
+A tokenizer turns page text into blocks (headings, prose paragraphs, tables with header, rows and
+cells, lists, HTML, code), each with its 1-based line span, and splits off the front matter. It
+decides nothing about what the words mean: the English heuristics (directions, optional, success /
+error / pending, how a code is reported, value tables) are rules of the interpreter
+(:mod:`sspimodel.read.rules`).
+
+Today the source form's tokenizer (:mod:`sspimodel.read.source_scan`) produces these types; the
+rendered form's reader still tokenizes on its own (see the report of issue 13).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Block", "Cell", "FrontMatter", "RawPage", "Row", "Section", "Table"]
+
+
+@dataclass(slots=True)
+class Cell:
+    """One table cell: its text (parts joined by newlines), the parts it was split into (at
+    <br>, <dt>, <li>, <p>...), the bold runs and the links it holds."""
+
+    text: str
+    parts: list[str]
+    bolds: list[str]
+    links: list[tuple[str, str]]
+    header: bool = False
+
+
+@dataclass(slots=True)
+class Row:
+    cells: list[Cell]
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Table:
+    header: list[str]
+    rows: list[Row]
+    start: int
+    end: int
+
+    def as_text(self) -> str:
+        lines = []
+        if self.header:
+            lines.append(" | ".join(self.header))
+        for r in self.rows:
+            lines.append(" | ".join(c.text.replace("\n", " ") for c in r.cells))
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class Block:
+    kind: str  # "heading" | "text" | "table" | "html" | "code"
+    start: int  # 1-based, inclusive
+    end: int
+    text: str = ""
+    raw: str = ""
+    links: list[tuple[str, str]] = field(default_factory=list)
+    level: int = 0
+    table: Table | None = None
+
+
+@dataclass(slots=True)
+class Section:
+    key: str  # "description", "parameters", ..., "preamble", or "?<heading text>"
+    heading: str
+    start: int  # heading line (or first line for the preamble)
+    end: int
+    blocks: list[Block]
+
+
+@dataclass(slots=True)
+class FrontMatter:
+    """The text between the two ``---`` lines, and the span of the whole front matter."""
+
+    content: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class RawPage:
+    text: str
+    lines: list[str]
+    front_matter: FrontMatter | None
+    blocks: list[Block]
+    h1: str = ""
