@@ -138,6 +138,9 @@ class ContextRecord:
     # NTLM (sspimodel.model.ntlm_wire): the handshake object while it runs (ClientSession /
     # ServerSession), then the context's message keys and streams (ntlm_wire.Protection).
     ntlm: Any = None
+    # Negotiate's NTLM under SPNEGO (sspimodel.model.spnego): the MechTypeList DER the mechListMICs
+    # cover, while the handshake runs; None for bare NTLM and the other packages.
+    spnego: Any = None
 
     def copy_state(self) -> dict[str, Any]:
         return {
