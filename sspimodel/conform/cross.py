@@ -393,6 +393,16 @@ def _flip_at(data: bytes, at: int, bit: int) -> bytes:
     return data[:at] + bytes([data[at] ^ bit]) + data[at + 1 :] if 0 <= at < len(data) else data
 
 
+def _flip_mic(which: int) -> Callable[[int, bytes], bytes]:
+    """Flips one bit of the mechListMIC's checksum in the ``which``-th token (its last 16 bytes
+    are the NTLMSSP_MESSAGE_SIGNATURE; the checksum is bytes 4 to 12 of it)."""
+
+    def tamper(n: int, token: bytes) -> bytes:
+        return _flip_at(token, len(token) - 8, 0x01) if n == which and len(token) > 16 else token
+
+    return tamper
+
+
 def _flip(data: bytes) -> bytes:
     return bytes([data[0] ^ 1]) + data[1:] if data else data
 
@@ -472,7 +482,7 @@ def run_pairing(package: str, client_name: str, server_name: str, user: str = "a
                 )
                 done, _status = _handshake(
                     mic_client, mic_server, steps, label,
-                    lambda n, t, k=n_flipped: _flip_at(t, len(t) - 8, 0x01) if n == k and len(t) > 16 else t,
+                    _flip_mic(n_flipped),
                 )  # fmt: skip
                 if done:
                     problems.append(f"{label}: the handshake completed")

@@ -309,7 +309,7 @@ def _decode_init(value: bytes) -> NegTokenInit:
     # inside [3] (a SEQUENCE for negHints, an OCTET STRING for a mechListMIC).
     names = _INIT_FIELDS
     for element in _children(sequence, "NegTokenInit"):
-        if element.tag == 0xA3 and element.value[:1] == bytes([_SEQUENCE]) or element.tag == 0xA4:
+        if (element.tag == 0xA3 and element.value[:1] == bytes([_SEQUENCE])) or element.tag == 0xA4:
             names = _INIT2_FIELDS
     fields = _fields(sequence, "NegTokenInit", names)
     if 0 not in fields:
