@@ -279,6 +279,7 @@ def _mark_missing(c: Call) -> None:
 
 _RECORD_FIELDS = frozenset(
     {"mech", "conversation", "requested", "attributes", "client", "server", "session_key", "challenge", "ntlm", "target"}
+    | {"spnego", "send_seq", "recv_seq"}  # Negotiate's SPNEGO: the mechTypes; the mechListMICs' SeqNums
 )
 
 

@@ -15,6 +15,10 @@ outcome into the next state. The status a caller sees for each outcome is in the
 InitializeSecurityContext (client) and AcceptSecurityContext (server), keyed on the outcome
 (:mod:`sspimodel.model.contexts`), each with its page citation.
 
+Under the Negotiate package NTLM's messages travel in SPNEGO tokens (:mod:`sspimodel.model.spnego`):
+the client's AUTHENTICATE leg then continues (CONTINUE, AWAITING_MIC) and a last client leg checks
+the server's mechListMIC (SPNEGO_RESP, the server's accept-completed NegTokenResp).
+
 Token kinds are :class:`~sspimodel.model.tokens.Kind`. NTLM's three are real NTLMSSP messages
 (MS-NLMP 2.2.1: :func:`~sspimodel.model.tokens.parse` reads their MessageType 1, 2, 3 as
 NTLM_NEGOTIATE, NTLM_CHALLENGE, NTLM_AUTHENTICATE); the Kerberos and Digest kinds are frames of
@@ -55,6 +59,7 @@ class State(enum.StrEnum):
     INITIAL = "initial"  # no context yet
     SENT_NEGOTIATE = "sent_negotiate"  # NTLM client: NEGOTIATE sent, waits for CHALLENGE
     SENT_CHALLENGE = "sent_challenge"  # NTLM / Digest server: CHALLENGE sent, waits for the answer
+    AWAITING_MIC = "awaiting_mic"  # Negotiate's NTLM client (SPNEGO): waits for the server's mechListMIC
     AWAITING_AP_REP = "awaiting_ap_rep"  # Kerberos client with mutual auth: waits for AP-REP
     AWAITING_RSPAUTH = "awaiting_rspauth"  # Digest client with mutual auth: waits for rspauth
     ESTABLISHED = "established"  # no step left
@@ -124,7 +129,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "NTLM", C, St.SENT_NEGOTIATE, (K.NTLM_CHALLENGE,),
-        {Out.DONE: St.ESTABLISHED, **_stay(St.SENT_NEGOTIATE, Out.CROSS_CONTEXT, Out.BAD_TOKEN)},
+        {
+            Out.DONE: St.ESTABLISHED,
+            Out.CONTINUE: St.AWAITING_MIC,  # under SPNEGO (Negotiate): the server's mechListMIC is to come
+            **_stay(St.SENT_NEGOTIATE, Out.CROSS_CONTEXT, Out.BAD_TOKEN),
+        },
         (K.NTLM_AUTHENTICATE,),
     ),
     Transition(
@@ -133,6 +142,12 @@ TRANSITIONS: tuple[Transition, ...] = (
             Out.DONE: St.ESTABLISHED,
             **_stay(St.SENT_CHALLENGE, Out.CROSS_CONTEXT, Out.BAD_TOKEN, Out.NO_AUTHORITY, Out.LOGON_DENIED),
         },
+        (K.SPNEGO_RESP,),  # under SPNEGO: accept-completed with the server's mechListMIC
+    ),
+    # Negotiate's NTLM under SPNEGO: the client checks the server's mechListMIC (RFC 4178 5)
+    Transition(
+        "NTLM", C, St.AWAITING_MIC, (K.SPNEGO_RESP,),
+        {Out.DONE: St.ESTABLISHED, **_stay(St.AWAITING_MIC, Out.BAD_TOKEN)},
     ),
     # Kerberos: C: AP-REQ [-> S: AP-REP with mutual authentication]
     Transition(

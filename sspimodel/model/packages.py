@@ -18,7 +18,11 @@ Handshakes (C = client/InitializeSecurityContext, S = server/AcceptSecurityConte
                C: AP-REQ -> S: AP-REP                                     (two, mutual auth)
                the client needs the KDC (the authority) and a known service principal name
     Negotiate  Kerberos when the authority is reachable and the target is a known SPN,
-               else NTLM; tokens carry Negotiate's id
+               else NTLM; tokens carry Negotiate's id. NTLM travels in SPNEGO (RFC 4178,
+               :mod:`sspimodel.model.spnego`): C: NegTokenInit(NEGOTIATE) -> S: NegTokenResp
+               (accept-incomplete, CHALLENGE) -> C: NegTokenResp(AUTHENTICATE, mechListMIC)
+               -> S: NegTokenResp(accept-completed, mechListMIC), the client checking the last.
+               Kerberos stays the simulated frames, not wrapped.
     Digest     S: CHALLENGE -> C: RESPONSE [-> S: RSPAUTH with mutual auth]
 
 Digest is the model's package that needs CompleteAuthToken. *Interpretation*: the pages say a
@@ -40,7 +44,7 @@ from attrs import frozen
 
 from ..ntlm import ClientSession, LogonDenied, NtlmError, ServerSession
 from ..paths import data_file
-from . import ntlm_wire, tokens
+from . import ntlm_wire, spnego, tokens
 from .constants import (
     ISC_REQ_ALLOCATE_MEMORY,
     ISC_REQ_CONFIDENTIALITY,
@@ -472,12 +476,24 @@ def _ntlm_client_negotiate(
         flags=ntlm_wire.client_flags(requested),
     )
     token = session.negotiate()
-    return Move(
-        Outcome.CONTINUE,
-        token,
-        (("mech", "NTLM"), ("conversation", conversation), ("requested", requested), ("ntlm", session)),
-        "NTLM NEGOTIATE_MESSAGE sent",
-    )
+    updates: tuple[tuple[str, object], ...] = (
+        ("mech", "NTLM"), ("conversation", conversation), ("requested", requested), ("ntlm", session),
+    )  # fmt: skip
+    if package.name == "Negotiate":
+        # SPNEGO (RFC 4178 4.2.1): mechTypes lists what the client may use. Interpretation: the
+        # Negotiate client chose NTLM because Kerberos is not possible in the world (no KDC, or
+        # no service principal for the target), so NTLM is the one mechanism it offers (as
+        # sspi-rs's and pyspnego's Negotiate clients do); its NEGOTIATE_MESSAGE is the
+        # optimistic mechToken.
+        mechs = (spnego.NTLM_OID,)
+        token = spnego.encode_init(mechs, token)
+        return Move(
+            Outcome.CONTINUE,
+            token,
+            (*updates, ("spnego", spnego.mech_type_list(mechs))),
+            "SPNEGO NegTokenInit (mechTypes NTLM) with the NTLM NEGOTIATE_MESSAGE sent",
+        )
+    return Move(Outcome.CONTINUE, token, updates, "NTLM NEGOTIATE_MESSAGE sent")
 
 
 def _ntlm_client_authenticate(
@@ -486,6 +502,18 @@ def _ntlm_client_authenticate(
     session = copy.copy(ctx.ntlm)
     if not isinstance(session, ClientSession):
         return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM client handshake")
+    answer: spnego.NegTokenResp | None = None
+    if ctx.spnego is not None:
+        answer_or_why = _spnego_resp(checked, "the server's first NegTokenResp")
+        if isinstance(answer_or_why, str):
+            return Move(Outcome.BAD_TOKEN, detail=answer_or_why)
+        answer = answer_or_why
+        # RFC 4178 4.2.2: the server's first answer says accept-incomplete (or request-mic) and
+        # names the mechanism it took, which must be the one offered.
+        if answer.neg_state not in (spnego.ACCEPT_INCOMPLETE, spnego.REQUEST_MIC):
+            return Move(Outcome.BAD_TOKEN, detail=f"SPNEGO negState {_neg_state(answer)}, expected accept-incomplete")
+        if answer.supported_mech not in (None, spnego.NTLM_OID):
+            return Move(Outcome.BAD_TOKEN, detail=f"SPNEGO supportedMech {answer.supported_mech}, NTLM was offered")
     try:
         token = session.authenticate(checked.payload)
     except NtlmError as e:
@@ -495,18 +523,91 @@ def _ntlm_client_authenticate(
     assert session.challenge_message is not None and session.exported_session_key is not None
     attrs = granted(NTLM, ctx.requested)
     flags = session.challenge_message.flags
+    protection = ntlm_wire.Protection(flags, session.exported_session_key, is_client=True)
+    updates: tuple[tuple[str, object], ...] = (
+        ("challenge", session.challenge_message.server_challenge),
+        ("attributes", attrs),
+        ("client", cred.account or ""),
+        ("session_key", session.exported_session_key),
+        ("ntlm", protection),
+    )
+    if ctx.spnego is not None:
+        # RFC 4178 5 / MS-SPNG 3.1.5.1: the mechListMIC, NTLM's signature (SeqNum 0) of the
+        # mechTypes sent; the sending stream then starts over, the sequence numbers go on.
+        mic = protection.sign(0, ctx.spnego)
+        _restart(protection, outgoing=True)
+        return Move(
+            Outcome.CONTINUE,
+            spnego.encode_resp(spnego.ACCEPT_INCOMPLETE, response_token=token, mech_list_mic=mic),
+            (*updates, ("send_seq", 1)),
+            "SPNEGO NegTokenResp with the NTLM AUTHENTICATE_MESSAGE and the mechListMIC sent",
+        )
+    return Move(Outcome.DONE, token, updates, "NTLM AUTHENTICATE_MESSAGE sent")
+
+
+def _ntlm_client_mech_list_mic(
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+) -> Move:
+    """Negotiate's last client leg (RFC 4178 5): the server's accept-completed NegTokenResp and its
+    mechListMIC, checked with the receiving key (SeqNum 0). Interpretation: a missing or wrong
+    mechListMIC is an invalid token (SEC_E_INVALID_TOKEN, which InitializeSecurityContext
+    documents); the context stays where it was."""
+    answer = _spnego_resp(checked, "the server's last NegTokenResp")
+    if isinstance(answer, str):
+        return Move(Outcome.BAD_TOKEN, detail=answer)
+    if answer.neg_state != spnego.ACCEPT_COMPLETED:
+        return Move(Outcome.BAD_TOKEN, detail=f"SPNEGO negState {_neg_state(answer)}, expected accept-completed")
+    protection = ctx.ntlm.copy() if isinstance(ctx.ntlm, ntlm_wire.Protection) else None
+    if protection is None or ctx.spnego is None:
+        return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM keys to check a mechListMIC with")
+    why = _check_mech_list_mic(protection, ctx.spnego, answer.mech_list_mic)
+    if why:
+        return Move(Outcome.BAD_TOKEN, detail=f"the server's {why}")
     return Move(
         Outcome.DONE,
-        token,
-        (
-            ("challenge", session.challenge_message.server_challenge),
-            ("attributes", attrs),
-            ("client", cred.account or ""),
-            ("session_key", session.exported_session_key),
-            ("ntlm", ntlm_wire.Protection(flags, session.exported_session_key, is_client=True)),
-        ),
-        "NTLM AUTHENTICATE_MESSAGE sent",
+        None,
+        (("ntlm", protection), ("recv_seq", 1), ("spnego", None)),
+        "SPNEGO accept-completed: the server's mechListMIC verified",
     )
+
+
+def _neg_state(token: spnego.NegTokenResp) -> str:
+    return "absent" if token.neg_state is None else spnego.NEG_STATES[token.neg_state]
+
+
+def _spnego_resp(frame: Frame, what: str) -> spnego.NegTokenResp | str:
+    """The NegTokenResp a frame of a SPNEGO context came in, or why it is not one."""
+    if frame.package != NEGOTIATE.rpc_id:
+        return f"a bare NTLM message where {what} (SPNEGO) was expected"
+    try:
+        token = spnego.decode(frame.raw)
+    except spnego.SpnegoError as e:  # pragma: no cover - tokens.parse decoded it already
+        return f"{what}: {e}"
+    if not isinstance(token, spnego.NegTokenResp):
+        return f"a NegTokenInit where {what} was expected"
+    if token.neg_state == spnego.REJECT:
+        return f"{what} says reject"
+    return token
+
+
+def _restart(protection: ntlm_wire.Protection, outgoing: bool) -> None:
+    """After a mechListMIC, the direction's RC4 stream starts over from its key (MS-SPNG 3.1.5.1)."""
+    if outgoing:
+        protection.send = ntlm_wire.Stream(protection.send.key)
+    else:
+        protection.recv = ntlm_wire.Stream(protection.recv.key)
+
+
+def _check_mech_list_mic(protection: ntlm_wire.Protection, mech_types: bytes, mic: bytes | None) -> str:
+    """'' when ``mic`` is NTLM's signature (SeqNum 0) of ``mech_types``; the receiving stream then
+    starts over. Else why not."""
+    if mic is None:
+        return "NegTokenResp has no mechListMIC (NTLM with a MIC requires one, MS-SPNG 3.1.5.1)"
+    outcome, seq = protection.check(mech_types, mic)
+    if outcome != "ok" or seq != 0:
+        return f"mechListMIC does not verify ({outcome}, SeqNum {seq})"
+    _restart(protection, outgoing=False)
+    return ""
 
 
 def _kerberos_client_ap_req(
@@ -682,23 +783,40 @@ def _ntlm_server_challenge(
         dns_domain=world.dns_domain,
         dns_computer=f"{(me.account if me is not None else 'server').rstrip('$').lower()}.{world.dns_domain}",
     )
+    mech_types: bytes | None = None
+    if checked.package == NEGOTIATE.rpc_id:
+        # SPNEGO (RFC 4178 4.2.1): the optimistic mechToken is for the first mechanism listed.
+        # Interpretation: the model's Negotiate server takes NTLM only, and only as the first
+        # mechanism (a client preferring another would need a round without a token).
+        init = spnego.decode(checked.raw)
+        if not isinstance(init, spnego.NegTokenInit):
+            return Move(Outcome.BAD_TOKEN, detail="a NegTokenResp where the client's NegTokenInit was expected")
+        if init.mech_types[0] != spnego.NTLM_OID:
+            return Move(
+                Outcome.BAD_TOKEN,
+                detail=f"SPNEGO mechTypes {', '.join(init.mech_types)}: the model's Negotiate server takes NTLM first",
+            )
+        mech_types = init.mech_types_der
     try:
         token = session.challenge(checked.payload)
     except NtlmError as e:
         return Move(Outcome.BAD_TOKEN, detail=f"NEGOTIATE_MESSAGE refused: {e}")
     challenge = session.challenge_message
-    return Move(
-        Outcome.CONTINUE,
-        token,
-        (
-            ("mech", "NTLM"),
-            ("conversation", conversation),
-            ("challenge", challenge[24:32] if challenge else None),
-            ("requested", requested),
-            ("ntlm", session),
-        ),
-        "NTLM CHALLENGE_MESSAGE sent",
+    updates: tuple[tuple[str, object], ...] = (
+        ("mech", "NTLM"),
+        ("conversation", conversation),
+        ("challenge", challenge[24:32] if challenge else None),
+        ("requested", requested),
+        ("ntlm", session),
     )
+    if mech_types is not None:
+        return Move(
+            Outcome.CONTINUE,
+            spnego.encode_resp(spnego.ACCEPT_INCOMPLETE, spnego.NTLM_OID, token),
+            (*updates, ("spnego", mech_types)),
+            "SPNEGO NegTokenResp (accept-incomplete, NTLM) with the NTLM CHALLENGE_MESSAGE sent",
+        )
+    return Move(Outcome.CONTINUE, token, updates, "NTLM CHALLENGE_MESSAGE sent")
 
 
 def _ntlm_password(world: World, user: str, domain: str) -> str | None:
@@ -715,6 +833,12 @@ def _ntlm_server_verify(
     session = copy.copy(ctx.ntlm)
     if not isinstance(session, ServerSession):
         return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM server handshake")
+    answer: spnego.NegTokenResp | None = None
+    if ctx.spnego is not None:
+        answer_or_why = _spnego_resp(checked, "the client's NegTokenResp")
+        if isinstance(answer_or_why, str):
+            return Move(Outcome.BAD_TOKEN, detail=answer_or_why)
+        answer = answer_or_why
     # Domain accounts are validated by the domain controller (pass-through authentication).
     unreachable = _authority_check(world, "the client")
     if unreachable is not None:
@@ -731,21 +855,34 @@ def _ntlm_server_verify(
     principal = world.principal(user.user, user.domain) or world.principal(user.user)
     qualified = principal.qualified if principal is not None else f"{user.domain}\\{user.user}"
     attrs = server_attributes(NTLM, ntlm_wire.attributes_of(session.flags), requested)
-    return Move(
-        Outcome.DONE,
-        None,
-        (
-            ("client", qualified),
-            ("server", cred.account),
-            ("attributes", attrs),
-            ("session_key", session.exported_session_key),
-            ("ntlm", ntlm_wire.Protection(session.flags, session.exported_session_key, is_client=False)),
-            # The SPN the client put in its AUTHENTICATE_MESSAGE (MsvAvTargetName, MS-NLMP 2.2.2.1):
-            # what SECPKG_ATTR_CLIENT_SPECIFIED_TARGET answers on this server context.
-            ("target", user.target_name),
-        ),
-        f"NTLM AUTHENTICATE_MESSAGE of {qualified} verified",
+    protection = ntlm_wire.Protection(session.flags, session.exported_session_key, is_client=False)
+    updates: tuple[tuple[str, object], ...] = (
+        ("client", qualified),
+        ("server", cred.account),
+        ("attributes", attrs),
+        ("session_key", session.exported_session_key),
+        ("ntlm", protection),
+        # The SPN the client put in its AUTHENTICATE_MESSAGE (MsvAvTargetName, MS-NLMP 2.2.2.1):
+        # what SECPKG_ATTR_CLIENT_SPECIFIED_TARGET answers on this server context.
+        ("target", user.target_name),
     )
+    if answer is not None and ctx.spnego is not None:
+        # RFC 4178 5 / MS-SPNG 3.1.5.1: the client's mechListMIC must verify (Interpretation: a
+        # missing or wrong one is an invalid token, SEC_E_INVALID_TOKEN, which
+        # AcceptSecurityContext documents; the context stays where it was), then the server
+        # sends its own, and accept-completed.
+        why = _check_mech_list_mic(protection, ctx.spnego, answer.mech_list_mic)
+        if why:
+            return Move(Outcome.BAD_TOKEN, detail=f"the client's {why}")
+        mic = protection.sign(0, ctx.spnego)
+        _restart(protection, outgoing=True)
+        return Move(
+            Outcome.DONE,
+            spnego.encode_resp(spnego.ACCEPT_COMPLETED, mech_list_mic=mic),
+            (*updates, ("send_seq", 1), ("recv_seq", 1), ("spnego", None)),
+            f"NTLM AUTHENTICATE_MESSAGE of {qualified} and the mechListMIC verified; SPNEGO accept-completed sent",
+        )
+    return Move(Outcome.DONE, None, updates, f"NTLM AUTHENTICATE_MESSAGE of {qualified} verified")
 
 
 def _kerberos_server_ap_req(
@@ -859,6 +996,7 @@ _STEPS: dict[tuple[str, Role, State], StepFn] = {
     ("NTLM", Role.SERVER, State.INITIAL): _ntlm_server_challenge,
     ("NTLM", Role.CLIENT, State.SENT_NEGOTIATE): _ntlm_client_authenticate,
     ("NTLM", Role.SERVER, State.SENT_CHALLENGE): _ntlm_server_verify,
+    ("NTLM", Role.CLIENT, State.AWAITING_MIC): _ntlm_client_mech_list_mic,
     ("Kerberos", Role.CLIENT, State.INITIAL): _kerberos_client_ap_req,
     ("Kerberos", Role.SERVER, State.INITIAL): _kerberos_server_ap_req,
     ("Kerberos", Role.CLIENT, State.AWAITING_AP_REP): _kerberos_client_ap_rep,

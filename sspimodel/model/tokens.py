@@ -26,6 +26,12 @@ Parsing never raises: :func:`parse` returns a :class:`Frame` or a :class:`Bad` n
 (TRUNCATED: fewer bytes than the header announces; MALFORMED: not a frame of this format;
 ALTERED: the MAC does not match).
 
+Negotiate wraps NTLM in SPNEGO (RFC 4178): :func:`parse` also recognises a SPNEGO token (an
+InitialContextToken, first byte 0x60, or a NegTokenResp, 0xa1; :mod:`sspimodel.model.spnego`)
+and returns a Frame of package id 9 (Negotiate) whose kind and payload are the NTLMSSP message
+inside it, or of kind SPNEGO_RESP (no payload) for a NegTokenResp that carries none; raw is the
+whole SPNEGO token.
+
 NTLM speaks the real wire format: :func:`parse` also recognises an NTLMSSP message (MS-NLMP
 2.2.1, "NTLMSSP\\0" signature) and returns it as a Frame of kind NTLM_NEGOTIATE / _CHALLENGE /
 _AUTHENTICATE with package id 10 (NTLM), no conversation id, and the whole message as payload;
@@ -82,6 +88,7 @@ class Kind(enum.IntEnum):
     DIGEST_CHALLENGE = 7
     DIGEST_RESPONSE = 8
     DIGEST_RSPAUTH = 9
+    SPNEGO_RESP = 10  # a NegTokenResp without a mechanism token (SPNEGO's last, mechListMIC only)
     SIGNATURE = 16
     SEAL = 17
     EXPORT = 32
@@ -350,6 +357,8 @@ def open_frame(raw: bytes | None, key: bytes, allow_unsealed: bool = False) -> O
         ntlm = _open_ntlm(data)
         if ntlm is not None:
             return ntlm
+    elif data[:1] in _SPNEGO_STARTS:
+        return _open_spnego(data)
     if len(data) < HEADER_SIZE:
         # A short prefix of a frame is a message cut short on the wire; anything else is not
         # a frame of this format at all.
@@ -402,3 +411,35 @@ def _open_ntlm(data: bytes) -> Opened | Bad | None:
             announced - len(data),
         )
     return (_NTLM_KINDS[kind], NTLM_RPC_ID, 0, b"", 0, data, data)
+
+
+NEGOTIATE_RPC_ID = 9  # the Negotiate package's wRPCID (spec/data/packages.yaml)
+_SPNEGO_STARTS = (b"\x60", b"\xa1")  # an InitialContextToken, a NegTokenResp (RFC 4178 4.2)
+
+
+def _open_spnego(data: bytes) -> Opened | Bad:
+    """A SPNEGO token (:mod:`sspimodel.model.spnego`) as an opened frame of the Negotiate package:
+    the kind of the NTLMSSP message it carries (its payload), or SPNEGO_RESP when it carries
+    none; raw is the whole SPNEGO token (the package step reads its negState and mechListMIC)."""
+    from . import spnego
+
+    announced = spnego.announced_length(data)
+    if announced is not None and len(data) < announced:
+        return Bad(
+            Problem.TRUNCATED, f"{len(data)} bytes of a SPNEGO token that announces {announced}", announced - len(data)
+        )
+    try:
+        token = spnego.decode(data)
+    except spnego.SpnegoError as e:
+        return Bad(Problem.MALFORMED, f"SPNEGO: {e}")
+    inner = token.mech_token if isinstance(token, spnego.NegTokenInit) else token.response_token
+    if inner is None:
+        if isinstance(token, spnego.NegTokenInit):
+            return Bad(Problem.MALFORMED, "SPNEGO: a NegTokenInit without a mechToken (the model sends NTLM's at once)")
+        return (Kind.SPNEGO_RESP, NEGOTIATE_RPC_ID, 0, b"", 0, b"", data)
+    opened = _open_ntlm(inner)
+    if opened is None:
+        return Bad(Problem.MALFORMED, "SPNEGO: the mechanism token is not an NTLMSSP message")
+    if isinstance(opened, Bad):
+        return Bad(Problem.MALFORMED, f"SPNEGO: the NTLMSSP message inside: {opened.detail}")
+    return (opened[0], NEGOTIATE_RPC_ID, 0, b"", 0, inner, data)

@@ -141,6 +141,9 @@ class ContextRecord:
     # The SASL layer's state (sspimodel.model.sasl.SaslContext) once a SASL function built or
     # continued the context: the "SASL list" of SaslGetContextOption / SaslSetContextOption.
     sasl: Any = None
+    # Negotiate's NTLM under SPNEGO (sspimodel.model.spnego): the MechTypeList DER the mechListMICs
+    # cover, while the handshake runs; None for bare NTLM and the other packages.
+    spnego: Any = None
 
     def copy_state(self) -> dict[str, Any]:
         return {
