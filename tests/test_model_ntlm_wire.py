@@ -45,6 +45,22 @@ def test_a_check_uses_no_keystream_until_the_message_is_taken():
     assert Stream(KEY, 8).peek(5) == stream.peek(5)  # a restored stream continues where it stood
 
 
+def test_the_stream_reads_the_rc4_keystream_in_order_across_its_refills():
+    # The stream produces keystream a chunk at a time; what it gives must be the RC4 keystream
+    # itself, whatever the sizes asked for (small, across a chunk's end, larger than a chunk).
+    from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+    from cryptography.hazmat.primitives.ciphers import Cipher
+
+    whole = Cipher(ARC4(KEY), mode=None).encryptor().update(bytes(4000))
+    stream, used = Stream(KEY), 0
+    for n in (8, 3, 240, 8, 17, 600, 1, 8, 1500, 8):
+        assert stream.peek(8, n) == whole[used + n : used + n + 8]  # read ahead past n unused bytes
+        assert stream.take(n) == whole[used : used + n]
+        used += n
+        assert stream.position == used
+    assert Stream(KEY, used).take(100) == whole[used : used + 100]
+
+
 def test_handshake_tokens_are_ntlmssp_messages_and_deterministic_per_world_seed():
     def tokens_of(seed: str) -> list[bytes]:
         world = default_world(seed)

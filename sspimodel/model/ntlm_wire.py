@@ -58,6 +58,7 @@ __all__ = [
 SIGNATURE_SIZE = 16  # NTLMSSP_MESSAGE_SIGNATURE (MS-NLMP 2.2.2.9.2)
 _VERSION = b"\x01\x00\x00\x00"
 _U32 = struct.Struct("<I")
+_SIGNATURE = struct.Struct("<I8sI")  # Version, Checksum, SeqNum (MS-NLMP 2.2.2.9.2)
 _REMEMBERED = 32  # accepted signatures kept per context to recognise a replay
 
 
@@ -128,29 +129,42 @@ class Stream:
     ``position`` counts the bytes used, which is what an exported context carries.
     """
 
-    __slots__ = ("_ahead", "_cipher", "key", "position")
+    __slots__ = ("_at", "_buffer", "_cipher", "key", "position")
 
     def __init__(self, key: bytes, position: int = 0) -> None:
         self.key = key
         self._cipher: Any = None  # keyed on first use: most contexts never seal
-        self._ahead = b""
+        # Keystream produced but not used yet is ``_buffer[_at:]``: using bytes moves ``_at``
+        # instead of copying the rest of the buffer each time.
+        self._buffer = b""
+        self._at = 0
         self.position = 0
         if position:
             self.take(position)
 
-    def peek(self, n: int) -> bytes:
-        ahead = self._ahead
-        if len(ahead) < n:
+    def peek(self, n: int, skip: int = 0) -> bytes:
+        """The n keystream bytes that follow the next ``skip`` unused ones (none used)."""
+        start = self._at + skip
+        end = start + n
+        buffer = self._buffer
+        if end > len(buffer):
             if self._cipher is None:
                 self._cipher = Cipher(ARC4(self.key), mode=None).encryptor()
-            ahead = self._ahead = ahead + self._cipher.update(bytes(max(n - len(ahead), 64)))
-        return ahead[:n]
+            at = self._at
+            buffer = self._buffer = buffer[at:] + self._cipher.update(bytes(max(end - len(buffer), _CHUNK)))
+            self._at = 0
+            start -= at
+            end -= at
+        return buffer[start:end]
 
     def take(self, n: int) -> bytes:
         out = self.peek(n)
-        self._ahead = self._ahead[n:]
+        self._at += n
         self.position += n
         return out
+
+
+_CHUNK = 256  # keystream bytes produced at a time (a signature uses 8)
 
 
 def _xor(data: bytes, stream: bytes) -> bytes:
@@ -219,7 +233,7 @@ class Protection:
         checksum = self._checksum(self.sign_out, seq, data)
         if self.key_exchange:
             checksum = _xor(checksum, self.send.take(8))
-        return _VERSION + checksum + _U32.pack(seq & 0xFFFFFFFF)
+        return _SIGNATURE.pack(1, checksum, seq & 0xFFFFFFFF)
 
     def seal(self, seq: int, data: bytes) -> tuple[bytes, bytes]:
         """EncryptMessage (3.4.3): the data sealed with the send stream, then the signature of the
@@ -241,7 +255,7 @@ class Protection:
         seq = int(_U32.unpack_from(signature, 12)[0])
         checksum = self._checksum(self.sign_in, seq, data)
         if self.key_exchange:
-            checksum = _xor(checksum, self.recv.peek(offset + 8)[offset:])
+            checksum = _xor(checksum, self.recv.peek(8, offset))
         if not hmac.compare_digest(checksum, signature[4:12]):
             return "altered", seq
         return "ok", seq
