@@ -32,6 +32,8 @@ def normalize(nb: Any) -> None:
     """Stable metadata: one kernelspec, no per-run fields, execution counts 1..n."""
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": KERNEL_NAME}
     nb.metadata["language_info"] = {"name": "python"}
+    # nbformat 4.5 gives every cell a random id on write; 4.4 has none, so a re-run is byte-stable.
+    nb.nbformat_minor = 4
     count = 0
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
