@@ -170,7 +170,10 @@ def handshake_ratio(quick: bool) -> tuple[float | None, str]:
             return (None if value is None else float(value)), f"bench_handshake.{name}()"
     argv = ["--iterations", "100", "--runs", "3"] if quick else []
     out = _captured(bench_handshake.main, ["bench_handshake.py", *argv], argv)
-    match = re.search(r"ratio model / ([^:]+): ([0-9.]+)x", out)
+    # bench_handshake prints "ratio model / sspi-rs   0.18  (target ...)"; older forms "...: 0.52x"
+    match = re.search(r"ratio model / ([^:]+): ([0-9.]+)x", out) or re.search(
+        r"ratio model / (\S+)\s+([0-9.]+)\b", out
+    )
     if not match:
         reason = next((line for line in out.splitlines() if "not measured" in line), "no ratio printed")
         return None, reason.strip()
