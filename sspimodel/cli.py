@@ -209,6 +209,30 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_IO = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process ended by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report a Unix tool whose reader went away
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report a process ended by kill(1)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived. Raised from the signal handler so that the code running at that moment
+    unwinds as it does for Ctrl-C (conform's run_in_child kills its child on any exception)
+    instead of the interpreter dying at once and leaving the child behind."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _install_sigterm() -> object:
+    """Install the SIGTERM handler; return the previous one (None when it cannot be installed:
+    not the main thread, or no SIGTERM on this system)."""
+    import signal
+
+    if not hasattr(signal, "SIGTERM"):
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # signal.signal works only in the main thread
+        return None
 
 
 class _ClosedStream:
@@ -280,6 +304,7 @@ def _silence_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None:
         sys.stdout = _ClosedStream()  # type: ignore[unused-ignore, assignment]
+    previous = _install_sigterm()
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -287,12 +312,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (sspimodel.conform.runner.run_in_child kills its child on any exception).
         _error("interrupted")
         return EXIT_INTERRUPTED
+    except _Terminated:
+        _error("terminated")
+        return EXIT_TERMINATED
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as e:
         _error(_os_error(e))
         return EXIT_IO
+    finally:
+        if previous is not None:  # main() may run inside another program (the tests do)
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
 def _main(argv: Sequence[str] | None) -> int:

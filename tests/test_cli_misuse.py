@@ -1,7 +1,7 @@
 """The command line misused: every failure is one line and a documented exit status.
 
 Exit statuses (sspimodel.cli, README "Command line"): 0 ok, 1 failed, 2 usage, 3 I/O,
-130 interrupted, 141 broken pipe. Subprocess runs carry a timeout (the harness's bound on a
+130 interrupted, 141 broken pipe, 143 terminated. Subprocess runs carry a timeout (the harness's bound on a
 hang); in-process runs use main() with capsys.
 """
 
@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sspimodel.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, main
+from sspimodel.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_IO, EXIT_TERMINATED, EXIT_USAGE, main
 from sspimodel.paths import REPO_ROOT
 
-DOCUMENTED = {0, 1, 2, 3, 130, 141}
+DOCUMENTED = {0, 1, 2, 3, 130, 141, 143}
 TIMEOUT = 120  # seconds: the harness's bound on a hung child, not a measured time
 
 
@@ -121,6 +121,82 @@ def test_ctrl_c_exits_130_with_one_line() -> None:
     assert proc.returncode == EXIT_INTERRUPTED
     one_line_no_traceback(err)
     assert "interrupted" in err
+
+
+HANGING_BACKEND = """
+import time
+from sspimodel.conform.backends import CallResult
+
+
+class Hanging:
+    name = "hanging"
+    description = "a library whose every call blocks"
+
+    def start(self, scenario):
+        pass
+
+    def settle(self):
+        pass
+
+    def available(self, function):
+        return True
+
+    def call(self, function, args):
+        time.sleep(3600)
+        return CallResult(0, {})
+
+
+def make():
+    return Hanging()
+"""
+
+ONE_STEP = """\
+name: one-step
+steps:
+  - id: only
+    call: FreeCredentialsHandle
+    args: {phCredential: {forged_handle: [0, 0]}}
+"""
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
+                    reason="needs Linux's /proc/<pid>/task/<pid>/children to find the conform child")
+def test_sigterm_ends_conform_and_its_child(tmp_path: Path) -> None:
+    """kill(1) on `sspimodel conform` ends it with 143 and one line, and its child goes too."""
+    (tmp_path / "hanging_backend.py").write_text(HANGING_BACKEND)
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "one.yaml").write_text(ONE_STEP)
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO_ROOT}")
+    proc = subprocess.Popen([sys.executable, "-m", "sspimodel", "conform", "--backend",
+                             "python:hanging_backend:make", "--scenarios", str(scenarios)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            cwd=REPO_ROOT, env=env)
+    try:
+        children: list[int] = []
+        deadline = time.monotonic() + TIMEOUT
+        while not children and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            children = _children(proc.pid)
+        assert children, "conform never started its child"
+        time.sleep(0.5)  # the child is now inside its hanging call (any moment would do)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == EXIT_TERMINATED
+    one_line_no_traceback(err)
+    assert "terminated" in err
+    for child in children:
+        assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text(), \
+            f"the conform child {child} outlived its terminated parent"
 
 
 def test_conform_child_is_killed_when_the_parent_is_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
