@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from attrs import frozen
 
@@ -69,6 +70,7 @@ def _cell_output_text(cell: dict) -> str:
 
 
 def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path | None = None) -> list[Evidence]:
+    catalog: Any = None  # the status catalog, loaded when the first status is shown
     name_set = set(functions)
     names = sorted(name_set, key=len, reverse=True)
     call_re = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\s*\(") if names else None
@@ -102,7 +104,11 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
                 later = {s for f, s in results if f == ASYNC_STATUS}
                 pairs |= {(f, s) for f in called if f != ASYNC_STATUS for s in later}
             for f, s in pairs:
-                for name in _same_value(s):
+                if catalog is None:
+                    from ..status import load_catalog
+
+                    catalog = load_catalog()
+                for name in _same_value(s, catalog):
                     found.add(Evidence(f, name, "notebook", where))
                     shown_here.append((f, name, where))
         # A and W variants share one notebook: a status shown for one variant is evidence for
@@ -115,12 +121,14 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
     return sorted(found, key=evidence_key)
 
 
-def _same_value(status: str) -> tuple[str, ...]:
+def _same_value(status: str, catalog: Any = None) -> tuple[str, ...]:
     """A status and its aliases: names the catalog gives the same value (SEC_E_NOT_SUPPORTED is
-    SEC_E_UNSUPPORTED_FUNCTION's value, so a result cannot tell them apart)."""
-    from ..status import load_catalog
+    SEC_E_UNSUPPORTED_FUNCTION's value, so a result cannot tell them apart). ``catalog``: the
+    status catalog, when the caller has it (finding it stats the spec folder each time)."""
+    if catalog is None:
+        from ..status import load_catalog
 
-    catalog = load_catalog()
+        catalog = load_catalog()
     info = catalog.get(status)
     if info is None:
         return (status,)
