@@ -18,9 +18,12 @@ they are defects of the pages, which the corpus keeps on purpose.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -526,8 +529,32 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
     out.write("result    " + ("OK" if report["ok"] else "FAILED") + "\n")
 
 
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Run the block with the cyclic garbage collector paused (reference counting still frees
+    everything that is not in a cycle), then restore it as it was.
+
+    A check builds a large heap that lives to the end (the pages, the model's tables, the
+    generated classes) and parses every test module (trees of a hundred thousand nodes, freed by
+    reference counting: a syntax tree holds no cycle). Each allocation burst makes the collector
+    traverse the whole heap again: a sixth of the command's time, reclaiming next to nothing.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def run_check(spec_dir: Path | None, report_dir: Path | None = None, fmt: str = "text",
               out: TextIO | None = None) -> int:
+    with _without_cyclic_gc():
+        return _run_check(spec_dir, report_dir, fmt, out)
+
+
+def _run_check(spec_dir: Path | None, report_dir: Path | None, fmt: str, out: TextIO | None) -> int:
     stream = out or sys.stdout
     try:
         report = build_report(spec_dir)
