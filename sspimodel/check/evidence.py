@@ -273,11 +273,20 @@ class _TestScanner:
         statuses_known, functions = self.statuses, self.functions
         # Classes compared by identity: ast.parse builds these classes, never subclasses of them.
         name_node, attribute_node, constant_node, call_node = ast.Name, ast.Attribute, ast.Constant, ast.Call
+        # A name read (a leaf: the walk leaves its context out) has the same sets wherever it is.
+        name_leaves: dict[str, _Subtree] = {}
         for node in reversed(order):
             own_status = own_call = own_name = None
             node_class = node.__class__
             if node_class is name_node:
                 own_name = node.id
+                if not kids[id(node)]:
+                    leaf = name_leaves.get(own_name)
+                    if leaf is None:
+                        named = frozenset((own_name,))
+                        leaf = name_leaves[own_name] = (named if own_name in statuses_known else empty, empty, named)
+                    out[id(node)] = leaf
+                    continue
                 if own_name in statuses_known:
                     own_status = own_name
             elif node_class is attribute_node:
@@ -298,12 +307,6 @@ class _TestScanner:
                     continue
                 if len(children) == 1:  # the same sets as its only child
                     out[id(node)] = out[id(children[0])]
-                    continue
-                # Most subtrees hold nothing of interest: when at most one child's does, the node
-                # has that child's sets (no new sets to build).
-                held = [sub for sub in (out[id(child)] for child in children) if sub is not nothing]
-                if len(held) <= 1:
-                    out[id(node)] = held[0] if held else nothing
                     continue
             statuses: set[str] = set()
             called: set[str] = set()
@@ -329,11 +332,15 @@ class _TestScanner:
             )
         return out
 
-    def pairs(self, fn: ast.AST, index: _Index | None = None) -> set[tuple[str, str]]:
+    def pairs(
+        self, fn: ast.AST, index: _Index | None = None, nodes: list[ast.AST] | None = None
+    ) -> set[tuple[str, str]]:
         """The (function, status) pairs test function ``fn`` checks. ``index``: what
-        :meth:`index` gives for a tree holding ``fn``, when the caller has it already."""
+        :meth:`index` gives for a tree holding ``fn``, when the caller has it already; ``nodes``:
+        the nodes of ``fn`` (:func:`_subtree_nodes`), likewise."""
         _order, kids, sub = index if index is not None else self.index(fn)
-        nodes = _subtree_nodes(fn, kids)
+        if nodes is None:
+            nodes = _subtree_nodes(fn, kids)
         env: dict[str, str] = {}
         out: set[tuple[str, str]] = set()
         mentioned, called, _names = sub[id(fn)]
@@ -548,7 +555,7 @@ def _module_evidence(
             seen.update(id(n) for n in test_nodes[id(t)])
     index = (module_nodes, kids, scanner.subtrees(in_tests, kids))
     for node in tests:
-        for f, s in scanner.pairs(node, index):
+        for f, s in scanner.pairs(node, index, test_nodes[id(node)]):
             found.add(Evidence(f, s, "test", f"{rel}::{node.name}"))
     table_pairs = scanner.pair_tables(tree, module_nodes)
     if table_pairs:
