@@ -189,7 +189,7 @@ _SCALAR_FIELDS = frozenset(
 
 
 @functools.cache
-def _child_fields(node_class: type) -> tuple[tuple[str, ...], bool]:
+def _child_fields(node_class: Any) -> tuple[tuple[str, ...], bool]:
     """The fields of an AST node class that may hold child nodes, and whether the class is one
     of the singletons above (no children, left out of the walk)."""
     if issubclass(node_class, _LEAF_KINDS):
@@ -207,7 +207,7 @@ def _walk(tree: ast.AST) -> tuple[list[ast.AST], dict[int, list[ast.AST]]]:
     order = [tree]
     kids: dict[int, list[ast.AST]] = {}
     node_type = ast.AST
-    fields_of = _child_fields
+    fields_of: Any = _child_fields  # (functools.cache: classes are hashable; typeshed disagrees)
     for node in order:  # the list grows while it is read: a breadth-first walk
         # ast.iter_child_nodes, without its generators (this walk is most of check's time)
         children = []
@@ -275,6 +275,7 @@ class _TestScanner:
         name_node, attribute_node, constant_node, call_node = ast.Name, ast.Attribute, ast.Constant, ast.Call
         # A name read (a leaf: the walk leaves its context out) has the same sets wherever it is.
         name_leaves: dict[str, _Subtree] = {}
+        node: Any  # narrowed by class identity below, which mypy does not follow
         for node in reversed(order):
             own_status = own_call = own_name = None
             node_class = node.__class__
@@ -385,7 +386,7 @@ class _TestScanner:
         nodes = list(ast.walk(tree)) if nodes is None else nodes
         # One pass sorts out the kinds of node the two scans below look at (classes compared by
         # identity: ast.parse builds no subclasses of them).
-        kinds: dict[type, list[ast.AST]] = defaultdict(list)
+        kinds: dict[type, list[Any]] = defaultdict(list)
         wanted = {ast.Dict, ast.Subscript, ast.List, ast.Set, ast.Call, ast.For}
         for sub in nodes:
             if sub.__class__ in wanted:
