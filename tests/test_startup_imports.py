@@ -70,6 +70,7 @@ def test_the_model_package_still_offers_every_name():
     from sspimodel.model.world import default_world as builder
 
     assert AuthIdentity is defined and default_world is builder and tokens.__name__ == "sspimodel.model.tokens"
+    assert model.packages.__name__ == "sspimodel.model.packages"  # a submodule, imported on access
     with pytest.raises(AttributeError, match="no attribute 'Nonexistent'"):
         model.Nonexistent  # noqa: B018
 

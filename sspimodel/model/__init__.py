@@ -81,11 +81,16 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+    import importlib.util
+
     module = _LAZY.get(name)
     if module is None:
+        # A submodule not imported yet (``sspimodel.model.packages`` after ``import
+        # sspimodel.model``), as when this package imported them all.
+        if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'sspimodel.model' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
