@@ -42,6 +42,7 @@ content it was generated from, and "DO NOT EDIT".
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -287,6 +288,13 @@ def _doc_escape(s: str) -> str:
 
 
 def _wrap(text: str, indent: str, first: str = "", rest: str = "") -> list[str]:
+    return list(_wrapped(text, indent, first, rest))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped(text: str, indent: str, first: str, rest: str) -> tuple[str, ...]:
+    # Kept: the A and W pages of a function share most of their text (half the paragraphs a
+    # generation wraps were wrapped already), and check regenerates everything on each run.
     lines = textwrap.wrap(
         text,
         width=_WRAP,
@@ -295,7 +303,7 @@ def _wrap(text: str, indent: str, first: str = "", rest: str = "") -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     )
-    return lines or [indent + first.rstrip()]
+    return tuple(lines) or (indent + first.rstrip(),)
 
 
 def _docstring(paragraphs: Sequence[str | list[str]], indent: str) -> list[str]:
