@@ -3,8 +3,9 @@
 The embedded spec (reference pages, data files, scenarios) is the repository's top-level
 ``spec/`` folder, and it is package data: setup.py maps the package ``sspimodel._spec`` to that
 folder, so a built wheel holds it as ``sspimodel/_spec/`` and an editable install resolves it to
-the working tree (a page edit shows at once). It is found with :mod:`importlib.resources`, here
-and nowhere else. ``$SSPIMODEL_SPEC`` (and each command's ``--spec DIR``) replace it; a spec
+the working tree (a page edit shows at once). It is found here and nowhere else: the folder of
+the imported package, as :mod:`importlib.resources` answers for a package on disk (which is asked
+only for anything else, a zip archive or a namespace package). ``$SSPIMODEL_SPEC`` (and each command's ``--spec DIR``) replace it; a spec
 folder without ``data/`` uses the packaged data.
 """
 
