@@ -30,10 +30,20 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
+        import gc
         import importlib
 
         module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
+        # The first name loads the model: some sixty classes and their tables, all long-lived.
+        # The cyclic collector would traverse that growing heap again and again for nothing
+        # (a few ms of start-up); it is paused for the import and restored as it was.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            value = getattr(importlib.import_module(module), attr)
+        finally:
+            if collecting:
+                gc.enable()
         globals()[name] = value
         return value
     raise AttributeError(f"module 'sspimodel' has no attribute {name!r}")

@@ -3,15 +3,16 @@
 The embedded spec (reference pages, data files, scenarios) is the repository's top-level
 ``spec/`` folder, and it is package data: setup.py maps the package ``sspimodel._spec`` to that
 folder, so a built wheel holds it as ``sspimodel/_spec/`` and an editable install resolves it to
-the working tree (a page edit shows at once). It is found with :mod:`importlib.resources`, here
-and nowhere else. ``$SSPIMODEL_SPEC`` (and each command's ``--spec DIR``) replace it; a spec
+the working tree (a page edit shows at once). It is found here and nowhere else: the folder of
+the imported package, as :mod:`importlib.resources` answers for a package on disk (which is asked
+only for anything else, a zip archive or a namespace package). ``$SSPIMODEL_SPEC`` (and each command's ``--spec DIR``) replace it; a spec
 folder without ``data/`` uses the packaged data.
 """
 
 from __future__ import annotations
 
-import importlib.resources
 import os
+from importlib import import_module
 from pathlib import Path
 
 __all__ = [
@@ -36,10 +37,22 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def packaged_spec_dir() -> Path:
     """The spec shipped with the package (importlib.resources), as a folder on disk."""
     try:
-        root = importlib.resources.files(SPEC_PACKAGE)
+        package = import_module(SPEC_PACKAGE)
     except ModuleNotFoundError:
         # The source tree imported without being installed (PYTHONPATH=checkout): spec/ beside it.
         return REPO_ROOT / "spec"
+    # A regular package in a folder (a wheel installed unpacked, an editable install): the folder
+    # of its __init__.py, which is what importlib.resources.files() answers for it. Anything else
+    # (a namespace package, a zip archive) goes through importlib.resources itself, imported only
+    # then: it brings tempfile, shutil and zipfile, which start-up does not otherwise need.
+    origin = getattr(package, "__file__", None)
+    if origin and getattr(package.__spec__, "has_location", False):
+        folder = Path(origin).parent
+        if folder.is_dir():
+            return folder
+    import importlib.resources
+
+    root = importlib.resources.files(SPEC_PACKAGE)
     if not isinstance(root, Path):
         raise RuntimeError(
             f"sspimodel's spec ({SPEC_PACKAGE}) is not a folder on disk ({root!r}): install the package "

@@ -8,10 +8,8 @@ hang); in-process runs use main() with capsys.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -113,10 +111,22 @@ def test_reader_that_goes_away_is_a_quiet_exit(args: list[str]) -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT")
 def test_ctrl_c_exits_130_with_one_line() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "sspimodel", "check"], stdout=subprocess.DEVNULL,
+    # The check is interrupted in the middle of its work, at a fixed point: a real SIGINT the
+    # process sends itself as the coverage stage begins (a signal sent after a fixed delay raced
+    # the check, which can finish within a second).
+    child = (
+        "import os, signal, sys\n"
+        "import sspimodel.check.report as report\n"
+        "real = report.stage_coverage\n"
+        "def interrupted(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(*args, **kwargs)\n"
+        "report.stage_coverage = interrupted\n"
+        "from sspimodel.cli import main\n"
+        "sys.exit(main(['check']))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
-    time.sleep(1.0)  # let it get into its work (any moment will do: imports, reading, checking)
-    proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == EXIT_INTERRUPTED
     one_line_no_traceback(err)

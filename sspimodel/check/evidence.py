@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from attrs import frozen
 
@@ -45,6 +46,13 @@ class Evidence:
     where: str  # "notebooks/10-x.ipynb#cell-7" | "tests/test_x.py::test_name"
 
 
+def evidence_key(e: Evidence) -> tuple[str, str, str, str]:
+    """The order of :class:`Evidence` (its fields in order, as ``order=True`` compares them), as a
+    key: ``sorted(..., key=evidence_key)`` compares tuples in C instead of calling attrs' ``__lt__``
+    for every comparison (a check sorts about 40,000 times)."""
+    return (e.function, e.status, e.kind, e.where)
+
+
 def _cell_output_text(cell: dict) -> str:
     chunks: list[str] = []
     for out in cell.get("outputs", []):
@@ -62,6 +70,7 @@ def _cell_output_text(cell: dict) -> str:
 
 
 def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path | None = None) -> list[Evidence]:
+    catalog: Any = None  # the status catalog, loaded when the first status is shown
     name_set = set(functions)
     names = sorted(name_set, key=len, reverse=True)
     call_re = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\s*\(") if names else None
@@ -95,7 +104,11 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
                 later = {s for f, s in results if f == ASYNC_STATUS}
                 pairs |= {(f, s) for f in called if f != ASYNC_STATUS for s in later}
             for f, s in pairs:
-                for name in _same_value(s):
+                if catalog is None:
+                    from ..status import load_catalog
+
+                    catalog = load_catalog()
+                for name in _same_value(s, catalog):
                     found.add(Evidence(f, name, "notebook", where))
                     shown_here.append((f, name, where))
         # A and W variants share one notebook: a status shown for one variant is evidence for
@@ -105,15 +118,17 @@ def notebook_evidence(notebook_dir: Path, functions: Iterable[str], root: Path |
             twin = _twin(f)
             if twin and twin in called_in_notebook and twin in name_set:
                 found.add(Evidence(twin, s, "notebook", f"{where} (shown with {f})"))
-    return sorted(found)
+    return sorted(found, key=evidence_key)
 
 
-def _same_value(status: str) -> tuple[str, ...]:
+def _same_value(status: str, catalog: Any = None) -> tuple[str, ...]:
     """A status and its aliases: names the catalog gives the same value (SEC_E_NOT_SUPPORTED is
-    SEC_E_UNSUPPORTED_FUNCTION's value, so a result cannot tell them apart)."""
-    from ..status import load_catalog
+    SEC_E_UNSUPPORTED_FUNCTION's value, so a result cannot tell them apart). ``catalog``: the
+    status catalog, when the caller has it (finding it stats the spec folder each time)."""
+    if catalog is None:
+        from ..status import load_catalog
 
-    catalog = load_catalog()
+        catalog = load_catalog()
     info = catalog.get(status)
     if info is None:
         return (status,)
@@ -161,20 +176,51 @@ _Subtree = tuple[frozenset[str], frozenset[str], frozenset[str]]
 _Index = tuple[list[ast.AST], dict[int, list[ast.AST]], dict[int, _Subtree]]
 
 
+# Nodes that never hold a name, a call or a status: the shared singletons of expression contexts
+# and operators (``Load()``, ``Add()``, ``Eq()``, ...). ``ast.walk`` visits them under every
+# name and operation (a third of a test module's nodes); every scan below ignores them, so the
+# walk leaves them out.
+_LEAF_KINDS = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+# Fields that hold a str, an int or a constant, never a node (by the grammar of ast).
+_SCALAR_FIELDS = frozenset(
+    {"id", "attr", "name", "arg", "module", "level", "type_comment", "kind", "conversion", "is_async",
+     "simple", "tag", "n", "s"}
+)
+
+
+@functools.cache
+def _child_fields(node_class: Any) -> tuple[tuple[str, ...], bool]:
+    """The fields of an AST node class that may hold child nodes, and whether the class is one
+    of the singletons above (no children, left out of the walk)."""
+    if issubclass(node_class, _LEAF_KINDS):
+        return (), True
+    fields = tuple(
+        name for name in node_class._fields
+        if name != "ctx" and name not in _SCALAR_FIELDS and not (node_class is ast.Constant and name == "value")
+    )
+    return fields, False
+
+
 def _walk(tree: ast.AST) -> tuple[list[ast.AST], dict[int, list[ast.AST]]]:
-    """The nodes of ``tree`` in ``ast.walk``'s order (breadth-first), and each node's children."""
+    """The nodes of ``tree`` in ``ast.walk``'s order (breadth-first), and each node's children,
+    without the context and operator singletons (:data:`_LEAF_KINDS`)."""
     order = [tree]
     kids: dict[int, list[ast.AST]] = {}
     node_type = ast.AST
+    fields_of: Any = _child_fields  # (functools.cache: classes are hashable; typeshed disagrees)
     for node in order:  # the list grows while it is read: a breadth-first walk
-        # ast.iter_child_nodes, without its generators (this walk is most of check's time)
+        # ast.iter_child_nodes, without its generators, over the fields that can hold nodes
         children = []
-        for name in node._fields:
+        for name in fields_of(node.__class__)[0]:
             value = getattr(node, name, None)
-            if isinstance(value, node_type):
+            if value is None:
+                continue
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, node_type) and not fields_of(v.__class__)[1]:
+                        children.append(v)
+            elif isinstance(value, node_type) and not fields_of(value.__class__)[1]:
                 children.append(value)
-            elif value.__class__ is list:
-                children.extend(v for v in value if isinstance(v, node_type))
         kids[id(node)] = children
         order.extend(children)
     return order, kids
@@ -225,17 +271,33 @@ class _TestScanner:
         nothing: _Subtree = (empty, empty, empty)
         out: dict[int, _Subtree] = {}
         statuses_known, functions = self.statuses, self.functions
+        # Classes compared by identity: ast.parse builds these classes, never subclasses of them.
+        name_node, attribute_node, constant_node, call_node = ast.Name, ast.Attribute, ast.Constant, ast.Call
+        # A name read (a leaf: the walk leaves its context out) has the same sets wherever it is.
+        name_leaves: dict[str, _Subtree] = {}
+        node: Any  # narrowed by class identity below, which mypy does not follow
         for node in reversed(order):
             own_status = own_call = own_name = None
-            if isinstance(node, ast.Name):
+            node_class = node.__class__
+            if node_class is name_node:
                 own_name = node.id
+                if not kids[id(node)]:
+                    leaf = name_leaves.get(own_name)
+                    if leaf is None:
+                        named = frozenset((own_name,))
+                        leaf = name_leaves[own_name] = (named if own_name in statuses_known else empty, empty, named)
+                    out[id(node)] = leaf
+                    continue
                 if own_name in statuses_known:
                     own_status = own_name
-            elif isinstance(node, ast.Attribute | ast.Constant):
-                i = _ident(node)
-                if i is not None and i in statuses_known:
-                    own_status = i
-            elif isinstance(node, ast.Call):
+            elif node_class is attribute_node:
+                if node.attr in statuses_known:
+                    own_status = node.attr
+            elif node_class is constant_node:
+                value = node.value
+                if isinstance(value, str) and value in statuses_known:
+                    own_status = value
+            elif node_class is call_node:
                 name = _ident(node.func)
                 if name in functions:
                     own_call = name
@@ -271,11 +333,15 @@ class _TestScanner:
             )
         return out
 
-    def pairs(self, fn: ast.AST, index: _Index | None = None) -> set[tuple[str, str]]:
+    def pairs(
+        self, fn: ast.AST, index: _Index | None = None, nodes: list[ast.AST] | None = None
+    ) -> set[tuple[str, str]]:
         """The (function, status) pairs test function ``fn`` checks. ``index``: what
-        :meth:`index` gives for a tree holding ``fn``, when the caller has it already."""
+        :meth:`index` gives for a tree holding ``fn``, when the caller has it already; ``nodes``:
+        the nodes of ``fn`` (:func:`_subtree_nodes`), likewise."""
         _order, kids, sub = index if index is not None else self.index(fn)
-        nodes = _subtree_nodes(fn, kids)
+        if nodes is None:
+            nodes = _subtree_nodes(fn, kids)
         env: dict[str, str] = {}
         out: set[tuple[str, str]] = set()
         mentioned, called, _names = sub[id(fn)]
@@ -318,12 +384,19 @@ class _TestScanner:
         to its functions. ``nodes`` is ``ast.walk(tree)`` as a list when the caller has it already.
         """
         nodes = list(ast.walk(tree)) if nodes is None else nodes
-        aliases: dict[str, set[str]] = defaultdict(set)
+        # One pass sorts out the kinds of node the two scans below look at (classes compared by
+        # identity: ast.parse builds no subclasses of them).
+        kinds: dict[type, list[Any]] = defaultdict(list)
+        wanted = {ast.Dict, ast.Subscript, ast.List, ast.Set, ast.Call, ast.For}
         for sub in nodes:
+            if sub.__class__ in wanted:
+                kinds[sub.__class__].append(sub)
+        aliases: dict[str, set[str]] = defaultdict(set)
+        for sub in kinds[ast.Dict]:
             # ``**other`` entries of a dict literal (key None) are left out: the literal part still
             # maps functions to operations.
-            literal_keys = [k for k in sub.keys if k is not None] if isinstance(sub, ast.Dict) else []
-            if isinstance(sub, ast.Dict) and len(literal_keys) >= 2:
+            literal_keys = [k for k in sub.keys if k is not None]
+            if len(literal_keys) >= 2:
                 items = [
                     (k.value, v.value)
                     for k, v in zip(sub.keys, sub.values, strict=True)
@@ -341,24 +414,23 @@ class _TestScanner:
                 if isinstance(a.value, str) and isinstance(b.value, str):
                     raw.append((a.value, b.value))
 
-        for sub in nodes:
-            if isinstance(sub, ast.Dict):
-                for key in sub.keys:
-                    if isinstance(key, ast.Tuple) and len(key.elts) >= 2:
-                        const_pair(key.elts[0], key.elts[1])
-            elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Tuple) and len(sub.slice.elts) >= 2:
+        # The order of ``raw`` does not matter: the pairs are collected into a set.
+        for sub in kinds[ast.Dict]:
+            for key in sub.keys:
+                if isinstance(key, ast.Tuple) and len(key.elts) >= 2:
+                    const_pair(key.elts[0], key.elts[1])
+        for sub in kinds[ast.Subscript]:
+            if isinstance(sub.slice, ast.Tuple) and len(sub.slice.elts) >= 2:
                 const_pair(sub.slice.elts[0], sub.slice.elts[1])
-            elif isinstance(sub, ast.List | ast.Set):
-                for elt in sub.elts:
-                    if isinstance(elt, ast.Tuple) and len(elt.elts) >= 2:
-                        const_pair(elt.elts[0], elt.elts[1])
-            elif isinstance(sub, ast.Call) and len(sub.args) >= 2:
+        for sub in kinds[ast.List] + kinds[ast.Set]:
+            for elt in sub.elts:
+                if isinstance(elt, ast.Tuple) and len(elt.elts) >= 2:
+                    const_pair(elt.elts[0], elt.elts[1])
+        for sub in kinds[ast.Call]:
+            if len(sub.args) >= 2:
                 const_pair(sub.args[0], sub.args[1])
-            elif (
-                isinstance(sub, ast.For)
-                and isinstance(sub.target, ast.Name)
-                and isinstance(sub.iter, ast.Tuple | ast.List)
-            ):
+        for sub in kinds[ast.For]:
+            if isinstance(sub.target, ast.Name) and isinstance(sub.iter, ast.Tuple | ast.List):
                 values = [e.value for e in sub.iter.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
                 for call in ast.walk(sub):
                     if (
@@ -432,7 +504,23 @@ def test_evidence(test_dir: Path, functions: Iterable[str], statuses: Iterable[s
         except OSError:
             continue
         found.update(_module_evidence(rel, str(path), text, fset, sset))
-    return sorted(found)
+    return sorted(found, key=evidence_key)
+
+
+# Test module text -> its ``def test*`` functions (not async ones) in ``ast.walk`` order, noted by
+# :func:`_module_evidence` while it has the module parsed, so the contract stage of check does
+# not parse those modules again. The texts are the keys _module_evidence's cache holds already.
+_TEST_DEFS: dict[str, tuple[str, ...]] = {}
+
+
+def test_function_names(text: str, filename: str = "<test module>") -> tuple[str, ...]:
+    """The names of the ``def test*`` functions of a test module (methods and nested ones too,
+    not ``async def``), in ``ast.walk`` order. Raises SyntaxError as ``ast.parse`` does."""
+    names = _TEST_DEFS.get(text)
+    if names is None:
+        tree = ast.parse(text, filename=filename)
+        names = tuple(n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name.startswith("test"))
+    return names
 
 
 @functools.lru_cache(maxsize=512)
@@ -454,6 +542,7 @@ def _module_evidence(
     # Each tree is walked once; the walk is shared by the scans below, and the subtree sets
     # are built for the nodes of test functions only (about half of a test module).
     module_nodes, kids = _walk(tree)
+    _TEST_DEFS[text] = tuple(n.name for n in module_nodes if n.__class__ is ast.FunctionDef and n.name.startswith("test"))
     tests = [
         n for n in module_nodes
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test")
@@ -467,7 +556,7 @@ def _module_evidence(
             seen.update(id(n) for n in test_nodes[id(t)])
     index = (module_nodes, kids, scanner.subtrees(in_tests, kids))
     for node in tests:
-        for f, s in scanner.pairs(node, index):
+        for f, s in scanner.pairs(node, index, test_nodes[id(node)]):
             found.add(Evidence(f, s, "test", f"{rel}::{node.name}"))
     table_pairs = scanner.pair_tables(tree, module_nodes)
     if table_pairs:
@@ -478,4 +567,4 @@ def _module_evidence(
         for user in users:
             for f, s in table_pairs:
                 found.add(Evidence(f, s, "test", f"{rel}::{user}"))
-    return tuple(sorted(found))
+    return tuple(sorted(found, key=evidence_key))

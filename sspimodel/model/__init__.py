@@ -15,23 +15,39 @@ The guarded API over all this is :class:`sspimodel.api.Sspi`.
 
 from __future__ import annotations
 
-from .buffers import SecBuffer, SecBufferDesc
-from .handles import (
-    NEVER,
-    AccessToken,
-    AllocatedBytes,
-    AllocatedStr,
-    AsyncContext,
-    ContextBuffer,
-    CredHandle,
-    CtxtHandle,
-    Luid,
-    Ref,
-    TimeStamp,
-)
-from .rules import Citation, Errata, Interpretation, Rule, rules_for
-from .structs import AuthIdentity, SecWinntAuthIdentity
-from .world import ANONYMOUS_LUID, SYSTEM_LUID, CallerMode, Fault, FaultPlan, World, default_world
+from typing import Any
+
+# Each name is imported from its module on first use (PEP 562), so importing one module of the
+# model (sspimodel.model.errors, .world) does not import all of them: start-up stays cheap.
+_LAZY = {
+    "ANONYMOUS_LUID": "world",
+    "AccessToken": "handles",
+    "AllocatedBytes": "handles",
+    "AllocatedStr": "handles",
+    "AsyncContext": "handles",
+    "AuthIdentity": "structs",
+    "CallerMode": "world",
+    "Citation": "rules",
+    "ContextBuffer": "handles",
+    "CredHandle": "handles",
+    "CtxtHandle": "handles",
+    "Errata": "rules",
+    "Fault": "world",
+    "FaultPlan": "world",
+    "Interpretation": "rules",
+    "Luid": "handles",
+    "NEVER": "handles",
+    "Ref": "handles",
+    "Rule": "rules",
+    "SYSTEM_LUID": "world",
+    "SecBuffer": "buffers",
+    "SecBufferDesc": "buffers",
+    "SecWinntAuthIdentity": "structs",
+    "TimeStamp": "handles",
+    "World": "world",
+    "default_world": "world",
+    "rules_for": "rules",
+}
 
 __all__ = [
     "ANONYMOUS_LUID",
@@ -62,3 +78,23 @@ __all__ = [
     "default_world",
     "rules_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+    import importlib.util
+
+    module = _LAZY.get(name)
+    if module is None:
+        # A submodule not imported yet (``sspimodel.model.packages`` after ``import
+        # sspimodel.model``), as when this package imported them all.
+        if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module 'sspimodel.model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

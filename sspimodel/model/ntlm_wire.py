@@ -28,9 +28,6 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
-from cryptography.hazmat.primitives.ciphers import Cipher
-
 from ..ntlm import crypto
 from ..ntlm.messages import FLAG
 from ..ntlm.session import CLIENT_FLAGS
@@ -149,6 +146,10 @@ class Stream:
         buffer = self._buffer
         if end > len(buffer):
             if self._cipher is None:
+                # Imported on the first keying, not at start-up (cryptography's ciphers).
+                from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+                from cryptography.hazmat.primitives.ciphers import Cipher
+
                 self._cipher = Cipher(ARC4(self.key), mode=None).encryptor()
             at = self._at
             buffer = self._buffer = buffer[at:] + self._cipher.update(bytes(max(end - len(buffer), _CHUNK)))

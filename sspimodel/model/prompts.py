@@ -38,11 +38,8 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections import deque
 from collections.abc import Callable
 from typing import Any
-
-from attrs import define, field, frozen
 
 from .common import CONTRACT_ERROR
 from .handles import AccessToken, AllocatedBytes, AllocatedStr, CtxtHandle, Luid, Ref, _hex
@@ -56,6 +53,16 @@ from .identity import (
     pack_ex2,
     parse_ex2,
     reading_rules,
+)
+from .prompt_state import (
+    Cancel,
+    CredUiInfo,
+    CredUiState,
+    PromptShown,
+    PromptState,
+    ScriptedUser,
+    StoredCredential,
+    Submit,
 )
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 
@@ -126,129 +133,7 @@ def _utf16(text: str) -> bytes:
     return text.encode("utf-16-le", "surrogatepass")
 
 
-# -- the scripted user and the world's prompt state ------------------------------------------------
-
-
-@frozen
-class CredUiInfo:
-    """CREDUI_INFO (wincred.h): what customizes the dialog box (cbSize is implied)."""
-
-    hwndParent: int | None = None
-    pszMessageText: str | None = None
-    pszCaptionText: str | None = None
-    hbmBanner: int | None = None
-
-
-@frozen
-class Submit:
-    """The user fills in the fields and clicks Submit. ``user``/``domain`` None keep what the dialog
-    showed (the input identity's); ``save`` None leaves the Save check box as it was shown."""
-
-    password: str
-    user: str | None = None
-    domain: str | None = None
-    save: bool | None = None
-
-    def __repr__(self) -> str:
-        who = f"{self.domain}\\{self.user}" if self.domain else self.user
-        extra = "" if self.save is None else f", save={self.save}"
-        return f"Submit({who!r}, password='***'{extra})"
-
-
-@frozen
-class Cancel:
-    """The user clicks Cancel (or closes the dialog)."""
-
-    reason: str = "the user clicked Cancel"
-
-
-@frozen
-class PromptShown:
-    """One prompt: what the dialog showed and how it ended."""
-
-    function: str
-    target: str
-    package: str
-    auth_error: int
-    centered_on: str  # "parent window 0x..." or "screen"
-    caption: str | None
-    message: str | None
-    filled_user: str | None  # from pInputAuthIdentity
-    filled_domain: str | None
-    checkbox: bool | None  # None: not shown; else ticked when shown
-    answer: Submit | Cancel
-    saved: bool  # the credentials were stored in the world's credential store
-    context: int  # the credential UI context handle (CredUiState.handle)
-    serialization: bytes  # the context marshalled (CREDUIWIN_MARSHALED_CONTEXT)
-
-    def __repr__(self) -> str:
-        box = "no Save box" if self.checkbox is None else f"Save box {'ticked' if self.checkbox else 'clear'}"
-        return (
-            f"PromptShown({self.function}, target={self.target!r}, package={self.package!r}, "
-            f"error={self.auth_error:#x}, {box}, answer={self.answer!r}, saved={self.saved})"
-        )
-
-
-@define
-class ScriptedUser:
-    """The user in front of the simulated screen: answers prompts in the order they are queued."""
-
-    answers: deque[Submit | Cancel] = field(factory=deque)
-    shown: list[PromptShown] = field(factory=list)
-
-    def submit(
-        self, password: str, user: str | None = None, domain: str | None = None, save: bool | None = None
-    ) -> ScriptedUser:
-        self.answers.append(Submit(password, user, domain, save))
-        return self
-
-    def cancel(self) -> ScriptedUser:
-        self.answers.append(Cancel())
-        return self
-
-    def next_answer(self) -> Submit | Cancel:
-        if not self.answers:
-            return Cancel("no answer queued: the user closed the dialog")
-        return self.answers.popleft()
-
-
-@frozen
-class StoredCredential:
-    """An entry of the world's credential store (CredWrite's CREDENTIAL, reduced)."""
-
-    type: int
-    target: str
-    user: str
-    blob: bytes
-
-    def __repr__(self) -> str:
-        return f"StoredCredential(type={self.type}, target={self.target!r}, user={self.user!r}, blob={len(self.blob)} bytes)"
-
-
-@define
-class CredUiState:
-    """A prompt's credential UI context: what its credential providers see and update."""
-
-    handle: int
-    luid: Luid
-    target: str
-    package: str
-    auth_error: int
-    info: CredUiInfo
-    input_identity: bytes  # packed EX2, or b"" when the prompt had none
-    credentials: dict[int, bytes] = field(factory=dict)  # CredType -> the context's data of that type
-    stored: tuple[int, str] | None = None  # the credential-store entry the prompt saved
-
-
-@define
-class PromptState:
-    """``world.prompts``: the scripted user, the credential store and the credential UI contexts."""
-
-    user: ScriptedUser = field(factory=ScriptedUser)
-    credman: dict[tuple[int, str], StoredCredential] = field(factory=dict)
-    contexts: dict[int, CredUiState] = field(factory=dict)
-    next_context: int = 0x7000
-
+# -- the scripted user and the world's prompt state: in prompt_state.py (world.py builds it) ----------
 
 # -- memory the functions hand out -----------------------------------------------------------------
 

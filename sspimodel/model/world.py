@@ -325,9 +325,9 @@ SASL_PROFILES: dict[str, str] = {"GSSAPI": "Kerberos", "GSS-SPNEGO": "Negotiate"
 
 
 def _prompt_state() -> Any:
-    # The credential prompts' state (sspimodel.model.prompts): imported here, not at the top,
-    # because prompts builds on the rule modules, which import this one.
-    from .prompts import PromptState
+    # The credential prompts' state (sspimodel.model.prompt_state, re-exported by .prompts):
+    # imported here, not at the top, and not through .prompts, which builds on the rule modules.
+    from .prompt_state import PromptState
 
     return PromptState()
 

@@ -13,10 +13,6 @@ import hashlib
 import hmac as _hmac
 from typing import Any
 
-from Cryptodome.Hash import MD4
-from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
-from cryptography.hazmat.primitives.ciphers import Cipher
-
 __all__ = [
     "Rc4",
     "hmac_md5",
@@ -37,6 +33,10 @@ SERVER_SEAL_MAGIC = b"session key to server-to-client sealing key magic constant
 
 
 def md4(data: bytes) -> bytes:
+    # Imported on first use: pycryptodomex loads cffi and pycparser, a third of the package's
+    # start-up, and only a new password needs it (nt_hash keeps its results).
+    from Cryptodome.Hash import MD4
+
     return MD4.new(data).digest()
 
 
@@ -67,6 +67,10 @@ class Rc4:
     def update(self, data: bytes) -> bytes:
         self.position += len(data)
         if self._stream is None:
+            # Imported on the first keying, not at start-up (cryptography's ciphers).
+            from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
+            from cryptography.hazmat.primitives.ciphers import Cipher
+
             self._stream = Cipher(ARC4(self._key), mode=None).encryptor()
         return bytes(self._stream.update(data))
 
