@@ -8,8 +8,10 @@ hang); in-process runs use main() with capsys.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
