@@ -133,10 +133,11 @@ class Stream:
 
     def __init__(self, key: bytes, position: int = 0) -> None:
         self.key = key
-        self._cipher: Any = None  # keyed on first use: most contexts never seal
         # Keystream produced but not used yet is ``_buffer[_at:]``: using bytes moves ``_at``
-        # instead of copying the rest of the buffer each time.
-        self._buffer = b""
+        # instead of copying the rest of the buffer each time. It starts as the key's kept
+        # prefix (crypto.keystream_prefix); a cipher is keyed only when a context uses more.
+        self._buffer = crypto.keystream_prefix(bytes(key))
+        self._cipher: Any = None
         self._at = 0
         self.position = 0
         if position:
@@ -150,6 +151,7 @@ class Stream:
         if end > len(buffer):
             if self._cipher is None:
                 self._cipher = Cipher(ARC4(self.key), mode=None).encryptor()
+                self._cipher.update(bytes(crypto.PREFIX_SIZE))  # the prefix the buffer started with
             at = self._at
             buffer = self._buffer = buffer[at:] + self._cipher.update(bytes(max(end - len(buffer), _CHUNK)))
             self._at = 0
@@ -165,11 +167,7 @@ class Stream:
 
 
 _CHUNK = 256  # keystream bytes produced at a time (a signature uses 8)
-
-
-def _xor(data: bytes, stream: bytes) -> bytes:
-    n = len(data)
-    return (int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")).to_bytes(n, "little")
+_xor = crypto.xor
 
 
 _IPAD = bytes(b ^ 0x36 for b in range(256))  # translation tables: each key byte XOR the pad

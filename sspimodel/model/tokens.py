@@ -391,13 +391,16 @@ def open_frame(raw: bytes | None, key: bytes, allow_unsealed: bool = False) -> O
 
 NTLM_RPC_ID = 10  # the NTLM package's wRPCID (spec/data/packages.yaml)
 _NTLM_KINDS = {1: Kind.NTLM_NEGOTIATE, 2: Kind.NTLM_CHALLENGE, 3: Kind.NTLM_AUTHENTICATE}
+_wire_length: Any = None  # sspimodel.ntlm.messages.wire_length, once _open_ntlm needed it
 
 
 def _open_ntlm(data: bytes) -> Opened | Bad | None:
     """An NTLMSSP message as an opened frame, a Bad (cut short), or None: not NTLMSSP."""
-    from ..ntlm.messages import wire_length
+    global _wire_length
+    if _wire_length is None:  # imported on first use, then kept (a function-level import costs each call)
+        from ..ntlm.messages import wire_length as _wire_length
 
-    framing = wire_length(data)
+    framing = _wire_length(data)
     if framing is None:
         if data[:8] == b"NTLMSSP\x00" and len(data) >= 12:
             kind = int.from_bytes(data[8:12], "little")

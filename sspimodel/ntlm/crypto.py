@@ -18,8 +18,10 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography
 from cryptography.hazmat.primitives.ciphers import Cipher
 
 __all__ = [
+    "PREFIX_SIZE",
     "Rc4",
     "hmac_md5",
+    "keystream_prefix",
     "md4",
     "md5",
     "nt_proof_and_session_base_key",
@@ -27,6 +29,7 @@ __all__ = [
     "rc4k",
     "seal_key",
     "sign_key",
+    "xor",
 ]
 
 # MS-NLMP 3.4.5.2 SIGNKEY and 3.4.5.3 SEALKEY: the magic constants, NUL-terminated ASCII.
@@ -49,6 +52,27 @@ def hmac_md5(key: bytes, *parts: bytes) -> bytes:
     return _hmac.digest(key, parts[0] if len(parts) == 1 else b"".join(parts), "md5")
 
 
+# RC4 keystream that is produced at once for a key, and kept (see keystream_prefix).
+PREFIX_SIZE = 256
+
+
+@functools.lru_cache(maxsize=512)
+def keystream_prefix(key: bytes) -> bytes:
+    """The first PREFIX_SIZE bytes of RC4's keystream under ``key`` (RC4 of zero bytes).
+
+    A pure function of the key, kept for the last keys: both ends of a connection key the same
+    streams (RC4K of the exported session key runs on the client and on the server; the
+    client's sending SEALKEY is the server's receiving one), and keying an RC4 cipher costs more
+    than the few bytes a handshake and its first messages use."""
+    return bytes(Cipher(ARC4(key), mode=None).encryptor().update(bytes(PREFIX_SIZE)))
+
+
+def xor(data: bytes, stream: bytes) -> bytes:
+    """``data`` XOR the first len(data) bytes of ``stream`` (RC4 encryption with its keystream)."""
+    n = len(data)
+    return (int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")).to_bytes(n, "little")
+
+
 class Rc4:
     """A keyed RC4 stream whose state carries over from one call to the next (MS-NLMP 6: RC4
     with a handle, as used by the connection-oriented sealing and signing of 3.4)."""
@@ -56,8 +80,8 @@ class Rc4:
     __slots__ = ("_key", "_stream", "position")
 
     def __init__(self, key: bytes, position: int = 0) -> None:
-        self._key = key
-        self._stream: Any = None  # keyed on first use
+        self._key = bytes(key)
+        self._stream: Any = None  # keyed when the kept keystream prefix runs out
         # Bytes of keystream used so far; a stream is restored by re-keying and skipping them
         # (the cipher's internal state is not exposed).
         self.position = 0
@@ -65,9 +89,14 @@ class Rc4:
             self.update(bytes(position))
 
     def update(self, data: bytes) -> bytes:
+        start = self.position
         self.position += len(data)
         if self._stream is None:
+            if self.position <= PREFIX_SIZE:
+                return xor(data, keystream_prefix(self._key)[start:])
             self._stream = Cipher(ARC4(self._key), mode=None).encryptor()
+            if start:
+                self._stream.update(bytes(start))  # the keystream the prefix gave
         return bytes(self._stream.update(data))
 
 

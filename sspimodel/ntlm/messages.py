@@ -25,6 +25,7 @@ import enum
 import functools
 import struct
 import types
+from collections.abc import Callable
 
 from attrs import field, frozen
 
@@ -653,12 +654,41 @@ def wire_length(data: bytes) -> tuple[int, int] | None:
     at = _FLAGS_AT[kind]
     if at + 4 <= len(data) and int(_U32.unpack_from(data, at)[0]) & FLAG.NTLMSSP_NEGOTIATE_VERSION:
         end += 8  # the Version field follows the fixed part
-    for off in _PAYLOAD_FIELDS[kind]:
-        if off + 8 > len(data):
+    if len(data) >= fixed:
+        # The whole fixed part is there: every (Len, MaxLen, BufferOffset) in one read.
+        fields = _FIXED_FIELDS[kind](data)
+    else:
+        fields = []
+        for off in _PAYLOAD_FIELDS[kind]:
+            if off + 8 > len(data):
+                fields.append(None)
+                break
+            fields.append(_FIELDS.unpack_from(data, off))
+    for field_ in fields:
+        if field_ is None:  # the fixed part ends inside this field
             return kind, max(end, off + 8)
-        length, max_length, where = _FIELDS.unpack_from(data, off)
+        length, max_length, where = field_
         # A field whose Len and MaxLen differ is not one an implementation wrote (2.2.1: MaxLen
         # "SHOULD be set to the value of" Len): it is left to the decoder, not read as a length.
         if length and length == max_length:
             end = max(end, where + length)
     return kind, end
+
+
+def _fields_reader(offsets: tuple[int, ...]) -> Callable[[bytes], list[tuple[int, int, int]]]:
+    """Reads the payload fields at ``offsets`` (ascending, 8 bytes each) with one struct."""
+    first = offsets[0]
+    layout, position = "<", first
+    for off in offsets:
+        layout += (f"{off - position}x" if off > position else "") + "HHI"
+        position = off + 8
+    compiled = struct.Struct(layout)
+
+    def read(data: bytes) -> list[tuple[int, int, int]]:
+        flat = compiled.unpack_from(data, first)
+        return [flat[i : i + 3] for i in range(0, len(flat), 3)]
+
+    return read
+
+
+_FIXED_FIELDS = {kind: _fields_reader(offsets) for kind, offsets in _PAYLOAD_FIELDS.items()}

@@ -29,7 +29,9 @@ from __future__ import annotations
 import hmac as _hmac
 import struct
 from collections.abc import Callable, Mapping
+from typing import Any
 
+import attrs
 from attrs import define, field, frozen
 
 from . import crypto
@@ -412,3 +414,22 @@ class ServerSession:
         target = info.get_str(AvId.MsvAvTargetName)
         self.user = AuthenticatedUser(message.user, message.domain, message.workstation, flags, target)
         return self.user
+
+
+def _shallow_copy(self: Any) -> Any:
+    """``copy.copy`` of a session: the same field values in a new object. (The generic protocol
+    goes through ``__reduce_ex__`` and a state dict, which costs more than a handshake step; the
+    model copies a session before each step so that a refused message leaves it unchanged.)"""
+    cls = type(self)
+    new = object.__new__(cls)
+    for name in _FIELD_NAMES[cls]:
+        object.__setattr__(new, name, getattr(self, name))
+    return new
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(a.name for a in attrs.fields(cls)) for cls in (ClientSession, ServerSession)
+}
+ClientSession.__copy__ = _shallow_copy  # type: ignore[attr-defined]
+ServerSession.__copy__ = _shallow_copy  # type: ignore[attr-defined]
+
