@@ -134,9 +134,10 @@ class Stream:
     def __init__(self, key: bytes, position: int = 0) -> None:
         self.key = key
         # Keystream produced but not used yet is ``_buffer[_at:]``: using bytes moves ``_at``
-        # instead of copying the rest of the buffer each time. It starts as the key's kept
-        # prefix (crypto.keystream_prefix); a cipher is keyed only when a context uses more.
-        self._buffer = crypto.keystream_prefix(bytes(key))
+        # instead of copying the rest of the buffer each time. On first use it is the key's
+        # kept prefix (crypto.keystream_prefix; most contexts never seal, so not before); a
+        # cipher is keyed only when a context uses more.
+        self._buffer: bytes | None = None
         self._cipher: Any = None
         self._at = 0
         self.position = 0
@@ -148,6 +149,8 @@ class Stream:
         start = self._at + skip
         end = start + n
         buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = crypto.keystream_prefix(bytes(self.key))
         if end > len(buffer):
             if self._cipher is None:
                 self._cipher = Cipher(ARC4(self.key), mode=None).encryptor()
