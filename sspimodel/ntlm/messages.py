@@ -179,6 +179,16 @@ class _Reader:
         raw = self.payload(fieldname, offset, header_end)
         return _decode_utf16(raw, self.name, fieldname, offset)
 
+    def span(self, fieldname: str, offset: int, triple: tuple[int, int, int], header_end: int) -> bytes:
+        """:meth:`payload` of a triple already read from ``offset`` (the same checks)."""
+        length, _max_length, where = triple
+        if length == 0:
+            return b""
+        data = self.data
+        if where < header_end or where + length > len(data):
+            return self.payload(fieldname, offset, header_end)  # raises, naming the problem
+        return bytes(data[where : where + length])
+
 
 def _decode_utf16(raw: bytes, name: str, fieldname: str, offset: int) -> str:
     if len(raw) % 2:
@@ -583,38 +593,37 @@ class AuthenticateMessage:
         # Where the payload may start: the lowest non-empty BufferOffset tells whether Version
         # and MIC are present (2.2.1.3 gives no explicit length for the fixed part).
         # (NegotiateFlags at 60 was read: the six fields before it are in the buffer.)
-        starts = []
-        for off in (12, 20, 28, 36, 44, 52):
-            length, _m, where = _FIELDS.unpack_from(data, off)
-            if length:
-                starts.append(where)
+        lm_f, nt_f, domain_f, user_f, workstation_f, key_f = _FIXED_FIELDS[3](data)
+        starts = [where for length, _m, where in (lm_f, nt_f, domain_f, user_f, workstation_f, key_f) if length]
         payload_start = min(starts, default=len(data))
         header = 64
         version = None
         if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION and payload_start >= 72:
             version = Version.decode(r, 64)
             header = 72
-        lm = r.payload("LmChallengeResponseFields", 12, header)
-        nt = r.payload("NtChallengeResponseFields", 20, header)
+        lm = r.span("LmChallengeResponseFields", 12, lm_f, header)
+        nt = r.span("NtChallengeResponseFields", 20, nt_f, header)
         mic = None
         client_challenge = None
         if len(nt) > 24:
-            client_challenge = NtlmV2ClientChallenge.decode(nt[16:], _FIELDS.unpack_from(data, 20)[2] + 16)
+            client_challenge = NtlmV2ClientChallenge.decode(nt[16:], nt_f[2] + 16)
             if client_challenge.target_info.flag_bits() & _MIC_PROVIDED:
                 if payload_start < MIC_END:
                     raise r.fail("MIC", MIC_OFFSET, f"MsvAvFlags announces a MIC but the payload starts at {payload_start}")
                 mic = r.raw("MIC", MIC_OFFSET, 16)
                 header = MIC_END
-        domain = r.utf16("DomainNameFields", 28, header)
-        user = r.utf16("UserNameFields", 36, header)
-        workstation = r.utf16("WorkstationFields", 44, header)
-        key = r.payload("EncryptedRandomSessionKeyFields", 52, header)
+        domain = _decode_utf16(r.span("DomainNameFields", 28, domain_f, header), r.name, "DomainNameFields", 28)
+        user = _decode_utf16(r.span("UserNameFields", 36, user_f, header), r.name, "UserNameFields", 36)
+        workstation = _decode_utf16(
+            r.span("WorkstationFields", 44, workstation_f, header), r.name, "WorkstationFields", 44
+        )
+        key = r.span("EncryptedRandomSessionKeyFields", 52, key_f, header)
         if key and len(key) != 16:
             raise r.fail("EncryptedRandomSessionKeyFields", 52, f"Len {len(key)}, expected 16")
         if header == MIC_END:
             # Re-check the response fields against the final header size (the MIC grew it).
-            r.payload("LmChallengeResponseFields", 12, header)
-            r.payload("NtChallengeResponseFields", 20, header)
+            r.span("LmChallengeResponseFields", 12, lm_f, header)
+            r.span("NtChallengeResponseFields", 20, nt_f, header)
         return cls(flags, lm, nt, domain, user, workstation, key, version, mic, bytes(data), client_challenge)
 
 
