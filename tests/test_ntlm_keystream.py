@@ -1,10 +1,12 @@
 """RC4 streams that start from a kept keystream prefix (sspimodel.ntlm.crypto.keystream_prefix) give
-the bytes of a cipher keyed afresh, before, across and after the end of the prefix; and a session
-copied before a handshake step is independent of the original."""
+the bytes of a cipher keyed afresh, before, across and after the end of the prefix; a signing key
+with its HMAC pads hashed once gives HMAC-MD5; and a session copied before a handshake step is
+independent of the original."""
 
 from __future__ import annotations
 
 import copy
+import hmac
 import random
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
@@ -74,3 +76,9 @@ def test_a_session_copy_is_independent_and_equal() -> None:
     assert server.exported_session_key is None and server.user is None and server.context is None
     assert before.context is not None  # built on first use, from the CHALLENGE's flags
     assert before.context is before.context
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.binary(max_size=100), data=st.binary(max_size=200))
+def test_the_kept_hmac_md5_key_gives_hmac_md5(key: bytes, data: bytes) -> None:
+    assert crypto.HmacMd5(key).digest(data) == hmac.new(key, data, "md5").digest() == crypto.hmac_md5(key, data)

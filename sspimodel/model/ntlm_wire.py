@@ -22,7 +22,6 @@ message leaves; the model keeps the context usable, so the next genuine message 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import struct
 from collections.abc import Callable
@@ -173,27 +172,7 @@ _CHUNK = 256  # keystream bytes produced at a time (a signature uses 8)
 _xor = crypto.xor
 
 
-_IPAD = bytes(b ^ 0x36 for b in range(256))  # translation tables: each key byte XOR the pad
-_OPAD = bytes(b ^ 0x5C for b in range(256))
-
-
-class _HmacMd5:
-    """HMAC-MD5 under one key (RFC 2104), with the inner and outer pads hashed once: each MAC
-    then costs two copies of an MD5 state (a signing key signs every message of a context)."""
-
-    __slots__ = ("_inner", "_outer")
-
-    def __init__(self, key: bytes) -> None:
-        block = key.ljust(64, b"\x00") if len(key) <= 64 else hashlib.md5(key).digest().ljust(64, b"\x00")
-        self._inner = hashlib.md5(block.translate(_IPAD))
-        self._outer = hashlib.md5(block.translate(_OPAD))
-
-    def digest(self, data: bytes) -> bytes:
-        inner = self._inner.copy()
-        inner.update(data)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
+_HmacMd5 = crypto.HmacMd5  # SIGNKEY's HMAC-MD5 with its pads hashed once
 
 
 class Protection:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher
 
 __all__ = [
     "PREFIX_SIZE",
+    "HmacMd5",
     "Rc4",
     "hmac_md5",
     "keystream_prefix",
@@ -73,14 +74,39 @@ def xor(data: bytes, stream: bytes) -> bytes:
     return (int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")).to_bytes(n, "little")
 
 
+_IPAD = bytes(b ^ 0x36 for b in range(256))  # translation tables: each key byte XOR the pad
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
+class HmacMd5:
+    """HMAC-MD5 under one key (RFC 2104), with the inner and outer pads hashed once: each MAC
+    then costs two copies of an MD5 state (a signing key signs every message of a context).
+    ``HmacMd5(key).digest(data) == hmac_md5(key, data)``."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = key.ljust(64, b"\x00") if len(key) <= 64 else hashlib.md5(key).digest().ljust(64, b"\x00")
+        self._inner = hashlib.md5(block.translate(_IPAD))
+        self._outer = hashlib.md5(block.translate(_OPAD))
+
+    def digest(self, data: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
 class Rc4:
     """A keyed RC4 stream whose state carries over from one call to the next (MS-NLMP 6: RC4
     with a handle, as used by the connection-oriented sealing and signing of 3.4)."""
 
-    __slots__ = ("_key", "_stream", "position")
+    __slots__ = ("_key", "_prefix", "_stream", "position")
 
     def __init__(self, key: bytes, position: int = 0) -> None:
         self._key = bytes(key)
+        self._prefix: bytes | None = None  # keystream_prefix(key), once used
         self._stream: Any = None  # keyed when the kept keystream prefix runs out
         # Bytes of keystream used so far; a stream is restored by re-keying and skipping them
         # (the cipher's internal state is not exposed).
@@ -93,7 +119,10 @@ class Rc4:
         self.position += len(data)
         if self._stream is None:
             if self.position <= PREFIX_SIZE:
-                return xor(data, keystream_prefix(self._key)[start:])
+                prefix = self._prefix
+                if prefix is None:
+                    prefix = self._prefix = keystream_prefix(self._key)
+                return xor(data, prefix[start:])
             self._stream = Cipher(ARC4(self._key), mode=None).encryptor()
             if start:
                 self._stream.update(bytes(start))  # the keystream the prefix gave

@@ -663,9 +663,10 @@ def wire_length(data: bytes) -> tuple[int, int] | None:
     at = _FLAGS_AT[kind]
     if at + 4 <= len(data) and int(_U32.unpack_from(data, at)[0]) & FLAG.NTLMSSP_NEGOTIATE_VERSION:
         end += 8  # the Version field follows the fixed part
+    fields: list[tuple[int, int, int] | None]
     if len(data) >= fixed:
         # The whole fixed part is there: every (Len, MaxLen, BufferOffset) in one read.
-        fields = _FIXED_FIELDS[kind](data)
+        fields = list(_FIXED_FIELDS[kind](data))
     else:
         fields = []
         for off in _PAYLOAD_FIELDS[kind]:

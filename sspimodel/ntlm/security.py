@@ -14,7 +14,7 @@ import struct
 
 from attrs import define, field, frozen
 
-from .crypto import Rc4, hmac_md5, seal_key, sign_key
+from .crypto import HmacMd5, Rc4, seal_key, sign_key
 from .errors import MalformedMessage, MessageAltered, OutOfSequence
 from .messages import FLAG
 
@@ -41,7 +41,7 @@ class SecurityContextState:
 
 @define
 class _Direction:
-    sign_key: bytes
+    sign_key: HmacMd5  # SIGNKEY, ready to MAC
     rc4: Rc4
     seq: int = 0
 
@@ -69,8 +69,8 @@ class SecurityContext:
         key = self.exported_session_key
         # The client sends with the client-to-server keys and receives with server-to-client.
         mine, theirs = self.is_client, not self.is_client
-        self._out = _Direction(sign_key(key, mine), Rc4(seal_key(key, mine, k128, k56)))
-        self._in = _Direction(sign_key(key, theirs), Rc4(seal_key(key, theirs, k128, k56)))
+        self._out = _Direction(HmacMd5(sign_key(key, mine)), Rc4(seal_key(key, mine, k128, k56)))
+        self._in = _Direction(HmacMd5(sign_key(key, theirs)), Rc4(seal_key(key, theirs, k128, k56)))
 
     def state(self) -> SecurityContextState:
         return SecurityContextState(
@@ -113,7 +113,7 @@ class SecurityContext:
         # HMAC_MD5(SigningKey, SeqNum + Message), RC4-encrypted with the sealing stream when
         # key exchange was negotiated.
         seq_bytes = _U32.pack(seq & 0xFFFFFFFF)  # SeqNum is 32 bits on the wire
-        checksum = hmac_md5(d.sign_key, seq_bytes, message)[:8]
+        checksum = d.sign_key.digest(seq_bytes + message)[:8]
         if self.key_exchange:
             checksum = d.rc4.update(checksum)
         return _VERSION + checksum + seq_bytes
