@@ -82,3 +82,12 @@ def test_a_session_copy_is_independent_and_equal() -> None:
 @given(key=st.binary(max_size=100), data=st.binary(max_size=200))
 def test_the_kept_hmac_md5_key_gives_hmac_md5(key: bytes, data: bytes) -> None:
     assert crypto.HmacMd5(key).digest(data) == hmac.new(key, data, "md5").digest() == crypto.hmac_md5(key, data)
+
+
+@given(key=st.binary(min_size=16, max_size=16), key_128=st.booleans(), key_56=st.booleans())
+def test_the_kept_session_keys_are_signkey_and_sealkey(key: bytes, key_128: bool, key_56: bool) -> None:
+    keys = crypto.session_keys(key, key_128, key_56)
+    assert keys.client_seal == crypto.seal_key(key, True, key_128, key_56)
+    assert keys.server_seal == crypto.seal_key(key, False, key_128, key_56)
+    for signer, client in ((keys.client_sign, True), (keys.server_sign, False)):
+        assert signer.digest(b"message") == crypto.hmac_md5(crypto.sign_key(key, client), b"message")

@@ -172,9 +172,6 @@ _CHUNK = 256  # keystream bytes produced at a time (a signature uses 8)
 _xor = crypto.xor
 
 
-_HmacMd5 = crypto.HmacMd5  # SIGNKEY's HMAC-MD5 with its pads hashed once
-
-
 class Protection:
     """One side's MakeSignature/VerifySignature/EncryptMessage/DecryptMessage keys and streams."""
 
@@ -191,12 +188,16 @@ class Protection:
         self.key_exchange = bool(flags & FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH)
         k128 = bool(flags & FLAG.NTLMSSP_NEGOTIATE_128)
         k56 = bool(flags & FLAG.NTLMSSP_NEGOTIATE_56)
-        key = exported_session_key
+        keys = crypto.session_keys(bytes(exported_session_key), k128, k56)
         # SIGNKEY/SEALKEY (3.4.5.2, 3.4.5.3): the client sends with the client-to-server keys.
-        self.sign_out = _HmacMd5(crypto.sign_key(key, is_client))
-        self.sign_in = _HmacMd5(crypto.sign_key(key, not is_client))
-        self.send = Stream(crypto.seal_key(key, is_client, k128, k56), positions[0])
-        self.recv = Stream(crypto.seal_key(key, not is_client, k128, k56), positions[1])
+        if is_client:
+            self.sign_out, self.sign_in = keys.client_sign, keys.server_sign
+            self.send = Stream(keys.client_seal, positions[0])
+            self.recv = Stream(keys.server_seal, positions[1])
+        else:
+            self.sign_out, self.sign_in = keys.server_sign, keys.client_sign
+            self.send = Stream(keys.server_seal, positions[0])
+            self.recv = Stream(keys.client_seal, positions[1])
         self.accepted: dict[bytes, None] = {}  # the last signatures taken, to tell a replay
 
     def positions(self) -> tuple[int, int]:
@@ -205,7 +206,7 @@ class Protection:
     def copy(self) -> Protection:
         return Protection(self.flags, self.exported_session_key, self.is_client, self.positions())
 
-    def _checksum(self, key: _HmacMd5, seq: int, data: bytes) -> bytes:
+    def _checksum(self, key: crypto.HmacMd5, seq: int, data: bytes) -> bytes:
         return key.digest(_U32.pack(seq & 0xFFFFFFFF) + data)[:8]
 
     def sign(self, seq: int, data: bytes) -> bytes:

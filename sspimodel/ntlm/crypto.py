@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac as _hmac
-from typing import Any
+from typing import Any, NamedTuple
 
 from Cryptodome.Hash import MD4
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
@@ -21,6 +21,7 @@ __all__ = [
     "PREFIX_SIZE",
     "HmacMd5",
     "Rc4",
+    "SessionKeys",
     "hmac_md5",
     "keystream_prefix",
     "md4",
@@ -29,6 +30,7 @@ __all__ = [
     "ntowfv2",
     "rc4k",
     "seal_key",
+    "session_keys",
     "sign_key",
     "xor",
 ]
@@ -178,3 +180,28 @@ def seal_key(exported_session_key: bytes, client: bool, key_128: bool, key_56: b
     else:
         base = exported_session_key[:5]
     return md5(base + (CLIENT_SEAL_MAGIC if client else SERVER_SEAL_MAGIC))
+
+
+class SessionKeys(NamedTuple):
+    """SIGNKEY and SEALKEY of both directions (3.4.5.2, 3.4.5.3); the signing keys ready to MAC."""
+
+    client_sign: HmacMd5  # client-to-server
+    server_sign: HmacMd5  # server-to-client
+    client_seal: bytes
+    server_seal: bytes
+
+
+@functools.lru_cache(maxsize=256)
+def session_keys(exported_session_key: bytes, key_128: bool, key_56: bool) -> SessionKeys:
+    """The four keys of a context, from its exported session key and negotiated strength.
+
+    A pure function of its arguments, kept for the last sessions: the two ends of a connection
+    derive the same four keys (each end sends with one pair and receives with the other), and
+    an HmacMd5 is immutable once built, so both ends share it."""
+    return SessionKeys(
+        HmacMd5(sign_key(exported_session_key, True)),
+        HmacMd5(sign_key(exported_session_key, False)),
+        seal_key(exported_session_key, True, key_128, key_56),
+        seal_key(exported_session_key, False, key_128, key_56),
+    )
+

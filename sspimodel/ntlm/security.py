@@ -14,7 +14,7 @@ import struct
 
 from attrs import define, field, frozen
 
-from .crypto import HmacMd5, Rc4, seal_key, sign_key
+from .crypto import HmacMd5, Rc4, seal_key, session_keys
 from .errors import MalformedMessage, MessageAltered, OutOfSequence
 from .messages import FLAG
 
@@ -66,11 +66,11 @@ class SecurityContext:
             raise ValueError("only extended session security is implemented")
         k128 = bool(self.flags & FLAG.NTLMSSP_NEGOTIATE_128)
         k56 = bool(self.flags & FLAG.NTLMSSP_NEGOTIATE_56)
-        key = self.exported_session_key
+        keys = session_keys(bytes(self.exported_session_key), k128, k56)
         # The client sends with the client-to-server keys and receives with server-to-client.
-        mine, theirs = self.is_client, not self.is_client
-        self._out = _Direction(HmacMd5(sign_key(key, mine)), Rc4(seal_key(key, mine, k128, k56)))
-        self._in = _Direction(HmacMd5(sign_key(key, theirs)), Rc4(seal_key(key, theirs, k128, k56)))
+        client = _Direction(keys.client_sign, Rc4(keys.client_seal))
+        server = _Direction(keys.server_sign, Rc4(keys.server_seal))
+        self._out, self._in = (client, server) if self.is_client else (server, client)
 
     def state(self) -> SecurityContextState:
         return SecurityContextState(
