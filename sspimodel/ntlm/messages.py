@@ -316,9 +316,9 @@ class TargetInfo:
         """Decodes a list from ``data``; returns it and the number of bytes it used (through
         MsvAvEOL). ``base`` is added to offsets in error messages (the list's position in its
         enclosing buffer)."""
-        pairs: list[tuple[int, bytes]] = []
-        seen: set[int] = set()
+        found: dict[int, bytes] = {}  # AvId -> value, in wire order
         header = _AV_HEADER.unpack_from
+        data = bytes(data)
         end = len(data)
         offset = 0
         while True:
@@ -328,34 +328,28 @@ class TargetInfo:
             if av_id == 0:  # MsvAvEOL
                 if av_len != 0:
                     raise MalformedMessage(name, "AvLen", base + offset + 2, f"MsvAvEOL has AvLen {av_len}, not 0")
-                return cls(tuple(pairs)), offset + 4
+                return cls(tuple(found.items())), offset + 4
             start = offset + 4
             offset = start + av_len
             if offset > end:
                 raise MalformedMessage(
                     name, "Value", base + start, f"AvLen {av_len} runs past the end of the list ({end} bytes)"
                 )
-            if av_id in seen:
+            if av_id in found:
                 raise MalformedMessage(name, "AvId", base + start - 4, f"AvId {av_id:#06x} appears twice")
-            seen.add(av_id)
-            value = bytes(data[start:offset])  # bounds checked above
-            size = _FIXED_AV_SIZES.get(av_id)
-            if size is not None and av_len != size:
-                raise MalformedMessage(name, AvId(av_id).name, base + start - 2, f"AvLen {av_len}, expected {size}")
-            if av_id in _STRING_AV_INTS and (av_len % 2 or not _is_utf16(value)):
-                _decode_utf16(value, name, AvId(av_id).name, base + start)  # raises, naming the pair
-            pairs.append((av_id, value))
+            value = found[av_id] = data[start:offset]  # bounds checked above
+            if av_id in _STRING_AV_INTS:
+                try:
+                    value.decode("utf-16-le")
+                except UnicodeDecodeError:  # an odd length or a lone surrogate
+                    _decode_utf16(value, name, AvId(av_id).name, base + start)  # raises, naming the pair
+            else:
+                size = _FIXED_AV_SIZES.get(av_id)
+                if size is not None and av_len != size:
+                    raise MalformedMessage(name, AvId(av_id).name, base + start - 2, f"AvLen {av_len}, expected {size}")
 
 
 _AV_EOL = b"\x00\x00\x00\x00"  # MsvAvEOL with AvLen 0
-
-
-def _is_utf16(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-16-le")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 @functools.lru_cache(maxsize=64)
