@@ -417,7 +417,7 @@ def _run(
 ) -> Leg:
     """One handshake step: the table says whether the state has a step and what it accepts; the
     package's step function computes it; the table gives the next state."""
-    state = State.INITIAL if ctx is None else State(ctx.state)
+    state = State.INITIAL if ctx is None else ctx.state if type(ctx.state) is State else State(ctx.state)
     step = transition(mech, role, state) if (ctx is None) == (state is State.INITIAL) else None
     if step is None:
         return Leg(NO_STEP, state, detail=f"{mech} {role} context is {state}; no leg is left")
