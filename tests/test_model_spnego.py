@@ -82,6 +82,16 @@ def test_parse_reads_spnego_as_negotiate_frames() -> None:
     assert isinstance(cut, tokens.Bad) and cut.problem is tokens.Problem.TRUNCATED
 
 
+def test_parse_keeps_the_decoded_spnego_token_for_the_package_step() -> None:
+    # The package step reads negState and mechListMIC from the frame's token, not a second decode.
+    for raw in (PYSPNEGO_INIT, PYSPNEGO_FINAL):
+        frame = tokens.parse(raw, b"k" * 32)
+        assert isinstance(frame, tokens.Frame)
+        assert frame.spnego == spnego.decode(raw)
+        assert tokens.Frame(*tokens.open_frame(raw, b"k" * 32)) == frame  # the token takes no part in ==
+    assert tokens.parse(b"NTLMSSP\x00\x01\x00\x00\x00" + bytes(20), b"k" * 32).spnego is None
+
+
 def pair() -> tuple[object, Sspi, Sspi]:
     world = default_world()
     return world, Sspi(world, 100), Sspi(world, 200)

@@ -22,7 +22,6 @@ message leaves; the model keeps the context usable, so the next genuine message 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import struct
 from collections.abc import Callable
@@ -130,10 +129,12 @@ class Stream:
 
     def __init__(self, key: bytes, position: int = 0) -> None:
         self.key = key
-        self._cipher: Any = None  # keyed on first use: most contexts never seal
         # Keystream produced but not used yet is ``_buffer[_at:]``: using bytes moves ``_at``
-        # instead of copying the rest of the buffer each time.
-        self._buffer = b""
+        # instead of copying the rest of the buffer each time. On first use it is the key's
+        # kept prefix (crypto.keystream_prefix; most contexts never seal, so not before); a
+        # cipher is keyed only when a context uses more.
+        self._buffer: bytes | None = None
+        self._cipher: Any = None
         self._at = 0
         self.position = 0
         if position:
@@ -144,6 +145,8 @@ class Stream:
         start = self._at + skip
         end = start + n
         buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = crypto.keystream_prefix(bytes(self.key))
         if end > len(buffer):
             if self._cipher is None:
                 # Imported on the first keying, not at start-up (cryptography's ciphers).
@@ -151,6 +154,7 @@ class Stream:
                 from cryptography.hazmat.primitives.ciphers import Cipher
 
                 self._cipher = Cipher(ARC4(self.key), mode=None).encryptor()
+                self._cipher.update(bytes(crypto.PREFIX_SIZE))  # the prefix the buffer started with
             at = self._at
             buffer = self._buffer = buffer[at:] + self._cipher.update(bytes(max(end - len(buffer), _CHUNK)))
             self._at = 0
@@ -166,34 +170,7 @@ class Stream:
 
 
 _CHUNK = 256  # keystream bytes produced at a time (a signature uses 8)
-
-
-def _xor(data: bytes, stream: bytes) -> bytes:
-    n = len(data)
-    return (int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")).to_bytes(n, "little")
-
-
-_IPAD = bytes(b ^ 0x36 for b in range(256))  # translation tables: each key byte XOR the pad
-_OPAD = bytes(b ^ 0x5C for b in range(256))
-
-
-class _HmacMd5:
-    """HMAC-MD5 under one key (RFC 2104), with the inner and outer pads hashed once: each MAC
-    then costs two copies of an MD5 state (a signing key signs every message of a context)."""
-
-    __slots__ = ("_inner", "_outer")
-
-    def __init__(self, key: bytes) -> None:
-        block = key.ljust(64, b"\x00") if len(key) <= 64 else hashlib.md5(key).digest().ljust(64, b"\x00")
-        self._inner = hashlib.md5(block.translate(_IPAD))
-        self._outer = hashlib.md5(block.translate(_OPAD))
-
-    def digest(self, data: bytes) -> bytes:
-        inner = self._inner.copy()
-        inner.update(data)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
+_xor = crypto.xor
 
 
 class Protection:
@@ -212,12 +189,16 @@ class Protection:
         self.key_exchange = bool(flags & FLAG.NTLMSSP_NEGOTIATE_KEY_EXCH)
         k128 = bool(flags & FLAG.NTLMSSP_NEGOTIATE_128)
         k56 = bool(flags & FLAG.NTLMSSP_NEGOTIATE_56)
-        key = exported_session_key
+        keys = crypto.session_keys(bytes(exported_session_key), k128, k56)
         # SIGNKEY/SEALKEY (3.4.5.2, 3.4.5.3): the client sends with the client-to-server keys.
-        self.sign_out = _HmacMd5(crypto.sign_key(key, is_client))
-        self.sign_in = _HmacMd5(crypto.sign_key(key, not is_client))
-        self.send = Stream(crypto.seal_key(key, is_client, k128, k56), positions[0])
-        self.recv = Stream(crypto.seal_key(key, not is_client, k128, k56), positions[1])
+        if is_client:
+            self.sign_out, self.sign_in = keys.client_sign, keys.server_sign
+            self.send = Stream(keys.client_seal, positions[0])
+            self.recv = Stream(keys.server_seal, positions[1])
+        else:
+            self.sign_out, self.sign_in = keys.server_sign, keys.client_sign
+            self.send = Stream(keys.server_seal, positions[0])
+            self.recv = Stream(keys.client_seal, positions[1])
         self.accepted: dict[bytes, None] = {}  # the last signatures taken, to tell a replay
 
     def positions(self) -> tuple[int, int]:
@@ -226,7 +207,7 @@ class Protection:
     def copy(self) -> Protection:
         return Protection(self.flags, self.exported_session_key, self.is_client, self.positions())
 
-    def _checksum(self, key: _HmacMd5, seq: int, data: bytes) -> bytes:
+    def _checksum(self, key: crypto.HmacMd5, seq: int, data: bytes) -> bytes:
         return key.digest(_U32.pack(seq & 0xFFFFFFFF) + data)[:8]
 
     def sign(self, seq: int, data: bytes) -> bytes:

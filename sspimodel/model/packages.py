@@ -417,7 +417,7 @@ def _run(
 ) -> Leg:
     """One handshake step: the table says whether the state has a step and what it accepts; the
     package's step function computes it; the table gives the next state."""
-    state = State.INITIAL if ctx is None else State(ctx.state)
+    state = State.INITIAL if ctx is None else ctx.state if type(ctx.state) is State else State(ctx.state)
     step = transition(mech, role, state) if (ctx is None) == (state is State.INITIAL) else None
     if step is None:
         return Leg(NO_STEP, state, detail=f"{mech} {role} context is {state}; no leg is left")
@@ -579,10 +579,12 @@ def _spnego_resp(frame: Frame, what: str) -> spnego.NegTokenResp | str:
     """The NegTokenResp a frame of a SPNEGO context came in, or why it is not one."""
     if frame.package != NEGOTIATE.rpc_id:
         return f"a bare NTLM message where {what} (SPNEGO) was expected"
-    try:
-        token = spnego.decode(frame.raw)
-    except spnego.SpnegoError as e:  # pragma: no cover - tokens.parse decoded it already
-        return f"{what}: {e}"
+    token = frame.spnego  # tokens.parse decoded it
+    if token is None:  # a Frame that tokens.parse did not make
+        try:
+            token = spnego.decode(frame.raw)
+        except spnego.SpnegoError as e:
+            return f"{what}: {e}"
     if not isinstance(token, spnego.NegTokenResp):
         return f"a NegTokenInit where {what} was expected"
     if token.neg_state == spnego.REJECT:
@@ -788,7 +790,7 @@ def _ntlm_server_challenge(
         # SPNEGO (RFC 4178 4.2.1): the optimistic mechToken is for the first mechanism listed.
         # Interpretation: the model's Negotiate server takes NTLM only, and only as the first
         # mechanism (a client preferring another would need a round without a token).
-        init = spnego.decode(checked.raw)
+        init = checked.spnego if checked.spnego is not None else spnego.decode(checked.raw)
         if not isinstance(init, spnego.NegTokenInit):
             return Move(Outcome.BAD_TOKEN, detail="a NegTokenResp where the client's NegTokenInit was expected")
         if init.mech_types[0] != spnego.NTLM_OID:

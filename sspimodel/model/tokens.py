@@ -48,7 +48,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 __all__ = [
     "HEADER_SIZE",
@@ -122,6 +122,9 @@ class Frame:
     sequence: int
     payload: bytes
     raw: bytes
+    # The decoded SPNEGO token (sspimodel.model.spnego) when the frame came in one, so that the
+    # package step reads its negState and mechListMIC without decoding raw a second time.
+    spnego: Any = field(default=None, eq=False, repr=False)
 
     @property
     def unsealed(self) -> bool:
@@ -341,6 +344,9 @@ def seal_mac(key: bytes, raw: bytes) -> bytes:
 
 def parse(raw: bytes | None, key: bytes, *, allow_unsealed: bool = False) -> Frame | Bad:
     """Parse and authenticate a frame. Never raises."""
+    if raw and raw[:1] in _SPNEGO_STARTS:
+        opened, token = _open_spnego_token(bytes(raw))
+        return opened if isinstance(opened, Bad) else Frame(*opened, spnego=token)
     opened = open_frame(raw, key, allow_unsealed)
     if isinstance(opened, Bad):
         return opened
@@ -391,13 +397,16 @@ def open_frame(raw: bytes | None, key: bytes, allow_unsealed: bool = False) -> O
 
 NTLM_RPC_ID = 10  # the NTLM package's wRPCID (spec/data/packages.yaml)
 _NTLM_KINDS = {1: Kind.NTLM_NEGOTIATE, 2: Kind.NTLM_CHALLENGE, 3: Kind.NTLM_AUTHENTICATE}
+_wire_length: Any = None  # sspimodel.ntlm.messages.wire_length, once _open_ntlm needed it
 
 
 def _open_ntlm(data: bytes) -> Opened | Bad | None:
     """An NTLMSSP message as an opened frame, a Bad (cut short), or None: not NTLMSSP."""
-    from ..ntlm.messages import wire_length
+    global _wire_length
+    if _wire_length is None:  # imported on first use, then kept (a function-level import costs each call)
+        from ..ntlm.messages import wire_length as _wire_length
 
-    framing = wire_length(data)
+    framing = _wire_length(data)
     if framing is None:
         if data[:8] == b"NTLMSSP\x00" and len(data) >= 12:
             kind = int.from_bytes(data[8:12], "little")
@@ -421,25 +430,30 @@ def _open_spnego(data: bytes) -> Opened | Bad:
     """A SPNEGO token (:mod:`sspimodel.model.spnego`) as an opened frame of the Negotiate package:
     the kind of the NTLMSSP message it carries (its payload), or SPNEGO_RESP when it carries
     none; raw is the whole SPNEGO token (the package step reads its negState and mechListMIC)."""
+    return _open_spnego_token(data)[0]
+
+
+def _open_spnego_token(data: bytes) -> tuple[Opened | Bad, Any]:
+    """:func:`_open_spnego`, and the decoded token (None when it did not decode)."""
     from . import spnego
 
     announced = spnego.announced_length(data)
     if announced is not None and len(data) < announced:
         return Bad(
             Problem.TRUNCATED, f"{len(data)} bytes of a SPNEGO token that announces {announced}", announced - len(data)
-        )
+        ), None
     try:
         token = spnego.decode(data)
     except spnego.SpnegoError as e:
-        return Bad(Problem.MALFORMED, f"SPNEGO: {e}")
+        return Bad(Problem.MALFORMED, f"SPNEGO: {e}"), None
     inner = token.mech_token if isinstance(token, spnego.NegTokenInit) else token.response_token
     if inner is None:
         if isinstance(token, spnego.NegTokenInit):
-            return Bad(Problem.MALFORMED, "SPNEGO: a NegTokenInit without a mechToken (the model sends NTLM's at once)")
-        return (Kind.SPNEGO_RESP, NEGOTIATE_RPC_ID, 0, b"", 0, b"", data)
+            return Bad(Problem.MALFORMED, "SPNEGO: a NegTokenInit without a mechToken (the model sends NTLM's at once)"), token
+        return (Kind.SPNEGO_RESP, NEGOTIATE_RPC_ID, 0, b"", 0, b"", data), token
     opened = _open_ntlm(inner)
     if opened is None:
-        return Bad(Problem.MALFORMED, "SPNEGO: the mechanism token is not an NTLMSSP message")
+        return Bad(Problem.MALFORMED, "SPNEGO: the mechanism token is not an NTLMSSP message"), token
     if isinstance(opened, Bad):
-        return Bad(Problem.MALFORMED, f"SPNEGO: the NTLMSSP message inside: {opened.detail}")
-    return (opened[0], NEGOTIATE_RPC_ID, 0, b"", 0, inner, data)
+        return Bad(Problem.MALFORMED, f"SPNEGO: the NTLMSSP message inside: {opened.detail}"), token
+    return (opened[0], NEGOTIATE_RPC_ID, 0, b"", 0, inner, data), token

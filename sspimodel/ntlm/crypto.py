@@ -11,18 +11,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac as _hmac
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
+    "PREFIX_SIZE",
+    "HmacMd5",
     "Rc4",
+    "SessionKeys",
     "hmac_md5",
+    "keystream_prefix",
     "md4",
     "md5",
     "nt_proof_and_session_base_key",
     "ntowfv2",
     "rc4k",
     "seal_key",
+    "session_keys",
     "sign_key",
+    "xor",
 ]
 
 # MS-NLMP 3.4.5.2 SIGNKEY and 3.4.5.3 SEALKEY: the magic constants, NUL-terminated ASCII.
@@ -49,15 +55,70 @@ def hmac_md5(key: bytes, *parts: bytes) -> bytes:
     return _hmac.digest(key, parts[0] if len(parts) == 1 else b"".join(parts), "md5")
 
 
+# RC4 keystream that is produced at once for a key, and kept (see keystream_prefix).
+PREFIX_SIZE = 256
+
+
+def _arc4(key: bytes) -> Any:
+    """A fresh RC4 encryptor over ``key`` (cryptography's ciphers are imported on the first
+    keying, not at start-up)."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
+    from cryptography.hazmat.primitives.ciphers import Cipher
+
+    return Cipher(ARC4(key), mode=None).encryptor()
+
+
+@functools.lru_cache(maxsize=512)
+def keystream_prefix(key: bytes) -> bytes:
+    """The first PREFIX_SIZE bytes of RC4's keystream under ``key`` (RC4 of zero bytes).
+
+    A pure function of the key, kept for the last keys: both ends of a connection key the same
+    streams (RC4K of the exported session key runs on the client and on the server; the
+    client's sending SEALKEY is the server's receiving one), and keying an RC4 cipher costs more
+    than the few bytes a handshake and its first messages use."""
+    return bytes(_arc4(key).update(bytes(PREFIX_SIZE)))
+
+
+def xor(data: bytes, stream: bytes) -> bytes:
+    """``data`` XOR the first len(data) bytes of ``stream`` (RC4 encryption with its keystream)."""
+    n = len(data)
+    return (int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")).to_bytes(n, "little")
+
+
+_IPAD = bytes(b ^ 0x36 for b in range(256))  # translation tables: each key byte XOR the pad
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
+class HmacMd5:
+    """HMAC-MD5 under one key (RFC 2104), with the inner and outer pads hashed once: each MAC
+    then costs two copies of an MD5 state (a signing key signs every message of a context).
+    ``HmacMd5(key).digest(data) == hmac_md5(key, data)``."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = key.ljust(64, b"\x00") if len(key) <= 64 else hashlib.md5(key).digest().ljust(64, b"\x00")
+        self._inner = hashlib.md5(block.translate(_IPAD))
+        self._outer = hashlib.md5(block.translate(_OPAD))
+
+    def digest(self, data: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
 class Rc4:
     """A keyed RC4 stream whose state carries over from one call to the next (MS-NLMP 6: RC4
     with a handle, as used by the connection-oriented sealing and signing of 3.4)."""
 
-    __slots__ = ("_key", "_stream", "position")
+    __slots__ = ("_key", "_prefix", "_stream", "position")
 
     def __init__(self, key: bytes, position: int = 0) -> None:
-        self._key = key
-        self._stream: Any = None  # keyed on first use
+        self._key = bytes(key)
+        self._prefix: bytes | None = None  # keystream_prefix(key), once used
+        self._stream: Any = None  # keyed when the kept keystream prefix runs out
         # Bytes of keystream used so far; a stream is restored by re-keying and skipping them
         # (the cipher's internal state is not exposed).
         self.position = 0
@@ -65,13 +126,17 @@ class Rc4:
             self.update(bytes(position))
 
     def update(self, data: bytes) -> bytes:
+        start = self.position
         self.position += len(data)
         if self._stream is None:
-            # Imported on the first keying, not at start-up (cryptography's ciphers).
-            from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
-            from cryptography.hazmat.primitives.ciphers import Cipher
-
-            self._stream = Cipher(ARC4(self._key), mode=None).encryptor()
+            if self.position <= PREFIX_SIZE:
+                prefix = self._prefix
+                if prefix is None:
+                    prefix = self._prefix = keystream_prefix(self._key)
+                return xor(data, prefix[start:])
+            self._stream = _arc4(self._key)
+            if start:
+                self._stream.update(bytes(start))  # the keystream the prefix gave
         return bytes(self._stream.update(data))
 
 
@@ -124,3 +189,28 @@ def seal_key(exported_session_key: bytes, client: bool, key_128: bool, key_56: b
     else:
         base = exported_session_key[:5]
     return md5(base + (CLIENT_SEAL_MAGIC if client else SERVER_SEAL_MAGIC))
+
+
+class SessionKeys(NamedTuple):
+    """SIGNKEY and SEALKEY of both directions (3.4.5.2, 3.4.5.3); the signing keys ready to MAC."""
+
+    client_sign: HmacMd5  # client-to-server
+    server_sign: HmacMd5  # server-to-client
+    client_seal: bytes
+    server_seal: bytes
+
+
+@functools.lru_cache(maxsize=256)
+def session_keys(exported_session_key: bytes, key_128: bool, key_56: bool) -> SessionKeys:
+    """The four keys of a context, from its exported session key and negotiated strength.
+
+    A pure function of its arguments, kept for the last sessions: the two ends of a connection
+    derive the same four keys (each end sends with one pair and receives with the other), and
+    an HmacMd5 is immutable once built, so both ends share it."""
+    return SessionKeys(
+        HmacMd5(sign_key(exported_session_key, True)),
+        HmacMd5(sign_key(exported_session_key, False)),
+        seal_key(exported_session_key, True, key_128, key_56),
+        seal_key(exported_session_key, False, key_128, key_56),
+    )
+

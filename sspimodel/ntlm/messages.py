@@ -22,8 +22,10 @@ and workstation are decoded as ASCII when their *_SUPPLIED flags are set.
 from __future__ import annotations
 
 import enum
+import functools
 import struct
 import types
+from collections.abc import Callable
 
 from attrs import field, frozen
 
@@ -115,12 +117,14 @@ _STRING_AV_IDS = frozenset(
 )
 _FIXED_AV_SIZES = {int(AvId.MsvAvFlags): 4, int(AvId.MsvAvTimestamp): 8, int(AvId.MsvAvChannelBindings): 16}
 _STRING_AV_INTS = frozenset(int(a) for a in _STRING_AV_IDS)
+_MIC_PROVIDED = int(AvFlags.MIC_PROVIDED)
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _FIELDS = struct.Struct("<HHI")  # Len, MaxLen, BufferOffset
 _AV_HEADER = struct.Struct("<HH")  # AvId, AvLen
+_VERSION = struct.Struct("<BBH3xB")  # ProductMajorVersion, ProductMinorVersion, ProductBuild, NTLMRevisionCurrent
 
 
 class _Reader:
@@ -174,6 +178,16 @@ class _Reader:
     def utf16(self, fieldname: str, offset: int, header_end: int) -> str:
         raw = self.payload(fieldname, offset, header_end)
         return _decode_utf16(raw, self.name, fieldname, offset)
+
+    def span(self, fieldname: str, offset: int, triple: tuple[int, int, int], header_end: int) -> bytes:
+        """:meth:`payload` of a triple already read from ``offset`` (the same checks)."""
+        length, _max_length, where = triple
+        if length == 0:
+            return b""
+        data = self.data
+        if where < header_end or where + length > len(data):
+            return self.payload(fieldname, offset, header_end)  # raises, naming the problem
+        return bytes(data[where : where + length])
 
 
 def _decode_utf16(raw: bytes, name: str, fieldname: str, offset: int) -> str:
@@ -237,12 +251,12 @@ class Version:
     revision: int = 0x0F
 
     def encode(self) -> bytes:
-        return struct.pack("<BBH3xB", self.major, self.minor, self.build, self.revision)
+        return _VERSION.pack(self.major, self.minor, self.build, self.revision)
 
     @classmethod
     def decode(cls, r: _Reader, offset: int) -> Version:
-        raw = r.raw("Version", offset, 8)
-        major, minor, build, revision = struct.unpack("<BBH3xB", raw)
+        r.need("Version", offset, 8)
+        major, minor, build, revision = _VERSION.unpack_from(r.data, offset)
         return cls(major, minor, build, revision)
 
 
@@ -275,8 +289,12 @@ class TargetInfo:
         return None if value is None else int(_U64.unpack(value)[0])
 
     def flags(self) -> AvFlags:
+        return AvFlags(self.flag_bits())
+
+    def flag_bits(self) -> int:
+        """MsvAvFlags as a plain int (0 without the pair): :meth:`flags` without the enum."""
         value = self.get(AvId.MsvAvFlags)
-        return AvFlags(0) if value is None else AvFlags(_U32.unpack(value)[0])
+        return 0 if value is None else int(_U32.unpack(value)[0])
 
     def with_pair(self, av_id: AvId, value: bytes) -> TargetInfo:
         """This list with ``av_id`` set to ``value`` (replaced in place, or appended)."""
@@ -285,48 +303,60 @@ class TargetInfo:
         return TargetInfo(tuple((k, value if k == av_id else v) for k, v in self.pairs))
 
     def encode(self) -> bytes:
-        out = bytearray()
-        for key, value in self.pairs:
-            out += _U16.pack(key) + _U16.pack(len(value)) + value
-        out += b"\x00\x00\x00\x00"  # MsvAvEOL
-        return bytes(out)
+        pack = _AV_HEADER.pack
+        return b"".join([pack(key, len(value)) + value for key, value in self.pairs]) + _AV_EOL
 
     @classmethod
     def from_names(cls, **names: str) -> TargetInfo:
         """Convenience: ``TargetInfo.from_names(MsvAvNbDomainName="CONTOSO", ...)``."""
-        return cls(tuple((int(AvId[k]), v.encode("utf-16-le")) for k, v in names.items()))
+        return _from_names(tuple(names.items()))
 
     @classmethod
     def decode(cls, data: bytes, name: str = "AV_PAIR", base: int = 0) -> tuple[TargetInfo, int]:
         """Decodes a list from ``data``; returns it and the number of bytes it used (through
         MsvAvEOL). ``base`` is added to offsets in error messages (the list's position in its
         enclosing buffer)."""
-        pairs: list[tuple[int, bytes]] = []
-        seen: set[int] = set()
+        found: dict[int, bytes] = {}  # AvId -> value, in wire order
+        header = _AV_HEADER.unpack_from
+        data = bytes(data)
+        end = len(data)
         offset = 0
         while True:
-            if offset + 4 > len(data):
+            if offset + 4 > end:
                 raise MalformedMessage(name, "AvId", base + offset, "the list ends without MsvAvEOL")
-            av_id, av_len = _AV_HEADER.unpack_from(data, offset)
+            av_id, av_len = header(data, offset)
             if av_id == 0:  # MsvAvEOL
                 if av_len != 0:
                     raise MalformedMessage(name, "AvLen", base + offset + 2, f"MsvAvEOL has AvLen {av_len}, not 0")
-                return cls(tuple(pairs)), offset + 4
-            if offset + 4 + av_len > len(data):
+                return cls(tuple(found.items())), offset + 4
+            start = offset + 4
+            offset = start + av_len
+            if offset > end:
                 raise MalformedMessage(
-                    name, "Value", base + offset + 4, f"AvLen {av_len} runs past the end of the list ({len(data)} bytes)"
+                    name, "Value", base + start, f"AvLen {av_len} runs past the end of the list ({end} bytes)"
                 )
-            if av_id in seen:
-                raise MalformedMessage(name, "AvId", base + offset, f"AvId {av_id:#06x} appears twice")
-            seen.add(av_id)
-            value = bytes(data[offset + 4 : offset + 4 + av_len])  # bounds checked above
-            size = _FIXED_AV_SIZES.get(av_id)
-            if size is not None and av_len != size:
-                raise MalformedMessage(name, AvId(av_id).name, base + offset + 2, f"AvLen {av_len}, expected {size}")
+            if av_id in found:
+                raise MalformedMessage(name, "AvId", base + start - 4, f"AvId {av_id:#06x} appears twice")
+            value = found[av_id] = data[start:offset]  # bounds checked above
             if av_id in _STRING_AV_INTS:
-                _decode_utf16(value, name, AvId(av_id).name, base + offset + 4)
-            pairs.append((av_id, value))
-            offset += 4 + av_len
+                try:
+                    value.decode("utf-16-le")
+                except UnicodeDecodeError:  # an odd length or a lone surrogate
+                    _decode_utf16(value, name, AvId(av_id).name, base + start)  # raises, naming the pair
+            else:
+                size = _FIXED_AV_SIZES.get(av_id)
+                if size is not None and av_len != size:
+                    raise MalformedMessage(name, AvId(av_id).name, base + start - 2, f"AvLen {av_len}, expected {size}")
+
+
+_AV_EOL = b"\x00\x00\x00\x00"  # MsvAvEOL with AvLen 0
+
+
+@functools.lru_cache(maxsize=64)
+def _from_names(names: tuple[tuple[str, str], ...]) -> TargetInfo:
+    """TargetInfo.from_names: a server names itself the same way in every CHALLENGE_MESSAGE, and
+    a TargetInfo is immutable, so the lists are kept."""
+    return TargetInfo(tuple((int(AvId[k]), v.encode("utf-16-le")) for k, v in names))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,38 +586,38 @@ class AuthenticateMessage:
             raise r.fail("NegotiateFlags", 60, "NTLMSSP_NEGOTIATE_UNICODE is not set (OEM strings are not supported)")
         # Where the payload may start: the lowest non-empty BufferOffset tells whether Version
         # and MIC are present (2.2.1.3 gives no explicit length for the fixed part).
-        starts = []
-        for off in (12, 20, 28, 36, 44, 52):
-            r.need("payload fields", off, 8)
-            length, _m, where = _FIELDS.unpack_from(data, off)
-            if length:
-                starts.append(where)
+        # (NegotiateFlags at 60 was read: the six fields before it are in the buffer.)
+        lm_f, nt_f, domain_f, user_f, workstation_f, key_f = _FIXED_FIELDS[3](data)
+        starts = [where for length, _m, where in (lm_f, nt_f, domain_f, user_f, workstation_f, key_f) if length]
         payload_start = min(starts, default=len(data))
         header = 64
         version = None
         if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION and payload_start >= 72:
             version = Version.decode(r, 64)
             header = 72
-        lm = r.payload("LmChallengeResponseFields", 12, header)
-        nt = r.payload("NtChallengeResponseFields", 20, header)
+        lm = r.span("LmChallengeResponseFields", 12, lm_f, header)
+        nt = r.span("NtChallengeResponseFields", 20, nt_f, header)
         mic = None
         client_challenge = None
         if len(nt) > 24:
-            client_challenge = NtlmV2ClientChallenge.decode(nt[16:], _FIELDS.unpack_from(data, 20)[2] + 16)
-            if client_challenge.target_info.flags() & AvFlags.MIC_PROVIDED:
+            client_challenge = NtlmV2ClientChallenge.decode(nt[16:], nt_f[2] + 16)
+            if client_challenge.target_info.flag_bits() & _MIC_PROVIDED:
                 if payload_start < MIC_END:
                     raise r.fail("MIC", MIC_OFFSET, f"MsvAvFlags announces a MIC but the payload starts at {payload_start}")
                 mic = r.raw("MIC", MIC_OFFSET, 16)
                 header = MIC_END
-        domain = r.utf16("DomainNameFields", 28, header)
-        user = r.utf16("UserNameFields", 36, header)
-        workstation = r.utf16("WorkstationFields", 44, header)
-        key = r.payload("EncryptedRandomSessionKeyFields", 52, header)
+        domain = _decode_utf16(r.span("DomainNameFields", 28, domain_f, header), r.name, "DomainNameFields", 28)
+        user = _decode_utf16(r.span("UserNameFields", 36, user_f, header), r.name, "UserNameFields", 36)
+        workstation = _decode_utf16(
+            r.span("WorkstationFields", 44, workstation_f, header), r.name, "WorkstationFields", 44
+        )
+        key = r.span("EncryptedRandomSessionKeyFields", 52, key_f, header)
         if key and len(key) != 16:
             raise r.fail("EncryptedRandomSessionKeyFields", 52, f"Len {len(key)}, expected 16")
-        # Re-check the response fields against the final header size (MIC may have grown it).
-        r.payload("LmChallengeResponseFields", 12, header)
-        r.payload("NtChallengeResponseFields", 20, header)
+        if header == MIC_END:
+            # Re-check the response fields against the final header size (the MIC grew it).
+            r.span("LmChallengeResponseFields", 12, lm_f, header)
+            r.span("NtChallengeResponseFields", 20, nt_f, header)
         return cls(flags, lm, nt, domain, user, workstation, key, version, mic, bytes(data), client_challenge)
 
 
@@ -627,12 +657,42 @@ def wire_length(data: bytes) -> tuple[int, int] | None:
     at = _FLAGS_AT[kind]
     if at + 4 <= len(data) and int(_U32.unpack_from(data, at)[0]) & FLAG.NTLMSSP_NEGOTIATE_VERSION:
         end += 8  # the Version field follows the fixed part
-    for off in _PAYLOAD_FIELDS[kind]:
-        if off + 8 > len(data):
+    fields: list[tuple[int, int, int] | None]
+    if len(data) >= fixed:
+        # The whole fixed part is there: every (Len, MaxLen, BufferOffset) in one read.
+        fields = list(_FIXED_FIELDS[kind](data))
+    else:
+        fields = []
+        for off in _PAYLOAD_FIELDS[kind]:
+            if off + 8 > len(data):
+                fields.append(None)
+                break
+            fields.append(_FIELDS.unpack_from(data, off))
+    for field_ in fields:
+        if field_ is None:  # the fixed part ends inside this field
             return kind, max(end, off + 8)
-        length, max_length, where = _FIELDS.unpack_from(data, off)
+        length, max_length, where = field_
         # A field whose Len and MaxLen differ is not one an implementation wrote (2.2.1: MaxLen
         # "SHOULD be set to the value of" Len): it is left to the decoder, not read as a length.
         if length and length == max_length:
             end = max(end, where + length)
     return kind, end
+
+
+def _fields_reader(offsets: tuple[int, ...]) -> Callable[[bytes], list[tuple[int, int, int]]]:
+    """Reads the payload fields at ``offsets`` (ascending, 8 bytes each) with one struct."""
+    first = offsets[0]
+    layout, position = "<", first
+    for off in offsets:
+        layout += (f"{off - position}x" if off > position else "") + "HHI"
+        position = off + 8
+    compiled = struct.Struct(layout)
+
+    def read(data: bytes) -> list[tuple[int, int, int]]:
+        flat = compiled.unpack_from(data, first)
+        return [flat[i : i + 3] for i in range(0, len(flat), 3)]
+
+    return read
+
+
+_FIXED_FIELDS = {kind: _fields_reader(offsets) for kind, offsets in _PAYLOAD_FIELDS.items()}

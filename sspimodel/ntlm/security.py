@@ -14,7 +14,7 @@ import struct
 
 from attrs import define, field, frozen
 
-from .crypto import Rc4, hmac_md5, seal_key, sign_key
+from .crypto import HmacMd5, Rc4, seal_key, session_keys
 from .errors import MalformedMessage, MessageAltered, OutOfSequence
 from .messages import FLAG
 
@@ -41,7 +41,7 @@ class SecurityContextState:
 
 @define
 class _Direction:
-    sign_key: bytes
+    sign_key: HmacMd5  # SIGNKEY, ready to MAC
     rc4: Rc4
     seq: int = 0
 
@@ -66,11 +66,11 @@ class SecurityContext:
             raise ValueError("only extended session security is implemented")
         k128 = bool(self.flags & FLAG.NTLMSSP_NEGOTIATE_128)
         k56 = bool(self.flags & FLAG.NTLMSSP_NEGOTIATE_56)
-        key = self.exported_session_key
+        keys = session_keys(bytes(self.exported_session_key), k128, k56)
         # The client sends with the client-to-server keys and receives with server-to-client.
-        mine, theirs = self.is_client, not self.is_client
-        self._out = _Direction(sign_key(key, mine), Rc4(seal_key(key, mine, k128, k56)))
-        self._in = _Direction(sign_key(key, theirs), Rc4(seal_key(key, theirs, k128, k56)))
+        client = _Direction(keys.client_sign, Rc4(keys.client_seal))
+        server = _Direction(keys.server_sign, Rc4(keys.server_seal))
+        self._out, self._in = (client, server) if self.is_client else (server, client)
 
     def state(self) -> SecurityContextState:
         return SecurityContextState(
@@ -113,7 +113,7 @@ class SecurityContext:
         # HMAC_MD5(SigningKey, SeqNum + Message), RC4-encrypted with the sealing stream when
         # key exchange was negotiated.
         seq_bytes = _U32.pack(seq & 0xFFFFFFFF)  # SeqNum is 32 bits on the wire
-        checksum = hmac_md5(d.sign_key, seq_bytes, message)[:8]
+        checksum = d.sign_key.digest(seq_bytes + message)[:8]
         if self.key_exchange:
             checksum = d.rc4.update(checksum)
         return _VERSION + checksum + seq_bytes

@@ -29,7 +29,9 @@ from __future__ import annotations
 import hmac as _hmac
 import struct
 from collections.abc import Callable, Mapping
+from typing import Any
 
+import attrs
 from attrs import define, field, frozen
 
 from . import crypto
@@ -99,6 +101,12 @@ _SERVER_ECHOES: int = (
 )
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+_MIC_PROVIDED = int(AvFlags.MIC_PROVIDED)
+# The flags each side refuses to go without, as plain ints with their names (for the error).
+_CLIENT_NEEDS = tuple(
+    (int(f), str(f.name)) for f in (F.NTLMSSP_NEGOTIATE_NTLM, F.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)
+)
+_SERVER_NEEDS = tuple((int(f), str(f.name)) for f in (F.NTLMSSP_NEGOTIATE_UNICODE, F.NTLMSSP_NEGOTIATE_NTLM))
 
 
 def channel_bindings_hash(application_data: bytes | None, *, initiator_addr: bytes = b"", acceptor_addr: bytes = b"") -> bytes:
@@ -147,8 +155,18 @@ class ClientSession:
     version: Version = field(factory=Version)
     negotiate_message: bytes | None = field(default=None, init=False)
     challenge_message: ChallengeMessage | None = field(default=None, init=False)
-    context: SecurityContext | None = field(default=None, init=False)
     exported_session_key: bytes | None = field(default=None, init=False, repr=False)
+    _context: SecurityContext | None = field(default=None, init=False, repr=False)
+
+    @property
+    def context(self) -> SecurityContext | None:
+        """The per-message half (MS-NLMP 3.4) once AUTHENTICATE was produced, with the keys of the
+        CHALLENGE_MESSAGE's flags; built on first use (a caller with its own message layer, as
+        the model's NTLM package, never asks)."""
+        if self._context is None and self.exported_session_key is not None:
+            assert self.challenge_message is not None
+            self._context = SecurityContext(self.challenge_message.flags, self.exported_session_key, is_client=True)
+        return self._context
 
     def negotiate(self) -> bytes:
         if self.negotiate_message is not None:
@@ -163,9 +181,9 @@ class ClientSession:
         challenge = ChallengeMessage.decode(challenge_bytes)
         self.challenge_message = challenge
         flags = challenge.flags
-        for needed in (F.NTLMSSP_NEGOTIATE_NTLM, F.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY):
+        for needed, name in _CLIENT_NEEDS:
             if not flags & needed:
-                raise NegotiationFailure(f"the server's CHALLENGE_MESSAGE does not negotiate {needed.name}")
+                raise NegotiationFailure(f"the server's CHALLENGE_MESSAGE does not negotiate {name}")
         if challenge.target_info is None:
             raise NegotiationFailure("the CHALLENGE_MESSAGE has no TargetInfo: NTLMv2 needs it")
 
@@ -178,7 +196,7 @@ class ClientSession:
         send_mic = server_time is not None
         info = server_info
         if send_mic:
-            info = info.with_pair(AvId.MsvAvFlags, _U32.pack(int(server_info.flags() | AvFlags.MIC_PROVIDED)))
+            info = info.with_pair(AvId.MsvAvFlags, _U32.pack(server_info.flag_bits() | _MIC_PROVIDED))
         if self.send_channel_bindings:
             info = info.with_pair(AvId.MsvAvChannelBindings, channel_bindings_hash(self.channel_bindings))
         if self.target_name is not None:
@@ -219,7 +237,6 @@ class ClientSession:
             mic = crypto.hmac_md5(exported, self.negotiate_message, challenge_bytes, out)
             out = out[:MIC_OFFSET] + mic + out[MIC_END:]
         self.exported_session_key = exported
-        self.context = SecurityContext(flags, exported, is_client=True)
         return out
 
 
@@ -280,18 +297,26 @@ class ServerSession:
     challenge_message: bytes | None = field(default=None, init=False)
     _challenge: ChallengeMessage | None = field(default=None, init=False, repr=False)
     flags: int = field(default=0, init=False)
-    context: SecurityContext | None = field(default=None, init=False)
     user: AuthenticatedUser | None = field(default=None, init=False)
     exported_session_key: bytes | None = field(default=None, init=False, repr=False)
+    _context: SecurityContext | None = field(default=None, init=False, repr=False)
+
+    @property
+    def context(self) -> SecurityContext | None:
+        """The per-message half (MS-NLMP 3.4) once an AUTHENTICATE_MESSAGE was accepted, with the
+        keys of its flags; built on first use."""
+        if self._context is None and self.exported_session_key is not None:
+            self._context = SecurityContext(self.flags, self.exported_session_key, is_client=False)
+        return self._context
 
     def challenge(self, negotiate_bytes: bytes) -> bytes:
         if self.negotiate_message is not None:
             raise ProtocolStateError("challenge() is called once, with the NEGOTIATE_MESSAGE")
         negotiate = NegotiateMessage.decode(negotiate_bytes)
         asked = negotiate.flags
-        for needed in (F.NTLMSSP_NEGOTIATE_UNICODE, F.NTLMSSP_NEGOTIATE_NTLM):
+        for needed, name in _SERVER_NEEDS:
             if not asked & needed:
-                raise NegotiationFailure(f"the client's NEGOTIATE_MESSAGE does not offer {needed.name}")
+                raise NegotiationFailure(f"the client's NEGOTIATE_MESSAGE does not offer {name}")
         # 3.2.5.1.1: extended session security is chosen when the client offers it; this
         # server requires it (no NTLMv1 session security).
         if not asked & FLAG.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
@@ -332,7 +357,7 @@ class ServerSession:
 
     def accept(self, authenticate_bytes: bytes) -> AuthenticatedUser:
         """Checks the AUTHENTICATE_MESSAGE (3.2.5.1.2); raises a typed NtlmError on failure."""
-        if self.challenge_message is None or self.context is not None:
+        if self.challenge_message is None or self.exported_session_key is not None:
             raise ProtocolStateError("accept() follows challenge(), once")
         challenge = self._challenge
         assert challenge is not None
@@ -363,13 +388,14 @@ class ServerSession:
 
         info = client_challenge.target_info
         sent_time = challenge.target_info.timestamp() if challenge.target_info is not None else None
-        if sent_time is not None and not info.flags() & AvFlags.MIC_PROVIDED:
+        mic_provided = info.flag_bits() & _MIC_PROVIDED
+        if sent_time is not None and not mic_provided:
             # 3.1.5.1.2: with an MsvAvTimestamp in the CHALLENGE the client "SHOULD provide a MIC".
             # Interpretation: this server requires it, else a MIC could be stripped by altering
             # the timestamp pair of the CHALLENGE in transit (the NTLMv2 proof covers the pairs
             # as the client echoed them, not as the server sent them).
             raise MicMismatch("the CHALLENGE_MESSAGE carried MsvAvTimestamp but the AUTHENTICATE_MESSAGE has no MIC")
-        if info.flags() & AvFlags.MIC_PROVIDED:
+        if mic_provided:
             assert message.mic is not None  # the decoder refuses a MIC flag without a MIC field
             assert self.negotiate_message is not None
             zeroed = authenticate_bytes[:MIC_OFFSET] + b"\x00" * 16 + authenticate_bytes[MIC_END:]
@@ -385,7 +411,25 @@ class ServerSession:
 
         self.flags = flags
         self.exported_session_key = exported
-        self.context = SecurityContext(flags, exported, is_client=False)
         target = info.get_str(AvId.MsvAvTargetName)
         self.user = AuthenticatedUser(message.user, message.domain, message.workstation, flags, target)
         return self.user
+
+
+def _shallow_copy(self: Any) -> Any:
+    """``copy.copy`` of a session: the same field values in a new object. (The generic protocol
+    goes through ``__reduce_ex__`` and a state dict, which costs more than a handshake step; the
+    model copies a session before each step so that a refused message leaves it unchanged.)"""
+    cls = type(self)
+    new = object.__new__(cls)
+    for name in _FIELD_NAMES[cls]:
+        object.__setattr__(new, name, getattr(self, name))
+    return new
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(a.name for a in attrs.fields(cls)) for cls in (ClientSession, ServerSession)
+}
+ClientSession.__copy__ = _shallow_copy  # type: ignore[attr-defined]
+ServerSession.__copy__ = _shallow_copy  # type: ignore[attr-defined]
+
