@@ -151,6 +151,8 @@ class _ParamDoc:
     tbd: bool
     orphan: bool
     row_names: list[tuple[int, int, str]]  # (start, end, value name) for mention contexts
+    # A regular heading that documents a TBD parameter when one matches it (else a parameter).
+    maybe_orphan: bool = False
 
 
 # A parameter's line range, its name, and its value rows (start, end, value name): where a
@@ -396,6 +398,7 @@ class Interpreter:
             tbd=False,
             orphan=orphan,
             row_names=[],
+            maybe_orphan=not orphan and b.hint == "may-document-tbd",
         )
 
     def fill_param(self, p: _ParamDoc, blocks: list[_Block], end: int) -> None:
@@ -443,20 +446,26 @@ class Interpreter:
         return ValueTable(tuple(t.header), tuple(values), self.span(t.start, t.end)), rows
 
     def reconcile(self, docs: list[_ParamDoc]) -> list[Parameter]:
-        """TBD parameters take the text of the orphan `#### -` heading that documents them."""
+        """TBD parameters take the text of the orphan `#### -` heading that documents them (or of a
+        later heading the tokenizer marked as possibly documenting one; unmatched, it stays a
+        parameter)."""
         params = [d for d in docs if not d.orphan]
-        orphans = [d for d in docs if d.orphan]
+        candidates = sorted(
+            [d for d in docs if d.orphan] + [d for d in params if d.maybe_orphan and not d.tbd],
+            key=lambda d: d.heading_line,
+        )
         attached: dict[int, _ParamDoc] = {}
+        consumed: set[int] = set()
         matcher = OrphanMatcher()
         for i, d in enumerate(params):
             if d.tbd:
                 matcher.add_tbd(d.heading_line, d.name, i)
-        for o in orphans:
+        for o in candidates:
             got = matcher.match(o.heading_line, o.name)
             best = got if isinstance(got, int) else None
-            best_score = 1.0 if best is not None else 0.0
-            if best is not None and best_score >= 0.6:
+            if best is not None:
                 attached[best] = o
+                consumed.add(id(o))
                 t = params[best]
                 self.warn(
                     "read.tbd-parameter",
@@ -470,7 +479,7 @@ class Interpreter:
                     f"orphan heading '- {o.name}' documents TBD parameter {t.name} (names differ); its text is"
                     f" attached to {t.name}",
                 )
-            else:
+            elif o.orphan:
                 self.warn(
                     "read.orphan-heading",
                     o.heading_line,
@@ -485,6 +494,8 @@ class Interpreter:
         names_seen: dict[str, int] = {}
         out: list[Parameter] = []
         for i, d in enumerate(params):
+            if id(d) in consumed:
+                continue
             src = attached.get(i)
             if d.name in names_seen:
                 self.warn(
@@ -709,11 +720,15 @@ class Interpreter:
                 kind = klass if klass is not None else row_kind(code, desc)
                 out.append(ReturnCode(code, kind, via, desc, self.span(r.start, r.end), hex_text, index))
         if coded_rows == 0:
+            # Rows whose code cells are empty (the "flattened table" extraction): the code names
+            # are lost, an error (FORMATS.md: notice it, never invent codes); a header alone is
+            # a defect of the page.
             self.warn(
                 "read.return-table-without-codes",
                 t.start,
                 f"return table {index} (lines {t.start}-{t.end}) has {len(t.rows)} row(s) but no return code names;"
                 " no codes are read from it",
+                Severity.ERROR if t.rows else Severity.WARNING,
             )
         return out
 
@@ -776,6 +791,7 @@ class Interpreter:
         text = self.text
         line, counted = 1, 0
         place_of: dict[int, tuple[str, str] | None] = {}
+        seen: set[tuple[str, int]] = set()
         for m in STATUS_CODE_RE.finditer(text):
             line += text.count("\n", counted, m.start())
             counted = m.start()
@@ -786,7 +802,9 @@ class Interpreter:
             else:
                 sec = next((s for a, z, s in spans if a <= line <= z), None)
                 place = place_of[line] = self.mention_place(sec, line, regions) if sec is not None else None
-            if place is not None:
+            # One mention per code and line: "X ... X" on one line names X once for lint.
+            if place is not None and (m.group(1), line) not in seen:
+                seen.add((m.group(1), line))
                 out.append(Mention(m.group(1), place[0], line, place[1]))
         return out
 
