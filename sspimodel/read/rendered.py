@@ -179,20 +179,6 @@ REQUIREMENT_OTHER_LABELS = (
 )
 HEADER_VALUE_RE = re.compile(r"^(?P<header>[^\s(]+)(?:\s*\(\s*include\s+(?P<include>[^)]*?)\s*\))?$")
 
-# Optional stated in prose: `*optional* A pointer`, `*Optional*. A pointer`, `The **optional**
-# time limit` (FORMATS.md), rendered without the markdown markers.
-
-# "SspiGetAsyncCallStatus returns X": on the async pages, codes from here on in the paragraph are
-# what SspiGetAsyncCallStatus reports later, not what the queuing call returns (DESIGN.md, Async).
-ASYNC_STATUS_FN = "SspiGetAsyncCallStatus"
-ASYNC_STATUS_RE = re.compile(
-    r"\bSspiGetAsyncCallStatus\s+(?:will\s+|may\s+|can\s+)?(?:returns?|reports?)\b", re.IGNORECASE
-)
-TABLE_REF_RE = re.compile(r"\b(?:following|below|table)\b", re.IGNORECASE)
-SECOND_TABLE_RE = re.compile(r"\b(?:second|next)\s+table\b", re.IGNORECASE)
-SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
-SEE_ALSO_FUNCTION_RE = re.compile(r"^(?P<name>[A-Za-z_]\w*)(?:\s+\([A-Za-z][\w ./-]*\))?$")
-ALIAS_NOTE_RE = re.compile(r"\bdefines\s+(?P<neutral>[A-Za-z_]\w*)\s+as\s+an\s+alias\b")
 
 
 def norm(line: str) -> str:
@@ -919,16 +905,12 @@ class _Rendered(Interpreter):
             self.keep("examples", b[0], b[1] - 1, "an Examples section has no place in the function spec")
         self.check_sections(found, proto, t_idx, bool(desc_blocks))
 
-        # Variant: no front matter, so the evidence is the page text: the remarks note "The sspi.h
-        # header defines X as an alias which automatically selects the ANSI or Unicode version", or a
-        # description ending in "(ANSI)"/"(Unicode)" (async pages).
-        evidence = f"{remarks}\n{description}"
+        # rule.variant: no front matter, so the evidence is the page text (the remarks' alias
+        # note, a description ending in "(ANSI)"/"(Unicode)") and the prototype's string types.
         c_types = tuple(pp.c_type for pp in proto.params) if proto is not None else ()
-        variant, neutral = split_variant(name, requirements.unicode_ansi, description=evidence, c_types=c_types)
-        if variant is Variant.NEUTRAL and name.endswith(("A", "W")):
-            am = ALIAS_NOTE_RE.search(evidence)
-            if am and am.group("neutral") == name[:-1]:
-                variant, neutral = (Variant.A if name.endswith("A") else Variant.W), name[:-1]
+        variant, neutral = split_variant(
+            name, requirements.unicode_ansi, description=f"{remarks}\n{description}", c_types=c_types
+        )
 
         section_spans = tuple(
             (sec, self.span0(h, last_content(self, h, e)))

@@ -418,7 +418,7 @@ class _Reader(Interpreter):
         fm_desc = str(self.fm_get("description") or "")
         api_names = self.fm_get("api_name")
         aliases = tuple(str(x) for x in api_names) if isinstance(api_names, list) else ()
-        variant, neutral = split_variant(self.name, requirements.unicode_ansi, fm_desc, aliases)
+        variant, neutral = split_variant(self.name, requirements.unicode_ansi, f"{fm_desc}\n{remarks}", aliases)
         upstream = self.fm_get("upstream")
         if not upstream:
             prefix = (self.uid_kind or "NF").lower()
