@@ -198,6 +198,7 @@ class Interpreter:
         self.orphan_headings: list[OrphanHeading] = []
         self.returns_form = "empty"
         self.returns_lists = 0
+        self.last_sections: list[Section] = []  # what the form's tokenizer produced (tests)
 
     # ---- helpers ---------------------------------------------------------------------------
 

@@ -70,7 +70,7 @@ from .interpret import Interpreter, _annotation
 from .raw import Block, Cell, Row, Section, Table
 from .rules import apply_reporting, is_return_table_header
 
-__all__ = ["read_rendered", "scan_rendered"]
+__all__ = ["raw_sections", "read_rendered"]
 
 UPSTREAM_DIR = "sdk-api-src/content/sspi"
 
@@ -795,7 +795,6 @@ class _Rendered(Interpreter):
         self.lines0 = lines  # 0-based view (the tokenizer's indexes)
         self.lines = lines
         self.nlines = max(1, len(lines))
-        self.last_sections: list[Section] = []
 
     def span0(self, start: int, end: int) -> Span:
         return Span(self.file, start + 1, end + 1)
@@ -1003,8 +1002,8 @@ class _Rendered(Interpreter):
                 self.report("read.empty-section", sev, h, f"section '{SECTION_TITLES[sec]}' is empty")
 
 
-def scan_rendered(text: str, file: str = "page.txt") -> list[Section]:
-    """The raw sections the tokenizer hands to the interpreter (for tests and tools)."""
+def raw_sections(text: str, file: str = "page.txt") -> list[Section]:
+    """The raw sections the tokenizer hands to the interpreter (tests compare both forms')."""
     r = _Rendered(text, file)
     r.read()
     return r.last_sections

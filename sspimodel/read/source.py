@@ -77,7 +77,7 @@ from .source_scan import (
     scan_source,
 )
 
-__all__ = ["read_source"]
+__all__ = ["raw_sections", "read_source"]
 
 
 _T = TypeVar("_T")
@@ -331,6 +331,14 @@ def read_source(text: str, file: str) -> FunctionSpec:
         return _fallback(text, file, e)
 
 
+def raw_sections(text: str, file: str = "page.md") -> list[Section]:
+    """The raw sections (HTML tables joined) the source form hands to the interpreter (tests
+    compare both forms')."""
+    r = _Reader(text, file)
+    r.read()
+    return r.last_sections
+
+
 def _name_from_file(file: str) -> str:
     stem = PurePath(file).name.split(".", 1)[0] or "unnamed"
     m = re.match(r"^n[fsec]-[a-z0-9]+-(.+)$", stem)
@@ -390,6 +398,7 @@ class _Reader(Interpreter):
                 first.end = max(first.end, s.end)
             else:
                 by_key.setdefault(s.key, s)
+        self.last_sections = sections
         self.guarded("section list", lambda: self.check_sections(sections, by_key), None)
 
         description = self.guarded("description", lambda: self.section_text(by_key.get("description")), "")
