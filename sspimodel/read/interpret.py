@@ -267,8 +267,9 @@ class Interpreter:
         """rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"."""
         out = []
         named_null = optional_named_elsewhere(params)
+        remarks_null = "null" in remarks.lower()  # the rule's regex is built per parameter
         for p in params:
-            if not p.optional and remarks_make_optional(p.name, remarks):
+            if not p.optional and remarks_null and remarks_make_optional(p.name, remarks):
                 p = evolve(p, optional=True, optional_source="prose")
                 self.warn(
                     "read.optional-in-prose",
@@ -784,11 +785,18 @@ class Interpreter:
     # ---- mentions --------------------------------------------------------------------------
 
     def mentions(self, sections: list[_Section], regions: list[_Region]) -> list[Mention]:
+        """Status codes named outside the returns section, with the section (or parameter) and
+        the value row they are named in. Linear: sections, parameter regions and value rows are
+        found by bisection or a line table, never by a scan per mention."""
         out: list[Mention] = []
         lo = (self.fm_span[1] + 1) if self.fm_span else 1
-        spans = [(s.start, s.end, s) for s in sections if s.key != "returns"]
+        spans = sorted(((s.start, s.end, s) for s in sections if s.key != "returns"), key=lambda t: t[0])
         if not spans:
             return out
+        span_starts = [a for a, _z, _s in spans]
+        regions = sorted(regions, key=lambda r: r[0])
+        region_starts = [r[0] for r in regions]
+        row_at: dict[int, str] | None = None
         text = self.text
         line, counted = 1, 0
         place_of: dict[int, tuple[str, str] | None] = {}
@@ -801,22 +809,27 @@ class Interpreter:
             if line in place_of:
                 place = place_of[line]
             else:
-                sec = next((s for a, z, s in spans if a <= line <= z), None)
-                place = place_of[line] = self.mention_place(sec, line, regions) if sec is not None else None
+                k = bisect_right(span_starts, line) - 1
+                sec = spans[k][2] if k >= 0 and line <= spans[k][1] else None
+                place = None
+                if sec is not None:
+                    k = bisect_right(region_starts, line) - 1
+                    if k >= 0 and line <= regions[k][1]:
+                        if row_at is None:
+                            row_at = {
+                                ln: v for _a, _z, _n, rows in regions for ra, rz, v in rows for ln in range(ra, rz + 1)
+                            }
+                        place = (f"parameters: {regions[k][2]}", row_at.get(line, ""))
+                    elif sec.key.startswith("?"):
+                        place = (sec.heading, "")
+                    else:
+                        place = (sec.key, "")
+                place_of[line] = place
             # One mention per code and line: "X ... X" on one line names X once for lint.
             if place is not None and (m.group(1), line) not in seen:
                 seen.add((m.group(1), line))
                 out.append(Mention(m.group(1), place[0], line, place[1]))
         return out
-
-    def mention_place(self, sec: _Section, line: int, regions: list[_Region]) -> tuple[str, str]:
-        for a, z, name, rows in regions:
-            if a <= line <= z:
-                context = next((v for ra, rz, v in rows if ra <= line <= rz), "")
-                return f"parameters: {name}", context
-        if sec.key.startswith("?"):
-            return sec.heading, ""
-        return sec.key, ""
 
 
 # --------------------------------------------------------------------------------------------
