@@ -38,8 +38,6 @@ _MD_BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _MD_LINK_RE = re.compile(r"\[([^\]\[]*)\]\(([^)\s]*)\)")
 _MD_EMPH_RE = re.compile(r"(?<![\w*])\*(?!\s)([^*]+?)(?<!\s)\*(?![\w*])")
 _ALERT_RE = re.compile(r"\[!(NOTE|WARNING|CAUTION|IMPORTANT|TIP)\]\s*", re.I)
-_TABLE_OPEN_RE = re.compile(r"<table\b", re.I)
-_TABLE_CLOSE_RE = re.compile(r"</table\s*>", re.I)
 _WS_RE = re.compile(r"[ \t\u00a0\r\f\v]+")
 _RARE_ASCII_WS_RE = re.compile(r"[\x1c-\x1f]")
 
@@ -751,30 +749,6 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
     fm = _front_matter(lines)
     blocks: list[Block] = []
     h1 = ""
-    # An HTML table split by blank lines arrives as several blocks; the source reader joins them
-    # and parses the whole chunk with its tag scanner (source.join_html: from a block holding
-    # "<table" until the tables are closed or a heading comes). Paragraphs inside such a chunk are
-    # kept raw here ("html") instead of rendered twice. `open_tables` mirrors join_html's count.
-    open_tables = 0
-
-    def add(b: Block) -> None:
-        nonlocal open_tables
-        blocks.append(b)
-        if b.kind == "heading":
-            open_tables = 0
-            return
-        if open_tables == 0:
-            if b.kind not in ("html", "text") or "<" not in b.raw or not _TABLE_OPEN_RE.search(b.raw):
-                return
-            chunk = b.raw
-        else:
-            chunk = "\n".join(lines[b.start - 1 : b.end])
-            if "<" not in chunk:
-                return
-        open_tables += len(_TABLE_OPEN_RE.findall(chunk)) - len(_TABLE_CLOSE_RE.findall(chunk))
-        if open_tables < 0:
-            open_tables = 0
-
     i = fm.end if fm is not None else 0
     while i < n:
         ln = lines[i]
@@ -792,7 +766,7 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
                     last = j
                 j += 1
             body = "\n".join(_dedent4(x) for x in lines[i : last + 1]) + "\n"
-            add(Block("html", start, last + 1, raw=body))
+            blocks.append(Block("html", start, last + 1, raw=body))
             i = last + 1
             continue
         s = ln[ind:] if "\t" not in ln[:ind] else ln.lstrip(" \t")
@@ -802,7 +776,7 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
             if m:
                 level = len(m.group(1))
                 b = _inline_block("heading", (m.group(2) or "").strip(), start, start, level)
-                add(b)
+                blocks.append(b)
                 if level == 1 and not h1:
                     h1 = b.text
                 i += 1
@@ -820,7 +794,7 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
                 strip = len(m.group(1))
                 content = "".join(_strip_spaces(x, strip) + "\n" for x in lines[i + 1 : min(j, n)])
                 end = min(j, n - 1) + 1 if j < n else n
-                add(Block("code", start, end, text=content.rstrip("\n"), raw=content))
+                blocks.append(Block("code", start, end, text=content.rstrip("\n"), raw=content))
                 i = j + 1
                 continue
         if c == "<":
@@ -830,20 +804,20 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
                 while j < n and not end_re.search(lines[j]):
                     j += 1
                 j = min(j, n - 1)
-                add(Block("html", start, j + 1, raw="\n".join(lines[i : j + 1]) + "\n"))
+                blocks.append(Block("html", start, j + 1, raw="\n".join(lines[i : j + 1]) + "\n"))
                 i = j + 1
                 continue
             if _HTML6_RE.match(ln) or _HTML7_RE.match(ln):
                 j = i + 1
                 while j < n and not _is_blank(lines[j]):
                     j += 1
-                add(Block("html", start, j, raw="\n".join(lines[i:j]) + "\n"))
+                blocks.append(Block("html", start, j, raw="\n".join(lines[i:j]) + "\n"))
                 i = j
                 continue
         if c == ">":
             j, parts = _list_or_quote(lines, i, n, quote=True)
             raw = "\n".join(p for k, p in parts if k == "text")
-            add(_container(parts, raw, start, j))
+            blocks.append(_container(parts, raw, start, j))
             i = j
             continue
         if c in "-*_" and _HR_RE.match(ln):
@@ -854,7 +828,7 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
             if m:
                 j, parts = _list_or_quote(lines, i, n, quote=False)
                 raw = "\n".join(p for k, p in parts if k != "item")
-                add(_container(parts, raw, start, j))
+                blocks.append(_container(parts, raw, start, j))
                 i = j
                 continue
         if "|" in ln and i + 1 < n:
@@ -870,7 +844,7 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
                     j += 1
                 header_cells = [_cell(x, True) for x in head]
                 table = Table([x.text.replace("\n", " ") for x in header_cells], rows, start, j)
-                add(Block("table", start, j, table=table))
+                blocks.append(Block("table", start, j, table=table))
                 i = j
                 continue
         # Paragraph (or a setext heading).
@@ -893,15 +867,12 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
         content = _strip_trailing(content)
         if setext:
             b = _inline_block("heading", content, start, j + 1, setext)
-            add(b)
+            blocks.append(b)
             if setext == 1 and not h1:
                 h1 = b.text
             i = j + 1
             continue
-        if open_tables > 0:
-            add(Block("html", start, j, raw=content))
-        else:
-            add(_inline_block("text", content, start, j))
+        blocks.append(_inline_block("text", content, start, j))
         i = j
     return RawPage(text, lines, fm, blocks, h1)
 
