@@ -54,6 +54,7 @@ from .raw import Block, Cell, Section, Table
 from .rules import (
     ITALIC_NAME_RE,
     OrphanMatcher,
+    apply_reporting,
     clause_kind,
     is_value_table_header,
     misnamed_parameters,
@@ -65,7 +66,7 @@ from .rules import (
 )
 from .source_scan import _squash
 
-__all__ = ["Interpreter"]
+__all__ = ["Body", "Interpreter"]
 
 _T = TypeVar("_T")
 _Cell = Cell
@@ -180,6 +181,21 @@ def _internal(file: str, e: BaseException, phase: str) -> Diagnostic:
 
 
 
+@dataclass(slots=True)
+class Body:
+    """The facts the interpreter reads from a page's sections (the form's front end adds the
+    name, requirements, prototype and variant)."""
+
+    description: str
+    parameters: list[Parameter]
+    fields: list[Field]
+    returns: list[ReturnCode]
+    returns_prose: str
+    remarks: str
+    see_also: list[SeeAlso]
+    mentions: list[Mention]
+
+
 class Interpreter:
     """The section interpreters, over a page's lines and its raw sections. A form's reader
     subclasses it (or fills it) with the page text and file, and calls the section methods."""
@@ -199,6 +215,32 @@ class Interpreter:
         self.returns_form = "empty"
         self.returns_lists = 0
         self.last_sections: list[Section] = []  # what the form's tokenizer produced (tests)
+
+    # ---- the whole body ----------------------------------------------------------------------
+
+    def interpret(self, sections: list[_Section]) -> Body:
+        """Every section of the raw page, in one order for both forms; each phase guarded (a bug
+        met on a mangled page loses that phase only, as a ``read.internal`` diagnostic)."""
+        by_key: dict[str, _Section] = {}
+        for s in sections:
+            by_key.setdefault(s.key, s)
+        description = self.guarded("description", lambda: self.section_text(by_key.get("description")), "")
+        no_params: tuple[list[Parameter], list[_Region]] = ([], [])
+        params, regions = self.guarded("parameters", lambda: self.parameters(sections), no_params)
+        no_fields: list[Field] = []
+        fields = self.guarded("fields", lambda: self.fields(sections), no_fields)
+        no_returns: tuple[list[ReturnCode], str] = ([], "")
+        returns, returns_prose = self.guarded("returns", lambda: self.returns(by_key.get("returns")), no_returns)
+        remarks = self.guarded("remarks", lambda: self.section_text(by_key.get("remarks")), "")
+        params = self.guarded("optional in remarks", lambda: self.optional_from_remarks(params, remarks), params)
+        self.guarded("parameter names in prose", lambda: self.check_prose_names(params), None)
+        # rule.reported-via (GetLastError, SspiGetAsyncCallStatus, an out parameter).
+        returns = self.guarded("reporting", lambda: apply_reporting(returns, returns_prose, params), returns)
+        no_see_also: list[SeeAlso] = []
+        see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), no_see_also)
+        no_mentions: list[Mention] = []
+        mentions = self.guarded("mentioned codes", lambda: self.mentions(sections, regions), no_mentions)
+        return Body(description, params, fields, returns, returns_prose, remarks, see_also, mentions)
 
     # ---- helpers ---------------------------------------------------------------------------
 

@@ -68,7 +68,7 @@ from ..spec import (
 from .common import HEX_RE, VALUE_NUMBER_RE, clean_text, split_variant
 from .interpret import Interpreter, _annotation
 from .raw import Block, Cell, Row, Section, Table
-from .rules import apply_reporting, is_return_table_header
+from .rules import is_return_table_header
 
 __all__ = ["raw_sections", "read_rendered"]
 
@@ -882,20 +882,11 @@ class _Rendered(Interpreter):
             else:
                 blocks = paragraphs(lines, a, e)
             sections.append(Section(sec, lines[h], h + 1, e, blocks))
-        by_key = {s.key: s for s in sections}
         self.last_sections = sections
 
-        description = self.section_text(by_key.get("description"))
-        params, regions = self.parameters(sections)
-        params = self.prototype_facts(params, proto)
-        returns, returns_prose = self.returns(by_key.get("returns"))
-        remarks = self.section_text(by_key.get("remarks"))
-        params = self.optional_from_remarks(params, remarks)
-        self.check_prose_names(params)
-        # rule.reported-via (GetLastError, an out parameter), applied once for both forms.
-        returns = apply_reporting(returns, returns_prose, params)
-        see_also = self.see_also(by_key.get("see-also"))
-        mentions = self.mentions([s for s in sections if s.key not in ("syntax", "requirements")], regions)
+        read = self.interpret([s for s in sections if s.key not in ("syntax", "requirements")])
+        description, remarks = read.description, read.remarks
+        params = self.prototype_facts(read.parameters, proto)
 
         requirements = Requirements()
         if (b := body("requirements")) is not None:
@@ -935,11 +926,11 @@ class _Rendered(Interpreter):
             requirements=requirements,
             prototype=proto,
             parameters=tuple(params),
-            returns=tuple(returns),
-            returns_prose=returns_prose,
-            mentioned_codes=tuple(mentions),
+            returns=tuple(read.returns),
+            returns_prose=read.returns_prose,
+            mentioned_codes=tuple(read.mentions),
             remarks=remarks,
-            see_also=tuple(see_also),
+            see_also=tuple(read.see_also),
             unparsed=tuple(self.unparsed),
             diagnostics=tuple(diags),
             sections=section_spans,

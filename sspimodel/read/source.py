@@ -41,15 +41,10 @@ import yaml
 from attrs import evolve
 
 from ..spec import (
-    Field,
     Form,
     FunctionSpec,
-    Mention,
     PageKind,
-    Parameter,
     Requirements,
-    ReturnCode,
-    SeeAlso,
     Severity,
     Span,
     Variant,
@@ -65,12 +60,8 @@ from .interpret import (
     Interpreter,
     _block_has_content,
     _internal,
-    _Region,
 )
 from .raw import Block, Cell, FrontMatter, Row, Section, Table
-from .rules import (
-    apply_reporting,
-)
 from .source_scan import (
     _Collector,
     _render_html_fragment,
@@ -401,26 +392,9 @@ class _Reader(Interpreter):
         self.last_sections = sections
         self.guarded("section list", lambda: self.check_sections(sections, by_key), None)
 
-        description = self.guarded("description", lambda: self.section_text(by_key.get("description")), "")
-        if not description:
-            description = clean_text(str(self.fm_get("description") or ""))
-        no_params: tuple[list[Parameter], list[_Region]] = ([], [])
-        params, regions = self.guarded("parameters", lambda: self.parameters(sections), no_params)
-        no_fields: list[Field] = []
-        fields = self.guarded("fields", lambda: self.fields(sections), no_fields)
-        no_returns: tuple[list[ReturnCode], str] = ([], "")
-        returns, returns_prose = self.guarded(
-            "returns", lambda: self.returns(by_key.get("returns")), no_returns
-        )
-        remarks = self.guarded("remarks", lambda: self.section_text(by_key.get("remarks")), "")
-        params = self.guarded("optional in remarks", lambda: self.optional_from_remarks(params, remarks), params)
-        self.guarded("parameter names in prose", lambda: self.check_prose_names(params), None)
-        # rule.reported-via (GetLastError, an out parameter), applied once for both forms.
-        returns = self.guarded("reporting", lambda: apply_reporting(returns, returns_prose, params), returns)
-        no_see_also: list[SeeAlso] = []
-        see_also = self.guarded("see-also", lambda: self.see_also(by_key.get("see-also")), no_see_also)
-        no_mentions: list[Mention] = []
-        mentions = self.guarded("mentioned codes", lambda: self.mentions(sections, regions), no_mentions)
+        body = self.interpret(sections)
+        description = body.description or clean_text(str(self.fm_get("description") or ""))
+        remarks = body.remarks
         self.guarded("other sections", lambda: self.other_sections(sections), None)
         requirements = self.guarded("requirements", self.requirements, Requirements())
 
@@ -450,12 +424,12 @@ class _Reader(Interpreter):
             description=description,
             requirements=requirements,
             prototype=None,
-            parameters=tuple(params),
-            returns=tuple(returns),
-            returns_prose=returns_prose,
-            mentioned_codes=tuple(mentions),
+            parameters=tuple(body.parameters),
+            returns=tuple(body.returns),
+            returns_prose=body.returns_prose,
+            mentioned_codes=tuple(body.mentions),
             remarks=remarks,
-            see_also=tuple(see_also),
+            see_also=tuple(body.see_also),
             unparsed=tuple(self.unparsed),
             diagnostics=tuple(diags),
             sections=tuple(
@@ -464,7 +438,7 @@ class _Reader(Interpreter):
                 if s.key != "preamble"
             ),
             kind=_PAGE_KINDS.get(self.uid_kind, PageKind.FUNCTION),
-            fields=tuple(fields),
+            fields=tuple(body.fields),
             orphan_headings=tuple(self.orphan_headings),
             returns_form=self.returns_form,
         )
