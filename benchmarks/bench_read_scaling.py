@@ -70,6 +70,11 @@ def source_open_brackets(n: int) -> str:
     return FRONT + "## -remarks\n\n" + "".join(f"[a{i} *b _c `d " for i in range(n)) + "]\n"
 
 
+def source_value_rows_naming_codes(n: int) -> str:
+    rows = "".join(f"| **SCALE_FLAG_{i}**<br>{i} | The flag {i}; pass SEC_E_OK. |\n" for i in range(n))
+    return FRONT + "## -parameters\n\n### -param fFlags [in]\n\n| Value | Meaning |\n|---|---|\n" + rows
+
+
 def rendered_params(n: int) -> str:
     body = "".join(f"[in] p{i}\n\nThe value p{i}.\n\n" for i in range(n))
     return "ScaleFn function (sspi.h)\n\nText.\n\nParameters\n\n" + body + "Return value\n\nReturns SEC_E_OK.\n"
@@ -85,6 +90,27 @@ def rendered_orphans(n: int) -> str:
     return "ScaleFn function (sspi.h)\n\nText.\n\nParameters\n\n" + body + "Return value\n\nReturns SEC_E_OK.\n"
 
 
+def rendered_return_rows(n: int) -> str:
+    body = "".join(f"SEC_E_CODE_{i}\n0x8009{i:04X}L\nReason {i}, see SEC_E_OK.\n" for i in range(n))
+    return (
+        "ScaleFn function (sspi.h)\n\nText.\n\nReturn value\n\nIf the function fails, it returns one of"
+        " the following codes.\n\nReturn code Description\n" + body
+    )
+
+
+def rendered_value_table(n: int) -> str:
+    rows = "".join(f"SCALE_FLAG_{i}\n{i}\nThe flag {i}; pass SEC_E_OK.\n" for i in range(n))
+    return (
+        "ScaleFn function (sspi.h)\n\nText.\n\nParameters\n\n[in] fFlags\n\nOne of these.\n\n"
+        "Value Meaning\n" + rows + "\nReturn value\n\nReturns SEC_E_OK.\n"
+    )
+
+
+def rendered_prose(n: int) -> str:
+    body = "".join(f"If the call fails, it returns SEC_E_X{i} while it is still running. " for i in range(n))
+    return "ScaleFn function (sspi.h)\n\nText.\n\nReturn value\n\n" + body + "\n\nRemarks\n\n" + body + "\n"
+
+
 SHAPES: dict[str, Callable[[int], str]] = {
     "source: many ### -param headings": source_params,
     "source: TBD params + orphan headings": source_tbd_orphans,
@@ -94,9 +120,13 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "source: long remarks prose": source_prose,
     "source: YAML alias bomb in front matter": source_alias_bomb,
     "source: unclosed brackets, stray * _ ` in prose": source_open_brackets,
+    "source: value table whose rows name codes": source_value_rows_naming_codes,
     "rendered: many parameter headings": rendered_params,
     "rendered: many 'Return code Description' headers": rendered_return_headers,
     "rendered: TBD params + orphan headings": rendered_orphans,
+    "rendered: long alternating return table": rendered_return_rows,
+    "rendered: long value table": rendered_value_table,
+    "rendered: long returns and remarks prose": rendered_prose,
 }
 
 

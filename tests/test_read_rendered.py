@@ -734,7 +734,7 @@ def test_internal_failure_becomes_a_diagnostic(monkeypatch: pytest.MonkeyPatch, 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(rendered_mod, "parse_returns", broken)
+    monkeypatch.setattr(rendered_mod, "return_blocks", broken)
     text = (spec_dir / "pages" / SEED).read_text(encoding="utf-8")
     spec = read_rendered(text, SEED)
     assert spec.name == "ImportSecurityContextA"
@@ -872,7 +872,8 @@ def test_ssp_in_use_table_is_description_not_values() -> None:
     assert p.c_type == "SEC_CHAR *"
     # rule.value-table: the table says how each package reads the name; it lists no values.
     assert p.value_tables == ()
-    assert "SSP in use Meaning Digest Null-terminated" in " ".join(p.description.split())
+    # Kept as the table's text, cells joined by " | " as in the source form.
+    assert "SSP in use | Meaning Digest | Null-terminated" in " ".join(p.description.split())
     assert p.description.rstrip().endswith("The cache entry has not expired.")
 
 

@@ -1,20 +1,26 @@
 """Reading reference pages into FunctionSpecs.
 
-Two readers, one per page form; the form is detected from the content, never from the file
-name or extension:
+Per page form, a thin tokenizer turns the text into the shared raw page of
+:mod:`sspimodel.read.raw` (sections of headings, text paragraphs, tables of rows and cells,
+lists, each with its line span); one interpreter, :class:`sspimodel.read.interpret.Interpreter`,
+reads those sections into the facts of a FunctionSpec for both forms. The form is detected from
+the content, never from the file name or extension:
 
 - ``source``: the reference source markdown (YAML front matter, ``## -section`` headings,
-  ``### -param`` headings, pipe and HTML tables) -> :func:`sspimodel.read.source.read_source`,
-  which tokenizes with :func:`sspimodel.read.source_scan.scan_source` into the raw-page types of
-  :mod:`sspimodel.read.raw` (structure only) and interprets those;
-- ``rendered``: the web page saved as text -> :func:`sspimodel.read.rendered.read_rendered`.
+  ``### -param`` headings, pipe and HTML tables) -> :func:`sspimodel.read.source.read_source`:
+  tokenized by :func:`sspimodel.read.source_scan.scan_source`; the front matter (name, kind,
+  requirements) and HTML tables are read in :mod:`sspimodel.read.source`;
+- ``rendered``: the web page saved as text -> :func:`sspimodel.read.rendered.read_rendered`,
+  whose tokenizer writes its parameter headings in the canonical ``-param NAME [annotation]``
+  spelling; the title, Syntax prototype and Requirements table are read there.
 
-Every English heuristic both readers apply (success/error/pending, how a code is reported,
-optional in prose, value tables versus other tables, return-table headers, orphan headings,
-parameter names in prose) is a named rule in :mod:`sspimodel.read.rules`, written once and
-called by both; the front matter is loaded by :mod:`sspimodel.read.frontmatter` (no YAML
-anchors or aliases, a size limit). Struct, enum and callback pages (ns-/ne-/nc-) read into the
-same FunctionSpec with ``kind`` and ``fields`` (``as_struct()``/``as_enum()``).
+Every English heuristic (success/error/pending, how a code is reported, optional in prose, value
+tables versus other tables, return-table headers, TBD parameters and the headings that document
+them, parameter names in prose, the A/W variant) is a named rule in :mod:`sspimodel.read.rules`
+(and ``split_variant`` in :mod:`sspimodel.read.common`), applied by the interpreter, once; the
+front matter is loaded by :mod:`sspimodel.read.frontmatter` (no YAML anchors or aliases, a size
+limit). Struct, enum and callback pages (ns-/ne-/nc-) read into the same FunctionSpec with
+``kind`` and ``fields`` (``as_struct()``/``as_enum()``).
 
 A page never makes a reader raise: problems become Diagnostics on the FunctionSpec, and what
 a reader cannot place is kept in ``FunctionSpec.unparsed``. Only a file that cannot be read

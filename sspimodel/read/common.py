@@ -69,7 +69,9 @@ def split_variant(
     of API names (front matter ``api_name``) holds the name without its suffix (the Ex pages,
     whose req.unicode-ansi is empty), or (rule.variant-from-prototype) the page's prototype takes
     only wide-character string types for a W name, only narrow ones for an A name (a rendered page
-    whose req.unicode-ansi is empty and that has no alias note: AddCredentialsW).
+    whose req.unicode-ansi is empty and that has no alias note: AddCredentialsW), or the text
+    (remarks included) says "The sspi.h header defines <stem> as an alias which automatically
+    selects the ANSI or Unicode version" (rule.variant, both forms).
     """
     if name.endswith(("A", "W")) and name not in _NOT_VARIANT_SUFFIX:
         stem, suffix = name[:-1], name[-1]
@@ -81,6 +83,7 @@ def split_variant(
             or (suffix == "W" and "(Unicode)" in evidence)
             or stem in aliases
             or (c_types and _variant_of_types(c_types) == suffix)
+            or (f"defines {stem} as an alias" in " ".join(evidence.split()))
         ):
             return (Variant.A if suffix == "A" else Variant.W), stem
     return Variant.NEUTRAL, name

@@ -6,8 +6,9 @@ decides nothing about what the words mean: the English heuristics (directions, o
 error / pending, how a code is reported, value tables) are rules of the interpreter
 (:mod:`sspimodel.read.rules`).
 
-Today the source form's tokenizer (:mod:`sspimodel.read.source_scan`) produces these types; the
-rendered form's reader still tokenizes on its own (see the report of issue 13).
+Both forms' tokenizers produce these types: the source form's (:mod:`sspimodel.read.source_scan`)
+and the rendered form's (:mod:`sspimodel.read.rendered`); :mod:`sspimodel.read.interpret` reads
+them.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class Block:
     links: list[tuple[str, str]] = field(default_factory=list)
     level: int = 0
     table: Table | None = None
+    # A parameter heading that may be the text of a TBD parameter under another name (the
+    # rendered form cannot mark orphan headings; see rendered.parameter_blocks): "may-document-tbd".
+    hint: str = ""
 
 
 @dataclass(slots=True)

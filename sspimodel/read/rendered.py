@@ -1,7 +1,7 @@
-"""Reader for the rendered web-page text form of a reference page.
+"""The rendered web-page text form: a thin tokenizer into the shared raw page, and its front end.
 
 FORMATS.md, "Rendered web-page text": "A reference page as shown on the web and saved as plain
-text. No front matter, no markdown markers." The grammar this reader accepts (one item a line;
+text. No front matter, no markdown markers." The grammar this tokenizer accepts (one item a line;
 blank lines, including lines holding only NBSP, separate paragraphs)::
 
     page         := title description section*
@@ -15,19 +15,28 @@ blank lines, including lines holding only NBSP, separate paragraphs)::
     syntax       := ["C++"] ["Copy"] RETURN_TYPE [CALLCONV] NAME "(" (param ",")* param ");"
     param        := ["[" ANNOTATION "]"] C_TYPE ["*"...] NAME     ; one a line, or all on one line
     parameters   := (param_heading paragraph* value_table*)*
-    param_heading:= "[" ANNOTATION "] " NAME | NAME
-    value_table  := "Value Meaning" row*
+    param_heading:= "[" ANNOTATION "] " NAME | NAME | "- " NAME ["[" ANNOTATION "]"]
+    value_table  := ("Value Meaning" | "SSP in use Meaning" | ...) row*
     return_value := paragraph* (["Fatal error codes"] return_table paragraph*)*
-    return_table := ("Return code Description" | "Return code/value Description") row*
+    return_table := ("Return code Description" | "Return code/value Description" | ...) row*
     row          := KEY NL [NUMBER NL] text+  ; alternating, one cell a line
                   | KEY [NUMBER] " " text     ; one line (pipe-table sources)
-                  | "|" cell ("|" cell)* "|"  ; "flattened table"; an empty KEY cell is reported
+                  | "|" cell ("|" cell)* "|"  ; "flattened table"; an empty KEY cell is kept keyless
     requirements := ["Requirement Value"] (LABEL " " VALUE)*
     see_also     := TITLE*                    ; one linked title a line
 
 A table ends at a blank line that is not followed by another row of the same table (the rendered
 form puts the paragraphs of one cell on consecutive lines), at a new table header, at a
 "Fatal error codes" line, or at the end of its section.
+
+The tokenizer decides structure only: it turns each section into the raw blocks of
+:mod:`sspimodel.read.raw` (text paragraphs, tables of rows and cells, a "Fatal error codes"
+heading, parameter headings written in the canonical ``-param NAME [annotation]`` spelling) and
+hands them to the shared :class:`~sspimodel.read.interpret.Interpreter`, which applies every
+English heuristic (success / error / pending, how a code is reported, optional in prose, value
+tables, TBD parameters, see-also, mentioned codes) exactly as for the source form. What only this
+form has is read here: the title, the C prototype of the Syntax block (parameter types, the
+annotations a bare heading lacks), the Requirements table, the alias note of an A/W page.
 
 The reader never raises on content (:func:`read_rendered`): every problem is a Diagnostic on the
 returned FunctionSpec, and every line it cannot place is kept in ``FunctionSpec.unparsed`` with its
@@ -38,7 +47,6 @@ from __future__ import annotations
 
 import re
 import traceback
-from bisect import bisect_left
 from collections.abc import Callable
 from pathlib import PurePath
 
@@ -46,42 +54,23 @@ from attrs import define, evolve, field
 
 from ..spec import (
     Diagnostic,
-    Direction,
     Form,
     FunctionSpec,
-    Mention,
-    OrphanHeading,
     Parameter,
     Prototype,
     PrototypeParam,
     Requirements,
-    ReturnCode,
-    ReturnKind,
-    SeeAlso,
     Severity,
     Span,
     Unparsed,
-    Value,
-    ValueTable,
     Variant,
-    Via,
 )
-from .common import HEX_RE, STATUS_CODE_RE, VALUE_NUMBER_RE, clean_text, parse_value_number, split_variant
-from .rules import (
-    ERROR_CLAUSE_RE,
-    SUCCESS_CLAUSE_RE,
-    OrphanMatcher,
-    apply_reporting,
-    is_return_table_header,
-    is_value_table_header,
-    optional_in_prose,
-    optional_named_elsewhere,
-    pending_in,
-    remarks_make_optional,
-)
-from .rules import row_kind as shared_row_kind
+from .common import HEX_RE, VALUE_NUMBER_RE, clean_text, split_variant
+from .interpret import Interpreter, _annotation
+from .raw import Block, Cell, Row, Section, Table
+from .rules import is_return_table_header
 
-__all__ = ["read_rendered"]
+__all__ = ["raw_sections", "read_rendered"]
 
 UPSTREAM_DIR = "sdk-api-src/content/sspi"
 
@@ -190,23 +179,6 @@ REQUIREMENT_OTHER_LABELS = (
 )
 HEADER_VALUE_RE = re.compile(r"^(?P<header>[^\s(]+)(?:\s*\(\s*include\s+(?P<include>[^)]*?)\s*\))?$")
 
-# Optional stated in prose: `*optional* A pointer`, `*Optional*. A pointer`, `The **optional**
-# time limit` (FORMATS.md), rendered without the markdown markers.
-
-SUCCESS_WORD_RE = SUCCESS_CLAUSE_RE
-FAILURE_WORD_RE = ERROR_CLAUSE_RE
-PENDING_CODE = "SEC_I_ASYNC_CALL_PENDING"
-# "SspiGetAsyncCallStatus returns X": on the async pages, codes from here on in the paragraph are
-# what SspiGetAsyncCallStatus reports later, not what the queuing call returns (DESIGN.md, Async).
-ASYNC_STATUS_FN = "SspiGetAsyncCallStatus"
-ASYNC_STATUS_RE = re.compile(
-    r"\bSspiGetAsyncCallStatus\s+(?:will\s+|may\s+|can\s+)?(?:returns?|reports?)\b", re.IGNORECASE
-)
-TABLE_REF_RE = re.compile(r"\b(?:following|below|table)\b", re.IGNORECASE)
-SECOND_TABLE_RE = re.compile(r"\b(?:second|next)\s+table\b", re.IGNORECASE)
-SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
-SEE_ALSO_FUNCTION_RE = re.compile(r"^(?P<name>[A-Za-z_]\w*)(?:\s+\([A-Za-z][\w ./-]*\))?$")
-ALIAS_NOTE_RE = re.compile(r"\bdefines\s+(?P<neutral>[A-Za-z_]\w*)\s+as\s+an\s+alias\b")
 
 
 def norm(line: str) -> str:
@@ -219,99 +191,6 @@ def is_blank(line: str) -> bool:
     return not line.strip()
 
 
-# --------------------------------------------------------------------------------------------
-# Reader state
-
-
-@define
-class _Page:
-    """The lines of one page and everything found so far. Indexes are 0-based; spans 1-based."""
-
-    file: str
-    lines: list[str]
-    function: str | None = None
-    diagnostics: list[Diagnostic] = field(factory=list)
-    unparsed: list[Unparsed] = field(factory=list)
-    mentions: list[Mention] = field(factory=list)
-    returns_form: str = "empty"
-    orphan_headings: list[OrphanHeading] = field(factory=list)
-
-    def span(self, start: int, end: int) -> Span:
-        return Span(self.file, start + 1, end + 1)
-
-    def report(self, rule: str, severity: Severity, index: int, message: str) -> None:
-        self.diagnostics.append(Diagnostic(rule, severity, self.file, index + 1, message, self.function))
-
-    def keep(self, section: str, start: int, end: int, reason: str) -> None:
-        """Keep lines start..end (inclusive) verbatim as unparsed, and report them."""
-        while start < end and is_blank(self.lines[start]):
-            start += 1
-        while end > start and is_blank(self.lines[end]):
-            end -= 1
-        text = "\n".join(self.lines[start : end + 1])
-        span = self.span(start, end)
-        self.unparsed.append(Unparsed(section, text, span, reason))
-        self.report(
-            "read.unparsed", Severity.WARNING, start, f"{section}: {reason} (lines {span.start}-{span.end})"
-        )
-
-    def mention_codes(
-        self, start: int, end: int, section: str, context_of: Callable[[int], str] | None = None
-    ) -> None:
-        for i in range(start, end):
-            ctx = context_of(i) if context_of else ""
-            # One mention per code and line: "X ... X" on one line names X once for lint.
-            for code in dict.fromkeys(m.group(1) for m in STATUS_CODE_RE.finditer(self.lines[i])):
-                self.mentions.append(Mention(code, section, i + 1, ctx))
-
-
-@define
-class _Paragraph:
-    start: int
-    end: int  # inclusive
-    text: str  # cleaned
-
-
-def paragraphs(page: _Page, start: int, end: int) -> list[_Paragraph]:
-    """Group lines start..end-1 into paragraphs; a lone alert label joins the next paragraph."""
-    out: list[_Paragraph] = []
-    i = start
-    label: tuple[int, str] | None = None
-    while i < end:
-        if is_blank(page.lines[i]):
-            i += 1
-            continue
-        j = i
-        while j < end and not is_blank(page.lines[j]):
-            j += 1
-        text = clean_text("\n".join(page.lines[i:j]))
-        if j - i == 1 and text in ALERT_LABELS:
-            label = (i, text)
-        else:
-            first = i
-            am = ALERT_LINE_RE.match(page.lines[i].strip())
-            if label is not None:
-                first, text = label[0], f"{label[1]}: {text}"
-                label = None
-            elif am:
-                # "Note  text": the label and two NBSPs before the text of an old alert div.
-                rest = "\n".join([am.group(2), *page.lines[i + 1 : j]])
-                text = f"{am.group(1)}: {clean_text(rest)}"
-            out.append(_Paragraph(first, j - 1, text))
-        i = j
-    if label is not None:
-        out.append(_Paragraph(label[0], label[0], label[1]))
-    return out
-
-
-def joined(paras: list[_Paragraph]) -> str:
-    return "\n\n".join(p.text for p in paras)
-
-
-# --------------------------------------------------------------------------------------------
-# Flattened tables (return codes and value tables share the row grammar)
-
-
 @define
 class _Row:
     key: str | None  # None: the key cell came out empty ("flattened table")
@@ -322,17 +201,6 @@ class _Row:
 
     def text(self) -> str:
         return clean_text("\n".join(self.desc))
-
-
-@define
-class _Table:
-    header: str  # as printed ("" when the rows came without a header line)
-    start: int  # the header line (or first row)
-    end: int  # last line, inclusive
-    rows: list[_Row]
-    fatal: bool = False  # follows a "Fatal error codes" line
-    intro: str = ""  # the prose paragraph just before it
-    index: int = 0
 
 
 def table_header(line: str) -> tuple[str, tuple[str, ...]] | None:
@@ -376,7 +244,7 @@ def is_label(text: str) -> bool:
 
 
 def table_rows(
-    page: _Page,
+    page: _Rendered,
     start: int,
     end: int,
     is_key: Callable[[str], bool],
@@ -502,7 +370,7 @@ def table_rows(
 # Sections
 
 
-def find_sections(page: _Page, first: int) -> tuple[list[tuple[str, int, int]], int]:
+def find_sections(page: _Rendered, first: int) -> tuple[list[tuple[str, int, int]], int]:
     """[(section, heading index, end index exclusive)] and the index of the first heading."""
     heads: list[tuple[str, int]] = []
     for i in range(first, len(page.lines)):
@@ -516,7 +384,7 @@ def find_sections(page: _Page, first: int) -> tuple[list[tuple[str, int, int]], 
     return out, (heads[0][1] if heads else len(page.lines))
 
 
-def last_content(page: _Page, start: int, end: int) -> int:
+def last_content(page: _Rendered, start: int, end: int) -> int:
     """Index of the last non-blank line in start..end-1 (start when there is none)."""
     for i in range(end - 1, start - 1, -1):
         if not is_blank(page.lines[i]):
@@ -525,7 +393,6 @@ def last_content(page: _Page, start: int, end: int) -> int:
 
 
 # ---- Syntax ----------------------------------------------------------------------------------
-
 
 def split_params(text: str) -> list[str]:
     """Split a parameter list on commas outside parentheses and brackets."""
@@ -559,7 +426,7 @@ PARAM_DECL_RE = re.compile(
 PROTO_RE = re.compile(r"^(?P<head>.*?)\b(?P<name>[A-Za-z_]\w*)\s*\((?P<params>.*)\)\s*;?$", re.DOTALL)
 
 
-def parse_syntax(page: _Page, start: int, end: int) -> Prototype | None:
+def parse_syntax(page: _Rendered, start: int, end: int) -> Prototype | None:
     """The C prototype of the Syntax section (lines start..end-1)."""
     lines = page.lines
     i = start
@@ -620,582 +487,12 @@ def parse_syntax(page: _Page, start: int, end: int) -> Prototype | None:
         page.report(
             "read.rendered.prototype", Severity.WARNING, first, "Syntax: prototype has no return type"
         )
-    return Prototype(text, return_type, m.group("name"), tuple(params), page.span(first, last))
+    return Prototype(text, return_type, m.group("name"), tuple(params), page.span0(first, last))
 
 
 # ---- Parameters ------------------------------------------------------------------------------
 
-
-def parse_annotation(page: _Page, ann: str, index: int, pname: str) -> tuple[Direction | None, bool]:
-    tokens = [t.strip().lower() for t in ann.split(",") if t.strip()]
-    unknown = [t for t in tokens if t not in ANNOTATION_TOKENS]
-    if unknown:
-        page.report(
-            "read.annotation",
-            Severity.WARNING,
-            index,
-            f"parameter {pname}: unknown annotation word(s) {', '.join(unknown)} in [{ann}]",
-        )
-    has_in, has_out = "in" in tokens, "out" in tokens
-    direction = (
-        Direction.INOUT
-        if has_in and has_out
-        else Direction.IN
-        if has_in
-        else Direction.OUT
-        if has_out
-        else None
-    )
-    return direction, "optional" in tokens
-
-
-@define
-class _Body:
-    description: str
-    tables: tuple[ValueTable, ...]
-    end: int  # last content line
-
-
-def parse_body(page: _Page, start: int, end: int, section: str) -> _Body:
-    """Paragraphs and flattened value tables of one parameter (lines start..end-1)."""
-    lines = page.lines
-    prose: list[tuple[int, int]] = []  # line ranges of prose
-    tables: list[ValueTable] = []
-    row_of: dict[int, str] = {}
-    i = start
-    run_start: int | None = None
-    while i < end:
-        header = table_header(lines[i])
-        kind = header[0] if header else None
-        if header is not None and kind == "labels" and not is_value_table_header(header[1]):
-            # rule.value-table: "SSP in use | Meaning" says how each package reads the
-            # parameter; it lists no values of it. Kept as description text.
-            header, kind = None, None
-        piped = PIPE_ROW_RE.match(norm(lines[i])) is not None
-        if kind in ("values", "labels") or piped:
-            if run_start is not None:
-                prose.append((run_start, i))
-                run_start = None
-            if kind == "labels":
-                rows, j = table_rows(page, i + 1, end, is_label, LABEL_NUMBER_RE, labels=True)
-            else:
-                rows, j = table_rows(page, i + 1 if kind else i, end, is_macro, VALUE_NUMBER_RE)
-            keyed = [r for r in rows if r.key is not None]
-            keyless = [r for r in rows if r.key is None]
-            if keyless:
-                page.report(
-                    "read.value-table-without-names",
-                    Severity.WARNING,
-                    keyless[0].start,
-                    f"{section}: value table rows without value names; kept as unparsed",
-                )
-                for r in keyless:
-                    page.keep(section, r.start, r.end, "value table row without a value name")
-            if keyed or kind:
-                values = []
-                for r in keyed:
-                    assert r.key is not None
-                    for k in range(r.start, r.end + 1):
-                        row_of[k] = r.key
-                    values.append(
-                        Value(
-                            r.key,
-                            parse_value_number(r.number) if r.number else None,
-                            r.number,
-                            r.text(),
-                            page.span(r.start, r.end),
-                        )
-                    )
-                last = max([r.end for r in rows], default=i)
-                cols = header[1] if header else ("Value", "Meaning")
-                tables.append(ValueTable(cols, tuple(values), page.span(i, last)))
-            i = max(j, i + 1)
-            continue
-        if run_start is None:
-            run_start = i
-        i += 1
-    if run_start is not None:
-        prose.append((run_start, end))
-    paras: list[_Paragraph] = []
-    for a, b in prose:
-        paras.extend(paragraphs(page, a, b))
-    page.mention_codes(start, end, section, lambda k: row_of.get(k, ""))
-    last = last_content(page, start, end)
-    return _Body(
-        joined(paras), tuple(tables), last if start < end and not is_blank(page.lines[last]) else start - 1
-    )
-
-
-@define
-class _ParamDoc:
-    """One parameter heading and its body, before TBD reconciliation."""
-
-    name: str
-    annotation: str | None
-    heading: int  # index of the heading line
-    body: _Body
-    orphan: bool  # "- name [in]": the rendering of an orphan `#### - name [in]` heading
-
-    @property
-    def tbd(self) -> bool:
-        return self.body.description.strip() == "TBD"
-
-
-def parse_parameters(page: _Page, start: int, end: int, proto: Prototype | None) -> list[Parameter]:
-    """Parameters section (lines start..end-1, after the heading)."""
-    lines = page.lines
-    proto_names = {p.name: p for p in proto.params} if proto else {}
-
-    def next_text(i: int) -> str:
-        k = i + 1
-        while k < end and is_blank(lines[k]):
-            k += 1
-        return norm(lines[k]) if k < end else ""
-
-    def heading(i: int) -> tuple[str, str | None, bool] | None:
-        t = norm(lines[i])
-        m = ANNOTATED_HEADING_RE.match(t)
-        if m and all(w.strip().lower() in ANNOTATION_TOKENS for w in m.group("ann").split(",") if w.strip()):
-            return m.group("name"), m.group("ann"), False
-        m = ORPHAN_HEADING_RE.match(t)
-        if m:
-            return m.group("name"), m.group("ann"), True
-        if not IDENT_RE.match(t) or t in ALERT_LABELS:
-            return None
-        starts_block = i == start or is_blank(lines[i - 1])
-        if proto_names:
-            # A bare name is a heading when the prototype declares it, or when its whole text is
-            # "TBD" (the page documents the parameter under another name than the header's).
-            if t in proto_names or (starts_block and next_text(i) == "TBD"):
-                return t, None, False
-            return None
-        # Without a prototype a bare identifier line is a heading when it starts a block and is
-        # not a macro name (value-table NAME rows, TBD).
-        if MACRO_RE.match(t) or not starts_block:
-            return None
-        return t, None, False
-
-    heads = [(i, h) for i in range(start, end) if (h := heading(i)) is not None]
-    first = heads[0][0] if heads else end
-    if any(not is_blank(x) for x in lines[start:first]):
-        page.keep("parameters", start, first - 1, "text before the first parameter heading")
-        page.mention_codes(start, first, "parameters")
-    docs: list[_ParamDoc] = []
-    for k, (i, (pname, ann, orphan)) in enumerate(heads):
-        stop = heads[k + 1][0] if k + 1 < len(heads) else end
-        docs.append(_ParamDoc(pname, ann, i, parse_body(page, i + 1, stop, f"parameters: {pname}"), orphan))
-
-    # Reconciliation (the source reader's rule): a TBD parameter takes the text of the heading
-    # that documents it under another name: an orphan "- name [in]" heading, or a later heading
-    # that the prototype does not declare, or that it declares while the TBD parameter's own
-    # name is not in the prototype (the page and the header name that parameter differently).
-    regular = [d for d in docs if not d.orphan]
-    page.orphan_headings = [OrphanHeading(d.name, d.annotation, d.heading + 1) for d in docs if d.orphan]
-    # A later regular heading is a candidate when some TBD heading comes before it and either
-    # name is missing from the prototype. Linear: the first TBD heading, and whether any TBD
-    # name so far is outside the prototype, are carried along.
-    candidates = [d for d in docs if d.orphan]
-    first_tbd: int | None = None
-    tbd_outside_proto = False
-    for d in regular:
-        if d.tbd:
-            if first_tbd is None:
-                first_tbd = d.heading
-            tbd_outside_proto = tbd_outside_proto or d.name not in proto_names
-        elif first_tbd is not None and first_tbd < d.heading and (d.name not in proto_names or tbd_outside_proto):
-            candidates.append(d)
-    matcher = OrphanMatcher()
-    for k, t in enumerate(regular):
-        if t.tbd:
-            matcher.add_tbd(t.heading, t.name, k)
-    attached: dict[int, _ParamDoc] = {}
-    consumed: set[int] = set()
-    for o in sorted(candidates, key=lambda d: d.heading):
-        got = matcher.match(o.heading, o.name)  # candidates are never TBD themselves
-        best = got if isinstance(got, int) else None
-        best_score = 1.0 if best is not None else 0.0
-        if best is not None and best_score >= 0.6:
-            attached[best] = o
-            consumed.add(o.heading)
-            t = regular[best]
-            page.report(
-                "read.tbd-parameter",
-                Severity.WARNING,
-                t.heading,
-                f"parameter {t.name} is documented as 'TBD'; its text is under the heading"
-                f" '{o.name}' at line {o.heading + 1}",
-            )
-            page.report(
-                "read.orphan-heading",
-                Severity.WARNING,
-                o.heading,
-                f"heading '{o.name}' documents TBD parameter {t.name} (names differ); its text is attached to"
-                f" {t.name}",
-            )
-        elif o.orphan:
-            page.report(
-                "read.orphan-heading",
-                Severity.WARNING,
-                o.heading,
-                f"orphan heading '- {o.name}' matches no TBD parameter",
-            )
-            page.keep(
-                f"parameters: {o.name}",
-                o.heading,
-                o.body.end,
-                f"orphan heading '- {o.name}' matches no parameter",
-            )
-
-    params: list[Parameter] = []
-    seen: dict[str, int] = {}
-    for k, d in enumerate(regular):
-        if d.heading in consumed:
-            continue
-        i, pname = d.heading, d.name
-        src = attached.get(k)
-        doc = src if src is not None else d
-        pp = proto_names.get(pname) or (proto_names.get(src.name) if src is not None else None)
-        direction: Direction | None = None
-        optional = False
-        ann = src.annotation if src is not None and src.annotation is not None else d.annotation
-        if ann is not None:
-            direction, optional = parse_annotation(page, ann, i, pname)
-        if pp is not None and pp.annotation:
-            p_dir, p_opt = parse_annotation(page, pp.annotation.strip("[]"), i, pname)
-            if ann is None:
-                direction, optional = p_dir, p_opt
-            elif (p_dir, p_opt) != (direction, optional):
-                page.report(
-                    "read.rendered.annotation-mismatch",
-                    Severity.WARNING,
-                    i,
-                    f"parameter {pname}: heading says [{ann}] but the Syntax block says {pp.annotation}",
-                )
-        if direction is None:
-            direction = Direction.UNKNOWN
-            page.report(
-                "read.no-direction",
-                Severity.WARNING,
-                i,
-                f"parameter {pname}: no [in]/[out] annotation; direction unknown",
-            )
-        optional_source = "annotation" if optional else None
-        if not optional and optional_in_prose(doc.body.description):
-            optional, optional_source = True, "prose"
-            if ann is not None and direction is not Direction.UNKNOWN:
-                # The annotation was written and left "optional" out: the two disagree.
-                page.report(
-                    "read.optional-in-prose",
-                    Severity.WARNING,
-                    i,
-                    f"parameter {pname}: annotation [{ann}] does not say optional but the text does",
-                )
-            else:
-                page.report(
-                    "read.optional-in-prose",
-                    Severity.INFO,
-                    i,
-                    f"parameter {pname}: optional only in the description ({doc.body.description[:40]!r})",
-                )
-        if d.tbd and src is None:
-            page.report(
-                "read.tbd-parameter", Severity.WARNING, i, f"parameter {pname} is documented only as 'TBD'"
-            )
-        if pname in seen:
-            page.report(
-                "read.duplicate-parameter",
-                Severity.WARNING,
-                i,
-                f"parameter {pname} is documented twice (first at line {seen[pname]})",
-            )
-        seen.setdefault(pname, i + 1)
-        if proto is not None and pp is None:
-            page.report(
-                "read.rendered.param-not-in-prototype",
-                Severity.WARNING,
-                i,
-                f"parameter {pname} is documented but not in the Syntax prototype",
-            )
-        params.append(
-            Parameter(
-                name=pname,
-                direction=direction,
-                optional=optional,
-                description=doc.body.description,
-                span=page.span(i, max(i, d.body.end)),
-                optional_source=optional_source,
-                tbd=d.tbd,
-                documented_as=src.name if src is not None else None,
-                c_type=pp.c_type if pp else None,
-                value_tables=doc.body.tables,
-            )
-        )
-    if proto is not None:
-        documented = set(seen) | {o.name for o in attached.values()}
-        for pp in proto.params:
-            if pp.name not in documented:
-                page.report(
-                    "read.rendered.param-undocumented",
-                    Severity.WARNING,
-                    proto.span.start - 1,
-                    f"parameter {pp.name} is in the Syntax prototype but has no heading under Parameters",
-                )
-    return params
-
-
-# ---- Return value ----------------------------------------------------------------------------
-
-
-class _Sentences:
-    """Sentence boundaries of one paragraph, found once (a paragraph may name many codes)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.breaks = [(m.start(), m.end()) for m in SENTENCE_END_RE.finditer(text)]
-        self.starts = [b[0] for b in self.breaks]
-
-    def bounds(self, pos: int) -> tuple[int, int]:
-        """(start, end) of the sentence holding position `pos`."""
-        k = bisect_left(self.starts, pos)  # breaks before pos: [0, k)
-        start = self.breaks[k - 1][1] if k > 0 else 0
-        end = self.breaks[k][0] if k < len(self.breaks) else len(self.text)
-        return start, end
-
-
-def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
-    return _Sentences(text).bounds(pos)
-
-
-def keyword_kind(text: str) -> ReturnKind | None:
-    s, f = SUCCESS_WORD_RE.search(text), FAILURE_WORD_RE.search(text)
-    if s and not f:
-        return ReturnKind.SUCCESS
-    if f and not s:
-        return ReturnKind.ERROR
-    return None
-
-
-def prose_kind(code: str, text: str, pos: int, bounds: tuple[int, int] | None = None) -> ReturnKind | None:
-    """How returns prose classifies the code at `pos`; None when the prose does not say.
-
-    Pending: SEC_I_ASYNC_CALL_PENDING, or "still in progress". Otherwise the nearest success or
-    failure word before the code in its sentence ("If the function succeeds, ... returns X";
-    "otherwise" counts as failure), else the first one after it ("Returns X if the request was
-    successfully queued"). The caller reads an unclassified SEC_E_OK as success (it is the name
-    of success itself) and anything else as an error, and reports the latter.
-    """
-    s, e = bounds if bounds is not None else sentence_bounds(text, pos)
-    sentence = text[s:e]
-    if pending_in(sentence, code):
-        return ReturnKind.PENDING
-    lead = text[s:pos]
-    hits = [(m.start(), ReturnKind.SUCCESS) for m in SUCCESS_WORD_RE.finditer(lead)]
-    hits += [(m.start(), ReturnKind.ERROR) for m in FAILURE_WORD_RE.finditer(lead)]
-    if hits:
-        return max(hits)[1]
-    tail = text[pos:e]
-    hits = [(m.start(), ReturnKind.SUCCESS) for m in SUCCESS_WORD_RE.finditer(tail)]
-    hits += [(m.start(), ReturnKind.ERROR) for m in FAILURE_WORD_RE.finditer(tail)]
-    if hits:
-        return min(hits)[1]
-    return None
-
-
-def table_kind(table: _Table, later: list[_Table]) -> ReturnKind | None:
-    """How the page classifies a whole return table, from the sentence that introduces it.
-
-    "If the function succeeds, the function returns one of the following success codes" ->
-    success; "If the function fails, ..." / "fatal error codes" -> error. A table introduced
-    without either word and followed by a fatal or error table is the success table
-    (SspiInitializeSecurityContextAsync: "returns SEC_E_OK or one of the SSPI codes in the table
-    below ... or any of the following fatal error codes in the second table below"). None: the
-    rows classify themselves ("The function succeeded." / "The function failed.").
-    """
-    if table.fatal:
-        return ReturnKind.ERROR
-    if not table.intro:
-        return None
-    sentences = [s for s in SENTENCE_END_RE.split(table.intro) if TABLE_REF_RE.search(s)] or [table.intro]
-    if table.index == 0:
-        sentences = [s for s in sentences if not SECOND_TABLE_RE.search(s)] or sentences
-    else:
-        sentences = [s for s in sentences if SECOND_TABLE_RE.search(s)] or sentences
-    kinds = {keyword_kind(s) for s in sentences} - {None}
-    if len(kinds) == 1:
-        return kinds.pop()
-    if not kinds and any(t.fatal or table_kind(t, []) is ReturnKind.ERROR for t in later):
-        return ReturnKind.SUCCESS
-    return None
-
-
-def row_kind(code: str, text: str, default: ReturnKind | None) -> ReturnKind:
-    if pending_in(text, code):
-        return ReturnKind.PENDING
-    if default is not None:
-        return default
-    first = SENTENCE_END_RE.split(text, maxsplit=1)[0] if text else ""
-    return shared_row_kind(code, first)
-
-
-def parse_returns(page: _Page, start: int, end: int, name: str) -> tuple[list[ReturnCode], str]:
-    """Return value section (lines start..end-1): (codes, prose)."""
-    lines = page.lines
-    prose: list[_Paragraph] = []
-    tables: list[_Table] = []
-    fatal_next = False
-    i = start
-    run_start: int | None = None
-
-    def flush(upto: int) -> None:
-        nonlocal run_start
-        if run_start is not None:
-            prose.extend(paragraphs(page, run_start, upto))
-            run_start = None
-
-    while i < end:
-        t = norm(lines[i])
-        kind = is_table_header(lines[i])
-        if FATAL_RE.match(t):
-            flush(i)
-            prose.append(_Paragraph(i, i, clean_text(t)))
-            fatal_next = True
-            i += 1
-            continue
-        # A value table under Return value is text; return tables and bare pipe rows are read.
-        if kind == "returns" or (kind is None and PIPE_ROW_RE.match(t)):
-            flush(i)
-            rows, j = table_rows(page, i + 1 if kind else i, end, is_code, HEX_RE)
-            intro = ""
-            for p in reversed(prose):
-                if p.end < i and (not tables or p.start > tables[-1].end):
-                    intro = p.text if not FATAL_RE.match(p.text) else intro
-                    break
-            last = max([r.end for r in rows], default=i)
-            tables.append(_Table(t if kind else "", i, last, rows, fatal_next, intro, len(tables)))
-            fatal_next = False
-            i = max(j, i + 1)
-            continue
-        if run_start is None:
-            run_start = i
-        i += 1
-    flush(end)
-
-    codes: list[tuple[ReturnCode, bool]] = []  # (code, from a table)
-    is_async_fn = name == ASYNC_STATUS_FN
-    for k, table in enumerate(tables):
-        keyless = [r for r in table.rows if r.key is None]
-        keyed = [r for r in table.rows if r.key is not None]
-        if not table.rows:
-            page.report(
-                "read.rendered.empty-table",
-                Severity.WARNING,
-                table.start,
-                "Return value: table header without rows",
-            )
-        if keyless:
-            # FORMATS.md: "A second extraction style exists in the wild ("flattened table") in which
-            # the code cell comes out EMPTY and code names are lost. A reader must notice that (a
-            # return table whose codes are missing) and report it, not invent codes."
-            page.report(
-                "read.return-table-without-codes",
-                Severity.ERROR,
-                table.start,
-                f"Return value: table {k + 1} has {len(keyless)} row(s) whose code cell is empty; "
-                "the code names are lost in this extraction",
-            )
-            for r in keyless:
-                page.keep("returns", r.start, r.end, "return table row without a code name")
-        default = table_kind(table, tables[k + 1 :])
-        async_table = not is_async_fn and (
-            table.fatal or bool(ASYNC_STATUS_RE.search(table.intro)) or "fatal" in table.intro.lower()
-        )
-        via = Via.ASYNC_STATUS if async_table else Via.CALL
-        for r in keyed:
-            assert r.key is not None
-            text = r.text()
-            if not text:
-                page.report(
-                    "read.rendered.empty-description",
-                    Severity.INFO,
-                    r.start,
-                    f"Return value: {r.key} has no description",
-                )
-            rc = ReturnCode(
-                r.key, row_kind(r.key, text, default), via, text, page.span(r.start, r.end), r.number, k
-            )
-            codes.append((rc, True))
-
-    for p in prose:
-        body = "\n".join(page.lines[p.start : p.end + 1]).replace(NBSP, " ")
-        flat = " ".join(body.split())
-        # Offsets in `flat` -> line numbers in the page.
-        line_at: list[int] = []
-        for off, ln in enumerate(page.lines[p.start : p.end + 1]):
-            line_at.extend([p.start + off] * (len(" ".join(ln.replace(NBSP, " ").split())) + 1))
-        am = None if is_async_fn else ASYNC_STATUS_RE.search(flat)
-        sentences = _Sentences(flat)
-        for m in STATUS_CODE_RE.finditer(flat):
-            via = Via.ASYNC_STATUS if am is not None and m.start() >= am.start() else Via.CALL
-            s, e = sentences.bounds(m.start())
-            line = line_at[min(m.start(), len(line_at) - 1)] if line_at else p.start
-            kind = prose_kind(m.group(1), flat, m.start(), (s, e))
-            if kind is None:
-                kind = ReturnKind.SUCCESS if m.group(1) == "SEC_E_OK" else ReturnKind.ERROR
-                if kind is ReturnKind.ERROR:
-                    page.report(
-                        "read.unclassified-code",
-                        Severity.INFO,
-                        line,
-                        f"Return value: {m.group(1)} is named in prose that says neither success nor failure;"
-                        " read as an error",
-                    )
-            rc = ReturnCode(
-                m.group(1),
-                kind,
-                via,
-                flat[s:e].strip(),
-                page.span(line, line),
-            )
-            codes.append((rc, False))
-
-    # One entry per (code, via): a table row wins over the same code named in prose ("codes named
-    # only in prose -> table=None"); otherwise the first occurrence wins.
-    chosen: dict[tuple[str, Via], ReturnCode] = {}
-    for rc, from_table in sorted(codes, key=lambda c: (not c[1], c[0].span.start)):
-        key = (rc.name, rc.via)
-        if key in chosen:
-            first = chosen[key]
-            if from_table and first.table is not None:
-                page.report(
-                    "read.duplicate-return-code",
-                    Severity.WARNING,
-                    rc.span.start - 1,
-                    f"Return value: {rc.name} is listed again (first at line {first.span.start})",
-                )
-            if from_table and first.kind is not rc.kind:
-                page.report(
-                    "read.conflicting-return-kind",
-                    Severity.WARNING,
-                    rc.span.start - 1,
-                    f"Return value: {rc.name} is {first.kind.value} at line {first.span.start} but {rc.kind.value} here",
-                )
-            continue
-        chosen[key] = rc
-    ordered = sorted(chosen.values(), key=lambda rc: rc.span.start)
-    prose_text = joined(prose)
-    if any(rc.table is not None for rc in ordered):
-        page.returns_form = "table"
-    elif ordered:
-        page.returns_form = "prose-codes"
-    elif prose_text:
-        page.returns_form = "prose-no-codes"
-    return ordered, prose_text
-
-
-# ---- Requirements, See also -------------------------------------------------------------------
-
-
-def parse_requirements(page: _Page, start: int, end: int) -> Requirements:
+def parse_requirements(page: _Rendered, start: int, end: int) -> Requirements:
     fields: dict[str, str | None] = {}
     other: dict[str, str] = {}
     labels = sorted([*REQUIREMENT_FIELDS, *REQUIREMENT_OTHER_LABELS], key=len, reverse=True)
@@ -1262,21 +559,6 @@ def parse_requirements(page: _Page, start: int, end: int) -> Requirements:
         other=tuple(sorted(other.items())),
     )
 
-
-def parse_see_also(page: _Page, start: int, end: int) -> list[SeeAlso]:
-    out = []
-    for i in range(start, end):
-        title = " ".join(norm(page.lines[i]).split())
-        if title:
-            # The rendered page keeps only the link text: "ImportSecurityContext" names a function;
-            # "AcceptSecurityContext (General)" names one with the page's qualifier; "SSPI
-            # Functions" names none.
-            m = SEE_ALSO_FUNCTION_RE.match(title)
-            out.append(SeeAlso(title, None, m.group("name") if m else None, page.span(i, i)))
-    return out
-
-
-# --------------------------------------------------------------------------------------------
 # The page
 
 
@@ -1294,181 +576,428 @@ def name_from_file(file: str) -> str | None:
     return stem if IDENT_RE.match(stem) else None
 
 
-def _read(text: str, file: str) -> FunctionSpec:
-    page = _Page(file, page_lines(text))
-    lines = page.lines
-    n = len(lines)
+# --------------------------------------------------------------------------------------------
+# Tokenizer: lines -> raw blocks
 
-    # Title
-    t_idx = next((i for i, ln in enumerate(lines) if not is_blank(ln)), None)
-    title = ""
-    title_name: str | None = None
-    body_start = 0
-    if t_idx is not None and norm(lines[t_idx]).casefold() not in SECTION_HEADINGS:
-        tm = TITLE_RE.match(norm(lines[t_idx]))
-        if tm:
-            title, title_name, body_start = norm(lines[t_idx]), tm.group("name"), t_idx + 1
-    page.function = title_name
-    if title_name is None:
-        where = t_idx if t_idx is not None else 0
-        got = norm(lines[where])[:60] if t_idx is not None else ""
-        page.report(
-            "read.rendered.no-title",
-            Severity.ERROR,
-            where,
-            f"first line is not a title `<Name> function (sspi.h)`: {got!r}" if got else "page is empty",
-        )
 
-    sections, first_heading = find_sections(page, body_start)
-    found: dict[str, tuple[int, int]] = {}
-    for sec, h, e in sections:
-        if sec in found:
-            page.report(
-                "read.duplicate-section",
-                Severity.WARNING,
-                h,
-                f"second '{SECTION_TITLES[sec]}' heading (first at line {found[sec][0] + 1})",
-            )
-            page.keep(sec, h, max(h, e - 1), f"content of a repeated '{SECTION_TITLES[sec]}' section")
+def _text_block(lines: list[str], i: int, j: int, text: str) -> Block:
+    """A paragraph of lines i..j (0-based, inclusive) as a raw text block (1-based span)."""
+    return Block("text", i + 1, j + 1, text=text, raw="\n".join(lines[i : j + 1]))
+
+
+def paragraphs(lines: list[str], start: int, end: int) -> list[Block]:
+    """Text blocks of lines start..end-1; a lone alert label joins the next paragraph."""
+    out: list[Block] = []
+    i = start
+    label: tuple[int, str] | None = None
+    while i < end:
+        if is_blank(lines[i]):
+            i += 1
             continue
-        found[sec] = (h, e)
+        j = i
+        while j < end and not is_blank(lines[j]):
+            j += 1
+        text = clean_text("\n".join(lines[i:j]))
+        if j - i == 1 and text in ALERT_LABELS:
+            label = (i, text)
+        else:
+            first = i
+            am = ALERT_LINE_RE.match(lines[i].strip())
+            if label is not None:
+                first, text = label[0], f"{label[1]}: {text}"
+                label = None
+            elif am:
+                # "Note  text": the label and two NBSPs before the text of an old alert div.
+                rest = "\n".join([am.group(2), *lines[i + 1 : j]])
+                text = f"{am.group(1)}: {clean_text(rest)}"
+            out.append(_text_block(lines, first, j - 1, text))
+        i = j
+    if label is not None:
+        out.append(_text_block(lines, label[0], label[0], label[1]))
+    return out
 
-    def body(sec: str) -> tuple[int, int] | None:
-        return (found[sec][0] + 1, found[sec][1]) if sec in found else None
 
-    # Description
-    desc_paras = paragraphs(page, body_start, first_heading)
-    description = joined(desc_paras)
-    page.mention_codes(body_start, first_heading, "description")
+def _raw_table(header: tuple[str, ...], rows: list[_Row], start: int, end: int) -> Block:
+    """Rows of a flattened table as a raw table: the key cell (name, and the number printed under
+    it), then the description cell. A keyless row (the code cell came out empty) has an empty
+    key cell."""
+    out: list[Row] = []
+    for r in rows:
+        key_parts = [p for p in (r.key, r.number) if p]
+        desc = "\n".join(r.desc)
+        cells = [Cell("\n".join(key_parts), key_parts, [], []), Cell(desc, list(r.desc), [], [])]
+        out.append(Row(cells, r.start + 1, r.end + 1))
+    last = max([r.end for r in rows], default=start)
+    return Block("table", start + 1, max(end, last) + 1, table=Table(list(header), out, start + 1, max(end, last) + 1))
 
-    proto = None
-    if (b := body("syntax")) is not None:
-        proto = parse_syntax(page, *b)
-    if title_name is None:
-        title_name = (proto.name if proto else None) or name_from_file(file) or "UNKNOWN"
-        page.function = title_name
-    elif proto is not None and proto.name != title_name:
-        page.report(
-            "read.name-mismatch",
-            Severity.WARNING,
-            proto.span.start - 1,
-            f"title names {title_name} but the Syntax prototype declares {proto.name}",
-        )
-    name = title_name
 
-    params: list[Parameter] = []
-    if (b := body("parameters")) is not None:
-        params = parse_parameters(page, *b, proto)
+def body_blocks(page: _Rendered, start: int, end: int) -> list[Block]:
+    """Paragraphs and flattened tables (value tables, label tables, pipe rows) of one parameter."""
+    lines = page.lines0
+    out: list[Block] = []
+    i = start
+    run_start: int | None = None
+    while i < end:
+        header = table_header(lines[i])
+        kind = header[0] if header else None
+        piped = PIPE_ROW_RE.match(norm(lines[i])) is not None
+        if kind in ("values", "labels") or piped:
+            if run_start is not None:
+                out.extend(paragraphs(lines, run_start, i))
+                run_start = None
+            if kind == "labels":
+                rows, j = table_rows(page, i + 1, end, is_label, LABEL_NUMBER_RE, labels=True)
+            else:
+                rows, j = table_rows(page, i + 1 if kind else i, end, is_macro, VALUE_NUMBER_RE)
+            cols = header[1] if header else ("Value", "Meaning")
+            if rows or kind:
+                out.append(_raw_table(cols, rows, i, i))
+            i = max(j, i + 1)
+            continue
+        if run_start is None:
+            run_start = i
+        i += 1
+    if run_start is not None:
+        out.extend(paragraphs(lines, run_start, end))
+    return out
 
-    returns: list[ReturnCode] = []
-    returns_prose = ""
-    if (b := body("returns")) is not None:
-        returns, returns_prose = parse_returns(page, *b, name)
 
-    remarks = ""
-    if (b := body("remarks")) is not None:
-        remarks = joined(paragraphs(page, *b))
-        page.mention_codes(*b, "remarks")
-    # rule.optional-in-prose (remarks): "The X and Y parameters can be set to null"; (another
-    # parameter's text): "with this flag the hAlgorithm parameter must be NULL".
-    named_null = optional_named_elsewhere(params)
-    for k, prm in enumerate(params):
-        if not prm.optional and remarks_make_optional(prm.name, remarks):
-            params[k] = evolve(prm, optional=True, optional_source="prose")
-            page.report(
-                "read.optional-in-prose",
-                Severity.INFO,
-                prm.span.start - 1,
-                f"parameter {prm.name}: optional only in the remarks (they say it can be set to null)",
+def return_blocks(page: _Rendered, start: int, end: int) -> list[Block]:
+    """Return value section (lines start..end-1): paragraphs, a heading block for each "Fatal
+    error codes" line, and return tables (a value table here stays text)."""
+    lines = page.lines0
+    out: list[Block] = []
+    i = start
+    run_start: int | None = None
+
+    def flush(upto: int) -> None:
+        nonlocal run_start
+        if run_start is not None:
+            out.extend(paragraphs(lines, run_start, upto))
+            run_start = None
+
+    while i < end:
+        t = norm(lines[i])
+        kind = is_table_header(lines[i])
+        if FATAL_RE.match(t):
+            flush(i)
+            out.append(Block("heading", i + 1, i + 1, text=clean_text(t), raw=lines[i], level=3))
+            i += 1
+            continue
+        if kind == "returns" or (kind is None and PIPE_ROW_RE.match(t)):
+            flush(i)
+            rows, j = table_rows(page, i + 1 if kind else i, end, is_code, HEX_RE)
+            header = table_header(lines[i])
+            out.append(_raw_table(header[1] if header else (), rows, i, i))
+            i = max(j, i + 1)
+            continue
+        if run_start is None:
+            run_start = i
+        i += 1
+    flush(end)
+    return out
+
+
+def see_also_blocks(lines: list[str], start: int, end: int) -> list[Block]:
+    """One text block a line: the rendered page keeps only the link titles."""
+    return [
+        _text_block(lines, i, i, " ".join(norm(lines[i]).split()))
+        for i in range(start, end)
+        if not is_blank(lines[i])
+    ]
+
+
+def param_heading(page: _Rendered, i: int, start: int, end: int, declared: dict[str, PrototypeParam]) -> tuple[str, str | None, bool] | None:
+    """(name, annotation, orphan) when line i is a parameter heading, else None."""
+    lines = page.lines0
+    t = norm(lines[i])
+    m = ANNOTATED_HEADING_RE.match(t)
+    if m and all(w.strip().lower() in ANNOTATION_TOKENS for w in m.group("ann").split(",") if w.strip()):
+        return m.group("name"), m.group("ann"), False
+    m = ORPHAN_HEADING_RE.match(t)
+    if m:
+        return m.group("name"), m.group("ann"), True
+    if not IDENT_RE.match(t) or t in ALERT_LABELS:
+        return None
+    starts_block = i == start or is_blank(lines[i - 1])
+    if declared:
+        # A bare name is a heading when the prototype declares it, or when its whole text is
+        # "TBD" (the page documents the parameter under another name than the header's).
+        if t in declared or (starts_block and _next_text(lines, i, end) == "TBD"):
+            return t, None, False
+        return None
+    # Without a prototype a bare identifier line is a heading when it starts a block and is
+    # not a macro name (value-table NAME rows, TBD).
+    if MACRO_RE.match(t) or not starts_block:
+        return None
+    return t, None, False
+
+
+def _next_text(lines: list[str], i: int, end: int) -> str:
+    k = i + 1
+    while k < end and is_blank(lines[k]):
+        k += 1
+    return norm(lines[k]) if k < end else ""
+
+
+def parameter_blocks(page: _Rendered, start: int, end: int, proto: Prototype | None) -> list[Block]:
+    """Parameters section (lines start..end-1) as canonical parameter headings and their bodies.
+
+    A bare heading takes its annotation from the Syntax prototype (a disagreement of the two is
+    reported). "- name [in]" is an orphan heading (level 4, the rendering of the source form's
+    ``#### -``). A later heading the prototype does not declare, after a heading whose text is
+    only "TBD" (or one it declares while a TBD parameter's own name is not in it), is marked
+    ``may-document-tbd``: the interpreter attaches it to the TBD parameter it matches, if any."""
+    lines = page.lines0
+    declared = {p.name: p for p in proto.params} if proto else {}
+    heads = [(i, h) for i in range(start, end) if (h := param_heading(page, i, start, end, declared)) is not None]
+    out: list[Block] = []
+    first = heads[0][0] if heads else end
+    if first > start:
+        out.extend(body_blocks(page, start, first))
+    first_tbd: int | None = None
+    tbd_outside_proto = False
+    for k, (i, (name, ann, orphan)) in enumerate(heads):
+        stop = heads[k + 1][0] if k + 1 < len(heads) else end
+        tbd = _next_text(lines, i, stop) == "TBD"
+        pp = declared.get(name)
+        if pp is not None and pp.annotation:
+            p_ann = pp.annotation.strip("[]")
+            if ann is None:
+                ann = p_ann
+            elif _annotation(ann)[:2] != _annotation(p_ann)[:2]:
+                page.warn(
+                    "read.rendered.annotation-mismatch",
+                    i + 1,
+                    f"parameter {name}: heading says [{ann}] but the Syntax block says {pp.annotation}",
+                )
+        if not orphan and tbd:
+            first_tbd = i if first_tbd is None else first_tbd
+            tbd_outside_proto = tbd_outside_proto or name not in declared
+        hint = ""
+        if not orphan and not tbd and first_tbd is not None and (name not in declared or tbd_outside_proto):
+            hint = "may-document-tbd"
+        suffix = f" [{ann}]" if ann is not None else ""
+        text = f"- {name}{suffix}" if orphan else f"-param {name}{suffix}"
+        out.append(Block("heading", i + 1, i + 1, text=text, raw=lines[i], level=4 if orphan else 3, hint=hint))
+        out.extend(body_blocks(page, i + 1, stop))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The front end: title, Syntax, Requirements, and the sections handed to the interpreter
+
+
+class _Rendered(Interpreter):
+    def __init__(self, text: str, file: str) -> None:
+        lines = page_lines(text)
+        super().__init__("\n".join(lines), file)
+        self.lines0 = lines  # 0-based view (the tokenizer's indexes)
+        self.lines = lines
+        self.nlines = max(1, len(lines))
+
+    def span0(self, start: int, end: int) -> Span:
+        return Span(self.file, start + 1, end + 1)
+
+    def report(self, rule: str, severity: Severity, index: int, message: str) -> None:
+        self.warn(rule, index + 1, message, severity)
+
+    def keep(self, section: str, start: int, end: int, reason: str) -> None:
+        """Keep lines start..end (0-based, inclusive, blank edges dropped) as unparsed."""
+        while start < end and is_blank(self.lines0[start]):
+            start += 1
+        while end > start and is_blank(self.lines0[end]):
+            end -= 1
+        self.keep_unparsed(section, start + 1, end + 1, reason)
+
+    def read(self) -> FunctionSpec:
+        lines = self.lines0
+        n = len(lines)
+        t_idx = next((i for i, ln in enumerate(lines) if not is_blank(ln)), None)
+        title = ""
+        title_name: str | None = None
+        body_start = 0
+        if t_idx is not None and norm(lines[t_idx]).casefold() not in SECTION_HEADINGS:
+            tm = TITLE_RE.match(norm(lines[t_idx]))
+            if tm:
+                title, title_name, body_start = norm(lines[t_idx]), tm.group("name"), t_idx + 1
+        if title_name is None:
+            where = t_idx if t_idx is not None else 0
+            got = norm(lines[where])[:60] if t_idx is not None else ""
+            self.report(
+                "read.rendered.no-title",
+                Severity.ERROR,
+                where,
+                f"first line is not a title `<Name> function (sspi.h)`: {got!r}" if got else "page is empty",
             )
-        elif not prm.optional and prm.name in named_null:
-            params[k] = evolve(prm, optional=True, optional_source="prose")
-            page.report(
-                "read.optional-in-prose",
-                Severity.INFO,
-                prm.span.start - 1,
-                f"parameter {prm.name}: optional only in another parameter's text (it says {prm.name} must or can be NULL)",
+        else:
+            self.fm_span = (1, body_start)
+
+        found_sections, first_heading = find_sections(self, body_start)
+        found: dict[str, tuple[int, int]] = {}
+        for sec, h, e in found_sections:
+            if sec in found:
+                self.report(
+                    "read.duplicate-section",
+                    Severity.WARNING,
+                    h,
+                    f"second '{SECTION_TITLES[sec]}' heading (first at line {found[sec][0] + 1})",
+                )
+                self.keep(sec, h, max(h, e - 1), f"content of a repeated '{SECTION_TITLES[sec]}' section")
+                continue
+            found[sec] = (h, e)
+
+        def body(sec: str) -> tuple[int, int] | None:
+            return (found[sec][0] + 1, found[sec][1]) if sec in found else None
+
+        proto = None
+        if (b := body("syntax")) is not None:
+            proto = parse_syntax(self, *b)
+        if title_name is None:
+            title_name = (proto.name if proto else None) or name_from_file(self.file) or "UNKNOWN"
+        elif proto is not None and proto.name != title_name:
+            self.report(
+                "read.name-mismatch",
+                Severity.WARNING,
+                proto.span.start - 1,
+                f"title names {title_name} but the Syntax prototype declares {proto.name}",
             )
+        name = self.name = title_name
 
-    # rule.reported-via (GetLastError, an out parameter), applied once for both forms.
-    returns = apply_reporting(returns, returns_prose, params)
+        # The raw sections, in page order, for the interpreter.
+        desc_blocks = paragraphs(lines, body_start, first_heading)
+        sections: list[Section] = []
+        if desc_blocks:
+            sections.append(Section("description", "", body_start + 1, first_heading, desc_blocks))
+        for sec, (h, e) in sorted(found.items(), key=lambda kv: kv[1][0]):
+            a = h + 1
+            if sec == "parameters":
+                blocks = parameter_blocks(self, a, e, proto)
+            elif sec == "returns":
+                blocks = return_blocks(self, a, e)
+            elif sec == "see-also":
+                blocks = see_also_blocks(lines, a, e)
+            elif sec == "syntax":
+                blocks = []
+            else:
+                blocks = paragraphs(lines, a, e)
+            sections.append(Section(sec, lines[h], h + 1, e, blocks))
+        self.last_sections = sections
 
-    requirements = Requirements()
-    if (b := body("requirements")) is not None:
-        requirements = parse_requirements(page, *b)
+        read = self.interpret([s for s in sections if s.key not in ("syntax", "requirements")])
+        description, remarks = read.description, read.remarks
+        params = self.prototype_facts(read.parameters, proto)
 
-    see_also: list[SeeAlso] = []
-    if (b := body("see-also")) is not None:
-        see_also = parse_see_also(page, *b)
+        requirements = Requirements()
+        if (b := body("requirements")) is not None:
+            requirements = parse_requirements(self, *b)
+        if (b := body("examples")) is not None and any(not is_blank(x) for x in lines[b[0] : b[1]]):
+            self.keep("examples", b[0], b[1] - 1, "an Examples section has no place in the function spec")
+        self.check_sections(found, proto, t_idx, bool(desc_blocks))
 
-    if (b := body("examples")) is not None and any(not is_blank(x) for x in lines[b[0] : b[1]]):
-        page.keep("examples", b[0], b[1] - 1, "an Examples section has no place in the function spec")
-
-    # Missing sections. Syntax and Requirements are on every rendered page (FORMATS.md skeleton);
-    # Parameters and Return value are defects when the prototype shows parameters / a non-void
-    # return; Remarks and See also may be absent (same severities as the source reader).
-    void = proto is not None and proto.return_type in ("void", "VOID")
-    expected = {
-        "syntax": Severity.WARNING,
-        "parameters": Severity.INFO if proto is None else Severity.WARNING if proto.params else None,
-        "returns": Severity.INFO if proto is None else None if void else Severity.WARNING,
-        "remarks": Severity.INFO,
-        "requirements": Severity.WARNING,
-        "see-also": Severity.INFO,
-    }
-    if not desc_paras:
-        page.report(
-            "read.missing-section", Severity.WARNING, t_idx or 0, "no description before the first section"
+        # rule.variant: no front matter, so the evidence is the page text (the remarks' alias
+        # note, a description ending in "(ANSI)"/"(Unicode)") and the prototype's string types.
+        c_types = tuple(pp.c_type for pp in proto.params) if proto is not None else ()
+        variant, neutral = split_variant(
+            name, requirements.unicode_ansi, description=f"{remarks}\n{description}", c_types=c_types
         )
-    for sec, sev in expected.items():
-        if sev is not None and sec not in found:
-            page.report("read.missing-section", sev, t_idx or 0, f"no '{SECTION_TITLES[sec]}' section")
-    for sec, (h, e) in found.items():
-        if all(is_blank(x) for x in lines[h + 1 : e]):
-            sev = Severity.WARNING if sec in ("returns", "parameters") else Severity.INFO
-            page.report("read.empty-section", sev, h, f"section '{SECTION_TITLES[sec]}' is empty")
 
-    # Variant: no front matter, so the evidence is the page text: the remarks note "The sspi.h
-    # header defines X as an alias which automatically selects the ANSI or Unicode version", or a
-    # description ending in "(ANSI)"/"(Unicode)" (async pages).
-    evidence = f"{remarks}\n{description}"
-    c_types = tuple(pp.c_type for pp in proto.params) if proto is not None else ()
-    variant, neutral = split_variant(name, requirements.unicode_ansi, description=evidence, c_types=c_types)
-    if variant is Variant.NEUTRAL and name.endswith(("A", "W")):
-        am = ALIAS_NOTE_RE.search(evidence)
-        if am and am.group("neutral") == name[:-1]:
-            variant, neutral = (Variant.A if name.endswith("A") else Variant.W), name[:-1]
+        section_spans = tuple(
+            (sec, self.span0(h, last_content(self, h, e)))
+            for sec, (h, e) in sorted(found.items(), key=lambda kv: kv[1][0])
+        )
+        if desc_blocks:
+            section_spans = (
+                ("description", Span(self.file, desc_blocks[0].start, desc_blocks[-1].end)),
+                *section_spans,
+            )
+        diags = sorted(
+            (evolve(d, function=name) if d.function is None else d for d in self.diags), key=lambda d: d.line
+        )
+        return FunctionSpec(
+            name=name,
+            variant=variant,
+            neutral_name=neutral,
+            form=Form.RENDERED,
+            source=self.span0(0, max(0, n - 1)),
+            title=title,
+            upstream=f"{UPSTREAM_DIR}/nf-sspi-{name.lower()}.md",
+            description=description,
+            requirements=requirements,
+            prototype=proto,
+            parameters=tuple(params),
+            returns=tuple(read.returns),
+            returns_prose=read.returns_prose,
+            mentioned_codes=tuple(read.mentions),
+            remarks=remarks,
+            see_also=tuple(read.see_also),
+            unparsed=tuple(self.unparsed),
+            diagnostics=tuple(diags),
+            sections=section_spans,
+            orphan_headings=tuple(self.orphan_headings),
+            returns_form=self.returns_form,
+        )
 
-    section_spans = tuple(
-        (sec, page.span(h, last_content(page, h, e)))
-        for sec, (h, e) in sorted(found.items(), key=lambda kv: kv[1][0])
-    )
-    if desc_paras:
-        section_spans = (("description", page.span(desc_paras[0].start, desc_paras[-1].end)), *section_spans)
+    def prototype_facts(self, params: list[Parameter], proto: Prototype | None) -> list[Parameter]:
+        """C types from the Syntax prototype, and the parameters the two lists disagree on."""
+        if proto is None:
+            return params
+        declared = {p.name: p for p in proto.params}
+        out = []
+        for p in params:
+            pp = declared.get(p.name) or (declared.get(p.documented_as) if p.documented_as else None)
+            if pp is None:
+                self.warn(
+                    "read.rendered.param-not-in-prototype",
+                    p.span.start,
+                    f"parameter {p.name} is documented but not in the Syntax prototype",
+                )
+                out.append(p)
+            else:
+                out.append(evolve(p, c_type=pp.c_type))
+        documented = {p.name for p in params} | {p.documented_as for p in params if p.documented_as}
+        for pp in proto.params:
+            if pp.name not in documented:
+                self.warn(
+                    "read.rendered.param-undocumented",
+                    proto.span.start,
+                    f"parameter {pp.name} is in the Syntax prototype but has no heading under Parameters",
+                )
+        return out
 
-    return FunctionSpec(
-        name=name,
-        variant=variant,
-        neutral_name=neutral,
-        form=Form.RENDERED,
-        source=page.span(0, max(0, n - 1)),
-        title=title,
-        upstream=f"{UPSTREAM_DIR}/nf-sspi-{name.lower()}.md",
-        description=description,
-        requirements=requirements,
-        prototype=proto,
-        parameters=tuple(params),
-        returns=tuple(returns),
-        returns_prose=returns_prose,
-        mentioned_codes=tuple(page.mentions),
-        remarks=remarks,
-        see_also=tuple(see_also),
-        unparsed=tuple(page.unparsed),
-        diagnostics=tuple(page.diagnostics),
-        sections=section_spans,
-        orphan_headings=tuple(page.orphan_headings),
-        returns_form=page.returns_form,
-    )
+    def check_sections(
+        self, found: dict[str, tuple[int, int]], proto: Prototype | None, t_idx: int | None, has_desc: bool
+    ) -> None:
+        # Missing sections. Syntax and Requirements are on every rendered page (FORMATS.md skeleton);
+        # Parameters and Return value are defects when the prototype shows parameters / a non-void
+        # return; Remarks and See also may be absent (same severities as the source reader).
+        void = proto is not None and proto.return_type in ("void", "VOID")
+        expected = {
+            "syntax": Severity.WARNING,
+            "parameters": Severity.INFO if proto is None else Severity.WARNING if proto.params else None,
+            "returns": Severity.INFO if proto is None else None if void else Severity.WARNING,
+            "remarks": Severity.INFO,
+            "requirements": Severity.WARNING,
+            "see-also": Severity.INFO,
+        }
+        if not has_desc:
+            self.report(
+                "read.missing-section", Severity.WARNING, t_idx or 0, "no description before the first section"
+            )
+        for sec, sev in expected.items():
+            if sev is not None and sec not in found:
+                self.report("read.missing-section", sev, t_idx or 0, f"no '{SECTION_TITLES[sec]}' section")
+        for sec, (h, e) in found.items():
+            if all(is_blank(x) for x in self.lines0[h + 1 : e]):
+                sev = Severity.WARNING if sec in ("returns", "parameters") else Severity.INFO
+                self.report("read.empty-section", sev, h, f"section '{SECTION_TITLES[sec]}' is empty")
+
+
+def raw_sections(text: str, file: str = "page.txt") -> list[Section]:
+    """The raw sections the tokenizer hands to the interpreter (tests compare both forms')."""
+    r = _Rendered(text, file)
+    r.read()
+    return r.last_sections
 
 
 def _fallback(text: str, file: str, exc: BaseException) -> FunctionSpec:
@@ -1507,6 +1036,6 @@ def read_rendered(text: str, file: str) -> FunctionSpec:
     in ``unparsed``, and an internal failure yields a ``read.internal`` diagnostic.
     """
     try:
-        return _read(text, file)
+        return _Rendered(text, file).read()
     except Exception as exc:  # the reader's contract: a page never makes it raise
         return _fallback(text, file, exc)
