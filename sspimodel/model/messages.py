@@ -34,7 +34,7 @@ from .constants import (
 from .handles import Ref
 from .ntlm_wire import SIGNATURE_SIZE as NTLM_SIGNATURE_SIZE
 from .ntlm_wire import Protection
-from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, pick, register, unreachable
+from .rules import Call, Citation, Errata, Interpretation, Rule, always, guarded, keyed, on, pick, register, unreachable
 from .tokens import Kind, Problem
 from .world import ContextRecord
 
@@ -261,9 +261,9 @@ def _xor(data: bytes, stream: bytes) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
 
 
-def _expired(c: Call) -> bool:
-    ctx = _ctx(c)
-    return ctx is not None and ctx.expiry <= c.world.clock.now
+def _expired_ctx(c: Call, ctx: ContextRecord) -> bool:
+    """Whether the (live) context has expired: the world clock is past its expiry."""
+    return ctx.expiry <= c.world.clock.now
 
 
 def _next_send_seq(c: Call) -> int:
@@ -300,7 +300,7 @@ def _handle_rules(function: str, prefix: str, not_established: Rule | None) -> l
                 "the context's handshake has not finished (or waits for CompleteAuthToken)",
                 "SEC_E_INVALID_HANDLE",
                 NOT_ESTABLISHED,
-                lambda c: not _live_ctx(c).established,
+                on(_live_ctx, lambda c, ctx: not ctx.established),
                 also=(
                     Citation(
                         "QueryContextAttributesA",
@@ -362,7 +362,7 @@ def _qop_unsupported(function: str, prefix: str) -> Rule:
             "fQOP flags are package-defined; what does a flag the package does not define give?",
             "SEC_E_QOP_NOT_SUPPORTED (only Kerberos and Negotiate define one, SECQOP_WRAP_NO_ENCRYPT, for EncryptMessage)",
         ),
-        lambda c: _qop(c) != 0 and _qop(c) not in c.world.package(_live_ctx(c).mech).qops,
+        on(_live_ctx, lambda c, ctx: _qop(c) != 0 and _qop(c) not in c.world.package(ctx.mech).qops),
         also=(Citation(function, "returns", "SEC_E_QOP_NOT_SUPPORTED"),),
     )
 
@@ -370,13 +370,13 @@ def _qop_unsupported(function: str, prefix: str) -> Rule:
 # -- MakeSignature --------------------------------------------------------------------------------
 
 
-def _sign_token_problem(c: Call) -> str | None:
+def _sign_token_problem(c: Call, ctx: ContextRecord) -> str | None:
     slots = _token_buffers(c)
     if not slots:
         return "no SECBUFFER_TOKEN buffer"
     if len(slots) > 1:
         return "more than one SECBUFFER_TOKEN buffer"
-    size = signature_size(_live_ctx(c))
+    size = signature_size(ctx)
     if slots[0].cbBuffer < size:
         return f"the SECBUFFER_TOKEN buffer holds {slots[0].cbBuffer} bytes, a signature needs {size}"
     return None
@@ -428,7 +428,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
                 "the context's handshake has not finished (or waits for CompleteAuthToken)",
                 "SEC_E_NO_AUTHENTICATING_AUTHORITY",
                 Citation(function, "returns", "The security context (phContext) has to be validated again."),
-                lambda c: not _live_ctx(c).established,
+                on(_live_ctx, lambda c, ctx: not ctx.established),
                 also=(
                     Interpretation(
                         "When must a context 'be validated again'?",
@@ -442,7 +442,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             "the context has expired (the world clock is past its expiry)",
             "SEC_I_RENEGOTIATE",
             Citation(function, "returns", "The remote party wants a new handshake"),
-            _expired,
+            on(_live_ctx, _expired_ctx),
             also=(
                 Interpretation(
                     "Which code tells the caller of MakeSignature that the context expired?",
@@ -461,7 +461,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
                 "returns",
                 "The quality of protection agreed between client and server does not include integrity checking.",
             ),
-            lambda c: not _live_ctx(c).attributes & ISC_REQ_INTEGRITY,
+            on(_live_ctx, lambda c, ctx: not ctx.attributes & ISC_REQ_INTEGRITY),
         ),
         Rule(
             "sig.token_buffer",
@@ -472,14 +472,14 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
                 "returns",
                 "pMessage has no valid SECBUFFER_TOKEN buffer, or holds too many buffers.",
             ),
-            lambda c: _sign_token_problem(c) is not None,
+            on(_live_ctx, lambda c, ctx: _sign_token_problem(c, ctx) is not None),
         ),
         Rule(
             "sig.out_of_sequence",
             "the context detects sequence or replay and MessageSeqNo goes backwards (below the next number)",
             "SEC_E_OUT_OF_SEQUENCE",
             Citation(function, "returns", "The nonce count is not in sequence."),
-            lambda c: bool(_live_ctx(c).attributes & _SEQUENCED) and 0 < _seq_no(c) < _live_ctx(c).send_seq,
+            on(_live_ctx, lambda c, ctx: bool(ctx.attributes & _SEQUENCED) and 0 < _seq_no(c) < ctx.send_seq),
         ),
         unreachable(
             "sig.status_invalid_parameter",
@@ -494,7 +494,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             "the SECBUFFER_TOKEN buffer",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
-            lambda c: True,
+            always,
             _sign,
         ),
     ]
@@ -581,7 +581,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
                 "returns",
                 "The quality of protection agreed between client and server does not include integrity checking.",
             ),
-            lambda c: not _live_ctx(c).attributes & ISC_REQ_INTEGRITY,
+            on(_live_ctx, lambda c, ctx: not ctx.attributes & ISC_REQ_INTEGRITY),
         ),
         Rule(
             "ver.token_buffer",
@@ -622,7 +622,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             "the message arrived unchanged and in order",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
-            lambda c: True,
+            always,
             _accept_signature,
         ),
     ]
@@ -693,9 +693,9 @@ def _encrypt(c: Call) -> None:
 
 
 def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list[Rule]:
-    def trailer_problem(c: Call) -> bool:
+    def trailer_problem(c: Call, ctx: ContextRecord) -> bool:
         slot = _trailer(c)
-        return slot is None or slot.cbBuffer < trailer_size(_live_ctx(c))
+        return slot is None or slot.cbBuffer < trailer_size(ctx)
 
     return [
         *_handle_rules(function, prefix, None),
@@ -705,7 +705,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             "the context has expired (the world clock is past its expiry)",
             "SEC_E_CONTEXT_EXPIRED",
             Citation(function, "returns", "SEC_E_CONTEXT_EXPIRED"),
-            _expired,
+            on(_live_ctx, _expired_ctx),
             also=(
                 Interpretation(
                     "The page says the context 'has already been closed': does an expired one count?",
@@ -722,7 +722,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             Citation(
                 function, "returns", "The security context supports neither confidentiality nor integrity."
             ),
-            lambda c: not _live_ctx(c).attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
+            on(_live_ctx, lambda c, ctx: not ctx.attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY)),
         ),
         Rule(
             "enc.no_cipher",
@@ -730,10 +730,13 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             "(documented contract; observed, NTLM encrypts anyway as on Windows)",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
             Citation(function, "returns", "The security context uses a cipher that is not supported."),
-            lambda c: (
-                not _live_ctx(c).attributes & ISC_REQ_CONFIDENTIALITY
-                and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
-                and not _seals_anyway(c)
+            on(
+                _live_ctx,
+                lambda c, ctx: (
+                    not ctx.attributes & ISC_REQ_CONFIDENTIALITY
+                    and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
+                    and not _seals_anyway(c)
+                ),
             ),
             also=(
                 Interpretation(
@@ -751,7 +754,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             "pMessage has no SECBUFFER_DATA buffer",
             "SEC_E_INVALID_TOKEN",
             Citation(function, "returns", "There is no buffer of type SECBUFFER_DATA."),
-            lambda c: not _data(c),
+            on(_live_ctx, lambda c, ctx: not _data(c)),
         ),
         Rule(
             "enc.trailer_buffer",
@@ -759,14 +762,14 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             f"{TRAILER_SIZE} bytes (cbSecurityTrailer) for the trailer",
             "SEC_E_BUFFER_TOO_SMALL",
             Citation(function, "returns", "The buffer for the output is not large enough; see Remarks."),
-            trailer_problem,
+            on(_live_ctx, trailer_problem),
         ),
         Rule(
             "enc.ok",
             "the SECBUFFER_DATA buffers are encrypted in place and the trailer written",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
-            lambda c: True,
+            always,
             _encrypt,
         ),
     ]
@@ -964,7 +967,7 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
             Citation(
                 function, "returns", "The security context supports neither confidentiality nor integrity."
             ),
-            lambda c: not _live_ctx(c).attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
+            on(_live_ctx, lambda c, ctx: not ctx.attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY)),
         ),
         Rule(
             "dec.no_trailer_buffer",
