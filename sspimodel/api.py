@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from .argtypes import check_arguments
+from .argtypes import compiled_check
 from .contract import ContractError, ContractTypeError, FunctionContract, safe_repr
 from .model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
 from .model.rules import Call, Rule, RuleTable, table_for
@@ -66,6 +66,7 @@ class _Entry:
     call_class: type
     result_class: type
     validate: Any
+    check_args: Any  # argtypes.compiled_check(contract): the C types of the arguments
     table: RuleTable
     allowed: frozenset[str]
     kernel_only: bool
@@ -153,6 +154,7 @@ def _entry(name: str) -> _Entry:
         call_class=contract.call_class,
         result_class=result_class,
         validate=contract.validate,
+        check_args=compiled_check(contract),
         table=table_for(name),
         allowed=allowed_statuses(name),
         kernel_only=contract.kernel_mode_only,
@@ -336,7 +338,7 @@ class Sspi:
             # clause by clause above.
             if not observed and _validators_disabled():
                 entry.validate(call)
-            check_arguments(entry.contract, call)  # the C types (handles, buffers): before any state change
+            entry.check_args(call)  # the C types (handles, buffers): before any state change
         except ContractError:
             raise
         except Exception as e:
