@@ -619,8 +619,7 @@ _NULL_SHAPE = "({v} is None)"
 
 def _desc_shape(value: Any) -> bool:
     """A SecBufferDesc (exact class) whose version and buffers have the well-formed shape."""
-    from .model.buffers import SecBuffer, SecBufferDesc
-
+    SecBuffer, SecBufferDesc = _buffer_classes or _load_buffer_classes()
     if type(value) is not SecBufferDesc or type(value.ulVersion) is not int or not 0 <= value.ulVersion <= ULONG_MAX:
         return False
     buffers = value.pBuffers
@@ -637,6 +636,17 @@ def _desc_shape(value: Any) -> bool:
         ):
             return False
     return True
+
+
+_buffer_classes: tuple[type, type] | None = None  # model.buffers' classes, loaded on first use
+
+
+def _load_buffer_classes() -> tuple[type, type]:
+    global _buffer_classes
+    from .model.buffers import SecBuffer, SecBufferDesc
+
+    _buffer_classes = (SecBuffer, SecBufferDesc)
+    return _buffer_classes
 
 
 def _shape(check: _Checker) -> str:
