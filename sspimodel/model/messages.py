@@ -135,8 +135,9 @@ def _contents(buffer: SecBuffer) -> bytes:
     return b"" if data is None else bytes(data)
 
 
-def _layout(c: Call) -> None:
-    """Sort the message's buffers in one pass (the rules and the effect ask for several kinds):
+def _layout(c: Call) -> tuple[list[SecBuffer], list[SecBuffer], list[SecBuffer], SecBuffer | None, SecBuffer | None]:
+    """Sort the message's buffers in one pass (the rules and the effect ask for several kinds),
+    kept as the fact ``layout``: (data, plain, tokens, trailer, stream), where
 
     - ``data``: the SECBUFFER_DATA buffers that are processed ("buffers carrying the
       SECBUFFER_READONLY_WITH_CHECKSUM attribute are not processed");
@@ -171,14 +172,9 @@ def _layout(c: Call) -> None:
                 stream_trailer = b
         elif kind == SECBUFFER_STREAM and stream is None:
             stream = b
-    facts = c.facts
-    facts["data"] = data
-    facts["plain"] = plain
-    facts["tokens"] = token_buffers
-    facts["trailer"] = (
-        token_buffers[0] if token_buffers else padding if padding is not None else stream_trailer
-    )
-    facts["stream"] = stream
+    trailer = token_buffers[0] if token_buffers else padding if padding is not None else stream_trailer
+    layout = c.facts["layout"] = (data, plain, token_buffers, trailer, stream)
+    return layout
 
 
 def _pieces(buffers: list[SecBuffer]) -> list[bytes]:
@@ -191,32 +187,23 @@ def _pieces(buffers: list[SecBuffer]) -> list[bytes]:
 def _joined(buffers: list[SecBuffer]) -> bytes:
     """The buffers' contents, end to end."""
     if len(buffers) == 1:
-        return _contents(buffers[0])
+        data = buffers[0].pvBuffer  # _contents, inline: the one buffer of the usual message
+        return b"" if data is None else bytes(data)
     return b"".join([_contents(b) for b in buffers])
 
 
 def _data(c: Call) -> list[SecBuffer]:
     """The message's SECBUFFER_DATA buffers that are processed."""
-    buffers = c.facts.get("data")
-    if buffers is None:
-        _layout(c)
-        buffers = c.facts["data"]
-    return buffers
+    return (c.facts.get("layout") or _layout(c))[0]
 
 
 def _token_buffers(c: Call) -> list[SecBuffer]:
     """The message's SECBUFFER_TOKEN buffers."""
-    buffers = c.facts.get("tokens")
-    if buffers is None:
-        _layout(c)
-        buffers = c.facts["tokens"]
-    return buffers
+    return (c.facts.get("layout") or _layout(c))[2]
 
 
 def _stream(c: Call) -> SecBuffer | None:
-    if "stream" not in c.facts:
-        _layout(c)
-    return c.facts["stream"]
+    return (c.facts.get("layout") or _layout(c))[4]
 
 
 def _data_mac(key: bytes, side: bytes, seq: int, data: bytes) -> bytes:
@@ -395,15 +382,15 @@ def trailer_size(ctx: ContextRecord) -> int:
 
 def _sign(c: Call) -> None:
     ctx = _live_ctx(c)
-    desc = _message(c)
-    seq = _next_send_seq(c)
-    key = ctx.session_key or b""
-    data = _joined(_data(c))
+    data_buffers, _plain, token_buffers, _trailer, _stream = c.facts.get("layout") or _layout(c)
+    seq = _seq_no(c) or ctx.send_seq  # _next_send_seq
+    data = _joined(data_buffers)
     ntlm = ctx.ntlm
     if type(ntlm) is Protection:
         # MS-NLMP 3.4.4: the NTLMSSP_MESSAGE_SIGNATURE with the client's or server's signing key.
         token = ntlm.sign(seq, data)
     else:
+        key = ctx.session_key or b""
         token = tokens.build_signature(
             key,
             c.world.package(ctx.mech).rpc_id,
@@ -411,11 +398,11 @@ def _sign(c: Call) -> None:
             _data_mac(key, _side(ctx.role), seq, data),
             seq,
         )
-    slot = _token_buffers(c)[0]
+    slot = token_buffers[0]
     slot.pvBuffer = token
     slot.cbBuffer = len(token)
     ctx.send_seq = seq + 1
-    c.out["pMessage"] = desc
+    c.out["pMessage"] = _message(c)
 
 
 def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rule]:
@@ -510,22 +497,23 @@ def _verify(c: Call) -> tuple[str, int]:
     if verdict is not None:
         return verdict
     ctx = _live_ctx(c)
-    slots = _token_buffers(c)
-    if len(slots) != 1 or not _contents(slots[0]):
+    data_buffers, _plain, slots, _trailer, _stream = facts.get("layout") or _layout(c)
+    raw = _contents(slots[0]) if len(slots) == 1 else b""
+    if not raw:
         verdict = ("no_token", 0)
     elif type(ctx.ntlm) is Protection:
-        signature = _contents(slots[0])[: slots[0].cbBuffer]
-        verdict = _ntlm_verdict(c, ctx, ctx.ntlm, _joined(_data(c)), signature, 0)
+        signature = raw[: slots[0].cbBuffer]
+        verdict = _ntlm_verdict(c, ctx, ctx.ntlm, _joined(data_buffers), signature, 0)
     else:
         key = ctx.session_key or b""
-        frame = tokens.parse(_contents(slots[0])[: slots[0].cbBuffer], key)
+        frame = tokens.parse(raw[: slots[0].cbBuffer], key)
         if isinstance(frame, tokens.Bad):
             verdict = ("altered", 0) if frame.problem is Problem.ALTERED else ("bad_token", 0)
         elif frame.kind is not Kind.SIGNATURE:
             verdict = ("bad_token", 0)
         else:
             fields = frame.fields()
-            data = _joined(_data(c))
+            data = _joined(data_buffers)
             if (
                 fields is None
                 or len(fields) != 2
@@ -633,16 +621,12 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
 
 def _plain_buffers(c: Call) -> list[SecBuffer]:
     """The data buffers EncryptMessage encrypts and DecryptMessage decrypts (see _layout)."""
-    if "plain" not in c.facts:
-        _layout(c)
-    return c.facts["plain"]
+    return (c.facts.get("layout") or _layout(c))[1]
 
 
 def _trailer(c: Call) -> SecBuffer | None:
     """The buffer the trailer goes in (or comes from): see _layout."""
-    if "trailer" not in c.facts:
-        _layout(c)
-    return c.facts["trailer"]
+    return (c.facts.get("layout") or _layout(c))[3]
 
 
 def _write_in_place(buffers: list[SecBuffer], pieces: list[bytes], data: bytes) -> None:
