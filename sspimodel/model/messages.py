@@ -645,18 +645,17 @@ def _write_in_place(buffers: list[SecBuffer], pieces: list[bytes], data: bytes) 
 
 def _encrypt(c: Call) -> None:
     ctx = _live_ctx(c)
-    desc = _message(c)
+    _data_buffers, buffers, _tokens, slot, _stream = c.facts.get("layout") or _layout(c)
     qop = _qop(c)
     seq = _seq_no(c) or ctx.send_seq  # MessageSeqNo, or the context's own count when it is zero
-    key = ctx.session_key or b""
-    side = b"c" if ctx.role == "client" else b"s"  # _side
-    buffers = _plain_buffers(c)
     pieces = _pieces(buffers)
-    plain = b"".join(pieces)
+    plain = pieces[0] if len(pieces) == 1 else b"".join(pieces)
     if type(ctx.ntlm) is Protection:
         # MS-NLMP 3.4.3: sealed with the sending direction's RC4 stream, then signed.
         cipher, trailer = ctx.ntlm.seal(seq, plain)
     else:
+        key = ctx.session_key or b""
+        side = b"c" if ctx.role == "client" else b"s"  # _side
         cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, seq, plain)
         trailer = tokens.build_seal(
             key,
@@ -668,12 +667,11 @@ def _encrypt(c: Call) -> None:
             seq,
         )
     _write_in_place(buffers, pieces, cipher)
-    slot = _trailer(c)
-    assert slot is not None
+    assert slot is not None  # the trailer (see _layout)
     slot.pvBuffer = trailer
     slot.cbBuffer = len(trailer)
     ctx.send_seq = seq + 1
-    c.out["pMessage"] = desc
+    c.out["pMessage"] = _message(c)
 
 
 def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list[Rule]:
@@ -869,7 +867,7 @@ def _ntlm_verdict(
 def _unseal_ntlm(c: Call, ctx: ContextRecord, ntlm: Protection) -> tuple[str, Any]:
     """DecryptMessage of an NTLM context (MS-NLMP 3.4.3): the trailer is the 16-byte signature of
     the plaintext; the receiving stream is read ahead, and used only when the message is taken."""
-    stream = _stream(c)
+    _data_buffers, buffers, _tokens, slot, stream = c.facts.get("layout") or _layout(c)
     if stream is not None:
         raw = _contents(stream)[: stream.cbBuffer]
         # A stream is the signature followed by the ciphertext.
@@ -878,14 +876,12 @@ def _unseal_ntlm(c: Call, ctx: ContextRecord, ntlm: Protection) -> tuple[str, An
         trailer, cipher = raw[:NTLM_SIGNATURE_SIZE], raw[NTLM_SIGNATURE_SIZE:]
         targets = [stream]
     else:
-        buffers = _plain_buffers(c)
         if not buffers:
             raise c.violation(
                 "pMessage",
                 "at least one of them of type SECBUFFER_DATA holding the encrypted message (none given)",
                 _message(c),
             )
-        slot = _trailer(c)
         if slot is None:
             return ("no_trailer_buffer", None)
         trailer = _contents(slot)[: slot.cbBuffer]
