@@ -626,13 +626,15 @@ def _desc_shape(value: Any) -> bool:
     if type(buffers) is not list:
         return False
     for b in buffers:
+        if type(b) is not SecBuffer:
+            return False
+        buffer_type, size, data = b.BufferType, b.cbBuffer, b.pvBuffer
         if not (
-            type(b) is SecBuffer
-            and type(b.BufferType) is int
-            and type(b.cbBuffer) is int
-            and 0 <= b.BufferType <= ULONG_MAX
-            and 0 <= b.cbBuffer <= ULONG_MAX
-            and (b.pvBuffer is None or type(b.pvBuffer) is bytes or type(b.pvBuffer) is bytearray)
+            type(buffer_type) is int
+            and type(size) is int
+            and 0 <= buffer_type <= ULONG_MAX
+            and 0 <= size <= ULONG_MAX
+            and (data is None or type(data) is bytes or type(data) is bytearray)
         ):
             return False
     return True
