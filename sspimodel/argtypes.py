@@ -528,14 +528,14 @@ def _compile(c_type: str, check: _Checker) -> _Checker:
 # counterpart pairs).
 _Plan = tuple[
     FunctionContract,
-    tuple[tuple[ParamContract, str, _Checker, _Checker], ...],
+    tuple[tuple[ParamContract, str, _Checker, Callable[[Any], None]], ...],
     tuple[tuple[str, ParamContract, str], ...],
 ]
 _PLANS: dict[int, _Plan] = {}
 
 
 def _plan(contract: FunctionContract) -> _Plan:
-    checks = []
+    checks: list[tuple[ParamContract, str, _Checker, Callable[[Any], None]]] = []
     for p in contract.in_params():
         if p.kind in _STRING_KINDS:
             # The contract checked the encoding; the exact type is checked here.
@@ -620,6 +620,7 @@ _NULL_SHAPE = "({v} is None)"
 def _desc_shape(value: Any) -> bool:
     """A SecBufferDesc (exact class) whose version and buffers have the well-formed shape."""
     SecBuffer, SecBufferDesc = _buffer_classes or _load_buffer_classes()
+    b: Any
     if type(value) is not SecBufferDesc or type(value.ulVersion) is not int or not 0 <= value.ulVersion <= ULONG_MAX:
         return False
     buffers = value.pBuffers
@@ -640,10 +641,10 @@ def _desc_shape(value: Any) -> bool:
     return True
 
 
-_buffer_classes: tuple[type, type] | None = None  # model.buffers' classes, loaded on first use
+_buffer_classes: tuple[Any, Any] | None = None  # model.buffers' classes, loaded on first use
 
 
-def _load_buffer_classes() -> tuple[type, type]:
+def _load_buffer_classes() -> tuple[Any, Any]:
     global _buffer_classes
     from .model.buffers import SecBuffer, SecBufferDesc
 
@@ -651,7 +652,7 @@ def _load_buffer_classes() -> tuple[type, type]:
     return _buffer_classes
 
 
-def _shape(check: _Checker) -> str:
+def _shape(check: Callable[[Any], None]) -> str:
     if check is _handle:
         return _HANDLE_SHAPE
     if check is _desc:
@@ -701,7 +702,7 @@ def compiled_check(contract: FunctionContract) -> Callable[[Any], None]:
         lines += ["    except Exception:", "        pass"]
     lines.append("    slow(contract, call)")
     source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<argument check {contract.name}>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, f"<argument check {contract.name}>", "exec"), namespace)
     fn: Callable[[Any], None] = namespace["check"]
     fn.source = source  # type: ignore[attr-defined]
     _COMPILED_CHECKS[id(contract)] = (contract, fn)

@@ -471,7 +471,7 @@ def test_compiled_argument_checks_agree_with_the_parameter_by_parameter_check() 
                 with attrs.validators.disabled():
                     call = contract.call_class(**{p.name: value})
                 outcomes = []
-                for run in (compiled, lambda c: _check_each(contract, c)):
+                for run in (compiled, lambda c, k=contract: _check_each(k, c)):
                     try:
                         run(call)
                         outcomes.append("ok")

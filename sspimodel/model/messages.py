@@ -34,7 +34,20 @@ from .constants import (
 from .handles import Ref
 from .ntlm_wire import SIGNATURE_SIZE as NTLM_SIGNATURE_SIZE
 from .ntlm_wire import Protection
-from .rules import Call, Citation, Errata, Interpretation, Rule, always, guarded, keyed, on, pick, register, unreachable
+from .rules import (
+    Call,
+    Citation,
+    Errata,
+    Interpretation,
+    Rule,
+    always,
+    guarded,
+    keyed,
+    on,
+    pick,
+    register,
+    unreachable,
+)
 from .tokens import Kind, Problem
 from .world import ContextRecord
 

@@ -388,7 +388,7 @@ def _compile(function: str, rules: tuple[Rule, ...]) -> Callable[[Call], Rule | 
     else:
         lines.append("    return None")
     namespace: dict[str, Any] = dict(names)
-    exec(compile("\n".join(lines) + "\n", f"<rule table {function}>", "exec"), namespace)  # noqa: S102
+    exec(compile("\n".join(lines) + "\n", f"<rule table {function}>", "exec"), namespace)
     select: Callable[[Call], Rule | None] = namespace["select"]
     select.source = "\n".join(lines)  # type: ignore[attr-defined]  # for a reader
     return select
@@ -441,7 +441,7 @@ class RuleTable:
 
     def compiled_source(self) -> str:
         """The source of the compiled select function (names stand for the tests and rules)."""
-        return self._select.source  # type: ignore[attr-defined,no-any-return]
+        return self._select.source  # type: ignore[attr-defined]
 
     def select_listed(self, call: Call) -> Rule:
         """:meth:`select` the plain way, every live test in turn (tests compare the two)."""
