@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from .argtypes import check_arguments
+from .argtypes import compiled_check
 from .contract import ContractError, ContractTypeError, FunctionContract, safe_repr
 from .model.errors import ContractViolation, UndocumentedStatus, UndocumentedStatusWarning
 from .model.rules import Call, Rule, RuleTable, table_for
@@ -66,6 +66,7 @@ class _Entry:
     call_class: type
     result_class: type
     validate: Any
+    check_args: Any  # argtypes.compiled_check(contract): the C types of the arguments
     table: RuleTable
     allowed: frozenset[str]
     kernel_only: bool
@@ -153,6 +154,7 @@ def _entry(name: str) -> _Entry:
         call_class=contract.call_class,
         result_class=result_class,
         validate=contract.validate,
+        check_args=compiled_check(contract),
         table=table_for(name),
         allowed=allowed_statuses(name),
         kernel_only=contract.kernel_mode_only,
@@ -289,9 +291,26 @@ class Sspi:
         self.contract = contract
         self.last_rule: Rule | None = None
         self.last_findings: tuple[Any, ...] = ()
-        # What the last call did (rules tried, the one that fired, the package leg, the page
-        # lines): see sspimodel.model.trace. None before any call and after a refused one.
-        self.last_trace: Trace | None = None
+        # The last decided call (its table, rule and Call), from which last_trace is built when
+        # it is first read; None before any call and after a refused one.
+        self._decided: tuple[RuleTable, Rule, Call] | None = None
+        self._trace: Trace | None = None
+
+    @property
+    def last_trace(self) -> Trace | None:
+        """What the last call did (rules tried, the one that fired, the package leg, the page
+        lines): see sspimodel.model.trace. None before any call and after a refused one.
+
+        Built from the last call's record when first read (the same Trace every read)."""
+        trace = self._trace
+        if trace is None and self._decided is not None:
+            trace = self._trace = Trace(*self._decided)
+        return trace
+
+    @last_trace.setter
+    def last_trace(self, trace: Trace | None) -> None:
+        self._trace = trace
+        self._decided = None
 
     def __repr__(self) -> str:
         shown = "" if self.contract == "documented" else f", {self.contract} contract"
@@ -311,43 +330,33 @@ class Sspi:
         world = self.world
         if entry.kernel_only and world.caller_mode is not CallerMode.KERNEL:
             raise CallerModeError(entry.contract)
-        findings: tuple[Any, ...] = ()
-        observed = self.contract == "observed"
-        if observed:
-            try:
-                call, findings = _observed_call(entry, kwargs)
-            except ContractError:
-                raise
-            except Exception as e:  # a caller's value whose own methods raise while it is checked
-                raise _uncheckable(entry.contract, e, kwargs) from None
-        else:
-            try:
-                call = entry.call_class(**kwargs)
-            except ContractError:
-                raise
-            except TypeError as e:
-                raise _bad_keyword(entry.contract, e, kwargs) from None
-            except Exception as e:  # a caller's value whose own methods raise while it is checked
-                raise _uncheckable(entry.contract, e, kwargs) from None
+        if self.contract == "observed":
+            return self._call_observed(entry, kwargs)
+        try:
+            call = entry.call_class(**kwargs)
+        except ContractError:
+            raise
+        except TypeError as e:
+            raise _bad_keyword(entry.contract, e, kwargs) from None
+        except Exception as e:  # a caller's value whose own methods raise while it is checked
+            raise _uncheckable(entry.contract, e, kwargs) from None
         try:
             # The page's contract is checked once per call: by the call class's attrs validators
             # (the same compiled checks as FunctionContract.validate), or, when attrs validators
-            # are switched off globally, by validate() itself; the observed contract checked it
-            # clause by clause above.
-            if not observed and _validators_disabled():
+            # are switched off globally, by validate() itself.
+            if _validators_disabled():
                 entry.validate(call)
-            check_arguments(entry.contract, call)  # the C types (handles, buffers): before any state change
+            entry.check_args(call)  # the C types (handles, buffers): before any state change
         except ContractError:
             raise
         except Exception as e:
             raise _uncheckable(entry.contract, e, kwargs) from None
-        self.last_findings = findings
+        self.last_findings = ()
         # A refused call changes no state, not even the call counter (the fault plan's "nth").
         c = Call(world, self.process, name, call, world.calls + 1)
-        if observed:
-            c.facts["contract"] = "observed"  # read by the rules through model.common.observed
+        table = entry.table
         try:
-            rule = entry.table.run(c)
+            rule = table.run(c)
         except ContractViolation as v:
             # No rule decided this call: last_rule must not keep describing the previous one.
             self.last_rule = None
@@ -355,25 +364,65 @@ class Sspi:
             raise self._contract_error(entry, v) from None
         world.calls = c.index
         self.last_rule = rule
-        self.last_trace = Trace(entry.table, rule, c)
+        self._decided = (table, rule, c)
+        self._trace = None
         status = rule.status
-        if observed:
-            _check_answers(entry, rule, findings)
         if entry.value_returns is not None:
             if status not in entry.value_returns:
                 self._undocumented(entry, rule, entry.value_returns)
-            out = c.out
-            if observed:
-                return _observed_result_class(entry.result_class)(status=None, findings=findings, **out)
-            return entry.result_class(status=None, **out)
+            return entry.result_class(status=None, **c.out)
         if status not in entry.allowed and not self._allowed_via(c, status):
             self._undocumented(entry, rule, entry.allowed)
         code = _STATUS.get(status)
         if code is None:
             code = self._status(entry, rule)
-        if observed:
-            return _observed_result_class(entry.result_class)(code, findings=findings, **c.out)
         return entry.result_class(code, **c.out)
+
+    def _call_observed(self, entry: _Entry, kwargs: dict[str, Any]) -> Any:
+        """:meth:`_call` under the observed contract (``Sspi(..., contract="observed")``)."""
+        world = self.world
+        try:
+            call, findings = _observed_call(entry, kwargs)
+        except ContractError:
+            raise
+        except Exception as e:  # a caller's value whose own methods raise while it is checked
+            raise _uncheckable(entry.contract, e, kwargs) from None
+        try:
+            # The observed contract checked the page's clauses one by one above.
+            entry.check_args(call)  # the C types (handles, buffers): before any state change
+        except ContractError:
+            raise
+        except Exception as e:
+            raise _uncheckable(entry.contract, e, kwargs) from None
+        self.last_findings = findings
+        # A refused call changes no state, not even the call counter (the fault plan's "nth").
+        c = Call(world, self.process, entry.name, call, world.calls + 1)
+        c.facts["contract"] = "observed"  # read by the rules through model.common.observed
+        table = entry.table
+        try:
+            rule = table.run(c)
+        except ContractViolation as v:
+            # No rule decided this call: last_rule must not keep describing the previous one.
+            self.last_rule = None
+            self.last_trace = None
+            raise self._contract_error(entry, v) from None
+        world.calls = c.index
+        self.last_rule = rule
+        self._decided = (table, rule, c)
+        self._trace = None
+        status = rule.status
+        _check_answers(entry, rule, findings)
+        result_class = _observed_result_class(entry.result_class)
+        if entry.value_returns is not None:
+            if status not in entry.value_returns:
+                self._undocumented(entry, rule, entry.value_returns)
+            return result_class(status=None, findings=findings, **c.out)
+        if status not in entry.allowed and not self._allowed_via(c, status):
+            self._undocumented(entry, rule, entry.allowed)
+        code = _STATUS.get(status)
+        if code is None:
+            code = self._status(entry, rule)
+        return result_class(code, findings=findings, **c.out)
 
     @staticmethod
     def _allowed_via(c: Call, status: str) -> bool:

@@ -53,7 +53,7 @@ from .contract import ContractError, ContractTypeError, FunctionContract, ParamC
 if TYPE_CHECKING:
     from .model.handles import Ref
 
-__all__ = ["FUNCTION_PARAM_TYPES", "PARAM_TYPES", "check_arguments", "safe_repr"]
+__all__ = ["FUNCTION_PARAM_TYPES", "PARAM_TYPES", "check_arguments", "compiled_check", "safe_repr"]
 
 ULONG_MAX = 0xFFFF_FFFF
 ULONG_PTR_MAX = 0xFFFF_FFFF_FFFF_FFFF
@@ -481,7 +481,7 @@ def _compile(c_type: str, check: _Checker) -> _Checker:
                         and type(b.cbBuffer) is int
                         and 0 <= b.BufferType <= ULONG_MAX
                         and 0 <= b.cbBuffer <= ULONG_MAX
-                        and (b.pvBuffer is None or isinstance(b.pvBuffer, bytes | bytearray))
+                        and (b.pvBuffer is None or type(b.pvBuffer) is bytes or type(b.pvBuffer) is bytearray)
                     ):
                         break
                 else:
@@ -524,25 +524,29 @@ def _compile(c_type: str, check: _Checker) -> _Checker:
     return other
 
 
-# id(contract) -> (contract, ((parameter, c_type, compiled check), ...), counterpart pairs).
-_PLANS: dict[int, tuple[FunctionContract, tuple[tuple[ParamContract, str, _Checker], ...], tuple[tuple[str, ParamContract, str], ...]]] = {}
+# id(contract) -> (contract, ((parameter, c_type, compiled check, the check it compiles), ...),
+# counterpart pairs).
+_Plan = tuple[
+    FunctionContract,
+    tuple[tuple[ParamContract, str, _Checker, Callable[[Any], None]], ...],
+    tuple[tuple[str, ParamContract, str], ...],
+]
+_PLANS: dict[int, _Plan] = {}
 
 
-def _plan(contract: FunctionContract) -> tuple[
-    FunctionContract, tuple[tuple[ParamContract, str, _Checker], ...], tuple[tuple[str, ParamContract, str], ...]
-]:
-    checks = []
+def _plan(contract: FunctionContract) -> _Plan:
+    checks: list[tuple[ParamContract, str, _Checker, Callable[[Any], None]]] = []
     for p in contract.in_params():
         if p.kind in _STRING_KINDS:
             # The contract checked the encoding; the exact type is checked here.
-            checks.append((p, "a string", _compile("a string", _string)))
+            checks.append((p, "a string", _compile("a string", _string), _string))
             continue
         if p.kind in ("enum", "flags"):
             continue  # the contract checked the number against the page's table
         entry = FUNCTION_PARAM_TYPES.get((contract.name, p.name)) or PARAM_TYPES.get(p.name)
         if entry is None:
             continue
-        checks.append((p, entry[0], _compile(*entry)))
+        checks.append((p, entry[0], _compile(*entry), entry[1]))
     plan = (contract, tuple(checks), _counterpart_params(contract))
     _PLANS[id(contract)] = plan
     return plan
@@ -553,10 +557,15 @@ def check_arguments(contract: FunctionContract, call: Any) -> None:
 
     Runs after ``contract.validate(call)``; the first parameter (page order) that fails is named.
     """
+    compiled_check(contract)(call)
+
+
+def _check_each(contract: FunctionContract, call: Any) -> None:
+    """The parameters one by one, in page order: the first one that fails raises."""
     plan = _PLANS.get(id(contract))
     if plan is None or plan[0] is not contract:
         plan = _plan(contract)
-    for p, c_type, check in plan[1]:
+    for p, c_type, check, _raw in plan[1]:
         value = getattr(call, p.name, None)
         try:
             check(value)
@@ -571,6 +580,133 @@ def check_arguments(contract: FunctionContract, call: Any) -> None:
             ) from None
     if plan[2]:
         _check_counterpart(contract, call, plan[2])
+
+
+# -- one function per contract ------------------------------------------------------------------------
+#
+# check_arguments runs on every guarded call. For each contract it is compiled once into one
+# function whose source reads every input parameter of the call object and tests, in one
+# expression, that each value is of the common well-formed shape its C type takes (the exact
+# types the compiled checks above accept at once: None, a CtxtHandle with two ints in range, an
+# int in 0..ULONG_MAX, a SecBufferDesc of well-formed SecBuffers...). Those values conform; for
+# any other value (or a call object of another class, or anything that raises while it is read)
+# the function runs _check_each, which accepts the rest or raises the one and only error, for
+# the first parameter in page order. MakeSignature's reads
+#
+#     def check(call):
+#         try:
+#             if type(call) is call_class:
+#                 v0 = call.phContext
+#                 v1 = call.fQOP
+#                 ...
+#                 if (v0 is None or (...handle...)) and (v1 is None or (type(v1) is int and 0 <= v1 <= 4294967295)) and ...:
+#                     return
+#         except Exception:
+#             pass
+#         slow(contract, call)
+
+_HANDLE_SHAPE = (
+    "({v} is None or ((type({v}) is CtxtHandle or type({v}) is CredHandle)"
+    " and type({v}.dwLower) is int and type({v}.dwUpper) is int"
+    " and 0 <= {v}.dwLower <= ULONG_PTR_MAX and 0 <= {v}.dwUpper <= ULONG_PTR_MAX))"
+)
+_ULONG_SHAPE = "({v} is None or (type({v}) is int and 0 <= {v} <= ULONG_MAX))"
+_VOID_SHAPE = "({v} is None or type({v}) is int or type({v}) is str or type({v}) is bytes)"
+_STRING_SHAPE = "({v} is None or type({v}) is str or type({v}) is bytes)"
+_DESC_SHAPE = "({v} is None or desc_shape({v}))"
+_NULL_SHAPE = "({v} is None)"
+
+
+def _desc_shape(value: Any) -> bool:
+    """A SecBufferDesc (exact class) whose version and buffers have the well-formed shape."""
+    SecBuffer, SecBufferDesc = _buffer_classes or _load_buffer_classes()
+    b: Any
+    if type(value) is not SecBufferDesc or type(value.ulVersion) is not int or not 0 <= value.ulVersion <= ULONG_MAX:
+        return False
+    buffers = value.pBuffers
+    if type(buffers) is not list:
+        return False
+    for b in buffers:
+        if type(b) is not SecBuffer:
+            return False
+        buffer_type, size, data = b.BufferType, b.cbBuffer, b.pvBuffer
+        if not (
+            type(buffer_type) is int
+            and type(size) is int
+            and 0 <= buffer_type <= ULONG_MAX
+            and 0 <= size <= ULONG_MAX
+            and (data is None or type(data) is bytes or type(data) is bytearray)
+        ):
+            return False
+    return True
+
+
+_buffer_classes: tuple[Any, Any] | None = None  # model.buffers' classes, loaded on first use
+
+
+def _load_buffer_classes() -> tuple[Any, Any]:
+    global _buffer_classes
+    from .model.buffers import SecBuffer, SecBufferDesc
+
+    _buffer_classes = (SecBuffer, SecBufferDesc)
+    return _buffer_classes
+
+
+def _shape(check: Callable[[Any], None]) -> str:
+    if check is _handle:
+        return _HANDLE_SHAPE
+    if check is _desc:
+        return _DESC_SHAPE
+    if check is _ulong:
+        return _ULONG_SHAPE
+    if check is _void:
+        return _VOID_SHAPE
+    if check is _string:
+        return _STRING_SHAPE
+    return _NULL_SHAPE
+
+
+# id(contract) -> (contract, compiled check); the contract is kept so its id is never reused.
+_COMPILED_CHECKS: dict[int, tuple[FunctionContract, Callable[[Any], None]]] = {}
+
+
+def compiled_check(contract: FunctionContract) -> Callable[[Any], None]:
+    """The argument check of ``contract`` as one function of the call object (see above)."""
+    entry = _COMPILED_CHECKS.get(id(contract))
+    if entry is not None and entry[0] is contract:
+        return entry[1]
+    from .model.buffers import SecBufferDesc  # noqa: F401  (the model's classes, loaded)
+    from .model.handles import CredHandle, CtxtHandle
+
+    plan = _PLANS.get(id(contract))
+    if plan is None or plan[0] is not contract:
+        plan = _plan(contract)
+    namespace: dict[str, Any] = {
+        "call_class": contract.call_class,
+        "contract": contract,
+        "slow": _check_each,
+        "desc_shape": _desc_shape,
+        "CtxtHandle": CtxtHandle,
+        "CredHandle": CredHandle,
+        "ULONG_MAX": ULONG_MAX,
+        "ULONG_PTR_MAX": ULONG_PTR_MAX,
+    }
+    lines = ["def check(call):"]
+    if not plan[2]:  # a counterpart's tables are checked by _check_each only
+        reads, shapes = [], []
+        for i, (p, _c_type, _compiled, check) in enumerate(plan[1]):
+            reads.append(f"            v{i} = call.{p.name}")
+            shapes.append(_shape(check).format(v=f"v{i}"))
+        lines += ["    try:", "        if type(call) is call_class:", *reads]
+        lines += [f"            if {' and '.join(shapes) or 'True'}:", "                return"]
+        lines += ["    except Exception:", "        pass"]
+    lines.append("    slow(contract, call)")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<argument check {contract.name}>", "exec"), namespace)
+    fn: Callable[[Any], None] = namespace["check"]
+    fn.source = source  # type: ignore[attr-defined]
+    _COMPILED_CHECKS[id(contract)] = (contract, fn)
+    return fn
 
 
 def _counterpart_params(contract: FunctionContract) -> tuple[tuple[str, ParamContract, str], ...]:

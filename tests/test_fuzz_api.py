@@ -438,3 +438,63 @@ def test_compiled_type_checks_agree_with_the_full_checks() -> None:
                 except _Bad as e:
                     outcomes.append(str(e))
             assert outcomes[0] == outcomes[1], (c_type, outcomes)
+
+
+class _BytesSubclass(bytes):
+    """A bytes subclass: a subclass may override what the model reads, so the full check refuses it."""
+
+
+def test_compiled_argument_checks_agree_with_the_parameter_by_parameter_check() -> None:
+    """sspimodel.argtypes.compiled_check (one generated function per contract, run on every
+    guarded call) accepts and refuses exactly what checking the parameters one by one does, with
+    the same error, for every function, parameter and value (usable and hostile)."""
+    import attrs
+
+    from sspimodel.argtypes import _check_each, _plan, compiled_check
+
+    fx = Fixture()
+    odd = [
+        SecBufferDesc([SecBuffer(2, _BytesSubclass(b"x"))]),
+        SecBufferDesc([SecBuffer(1, AllocatedBytes(b"x", 0x1000))]),
+        SecBufferDesc((SecBuffer(1, b"x"),)),
+        CtxtHandle(2**64, 0),
+        CtxtHandle(0, 2**64 - 1),
+        2**32 - 1,
+    ]
+    values = fx.usable() + HOSTILE + odd + [Ref(v) for v in fx.usable() + HOSTILE + odd]
+    checked = refused = 0
+    for name in FUNCTIONS:
+        contract = CONTRACTS[name]
+        compiled = compiled_check(contract)
+        for p, _c_type, _fast, _check in _plan(contract)[1]:
+            for value in values:
+                with attrs.validators.disabled():
+                    call = contract.call_class(**{p.name: value})
+                outcomes = []
+                for run in (compiled, lambda c, k=contract: _check_each(k, c)):
+                    try:
+                        run(call)
+                        outcomes.append("ok")
+                    except ContractError as e:
+                        outcomes.append(f"{type(e).__name__}: {e}")
+                assert outcomes[0] == outcomes[1], (name, p.name, outcomes)
+                checked += 1
+                refused += outcomes[0] != "ok"
+    assert checked > 10_000 and 0 < refused < checked, (checked, refused)
+    # The per-parameter fast paths agree with the full checks on these values too.
+    from sspimodel.argtypes import _Bad, _compile, _full_check
+
+    for c_type, check in {id(v): v for v in PARAM_TYPES.values()}.values():
+        for value in odd + [Ref(v) for v in odd]:
+            outcomes = []
+            for run in (_compile(c_type, check), lambda v, c=c_type, k=check: _full_check(c, k, v)):
+                try:
+                    run(value)
+                    outcomes.append("ok")
+                except _Bad as e:
+                    outcomes.append(str(e))
+            assert outcomes[0] == outcomes[1], (c_type, value, outcomes)
+    # A SecBuffer whose pvBuffer is a bytes subclass is refused (the fast path once let it by).
+    bad = SecBufferDesc([SecBuffer(2, _BytesSubclass(b"x"))])
+    with pytest.raises(ContractError, match="pvBuffer must be bytes"):
+        Sspi(fx.world).MakeSignature(phContext=fx.client_ctx, fQOP=0, pMessage=bad, MessageSeqNo=0)

@@ -34,7 +34,20 @@ from .constants import (
 from .handles import Ref
 from .ntlm_wire import SIGNATURE_SIZE as NTLM_SIGNATURE_SIZE
 from .ntlm_wire import Protection
-from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, pick, register, unreachable
+from .rules import (
+    Call,
+    Citation,
+    Errata,
+    Interpretation,
+    Rule,
+    always,
+    guarded,
+    keyed,
+    on,
+    pick,
+    register,
+    unreachable,
+)
 from .tokens import Kind, Problem
 from .world import ContextRecord
 
@@ -135,8 +148,9 @@ def _contents(buffer: SecBuffer) -> bytes:
     return b"" if data is None else bytes(data)
 
 
-def _layout(c: Call) -> None:
-    """Sort the message's buffers in one pass (the rules and the effect ask for several kinds):
+def _layout(c: Call) -> tuple[list[SecBuffer], list[SecBuffer], list[SecBuffer], SecBuffer | None, SecBuffer | None]:
+    """Sort the message's buffers in one pass (the rules and the effect ask for several kinds),
+    kept as the fact ``layout``: (data, plain, tokens, trailer, stream), where
 
     - ``data``: the SECBUFFER_DATA buffers that are processed ("buffers carrying the
       SECBUFFER_READONLY_WITH_CHECKSUM attribute are not processed");
@@ -171,14 +185,9 @@ def _layout(c: Call) -> None:
                 stream_trailer = b
         elif kind == SECBUFFER_STREAM and stream is None:
             stream = b
-    facts = c.facts
-    facts["data"] = data
-    facts["plain"] = plain
-    facts["tokens"] = token_buffers
-    facts["trailer"] = (
-        token_buffers[0] if token_buffers else padding if padding is not None else stream_trailer
-    )
-    facts["stream"] = stream
+    trailer = token_buffers[0] if token_buffers else padding if padding is not None else stream_trailer
+    layout = c.facts["layout"] = (data, plain, token_buffers, trailer, stream)
+    return layout
 
 
 def _pieces(buffers: list[SecBuffer]) -> list[bytes]:
@@ -191,32 +200,23 @@ def _pieces(buffers: list[SecBuffer]) -> list[bytes]:
 def _joined(buffers: list[SecBuffer]) -> bytes:
     """The buffers' contents, end to end."""
     if len(buffers) == 1:
-        return _contents(buffers[0])
+        data = buffers[0].pvBuffer  # _contents, inline: the one buffer of the usual message
+        return b"" if data is None else bytes(data)
     return b"".join([_contents(b) for b in buffers])
 
 
 def _data(c: Call) -> list[SecBuffer]:
     """The message's SECBUFFER_DATA buffers that are processed."""
-    buffers = c.facts.get("data")
-    if buffers is None:
-        _layout(c)
-        buffers = c.facts["data"]
-    return buffers
+    return (c.facts.get("layout") or _layout(c))[0]
 
 
 def _token_buffers(c: Call) -> list[SecBuffer]:
     """The message's SECBUFFER_TOKEN buffers."""
-    buffers = c.facts.get("tokens")
-    if buffers is None:
-        _layout(c)
-        buffers = c.facts["tokens"]
-    return buffers
+    return (c.facts.get("layout") or _layout(c))[2]
 
 
 def _stream(c: Call) -> SecBuffer | None:
-    if "stream" not in c.facts:
-        _layout(c)
-    return c.facts["stream"]
+    return (c.facts.get("layout") or _layout(c))[4]
 
 
 def _data_mac(key: bytes, side: bytes, seq: int, data: bytes) -> bytes:
@@ -261,9 +261,9 @@ def _xor(data: bytes, stream: bytes) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
 
 
-def _expired(c: Call) -> bool:
-    ctx = _ctx(c)
-    return ctx is not None and ctx.expiry <= c.world.clock.now
+def _expired_ctx(c: Call, ctx: ContextRecord) -> bool:
+    """Whether the (live) context has expired: the world clock is past its expiry."""
+    return ctx.expiry <= c.world.clock.now
 
 
 def _next_send_seq(c: Call) -> int:
@@ -300,7 +300,7 @@ def _handle_rules(function: str, prefix: str, not_established: Rule | None) -> l
                 "the context's handshake has not finished (or waits for CompleteAuthToken)",
                 "SEC_E_INVALID_HANDLE",
                 NOT_ESTABLISHED,
-                lambda c: not _live_ctx(c).established,
+                on(_live_ctx, lambda c, ctx: not ctx.established),
                 also=(
                     Citation(
                         "QueryContextAttributesA",
@@ -362,7 +362,7 @@ def _qop_unsupported(function: str, prefix: str) -> Rule:
             "fQOP flags are package-defined; what does a flag the package does not define give?",
             "SEC_E_QOP_NOT_SUPPORTED (only Kerberos and Negotiate define one, SECQOP_WRAP_NO_ENCRYPT, for EncryptMessage)",
         ),
-        lambda c: _qop(c) != 0 and _qop(c) not in c.world.package(_live_ctx(c).mech).qops,
+        on(_live_ctx, lambda c, ctx: _qop(c) != 0 and _qop(c) not in c.world.package(ctx.mech).qops),
         also=(Citation(function, "returns", "SEC_E_QOP_NOT_SUPPORTED"),),
     )
 
@@ -370,13 +370,13 @@ def _qop_unsupported(function: str, prefix: str) -> Rule:
 # -- MakeSignature --------------------------------------------------------------------------------
 
 
-def _sign_token_problem(c: Call) -> str | None:
+def _sign_token_problem(c: Call, ctx: ContextRecord) -> str | None:
     slots = _token_buffers(c)
     if not slots:
         return "no SECBUFFER_TOKEN buffer"
     if len(slots) > 1:
         return "more than one SECBUFFER_TOKEN buffer"
-    size = signature_size(_live_ctx(c))
+    size = signature_size(ctx)
     if slots[0].cbBuffer < size:
         return f"the SECBUFFER_TOKEN buffer holds {slots[0].cbBuffer} bytes, a signature needs {size}"
     return None
@@ -395,15 +395,15 @@ def trailer_size(ctx: ContextRecord) -> int:
 
 def _sign(c: Call) -> None:
     ctx = _live_ctx(c)
-    desc = _message(c)
-    seq = _next_send_seq(c)
-    key = ctx.session_key or b""
-    data = _joined(_data(c))
+    data_buffers, _plain, token_buffers, _trailer, _stream = c.facts.get("layout") or _layout(c)
+    seq = _seq_no(c) or ctx.send_seq  # _next_send_seq
+    data = _joined(data_buffers)
     ntlm = ctx.ntlm
     if type(ntlm) is Protection:
         # MS-NLMP 3.4.4: the NTLMSSP_MESSAGE_SIGNATURE with the client's or server's signing key.
         token = ntlm.sign(seq, data)
     else:
+        key = ctx.session_key or b""
         token = tokens.build_signature(
             key,
             c.world.package(ctx.mech).rpc_id,
@@ -411,11 +411,11 @@ def _sign(c: Call) -> None:
             _data_mac(key, _side(ctx.role), seq, data),
             seq,
         )
-    slot = _token_buffers(c)[0]
+    slot = token_buffers[0]
     slot.pvBuffer = token
     slot.cbBuffer = len(token)
     ctx.send_seq = seq + 1
-    c.out["pMessage"] = desc
+    c.out["pMessage"] = _message(c)
 
 
 def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rule]:
@@ -428,7 +428,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
                 "the context's handshake has not finished (or waits for CompleteAuthToken)",
                 "SEC_E_NO_AUTHENTICATING_AUTHORITY",
                 Citation(function, "returns", "The security context (phContext) has to be validated again."),
-                lambda c: not _live_ctx(c).established,
+                on(_live_ctx, lambda c, ctx: not ctx.established),
                 also=(
                     Interpretation(
                         "When must a context 'be validated again'?",
@@ -442,7 +442,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             "the context has expired (the world clock is past its expiry)",
             "SEC_I_RENEGOTIATE",
             Citation(function, "returns", "The remote party wants a new handshake"),
-            _expired,
+            on(_live_ctx, _expired_ctx),
             also=(
                 Interpretation(
                     "Which code tells the caller of MakeSignature that the context expired?",
@@ -461,7 +461,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
                 "returns",
                 "The quality of protection agreed between client and server does not include integrity checking.",
             ),
-            lambda c: not _live_ctx(c).attributes & ISC_REQ_INTEGRITY,
+            on(_live_ctx, lambda c, ctx: not ctx.attributes & ISC_REQ_INTEGRITY),
         ),
         Rule(
             "sig.token_buffer",
@@ -472,14 +472,14 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
                 "returns",
                 "pMessage has no valid SECBUFFER_TOKEN buffer, or holds too many buffers.",
             ),
-            lambda c: _sign_token_problem(c) is not None,
+            on(_live_ctx, lambda c, ctx: _sign_token_problem(c, ctx) is not None),
         ),
         Rule(
             "sig.out_of_sequence",
             "the context detects sequence or replay and MessageSeqNo goes backwards (below the next number)",
             "SEC_E_OUT_OF_SEQUENCE",
             Citation(function, "returns", "The nonce count is not in sequence."),
-            lambda c: bool(_live_ctx(c).attributes & _SEQUENCED) and 0 < _seq_no(c) < _live_ctx(c).send_seq,
+            on(_live_ctx, lambda c, ctx: bool(ctx.attributes & _SEQUENCED) and 0 < _seq_no(c) < ctx.send_seq),
         ),
         unreachable(
             "sig.status_invalid_parameter",
@@ -494,7 +494,7 @@ def sign_rules(function: str = "MakeSignature", prefix: str = "sig") -> list[Rul
             "the SECBUFFER_TOKEN buffer",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
-            lambda c: True,
+            always,
             _sign,
         ),
     ]
@@ -510,22 +510,23 @@ def _verify(c: Call) -> tuple[str, int]:
     if verdict is not None:
         return verdict
     ctx = _live_ctx(c)
-    slots = _token_buffers(c)
-    if len(slots) != 1 or not _contents(slots[0]):
+    data_buffers, _plain, slots, _trailer, _stream = facts.get("layout") or _layout(c)
+    raw = _contents(slots[0]) if len(slots) == 1 else b""
+    if not raw:
         verdict = ("no_token", 0)
     elif type(ctx.ntlm) is Protection:
-        signature = _contents(slots[0])[: slots[0].cbBuffer]
-        verdict = _ntlm_verdict(c, ctx, ctx.ntlm, _joined(_data(c)), signature, 0)
+        signature = raw[: slots[0].cbBuffer]
+        verdict = _ntlm_verdict(c, ctx, ctx.ntlm, _joined(data_buffers), signature, 0)
     else:
         key = ctx.session_key or b""
-        frame = tokens.parse(_contents(slots[0])[: slots[0].cbBuffer], key)
+        frame = tokens.parse(raw[: slots[0].cbBuffer], key)
         if isinstance(frame, tokens.Bad):
             verdict = ("altered", 0) if frame.problem is Problem.ALTERED else ("bad_token", 0)
         elif frame.kind is not Kind.SIGNATURE:
             verdict = ("bad_token", 0)
         else:
             fields = frame.fields()
-            data = _joined(_data(c))
+            data = _joined(data_buffers)
             if (
                 fields is None
                 or len(fields) != 2
@@ -581,7 +582,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
                 "returns",
                 "The quality of protection agreed between client and server does not include integrity checking.",
             ),
-            lambda c: not _live_ctx(c).attributes & ISC_REQ_INTEGRITY,
+            on(_live_ctx, lambda c, ctx: not ctx.attributes & ISC_REQ_INTEGRITY),
         ),
         Rule(
             "ver.token_buffer",
@@ -622,7 +623,7 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
             "the message arrived unchanged and in order",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
-            lambda c: True,
+            always,
             _accept_signature,
         ),
     ]
@@ -633,16 +634,12 @@ def verify_rules(function: str = "VerifySignature", prefix: str = "ver") -> list
 
 def _plain_buffers(c: Call) -> list[SecBuffer]:
     """The data buffers EncryptMessage encrypts and DecryptMessage decrypts (see _layout)."""
-    if "plain" not in c.facts:
-        _layout(c)
-    return c.facts["plain"]
+    return (c.facts.get("layout") or _layout(c))[1]
 
 
 def _trailer(c: Call) -> SecBuffer | None:
     """The buffer the trailer goes in (or comes from): see _layout."""
-    if "trailer" not in c.facts:
-        _layout(c)
-    return c.facts["trailer"]
+    return (c.facts.get("layout") or _layout(c))[3]
 
 
 def _write_in_place(buffers: list[SecBuffer], pieces: list[bytes], data: bytes) -> None:
@@ -661,18 +658,17 @@ def _write_in_place(buffers: list[SecBuffer], pieces: list[bytes], data: bytes) 
 
 def _encrypt(c: Call) -> None:
     ctx = _live_ctx(c)
-    desc = _message(c)
+    _data_buffers, buffers, _tokens, slot, _stream = c.facts.get("layout") or _layout(c)
     qop = _qop(c)
     seq = _seq_no(c) or ctx.send_seq  # MessageSeqNo, or the context's own count when it is zero
-    key = ctx.session_key or b""
-    side = b"c" if ctx.role == "client" else b"s"  # _side
-    buffers = _plain_buffers(c)
     pieces = _pieces(buffers)
-    plain = b"".join(pieces)
+    plain = pieces[0] if len(pieces) == 1 else b"".join(pieces)
     if type(ctx.ntlm) is Protection:
         # MS-NLMP 3.4.3: sealed with the sending direction's RC4 stream, then signed.
         cipher, trailer = ctx.ntlm.seal(seq, plain)
     else:
+        key = ctx.session_key or b""
+        side = b"c" if ctx.role == "client" else b"s"  # _side
         cipher = plain if qop == SECQOP_WRAP_NO_ENCRYPT else _crypt(key, side, seq, plain)
         trailer = tokens.build_seal(
             key,
@@ -684,18 +680,17 @@ def _encrypt(c: Call) -> None:
             seq,
         )
     _write_in_place(buffers, pieces, cipher)
-    slot = _trailer(c)
-    assert slot is not None
+    assert slot is not None  # the trailer (see _layout)
     slot.pvBuffer = trailer
     slot.cbBuffer = len(trailer)
     ctx.send_seq = seq + 1
-    c.out["pMessage"] = desc
+    c.out["pMessage"] = _message(c)
 
 
 def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list[Rule]:
-    def trailer_problem(c: Call) -> bool:
+    def trailer_problem(c: Call, ctx: ContextRecord) -> bool:
         slot = _trailer(c)
-        return slot is None or slot.cbBuffer < trailer_size(_live_ctx(c))
+        return slot is None or slot.cbBuffer < trailer_size(ctx)
 
     return [
         *_handle_rules(function, prefix, None),
@@ -705,7 +700,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             "the context has expired (the world clock is past its expiry)",
             "SEC_E_CONTEXT_EXPIRED",
             Citation(function, "returns", "SEC_E_CONTEXT_EXPIRED"),
-            _expired,
+            on(_live_ctx, _expired_ctx),
             also=(
                 Interpretation(
                     "The page says the context 'has already been closed': does an expired one count?",
@@ -722,7 +717,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             Citation(
                 function, "returns", "The security context supports neither confidentiality nor integrity."
             ),
-            lambda c: not _live_ctx(c).attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
+            on(_live_ctx, lambda c, ctx: not ctx.attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY)),
         ),
         Rule(
             "enc.no_cipher",
@@ -730,10 +725,13 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             "(documented contract; observed, NTLM encrypts anyway as on Windows)",
             "SEC_E_CRYPTO_SYSTEM_INVALID",
             Citation(function, "returns", "The security context uses a cipher that is not supported."),
-            lambda c: (
-                not _live_ctx(c).attributes & ISC_REQ_CONFIDENTIALITY
-                and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
-                and not _seals_anyway(c)
+            on(
+                _live_ctx,
+                lambda c, ctx: (
+                    not ctx.attributes & ISC_REQ_CONFIDENTIALITY
+                    and _qop(c) != SECQOP_WRAP_NO_ENCRYPT
+                    and not _seals_anyway(c)
+                ),
             ),
             also=(
                 Interpretation(
@@ -751,7 +749,7 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             "pMessage has no SECBUFFER_DATA buffer",
             "SEC_E_INVALID_TOKEN",
             Citation(function, "returns", "There is no buffer of type SECBUFFER_DATA."),
-            lambda c: not _data(c),
+            on(_live_ctx, lambda c, ctx: not _data(c)),
         ),
         Rule(
             "enc.trailer_buffer",
@@ -759,14 +757,14 @@ def encrypt_rules(function: str = "EncryptMessage", prefix: str = "enc") -> list
             f"{TRAILER_SIZE} bytes (cbSecurityTrailer) for the trailer",
             "SEC_E_BUFFER_TOO_SMALL",
             Citation(function, "returns", "The buffer for the output is not large enough; see Remarks."),
-            trailer_problem,
+            on(_live_ctx, trailer_problem),
         ),
         Rule(
             "enc.ok",
             "the SECBUFFER_DATA buffers are encrypted in place and the trailer written",
             "SEC_E_OK",
             Citation(function, "returns", "SEC_E_OK"),
-            lambda c: True,
+            always,
             _encrypt,
         ),
     ]
@@ -882,7 +880,7 @@ def _ntlm_verdict(
 def _unseal_ntlm(c: Call, ctx: ContextRecord, ntlm: Protection) -> tuple[str, Any]:
     """DecryptMessage of an NTLM context (MS-NLMP 3.4.3): the trailer is the 16-byte signature of
     the plaintext; the receiving stream is read ahead, and used only when the message is taken."""
-    stream = _stream(c)
+    _data_buffers, buffers, _tokens, slot, stream = c.facts.get("layout") or _layout(c)
     if stream is not None:
         raw = _contents(stream)[: stream.cbBuffer]
         # A stream is the signature followed by the ciphertext.
@@ -891,14 +889,12 @@ def _unseal_ntlm(c: Call, ctx: ContextRecord, ntlm: Protection) -> tuple[str, An
         trailer, cipher = raw[:NTLM_SIGNATURE_SIZE], raw[NTLM_SIGNATURE_SIZE:]
         targets = [stream]
     else:
-        buffers = _plain_buffers(c)
         if not buffers:
             raise c.violation(
                 "pMessage",
                 "at least one of them of type SECBUFFER_DATA holding the encrypted message (none given)",
                 _message(c),
             )
-        slot = _trailer(c)
         if slot is None:
             return ("no_trailer_buffer", None)
         trailer = _contents(slot)[: slot.cbBuffer]
@@ -964,7 +960,7 @@ def decrypt_rules(function: str = "DecryptMessage", prefix: str = "dec") -> list
             Citation(
                 function, "returns", "The security context supports neither confidentiality nor integrity."
             ),
-            lambda c: not _live_ctx(c).attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY),
+            on(_live_ctx, lambda c, ctx: not ctx.attributes & (ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY)),
         ),
         Rule(
             "dec.no_trailer_buffer",

@@ -39,8 +39,10 @@ __all__ = [
     "Rule",
     "RuleTable",
     "all_tables",
+    "always",
     "guarded",
     "keyed",
+    "on",
     "pick",
     "register",
     "rules_for",
@@ -206,11 +208,17 @@ def unreachable(id: str, status: str, basis: Basis, reason: str, when: str = "")
 # -- tests the table runner can batch ---------------------------------------------------------------
 #
 # A table reads as a list, but running it as one (every test in turn) repeats work: twelve rules
-# asking "is the leg's outcome X?" compute the same fact twelve times. The two combinators below
+# asking "is the leg's outcome X?" compute the same fact twelve times. The combinators below
 # build ordinary tests (each still works alone: ``rule.test(call)``) that also tell
 # :class:`RuleTable` how to run a run of consecutive rules at once, with the same first-match
-# result. Both need their key/guard to be a pure function of the call (the same answer every
+# result. Their key/guard/fact must be a pure function of the call (the same answer every
 # time it is asked during one call, no side effect), which is what the facts in ``Call.facts`` are.
+
+
+def always(_call: Call) -> bool:
+    """The test of a table's catch-all rule: it holds for every call (the compiled table
+    returns that rule without a call, and tries nothing after it, as the list would)."""
+    return True
 
 
 def keyed(key: Callable[[Call], Hashable], *values: Hashable) -> Callable[[Call], bool]:
@@ -241,6 +249,22 @@ def guarded(guard: Callable[[Call], bool], rest: Callable[[Call], bool]) -> Call
 
     test.guard = guard  # type: ignore[attr-defined]
     test.rest = rest  # type: ignore[attr-defined]
+    return test
+
+
+def on(fact: Callable[[Call], Any], check: Callable[[Call, Any], Any]) -> Callable[[Call], bool]:
+    """The test ``check(call, fact(call))``: a condition on one fact of the call (the context
+    record the handle names, say).
+
+    Consecutive rules testing the same ``fact`` function ask for it once: the fact is computed
+    where the first of them is tried and handed to each condition in turn.
+    """
+
+    def test(c: Call) -> bool:
+        return bool(check(c, fact(c)))
+
+    test.fact = fact  # type: ignore[attr-defined]
+    test.check = check  # type: ignore[attr-defined]
     return test
 
 
@@ -288,60 +312,86 @@ def _arguments(args: Any) -> dict[str, Any]:
         return dict(vars(args)) if hasattr(args, "__dict__") else {}
 
 
-# One step of a compiled table: (test, rule) for a single rule (the rule fires when the test
-# holds), or (select, None) for a batch (``select`` returns the rule that fires, or None).
-_Step = tuple[Callable[[Call], Any], Rule | None]
+# -- compiling a table ---------------------------------------------------------------------------------
+#
+# A table's live rules are compiled, once per table (and again whenever ``live`` is replaced),
+# into one Python function that tries them in order: a line per rule, or per run of rules the
+# combinators above let it batch. The function is written as source from the table and run
+# through ``compile``; it holds no rule of its own, only the tests and rules of the list, in the
+# list's order. For a table
+#
+#     a: plain test;  b, c: keyed(k, ...);  d, e: guarded(g, ...);  f, g: on(ctx, ...);  h: always
+#
+# it is
+#
+#     def select(c):
+#         if t0(c): return r0                          # a
+#         r = d1.get(k1(c))                             # b, c: one lookup, first rule accepting the key
+#         if r is not None: return r
+#         if g2(c):                                     # d, e: skipped together
+#             if s3(c): return r3
+#             if s4(c): return r4
+#         v = f5(c)                                     # f, g: the fact once
+#         if p5(c, v): return r5
+#         if p6(c, v): return r6
+#         return r7                                     # h: always holds, nothing after it is tried
+#
+# The truth of each line is the truth of the rule's own test on the same call, and every fact
+# is first asked where the listed form first asks it, so the compiled function selects the rule
+# ``select_listed`` selects and raises what it raises (tests/test_model_rules.py compares them).
 
 
-def _switch(key: Callable[[Call], Hashable], rules: list[Rule]) -> _Step:
-    """A run of rules keyed on ``key``: one lookup picks the first rule accepting the key."""
-    choice: dict[Hashable, Rule] = {}
-    for rule in rules:
-        for value in rule.test.accepted:  # type: ignore[attr-defined]
-            choice.setdefault(value, rule)  # first match wins, as in the list
-    get = choice.get
+def _compile(function: str, rules: tuple[Rule, ...]) -> Callable[[Call], Rule | None]:
+    """The select function of ``rules`` (first match; None when no rule holds)."""
+    names: dict[str, Any] = {}
 
-    def select(c: Call) -> Rule | None:
-        return get(key(c))
+    def bind(prefix: str, value: Any) -> str:
+        name = f"{prefix}{len(names)}"
+        names[name] = value
+        return name
 
-    return select, None
-
-
-def _guarded_run(guard: Callable[[Call], bool], rules: list[Rule]) -> _Step:
-    """A run of rules sharing ``guard``: none can fire when the guard fails."""
-    steps = tuple((rule.test.rest, rule) for rule in rules)  # type: ignore[attr-defined]
-
-    def select(c: Call) -> Rule | None:
-        if guard(c):
-            for rest, rule in steps:
-                if rest(c):
-                    return rule
-        return None
-
-    return select, None
-
-
-def _compile(rules: tuple[Rule, ...]) -> tuple[_Step, ...]:
-    """The steps that run ``rules`` first-match, batching runs of keyed or guarded tests."""
-    steps: list[_Step] = []
-    i = 0
-    while i < len(rules):
+    lines = ["def select(c):"]
+    i, n = 0, len(rules)
+    while i < n:
         test = rules[i].test
         key = getattr(test, "key", None)
         guard = getattr(test, "guard", None)
+        fact = getattr(test, "fact", None)
         j = i + 1
+        if test is always:
+            lines.append(f"    return {bind('r', rules[i])}")
+            break
         if key is not None:
-            while j < len(rules) and getattr(rules[j].test, "key", None) is key:
+            while j < n and getattr(rules[j].test, "key", None) is key:
                 j += 1
-            steps.append(_switch(key, list(rules[i:j])) if j - i > 1 else (test, rules[i]))
+            choice: dict[Hashable, Rule] = {}
+            for rule in rules[i:j]:
+                for value in rule.test.accepted:  # type: ignore[attr-defined]
+                    choice.setdefault(value, rule)  # first match wins, as in the list
+            lines.append(f"    r = {bind('d', choice)}.get({bind('k', key)}(c))")
+            lines.append("    if r is not None: return r")
         elif guard is not None:
-            while j < len(rules) and getattr(rules[j].test, "guard", None) is guard:
+            while j < n and getattr(rules[j].test, "guard", None) is guard:
                 j += 1
-            steps.append(_guarded_run(guard, list(rules[i:j])) if j - i > 1 else (test, rules[i]))
+            lines.append(f"    if {bind('g', guard)}(c):")
+            for rule in rules[i:j]:
+                lines.append(f"        if {bind('s', rule.test.rest)}(c): return {bind('r', rule)}")  # type: ignore[attr-defined]
+        elif fact is not None:
+            while j < n and getattr(rules[j].test, "fact", None) is fact:
+                j += 1
+            lines.append(f"    v = {bind('f', fact)}(c)")
+            for rule in rules[i:j]:
+                lines.append(f"    if {bind('p', rule.test.check)}(c, v): return {bind('r', rule)}")  # type: ignore[attr-defined]
         else:
-            steps.append((test, rules[i]))
+            lines.append(f"    if {bind('t', test)}(c): return {bind('r', rules[i])}")
         i = j
-    return tuple(steps)
+    else:
+        lines.append("    return None")
+    namespace: dict[str, Any] = dict(names)
+    exec(compile("\n".join(lines) + "\n", f"<rule table {function}>", "exec"), namespace)
+    select: Callable[[Call], Rule | None] = namespace["select"]
+    select.source = "\n".join(lines)  # type: ignore[attr-defined]  # for a reader
+    return select
 
 
 class RuleTable:
@@ -352,10 +402,11 @@ class RuleTable:
     (those run later, from the scheduler), so ``live`` is drawn from ``runs`` only.
 
     :meth:`run` applies the first live rule whose test holds. It runs a compiled form of
-    ``live`` (see :func:`keyed` and :func:`guarded`) that gives the same rule.
+    ``live`` (see :func:`_compile`, :func:`keyed`, :func:`guarded` and :func:`on`) that gives
+    the same rule.
     """
 
-    __slots__ = ("_live", "_steps", "function", "rules")
+    __slots__ = ("_live", "_select", "function", "rules")
 
     def __init__(self, function: str, rules: tuple[Rule, ...], runs: tuple[Rule, ...] | None = None) -> None:
         self.function = function
@@ -368,28 +419,29 @@ class RuleTable:
 
     @live.setter
     def live(self, rules: tuple[Rule, ...]) -> None:
-        # Replacing the live rules (tests break a rule on purpose) recompiles the steps.
+        # Replacing the live rules (tests break a rule on purpose) recompiles the table.
         self._live = tuple(rules)
-        self._steps = _compile(self._live)
+        self._select = _compile(self.function, self._live)
 
     def run(self, call: Call) -> Rule:
         """Apply the rule that decides ``call`` (its effect changes the world) and return it."""
-        rule = self.select(call)
+        rule = self._select(call)
+        if rule is None:
+            raise RuntimeError(f"{self.function}: no rule matched (the table must end with a catch-all rule)")
         if rule.effect is not None:
             rule.effect(call)
         return rule
 
     def select(self, call: Call) -> Rule:
-        """The first live rule whose test holds (no effect applied), by the compiled steps."""
-        for test, rule in self._steps:
-            if rule is None:
-                rule = test(call)
-                if rule is None:
-                    continue
-            elif not test(call):
-                continue
-            return rule
-        raise RuntimeError(f"{self.function}: no rule matched (the table must end with a catch-all rule)")
+        """The first live rule whose test holds (no effect applied), by the compiled table."""
+        rule = self._select(call)
+        if rule is None:
+            raise RuntimeError(f"{self.function}: no rule matched (the table must end with a catch-all rule)")
+        return rule
+
+    def compiled_source(self) -> str:
+        """The source of the compiled select function (names stand for the tests and rules)."""
+        return self._select.source  # type: ignore[attr-defined]
 
     def select_listed(self, call: Call) -> Rule:
         """:meth:`select` the plain way, every live test in turn (tests compare the two)."""
