@@ -1,4 +1,4 @@
-"""Run-wide set-up of the test session (tests/ and the notebooks under nbval alike).
+"""The notebooks under nbval: their kernels' set-up (loaded by `pytest` and `pytest notebooks` alike).
 
 The notebook kernels get an IPython directory of their own (``IPYTHONDIR``, set in the
 controlling pytest process before any worker or kernel starts, so all of them inherit it) holding
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-KERNEL_CONFIG = '''\
-# Written by the test session (conftest.py): tracebacks without source context, which nbval
+KERNEL_CONFIG = """\
+# Written by the test session (notebooks/conftest.py): tracebacks without source context, which nbval
 # never compares.
 c.InteractiveShell.xmode = "Plain"
-'''
+"""
 
 
 def pytest_configure(config: pytest.Config) -> None:
