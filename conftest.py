@@ -1,4 +1,4 @@
-"""The notebooks under nbval: their kernels' set-up (loaded by `pytest` and `pytest notebooks` alike).
+"""The test session's set-up of the notebook kernels (`pytest` and `pytest notebooks` alike).
 
 The notebook kernels get an IPython directory of their own (``IPYTHONDIR``, set in the
 controlling pytest process before any worker or kernel starts, so all of them inherit it) holding
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 KERNEL_CONFIG = """\
-# Written by the test session (notebooks/conftest.py): tracebacks without source context, which nbval
+# Written by the test session (conftest.py): tracebacks without source context, which nbval
 # never compares.
 c.InteractiveShell.xmode = "Plain"
 """
