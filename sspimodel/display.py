@@ -38,11 +38,11 @@ __all__ = [
 ]
 
 
-@cache
 def _specset() -> Any:
-    from .read import read_spec
+    # The pages as the citations read them: one read per process serves both.
+    from .model.citations import _specset as pages
 
-    return read_spec()
+    return pages()
 
 
 def page(name: str) -> FunctionSpec:
