@@ -590,6 +590,8 @@ def _interrupts_paragraph(line: str) -> bool:
 
 
 def _inline_block(kind: str, content: str, start: int, end: int, level: int = 0) -> Block:
+    if _NEXT_RE.search(content) is None:  # no markup: one part, the squashed text (what a collector gives)
+        return Block(kind, start, end, text=_squash(content), raw=content, links=[], level=level)
     col = _Collector()
     render_inline(content, col)
     parts, _bolds, links = col.finish()
@@ -598,6 +600,9 @@ def _inline_block(kind: str, content: str, start: int, end: int, level: int = 0)
 
 
 def _cell(content: str, header: bool) -> Cell:
+    if _NEXT_RE.search(content) is None:  # no markup: at most one part (what a collector gives)
+        q = _squash(content)
+        return Cell(q, [q] if q else [], [], [], header)
     col = _Collector()
     render_inline(content, col)
     return col.cell(header)
