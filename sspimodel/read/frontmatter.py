@@ -68,6 +68,7 @@ _NOT_FAST = object()
 _FLOW_OF_QUOTED_RE = re.compile(r'^\[[ ]*(?:"[^"\\\n]*"[ ]*(?:,[ ]*"[^"\\\n]*"[ ]*)*)?\]$')
 _QUOTED_RE = re.compile(r'"([^"\\\n]*)"')
 _ONE_QUOTED_RE = re.compile(r'^"[^"\\\n]*"$')
+_ONE_SINGLE_QUOTED_RE = re.compile(r"^'[^'\n]*'$")
 
 
 def _plain(value: str) -> Any:
@@ -78,6 +79,8 @@ def _plain(value: str) -> Any:
         return _QUOTED_RE.findall(value)  # ["a", "b"]: double-quoted strings without escapes
     if value[0] == '"' and _ONE_QUOTED_RE.match(value):
         return value[1:-1]
+    if value[0] == "'" and _ONE_SINGLE_QUOTED_RE.match(value):
+        return value[1:-1]  # one line, no quote inside: no '' escape, no line folding
     if value[0] in _PLAIN_BAD_START or ": " in value or " #" in value or "\t" in value:
         return _NOT_FAST
     if _RESOLVED_FIRST is not None and value[0] not in _RESOLVED_FIRST:
@@ -99,6 +102,8 @@ def _fast_load(content: str) -> dict[str, Any] | None:
     key: str | None = None  # the key whose block list may follow
     for line in content.split("\n"):
         if not line.strip(" "):
+            continue
+        if line[0] == "#":  # a comment line (a "#" in the first column can start nothing else)
             continue
         if line[0] not in " -":
             m = _KEY_LINE_RE.match(line)

@@ -136,40 +136,43 @@ class _HtmlTables:
         pos = 0
         line = self.base + 1
         counted = 0
+        count = chunk.count
+        unescape = html.unescape
+        handle_data = self.handle_data
         for m in _HTML_TOKEN_RE.finditer(chunk):
-            start = m.start()
+            start, mend = m.span()
             if start > pos:
-                line += chunk.count("\n", counted, pos)
+                line += count("\n", counted, pos)
                 counted = pos
                 self._lineno = line
                 data = chunk[pos:start]
-                self.handle_data(html.unescape(data) if "&" in data else data)
-            pos = m.end()
-            name = m.group(2)
+                handle_data(unescape(data) if "&" in data else data)
+            pos = mend
+            closing, name, rest = m.groups()
             if name is None:
                 continue
-            line += chunk.count("\n", counted, start)
+            line += count("\n", counted, start)
             counted = start
             self._lineno = line
-            tag = name.lower()
-            if m.group(1):
+            tag = name if name.islower() else name.lower()
+            if closing:
                 self.handle_endtag(tag)
                 continue
-            rest = m.group(3) or ""
             attrs: list[tuple[str, str | None]] = []
-            if tag == "a" and rest.strip():
+            if tag == "a" and rest and rest.strip():
                 for am in _ATTR_RE.finditer(rest):
-                    v = am.group(2) if am.group(2) is not None else am.group(3) if am.group(3) is not None else am.group(4)
-                    attrs.append((am.group(1).lower(), html.unescape(v) if v is not None else None))
-            if rest.rstrip().endswith("/"):
+                    k, v2, v3, v4 = am.groups()
+                    v = v2 if v2 is not None else v3 if v3 is not None else v4
+                    attrs.append((k.lower(), unescape(v) if v is not None else None))
+            if rest and rest.rstrip().endswith("/"):
                 self.handle_startendtag(tag, attrs)
             else:
                 self.handle_starttag(tag, attrs)
         if pos < len(chunk):
-            line += chunk.count("\n", counted, pos)
+            line += count("\n", counted, pos)
             self._lineno = line
             data = chunk[pos:]
-            self.handle_data(html.unescape(data) if "&" in data else data)
+            handle_data(unescape(data) if "&" in data else data)
 
     def close(self) -> None:
         pass
@@ -284,17 +287,17 @@ class _HtmlTables:
             target.tag(True, tag, "")
 
     def handle_data(self, data: str) -> None:
-        target = self._target()
-        if target is None:
+        if self.depth:
+            if self.cell is not None:
+                self.cell.data(data)
             return
-        if self.depth == 0:
-            if not data.strip(" \t\n\u00a0"):
-                if self.outside_start is None:
-                    return
-            elif self.outside_start is None:
-                self.outside_start = self._line()
-            self.outside_end = self._line() + data.count("\n")
-        target.data(data)
+        if not data.strip(" \t\n\u00a0"):
+            if self.outside_start is None:
+                return
+        elif self.outside_start is None:
+            self.outside_start = self._lineno
+        self.outside_end = self._lineno + data.count("\n")
+        self.outside.data(data)
 
     def finish(self, last_line: int) -> list[_Table | _Block]:
         self.close()

@@ -42,6 +42,10 @@ _WS_RE = re.compile(r"[ \t\u00a0\r\f\v]+")
 _RARE_ASCII_WS_RE = re.compile(r"[\x1c-\x1f]")
 
 
+# Tags that end a part of the collected text.
+_BREAK_TAGS = frozenset(("br", "p", "li", "dt", "dd", "div", "ul", "ol", "dl", "tr", "table", "td", "th", "h1", "h2", "h3", "h4"))
+
+
 class _Collector:
     """Accumulates inline text split into parts (at <br>, <dt>, <li>, <p>...), bold runs and links."""
 
@@ -98,7 +102,8 @@ class _Collector:
 
     def tag(self, closing: bool, name: str, attrs: str) -> None:
         """Apply one HTML tag met in inline text or an HTML fragment."""
-        name = name.lower()
+        if not name.islower():
+            name = name.lower()
         if name in ("b", "strong"):
             self.bold_close() if closing else self.bold_open()
         elif name == "a":
@@ -108,25 +113,7 @@ class _Collector:
                 m = _HREF_RE.search(attrs)
                 if m:
                     self.link_open(html.unescape(m.group(1) or m.group(2) or m.group(3) or ""))
-        elif name in (
-            "br",
-            "p",
-            "li",
-            "dt",
-            "dd",
-            "div",
-            "ul",
-            "ol",
-            "dl",
-            "tr",
-            "table",
-            "td",
-            "th",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-        ):
+        elif name in _BREAK_TAGS:
             self.brk()
 
     def finish(self) -> tuple[list[str], list[str], list[tuple[str, str]]]:
@@ -394,7 +381,11 @@ def _events(s: str, out: list) -> None:
                 continue
             tm = _TAG_INLINE_RE.match(s, p)
             if tm is not None:
-                ev, end = ("tag", tm.group()), tm.end()
+                # The tag's parts as _TAG_RE reads them (it stops at the tag's first ">", inside
+                # the span matched here): (closing, name, attributes), or None for a comment.
+                g = _TAG_RE.match(s, p)
+                parts = (bool(g.group(1)), g.group(2), g.group(3) or "") if g is not None and g.group(2) else None
+                ev, end = ("tag", parts), tm.end()
         elif c == "&":
             em = _ENT_RE.match(s, p)
             if em is not None:
@@ -489,9 +480,8 @@ def render_inline(s: str, col: _Collector) -> None:
         elif k == "lclose":
             col.link_close()
         elif k == "tag":
-            m = _TAG_RE.match(e[1])
-            if m and m.group(2):
-                col.tag(bool(m.group(1)), m.group(2), m.group(3) or "")
+            if e[1] is not None:
+                col.tag(*e[1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,6 +534,8 @@ def _split_row(line: str) -> list[str]:
         s = s[1:]
     if s.endswith("|") and not s.endswith("\\|"):
         s = s[:-1]
+    if "\\|" not in s:  # no escaped pipe: every pipe splits
+        return [c.strip() for c in s.split("|")]
     cells: list[str] = []
     cur: list[str] = []
     i, n = 0, len(s)
@@ -598,6 +590,8 @@ def _interrupts_paragraph(line: str) -> bool:
 
 
 def _inline_block(kind: str, content: str, start: int, end: int, level: int = 0) -> Block:
+    if _NEXT_RE.search(content) is None:  # no markup: one part, the squashed text (what a collector gives)
+        return Block(kind, start, end, text=_squash(content), raw=content, links=[], level=level)
     col = _Collector()
     render_inline(content, col)
     parts, _bolds, links = col.finish()
@@ -606,6 +600,9 @@ def _inline_block(kind: str, content: str, start: int, end: int, level: int = 0)
 
 
 def _cell(content: str, header: bool) -> Cell:
+    if _NEXT_RE.search(content) is None:  # no markup: at most one part (what a collector gives)
+        q = _squash(content)
+        return Cell(q, [q] if q else [], [], [], header)
     col = _Collector()
     render_inline(content, col)
     return col.cell(header)
@@ -636,6 +633,9 @@ def _front_matter(lines: list[str]) -> FrontMatter | None:
     count = len(first) - len(first.lstrip("-"))
     for k in range(1, len(lines)):
         ln = lines[k]
+        c0 = ln[:1]
+        if c0 and c0 not in "-. \t":  # neither "..." nor a (possibly indented) dash line
+            continue
         if ln.startswith("...") and _is_blank(ln[3:]):
             return FrontMatter("\n".join(lines[1:k]), 1, k + 1)
         s = ln.lstrip(" \t")
