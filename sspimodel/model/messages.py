@@ -866,7 +866,13 @@ def _ntlm_verdict(
     SeqNum a little ahead of the expected one (fewer than _AHEAD: messages lost or overtaken;
     a number far ahead is a corrupted one); any other failing checksum is an altered message.
     """
-    outcome, sequence = ntlm.check(data, signature, offset)
+    return _ntlm_sequenced(c, ctx, ntlm, signature, *ntlm.check(data, signature, offset))
+
+
+def _ntlm_sequenced(
+    c: Call, ctx: ContextRecord, ntlm: Protection, signature: bytes, outcome: str, sequence: int
+) -> tuple[str, int]:
+    """_ntlm_verdict from the outcome of the signature's check (see there)."""
     if outcome == "bad_token" or not ctx.attributes & _SEQUENCED:
         return outcome, sequence
     expected = _seq_no(c) or ctx.recv_seq
@@ -904,8 +910,9 @@ def _unseal_ntlm(c: Call, ctx: ContextRecord, ntlm: Protection) -> tuple[str, An
         targets = buffers
     if not ctx.attributes & ISC_REQ_CONFIDENTIALITY and not _seals_anyway(c):
         return ("no_cipher", None)
-    plain = ntlm.unseal_peek(cipher)
-    outcome, sequence = _ntlm_verdict(c, ctx, ntlm, plain, trailer, len(cipher))
+    c.facts["ntlm_trailer"] = trailer  # what _ntlm_trailer gives
+    plain, outcome, sequence = ntlm.unseal_check(cipher, trailer)
+    outcome, sequence = _ntlm_sequenced(c, ctx, ntlm, trailer, outcome, sequence)
     if outcome != "ok":
         return ("altered" if outcome == "bad_token" else outcome, None)
     return ("ok", (plain, 0, sequence, targets))
@@ -924,7 +931,7 @@ def _decrypt(c: Call) -> None:
     ctx = _live_ctx(c)
     plain, qop, seq, targets = _unseal(c)[1]
     if type(ctx.ntlm) is Protection:
-        ctx.ntlm.accept(_ntlm_trailer(c), len(plain))
+        ctx.ntlm.accept(c.facts.get("ntlm_trailer") or _ntlm_trailer(c), len(plain))
     if len(targets) == 1 and targets[0].BufferType & 0x0FFFFFFF == SECBUFFER_STREAM:
         # Interpretation (the pages say only that one buffer is SECBUFFER_DATA or
         # SECBUFFER_STREAM and holds the encrypted message): when the caller also passes a
@@ -938,6 +945,9 @@ def _decrypt(c: Call) -> None:
             receiver.BufferType = SECBUFFER_DATA
         receiver.pvBuffer = plain
         receiver.cbBuffer = len(plain)
+    elif len(targets) == 1:  # the usual message: the one data buffer takes the whole plaintext
+        targets[0].pvBuffer = plain
+        targets[0].cbBuffer = len(plain)
     else:
         _write_in_place(targets, _pieces(targets), plain)
     ctx.recv_seq = seq + 1

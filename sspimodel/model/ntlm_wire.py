@@ -163,7 +163,13 @@ class Stream:
         return buffer[start:end]
 
     def take(self, n: int) -> bytes:
-        out = self.peek(n)
+        start = self._at
+        end = start + n
+        buffer = self._buffer
+        if buffer is not None and end <= len(buffer):  # the usual case: the keystream is there
+            out = buffer[start:end]
+        else:
+            out = self.peek(n)
         self._at += n
         self.position += n
         return out
@@ -207,21 +213,27 @@ class Protection:
     def copy(self) -> Protection:
         return Protection(self.flags, self.exported_session_key, self.is_client, self.positions())
 
-    def _checksum(self, key: crypto.HmacMd5, seq: int, data: bytes) -> bytes:
-        return key.digest(_U32.pack(seq & 0xFFFFFFFF) + data)[:8]
-
     def sign(self, seq: int, data: bytes) -> bytes:
         """MakeSignature (3.4.4.2): the 16-byte NTLMSSP_MESSAGE_SIGNATURE; uses the send stream."""
-        checksum = self._checksum(self.sign_out, seq, data)
+        seq &= 0xFFFFFFFF
+        checksum = self.sign_out.digest(_U32.pack(seq) + data)[:8]
         if self.key_exchange:
             checksum = _xor(checksum, self.send.take(8))
-        return _SIGNATURE.pack(1, checksum, seq & 0xFFFFFFFF)
+        return _SIGNATURE.pack(1, checksum, seq)
 
     def seal(self, seq: int, data: bytes) -> tuple[bytes, bytes]:
         """EncryptMessage (3.4.3): the data sealed with the send stream, then the signature of the
         plaintext (its checksum encrypted with the same stream)."""
-        sealed = _xor(data, self.send.take(len(data))) if data else b""
-        return sealed, self.sign(seq, data)
+        seq &= 0xFFFFFFFF
+        n = len(data)
+        checksum = self.sign_out.digest(_U32.pack(seq) + data)[:8]
+        if self.key_exchange:
+            # One read of the stream and one XOR: the data's keystream, then the checksum's 8 bytes.
+            both = _xor(data + checksum, self.send.take(n + 8))
+            return both[:n], _SIGNATURE.pack(1, both[n:], seq)
+        else:
+            sealed = _xor(data, self.send.take(n)) if n else b""
+        return sealed, _SIGNATURE.pack(1, checksum, seq)
 
     def sequence_of(self, signature: bytes) -> int | None:
         """The SeqNum of an NTLMSSP_MESSAGE_SIGNATURE, or None when it is not one."""
@@ -234,10 +246,15 @@ class Protection:
         receive stream ``offset`` bytes ahead (after a sealed message's bytes); uses nothing."""
         if len(signature) != SIGNATURE_SIZE or signature[:4] != _VERSION:
             return "bad_token", 0
+        return self._check(data, signature, self.recv.peek(8, offset) if self.key_exchange else b"")
+
+    def _check(self, data: bytes, signature: bytes, stream: bytes) -> tuple[str, int]:
+        """check() of a well-formed signature, with the 8 keystream bytes its checksum is
+        encrypted with (none without key exchange)."""
         seq = int(_U32.unpack_from(signature, 12)[0])
-        checksum = self._checksum(self.sign_in, seq, data)
+        checksum = self.sign_in.digest(_U32.pack(seq) + data)[:8]
         if self.key_exchange:
-            checksum = _xor(checksum, self.recv.peek(8, offset))
+            checksum = _xor(checksum, stream)
         if not hmac.compare_digest(checksum, signature[4:12]):
             return "altered", seq
         return "ok", seq
@@ -245,6 +262,20 @@ class Protection:
     def unseal_peek(self, sealed: bytes) -> bytes:
         """The plaintext of a sealed message, without using the receive stream."""
         return _xor(sealed, self.recv.peek(len(sealed))) if sealed else b""
+
+    def unseal_check(self, sealed: bytes, signature: bytes) -> tuple[bytes, str, int]:
+        """(plaintext, outcome, SeqNum): ``unseal_peek(sealed)``, then ``check`` of ``signature``
+        over the plaintext with the keystream that follows the sealed bytes, from one read of
+        the receive stream; uses nothing."""
+        n = len(sealed)
+        if len(signature) != SIGNATURE_SIZE or signature[:4] != _VERSION:
+            return self.unseal_peek(sealed), "bad_token", 0
+        if self.key_exchange:
+            stream = self.recv.peek(n + 8)
+            plain = _xor(sealed, stream[:n]) if n else b""
+            return (plain, *self._check(plain, signature, stream[n:]))
+        plain = self.unseal_peek(sealed)
+        return (plain, *self._check(plain, signature, b""))
 
     def seen(self, signature: bytes) -> bool:
         """Whether ``signature`` is one of the last signatures this side accepted (a replay)."""

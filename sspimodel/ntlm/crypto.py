@@ -82,7 +82,9 @@ def keystream_prefix(key: bytes) -> bytes:
 def xor(data: bytes, stream: bytes) -> bytes:
     """``data`` XOR the first len(data) bytes of ``stream`` (RC4 encryption with its keystream)."""
     n = len(data)
-    return (int.from_bytes(data, "little") ^ int.from_bytes(stream[:n], "little")).to_bytes(n, "little")
+    if len(stream) != n:
+        stream = stream[:n]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
 
 
 _IPAD = bytes(b ^ 0x36 for b in range(256))  # translation tables: each key byte XOR the pad
