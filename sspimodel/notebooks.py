@@ -58,6 +58,7 @@ def execute(path: Path, timeout: int = 60) -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)  # a malformed cell is named here, not deep inside the kernel client
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -93,14 +94,37 @@ def execute(path: Path, timeout: int = 60) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    paths = notebook_paths(argv)
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m sspimodel.notebooks",
+        description="Execute notebooks top to bottom and store their outputs with stable metadata.",
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", metavar="NOTEBOOK",
+        help="a notebook path, or a file name in notebooks/ (default: every notebook in notebooks/)",
+    )  # fmt: skip
+    parser.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default 60)")
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.timeout < 1:
+        parser.error("--timeout must be at least 1")
+    paths = notebook_paths(args.notebooks)
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        parser.error("no such notebook: " + ", ".join(missing))
+    from nbformat import ValidationError
+
     total = 0.0
     for path in paths:
-        elapsed = execute(path)
+        try:
+            elapsed = execute(path, args.timeout)
+        except (OSError, ValueError, ValidationError) as e:  # unreadable, not JSON, not a notebook
+            reason = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+            print(f"{path}: cannot execute: {reason}", file=sys.stderr)
+            return 1
         total += elapsed
         print(f"{path.name:55s} {elapsed:6.2f} s")
     print(f"{len(paths)} notebooks executed in {total:.2f} s")

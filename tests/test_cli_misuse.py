@@ -257,3 +257,48 @@ def test_random_argument_lists_end_with_a_documented_status(
     assert "Traceback" not in captured.err
     if code == EXIT_USAGE:
         assert captured.err.strip(), argv
+
+
+# The notebook runner (python -m sspimodel.notebooks) is a maintainer's command: misused, it
+# prints usage or names the notebook and what is wrong with it, and never a traceback.
+
+
+def test_notebook_runner_help_and_unknown_option(capsys: pytest.CaptureFixture[str]) -> None:
+    from sspimodel import notebooks
+
+    with pytest.raises(SystemExit) as done:
+        notebooks.main(["--help"])
+    assert done.value.code == 0
+    assert "NOTEBOOK" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        notebooks.main(["--bogus"])
+    assert done.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --bogus" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (None, "no such notebook"),
+        ("{", "does not appear to be JSON"),
+        ('{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [{"cell_type": "code"}]}', "invalid"),
+    ],
+    ids=["missing", "not-json", "not-a-notebook"],
+)
+def test_notebook_runner_names_a_bad_notebook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None, reason: str
+) -> None:
+    from sspimodel import notebooks
+
+    path = tmp_path / "bad.ipynb"
+    if text is not None:
+        path.write_text(text)
+    try:
+        status = notebooks.main([str(path)])
+    except SystemExit as e:  # argparse's usage error
+        status = e.code
+    err = capsys.readouterr().err
+    assert status in (1, EXIT_USAGE)
+    assert str(path) in err and reason in err and "Traceback" not in err
+    assert (text is None) or path.read_text() == text  # a notebook that cannot run is left as it was
