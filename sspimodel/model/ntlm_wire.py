@@ -149,11 +149,7 @@ class Stream:
             buffer = self._buffer = crypto.keystream_prefix(bytes(self.key))
         if end > len(buffer):
             if self._cipher is None:
-                # Imported on the first keying, not at start-up (cryptography's ciphers).
-                from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
-                from cryptography.hazmat.primitives.ciphers import Cipher
-
-                self._cipher = Cipher(ARC4(self.key), mode=None).encryptor()
+                self._cipher = crypto.arc4(self.key)
                 self._cipher.update(bytes(crypto.PREFIX_SIZE))  # the prefix the buffer started with
             at = self._at
             buffer = self._buffer = buffer[at:] + self._cipher.update(bytes(max(end - len(buffer), _CHUNK)))
