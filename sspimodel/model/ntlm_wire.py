@@ -25,6 +25,7 @@ from __future__ import annotations
 import hmac
 import struct
 from collections.abc import Callable
+from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
 from ..ntlm import crypto
@@ -37,6 +38,7 @@ from .constants import (
     ISC_REQ_REPLAY_DETECT,
     ISC_REQ_SEQUENCE_DETECT,
 )
+from .world import derivation_input
 
 if TYPE_CHECKING:
     from .world import World
@@ -74,10 +76,13 @@ def random_source(world: World, *label: bytes | str) -> Callable[[int], bytes]:
     """``random(n)``: n bytes (n <= 32) derived from the world key, ``label`` and a counter, so a
     handshake's random values are the same on every run with the same world seed."""
     counter = [0]
+    # world.derive("ntlm random", *label, counter): the labelled part of its input, built once.
+    head = derivation_input("ntlm random", *label)
 
     def random(n: int) -> bytes:
         counter[0] += 1
-        return world.derive("ntlm random", *label, str(counter[0]))[:n]
+        count = str(counter[0]).encode("ascii")
+        return sha256(world.key + head + len(count).to_bytes(4, "big") + count).digest()[:n]
 
     return random
 

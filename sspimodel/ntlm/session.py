@@ -416,20 +416,23 @@ class ServerSession:
         return self.user
 
 
-def _shallow_copy(self: Any) -> Any:
+def _shallow_copier(cls: type) -> Callable[[Any], Any]:
     """``copy.copy`` of a session: the same field values in a new object. (The generic protocol
     goes through ``__reduce_ex__`` and a state dict, which costs more than a handshake step; the
-    model copies a session before each step so that a refused message leaves it unchanged.)"""
-    cls = type(self)
-    new = object.__new__(cls)
-    for name in _FIELD_NAMES[cls]:
-        object.__setattr__(new, name, getattr(self, name))
-    return new
+    model copies a session before each step so that a refused message leaves it unchanged.)
+
+    Compiled per class from its attrs fields: one assignment per field, no loop."""
+    names = [a.name for a in attrs.fields(cls)]
+    if cls.__setattr__ is object.__setattr__:  # no attrs on_setattr hooks: plain slot stores
+        body = [f"    new.{name} = self.{name}" for name in names]
+    else:
+        body = [f"    _set(new, {name!r}, self.{name})" for name in names]
+    source = "\n".join(["def __copy__(self):", "    new = _new(_cls)", *body, "    return new"])
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
+    exec(compile(source, f"<copy of {cls.__name__}>", "exec"), namespace)
+    copier: Callable[[Any], Any] = namespace["__copy__"]
+    return copier
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {
-    cls: tuple(a.name for a in attrs.fields(cls)) for cls in (ClientSession, ServerSession)
-}
-ClientSession.__copy__ = _shallow_copy  # type: ignore[attr-defined]
-ServerSession.__copy__ = _shallow_copy  # type: ignore[attr-defined]
-
+ClientSession.__copy__ = _shallow_copier(ClientSession)  # type: ignore[attr-defined]
+ServerSession.__copy__ = _shallow_copier(ServerSession)  # type: ignore[attr-defined]
