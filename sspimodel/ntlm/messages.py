@@ -130,6 +130,7 @@ _VERSION = struct.Struct("<BBH3xB")  # ProductMajorVersion, ProductMinorVersion,
 # list them; each payload field is Len, MaxLen, BufferOffset).
 _NEGOTIATE_FIXED = struct.Struct("<8sIIHHIHHI")  # NegotiateFlags, DomainNameFields, WorkstationFields
 _CHALLENGE_FIXED = struct.Struct("<8sIHHII8s8xHHI")  # TargetNameFields, NegotiateFlags, ServerChallenge, Reserved, TargetInfoFields
+_CHALLENGE_WITH_VERSION = struct.Struct(_CHALLENGE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
 _AUTHENTICATE_FIXED = struct.Struct("<8sI" + "HHI" * 6 + "I")  # Lm, Nt, Domain, User, Workstation, Key fields; flags
 # UTF-16LE without the codec registry's lookup and its Python-level wrapper ("utf-16-le" has no
 # fast path in bytes.decode): the same codec function, the same errors.
@@ -440,23 +441,42 @@ class ChallengeMessage:
     @classmethod
     def decode(cls, data: bytes) -> ChallengeMessage:
         r = _Reader(data, "CHALLENGE_MESSAGE")
-        _header(r, 2)
-        flags = r.u32("NegotiateFlags", 20)
-        challenge = r.raw("ServerChallenge", 24, 8)
-        r.need("Reserved", 32, 8)
-        r.need("TargetInfoFields", 40, 8)
-        version = None
-        header = 48
-        if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
-            version = Version.decode(r, 48)
-            header = 56
+        if len(data) >= _CHALLENGE_WITH_VERSION.size:
+            # The whole fixed part and a Version are there: every bounds check below holds, so
+            # one read gives the fields and the checks left are those of their values.
+            fixed = _CHALLENGE_WITH_VERSION.unpack_from(data)
+            signature, kind, flags, challenge, info_len, info_max, where = fixed[:2] + fixed[5:10]
+            name_f = fixed[2:5]
+            if signature != SIGNATURE:
+                raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
+            if kind != 2:
+                raise r.fail("MessageType", 8, f"is {kind}, expected 2")
+            version = None
+            header = 48
+            if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+                version = Version(*fixed[10:])
+                header = 56
+        else:
+            _header(r, 2)
+            flags = r.u32("NegotiateFlags", 20)
+            challenge = r.raw("ServerChallenge", 24, 8)
+            r.need("Reserved", 32, 8)
+            r.need("TargetInfoFields", 40, 8)
+            version = None
+            header = 48
+            if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+                version = Version.decode(r, 48)
+                header = 56
+            name_f = _FIELDS.unpack_from(data, 12)
+            info_len, info_max, where = _FIELDS.unpack_from(data, 40)
         if not flags & FLAG.NTLMSSP_NEGOTIATE_UNICODE:
             raise r.fail("NegotiateFlags", 20, "NTLMSSP_NEGOTIATE_UNICODE is not set (OEM strings are not supported)")
-        target_name = r.utf16("TargetNameFields", 12, header)
+        target_name = _decode_utf16(
+            r.span("TargetNameFields", 12, name_f, header), r.name, "TargetNameFields", 12
+        )
         target_info = None
         if flags & FLAG.NTLMSSP_NEGOTIATE_TARGET_INFO:
-            raw = r.payload("TargetInfoFields", 40, header)
-            where = _FIELDS.unpack_from(data, 40)[2]
+            raw = r.span("TargetInfoFields", 40, (info_len, info_max, where), header)
             target_info, used = TargetInfo.decode(raw, "CHALLENGE_MESSAGE.TargetInfo", where)
             if used != len(raw):
                 raise r.fail("TargetInfoFields", 40, f"{len(raw) - used} bytes follow MsvAvEOL")
@@ -578,14 +598,24 @@ class AuthenticateMessage:
     @classmethod
     def decode(cls, data: bytes) -> AuthenticateMessage:
         r = _Reader(data, "AUTHENTICATE_MESSAGE")
-        _header(r, 3)
-        flags = r.u32("NegotiateFlags", 60)
+        if len(data) >= 64:
+            # The whole fixed part is there: one read, then the checks of the values.
+            fixed = _AUTHENTICATE_FIXED.unpack_from(data)
+            if fixed[0] != SIGNATURE:
+                raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
+            if fixed[1] != 3:
+                raise r.fail("MessageType", 8, f"is {fixed[1]}, expected 3")
+            flags = fixed[20]
+            lm_f, nt_f, domain_f, user_f, workstation_f, key_f = (
+                fixed[2:5], fixed[5:8], fixed[8:11], fixed[11:14], fixed[14:17], fixed[17:20]
+            )  # fmt: skip
+        else:
+            _header(r, 3)
+            flags = r.u32("NegotiateFlags", 60)  # raises: the buffer ends before 64 bytes
         if not flags & FLAG.NTLMSSP_NEGOTIATE_UNICODE:
             raise r.fail("NegotiateFlags", 60, "NTLMSSP_NEGOTIATE_UNICODE is not set (OEM strings are not supported)")
         # Where the payload may start: the lowest non-empty BufferOffset tells whether Version
         # and MIC are present (2.2.1.3 gives no explicit length for the fixed part).
-        # (NegotiateFlags at 60 was read: the six fields before it are in the buffer.)
-        lm_f, nt_f, domain_f, user_f, workstation_f, key_f = _FIXED_FIELDS[3](data)
         starts = [where for length, _m, where in (lm_f, nt_f, domain_f, user_f, workstation_f, key_f) if length]
         payload_start = min(starts, default=len(data))
         header = 64
