@@ -131,6 +131,7 @@ _VERSION = struct.Struct("<BBH3xB")  # ProductMajorVersion, ProductMinorVersion,
 _NEGOTIATE_FIXED = struct.Struct("<8sIIHHIHHI")  # NegotiateFlags, DomainNameFields, WorkstationFields
 _CHALLENGE_FIXED = struct.Struct("<8sIHHII8s8xHHI")  # TargetNameFields, NegotiateFlags, ServerChallenge, Reserved, TargetInfoFields
 _CHALLENGE_WITH_VERSION = struct.Struct(_CHALLENGE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
+_NTLMV2_HEAD = struct.Struct("<2s6xQ8s4x")  # NTLMv2_CLIENT_CHALLENGE (2.2.2.7) up to its AvPairs
 _AUTHENTICATE_FIXED = struct.Struct("<8sI" + "HHI" * 6 + "I")  # Lm, Nt, Domain, User, Workstation, Key fields; flags
 # UTF-16LE without the codec registry's lookup and its Python-level wrapper ("utf-16-le" has no
 # fast path in bytes.decode): the same codec function, the same errors.
@@ -293,6 +294,21 @@ class TargetInfo:
         if self.get(av_id) is None:
             return TargetInfo((*self.pairs, (int(av_id), value)))
         return TargetInfo(tuple((k, value if k == av_id else v) for k, v in self.pairs))
+
+    def with_pairs(self, *updates: tuple[AvId, bytes]) -> TargetInfo:
+        """:meth:`with_pair` of each ``(av_id, value)`` in turn, as one new list."""
+        pairs = list(self.pairs)
+        keys = [k for k, _ in pairs]
+        for av_id, value in updates:
+            key = int(av_id)
+            if key in keys:
+                for i, k in enumerate(keys):
+                    if k == key:
+                        pairs[i] = (k, value)
+            else:
+                keys.append(key)
+                pairs.append((key, value))
+        return TargetInfo(tuple(pairs))
 
     def encode(self) -> bytes:
         pack = _AV_HEADER.pack
@@ -501,15 +517,12 @@ class NtlmV2ClientChallenge:
     trailer: bytes = b"\x00" * 4
 
     def encode(self) -> bytes:
-        return (
-            b"\x01\x01"
-            + b"\x00" * 6
-            + _U64.pack(self.timestamp)
-            + self.client_challenge
-            + b"\x00" * 4
-            + self.target_info.encode()
-            + self.trailer
-        )
+        challenge = self.client_challenge
+        if len(challenge) == 8:  # RespType, HiRespType, Reserved1-2, TimeStamp, ChallengeFromClient, Reserved3
+            head = _NTLMV2_HEAD.pack(b"\x01\x01", self.timestamp, challenge)
+        else:  # laid out as given
+            head = b"\x01\x01" + b"\x00" * 6 + _U64.pack(self.timestamp) + challenge + b"\x00" * 4
+        return b"".join((head, self.target_info.encode(), self.trailer))
 
     @classmethod
     def decode(cls, data: bytes, base: int) -> NtlmV2ClientChallenge:
