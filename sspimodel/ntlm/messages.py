@@ -129,6 +129,7 @@ _VERSION = struct.Struct("<BBH3xB")  # ProductMajorVersion, ProductMinorVersion,
 # The fixed part of each message, packed at once (Signature, MessageType, then as 2.2.1.1-2.2.1.3
 # list them; each payload field is Len, MaxLen, BufferOffset).
 _NEGOTIATE_FIXED = struct.Struct("<8sIIHHIHHI")  # NegotiateFlags, DomainNameFields, WorkstationFields
+_NEGOTIATE_WITH_VERSION = struct.Struct(_NEGOTIATE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
 _CHALLENGE_FIXED = struct.Struct("<8sIHHII8s8xHHI")  # TargetNameFields, NegotiateFlags, ServerChallenge, Reserved, TargetInfoFields
 _CHALLENGE_WITH_VERSION = struct.Struct(_CHALLENGE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
 _NTLMV2_HEAD = struct.Struct("<2s6xQ8s4x")  # NTLMv2_CLIENT_CHALLENGE (2.2.2.7) up to its AvPairs
@@ -398,20 +399,36 @@ class NegotiateMessage:
     @classmethod
     def decode(cls, data: bytes) -> NegotiateMessage:
         r = _Reader(data, "NEGOTIATE_MESSAGE")
-        _header(r, 1)
-        flags = r.u32("NegotiateFlags", 12)
-        version = None
-        header = 32
-        if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
-            version = Version.decode(r, 32)
-            header = 40
+        if len(data) >= _NEGOTIATE_WITH_VERSION.size:
+            # The fixed part and a Version are there: one read, then the checks of the values.
+            fixed = _NEGOTIATE_WITH_VERSION.unpack_from(data)
+            if fixed[0] != SIGNATURE:
+                raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
+            if fixed[1] != 1:
+                raise r.fail("MessageType", 8, f"is {fixed[1]}, expected 1")
+            flags = fixed[2]
+            version = None
+            header = 32
+            if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+                version = Version(*fixed[9:])
+                header = 40
+            domain_f, workstation_f = fixed[3:6], fixed[6:9]
+        else:
+            _header(r, 1)
+            flags = r.u32("NegotiateFlags", 12)
+            version = None
+            header = 32
+            if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+                version = Version.decode(r, 32)
+                header = 40
+            r.need("DomainNameFields", 16, 8)
+            r.need("WorkstationFields", 24, 8)
+            domain_f, workstation_f = _FIELDS.unpack_from(data, 16), _FIELDS.unpack_from(data, 24)
         domain = workstation = ""
-        r.need("DomainNameFields", 16, 8)
-        r.need("WorkstationFields", 24, 8)
         if flags & FLAG.NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED:
-            domain = _ascii(r, r.payload("DomainNameFields", 16, header), "DomainNameFields", 16)
+            domain = _ascii(r, r.span("DomainNameFields", 16, domain_f, header), "DomainNameFields", 16)
         if flags & FLAG.NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED:
-            workstation = _ascii(r, r.payload("WorkstationFields", 24, header), "WorkstationFields", 24)
+            workstation = _ascii(r, r.span("WorkstationFields", 24, workstation_f, header), "WorkstationFields", 24)
         return cls(flags, domain, workstation, version)
 
 
@@ -694,6 +711,19 @@ def wire_length(data: bytes) -> tuple[int, int] | None:
     fixed = _FIXED.get(kind)
     if fixed is None:
         return None
+    if len(data) >= fixed:
+        # The whole fixed part is there: NegotiateFlags and every (Len, MaxLen, BufferOffset)
+        # in one read (what the general path below computes).
+        layout, flags_index, lengths = _FRAMING[kind]
+        values = layout.unpack_from(data)
+        end = fixed + 8 if values[flags_index] & FLAG.NTLMSSP_NEGOTIATE_VERSION else fixed
+        for i in lengths:
+            length = values[i]
+            if length and length == values[i + 1]:
+                field_end = values[i + 2] + length
+                if field_end > end:
+                    end = field_end
+        return kind, end
     end = fixed
     at = _FLAGS_AT[kind]
     if at + 4 <= len(data) and int(_U32.unpack_from(data, at)[0]) & FLAG.NTLMSSP_NEGOTIATE_VERSION:
@@ -737,3 +767,22 @@ def _fields_reader(offsets: tuple[int, ...]) -> Callable[[bytes], list[tuple[int
 
 
 _FIXED_FIELDS = {kind: _fields_reader(offsets) for kind, offsets in _PAYLOAD_FIELDS.items()}
+
+
+def _framing(kind: int) -> tuple[struct.Struct, int, tuple[int, ...]]:
+    """One struct over a message's fixed part that reads its NegotiateFlags and payload fields,
+    the index of the flags among the values, and the index of each field's Len."""
+    spots = sorted([(at, "I") for at in [_FLAGS_AT[kind]]] + [(off, "HHI") for off in _PAYLOAD_FIELDS[kind]])
+    layout, position, index, flags_index, lengths = "<", 0, 0, 0, []
+    for at, code in spots:
+        layout += (f"{at - position}x" if at > position else "") + code
+        position = at + (4 if code == "I" else 8)
+        if code == "I":
+            flags_index = index
+        else:
+            lengths.append(index)
+        index += len(code)
+    return struct.Struct(layout), flags_index, tuple(lengths)
+
+
+_FRAMING = {kind: _framing(kind) for kind in _PAYLOAD_FIELDS}
