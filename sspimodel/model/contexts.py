@@ -112,7 +112,8 @@ def _first_call(c: Call) -> bool:
 
 
 def _later_call(c: Call) -> bool:
-    return not _first_call(c)
+    value = c.a.phContext  # not _first_call(c), inline
+    return (value.value if isinstance(value, Ref) else value) is not None
 
 
 def _ctx(c: Call) -> ContextRecord | None:

@@ -544,7 +544,6 @@ class NtlmV2ClientChallenge:
     @classmethod
     def decode(cls, data: bytes, base: int) -> NtlmV2ClientChallenge:
         name = "NTLMv2_CLIENT_CHALLENGE"
-        r = _Reader(data, name)
         if len(data) < 28 + 4:
             raise MalformedMessage(name, "AvPairs", base + len(data), f"{len(data)} bytes, at least 32 needed")
         resp_type, hi_resp_type = data[0], data[1]
@@ -553,7 +552,7 @@ class NtlmV2ClientChallenge:
         if hi_resp_type != 1:
             raise MalformedMessage(name, "HiRespType", base + 1, f"is {hi_resp_type}, MUST be 1")
         timestamp = int(_U64.unpack_from(data, 8)[0])
-        client_challenge = r.raw("ChallengeFromClient", 16, 8)
+        client_challenge = bytes(data[16:24])  # ChallengeFromClient: within the 32 bytes checked above
         info, used = TargetInfo.decode(data[28:], f"{name}.AvPairs", base + 28)
         return cls(timestamp, client_challenge, info, bytes(data[28 + used :]))
 
