@@ -429,8 +429,8 @@ def _shallow_copier(cls: type) -> Callable[[Any], Any]:
         body = [f"    new.{name} = self.{name}" for name in names]
     else:
         body = [f"    _set(new, {name!r}, self.{name})" for name in names]
-    source = "\n".join(["def __copy__(self):", "    new = _new(_cls)", *body, "    return new"])
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
+    source = "\n".join(["def __copy__(self):", "    new = _new(type(self))", *body, "    return new"])
+    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__}
     exec(compile(source, f"<copy of {cls.__name__}>", "exec"), namespace)
     copier: Callable[[Any], Any] = namespace["__copy__"]
     return copier
