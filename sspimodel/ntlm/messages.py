@@ -26,7 +26,6 @@ import enum
 import functools
 import struct
 import types
-from collections.abc import Callable
 
 from attrs import field, frozen
 
@@ -130,10 +129,13 @@ _VERSION = struct.Struct("<BBH3xB")  # ProductMajorVersion, ProductMinorVersion,
 # list them; each payload field is Len, MaxLen, BufferOffset).
 _NEGOTIATE_FIXED = struct.Struct("<8sIIHHIHHI")  # NegotiateFlags, DomainNameFields, WorkstationFields
 _NEGOTIATE_WITH_VERSION = struct.Struct(_NEGOTIATE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
-_CHALLENGE_FIXED = struct.Struct("<8sIHHII8s8xHHI")  # TargetNameFields, NegotiateFlags, ServerChallenge, Reserved, TargetInfoFields
+# TargetNameFields, NegotiateFlags, ServerChallenge, Reserved, TargetInfoFields:
+_CHALLENGE_FIXED = struct.Struct("<8sIHHII8s8xHHI")
 _CHALLENGE_WITH_VERSION = struct.Struct(_CHALLENGE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
 _NTLMV2_HEAD = struct.Struct("<2s6xQ8s4x")  # NTLMv2_CLIENT_CHALLENGE (2.2.2.7) up to its AvPairs
-_AUTHENTICATE_FIXED = struct.Struct("<8sI" + "HHI" * 6 + "I")  # Lm, Nt, Domain, User, Workstation, Key fields; flags
+# LmChallengeResponse, NtChallengeResponse, DomainName, UserName, Workstation and
+# EncryptedRandomSessionKey fields, NegotiateFlags:
+_AUTHENTICATE_FIXED = struct.Struct("<8sI" + "HHI" * 6 + "I")
 # UTF-16LE without the codec registry's lookup and its Python-level wrapper ("utf-16-le" has no
 # fast path in bytes.decode): the same codec function, the same errors.
 _utf16_decode = codecs.utf_16_le_decode
@@ -638,9 +640,10 @@ class AuthenticateMessage:
             lm_f, nt_f, domain_f, user_f, workstation_f, key_f = (
                 fixed[2:5], fixed[5:8], fixed[8:11], fixed[11:14], fixed[14:17], fixed[17:20]
             )  # fmt: skip
-        else:
+        else:  # the buffer ends before NegotiateFlags does: this raises, naming the first defect
             _header(r, 3)
-            flags = r.u32("NegotiateFlags", 60)  # raises: the buffer ends before 64 bytes
+            r.u32("NegotiateFlags", 60)
+            raise AssertionError("unreachable: the fixed part is 64 bytes")
         if not flags & FLAG.NTLMSSP_NEGOTIATE_UNICODE:
             raise r.fail("NegotiateFlags", 60, "NTLMSSP_NEGOTIATE_UNICODE is not set (OEM strings are not supported)")
         # Where the payload may start: the lowest non-empty BufferOffset tells whether Version
@@ -727,17 +730,13 @@ def wire_length(data: bytes) -> tuple[int, int] | None:
     at = _FLAGS_AT[kind]
     if at + 4 <= len(data) and int(_U32.unpack_from(data, at)[0]) & FLAG.NTLMSSP_NEGOTIATE_VERSION:
         end += 8  # the Version field follows the fixed part
-    fields: list[tuple[int, int, int] | None]
-    if len(data) >= fixed:
-        # The whole fixed part is there: every (Len, MaxLen, BufferOffset) in one read.
-        fields = list(_FIXED_FIELDS[kind](data))
-    else:
-        fields = []
-        for off in _PAYLOAD_FIELDS[kind]:
-            if off + 8 > len(data):
-                fields.append(None)
-                break
-            fields.append(_FIELDS.unpack_from(data, off))
+    # The fixed part is cut short: the fields that are there, then None where it ends.
+    fields: list[tuple[int, int, int] | None] = []
+    for off in _PAYLOAD_FIELDS[kind]:
+        if off + 8 > len(data):
+            fields.append(None)
+            break
+        fields.append(_FIELDS.unpack_from(data, off))
     for field_ in fields:
         if field_ is None:  # the fixed part ends inside this field
             return kind, max(end, off + 8)
@@ -749,29 +748,10 @@ def wire_length(data: bytes) -> tuple[int, int] | None:
     return kind, end
 
 
-def _fields_reader(offsets: tuple[int, ...]) -> Callable[[bytes], list[tuple[int, int, int]]]:
-    """Reads the payload fields at ``offsets`` (ascending, 8 bytes each) with one struct."""
-    first = offsets[0]
-    layout, position = "<", first
-    for off in offsets:
-        layout += (f"{off - position}x" if off > position else "") + "HHI"
-        position = off + 8
-    compiled = struct.Struct(layout)
-
-    def read(data: bytes) -> list[tuple[int, int, int]]:
-        flat = compiled.unpack_from(data, first)
-        return [flat[i : i + 3] for i in range(0, len(flat), 3)]
-
-    return read
-
-
-_FIXED_FIELDS = {kind: _fields_reader(offsets) for kind, offsets in _PAYLOAD_FIELDS.items()}
-
-
 def _framing(kind: int) -> tuple[struct.Struct, int, tuple[int, ...]]:
     """One struct over a message's fixed part that reads its NegotiateFlags and payload fields,
     the index of the flags among the values, and the index of each field's Len."""
-    spots = sorted([(at, "I") for at in [_FLAGS_AT[kind]]] + [(off, "HHI") for off in _PAYLOAD_FIELDS[kind]])
+    spots = sorted([(_FLAGS_AT[kind], "I")] + [(off, "HHI") for off in _PAYLOAD_FIELDS[kind]])
     layout, position, index, flags_index, lengths = "<", 0, 0, 0, []
     for at, code in spots:
         layout += (f"{at - position}x" if at > position else "") + code
