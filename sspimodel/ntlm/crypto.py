@@ -152,6 +152,8 @@ class Rc4:
 
 def rc4k(key: bytes, data: bytes) -> bytes:
     """RC4K(K, D): one-shot RC4 with a fresh key (MS-NLMP 6)."""
+    if len(data) <= PREFIX_SIZE:  # Rc4(key).update(data) from the kept keystream, without the object
+        return xor(data, keystream_prefix(bytes(key)))
     return Rc4(key).update(data)
 
 

@@ -136,6 +136,7 @@ _NTLMV2_HEAD = struct.Struct("<2s6xQ8s4x")  # NTLMv2_CLIENT_CHALLENGE (2.2.2.7) 
 # LmChallengeResponse, NtChallengeResponse, DomainName, UserName, Workstation and
 # EncryptedRandomSessionKey fields, NegotiateFlags:
 _AUTHENTICATE_FIXED = struct.Struct("<8sI" + "HHI" * 6 + "I")
+_AUTHENTICATE_WITH_VERSION = struct.Struct(_AUTHENTICATE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
 # UTF-16LE without the codec registry's lookup and its Python-level wrapper ("utf-16-le" has no
 # fast path in bytes.decode): the same codec function, the same errors.
 _utf16_decode = codecs.utf_16_le_decode
@@ -630,8 +631,9 @@ class AuthenticateMessage:
     def decode(cls, data: bytes) -> AuthenticateMessage:
         r = _Reader(data, "AUTHENTICATE_MESSAGE")
         if len(data) >= 64:
-            # The whole fixed part is there: one read, then the checks of the values.
-            fixed = _AUTHENTICATE_FIXED.unpack_from(data)
+            # The whole fixed part is there (and the Version's 8 bytes, when the buffer holds
+            # them): one read, then the checks of the values.
+            fixed = (_AUTHENTICATE_WITH_VERSION if len(data) >= 72 else _AUTHENTICATE_FIXED).unpack_from(data)
             if fixed[0] != SIGNATURE:
                 raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
             if fixed[1] != 3:
@@ -653,7 +655,7 @@ class AuthenticateMessage:
         header = 64
         version = None
         if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION and payload_start >= 72:
-            version = Version.decode(r, 64)
+            version = Version(*fixed[21:]) if len(fixed) > 21 else Version.decode(r, 64)
             header = 72
         lm = r.span("LmChallengeResponseFields", 12, lm_f, header)
         nt = r.span("NtChallengeResponseFields", 20, nt_f, header)
