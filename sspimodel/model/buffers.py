@@ -66,7 +66,8 @@ class SecBuffer:
         # SecBuffer from anything: malformed fields are kept as given, for the API's argument
         # check to refuse (sspimodel.argtypes), never an error here.
         cb = self.cbBuffer
-        if isinstance(cb, int) and not isinstance(cb, bool) and cb < 0:
+        # An exact int (the usual case) first: no subclass checks.
+        if cb < 0 if type(cb) is int else isinstance(cb, int) and not isinstance(cb, bool) and cb < 0:
             data = self.pvBuffer
             if data is None:
                 self.cbBuffer = 0

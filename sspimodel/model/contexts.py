@@ -112,7 +112,8 @@ def _first_call(c: Call) -> bool:
 
 
 def _later_call(c: Call) -> bool:
-    return not _first_call(c)
+    value = c.a.phContext  # not _first_call(c), inline
+    return (value.value if isinstance(value, Ref) else value) is not None
 
 
 def _ctx(c: Call) -> ContextRecord | None:
@@ -285,11 +286,14 @@ _RECORD_FIELDS = frozenset(
 
 def _commit(c: Call, role: str, target_param: str | None) -> None:
     world = c.world
-    leg = _leg(c, role, target_param)
+    facts = c.facts
+    # The leg was computed by the outcome rule (and with it the context, credentials, package
+    # and request facts); each is read through its fact function, which computes what is absent.
+    leg = facts.get("leg") or _leg(c, role, target_param)
     ctx = _ctx(c)
     package = _package(c)
-    updates = leg.update_dict()
-    allocate = _allocate(c)
+    updates = dict(leg.updates)
+    allocate = bool(_context_req(c) & ISC_REQ_ALLOCATE_MEMORY)  # _allocate
     if ctx is None:
         cred = _credential(c)
         serial = world.new_serial()
@@ -318,22 +322,24 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
         lifetime = mech.context_lifetime if mech is not None else package.context_lifetime
         ctx.expiry = world.clock.after(lifetime) if lifetime else NEVER.QuadPart
     allocated = _write_token(c, leg.token, allocate)
-    if leg.outcome in (Outcome.COMPLETE_NEEDED, Outcome.COMPLETE_AND_CONTINUE):
+    outcome = leg.outcome
+    if outcome in (Outcome.COMPLETE_NEEDED, Outcome.COMPLETE_AND_CONTINUE):
         ctx.pending_completion = leg.token
-    ctx.established = leg.outcome is Outcome.DONE
+    ctx.established = outcome is Outcome.DONE
     attrs = ctx.attributes
     if role == "client":
-        flags = attrs | (ISC_RET_ALLOCATED_MEMORY if allocated else 0)
+        flags = attrs | ISC_RET_ALLOCATED_MEMORY if allocated else attrs
     else:
         flags = internal_to_asc(attrs) | (ASC_RET_ALLOCATED_MEMORY if allocated else 0)
+    handle = ctx.handle
     out = c.out
-    out["phNewContext"] = ctx.handle
-    out["pOutput"] = _output(c)
+    out["phNewContext"] = handle
+    out["pOutput"] = facts["output"] if "output" in facts else _output(c)
     out["pfContextAttr"] = flags
     out["ptsExpiry"] = timestamp(ctx.expiry)
     new_ref = c.a.phNewContext
     if isinstance(new_ref, Ref):
-        new_ref.value = ctx.handle
+        new_ref.value = handle
 
 
 def _error_token(c: Call, role: str) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hmac
 import struct
 from collections.abc import Callable
+from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
 from ..ntlm import crypto
@@ -37,6 +38,7 @@ from .constants import (
     ISC_REQ_REPLAY_DETECT,
     ISC_REQ_SEQUENCE_DETECT,
 )
+from .world import derivation_input
 
 if TYPE_CHECKING:
     from .world import World
@@ -74,10 +76,13 @@ def random_source(world: World, *label: bytes | str) -> Callable[[int], bytes]:
     """``random(n)``: n bytes (n <= 32) derived from the world key, ``label`` and a counter, so a
     handshake's random values are the same on every run with the same world seed."""
     counter = [0]
+    # world.derive("ntlm random", *label, counter): the labelled part of its input, built once.
+    head = derivation_input("ntlm random", *label)
 
     def random(n: int) -> bytes:
         counter[0] += 1
-        return world.derive("ntlm random", *label, str(counter[0]))[:n]
+        count = str(counter[0]).encode("ascii")
+        return sha256(world.key + head + len(count).to_bytes(4, "big") + count).digest()[:n]
 
     return random
 
@@ -149,11 +154,7 @@ class Stream:
             buffer = self._buffer = crypto.keystream_prefix(bytes(self.key))
         if end > len(buffer):
             if self._cipher is None:
-                # Imported on the first keying, not at start-up (cryptography's ciphers).
-                from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
-                from cryptography.hazmat.primitives.ciphers import Cipher
-
-                self._cipher = Cipher(ARC4(self.key), mode=None).encryptor()
+                self._cipher = crypto.arc4(self.key)
                 self._cipher.update(bytes(crypto.PREFIX_SIZE))  # the prefix the buffer started with
             at = self._at
             buffer = self._buffer = buffer[at:] + self._cipher.update(bytes(max(end - len(buffer), _CHUNK)))

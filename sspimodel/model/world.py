@@ -324,6 +324,18 @@ class FaultPlan:
 SASL_PROFILES: dict[str, str] = {"GSSAPI": "Kerberos", "GSS-SPNEGO": "Negotiate"}
 
 
+def derivation_input(*parts: bytes | str) -> bytes:
+    """What World.derive hashes after the world key: each part (str as UTF-8) after its length
+    (32-bit big-endian). A caller that derives many values with a common first few parts (a
+    random source) builds their input once and appends the rest."""
+    chunks = []
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        chunks.append(len(data).to_bytes(4, "big"))
+        chunks.append(data)
+    return b"".join(chunks)
+
+
 def _prompt_state() -> Any:
     # The credential prompts' state (sspimodel.model.prompt_state, re-exported by .prompts):
     # imported here, not at the top, and not through .prompts, which builds on the rule modules.
@@ -464,12 +476,7 @@ class World:
     def derive(self, *parts: bytes | str) -> bytes:
         """A key derived from the world key (session keys, per-principal keys)."""
         # One update of the whole message: the same digest as hashing the pieces in turn.
-        chunks = [self.key]
-        for part in parts:
-            data = part.encode("utf-8") if isinstance(part, str) else part
-            chunks.append(len(data).to_bytes(4, "big"))
-            chunks.append(data)
-        return hashlib.sha256(b"".join(chunks)).digest()
+        return hashlib.sha256(self.key + derivation_input(*parts)).digest()
 
     # -- async scheduler --------------------------------------------------------------------------
     def run_pending(self, limit: int | None = None) -> int:

@@ -18,6 +18,7 @@ __all__ = [
     "HmacMd5",
     "Rc4",
     "SessionKeys",
+    "arc4",
     "hmac_md5",
     "keystream_prefix",
     "md4",
@@ -59,13 +60,20 @@ def hmac_md5(key: bytes, *parts: bytes) -> bytes:
 PREFIX_SIZE = 256
 
 
-def _arc4(key: bytes) -> Any:
-    """A fresh RC4 encryptor over ``key`` (cryptography's ciphers are imported on the first
-    keying, not at start-up)."""
-    from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
-    from cryptography.hazmat.primitives.ciphers import Cipher
+_CIPHER: Any = None  # (ARC4, Cipher) from cryptography, once the first key is used
 
-    return Cipher(ARC4(key), mode=None).encryptor()
+
+def arc4(key: bytes) -> Any:
+    """A fresh RC4 encryptor over ``key`` (cryptography's ciphers are imported on the first
+    keying, not at start-up, and kept: an import statement per keying costs a lookup chain)."""
+    global _CIPHER
+    if _CIPHER is None:
+        from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4  # cryptography >= 43
+        from cryptography.hazmat.primitives.ciphers import Cipher
+
+        _CIPHER = (ARC4, Cipher)
+    algorithm, cipher = _CIPHER
+    return cipher(algorithm(key), mode=None).encryptor()
 
 
 @functools.lru_cache(maxsize=512)
@@ -76,7 +84,7 @@ def keystream_prefix(key: bytes) -> bytes:
     streams (RC4K of the exported session key runs on the client and on the server; the
     client's sending SEALKEY is the server's receiving one), and keying an RC4 cipher costs more
     than the few bytes a handshake and its first messages use."""
-    return bytes(_arc4(key).update(bytes(PREFIX_SIZE)))
+    return bytes(arc4(key).update(bytes(PREFIX_SIZE)))
 
 
 def xor(data: bytes, stream: bytes) -> bytes:
@@ -136,7 +144,7 @@ class Rc4:
                 if prefix is None:
                     prefix = self._prefix = keystream_prefix(self._key)
                 return xor(data, prefix[start:])
-            self._stream = _arc4(self._key)
+            self._stream = arc4(self._key)
             if start:
                 self._stream.update(bytes(start))  # the keystream the prefix gave
         return bytes(self._stream.update(data))
@@ -144,6 +152,8 @@ class Rc4:
 
 def rc4k(key: bytes, data: bytes) -> bytes:
     """RC4K(K, D): one-shot RC4 with a fresh key (MS-NLMP 6)."""
+    if len(data) <= PREFIX_SIZE:  # Rc4(key).update(data) from the kept keystream, without the object
+        return xor(data, keystream_prefix(bytes(key)))
     return Rc4(key).update(data)
 
 

@@ -21,11 +21,11 @@ and workstation are decoded as ASCII when their *_SUPPLIED flags are set.
 
 from __future__ import annotations
 
+import codecs
 import enum
 import functools
 import struct
 import types
-from collections.abc import Callable
 
 from attrs import field, frozen
 
@@ -125,6 +125,22 @@ _U64 = struct.Struct("<Q")
 _FIELDS = struct.Struct("<HHI")  # Len, MaxLen, BufferOffset
 _AV_HEADER = struct.Struct("<HH")  # AvId, AvLen
 _VERSION = struct.Struct("<BBH3xB")  # ProductMajorVersion, ProductMinorVersion, ProductBuild, NTLMRevisionCurrent
+# The fixed part of each message, packed at once (Signature, MessageType, then as 2.2.1.1-2.2.1.3
+# list them; each payload field is Len, MaxLen, BufferOffset).
+_NEGOTIATE_FIXED = struct.Struct("<8sIIHHIHHI")  # NegotiateFlags, DomainNameFields, WorkstationFields
+_NEGOTIATE_WITH_VERSION = struct.Struct(_NEGOTIATE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
+# TargetNameFields, NegotiateFlags, ServerChallenge, Reserved, TargetInfoFields:
+_CHALLENGE_FIXED = struct.Struct("<8sIHHII8s8xHHI")
+_CHALLENGE_WITH_VERSION = struct.Struct(_CHALLENGE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
+_NTLMV2_HEAD = struct.Struct("<2s6xQ8s4x")  # NTLMv2_CLIENT_CHALLENGE (2.2.2.7) up to its AvPairs
+# LmChallengeResponse, NtChallengeResponse, DomainName, UserName, Workstation and
+# EncryptedRandomSessionKey fields, NegotiateFlags:
+_AUTHENTICATE_FIXED = struct.Struct("<8sI" + "HHI" * 6 + "I")
+_AUTHENTICATE_WITH_VERSION = struct.Struct(_AUTHENTICATE_FIXED.format + "BBH3xB")  # and the Version (2.2.2.10)
+# UTF-16LE without the codec registry's lookup and its Python-level wrapper ("utf-16-le" has no
+# fast path in bytes.decode): the same codec function, the same errors.
+_utf16_decode = codecs.utf_16_le_decode
+_utf16_encode = codecs.utf_16_le_encode
 
 
 class _Reader:
@@ -194,7 +210,7 @@ def _decode_utf16(raw: bytes, name: str, fieldname: str, offset: int) -> str:
     if len(raw) % 2:
         raise MalformedMessage(name, fieldname, offset, f"odd length {len(raw)} for a UTF-16LE string")
     try:
-        return raw.decode("utf-16-le")
+        return _utf16_decode(raw, "strict", True)[0]
     except UnicodeDecodeError as e:
         raise MalformedMessage(name, fieldname, offset, f"not UTF-16LE ({e.reason} at byte {e.start})") from None
 
@@ -216,25 +232,6 @@ def message_type(data: bytes) -> int:
     if kind not in (1, 2, 3):
         raise r.fail("MessageType", 8, f"is {kind}, not 1, 2 or 3")
     return kind
-
-
-class _PayloadWriter:
-    """Lays out payload fields after a fixed header, in the order they are added."""
-
-    def __init__(self, header_size: int) -> None:
-        self.header_size = header_size
-        self.chunks: list[bytes] = []
-        self.size = 0
-
-    def add(self, value: bytes) -> bytes:
-        """Appends ``value`` and returns its 8-byte (Len, MaxLen, BufferOffset) field."""
-        where = self.header_size + self.size
-        self.chunks.append(value)
-        self.size += len(value)
-        return _FIELDS.pack(len(value), len(value), where)
-
-    def payload(self) -> bytes:
-        return b"".join(self.chunks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +279,7 @@ class TargetInfo:
 
     def get_str(self, av_id: AvId) -> str | None:
         value = self.get(av_id)
-        return None if value is None else value.decode("utf-16-le")
+        return None if value is None else _utf16_decode(value, "strict", True)[0]
 
     def timestamp(self) -> int | None:
         value = self.get(AvId.MsvAvTimestamp)
@@ -301,6 +298,21 @@ class TargetInfo:
         if self.get(av_id) is None:
             return TargetInfo((*self.pairs, (int(av_id), value)))
         return TargetInfo(tuple((k, value if k == av_id else v) for k, v in self.pairs))
+
+    def with_pairs(self, *updates: tuple[AvId, bytes]) -> TargetInfo:
+        """:meth:`with_pair` of each ``(av_id, value)`` in turn, as one new list."""
+        pairs = list(self.pairs)
+        keys = [k for k, _ in pairs]
+        for av_id, value in updates:
+            key = int(av_id)
+            if key in keys:
+                for i, k in enumerate(keys):
+                    if k == key:
+                        pairs[i] = (k, value)
+            else:
+                keys.append(key)
+                pairs.append((key, value))
+        return TargetInfo(tuple(pairs))
 
     def encode(self) -> bytes:
         pack = _AV_HEADER.pack
@@ -340,7 +352,7 @@ class TargetInfo:
             value = found[av_id] = data[start:offset]  # bounds checked above
             if av_id in _STRING_AV_INTS:
                 try:
-                    value.decode("utf-16-le")
+                    _utf16_decode(value, "strict", True)
                 except UnicodeDecodeError:  # an odd length or a lone surrogate
                     _decode_utf16(value, name, AvId(av_id).name, base + start)  # raises, naming the pair
             else:
@@ -381,31 +393,45 @@ class NegotiateMessage:
         if self.version is not None:
             flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
         header = 40 if self.version is not None else 32
-        w = _PayloadWriter(header)
-        domain_fields = w.add(domain)
-        workstation_fields = w.add(workstation)
-        out = SIGNATURE + _U32.pack(1) + _U32.pack(flags) + domain_fields + workstation_fields
+        nd, nw = len(domain), len(workstation)
+        out = _NEGOTIATE_FIXED.pack(SIGNATURE, 1, flags, nd, nd, header, nw, nw, header + nd)
         if self.version is not None:
             out += self.version.encode()
-        return out + w.payload()
+        return b"".join((out, domain, workstation))
 
     @classmethod
     def decode(cls, data: bytes) -> NegotiateMessage:
         r = _Reader(data, "NEGOTIATE_MESSAGE")
-        _header(r, 1)
-        flags = r.u32("NegotiateFlags", 12)
-        version = None
-        header = 32
-        if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
-            version = Version.decode(r, 32)
-            header = 40
+        if len(data) >= _NEGOTIATE_WITH_VERSION.size:
+            # The fixed part and a Version are there: one read, then the checks of the values.
+            fixed = _NEGOTIATE_WITH_VERSION.unpack_from(data)
+            if fixed[0] != SIGNATURE:
+                raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
+            if fixed[1] != 1:
+                raise r.fail("MessageType", 8, f"is {fixed[1]}, expected 1")
+            flags = fixed[2]
+            version = None
+            header = 32
+            if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+                version = Version(*fixed[9:])
+                header = 40
+            domain_f, workstation_f = fixed[3:6], fixed[6:9]
+        else:
+            _header(r, 1)
+            flags = r.u32("NegotiateFlags", 12)
+            version = None
+            header = 32
+            if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+                version = Version.decode(r, 32)
+                header = 40
+            r.need("DomainNameFields", 16, 8)
+            r.need("WorkstationFields", 24, 8)
+            domain_f, workstation_f = _FIELDS.unpack_from(data, 16), _FIELDS.unpack_from(data, 24)
         domain = workstation = ""
-        r.need("DomainNameFields", 16, 8)
-        r.need("WorkstationFields", 24, 8)
         if flags & FLAG.NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED:
-            domain = _ascii(r, r.payload("DomainNameFields", 16, header), "DomainNameFields", 16)
+            domain = _ascii(r, r.span("DomainNameFields", 16, domain_f, header), "DomainNameFields", 16)
         if flags & FLAG.NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED:
-            workstation = _ascii(r, r.payload("WorkstationFields", 24, header), "WorkstationFields", 24)
+            workstation = _ascii(r, r.span("WorkstationFields", 24, workstation_f, header), "WorkstationFields", 24)
         return cls(flags, domain, workstation, version)
 
 
@@ -434,42 +460,59 @@ class ChallengeMessage:
             flags |= FLAG.NTLMSSP_NEGOTIATE_TARGET_INFO
         if self.version is not None:
             flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
-        w = _PayloadWriter(56 if self.version is not None else 48)
-        name_fields = w.add(self.target_name.encode("utf-16-le"))
-        info_fields = w.add(self.target_info.encode() if self.target_info is not None else b"")
-        out = (
-            SIGNATURE
-            + _U32.pack(2)
-            + name_fields
-            + _U32.pack(flags)
-            + self.server_challenge
-            + b"\x00" * 8
-            + info_fields
-        )
+        header = 56 if self.version is not None else 48
+        name = _utf16_encode(self.target_name)[0]
+        info = self.target_info.encode() if self.target_info is not None else b""
+        nn, ni = len(name), len(info)
+        challenge = self.server_challenge
+        if len(challenge) == 8:
+            out = _CHALLENGE_FIXED.pack(SIGNATURE, 2, nn, nn, header, flags, challenge, ni, ni, header + nn)
+        else:  # not a CHALLENGE_MESSAGE a server sends; laid out as given (tests build such bytes)
+            fixed = _CHALLENGE_FIXED.pack(SIGNATURE, 2, nn, nn, header, flags, bytes(8), ni, ni, header + nn)
+            out = fixed[:24] + challenge + fixed[32:]
         if self.version is not None:
             out += self.version.encode()
-        return out + w.payload()
+        return b"".join((out, name, info))
 
     @classmethod
     def decode(cls, data: bytes) -> ChallengeMessage:
         r = _Reader(data, "CHALLENGE_MESSAGE")
-        _header(r, 2)
-        flags = r.u32("NegotiateFlags", 20)
-        challenge = r.raw("ServerChallenge", 24, 8)
-        r.need("Reserved", 32, 8)
-        r.need("TargetInfoFields", 40, 8)
-        version = None
-        header = 48
-        if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
-            version = Version.decode(r, 48)
-            header = 56
+        if len(data) >= _CHALLENGE_WITH_VERSION.size:
+            # The whole fixed part and a Version are there: every bounds check below holds, so
+            # one read gives the fields and the checks left are those of their values.
+            fixed = _CHALLENGE_WITH_VERSION.unpack_from(data)
+            signature, kind, flags, challenge, info_len, info_max, where = fixed[:2] + fixed[5:10]
+            name_f = fixed[2:5]
+            if signature != SIGNATURE:
+                raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
+            if kind != 2:
+                raise r.fail("MessageType", 8, f"is {kind}, expected 2")
+            version = None
+            header = 48
+            if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+                version = Version(*fixed[10:])
+                header = 56
+        else:
+            _header(r, 2)
+            flags = r.u32("NegotiateFlags", 20)
+            challenge = r.raw("ServerChallenge", 24, 8)
+            r.need("Reserved", 32, 8)
+            r.need("TargetInfoFields", 40, 8)
+            version = None
+            header = 48
+            if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION:
+                version = Version.decode(r, 48)
+                header = 56
+            name_f = _FIELDS.unpack_from(data, 12)
+            info_len, info_max, where = _FIELDS.unpack_from(data, 40)
         if not flags & FLAG.NTLMSSP_NEGOTIATE_UNICODE:
             raise r.fail("NegotiateFlags", 20, "NTLMSSP_NEGOTIATE_UNICODE is not set (OEM strings are not supported)")
-        target_name = r.utf16("TargetNameFields", 12, header)
+        target_name = _decode_utf16(
+            r.span("TargetNameFields", 12, name_f, header), r.name, "TargetNameFields", 12
+        )
         target_info = None
         if flags & FLAG.NTLMSSP_NEGOTIATE_TARGET_INFO:
-            raw = r.payload("TargetInfoFields", 40, header)
-            where = _FIELDS.unpack_from(data, 40)[2]
+            raw = r.span("TargetInfoFields", 40, (info_len, info_max, where), header)
             target_info, used = TargetInfo.decode(raw, "CHALLENGE_MESSAGE.TargetInfo", where)
             if used != len(raw):
                 raise r.fail("TargetInfoFields", 40, f"{len(raw) - used} bytes follow MsvAvEOL")
@@ -494,20 +537,16 @@ class NtlmV2ClientChallenge:
     trailer: bytes = b"\x00" * 4
 
     def encode(self) -> bytes:
-        return (
-            b"\x01\x01"
-            + b"\x00" * 6
-            + _U64.pack(self.timestamp)
-            + self.client_challenge
-            + b"\x00" * 4
-            + self.target_info.encode()
-            + self.trailer
-        )
+        challenge = self.client_challenge
+        if len(challenge) == 8:  # RespType, HiRespType, Reserved1-2, TimeStamp, ChallengeFromClient, Reserved3
+            head = _NTLMV2_HEAD.pack(b"\x01\x01", self.timestamp, challenge)
+        else:  # laid out as given
+            head = b"\x01\x01" + b"\x00" * 6 + _U64.pack(self.timestamp) + challenge + b"\x00" * 4
+        return b"".join((head, self.target_info.encode(), self.trailer))
 
     @classmethod
     def decode(cls, data: bytes, base: int) -> NtlmV2ClientChallenge:
         name = "NTLMv2_CLIENT_CHALLENGE"
-        r = _Reader(data, name)
         if len(data) < 28 + 4:
             raise MalformedMessage(name, "AvPairs", base + len(data), f"{len(data)} bytes, at least 32 needed")
         resp_type, hi_resp_type = data[0], data[1]
@@ -516,7 +555,7 @@ class NtlmV2ClientChallenge:
         if hi_resp_type != 1:
             raise MalformedMessage(name, "HiRespType", base + 1, f"is {hi_resp_type}, MUST be 1")
         timestamp = int(_U64.unpack_from(data, 8)[0])
-        client_challenge = r.raw("ChallengeFromClient", 16, 8)
+        client_challenge = bytes(data[16:24])  # ChallengeFromClient: within the 32 bytes checked above
         info, used = TargetInfo.decode(data[28:], f"{name}.AvPairs", base + 28)
         return cls(timestamp, client_challenge, info, bytes(data[28 + used :]))
 
@@ -562,38 +601,61 @@ class AuthenticateMessage:
         if self.version is not None or mic is not None:
             flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
         header = MIC_END if mic is not None else (72 if self.version is not None or mic is not None else 64)
-        w = _PayloadWriter(header)
         # Payload order of Windows clients: names first, then responses, then the session key.
-        domain = w.add(self.domain.encode("utf-16-le"))
-        user = w.add(self.user.encode("utf-16-le"))
-        workstation = w.add(self.workstation.encode("utf-16-le"))
-        lm = w.add(self.lm_response)
-        nt = w.add(self.nt_response)
-        key = w.add(self.encrypted_random_session_key)
-        out = SIGNATURE + _U32.pack(3) + lm + nt + domain + user + workstation + key + _U32.pack(flags)
+        domain = _utf16_encode(self.domain)[0]
+        user = _utf16_encode(self.user)[0]
+        workstation = _utf16_encode(self.workstation)[0]
+        lm, nt, key = self.lm_response, self.nt_response, self.encrypted_random_session_key
+        nd, nu, nw, nl, nn, nk = len(domain), len(user), len(workstation), len(lm), len(nt), len(key)
+        at_user = header + nd
+        at_workstation = at_user + nu
+        at_lm = at_workstation + nw
+        at_nt = at_lm + nl
+        out = _AUTHENTICATE_FIXED.pack(
+            SIGNATURE, 3,
+            nl, nl, at_lm,
+            nn, nn, at_nt,
+            nd, nd, header,
+            nu, nu, at_user,
+            nw, nw, at_workstation,
+            nk, nk, at_nt + nn,
+            flags,
+        )  # fmt: skip
         if header >= 72:
             out += (self.version or Version()).encode()
         if mic is not None:
             out += mic
-        return out + w.payload()
+        return b"".join((out, domain, user, workstation, lm, nt, key))
 
     @classmethod
     def decode(cls, data: bytes) -> AuthenticateMessage:
         r = _Reader(data, "AUTHENTICATE_MESSAGE")
-        _header(r, 3)
-        flags = r.u32("NegotiateFlags", 60)
+        if len(data) >= 64:
+            # The whole fixed part is there (and the Version's 8 bytes, when the buffer holds
+            # them): one read, then the checks of the values.
+            fixed = (_AUTHENTICATE_WITH_VERSION if len(data) >= 72 else _AUTHENTICATE_FIXED).unpack_from(data)
+            if fixed[0] != SIGNATURE:
+                raise r.fail("Signature", 0, "is not 'NTLMSSP\\0'")
+            if fixed[1] != 3:
+                raise r.fail("MessageType", 8, f"is {fixed[1]}, expected 3")
+            flags = fixed[20]
+            lm_f, nt_f, domain_f, user_f, workstation_f, key_f = (
+                fixed[2:5], fixed[5:8], fixed[8:11], fixed[11:14], fixed[14:17], fixed[17:20]
+            )  # fmt: skip
+        else:  # the buffer ends before NegotiateFlags does: this raises, naming the first defect
+            _header(r, 3)
+            r.u32("NegotiateFlags", 60)
+            raise AssertionError("unreachable: the fixed part is 64 bytes")
         if not flags & FLAG.NTLMSSP_NEGOTIATE_UNICODE:
             raise r.fail("NegotiateFlags", 60, "NTLMSSP_NEGOTIATE_UNICODE is not set (OEM strings are not supported)")
         # Where the payload may start: the lowest non-empty BufferOffset tells whether Version
         # and MIC are present (2.2.1.3 gives no explicit length for the fixed part).
-        # (NegotiateFlags at 60 was read: the six fields before it are in the buffer.)
-        lm_f, nt_f, domain_f, user_f, workstation_f, key_f = _FIXED_FIELDS[3](data)
         starts = [where for length, _m, where in (lm_f, nt_f, domain_f, user_f, workstation_f, key_f) if length]
         payload_start = min(starts, default=len(data))
         header = 64
         version = None
         if flags & FLAG.NTLMSSP_NEGOTIATE_VERSION and payload_start >= 72:
-            version = Version.decode(r, 64)
+            version = Version(*fixed[21:]) if len(fixed) > 21 else Version.decode(r, 64)
             header = 72
         lm = r.span("LmChallengeResponseFields", 12, lm_f, header)
         nt = r.span("NtChallengeResponseFields", 20, nt_f, header)
@@ -653,21 +715,30 @@ def wire_length(data: bytes) -> tuple[int, int] | None:
     fixed = _FIXED.get(kind)
     if fixed is None:
         return None
+    if len(data) >= fixed:
+        # The whole fixed part is there: NegotiateFlags and every (Len, MaxLen, BufferOffset)
+        # in one read (what the general path below computes).
+        layout, flags_index, lengths = _FRAMING[kind]
+        values = layout.unpack_from(data)
+        end = fixed + 8 if values[flags_index] & FLAG.NTLMSSP_NEGOTIATE_VERSION else fixed
+        for i in lengths:
+            length = values[i]
+            if length and length == values[i + 1]:
+                field_end = values[i + 2] + length
+                if field_end > end:
+                    end = field_end
+        return kind, end
     end = fixed
     at = _FLAGS_AT[kind]
     if at + 4 <= len(data) and int(_U32.unpack_from(data, at)[0]) & FLAG.NTLMSSP_NEGOTIATE_VERSION:
         end += 8  # the Version field follows the fixed part
-    fields: list[tuple[int, int, int] | None]
-    if len(data) >= fixed:
-        # The whole fixed part is there: every (Len, MaxLen, BufferOffset) in one read.
-        fields = list(_FIXED_FIELDS[kind](data))
-    else:
-        fields = []
-        for off in _PAYLOAD_FIELDS[kind]:
-            if off + 8 > len(data):
-                fields.append(None)
-                break
-            fields.append(_FIELDS.unpack_from(data, off))
+    # The fixed part is cut short: the fields that are there, then None where it ends.
+    fields: list[tuple[int, int, int] | None] = []
+    for off in _PAYLOAD_FIELDS[kind]:
+        if off + 8 > len(data):
+            fields.append(None)
+            break
+        fields.append(_FIELDS.unpack_from(data, off))
     for field_ in fields:
         if field_ is None:  # the fixed part ends inside this field
             return kind, max(end, off + 8)
@@ -679,20 +750,20 @@ def wire_length(data: bytes) -> tuple[int, int] | None:
     return kind, end
 
 
-def _fields_reader(offsets: tuple[int, ...]) -> Callable[[bytes], list[tuple[int, int, int]]]:
-    """Reads the payload fields at ``offsets`` (ascending, 8 bytes each) with one struct."""
-    first = offsets[0]
-    layout, position = "<", first
-    for off in offsets:
-        layout += (f"{off - position}x" if off > position else "") + "HHI"
-        position = off + 8
-    compiled = struct.Struct(layout)
+def _framing(kind: int) -> tuple[struct.Struct, int, tuple[int, ...]]:
+    """One struct over a message's fixed part that reads its NegotiateFlags and payload fields,
+    the index of the flags among the values, and the index of each field's Len."""
+    spots = sorted([(_FLAGS_AT[kind], "I")] + [(off, "HHI") for off in _PAYLOAD_FIELDS[kind]])
+    layout, position, index, flags_index, lengths = "<", 0, 0, 0, []
+    for at, code in spots:
+        layout += (f"{at - position}x" if at > position else "") + code
+        position = at + (4 if code == "I" else 8)
+        if code == "I":
+            flags_index = index
+        else:
+            lengths.append(index)
+        index += len(code)
+    return struct.Struct(layout), flags_index, tuple(lengths)
 
-    def read(data: bytes) -> list[tuple[int, int, int]]:
-        flat = compiled.unpack_from(data, first)
-        return [flat[i : i + 3] for i in range(0, len(flat), 3)]
 
-    return read
-
-
-_FIXED_FIELDS = {kind: _fields_reader(offsets) for kind, offsets in _PAYLOAD_FIELDS.items()}
+_FRAMING = {kind: _framing(kind) for kind in _PAYLOAD_FIELDS}

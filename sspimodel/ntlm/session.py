@@ -101,6 +101,7 @@ _SERVER_ECHOES: int = (
 )
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+_VERSION = Version()
 _MIC_PROVIDED = int(AvFlags.MIC_PROVIDED)
 # The flags each side refuses to go without, as plain ints with their names (for the error).
 _CLIENT_NEEDS = tuple(
@@ -152,7 +153,7 @@ class ClientSession:
     # False reproduces the MS-NLMP 4.2.4 example, whose AV pairs are the server's only.
     send_channel_bindings: bool = True
     flags: int = int(CLIENT_FLAGS)
-    version: Version = field(factory=Version)
+    version: Version = field(default=_VERSION)  # frozen: one shared default
     negotiate_message: bytes | None = field(default=None, init=False)
     challenge_message: ChallengeMessage | None = field(default=None, init=False)
     exported_session_key: bytes | None = field(default=None, init=False, repr=False)
@@ -194,13 +195,14 @@ class ClientSession:
         # provides a MIC and sets MsvAvFlags bit 0x2.
         timestamp = server_time if server_time is not None else self.clock()
         send_mic = server_time is not None
-        info = server_info
+        pairs: list[tuple[AvId, bytes]] = []
         if send_mic:
-            info = info.with_pair(AvId.MsvAvFlags, _U32.pack(server_info.flag_bits() | _MIC_PROVIDED))
+            pairs.append((AvId.MsvAvFlags, _U32.pack(server_info.flag_bits() | _MIC_PROVIDED)))
         if self.send_channel_bindings:
-            info = info.with_pair(AvId.MsvAvChannelBindings, channel_bindings_hash(self.channel_bindings))
+            pairs.append((AvId.MsvAvChannelBindings, channel_bindings_hash(self.channel_bindings)))
         if self.target_name is not None:
-            info = info.with_pair(AvId.MsvAvTargetName, self.target_name.encode("utf-16-le"))
+            pairs.append((AvId.MsvAvTargetName, self.target_name.encode("utf-16-le")))
+        info = server_info.with_pairs(*pairs)
 
         client_challenge = self.random(8)
         temp = NtlmV2ClientChallenge(timestamp, client_challenge, info).encode()
@@ -290,7 +292,7 @@ class ServerSession:
     dns_domain: str = "contoso.com"
     dns_computer: str = "server.contoso.com"
     channel_bindings: bytes | None = None  # when set, the client's MsvAvChannelBindings must match
-    version: Version = field(factory=Version)
+    version: Version = field(default=_VERSION)  # frozen: one shared default
     # Send this CHALLENGE_MESSAGE instead of building one (to replay a published test vector).
     fixed_challenge: ChallengeMessage | None = None
     negotiate_message: bytes | None = field(default=None, init=False)
@@ -416,20 +418,23 @@ class ServerSession:
         return self.user
 
 
-def _shallow_copy(self: Any) -> Any:
+def _shallow_copier(cls: type) -> Callable[[Any], Any]:
     """``copy.copy`` of a session: the same field values in a new object. (The generic protocol
     goes through ``__reduce_ex__`` and a state dict, which costs more than a handshake step; the
-    model copies a session before each step so that a refused message leaves it unchanged.)"""
-    cls = type(self)
-    new = object.__new__(cls)
-    for name in _FIELD_NAMES[cls]:
-        object.__setattr__(new, name, getattr(self, name))
-    return new
+    model copies a session before each step so that a refused message leaves it unchanged.)
+
+    Compiled per class from its attrs fields: one assignment per field, no loop."""
+    names = [a.name for a in attrs.fields(cls)]
+    if cls.__setattr__ is object.__setattr__:  # no attrs on_setattr hooks: plain slot stores
+        body = [f"    new.{name} = self.{name}" for name in names]
+    else:
+        body = [f"    _set(new, {name!r}, self.{name})" for name in names]
+    source = "\n".join(["def __copy__(self):", "    new = _new(type(self))", *body, "    return new"])
+    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__}
+    exec(compile(source, f"<copy of {cls.__name__}>", "exec"), namespace)
+    copier: Callable[[Any], Any] = namespace["__copy__"]
+    return copier
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {
-    cls: tuple(a.name for a in attrs.fields(cls)) for cls in (ClientSession, ServerSession)
-}
-ClientSession.__copy__ = _shallow_copy  # type: ignore[attr-defined]
-ServerSession.__copy__ = _shallow_copy  # type: ignore[attr-defined]
-
+ClientSession.__copy__ = _shallow_copier(ClientSession)  # type: ignore[attr-defined]
+ServerSession.__copy__ = _shallow_copier(ServerSession)  # type: ignore[attr-defined]
