@@ -49,8 +49,12 @@ def _refuse_anchors(content: str) -> None:
 # resolver, so the result is the one yaml.safe_load gives. Any other line (quotes, flow
 # collections, anchors, multi-line scalars, comments, tabs...) sends the whole front matter to
 # PyYAML.
-_KEY_LINE_RE = re.compile(r"^([A-Za-z_][\w.\-]*):(?:[ ]+(.*?))?[ ]*$")
-_ITEM_LINE_RE = re.compile(r"^[ ]*-[ ]+(.*?)[ ]*$")
+# One pattern for every line shape, matched over the whole front matter at once (re.M): a key
+# line (group 1 the key, group 2 its value with trailing spaces), a block-list item (group 3), a
+# blank line or a comment; a line of any other shape is not matched, so fewer matches than lines
+# sends the front matter to PyYAML. (Values are captured greedily and right-stripped: a lazy
+# capture before trailing spaces costs a backtracking step per character.)
+_LINE_RE = re.compile(r"^(?:([A-Za-z_][\w.\-]*):(?:[ ]+(.*))?|[ ]*-[ ]+(.*)|[ ]*|#.*)$", re.M)
 _PLAIN_BAD_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _RESOLVER = yaml.resolver.Resolver()
 _RESOLVED_FIRST = (
@@ -100,32 +104,36 @@ def _plain(value: str) -> Any:
 def _fast_load(content: str) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     key: str | None = None  # the key whose block list may follow
-    for line in content.split("\n"):
-        if not line.strip(" "):
-            continue
-        if line[0] == "#":  # a comment line (a "#" in the first column can start nothing else)
-            continue
-        if line[0] not in " -":
-            m = _KEY_LINE_RE.match(line)
-            if m is None:
+    matched = 0
+    plain = _plain
+    for m in _LINE_RE.finditer(content):
+        matched += 1
+        k, raw, item = m.groups()
+        if k is not None:  # "key: value" or "key:"
+            raw = raw.rstrip(" ") if raw else raw
+            if raw:
+                v = plain(raw)
+                if v is _NOT_FAST:
+                    return None
+                out[k] = v
+                key = None
+            else:
+                out[k] = None
+                key = k
+        elif item is not None:  # "- value" below "key:"
+            if key is None:
                 return None
-            v = _plain(m.group(2) or "")
+            v = plain(item.rstrip(" "))
             if v is _NOT_FAST:
                 return None
-            out[m.group(1)] = v
-            key = m.group(1) if m.group(2) is None or not m.group(2) else None
-            continue
-        m = _ITEM_LINE_RE.match(line)
-        if m is None or key is None:
-            return None
-        v = _plain(m.group(1))
-        if v is _NOT_FAST:
-            return None
-        cur = out[key]
-        if cur is None:
-            out[key] = [v]
-        else:
-            cur.append(v)
+            cur = out[key]
+            if cur is None:
+                out[key] = [v]
+            else:
+                cur.append(v)
+        # else a blank or comment line
+    if matched != content.count("\n") + 1:  # a line of another shape
+        return None
     return out or None
 
 
