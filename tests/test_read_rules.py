@@ -469,3 +469,40 @@ def test_namespaces_agree_with_the_sdk_headers_when_installed(mingw_include) -> 
         if not ln.startswith("#")
     ]
     assert fresh == kept
+
+
+# words_re: the fast form of ``\b(?:w1|w2|...)`` finds the same spans as the plain form.
+_WORD_LISTS = [
+    (r"succe(?:eds?|eded|ss|ssful|ssfully)\b", r"a(?<!\bnot a)ccepted\b", r"was acquired\b", r"success codes?\b"),
+    (r"fail(?:s|ed|ure)?\b", r"otherwise\b", r"error codes?\b", r"fatal\b", r"nonzero\b", r"not accepted\b"),
+    (r"ha(?:s|ve) not (?:yet )?(?:finished|completed|complete)\b", r"not yet (?:finished|done)\b"),
+]
+_WORD_TEXTS = [
+    "If the function succeeds, it returns SEC_E_OK; otherwise it fails.",
+    "The call succeeded. Success codes follow. Failure, failed, fails, unsuccessful, successfully.",
+    "the handle was not accepted; it was accepted; NOT Accepted; accepted",
+    "Xfail failX _fail fail_ fail. fatal nonzero error code ERROR CODES",
+    "has not finished, have not yet completed, hasnot finished, not yet done",
+    "\u017fucceeds \u212a \u0131 \u0130 \u00e9fail fail\u00e9 \u00a0fails",
+    "",
+    "s a w f o e n",
+]
+
+
+@pytest.mark.parametrize("words", _WORD_LISTS)
+@pytest.mark.parametrize("text", _WORD_TEXTS)
+def test_words_re_matches_as_the_plain_alternation(words: tuple[str, ...], text: str) -> None:
+    import re
+
+    from sspimodel.read.rules import words_re
+
+    plain = re.compile("|".join(rf"\b{w}" for w in words), re.I)
+    fast = words_re(*words)
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_words_re_refuses_a_word_not_led_by_a_letter() -> None:
+    from sspimodel.read.rules import words_re
+
+    with pytest.raises(ValueError):
+        words_re(r"\bfail")

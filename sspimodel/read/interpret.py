@@ -63,6 +63,7 @@ from .rules import (
     pending_in,
     remarks_make_optional,
     row_kind,
+    words_re,
 )
 from .source_scan import _squash
 
@@ -96,15 +97,16 @@ _TBD_RE = re.compile(r"^\s*tbd\s*\.?\s*$", re.I)
 # "while the queued work has not finished" (the pending status of the async family).
 # "SspiGetAsyncCallStatus returns ..." makes what follows (and "it" after it) what that function
 # reports later, not what the documented function returns (DESIGN.md section 8).
-_ASYNC_SUBJECT_RE = re.compile(
-    r"\bSspiGetAsyncCallStatus\s+(?:will\s+|may\s+|can\s+|might\s+)?(?:also\s+)?(?:returns?|reports?)\b", re.I
+_ASYNC_SUBJECT_RE = words_re(
+    r"SspiGetAsyncCallStatus\s+(?:will\s+|may\s+|can\s+|might\s+)?(?:also\s+)?(?:returns?|reports?)\b"
 )
-_CALL_SUBJECT_RE = re.compile(
-    r"^(?:\W*)returns?\b|\b(?:the|this)\s+function\s+(?:will\s+|may\s+|can\s+)?(?:returns?|fails|succeeds)\b"
-    r"|\bthe return value\b",
-    re.I,
+# The call is the subject: a clause that starts with "Returns", or names "the function returns /
+# fails / succeeds" or "the return value".
+_CALL_SUBJECT_START_RE = re.compile(r"\W*returns?\b", re.I)  # matched at the clause's start
+_CALL_SUBJECT_RE = words_re(
+    r"th(?:e|is)\s+function\s+(?:will\s+|may\s+|can\s+)?(?:returns?|fails|succeeds)\b", r"the return value\b"
 )
-_TABLE_REF_RE = re.compile(r"\btables?\b|\bfollowing\b|\bbelow\b|\bthese\b", re.I)
+_TABLE_REF_RE = words_re(r"tables?\b", r"following\b", r"below\b", r"these\b")
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
 _ORDINAL_RE = re.compile(r"\b(first|second|third|fourth)\s+table\b", re.I)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?:])\s+(?=[A-Z*_<\[(\"'])")
@@ -654,7 +656,7 @@ class Interpreter:
                         continue
                     if not this_is_status_fn and _ASYNC_SUBJECT_RE.search(clause):
                         subject = Via.ASYNC_STATUS
-                    elif _CALL_SUBJECT_RE.search(clause):
+                    elif _CALL_SUBJECT_START_RE.match(clause) or _CALL_SUBJECT_RE.search(clause):
                         subject = Via.CALL
                     klass = clause_kind(clause) or klass
 
