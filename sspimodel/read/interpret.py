@@ -274,6 +274,10 @@ class Interpreter:
     def raw(self, start: int, end: int) -> str:
         return "\n".join(self.lines[start - 1 : end])
 
+    def line_start(self, line: int) -> int:
+        """Offset in the text of the first character of the 1-based ``line``."""
+        return len("\n".join(self.lines[: line - 1])) + 1 if line > 1 else 0
+
     def line_of(self, offset: int) -> int:
         if self._line_starts is None:
             starts = [0]
@@ -294,8 +298,7 @@ class Interpreter:
         """rule.parameter-name-in-prose: italic names that look like a parameter but are none."""
         if not params:
             return
-        start = self.fm_span[1] if self.fm_span else 0
-        offset = sum(len(x) + 1 for x in self.lines[:start]) if start else 0
+        offset = self.line_start(self.fm_span[1] + 1) if self.fm_span else 0
         found: dict[str, int] = {}
         for m in ITALIC_NAME_RE.finditer(self.text, offset):
             found.setdefault(m.group(1) or m.group(2), m.start())
@@ -842,14 +845,13 @@ class Interpreter:
         region_starts = [r[0] for r in regions]
         row_at: dict[int, str] | None = None
         text = self.text
-        line, counted = 1, 0
+        counted = self.line_start(lo)  # no codes are read before line lo (the front matter)
+        line = lo
         place_of: dict[int, tuple[str, str] | None] = {}
         seen: set[tuple[str, int]] = set()
-        for m in STATUS_CODE_RE.finditer(text):
+        for m in STATUS_CODE_RE.finditer(text, counted):
             line += text.count("\n", counted, m.start())
             counted = m.start()
-            if line < lo:
-                continue
             if line in place_of:
                 place = place_of[line]
             else:
