@@ -488,7 +488,10 @@ def render_inline(s: str, col: _Collector) -> None:
 # Blocks
 # --------------------------------------------------------------------------------------------
 
-_ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*$")
+# An ATX heading's opening: up to 3 spaces, 1-6 "#", then a space, a tab or the line's end. Its
+# text is found by _atx (a regex that finds it, with a lazy capture before the optional closing
+# "#"s, costs a backtracking step per character).
+_ATX_OPEN_RE = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)")
 _FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _HR_RE = re.compile(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -508,6 +511,23 @@ _HTML7_RE = re.compile(
     r"|</[A-Za-z][A-Za-z0-9-]*\s*>)\s*$"
 )
 _DELIM_CELL_RE = re.compile(r"^\s*:?-+:?\s*$")
+
+
+def _atx(line: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading line, or None: the text without the spaces around it and
+    without a closing sequence (spaces and/or tabs, then "#"s, at the end); "" when the line holds
+    only the opening (and a closing) sequence."""
+    m = _ATX_OPEN_RE.match(line)
+    if m is None:
+        return None
+    level = len(m.group(1))
+    text = line[m.end() :].strip(" \t")
+    if not text.strip("#"):
+        return level, ""  # "##", "## ##": no text
+    before_close = text.rstrip("#")
+    if before_close != text and before_close[-1] in " \t":
+        text = before_close.rstrip(" \t")
+    return level, text
 
 
 def _indent(line: str) -> int:
@@ -571,7 +591,7 @@ def _interrupts_paragraph(line: str) -> bool:
         return False
     c = s[0]
     if c == "#":
-        return bool(_ATX_RE.match(line))
+        return _atx(line) is not None
     if c in "`~":
         return bool(_FENCE_RE.match(line))
     if c == ">":
@@ -772,10 +792,10 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
         s = ln[ind:] if "\t" not in ln[:ind] else ln.lstrip(" \t")
         c = s[0]
         if c == "#":
-            m = _ATX_RE.match(ln)
-            if m:
-                level = len(m.group(1))
-                b = _inline_block("heading", (m.group(2) or "").strip(), start, start, level)
+            atx = _atx(ln)
+            if atx is not None:
+                level = atx[0]
+                b = _inline_block("heading", atx[1].strip(), start, start, level)
                 blocks.append(b)
                 if level == 1 and not h1:
                     h1 = b.text
