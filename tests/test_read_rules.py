@@ -506,3 +506,19 @@ def test_words_re_refuses_a_word_not_led_by_a_letter() -> None:
 
     with pytest.raises(ValueError):
         words_re(r"\bfail")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<i>pX</i> and *pY* and <pZ* but not a*pW* nor **pV** nor *pU*x; <i> p_1 </i>*pT*<b>*pS*</b>",
+        "<a href='x'>*<i>pA</i>*</a> <td>*pB* <pC*> *<i>pD</i>",
+        "",
+    ],
+)
+def test_italic_names_are_the_italic_name_regex_matches(text: str) -> None:
+    from sspimodel.read.rules import ITALIC_NAME_RE, italic_names
+
+    expected = [(m.start(), m.group(1) or m.group(2)) for m in ITALIC_NAME_RE.finditer(text)]
+    assert italic_names(text) == expected
+    assert italic_names(text, 5) == [(m.start(), m.group(1) or m.group(2)) for m in ITALIC_NAME_RE.finditer(text, 5)]

@@ -52,11 +52,11 @@ from ..spec import (
 from .common import HEX_RE, STATUS_CODE_RE, VALUE_NUMBER_RE, clean_text, diag, parse_value_number
 from .raw import Block, Cell, Section, Table
 from .rules import (
-    ITALIC_NAME_RE,
     OrphanMatcher,
     apply_reporting,
     clause_kind,
     is_value_table_header,
+    italic_names,
     misnamed_parameters,
     optional_in_prose,
     optional_named_elsewhere,
@@ -300,8 +300,8 @@ class Interpreter:
             return
         offset = self.line_start(self.fm_span[1] + 1) if self.fm_span else 0
         found: dict[str, int] = {}
-        for m in ITALIC_NAME_RE.finditer(self.text, offset):
-            found.setdefault(m.group(1) or m.group(2), m.start())
+        for at, name in italic_names(self.text, offset):
+            found.setdefault(name, at)
         names = [p.name for p in params]
         for name, meant in misnamed_parameters(list(found), names):
             self.warn(

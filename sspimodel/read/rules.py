@@ -33,6 +33,7 @@ __all__ = [
     "error_named",
     "is_return_table_header",
     "is_value_table_header",
+    "italic_names",
     "misnamed_parameters",
     "name_similarity",
     "optional_in_prose",
@@ -428,6 +429,22 @@ def is_return_table_header(first: str, second: str) -> bool:
 # (Written to start with a character class, which the regex engine scans for quickly: "<i>NAME</i>"
 # or "*NAME*" not next to a word character or another star.)
 ITALIC_NAME_RE = re.compile(r"[<*](?:(?<=<)i>\s*([A-Za-z_]\w*)\s*</i>|(?<![\w*]\*)([A-Za-z_]\w*)\*(?![\w*]))")
+# ITALIC_NAME_RE's matches by their first character, as three regexes: "<i>NAME</i>" (a literal
+# start the engine finds fast, where the "<" of every HTML tag would stop ITALIC_NAME_RE),
+# "*NAME*" and "<NAME*". Their matches cannot overlap, so together they are ITALIC_NAME_RE's.
+_ITALIC_NAME_PARTS = (
+    re.compile(r"<i>\s*([A-Za-z_]\w*)\s*</i>"),
+    re.compile(r"\*(?<![\w*]\*)([A-Za-z_]\w*+)\*(?![\w*])"),
+    re.compile(r"<([A-Za-z_]\w*+)\*(?![\w*])"),
+)
+
+
+def italic_names(text: str, pos: int = 0) -> list[tuple[int, str]]:
+    """(offset, name) of each ITALIC_NAME_RE match in ``text`` from ``pos``, in text order."""
+    found = [(m.start(), m.group(1)) for rx in _ITALIC_NAME_PARTS for m in rx.finditer(text, pos)]
+    found.sort()
+    return found
+
 # Only prefixes specific enough to name one kind of thing (a bare "p" also names other
 # functions' parameters, "pAuthData" on a QueryCredentialsAttributes page).
 _PREFIX_RE = re.compile(r"^(pts|psz|pwsz|ph|pv)(?=[A-Z])")
