@@ -255,7 +255,9 @@ _BRACKET_RE = re.compile(r"[\[\]\\`]")
 _DEST_RE = re.compile(r"\(\s*(?:<([^<>\n]*)>|((?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*))(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)", re.S)
 
 
-_NEXT_RE = re.compile(r"[`\\\n!\[<&*_]")
+# The characters that may start inline markup: a "!" only before "[" (an image), a "_" not between
+# two ASCII letters or digits (such a "_" can neither open nor close emphasis: SEC_E_OK is text).
+_NEXT_RE = re.compile(r"[`\\\n!\[<&*_](?:(?<=[^_!])|(?<=!)(?=\[)|(?<=_)(?<![A-Za-z0-9]_)|(?<=_)(?![A-Za-z0-9]))")
 _AUTO_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>")
 _TAG_INLINE_RE = re.compile(
     r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>",
@@ -294,6 +296,9 @@ def _events(s: str, out: list) -> None:
             else:
                 can_open = left and (not right or p_b)
                 can_close = right and (not left or p_a)
+            if not can_open and not can_close:  # a run that neither opens nor closes: text
+                pos = end
+                continue
             k = end - p
             # [kind, char, remaining count, original count, can_open, can_close, closes, opens]
             ev = ["delim", c, k, k, can_open, can_close, [], []]
