@@ -39,7 +39,9 @@ _MD_LINK_RE = re.compile(r"\[([^\]\[]*)\]\(([^)\s]*)\)")
 _MD_EMPH_RE = re.compile(r"(?<![\w*])\*(?!\s)([^*]+?)(?<!\s)\*(?![\w*])")
 _ALERT_RE = re.compile(r"\[!(NOTE|WARNING|CAUTION|IMPORTANT|TIP)\]\s*", re.I)
 _WS_RE = re.compile(r"[ \t\u00a0\r\f\v]+")
-_RARE_ASCII_WS_RE = re.compile(r"[\x1c-\x1f]")
+# The whitespace str.split() splits at besides _WS_RE's and "\n": a text without any of it is
+# squashed by " ".join(s.split()) to what _WS_RE gives.
+_OTHER_WS_RE = re.compile(r"[\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 # Tags that end a part of the collected text.
@@ -138,7 +140,7 @@ class _Collector:
 
 
 def _squash(s: str) -> str:
-    if s.isascii() and not _RARE_ASCII_WS_RE.search(s):
+    if not _OTHER_WS_RE.search(s):
         return " ".join(s.split())  # same result, faster, where str.split's whitespace is ours
     return _WS_RE.sub(" ", s.replace("\n", " ")).strip()
 
