@@ -133,33 +133,34 @@ class _HtmlTables:
     _lineno: int
 
     def feed(self, chunk: str) -> None:
+        # The line of the token being handled is counted only when a handler asks for it
+        # (_line): tags and text inside cells need none.
+        self._chunk = chunk
+        self._lineno = self.base + 1
+        self._counted = 0
         pos = 0
-        line = self.base + 1
-        counted = 0
-        count = chunk.count
         unescape = html.unescape
         handle_data = self.handle_data
+        no_attrs: list[tuple[str, str | None]] = []
         for m in _HTML_TOKEN_RE.finditer(chunk):
             start, mend = m.span()
-            if start > pos:
-                line += count("\n", counted, pos)
-                counted = pos
-                self._lineno = line
+            # Text inside a table but outside its cells is dropped (handle_data's first test).
+            if start > pos and (self.cell is not None or not self.depth):
+                self._at = pos
                 data = chunk[pos:start]
                 handle_data(unescape(data) if "&" in data else data)
             pos = mend
             closing, name, rest = m.groups()
             if name is None:
                 continue
-            line += count("\n", counted, start)
-            counted = start
-            self._lineno = line
+            self._at = start
             tag = name if name.islower() else name.lower()
             if closing:
                 self.handle_endtag(tag)
                 continue
-            attrs: list[tuple[str, str | None]] = []
+            attrs = no_attrs
             if tag == "a" and rest and rest.strip():
+                attrs = []
                 for am in _ATTR_RE.finditer(rest):
                     k, v2, v3, v4 = am.groups()
                     v = v2 if v2 is not None else v3 if v3 is not None else v4
@@ -169,8 +170,7 @@ class _HtmlTables:
             else:
                 self.handle_starttag(tag, attrs)
         if pos < len(chunk):
-            line += count("\n", counted, pos)
-            self._lineno = line
+            self._at = pos
             data = chunk[pos:]
             handle_data(unescape(data) if "&" in data else data)
 
@@ -179,6 +179,9 @@ class _HtmlTables:
 
     def __init__(self, first_line: int) -> None:
         self._lineno = first_line
+        self._chunk = ""
+        self._counted = 0
+        self._at = 0
         self.base = first_line - 1
         self.items: list[_Table | _Block] = []
         self.depth = 0
@@ -192,6 +195,10 @@ class _HtmlTables:
         self.unclosed: list[int] = []
 
     def _line(self) -> int:
+        """The line of the token being handled (offset self._at of the chunk)."""
+        if self._at > self._counted:
+            self._lineno += self._chunk.count("\n", self._counted, self._at)
+            self._counted = self._at
         return self._lineno
 
     def _flush_outside(self) -> None:
@@ -295,8 +302,8 @@ class _HtmlTables:
             if self.outside_start is None:
                 return
         elif self.outside_start is None:
-            self.outside_start = self._lineno
-        self.outside_end = self._lineno + data.count("\n")
+            self.outside_start = self._line()
+        self.outside_end = self._line() + data.count("\n")
         self.outside.data(data)
 
     def finish(self, last_line: int) -> list[_Table | _Block]:
