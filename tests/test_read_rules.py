@@ -522,3 +522,19 @@ def test_italic_names_are_the_italic_name_regex_matches(text: str) -> None:
     expected = [(m.start(), m.group(1) or m.group(2)) for m in ITALIC_NAME_RE.finditer(text)]
     assert italic_names(text) == expected
     assert italic_names(text, 5) == [(m.start(), m.group(1) or m.group(2)) for m in ITALIC_NAME_RE.finditer(text, 5)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SEC_E_OK, SEC_I_CONTINUE_NEEDED; STATUS_SUCCESS ERROR_MORE_DATA NTE_BAD_KEY NERR_Success",
+        "XSEC_E_OK SEC_X_Y SEC_E_OKa _SEC_E_OK SEC_E_OK_ ISC_REQ_X_STATUS_Y \u00e9SEC_E_OK",
+        "",
+    ],
+)
+def test_find_status_codes_are_the_status_code_regex_matches(text: str) -> None:
+    from sspimodel.read.common import STATUS_CODE_RE, find_status_codes
+
+    for pos in (0, 1, 4):
+        expected = [(m.start(), m.group(1)) for m in STATUS_CODE_RE.finditer(text, pos)]
+        assert find_status_codes(text, pos) == expected

@@ -49,7 +49,15 @@ from ..spec import (
     ValueTable,
     Via,
 )
-from .common import HEX_RE, STATUS_CODE_RE, VALUE_NUMBER_RE, clean_text, diag, parse_value_number
+from .common import (
+    HEX_RE,
+    STATUS_CODE_RE,
+    VALUE_NUMBER_RE,
+    clean_text,
+    diag,
+    find_status_codes,
+    parse_value_number,
+)
 from .raw import Block, Cell, Section, Table
 from .rules import (
     OrphanMatcher,
@@ -849,9 +857,9 @@ class Interpreter:
         line = lo
         place_of: dict[int, tuple[str, str] | None] = {}
         seen: set[tuple[str, int]] = set()
-        for m in STATUS_CODE_RE.finditer(text, counted):
-            line += text.count("\n", counted, m.start())
-            counted = m.start()
+        for at, code in find_status_codes(text, counted):
+            line += text.count("\n", counted, at)
+            counted = at
             if line in place_of:
                 place = place_of[line]
             else:
@@ -872,9 +880,9 @@ class Interpreter:
                         place = (sec.key, "")
                 place_of[line] = place
             # One mention per code and line: "X ... X" on one line names X once for lint.
-            if place is not None and (m.group(1), line) not in seen:
-                seen.add((m.group(1), line))
-                out.append(Mention(m.group(1), place[0], line, place[1]))
+            if place is not None and (code, line) not in seen:
+                seen.add((code, line))
+                out.append(Mention(code, place[0], line, place[1]))
         return out
 
 
