@@ -260,9 +260,13 @@ _DEST_RE = re.compile(r"\(\s*(?:<([^<>\n]*)>|((?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\
 # The characters that may start inline markup: a "!" only before "[" (an image), a "_" not between
 # two ASCII letters or digits (such a "_" can neither open nor close emphasis: SEC_E_OK is text).
 _NEXT_RE = re.compile(r"[`\\\n!\[<&*_](?:(?<=[^_!])|(?<=!)(?=\[)|(?<=_)(?<![A-Za-z0-9]_)|(?<=_)(?![A-Za-z0-9]))")
-_AUTO_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>")
-_TAG_INLINE_RE = re.compile(
-    r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>",
+# What a "<" starts in inline text, tried in this order: an autolink, a comment, a tag (its closing
+# slash and name captured).
+_AUTO_OR_TAG_RE = re.compile(
+    r"(?P<auto><[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)"
+    r"|<!--.*?-->"
+    r"|<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)"
+    r"(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>",
     re.S,
 )
 _ENT_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -376,22 +380,26 @@ def _events(s: str, out: list) -> None:
                     text_start = pos = dm.end()
                     continue
         elif c == "<":
-            am = _AUTO_RE.match(s, p)
-            if am is not None:
+            tm = _AUTO_OR_TAG_RE.match(s, p)
+            if tm is not None and tm.group("auto") is not None:
                 if p > text_start:
                     out.append(("text", s[text_start:p]))
-                url = am.group()[1:-1]
+                url = tm.group()[1:-1]
                 out.append(("lopen", _normalize_url(url)))
                 out.append(("text", url))
                 out.append(("lclose",))
-                text_start = pos = am.end()
+                text_start = pos = tm.end()
                 continue
-            tm = _TAG_INLINE_RE.match(s, p)
             if tm is not None:
-                # The tag's parts as _TAG_RE reads them (it stops at the tag's first ">", inside
-                # the span matched here): (closing, name, attributes), or None for a comment.
-                g = _TAG_RE.match(s, p)
-                parts = (bool(g.group(1)), g.group(2), g.group(3) or "") if g is not None and g.group(2) else None
+                # The tag's parts as _TAG_RE reads them: (closing, name, attributes), or None for
+                # a comment. _TAG_RE's name ends at a "-", its attributes at the first ">".
+                name = tm.group("name")
+                parts = None
+                if name is not None:
+                    closing = tm.group("close")
+                    name = name.split("-", 1)[0]
+                    name_end = p + 1 + len(closing) + len(name)
+                    parts = (bool(closing), name, s[name_end : s.index(">", name_end)])
                 ev, end = ("tag", parts), tm.end()
         elif c == "&":
             em = _ENT_RE.match(s, p)
