@@ -112,6 +112,8 @@ def split_variant(
 
 def clean_text(text: str) -> str:
     """Collapse whitespace (NBSP and tabs included) for descriptions; keeps paragraph breaks."""
+    if "\n" not in text:  # one paragraph (str.split's whitespace holds NBSP and tabs)
+        return " ".join(text.split())
     paras = re.split(r"\n\s*\n", text.replace("\u00a0", " ").replace("\t", " "))
     out = [" ".join(p.split()) for p in paras]
     return "\n\n".join(p for p in out if p)

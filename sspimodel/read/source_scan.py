@@ -661,23 +661,21 @@ def _container(parts_src: list[tuple[str, str]], raw: str, start: int, end: int)
     return Block("text", start, end, text="\n".join(p for p in parts if p.strip(" -:")), raw=raw, links=links)
 
 
-def _front_matter(lines: list[str]) -> FrontMatter | None:
+# A line that may close the front matter: "..." or a line of dashes (group 1; as many as the
+# opening line has, or more) indented by less than 4 columns, spaces or tabs after either.
+_FM_CLOSE_RE = re.compile(r"^(?:\.\.\.| {0,3}(-+))[ \t]*$", re.M)
+
+
+def _front_matter(text: str, lines: list[str]) -> FrontMatter | None:
     first = lines[0] if lines else ""
     if not first.startswith("---"):
         return None
     count = len(first) - len(first.lstrip("-"))
-    for k in range(1, len(lines)):
-        ln = lines[k]
-        c0 = ln[:1]
-        if c0 and c0 not in "-. \t":  # neither "..." nor a (possibly indented) dash line
-            continue
-        if ln.startswith("...") and _is_blank(ln[3:]):
+    for m in _FM_CLOSE_RE.finditer(text, len(first) + 1):
+        dashes = m.group(1)
+        if dashes is None or len(dashes) >= count:
+            k = text.count("\n", 0, m.start())  # the closing line's index
             return FrontMatter("\n".join(lines[1:k]), 1, k + 1)
-        s = ln.lstrip(" \t")
-        if s.startswith("-") and _indent(ln) < 4:
-            d = len(s) - len(s.lstrip("-"))
-            if d >= count and _is_blank(s[d:]):
-                return FrontMatter("\n".join(lines[1:k]), 1, k + 1)
     return None
 
 
@@ -781,7 +779,7 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
     n = len(lines)
     if n and lines[-1] == "":
         n -= 1
-    fm = _front_matter(lines)
+    fm = _front_matter(text, lines)
     blocks: list[Block] = []
     h1 = ""
     i = fm.end if fm is not None else 0
