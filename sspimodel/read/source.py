@@ -242,20 +242,22 @@ class _HtmlTables:
         return self.cell
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        line = self._line()
         if tag == "table":
             self.depth += 1
             if self.depth == 1:
                 self._flush_outside()
+                line = self._line()
                 self.table = _Table([], [], line, line)
                 return
         elif self.depth == 1 and tag == "tr":
+            line = self._line()
             self._close_row(line)
             self.row = _Row([], line, line)
             return
         elif self.depth == 1 and tag in ("td", "th"):
             self._close_cell()
             if self.row is None:
+                line = self._line()
                 self.row = _Row([], line, line)
             self.cell = _Collector()
             self.cell_header = tag == "th"
@@ -264,7 +266,7 @@ class _HtmlTables:
         if target is None:
             return
         if self.depth == 0 and self.outside_start is None:
-            self.outside_start = line
+            self.outside_start = self._line()
         href = next((v for k, v in attrs if k == "href"), None) if tag == "a" else None
         if tag == "a":
             if href is not None:
@@ -278,14 +280,13 @@ class _HtmlTables:
             target.tag(False, tag, "")
 
     def handle_endtag(self, tag: str) -> None:
-        line = self._line()
         if tag == "table":
             if self.depth == 1:
-                self._close_table(line)
+                self._close_table(self._line())
             self.depth = max(0, self.depth - 1)
             return
         if self.depth == 1 and tag == "tr":
-            self._close_row(line)
+            self._close_row(self._line())
             return
         if self.depth == 1 and tag in ("td", "th"):
             self._close_cell()
