@@ -367,7 +367,8 @@ class _Reader(Interpreter):
     ``## -`` sections; the sections are read by the shared :class:`~.interpret.Interpreter`."""
 
     def __init__(self, text: str, file: str) -> None:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if text.startswith("\ufeff"):
             text = text[1:]
         super().__init__(text, file)

@@ -272,8 +272,10 @@ _AUTO_OR_TAG_RE = re.compile(
 _ENT_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
-def _events(s: str, out: list) -> None:
-    """Inline events of s (no emphasis resolution yet: delimiter runs are lists)."""
+def _events(s: str, out: list) -> bool:
+    """Inline events of s (no emphasis resolution yet: delimiter runs are lists); whether it
+    added a delimiter run (else there is no emphasis to resolve)."""
+    delims = False
     n = len(s)
     text_start = 0
     pos = 0
@@ -308,6 +310,7 @@ def _events(s: str, out: list) -> None:
             k = end - p
             # [kind, char, remaining count, original count, can_open, can_close, closes, opens]
             ev = ["delim", c, k, k, can_open, can_close, [], []]
+            delims = True
         elif c == "\n":
             t = p
             while t > text_start and s[t - 1] == " ":
@@ -369,8 +372,8 @@ def _events(s: str, out: list) -> None:
                         out.append(("text", s[text_start:p]))
                     inner = s[open_at + 1 : close]
                     sub: list = []
-                    _events(inner, sub)
-                    sub = _resolve(sub)
+                    if _events(inner, sub):
+                        sub = _resolve(sub)
                     if c == "!":
                         out.append(("text", "".join(e[1] for e in sub if e[0] == "text")))
                     else:
@@ -414,6 +417,7 @@ def _events(s: str, out: list) -> None:
         text_start = pos = end
     if text_start < n:
         out.append(("text", s[text_start:]))
+    return delims
 
 
 def _resolve(events: list) -> list:
@@ -475,8 +479,7 @@ def render_inline(s: str, col: _Collector) -> None:
         col.data(s)
         return
     events: list = []
-    _events(s, events)
-    if any(e[0] == "delim" for e in events):
+    if _events(s, events):
         events = _resolve(events)
     for e in events:
         k = e[0]
