@@ -127,6 +127,8 @@ class _Collector:
         bolds = self.bolds
         links = self.links
         for p in self.parts:
+            if p.isspace():  # squashes to nothing (the text between tags, mostly)
+                continue
             if "*" in p or "](" in p or "__" in p:
                 p = _md_inline_cleanup(p, bolds, links)
             q = _squash(p)
