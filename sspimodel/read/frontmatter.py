@@ -56,6 +56,7 @@ def _refuse_anchors(content: str) -> None:
 # capture before trailing spaces costs a backtracking step per character.)
 _LINE_RE = re.compile(r"^(?:([A-Za-z_][\w.\-]*):(?:[ ]+(.*))?|[ ]*-[ ]+(.*)|[ ]*|#.*)$", re.M)
 _PLAIN_BAD_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
+assert {"[", '"', "'"} <= _PLAIN_BAD_START
 _RESOLVER = yaml.resolver.Resolver()
 _RESOLVED_FIRST = (
     frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k is not None)
@@ -79,15 +80,18 @@ def _plain(value: str) -> Any:
     """The value of one plain scalar as PyYAML's safe loader types it, or _NOT_FAST."""
     if not value:
         return None
-    if value[0] == "[" and _FLOW_OF_QUOTED_RE.match(value):
-        return _QUOTED_RE.findall(value)  # ["a", "b"]: double-quoted strings without escapes
-    if value[0] == '"' and _ONE_QUOTED_RE.match(value):
-        return value[1:-1]
-    if value[0] == "'" and _ONE_SINGLE_QUOTED_RE.match(value):
-        return value[1:-1]  # one line, no quote inside: no '' escape, no line folding
-    if value[0] in _PLAIN_BAD_START or ": " in value or " #" in value or "\t" in value:
+    first = value[0]
+    if first in _PLAIN_BAD_START:  # (holds "[", '"' and "'")
+        if first == "[" and _FLOW_OF_QUOTED_RE.match(value):
+            return _QUOTED_RE.findall(value)  # ["a", "b"]: double-quoted strings without escapes
+        if first == '"' and _ONE_QUOTED_RE.match(value):
+            return value[1:-1]
+        if first == "'" and _ONE_SINGLE_QUOTED_RE.match(value):
+            return value[1:-1]  # one line, no quote inside: no '' escape, no line folding
         return _NOT_FAST
-    if _RESOLVED_FIRST is not None and value[0] not in _RESOLVED_FIRST:
+    if ": " in value or " #" in value or "\t" in value:
+        return _NOT_FAST
+    if _RESOLVED_FIRST is not None and first not in _RESOLVED_FIRST:
         return value  # no implicit type starts with this character: a string
     tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
     if tag == _STR_TAG:
