@@ -125,6 +125,9 @@ _PAGE_SLUG_RE = re.compile(r"(?:^|/)(n[fsenci])-([a-z0-9_]+)-([a-z0-9_]+?)(?:\.m
 _API_TITLE_RE = re.compile(
     r"^([A-Za-z_][A-Za-z0-9_]*)(?:\s*\([^)]*\))?(?:\s+(?:function|macro|callback))?\s*$"
 )
+_LOWER_RE = re.compile(r"[a-z]")
+_UPPER_RE = re.compile(r"[A-Z]")
+_WORD3_RE = re.compile(r"\w{3,}")
 _OPAQUE_SEGMENT_RE = re.compile(
     r"^(?:[0-9a-f]{8}-[0-9a-f-]{27,}|[a-z]{2}\d{6}(?:\(v=vs\.\d+\))?(?:\.aspx)?)$", re.I
 )
@@ -809,7 +812,7 @@ class Interpreter:
                 rest = _squash(b.text)
                 for title, _t in b.links:
                     rest = rest.replace(title, "", 1)
-                if re.search(r"\w{3,}", rest):
+                if _WORD3_RE.search(rest):
                     self.warn(
                         "read.see-also-text",
                         b.start,
@@ -989,7 +992,7 @@ def _resolve_function(title: str, target: str | None) -> str | tuple[str | None,
     and its target disagree."""
     ident = ""
     m = _API_TITLE_RE.match(title.strip())
-    if m and re.search(r"[a-z]", m.group(1)) and len(re.findall(r"[A-Z]", m.group(1))) >= 2:
+    if m and _LOWER_RE.search(m.group(1)) and len(_UPPER_RE.findall(m.group(1))) >= 2:
         ident = m.group(1)
     slug_m = _PAGE_SLUG_RE.search(target or "")
     if slug_m:

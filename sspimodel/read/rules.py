@@ -181,9 +181,8 @@ def remarks_make_optional(name: str, remarks: str) -> bool:
     set to NULL ("pvLogonId can be set to null")."""
     if not remarks or name not in remarks:
         return False
-    pat = re.compile(
-        rf"\b{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}", re.I
-    )
+    said = rf"{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}"
+    pat = words_re(said) if name[:1].isalpha() else re.compile(rf"\b{said}", re.I)
     return bool(pat.search(remarks))
 
 
