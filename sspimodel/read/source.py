@@ -132,6 +132,11 @@ class _HtmlTables:
 
     base: int
     _lineno: int
+    _chunk: str
+    _counted: int
+    _at: int
+    depth: int
+    cell: _Collector | None
 
     def feed(self, chunk: str) -> None:
         # The line of the token being handled is counted only when a handler asks for it
