@@ -50,11 +50,11 @@ def _refuse_anchors(content: str) -> None:
 # collections, anchors, multi-line scalars, comments, tabs...) sends the whole front matter to
 # PyYAML.
 # One pattern for every line shape, matched over the whole front matter at once (re.M): a key
-# line (group 1 the key, group 2 its value with trailing spaces), a block-list item (group 3), a
-# blank line or a comment; a line of any other shape is not matched, so fewer matches than lines
-# sends the front matter to PyYAML. (Values are captured greedily and right-stripped: a lazy
+# line (group 1 the key, group 2 its value with trailing spaces), a block-list item (group 3 its
+# dash, group 4 its value), a blank line or a comment; a line of any other shape is not matched,
+# so fewer matches than lines sends the front matter to PyYAML. (Values are captured greedily and right-stripped: a lazy
 # capture before trailing spaces costs a backtracking step per character.)
-_LINE_RE = re.compile(r"^(?:([A-Za-z_][\w.\-]*):(?:[ ]+(.*))?|[ ]*-[ ]+(.*)|[ ]*|#.*)$", re.M)
+_LINE_RE = re.compile(r"^(?:([A-Za-z_][\w.\-]*):(?:[ ]+(.*))?|[ ]*(-)[ ]+(.*)|[ ]*|#.*)$", re.M)
 _PLAIN_BAD_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
 assert {"[", '"', "'"} <= _PLAIN_BAD_START
 _RESOLVER = yaml.resolver.Resolver()
@@ -108,13 +108,11 @@ def _plain(value: str) -> Any:
 def _fast_load(content: str) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     key: str | None = None  # the key whose block list may follow
-    matched = 0
     plain = _plain
-    for m in _LINE_RE.finditer(content):
-        matched += 1
-        k, raw, item = m.groups()
-        if k is not None:  # "key: value" or "key:"
-            raw = raw.rstrip(" ") if raw else raw
+    lines = _LINE_RE.findall(content)  # (a group that did not match is "")
+    for k, raw, dash, item in lines:
+        if k:  # "key: value" or "key:"
+            raw = raw.rstrip(" ")
             if raw:
                 v = plain(raw)
                 if v is _NOT_FAST:
@@ -124,7 +122,7 @@ def _fast_load(content: str) -> dict[str, Any] | None:
             else:
                 out[k] = None
                 key = k
-        elif item is not None:  # "- value" below "key:"
+        elif dash:  # "- value" below "key:"
             if key is None:
                 return None
             v = plain(item.rstrip(" "))
@@ -136,7 +134,7 @@ def _fast_load(content: str) -> dict[str, Any] | None:
             else:
                 cur.append(v)
         # else a blank or comment line
-    if matched != content.count("\n") + 1:  # a line of another shape
+    if len(lines) != content.count("\n") + 1:  # a line of another shape
         return None
     return out or None
 

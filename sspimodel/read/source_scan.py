@@ -790,10 +790,10 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
     i = fm.end if fm is not None else 0
     while i < n:
         ln = lines[i]
-        if _is_blank(ln):
+        if not ln.strip(" \t"):  # blank (_is_blank)
             i += 1
             continue
-        ind = _indent(ln)
+        ind = _indent(ln) if ln[0] in " \t" else 0
         start = i + 1
         if ind >= 4:
             # Indented code: legacy pages indent HTML paragraphs with tabs; kept as HTML.
