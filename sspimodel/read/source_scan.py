@@ -667,8 +667,9 @@ def _container(parts_src: list[tuple[str, str]], raw: str, start: int, end: int)
 
 
 # A line that may close the front matter: "..." or a line of dashes (group 1; as many as the
-# opening line has, or more) indented by less than 4 columns, spaces or tabs after either.
-_FM_CLOSE_RE = re.compile(r"^(?:\.\.\.| {0,3}(-+))[ \t]*$", re.M)
+# opening line has, or more) indented by less than 4 columns, spaces or tabs after either. (Matched
+# with the "\n" before it: a literal the engine finds fast, where "^" is tried at every position.)
+_FM_CLOSE_RE = re.compile(r"\n(?:\.\.\.| {0,3}(-+))[ \t]*$", re.M)
 
 
 def _front_matter(text: str, lines: list[str]) -> FrontMatter | None:
@@ -676,10 +677,10 @@ def _front_matter(text: str, lines: list[str]) -> FrontMatter | None:
     if not first.startswith("---"):
         return None
     count = len(first) - len(first.lstrip("-"))
-    for m in _FM_CLOSE_RE.finditer(text, len(first) + 1):
+    for m in _FM_CLOSE_RE.finditer(text, len(first)):
         dashes = m.group(1)
         if dashes is None or len(dashes) >= count:
-            k = text.count("\n", 0, m.start())  # the closing line's index
+            k = text.count("\n", 0, m.start()) + 1  # the closing line's index
             return FrontMatter("\n".join(lines[1:k]), 1, k + 1)
     return None
 
