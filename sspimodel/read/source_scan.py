@@ -902,8 +902,11 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
             if "|" in t and j + 1 < n and _delimiter_row(lines[j + 1]) and _delimiter_row(lines[j + 1]) == len(_split_row(t)):
                 break
             j += 1
-        content = "\n".join(x.strip(" \t") if k else x.lstrip(" \t") for k, x in enumerate(lines[i:j]))
-        content = _strip_trailing(content)
+        if j == i + 1:  # one line (most paragraphs)
+            content = ln.strip(" \t")
+        else:
+            content = "\n".join(x.strip(" \t") if k else x.lstrip(" \t") for k, x in enumerate(lines[i:j]))
+            content = _strip_trailing(content)
         if setext:
             b = _inline_block("heading", content, start, j + 1, setext)
             blocks.append(b)
