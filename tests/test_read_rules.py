@@ -469,3 +469,72 @@ def test_namespaces_agree_with_the_sdk_headers_when_installed(mingw_include) -> 
         if not ln.startswith("#")
     ]
     assert fresh == kept
+
+
+# words_re: the fast form of ``\b(?:w1|w2|...)`` finds the same spans as the plain form.
+_WORD_LISTS = [
+    (r"succe(?:eds?|eded|ss|ssful|ssfully)\b", r"a(?<!\bnot a)ccepted\b", r"was acquired\b", r"success codes?\b"),
+    (r"fail(?:s|ed|ure)?\b", r"otherwise\b", r"error codes?\b", r"fatal\b", r"nonzero\b", r"not accepted\b"),
+    (r"ha(?:s|ve) not (?:yet )?(?:finished|completed|complete)\b", r"not yet (?:finished|done)\b"),
+]
+_WORD_TEXTS = [
+    "If the function succeeds, it returns SEC_E_OK; otherwise it fails.",
+    "The call succeeded. Success codes follow. Failure, failed, fails, unsuccessful, successfully.",
+    "the handle was not accepted; it was accepted; NOT Accepted; accepted",
+    "Xfail failX _fail fail_ fail. fatal nonzero error code ERROR CODES",
+    "has not finished, have not yet completed, hasnot finished, not yet done",
+    "\u017fucceeds \u212a \u0131 \u0130 \u00e9fail fail\u00e9 \u00a0fails",
+    "",
+    "s a w f o e n",
+]
+
+
+@pytest.mark.parametrize("words", _WORD_LISTS)
+@pytest.mark.parametrize("text", _WORD_TEXTS)
+def test_words_re_matches_as_the_plain_alternation(words: tuple[str, ...], text: str) -> None:
+    import re
+
+    from sspimodel.read.rules import words_re
+
+    plain = re.compile("|".join(rf"\b{w}" for w in words), re.I)
+    fast = words_re(*words)
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_words_re_refuses_a_word_not_led_by_a_letter() -> None:
+    from sspimodel.read.rules import words_re
+
+    with pytest.raises(ValueError):
+        words_re(r"\bfail")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<i>pX</i> and *pY* and <pZ* but not a*pW* nor **pV** nor *pU*x; <i> p_1 </i>*pT*<b>*pS*</b>",
+        "<a href='x'>*<i>pA</i>*</a> <td>*pB* <pC*> *<i>pD</i>",
+        "",
+    ],
+)
+def test_italic_names_are_the_italic_name_regex_matches(text: str) -> None:
+    from sspimodel.read.rules import ITALIC_NAME_RE, italic_names
+
+    expected = [(m.start(), m.group(1) or m.group(2)) for m in ITALIC_NAME_RE.finditer(text)]
+    assert italic_names(text) == expected
+    assert italic_names(text, 5) == [(m.start(), m.group(1) or m.group(2)) for m in ITALIC_NAME_RE.finditer(text, 5)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SEC_E_OK, SEC_I_CONTINUE_NEEDED; STATUS_SUCCESS ERROR_MORE_DATA NTE_BAD_KEY NERR_Success",
+        "XSEC_E_OK SEC_X_Y SEC_E_OKa _SEC_E_OK SEC_E_OK_ ISC_REQ_X_STATUS_Y \u00e9SEC_E_OK",
+        "",
+    ],
+)
+def test_find_status_codes_are_the_status_code_regex_matches(text: str) -> None:
+    from sspimodel.read.common import STATUS_CODE_RE, find_status_codes
+
+    for pos in (0, 1, 4):
+        expected = [(m.start(), m.group(1)) for m in STATUS_CODE_RE.finditer(text, pos)]
+        assert find_status_codes(text, pos) == expected

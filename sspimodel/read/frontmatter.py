@@ -49,9 +49,14 @@ def _refuse_anchors(content: str) -> None:
 # resolver, so the result is the one yaml.safe_load gives. Any other line (quotes, flow
 # collections, anchors, multi-line scalars, comments, tabs...) sends the whole front matter to
 # PyYAML.
-_KEY_LINE_RE = re.compile(r"^([A-Za-z_][\w.\-]*):(?:[ ]+(.*?))?[ ]*$")
-_ITEM_LINE_RE = re.compile(r"^[ ]*-[ ]+(.*?)[ ]*$")
+# One pattern for every line shape, matched over the whole front matter at once (re.M): a key
+# line (group 1 the key, group 2 its value with trailing spaces), a block-list item (group 3 its
+# dash, group 4 its value), a blank line or a comment; a line of any other shape is not matched,
+# so fewer matches than lines sends the front matter to PyYAML. (Values are captured greedily and right-stripped: a lazy
+# capture before trailing spaces costs a backtracking step per character.)
+_LINE_RE = re.compile(r"^(?:([A-Za-z_][\w.\-]*):(?:[ ]+(.*))?|[ ]*(-)[ ]+(.*)|[ ]*|#.*)$", re.M)
 _PLAIN_BAD_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
+assert {"[", '"', "'"} <= _PLAIN_BAD_START
 _RESOLVER = yaml.resolver.Resolver()
 _RESOLVED_FIRST = (
     frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k is not None)
@@ -75,15 +80,18 @@ def _plain(value: str) -> Any:
     """The value of one plain scalar as PyYAML's safe loader types it, or _NOT_FAST."""
     if not value:
         return None
-    if value[0] == "[" and _FLOW_OF_QUOTED_RE.match(value):
-        return _QUOTED_RE.findall(value)  # ["a", "b"]: double-quoted strings without escapes
-    if value[0] == '"' and _ONE_QUOTED_RE.match(value):
-        return value[1:-1]
-    if value[0] == "'" and _ONE_SINGLE_QUOTED_RE.match(value):
-        return value[1:-1]  # one line, no quote inside: no '' escape, no line folding
-    if value[0] in _PLAIN_BAD_START or ": " in value or " #" in value or "\t" in value:
+    first = value[0]
+    if first in _PLAIN_BAD_START:  # (holds "[", '"' and "'")
+        if first == "[" and _FLOW_OF_QUOTED_RE.match(value):
+            return _QUOTED_RE.findall(value)  # ["a", "b"]: double-quoted strings without escapes
+        if first == '"' and _ONE_QUOTED_RE.match(value):
+            return value[1:-1]
+        if first == "'" and _ONE_SINGLE_QUOTED_RE.match(value):
+            return value[1:-1]  # one line, no quote inside: no '' escape, no line folding
         return _NOT_FAST
-    if _RESOLVED_FIRST is not None and value[0] not in _RESOLVED_FIRST:
+    if ": " in value or " #" in value or "\t" in value:
+        return _NOT_FAST
+    if _RESOLVED_FIRST is not None and first not in _RESOLVED_FIRST:
         return value  # no implicit type starts with this character: a string
     tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
     if tag == _STR_TAG:
@@ -100,32 +108,34 @@ def _plain(value: str) -> Any:
 def _fast_load(content: str) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     key: str | None = None  # the key whose block list may follow
-    for line in content.split("\n"):
-        if not line.strip(" "):
-            continue
-        if line[0] == "#":  # a comment line (a "#" in the first column can start nothing else)
-            continue
-        if line[0] not in " -":
-            m = _KEY_LINE_RE.match(line)
-            if m is None:
+    plain = _plain
+    lines = _LINE_RE.findall(content)  # (a group that did not match is "")
+    for k, raw, dash, item in lines:
+        if k:  # "key: value" or "key:"
+            raw = raw.rstrip(" ")
+            if raw:
+                v = plain(raw)
+                if v is _NOT_FAST:
+                    return None
+                out[k] = v
+                key = None
+            else:
+                out[k] = None
+                key = k
+        elif dash:  # "- value" below "key:"
+            if key is None:
                 return None
-            v = _plain(m.group(2) or "")
+            v = plain(item.rstrip(" "))
             if v is _NOT_FAST:
                 return None
-            out[m.group(1)] = v
-            key = m.group(1) if m.group(2) is None or not m.group(2) else None
-            continue
-        m = _ITEM_LINE_RE.match(line)
-        if m is None or key is None:
-            return None
-        v = _plain(m.group(1))
-        if v is _NOT_FAST:
-            return None
-        cur = out[key]
-        if cur is None:
-            out[key] = [v]
-        else:
-            cur.append(v)
+            cur = out[key]
+            if cur is None:
+                out[key] = [v]
+            else:
+                cur.append(v)
+        # else a blank or comment line
+    if len(lines) != content.count("\n") + 1:  # a line of another shape
+        return None
     return out or None
 
 

@@ -49,20 +49,29 @@ from ..spec import (
     ValueTable,
     Via,
 )
-from .common import HEX_RE, STATUS_CODE_RE, VALUE_NUMBER_RE, clean_text, diag, parse_value_number
+from .common import (
+    HEX_RE,
+    STATUS_CODE_RE,
+    VALUE_NUMBER_RE,
+    clean_text,
+    diag,
+    find_status_codes,
+    parse_value_number,
+)
 from .raw import Block, Cell, Section, Table
 from .rules import (
-    ITALIC_NAME_RE,
     OrphanMatcher,
     apply_reporting,
     clause_kind,
     is_value_table_header,
+    italic_names,
     misnamed_parameters,
     optional_in_prose,
     optional_named_elsewhere,
     pending_in,
     remarks_make_optional,
     row_kind,
+    words_re,
 )
 from .source_scan import _squash
 
@@ -96,15 +105,16 @@ _TBD_RE = re.compile(r"^\s*tbd\s*\.?\s*$", re.I)
 # "while the queued work has not finished" (the pending status of the async family).
 # "SspiGetAsyncCallStatus returns ..." makes what follows (and "it" after it) what that function
 # reports later, not what the documented function returns (DESIGN.md section 8).
-_ASYNC_SUBJECT_RE = re.compile(
-    r"\bSspiGetAsyncCallStatus\s+(?:will\s+|may\s+|can\s+|might\s+)?(?:also\s+)?(?:returns?|reports?)\b", re.I
+_ASYNC_SUBJECT_RE = words_re(
+    r"SspiGetAsyncCallStatus\s+(?:will\s+|may\s+|can\s+|might\s+)?(?:also\s+)?(?:returns?|reports?)\b"
 )
-_CALL_SUBJECT_RE = re.compile(
-    r"^(?:\W*)returns?\b|\b(?:the|this)\s+function\s+(?:will\s+|may\s+|can\s+)?(?:returns?|fails|succeeds)\b"
-    r"|\bthe return value\b",
-    re.I,
+# The call is the subject: a clause that starts with "Returns", or names "the function returns /
+# fails / succeeds" or "the return value".
+_CALL_SUBJECT_START_RE = re.compile(r"\W*returns?\b", re.I)  # matched at the clause's start
+_CALL_SUBJECT_RE = words_re(
+    r"th(?:e|is)\s+function\s+(?:will\s+|may\s+|can\s+)?(?:returns?|fails|succeeds)\b", r"the return value\b"
 )
-_TABLE_REF_RE = re.compile(r"\btables?\b|\bfollowing\b|\bbelow\b|\bthese\b", re.I)
+_TABLE_REF_RE = words_re(r"tables?\b", r"following\b", r"below\b", r"these\b")
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
 _ORDINAL_RE = re.compile(r"\b(first|second|third|fourth)\s+table\b", re.I)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?:])\s+(?=[A-Z*_<\[(\"'])")
@@ -115,6 +125,9 @@ _PAGE_SLUG_RE = re.compile(r"(?:^|/)(n[fsenci])-([a-z0-9_]+)-([a-z0-9_]+?)(?:\.m
 _API_TITLE_RE = re.compile(
     r"^([A-Za-z_][A-Za-z0-9_]*)(?:\s*\([^)]*\))?(?:\s+(?:function|macro|callback))?\s*$"
 )
+_LOWER_RE = re.compile(r"[a-z]")
+_UPPER_RE = re.compile(r"[A-Z]")
+_WORD3_RE = re.compile(r"\w{3,}")
 _OPAQUE_SEGMENT_RE = re.compile(
     r"^(?:[0-9a-f]{8}-[0-9a-f-]{27,}|[a-z]{2}\d{6}(?:\(v=vs\.\d+\))?(?:\.aspx)?)$", re.I
 )
@@ -272,6 +285,10 @@ class Interpreter:
     def raw(self, start: int, end: int) -> str:
         return "\n".join(self.lines[start - 1 : end])
 
+    def line_start(self, line: int) -> int:
+        """Offset in the text of the first character of the 1-based ``line``."""
+        return len("\n".join(self.lines[: line - 1])) + 1 if line > 1 else 0
+
     def line_of(self, offset: int) -> int:
         if self._line_starts is None:
             starts = [0]
@@ -292,11 +309,10 @@ class Interpreter:
         """rule.parameter-name-in-prose: italic names that look like a parameter but are none."""
         if not params:
             return
-        start = self.fm_span[1] if self.fm_span else 0
-        offset = sum(len(x) + 1 for x in self.lines[:start]) if start else 0
+        offset = self.line_start(self.fm_span[1] + 1) if self.fm_span else 0
         found: dict[str, int] = {}
-        for m in ITALIC_NAME_RE.finditer(self.text, offset):
-            found.setdefault(m.group(1) or m.group(2), m.start())
+        for at, name in italic_names(self.text, offset):
+            found.setdefault(name, at)
         names = [p.name for p in params]
         for name, meant in misnamed_parameters(list(found), names):
             self.warn(
@@ -654,7 +670,7 @@ class Interpreter:
                         continue
                     if not this_is_status_fn and _ASYNC_SUBJECT_RE.search(clause):
                         subject = Via.ASYNC_STATUS
-                    elif _CALL_SUBJECT_RE.search(clause):
+                    elif _CALL_SUBJECT_START_RE.match(clause) or _CALL_SUBJECT_RE.search(clause):
                         subject = Via.CALL
                     klass = clause_kind(clause) or klass
 
@@ -796,7 +812,7 @@ class Interpreter:
                 rest = _squash(b.text)
                 for title, _t in b.links:
                     rest = rest.replace(title, "", 1)
-                if re.search(r"\w{3,}", rest):
+                if _WORD3_RE.search(rest):
                     self.warn(
                         "read.see-also-text",
                         b.start,
@@ -840,14 +856,13 @@ class Interpreter:
         region_starts = [r[0] for r in regions]
         row_at: dict[int, str] | None = None
         text = self.text
-        line, counted = 1, 0
+        counted = self.line_start(lo)  # no codes are read before line lo (the front matter)
+        line = lo
         place_of: dict[int, tuple[str, str] | None] = {}
         seen: set[tuple[str, int]] = set()
-        for m in STATUS_CODE_RE.finditer(text):
-            line += text.count("\n", counted, m.start())
-            counted = m.start()
-            if line < lo:
-                continue
+        for at, code in find_status_codes(text, counted):
+            line += text.count("\n", counted, at)
+            counted = at
             if line in place_of:
                 place = place_of[line]
             else:
@@ -868,9 +883,9 @@ class Interpreter:
                         place = (sec.key, "")
                 place_of[line] = place
             # One mention per code and line: "X ... X" on one line names X once for lint.
-            if place is not None and (m.group(1), line) not in seen:
-                seen.add((m.group(1), line))
-                out.append(Mention(m.group(1), place[0], line, place[1]))
+            if place is not None and (code, line) not in seen:
+                seen.add((code, line))
+                out.append(Mention(code, place[0], line, place[1]))
         return out
 
 
@@ -977,7 +992,7 @@ def _resolve_function(title: str, target: str | None) -> str | tuple[str | None,
     and its target disagree."""
     ident = ""
     m = _API_TITLE_RE.match(title.strip())
-    if m and re.search(r"[a-z]", m.group(1)) and len(re.findall(r"[A-Z]", m.group(1))) >= 2:
+    if m and _LOWER_RE.search(m.group(1)) and len(_UPPER_RE.findall(m.group(1))) >= 2:
         ident = m.group(1)
     slug_m = _PAGE_SLUG_RE.search(target or "")
     if slug_m:

@@ -33,6 +33,7 @@ __all__ = [
     "error_named",
     "is_return_table_header",
     "is_value_table_header",
+    "italic_names",
     "misnamed_parameters",
     "name_similarity",
     "optional_in_prose",
@@ -41,7 +42,24 @@ __all__ = [
     "pending_in",
     "reported_in",
     "row_kind",
+    "words_re",
 ]
+
+
+def words_re(*words: str, flags: int = re.I) -> re.Pattern[str]:
+    r"""``\b(?:w1|w2|...)``, compiled so that the regex engine tries a word only where its first
+    letter starts a word. Each word is a regex that starts with a letter and has no top-level
+    ``|``. A leading ``\b`` gives the engine no first character to look for, so it tries every
+    alternative at every position of the text; ``[ft](?<!\w[ft])(?:(?<=f)w1'|(?<=t)w2'|...)``
+    (w' the word after its first letter) rejects most positions at their first character and
+    matches the same spans, alternatives tried in the same order (several times faster on prose;
+    tests/test_read_rules.py compares both forms)."""
+    if not words or not all(w[:1].isalpha() for w in words):
+        raise ValueError(f"words_re: every word must start with a letter: {words!r}")
+    firsts = "".join(dict.fromkeys(w[0] for w in words))
+    body = "|".join(f"(?<={w[0]}){w[1:]}" for w in words)
+    return re.compile(rf"[{firsts}](?<!\w[{firsts}])(?:{body})", flags)
+
 
 # --------------------------------------------------------------------------------------------
 # rule.name-similarity
@@ -125,21 +143,23 @@ class OrphanMatcher:
 # "*optional* A pointer", "*Optional*. A pointer", "The **optional** time limit", "This parameter
 # is optional", "This parameter can be NULL", "If this parameter is NULL", "If the value of this
 # parameter is NULL", "set the value of this parameter to NULL", "can be set to null".
+# (The rule's patterns are separate regexes, each one searched only if the ones before it found
+# nothing: what they say together is "any of them matches".)
 _OPTIONAL_MARK_RE = re.compile(
-    r"(?:\*{1,2}|_{1,2}|<(?:i|b|em|strong)>)\s*optional\s*(?:\*{1,2}|_{1,2}|</(?:i|b|em|strong)>)"
-    r"|^\s*(?:the\s+)?optional\b"
-    r"|\bparameter\s+is\s+optional\b"
-    # "If NULL, the object is not part of an aggregate." at the start of the text.
-    r"|^\s*if\s+(?:\*\*|<b>|\*|<i>)?null\b(?:\*\*|</b>|\*|</i>)?\s*,",
-    re.I,
+    r"(?:\*{1,2}|_{1,2}|<(?:i|b|em|strong)>)\s*optional\s*(?:\*{1,2}|_{1,2}|</(?:i|b|em|strong)>)", re.I
+)
+_OPTIONAL_IS_RE = words_re(r"parameter\s+is\s+optional\b")
+# At the start of the text (matched there only): "Optional. A pointer", "The optional ...", and
+# "If NULL, the object is not part of an aggregate.".
+_OPTIONAL_START_RE = re.compile(
+    r"\s*(?:(?:the\s+)?optional\b|if\s+(?:\*\*|<b>|\*|<i>)?null\b(?:\*\*|</b>|\*|</i>)?\s*,)", re.I
 )
 _NULL = r"(?:\*\*|<b>|\*|<i>)?null\b"
-_SUBJECT = r"(?:this|the)\s+(?:parameter|pointer|argument|value)"
-_OPTIONAL_NULL_RE = re.compile(
-    rf"\b{_SUBJECT}\s+(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}"
-    rf"|\bif\s+(?:the\s+value\s+of\s+)?this\s+parameter\s+is\s+{_NULL}"
-    rf"|\bset\s+(?:the\s+value\s+of\s+)?this\s+parameter\s+to\s+{_NULL}",
-    re.I,
+_SUBJECT = r"th(?:is|e)\s+(?:parameter|pointer|argument|value)"
+_OPTIONAL_NULL_RE = words_re(
+    rf"{_SUBJECT}\s+(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}",
+    rf"if\s+(?:the\s+value\s+of\s+)?this\s+parameter\s+is\s+{_NULL}",
+    rf"set\s+(?:the\s+value\s+of\s+)?this\s+parameter\s+to\s+{_NULL}",
 )
 
 
@@ -148,7 +168,12 @@ def optional_in_prose(text: str) -> bool:
 
     "On the first call, this pointer is NULL" is not read as optional: it says when the value is
     NULL, and facts.json (SspiAcceptSecurityContextAsync phContext) does not count it."""
-    return bool(_OPTIONAL_MARK_RE.search(text) or _OPTIONAL_NULL_RE.search(text))
+    return bool(
+        _OPTIONAL_START_RE.match(text)
+        or _OPTIONAL_MARK_RE.search(text)
+        or _OPTIONAL_IS_RE.search(text)
+        or _OPTIONAL_NULL_RE.search(text)
+    )
 
 
 def remarks_make_optional(name: str, remarks: str) -> bool:
@@ -156,12 +181,17 @@ def remarks_make_optional(name: str, remarks: str) -> bool:
     set to NULL ("pvLogonId can be set to null")."""
     if not remarks or name not in remarks:
         return False
-    pat = re.compile(
-        rf"\b{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}", re.I
-    )
+    said = rf"{re.escape(name)}\b[^.]{{0,80}}?\b(?:can|may)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}"
+    pat = words_re(said) if name[:1].isalpha() else re.compile(rf"\b{said}", re.I)
     return bool(pat.search(remarks))
 
 
+# "must be NULL", "can also be set to **NULL**": what every _NAMED_NULL_RE match ends with (after
+# whitespace, so at the start of a word); a text without it is not searched with the longer regex,
+# which tries every position.
+_MODAL_NULL_RE = words_re(
+    *(rf"{modal}\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}" for modal in ("must", "can", "may", "should"))
+)
 _NAMED_NULL_RE = re.compile(
     rf"(?:<i>)?[*_]{{0,2}}\b([A-Za-z_]\w*)\b[*_]{{0,2}}(?:</i>)?\s+(?:parameter\s+)?"
     rf"(?:must|can|may|should)\s+(?:also\s+)?be\s+(?:set\s+to\s+)?{_NULL}",
@@ -180,7 +210,7 @@ def optional_named_elsewhere(parameters: list[Parameter] | tuple[Parameter, ...]
     for p in parameters:
         texts = [p.description, *(v.description for v in p.values())]
         for t in texts:
-            if "null" not in t.lower():
+            if "null" not in t.lower() or not _MODAL_NULL_RE.search(t):
                 continue
             for m in _NAMED_NULL_RE.finditer(t):
                 name = m.group(1)
@@ -196,19 +226,21 @@ def optional_named_elsewhere(parameters: list[Parameter] | tuple[Parameter, ...]
 # A clause's class is taken from the marker that comes first in it: English puts the condition
 # first ("If the function fails, ... before it succeeds"). "accepted" is a success marker only
 # when not negated: "when the handle was not accepted" names a failure.
-SUCCESS_CLAUSE_RE = re.compile(
-    r"\bsucce(?:eds?|eded|ss|ssful|ssfully)\b|(?<!\bnot )\baccepted\b|\bwas acquired\b|\bsuccess codes?\b", re.I
+SUCCESS_CLAUSE_RE = words_re(
+    r"succe(?:eds?|eded|ss|ssful|ssfully)\b", r"a(?<!\bnot a)ccepted\b", r"was acquired\b", r"success codes?\b"
 )
-ERROR_CLAUSE_RE = re.compile(
-    r"\bfail(?:s|ed|ure)?\b|\botherwise\b|\berror codes?\b|\bfatal\b|\bnonzero\b|\bnot accepted\b", re.I
+ERROR_CLAUSE_RE = words_re(
+    r"fail(?:s|ed|ure)?\b", r"otherwise\b", r"error codes?\b", r"fatal\b", r"nonzero\b", r"not accepted\b"
 )
 # "still in progress", "pending", "while the request is still running", "until the call is
 # completed", "while the queued work has not finished".
-PENDING_RE = re.compile(
-    r"\bin progress\b|\bpending\b|\bstill running\b"
-    r"|\buntil the (?:call|work|request|operation) (?:is |has )?(?:complete|completed|finished|done)\b"
-    r"|\b(?:has|have) not (?:yet )?(?:finished|completed|complete)\b|\bnot yet (?:finished|completed|complete|done)\b",
-    re.I,
+PENDING_RE = words_re(
+    r"in progress\b",
+    r"pending\b",
+    r"still running\b",
+    r"until the (?:call|work|request|operation) (?:is |has )?(?:complete|completed|finished|done)\b",
+    r"ha(?:s|ve) not (?:yet )?(?:finished|completed|complete)\b",
+    r"not yet (?:finished|completed|complete|done)\b",
 )
 _PENDING_CODE = "SEC_I_ASYNC_CALL_PENDING"
 
@@ -249,7 +281,9 @@ def clause_kind(clause: str) -> ReturnKind | None:
     return None
 
 
-_SUCCESS_ROW_RE = re.compile(r"\b(?:function|call|operation)\s+succeeded\b|\bsuccess(?:ful(?:ly)?)?\b", re.I)
+_SUCCESS_ROW_RE = words_re(
+    r"function\s+succeeded\b", r"call\s+succeeded\b", r"operation\s+succeeded\b", r"success(?:ful(?:ly)?)?\b"
+)
 
 
 def row_kind(code: str, description: str) -> ReturnKind:
@@ -394,6 +428,22 @@ def is_return_table_header(first: str, second: str) -> bool:
 # (Written to start with a character class, which the regex engine scans for quickly: "<i>NAME</i>"
 # or "*NAME*" not next to a word character or another star.)
 ITALIC_NAME_RE = re.compile(r"[<*](?:(?<=<)i>\s*([A-Za-z_]\w*)\s*</i>|(?<![\w*]\*)([A-Za-z_]\w*)\*(?![\w*]))")
+# ITALIC_NAME_RE's matches by their first character, as three regexes: "<i>NAME</i>" (a literal
+# start the engine finds fast, where the "<" of every HTML tag would stop ITALIC_NAME_RE),
+# "*NAME*" and "<NAME*". Their matches cannot overlap, so together they are ITALIC_NAME_RE's.
+_ITALIC_NAME_PARTS = (
+    re.compile(r"<i>\s*([A-Za-z_]\w*)\s*</i>"),
+    re.compile(r"\*(?<![\w*]\*)([A-Za-z_]\w*+)\*(?![\w*])"),
+    re.compile(r"<([A-Za-z_]\w*+)\*(?![\w*])"),
+)
+
+
+def italic_names(text: str, pos: int = 0) -> list[tuple[int, str]]:
+    """(offset, name) of each ITALIC_NAME_RE match in ``text`` from ``pos``, in text order."""
+    found = [(m.start(), m.group(1)) for rx in _ITALIC_NAME_PARTS for m in rx.finditer(text, pos)]
+    found.sort()
+    return found
+
 # Only prefixes specific enough to name one kind of thing (a bare "p" also names other
 # functions' parameters, "pAuthData" on a QueryCredentialsAttributes page).
 _PREFIX_RE = re.compile(r"^(pts|psz|pwsz|ph|pv)(?=[A-Z])")

@@ -38,9 +38,10 @@ from pathlib import PurePath
 from typing import Any, TypeVar
 
 import yaml
-from attrs import evolve
+from attrs import fields
 
 from ..spec import (
+    Diagnostic,
     Form,
     FunctionSpec,
     PageKind,
@@ -131,35 +132,41 @@ class _HtmlTables:
 
     base: int
     _lineno: int
+    _chunk: str
+    _counted: int
+    _at: int
+    depth: int
+    cell: _Collector | None
 
     def feed(self, chunk: str) -> None:
+        # The line of the token being handled is counted only when a handler asks for it
+        # (_line): tags and text inside cells need none.
+        self._chunk = chunk
+        self._lineno = self.base + 1
+        self._counted = 0
         pos = 0
-        line = self.base + 1
-        counted = 0
-        count = chunk.count
         unescape = html.unescape
         handle_data = self.handle_data
+        no_attrs: list[tuple[str, str | None]] = []
         for m in _HTML_TOKEN_RE.finditer(chunk):
             start, mend = m.span()
-            if start > pos:
-                line += count("\n", counted, pos)
-                counted = pos
-                self._lineno = line
+            # Text inside a table but outside its cells is dropped (handle_data's first test).
+            if start > pos and (self.cell is not None or not self.depth):
+                self._at = pos
                 data = chunk[pos:start]
                 handle_data(unescape(data) if "&" in data else data)
             pos = mend
             closing, name, rest = m.groups()
             if name is None:
                 continue
-            line += count("\n", counted, start)
-            counted = start
-            self._lineno = line
+            self._at = start
             tag = name if name.islower() else name.lower()
             if closing:
                 self.handle_endtag(tag)
                 continue
-            attrs: list[tuple[str, str | None]] = []
+            attrs = no_attrs
             if tag == "a" and rest and rest.strip():
+                attrs = []
                 for am in _ATTR_RE.finditer(rest):
                     k, v2, v3, v4 = am.groups()
                     v = v2 if v2 is not None else v3 if v3 is not None else v4
@@ -169,8 +176,7 @@ class _HtmlTables:
             else:
                 self.handle_starttag(tag, attrs)
         if pos < len(chunk):
-            line += count("\n", counted, pos)
-            self._lineno = line
+            self._at = pos
             data = chunk[pos:]
             handle_data(unescape(data) if "&" in data else data)
 
@@ -179,6 +185,9 @@ class _HtmlTables:
 
     def __init__(self, first_line: int) -> None:
         self._lineno = first_line
+        self._chunk = ""
+        self._counted = 0
+        self._at = 0
         self.base = first_line - 1
         self.items: list[_Table | _Block] = []
         self.depth = 0
@@ -192,6 +201,10 @@ class _HtmlTables:
         self.unclosed: list[int] = []
 
     def _line(self) -> int:
+        """The line of the token being handled (offset self._at of the chunk)."""
+        if self._at > self._counted:
+            self._lineno += self._chunk.count("\n", self._counted, self._at)
+            self._counted = self._at
         return self._lineno
 
     def _flush_outside(self) -> None:
@@ -234,20 +247,22 @@ class _HtmlTables:
         return self.cell
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        line = self._line()
         if tag == "table":
             self.depth += 1
             if self.depth == 1:
                 self._flush_outside()
+                line = self._line()
                 self.table = _Table([], [], line, line)
                 return
         elif self.depth == 1 and tag == "tr":
+            line = self._line()
             self._close_row(line)
             self.row = _Row([], line, line)
             return
         elif self.depth == 1 and tag in ("td", "th"):
             self._close_cell()
             if self.row is None:
+                line = self._line()
                 self.row = _Row([], line, line)
             self.cell = _Collector()
             self.cell_header = tag == "th"
@@ -256,7 +271,7 @@ class _HtmlTables:
         if target is None:
             return
         if self.depth == 0 and self.outside_start is None:
-            self.outside_start = line
+            self.outside_start = self._line()
         href = next((v for k, v in attrs if k == "href"), None) if tag == "a" else None
         if tag == "a":
             if href is not None:
@@ -270,14 +285,13 @@ class _HtmlTables:
             target.tag(False, tag, "")
 
     def handle_endtag(self, tag: str) -> None:
-        line = self._line()
         if tag == "table":
             if self.depth == 1:
-                self._close_table(line)
+                self._close_table(self._line())
             self.depth = max(0, self.depth - 1)
             return
         if self.depth == 1 and tag == "tr":
-            self._close_row(line)
+            self._close_row(self._line())
             return
         if self.depth == 1 and tag in ("td", "th"):
             self._close_cell()
@@ -295,8 +309,8 @@ class _HtmlTables:
             if self.outside_start is None:
                 return
         elif self.outside_start is None:
-            self.outside_start = self._lineno
-        self.outside_end = self._lineno + data.count("\n")
+            self.outside_start = self._line()
+        self.outside_end = self._line() + data.count("\n")
         self.outside.data(data)
 
     def finish(self, last_line: int) -> list[_Table | _Block]:
@@ -358,7 +372,8 @@ class _Reader(Interpreter):
     ``## -`` sections; the sections are read by the shared :class:`~.interpret.Interpreter`."""
 
     def __init__(self, text: str, file: str) -> None:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if text.startswith("\ufeff"):
             text = text[1:]
         super().__init__(text, file)
@@ -413,7 +428,7 @@ class _Reader(Interpreter):
 
         name = self.name
         diags = sorted(
-            (evolve(d, function=name) if d.function is None else d for d in self.diags),
+            (_with_function(d, name) if d.function is None else d for d in self.diags),
             key=lambda d: d.line,
         )
         return FunctionSpec(
@@ -707,6 +722,17 @@ class _Reader(Interpreter):
                 )
             elif s.key not in _KNOWN_SECTIONS:
                 self.keep_unparsed(s.key, s.start, s.end, f"unknown section '## -{s.key}'")
+
+# What attrs.evolve(d, function=name) gives, built directly (evolve looks the fields up on every
+# call, ten times the cost of the constructor); the check below keeps it in step with the class.
+_DIAGNOSTIC_FIELDS = ("rule", "severity", "file", "line", "message", "function", "hint")
+if tuple(f.name for f in fields(Diagnostic)) != _DIAGNOSTIC_FIELDS:  # pragma: no cover
+    raise ImportError(f"sspimodel.read.source: Diagnostic's fields are not {_DIAGNOSTIC_FIELDS}")
+
+
+def _with_function(d: Diagnostic, function: str) -> Diagnostic:
+    return Diagnostic(d.rule, d.severity, d.file, d.line, d.message, function, d.hint)
+
 
 def _first_ident(s: str) -> str:
     m = re.match(r'^\s*"?\s*([A-Za-z_][A-Za-z0-9_]*)', s or "")

@@ -39,7 +39,9 @@ _MD_LINK_RE = re.compile(r"\[([^\]\[]*)\]\(([^)\s]*)\)")
 _MD_EMPH_RE = re.compile(r"(?<![\w*])\*(?!\s)([^*]+?)(?<!\s)\*(?![\w*])")
 _ALERT_RE = re.compile(r"\[!(NOTE|WARNING|CAUTION|IMPORTANT|TIP)\]\s*", re.I)
 _WS_RE = re.compile(r"[ \t\u00a0\r\f\v]+")
-_RARE_ASCII_WS_RE = re.compile(r"[\x1c-\x1f]")
+# The whitespace str.split() splits at besides _WS_RE's and "\n": a text without any of it is
+# squashed by " ".join(s.split()) to what _WS_RE gives.
+_OTHER_WS_RE = re.compile(r"[\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 # Tags that end a part of the collected text.
@@ -125,6 +127,8 @@ class _Collector:
         bolds = self.bolds
         links = self.links
         for p in self.parts:
+            if p.isspace():  # squashes to nothing (the text between tags, mostly)
+                continue
             if "*" in p or "](" in p or "__" in p:
                 p = _md_inline_cleanup(p, bolds, links)
             q = _squash(p)
@@ -138,7 +142,7 @@ class _Collector:
 
 
 def _squash(s: str) -> str:
-    if s.isascii() and not _RARE_ASCII_WS_RE.search(s):
+    if not _OTHER_WS_RE.search(s):
         return " ".join(s.split())  # same result, faster, where str.split's whitespace is ours
     return _WS_RE.sub(" ", s.replace("\n", " ")).strip()
 
@@ -255,17 +259,25 @@ _BRACKET_RE = re.compile(r"[\[\]\\`]")
 _DEST_RE = re.compile(r"\(\s*(?:<([^<>\n]*)>|((?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*))(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)", re.S)
 
 
-_NEXT_RE = re.compile(r"[`\\\n!\[<&*_]")
-_AUTO_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>")
-_TAG_INLINE_RE = re.compile(
-    r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>",
+# The characters that may start inline markup: a "!" only before "[" (an image), a "_" not between
+# two ASCII letters or digits (such a "_" can neither open nor close emphasis: SEC_E_OK is text).
+_NEXT_RE = re.compile(r"[`\\\n!\[<&*_](?:(?<=[^_!])|(?<=!)(?=\[)|(?<=_)(?<![A-Za-z0-9]_)|(?<=_)(?![A-Za-z0-9]))")
+# What a "<" starts in inline text, tried in this order: an autolink, a comment, a tag (its closing
+# slash and name captured).
+_AUTO_OR_TAG_RE = re.compile(
+    r"(?P<auto><[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)"
+    r"|<!--.*?-->"
+    r"|<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)"
+    r"(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>",
     re.S,
 )
 _ENT_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
-def _events(s: str, out: list) -> None:
-    """Inline events of s (no emphasis resolution yet: delimiter runs are lists)."""
+def _events(s: str, out: list) -> bool:
+    """Inline events of s (no emphasis resolution yet: delimiter runs are lists); whether it
+    added a delimiter run (else there is no emphasis to resolve)."""
+    delims = False
     n = len(s)
     text_start = 0
     pos = 0
@@ -294,9 +306,13 @@ def _events(s: str, out: list) -> None:
             else:
                 can_open = left and (not right or p_b)
                 can_close = right and (not left or p_a)
+            if not can_open and not can_close:  # a run that neither opens nor closes: text
+                pos = end
+                continue
             k = end - p
             # [kind, char, remaining count, original count, can_open, can_close, closes, opens]
             ev = ["delim", c, k, k, can_open, can_close, [], []]
+            delims = True
         elif c == "\n":
             t = p
             while t > text_start and s[t - 1] == " ":
@@ -358,8 +374,8 @@ def _events(s: str, out: list) -> None:
                         out.append(("text", s[text_start:p]))
                     inner = s[open_at + 1 : close]
                     sub: list = []
-                    _events(inner, sub)
-                    sub = _resolve(sub)
+                    if _events(inner, sub):
+                        sub = _resolve(sub)
                     if c == "!":
                         out.append(("text", "".join(e[1] for e in sub if e[0] == "text")))
                     else:
@@ -369,22 +385,26 @@ def _events(s: str, out: list) -> None:
                     text_start = pos = dm.end()
                     continue
         elif c == "<":
-            am = _AUTO_RE.match(s, p)
-            if am is not None:
+            tm = _AUTO_OR_TAG_RE.match(s, p)
+            if tm is not None and tm.group("auto") is not None:
                 if p > text_start:
                     out.append(("text", s[text_start:p]))
-                url = am.group()[1:-1]
+                url = tm.group()[1:-1]
                 out.append(("lopen", _normalize_url(url)))
                 out.append(("text", url))
                 out.append(("lclose",))
-                text_start = pos = am.end()
+                text_start = pos = tm.end()
                 continue
-            tm = _TAG_INLINE_RE.match(s, p)
             if tm is not None:
-                # The tag's parts as _TAG_RE reads them (it stops at the tag's first ">", inside
-                # the span matched here): (closing, name, attributes), or None for a comment.
-                g = _TAG_RE.match(s, p)
-                parts = (bool(g.group(1)), g.group(2), g.group(3) or "") if g is not None and g.group(2) else None
+                # The tag's parts as _TAG_RE reads them: (closing, name, attributes), or None for
+                # a comment. _TAG_RE's name ends at a "-", its attributes at the first ">".
+                name = tm.group("name")
+                parts = None
+                if name is not None:
+                    closing = tm.group("close")
+                    name = name.split("-", 1)[0]
+                    name_end = p + 1 + len(closing) + len(name)
+                    parts = (bool(closing), name, s[name_end : s.index(">", name_end)])
                 ev, end = ("tag", parts), tm.end()
         elif c == "&":
             em = _ENT_RE.match(s, p)
@@ -399,6 +419,7 @@ def _events(s: str, out: list) -> None:
         text_start = pos = end
     if text_start < n:
         out.append(("text", s[text_start:]))
+    return delims
 
 
 def _resolve(events: list) -> list:
@@ -460,8 +481,7 @@ def render_inline(s: str, col: _Collector) -> None:
         col.data(s)
         return
     events: list = []
-    _events(s, events)
-    if any(e[0] == "delim" for e in events):
+    if _events(s, events):
         events = _resolve(events)
     for e in events:
         k = e[0]
@@ -488,7 +508,10 @@ def render_inline(s: str, col: _Collector) -> None:
 # Blocks
 # --------------------------------------------------------------------------------------------
 
-_ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*$")
+# An ATX heading's opening: up to 3 spaces, 1-6 "#", then a space, a tab or the line's end. Its
+# text is found by _atx (a regex that finds it, with a lazy capture before the optional closing
+# "#"s, costs a backtracking step per character).
+_ATX_OPEN_RE = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)")
 _FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _HR_RE = re.compile(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -508,6 +531,23 @@ _HTML7_RE = re.compile(
     r"|</[A-Za-z][A-Za-z0-9-]*\s*>)\s*$"
 )
 _DELIM_CELL_RE = re.compile(r"^\s*:?-+:?\s*$")
+
+
+def _atx(line: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading line, or None: the text without the spaces around it and
+    without a closing sequence (spaces and/or tabs, then "#"s, at the end); "" when the line holds
+    only the opening (and a closing) sequence."""
+    m = _ATX_OPEN_RE.match(line)
+    if m is None:
+        return None
+    level = len(m.group(1))
+    text = line[m.end() :].strip(" \t")
+    if not text.strip("#"):
+        return level, ""  # "##", "## ##": no text
+    before_close = text.rstrip("#")
+    if before_close != text and before_close[-1] in " \t":
+        text = before_close.rstrip(" \t")
+    return level, text
 
 
 def _indent(line: str) -> int:
@@ -571,7 +611,7 @@ def _interrupts_paragraph(line: str) -> bool:
         return False
     c = s[0]
     if c == "#":
-        return bool(_ATX_RE.match(line))
+        return _atx(line) is not None
     if c in "`~":
         return bool(_FENCE_RE.match(line))
     if c == ">":
@@ -626,23 +666,22 @@ def _container(parts_src: list[tuple[str, str]], raw: str, start: int, end: int)
     return Block("text", start, end, text="\n".join(p for p in parts if p.strip(" -:")), raw=raw, links=links)
 
 
-def _front_matter(lines: list[str]) -> FrontMatter | None:
+# A line that may close the front matter: "..." or a line of dashes (group 1; as many as the
+# opening line has, or more) indented by less than 4 columns, spaces or tabs after either. (Matched
+# with the "\n" before it: a literal the engine finds fast, where "^" is tried at every position.)
+_FM_CLOSE_RE = re.compile(r"\n(?:\.\.\.| {0,3}(-+))[ \t]*$", re.M)
+
+
+def _front_matter(text: str, lines: list[str]) -> FrontMatter | None:
     first = lines[0] if lines else ""
     if not first.startswith("---"):
         return None
     count = len(first) - len(first.lstrip("-"))
-    for k in range(1, len(lines)):
-        ln = lines[k]
-        c0 = ln[:1]
-        if c0 and c0 not in "-. \t":  # neither "..." nor a (possibly indented) dash line
-            continue
-        if ln.startswith("...") and _is_blank(ln[3:]):
+    for m in _FM_CLOSE_RE.finditer(text, len(first)):
+        dashes = m.group(1)
+        if dashes is None or len(dashes) >= count:
+            k = text.count("\n", 0, m.start()) + 1  # the closing line's index
             return FrontMatter("\n".join(lines[1:k]), 1, k + 1)
-        s = ln.lstrip(" \t")
-        if s.startswith("-") and _indent(ln) < 4:
-            d = len(s) - len(s.lstrip("-"))
-            if d >= count and _is_blank(s[d:]):
-                return FrontMatter("\n".join(lines[1:k]), 1, k + 1)
     return None
 
 
@@ -746,16 +785,16 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
     n = len(lines)
     if n and lines[-1] == "":
         n -= 1
-    fm = _front_matter(lines)
+    fm = _front_matter(text, lines)
     blocks: list[Block] = []
     h1 = ""
     i = fm.end if fm is not None else 0
     while i < n:
         ln = lines[i]
-        if _is_blank(ln):
+        if not ln.strip(" \t"):  # blank (_is_blank)
             i += 1
             continue
-        ind = _indent(ln)
+        ind = _indent(ln) if ln[0] in " \t" else 0
         start = i + 1
         if ind >= 4:
             # Indented code: legacy pages indent HTML paragraphs with tabs; kept as HTML.
@@ -772,10 +811,10 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
         s = ln[ind:] if "\t" not in ln[:ind] else ln.lstrip(" \t")
         c = s[0]
         if c == "#":
-            m = _ATX_RE.match(ln)
-            if m:
-                level = len(m.group(1))
-                b = _inline_block("heading", (m.group(2) or "").strip(), start, start, level)
+            atx = _atx(ln)
+            if atx is not None:
+                level = atx[0]
+                b = _inline_block("heading", atx[1].strip(), start, start, level)
                 blocks.append(b)
                 if level == 1 and not h1:
                     h1 = b.text
@@ -863,8 +902,11 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
             if "|" in t and j + 1 < n and _delimiter_row(lines[j + 1]) and _delimiter_row(lines[j + 1]) == len(_split_row(t)):
                 break
             j += 1
-        content = "\n".join(x.strip(" \t") if k else x.lstrip(" \t") for k, x in enumerate(lines[i:j]))
-        content = _strip_trailing(content)
+        if j == i + 1:  # one line (most paragraphs)
+            content = ln.strip(" \t")
+        else:
+            content = "\n".join(x.strip(" \t") if k else x.lstrip(" \t") for k, x in enumerate(lines[i:j]))
+            content = _strip_trailing(content)
         if setext:
             b = _inline_block("heading", content, start, j + 1, setext)
             blocks.append(b)
