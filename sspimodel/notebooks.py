@@ -42,7 +42,8 @@ def normalize(nb: Any) -> None:
         if cell.cell_type == "code":
             count += 1
             cell.execution_count = count
-            for out in cell.get("outputs", []):
+            cell.outputs = coalesce_streams(cell.get("outputs", []))
+            for out in cell.outputs:
                 if "execution_count" in out:
                     out["execution_count"] = count
                 if out.get("output_type") == "error":
@@ -51,6 +52,25 @@ def normalize(nb: Any) -> None:
                     out["traceback"] = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
                 out.get("metadata", {}).clear() if isinstance(out.get("metadata"), dict) else None
         cell.pop("id", None)
+
+
+def coalesce_streams(outputs: list[Any]) -> list[Any]:
+    """Consecutive stream outputs of one stream joined into one: how the kernel splits a cell's
+    printing into messages depends on timing, so the stored outputs would otherwise differ from
+    run to run (nbval joins them the same way before comparing)."""
+    merged: list[Any] = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and out.get("output_type") == "stream"
+            and last.get("output_type") == "stream"
+            and out.get("name") == last.get("name")
+        ):
+            last["text"] = "".join(last["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
 
 
 def execute(path: Path, timeout: int = 60) -> float:

@@ -6,6 +6,7 @@ stored notebooks are executed, deterministic and free of memory addresses and ti
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -70,6 +71,12 @@ def test_notebook_is_executed_and_deterministic(path: Path):
         assert "execution" not in cell.get("metadata", {}), f"cell {i} records timings"
         text = json.dumps(cell.get("outputs", []))
         assert not re.search(r" at 0x[0-9a-f]{6,}", text), f"cell {i} output shows a memory address"
+        streams = [(o.get("output_type"), o.get("name")) for o in cell.get("outputs", [])]
+        assert not any(
+            a == b and a[0] == "stream" for a, b in itertools.pairwise(streams)
+        ), f"cell {i} stores one stream split in two outputs (timing-dependent): run python -m sspimodel.notebooks"
+    assert (nb["nbformat"], nb["nbformat_minor"]) == (4, 4), "nbformat 4.5 gives cells random ids"
+    assert not any("id" in c for c in nb["cells"]), "a cell has a random id: run python -m sspimodel.notebooks"
     raising = [c for c in code if "raises-exception" in c.get("metadata", {}).get("tags", [])]
     if path.name != "00-tour.ipynb":
         assert raising, "every function notebook shows a contract violation in a cell tagged raises-exception"
@@ -78,3 +85,21 @@ def test_notebook_is_executed_and_deterministic(path: Path):
             or o.get("ename", "").startswith("Contract")
             for c in raising for o in c.get("outputs", [])
         ), "the raises-exception cell must raise ContractError"
+
+
+def test_runner_joins_a_stream_split_across_messages():
+    from sspimodel.notebooks import coalesce_streams
+
+    out = coalesce_streams([
+        {"output_type": "stream", "name": "stdout", "text": ["a\n"]},
+        {"output_type": "stream", "name": "stdout", "text": "b\n"},
+        {"output_type": "stream", "name": "stderr", "text": "c\n"},
+        {"output_type": "execute_result", "data": {}},
+        {"output_type": "stream", "name": "stdout", "text": "d\n"},
+    ])  # fmt: skip
+    assert [(o["output_type"], o.get("name"), o.get("text")) for o in out] == [
+        ("stream", "stdout", "a\nb\n"),
+        ("stream", "stderr", "c\n"),
+        ("execute_result", None, None),
+        ("stream", "stdout", "d\n"),
+    ]
