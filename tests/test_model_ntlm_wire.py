@@ -12,6 +12,7 @@ from sspimodel.model.constants import (
     SECBUFFER_TOKEN,
     SECPKG_ATTR_SESSION_KEY,
     SECPKG_ATTR_SIZES,
+    SECPKG_CRED_OUTBOUND,
 )
 from sspimodel.model.drive import handshake
 from sspimodel.model.ntlm_wire import Protection, Stream
@@ -116,3 +117,24 @@ def test_an_ntlm_message_cut_short_is_truncated_and_a_bad_length_is_not():
     odd[8] = 7  # MessageType 7
     bad = tokens.parse(bytes(odd), b"")
     assert isinstance(bad, tokens.Bad) and bad.problem is tokens.Problem.MALFORMED and "MessageType is 7" in bad.detail
+
+
+def test_an_authenticate_message_too_long_for_its_fields_is_refused_with_a_status():
+    # A user name of 40,000 characters is 80,000 bytes of UTF-16: more than the 16-bit Len of
+    # AUTHENTICATE_MESSAGE.UserNameFields can say. The client refuses the leg with a status of
+    # the page and says why; it never writes a truncated length (nor raises struct.error).
+    from sspimodel.model import AuthIdentity
+    from sspimodel.model.drive import acquire
+
+    world = default_world()
+    cli, srv = Sspi(world, 100), Sspi(world, 200)
+    identity = AuthIdentity(User="a" * 40_000, Domain="CONTOSO", Password="x")
+    cred = acquire(cli, "NTLM", SECPKG_CRED_OUTBOUND, pAuthData=identity)
+    hs = handshake(cli, srv, package="NTLM", client_cred=cred, buffer_size=200_000)
+    assert hs.steps == [
+        ("InitializeSecurityContextW", "SEC_I_CONTINUE_NEEDED"),
+        ("AcceptSecurityContext", "SEC_I_CONTINUE_NEEDED"),
+        ("InitializeSecurityContextW", "SEC_E_INVALID_TOKEN"),
+    ]
+    leg = str(cli.explain())
+    assert "AUTHENTICATE_MESSAGE.UserName would be 80000 bytes" in leg

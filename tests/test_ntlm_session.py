@@ -283,3 +283,22 @@ def test_sequence_numbers_wrap_at_32_bits() -> None:
     assert (first[12:], second[12:]) == (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00")
     receiver.verify(b"a", first)
     receiver.verify(b"b", second)
+
+
+def test_a_target_info_too_long_to_copy_into_the_response_is_a_typed_failure() -> None:
+    # The client copies the server's TargetInfo into its NTLMv2 response (plus its own pairs):
+    # a TargetInfo just under 64 KiB makes NtChallengeResponse longer than its 16-bit Len holds.
+    from sspimodel.ntlm import ChallengeMessage, TargetInfo, Version
+    from sspimodel.ntlm.errors import FieldTooLong
+
+    client, _ = pair(3)
+    client.negotiate()
+    info = TargetInfo(((2, "D".encode("utf-16-le")), (1, "S".encode("utf-16-le")), (7, bytes(8)), (0x7F, bytes(65_450))))
+    challenge = ChallengeMessage(
+        server_challenge=bytes(8), target_name="D", target_info=info, flags=0xE2898235, version=Version()
+    ).encode()
+    with pytest.raises(FieldTooLong) as refused:
+        client.authenticate(challenge)
+    assert refused.value.message == "AUTHENTICATE_MESSAGE" and refused.value.field == "NtChallengeResponse"
+    assert refused.value.length > 0xFFFF and isinstance(refused.value, NtlmError)
+    assert refused.value.status in HANDSHAKE_STATUSES

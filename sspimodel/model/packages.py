@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 
 from ..ntlm import ClientSession, LogonDenied, NtlmError, ServerSession
+from ..ntlm.errors import FieldTooLong
 from ..paths import data_file
 from . import ntlm_wire, spnego, tokens
 from .constants import (
@@ -516,6 +517,10 @@ def _ntlm_client_authenticate(
             return Move(Outcome.BAD_TOKEN, detail=f"SPNEGO supportedMech {answer.supported_mech}, NTLM was offered")
     try:
         token = session.authenticate(checked.payload)
+    except FieldTooLong as e:
+        # Interpretation (ntlm.errors.FieldTooLong): the answer cannot be written (a user name, or
+        # the server's TargetInfo copied into the NTLMv2 response, too long for its field).
+        return Move(Outcome.BAD_TOKEN, detail=f"no AUTHENTICATE_MESSAGE can answer the CHALLENGE_MESSAGE: {e}")
     except NtlmError as e:
         # A CHALLENGE_MESSAGE that does not decode, or that offers no NTLMv2 with extended
         # session security: not a token this context can use.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "ChannelBindingsMismatch",
+    "FieldTooLong",
     "LogonDenied",
     "MalformedMessage",
     "MessageAltered",
@@ -86,3 +87,24 @@ class ProtocolStateError(NtlmError):
     handshake completed, ...): a defect of the caller, not of the peer."""
 
     status = "SEC_E_OUT_OF_SEQUENCE"
+
+
+class FieldTooLong(NtlmError):
+    """A message cannot be built: one of its payload fields is longer than the 16-bit Len of its
+    field header can say (MS-NLMP 2.2.1: every payload field is described by a 2-byte Len and
+    MaxLen). The fields come from the caller (a user name) or from the peer's message (the
+    server's TargetInfo, copied into the NTLMv2 response), so the peer may have caused it.
+
+    Interpretation: no page or MS-NLMP clause says what an implementation returns here; the
+    model refuses the leg (the package layer reports it as a token it cannot answer) instead
+    of writing a truncated length."""
+
+    status = "SEC_E_INVALID_TOKEN"
+
+    def __init__(self, message: str, field: str, length: int) -> None:
+        self.message = message
+        self.field = field
+        self.length = length
+        super().__init__(
+            f"{message}.{field} would be {length} bytes; its 16-bit length field holds at most 65535 (MS-NLMP 2.2.1)"
+        )

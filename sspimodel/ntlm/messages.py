@@ -29,7 +29,7 @@ import types
 
 from attrs import field, frozen
 
-from .errors import MalformedMessage
+from .errors import FieldTooLong, MalformedMessage
 
 __all__ = [
     "SIGNATURE",
@@ -44,6 +44,16 @@ __all__ = [
     "Version",
     "message_type",
 ]
+
+_MAX_LEN = 0xFFFF  # a payload field's Len and MaxLen are 16-bit (MS-NLMP 2.2.1)
+
+
+def _too_long(message: str, **lengths: int) -> None:
+    """Raises FieldTooLong for the first field (in wire order) whose length does not fit."""
+    for name, length in lengths.items():
+        if length > _MAX_LEN:
+            raise FieldTooLong(message, name, length)
+
 
 SIGNATURE = b"NTLMSSP\x00"
 
@@ -394,6 +404,8 @@ class NegotiateMessage:
             flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
         header = 40 if self.version is not None else 32
         nd, nw = len(domain), len(workstation)
+        if nd > _MAX_LEN or nw > _MAX_LEN:
+            _too_long("NEGOTIATE_MESSAGE", DomainName=nd, Workstation=nw)
         out = _NEGOTIATE_FIXED.pack(SIGNATURE, 1, flags, nd, nd, header, nw, nw, header + nd)
         if self.version is not None:
             out += self.version.encode()
@@ -464,6 +476,8 @@ class ChallengeMessage:
         name = _utf16_encode(self.target_name)[0]
         info = self.target_info.encode() if self.target_info is not None else b""
         nn, ni = len(name), len(info)
+        if nn > _MAX_LEN or ni > _MAX_LEN:
+            _too_long("CHALLENGE_MESSAGE", TargetName=nn, TargetInfo=ni)
         challenge = self.server_challenge
         if len(challenge) == 8:
             out = _CHALLENGE_FIXED.pack(SIGNATURE, 2, nn, nn, header, flags, challenge, ni, ni, header + nn)
@@ -607,6 +621,11 @@ class AuthenticateMessage:
         workstation = _utf16_encode(self.workstation)[0]
         lm, nt, key = self.lm_response, self.nt_response, self.encrypted_random_session_key
         nd, nu, nw, nl, nn, nk = len(domain), len(user), len(workstation), len(lm), len(nt), len(key)
+        if max(nd, nu, nw, nl, nn, nk) > _MAX_LEN:
+            _too_long(
+                "AUTHENTICATE_MESSAGE", LmChallengeResponse=nl, NtChallengeResponse=nn, DomainName=nd,
+                UserName=nu, Workstation=nw, EncryptedRandomSessionKey=nk,
+            )  # fmt: skip
         at_user = header + nd
         at_workstation = at_user + nu
         at_lm = at_workstation + nw
