@@ -73,7 +73,7 @@ def _packed_blob(c: Call) -> bytes | tokens.FrameTooLong:
     facts = c.facts
     blob = facts.get("packed", _UNSET)
     if blob is not _UNSET:
-        return blob  # type: ignore[no-any-return]
+        return blob
     world = c.world
     ctx = live(_ctx(c))
     reset = 1 if _flags(c) & SECPKG_CONTEXT_EXPORT_RESET_NEW else 0
