@@ -311,3 +311,21 @@ def test_every_token_read_checks_its_mac_even_one_built_here(monkeypatch):
     assert tokens.parse(built[0], bytes(32)).problem is Problem.ALTERED  # another key
     unsealed = tokens.build(KEY, Kind.DIGEST_RESPONSE, 21, b"conv0018", ["alice"], unsealed=True)
     assert tokens.parse(unsealed, KEY).problem is Problem.ALTERED  # never sealed
+
+
+def test_a_frame_too_long_for_its_two_byte_lengths_is_a_typed_failure():
+    # A field, or the whole payload, longer than its 2-byte length can say: FrameTooLong naming
+    # it, never OverflowError / struct.error nor a truncated length.
+    with pytest.raises(tokens.FrameTooLong) as field:
+        tokens.build(KEY, Kind.KERB_AP_REQ, 16, b"conv0003", ["CONTOSO\\bob", "u" * 70_000])
+    assert (field.value.kind, field.value.field, field.value.length) == (Kind.KERB_AP_REQ, 1, 70_000)
+    assert "KERB_AP_REQ frame: field 1 would be 70000 bytes" in str(field.value)
+    with pytest.raises(tokens.FrameTooLong) as payload:
+        tokens.build(KEY, Kind.EXPORT, 16, b"conv0003", ["u" * 40_000, "\u4e2d" * 10_000])
+    assert payload.value.field is None and payload.value.length == 3 + 40_000 + 3 + 30_000
+    # At the limit exactly, the frame is built and reads back.
+    whole = tokens.build(KEY, Kind.EXPORT, 16, b"conv0003", [b"x" * (0xFFFF - 3)])
+    assert tokens.parse(whole, KEY).fields() == [b"x" * (0xFFFF - 3)]
+    # A number out of the unsigned 64-bit range is the caller's defect, not an oversized value.
+    with pytest.raises(OverflowError):
+        tokens.build(KEY, Kind.EXPORT, 16, b"conv0003", [-1])

@@ -328,3 +328,15 @@ def test_authenticate_round_trips(domain: str, user: str, workstation: str, key:
     assert back.mic == msg.mic
     assert back.nt_response == nt
     assert back.encode() == msg.encode()
+
+
+def test_an_av_pair_too_long_for_its_avlen_is_field_too_long() -> None:
+    # MS-NLMP 2.2.2.1: AvLen is 2 bytes. A value longer (an MsvAvTargetName of a target name over
+    # 32,767 characters) is a typed FieldTooLong naming the pair, never struct.error.
+    from sspimodel.ntlm.errors import FieldTooLong
+
+    info = TargetInfo(((int(AvId.MsvAvNbDomainName), b"D\x00"), (int(AvId.MsvAvTargetName), b"t\x00" * 40_000)))
+    with pytest.raises(FieldTooLong) as refused:
+        info.encode()
+    assert (refused.value.message, refused.value.field, refused.value.length) == ("AV_PAIR", "MsvAvTargetName", 80_000)
+    assert "(MS-NLMP 2.2.2.1)" in str(refused.value)

@@ -21,7 +21,7 @@ SECPKG_CONTEXT_EXPORT_DELETE_OLD deletes the exporter's context.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from . import tokens
 from .buffers import SecBuffer
@@ -67,37 +67,54 @@ def _flags(c: Call) -> int:
     return int(deref(c.a.fFlags))
 
 
+def _packed_blob(c: Call) -> bytes | tokens.FrameTooLong:
+    """The packed context of the live, established context, or why it cannot be packed (its
+    names too long for the frame's 2-byte lengths). Kept in c.facts: a rule asks, _export uses it."""
+    facts = c.facts
+    blob = facts.get("packed", _UNSET)
+    if blob is not _UNSET:
+        return blob
+    world = c.world
+    ctx = live(_ctx(c))
+    reset = 1 if _flags(c) & SECPKG_CONTEXT_EXPORT_RESET_NEW else 0
+    to_pid = c.process.export_to if c.process.export_to is not None else c.process.pid
+    package = world.package(ctx.package)
+    try:
+        blob = tokens.build(
+            world.key,
+            Kind.EXPORT,
+            package.rpc_id,
+            ctx.conversation,
+            [
+                ctx.package,
+                to_pid,
+                c.process.pid,
+                ctx.role,
+                ctx.mech,
+                ctx.session_key or b"",
+                ctx.send_seq,
+                ctx.recv_seq,
+                ctx.attributes,
+                ctx.client or "",
+                ctx.server or "",
+                ctx.target or "",
+                ctx.expiry,
+                ctx.conversation,
+                reset,
+                *_ntlm_state(ctx),
+            ],
+        )
+    except tokens.FrameTooLong as e:
+        blob = e
+    facts["packed"] = blob
+    return blob
+
+
 def _export(c: Call) -> None:
     world = c.world
     ctx = live(_ctx(c))
     flags = _flags(c)
-    reset = 1 if flags & SECPKG_CONTEXT_EXPORT_RESET_NEW else 0
-    to_pid = c.process.export_to if c.process.export_to is not None else c.process.pid
-    package = world.package(ctx.package)
-    blob = tokens.build(
-        world.key,
-        Kind.EXPORT,
-        package.rpc_id,
-        ctx.conversation,
-        [
-            ctx.package,
-            to_pid,
-            c.process.pid,
-            ctx.role,
-            ctx.mech,
-            ctx.session_key or b"",
-            ctx.send_seq,
-            ctx.recv_seq,
-            ctx.attributes,
-            ctx.client or "",
-            ctx.server or "",
-            ctx.target or "",
-            ctx.expiry,
-            ctx.conversation,
-            reset,
-            *_ntlm_state(ctx),
-        ],
-    )
+    blob = cast(bytes, _packed_blob(c))  # exp.too_long refused the other case
     c.out["pPackedContext"] = SecBuffer(SECBUFFER_EMPTY, alloc_bytes(c, blob, "packed context"))
     if ctx.role == "server" and ctx.client:
         c.out["pToken"] = AccessToken(world.next_token_handle, ctx.client)
@@ -163,6 +180,18 @@ def export_rules(function: str = "ExportSecurityContext", prefix: str = "exp") -
             also=(
                 Citation(function, "returns", "SEC_E_INVALID_HANDLE"),
             ),
+        ),
+        Rule(
+            "exp.too_long",
+            "the context's names (client, server, target) are too long for a packed context",
+            "SEC_E_NOT_SUPPORTED",
+            Interpretation(
+                "What does exporting a context whose names are too long to pack give? (The page documents no "
+                "limit and no status for it.)",
+                "SEC_E_NOT_SUPPORTED: the package cannot export that context (as for a package without export "
+                "support); the packed context's field lengths are 2 bytes (sspimodel.model.tokens)",
+            ),
+            lambda c: type(_packed_blob(c)) is not bytes,
         ),
         Rule(
             "exp.ok",

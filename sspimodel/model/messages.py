@@ -57,6 +57,11 @@ SECBUFFER_READONLY_WITH_CHECKSUM = 0x10000000
 _SEQUENCED = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT
 SIGNATURE_SIZE = len(tokens.build(bytes(32), Kind.SIGNATURE, 0, bytes(8), [0, bytes(16)]))
 TRAILER_SIZE = len(tokens.build(bytes(32), Kind.SEAL, 0, bytes(8), [0, 0, bytes(16)]))
+# The last sequence number a message token can carry: the frame's sequence field is 4 bytes
+# (sspimodel.model.tokens). Interpretation: no page says what follows message 0xFFFFFFFF; the
+# context's own count wraps to 0, as NTLM's SeqNum does (MS-NLMP 3.4.4: a 32-bit number), instead
+# of growing past what the next token can carry.
+_LAST_SEQ = 0xFFFFFFFF
 
 NOT_ESTABLISHED = Interpretation(
     "What does a message function do with a context whose handshake has not finished?",
@@ -414,7 +419,7 @@ def _sign(c: Call) -> None:
     slot = token_buffers[0]
     slot.pvBuffer = token
     slot.cbBuffer = len(token)
-    ctx.send_seq = seq + 1
+    ctx.send_seq = seq + 1 if seq != _LAST_SEQ else 0  # wraps (_LAST_SEQ)
     c.out["pMessage"] = _message(c)
 
 
@@ -563,7 +568,8 @@ def _writes_qop(c: Call, ctx: Any) -> bool:
 
 def _accept_signature(c: Call) -> None:
     ctx = _live_ctx(c)
-    ctx.recv_seq = _verify(c)[1] + 1
+    seq = _verify(c)[1]
+    ctx.recv_seq = seq + 1 if seq != _LAST_SEQ else 0  # wraps (_LAST_SEQ)
     if type(ctx.ntlm) is Protection:
         ctx.ntlm.accept(_contents(_token_buffers(c)[0]))
     if _writes_qop(c, ctx):
@@ -683,7 +689,7 @@ def _encrypt(c: Call) -> None:
     assert slot is not None  # the trailer (see _layout)
     slot.pvBuffer = trailer
     slot.cbBuffer = len(trailer)
-    ctx.send_seq = seq + 1
+    ctx.send_seq = seq + 1 if seq != _LAST_SEQ else 0  # wraps (_LAST_SEQ)
     c.out["pMessage"] = _message(c)
 
 
@@ -950,7 +956,7 @@ def _decrypt(c: Call) -> None:
         targets[0].cbBuffer = len(plain)
     else:
         _write_in_place(targets, _pieces(targets), plain)
-    ctx.recv_seq = seq + 1
+    ctx.recv_seq = seq + 1 if seq != _LAST_SEQ else 0  # wraps (_LAST_SEQ)
     c.out["pMessage"] = _message(c)
     if _writes_qop(c, ctx):
         c.out["pfQOP"] = qop

@@ -60,7 +60,7 @@ from .constants import (
     ISC_REQ_STREAM,
     SECQOP_WRAP_NO_ENCRYPT,
 )
-from .handshake import NO_STEP, TRANSITIONS, Outcome, Role, State, advance, transition
+from .handshake import NO_STEP, TRANSITIONS, Outcome, Role, State, Transition, advance, transition
 from .tokens import Bad, Frame, Kind, Problem
 
 if TYPE_CHECKING:
@@ -428,8 +428,25 @@ def _run(
         if isinstance(verdict, Leg):
             return verdict
         checked = verdict
-    move = _STEPS[(mech, role, state)](world, package, cred, ctx, checked, requested, target)
+    try:
+        move = _STEPS[(mech, role, state)](world, package, cred, ctx, checked, requested, target)
+    except tokens.FrameTooLong as e:
+        move = _too_long(step, e)
     return Leg(move.outcome, advance(step, move.outcome), move.token, move.updates, move.detail)
+
+
+def _too_long(step: Transition, error: tokens.FrameTooLong) -> Move:
+    """The leg's token cannot be written: a name in it (the client's or the service's account, a
+    Digest user name from the caller's SEC_WINNT_AUTH_IDENTITY) is longer than the model's frame
+    can carry (tokens.FrameTooLong).
+
+    Interpretation: no page says what a package returns for a name too long for its token. As
+    for NTLM's FieldTooLong (ntlm.errors), a leg that answers an input token refuses it as a
+    token it cannot answer (BAD_TOKEN: SEC_E_INVALID_TOKEN); the Kerberos client's first leg,
+    which answers none, fails as the KDC refusing to issue a ticket for that name (LOGON_DENIED:
+    SEC_E_LOGON_DENIED). The context stays where it was (the table's "stay" column)."""
+    outcome = Outcome.BAD_TOKEN if step.accepts else Outcome.LOGON_DENIED
+    return Move(outcome, detail=f"the leg's token cannot be written: {error}")
 
 
 # -- client steps (InitializeSecurityContext) ---------------------------------------------------

@@ -55,6 +55,7 @@ __all__ = [
     "MAC_SIZE",
     "Bad",
     "Frame",
+    "FrameTooLong",
     "Kind",
     "Problem",
     "build",
@@ -76,6 +77,28 @@ MAC_SIZE = 16
 FLAG_UNSEALED = 0x01
 _NO_MAC = bytes(MAC_SIZE)
 _HEADER = struct.Struct(">2sBBBBH8sI")
+
+
+_MAX_LENGTH = 0xFFFF  # the payload length and each field's length are 2 bytes (the frame above)
+
+
+class FrameTooLong(ValueError):
+    """A frame cannot be built: a field, or the whole payload, is longer than its 2-byte length
+    can say (a user, service or target name of tens of thousands of characters). Raised by
+    :func:`build` instead of writing a truncated length; the callers map it to a status.
+
+    ``field`` is the index of the field in the payload, or None when it is the payload as a
+    whole that is too long."""
+
+    def __init__(self, kind: Kind, field: int | None, length: int) -> None:
+        self.kind = kind
+        self.field = field
+        self.length = length
+        what = "the payload" if field is None else f"field {field}"
+        super().__init__(
+            f"{kind.name} frame: {what} would be {length} bytes; its 2-byte length holds at most "
+            f"{_MAX_LENGTH} (the model's token format, sspimodel.model.tokens)"
+        )
 
 
 class Kind(enum.IntEnum):
@@ -255,8 +278,18 @@ def build(
     sequence: int = 0,
     unsealed: bool = False,
 ) -> bytes:
-    """A complete frame. ``unsealed`` leaves the MAC zero (see :func:`seal_mac`)."""
-    payload, _exact = _encode(fields)
+    """A complete frame. ``unsealed`` leaves the MAC zero (see :func:`seal_mac`).
+
+    Raises :class:`FrameTooLong` when a field or the payload does not fit its 2-byte length."""
+    try:
+        payload, _exact = _encode(fields)
+    except OverflowError:
+        too_long = _too_long(kind, fields)
+        if too_long is None:
+            raise  # an int out of the unsigned 64-bit range: the caller's defect, not an oversized value
+        raise too_long from None
+    if len(payload) > _MAX_LENGTH:
+        raise FrameTooLong(kind, None, len(payload))
     body = (
         _HEADER.pack(
             MAGIC,
@@ -273,6 +306,21 @@ def build(
     if unsealed:
         return body + _NO_MAC
     return body + mac(key, body)
+
+
+def _too_long(kind: Kind, fields: Sequence[str | int | bytes]) -> FrameTooLong | None:
+    """The first field longer than its 2-byte length says, or None (then ``_encode`` overflowed
+    on something else)."""
+    for i, v in enumerate(fields):
+        if isinstance(v, str):
+            n = len(v.encode("utf-8", "surrogatepass"))
+        elif isinstance(v, int):
+            continue
+        else:
+            n = len(bytes(v))
+        if n > _MAX_LENGTH:
+            return FrameTooLong(kind, i, n)
+    return None
 
 
 # -- the two message tokens, packed in one go --------------------------------------------------------

@@ -101,10 +101,10 @@ class FieldTooLong(NtlmError):
 
     status = "SEC_E_INVALID_TOKEN"
 
-    def __init__(self, message: str, field: str, length: int) -> None:
+    def __init__(self, message: str, field: str, length: int, clause: str = "MS-NLMP 2.2.1") -> None:
         self.message = message
         self.field = field
         self.length = length
         super().__init__(
-            f"{message}.{field} would be {length} bytes; its 16-bit length field holds at most 65535 (MS-NLMP 2.2.1)"
+            f"{message}.{field} would be {length} bytes; its 16-bit length field holds at most 65535 ({clause})"
         )

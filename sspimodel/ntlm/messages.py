@@ -326,7 +326,18 @@ class TargetInfo:
 
     def encode(self) -> bytes:
         pack = _AV_HEADER.pack
-        return b"".join([pack(key, len(value)) + value for key, value in self.pairs]) + _AV_EOL
+        try:
+            return b"".join([pack(key, len(value)) + value for key, value in self.pairs]) + _AV_EOL
+        except struct.error:
+            # A value longer than AvLen can say (MS-NLMP 2.2.2.1: AvLen is 2 bytes), such as an
+            # MsvAvTargetName of a target name over 32,767 characters that the client adds to
+            # its NTLMv2 response: a typed FieldTooLong naming the pair, never a truncated
+            # length. (An AvId out of range is the caller's defect and raises as before.)
+            for key, value in self.pairs:
+                if len(value) > _MAX_LEN and 0 <= key <= _MAX_LEN:
+                    name = AvId(key).name if key in AvId._value2member_map_ else f"AvId {key}"
+                    raise FieldTooLong("AV_PAIR", name, len(value), "MS-NLMP 2.2.2.1") from None
+            raise
 
     @classmethod
     def from_names(cls, **names: str) -> TargetInfo:
