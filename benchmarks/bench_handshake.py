@@ -17,15 +17,22 @@ ExportSecurityContext / ImportSecurityContext, so neither side exports here
 Each backend runs ``--runs`` times ``--iterations`` handshakes after a warm-up; the median run is
 printed with the spread, then the ratio model / sspi-rs (the target is at least 1.0).
 
+A third row, for scale and without a target: pyspnego's own NTLM (``spnego.client`` /
+``spnego.server`` with ``NegotiateOptions.use_ntlm``: its pure-Python NTLMv2 client and server,
+the server's account read from a temporary NTLM_USER_FILE), doing the same iteration.
+
 Usage: .venv/bin/python benchmarks/bench_handshake.py [--iterations 300] [--runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
+import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +121,33 @@ def sspi_rs_iteration_factory() -> Callable[[], None] | str:
     return iteration
 
 
+def pyspnego_iteration_factory() -> Callable[[], None] | str:
+    try:
+        import spnego
+    except ImportError as e:
+        return f"pyspnego is not installed ({e})"
+    # pyspnego's NTLM server looks accounts up in the file NTLM_USER_FILE names (DOMAIN:user:password).
+    fd, users = tempfile.mkstemp(prefix="bench_handshake-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(f"{DOMAIN}:{USER}:{PASSWORD}\n")
+    atexit.register(os.unlink, users)
+    os.environ["NTLM_USER_FILE"] = users
+    python_ntlm = spnego.NegotiateOptions.use_ntlm  # the pure-Python NTLM, never a system library
+    host, service = SPN.split("/")[1], SPN.split("/")[0]
+
+    def iteration() -> None:
+        client = spnego.client(f"{DOMAIN}\\{USER}", PASSWORD, hostname=host, service=service, protocol="ntlm",
+                               options=python_ntlm)  # fmt: skip
+        server = spnego.server(protocol="ntlm", options=python_ntlm)
+        challenge = server.step(client.step())
+        check(server.step(client.step(challenge)) is None, "handshake")
+        check(client.complete and server.complete, "handshake complete")
+        check(server.unwrap(client.wrap(b"client to server").data).data == b"client to server", "seal c->s")
+        check(client.unwrap(server.wrap(b"server to client").data).data == b"server to client", "seal s->c")
+
+    return iteration
+
+
 def measure(iteration: Callable[[], None], iterations: int, runs: int) -> list[float]:
     for _ in range(max(1, iterations // 10)):  # warm-up
         iteration()
@@ -147,6 +181,18 @@ def main(argv: list[str] | None = None) -> int:
     if len(results) == 2:
         ratio = results["model (sspimodel.api)"] / results["sspi-rs (sspilib API)"]
         print(f"  ratio model / sspi-rs   {ratio:9.2f}  (target >= 1.0: {'met' if ratio >= 1.0 else 'NOT met'})")
+    # For scale, after the target's figures (run_all reads the first ratio line): pure-Python NTLM.
+    name = "pyspnego (pure Python)"
+    iteration = pyspnego_iteration_factory()
+    if isinstance(iteration, str):
+        print(f"  {name:24} skipped: {iteration}")
+    else:
+        rates = measure(iteration, max(1, args.iterations // 4), args.runs)
+        results[name] = statistics.median(rates)
+        print(f"  {name:24} {results[name]:>9,.0f} handshakes/s  (runs: {min(rates):,.0f} .. {max(rates):,.0f})")
+        if "model (sspimodel.api)" in results:
+            ratio = results["model (sspimodel.api)"] / results[name]
+            print(f"  ratio model / pyspnego  {ratio:9.2f}  (for scale: no target)")
     return 0
 
 
