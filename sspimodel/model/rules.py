@@ -42,6 +42,7 @@ __all__ = [
     "always",
     "guarded",
     "keyed",
+    "negated",
     "on",
     "pick",
     "register",
@@ -252,6 +253,21 @@ def guarded(guard: Callable[[Call], bool], rest: Callable[[Call], bool]) -> Call
     return test
 
 
+def negated(guard: Callable[[Call], bool]) -> Callable[[Call], bool]:
+    """The guard ``not guard(call)``.
+
+    A table that guards some runs of rules by ``guard`` and others by ``negated(guard)`` asks
+    the question once: the compiled table keeps the answer and tests it, or its negation, for
+    each run.
+    """
+
+    def test(c: Call) -> bool:
+        return not guard(c)
+
+    test.negates = guard  # type: ignore[attr-defined]
+    return test
+
+
 def on(fact: Callable[[Call], Any], check: Callable[[Call, Any], Any]) -> Callable[[Call], bool]:
     """The test ``check(call, fact(call))``: a condition on one fact of the call (the context
     record the handle names, say).
@@ -336,6 +352,19 @@ def _arguments(args: Any) -> dict[str, Any]:
 #         if p6(c, v): return r6
 #         return r7                                     # h: always holds, nothing after it is tried
 #
+# A key, guard or fact that a later run asks again (the same function, or for a guard its
+# ``negated`` form) is not asked again: the first answer is kept in a local of select and read
+# there (they are pure functions of the call, so the answer would be the same). A table whose
+# runs are guarded by ``g``, ``negated(g)``, then ``g`` again reads
+#
+#         w1 = g1(c)
+#         if w1:
+#             ...
+#         if not w1:
+#             ...
+#         if w1:
+#             ...
+#
 # The truth of each line is the truth of the rule's own test on the same call, and every fact
 # is first asked where the listed form first asks it, so the compiled function selects the rule
 # ``select_listed`` selects and raises what it raises (tests/test_model_rules.py compares them).
@@ -349,6 +378,17 @@ def _compile(function: str, rules: tuple[Rule, ...]) -> Callable[[Call], Rule | 
         name = f"{prefix}{len(names)}"
         names[name] = value
         return name
+
+    # Functions already asked on the way to the current line -> the local holding the answer.
+    asked: dict[Callable[..., Any], str] = {}
+
+    def ask(prefix: str, fn: Callable[..., Any]) -> str:
+        """The local holding ``fn(c)``: assigned here when ``fn`` was not asked before."""
+        local = asked.get(fn)
+        if local is None:
+            local = asked[fn] = f"w{len(names)}"
+            lines.append(f"    {local} = {bind(prefix, fn)}(c)")
+        return local
 
     lines = ["def select(c):"]
     i, n = 0, len(rules)
@@ -368,20 +408,22 @@ def _compile(function: str, rules: tuple[Rule, ...]) -> Callable[[Call], Rule | 
             for rule in rules[i:j]:
                 for value in rule.test.accepted:  # type: ignore[attr-defined]
                     choice.setdefault(value, rule)  # first match wins, as in the list
-            lines.append(f"    r = {bind('d', choice)}.get({bind('k', key)}(c))")
+            lines.append(f"    r = {bind('d', choice)}.get({ask('k', key)})")
             lines.append("    if r is not None: return r")
         elif guard is not None:
             while j < n and getattr(rules[j].test, "guard", None) is guard:
                 j += 1
-            lines.append(f"    if {bind('g', guard)}(c):")
+            base = getattr(guard, "negates", None)
+            held = ask("g", guard if base is None else base)
+            lines.append(f"    if {held if base is None else 'not ' + held}:")
             for rule in rules[i:j]:
                 lines.append(f"        if {bind('s', rule.test.rest)}(c): return {bind('r', rule)}")  # type: ignore[attr-defined]
         elif fact is not None:
             while j < n and getattr(rules[j].test, "fact", None) is fact:
                 j += 1
-            lines.append(f"    v = {bind('f', fact)}(c)")
+            value = ask("f", fact)
             for rule in rules[i:j]:
-                lines.append(f"    if {bind('p', rule.test.check)}(c, v): return {bind('r', rule)}")  # type: ignore[attr-defined]
+                lines.append(f"    if {bind('p', rule.test.check)}(c, {value}): return {bind('r', rule)}")  # type: ignore[attr-defined]
         else:
             lines.append(f"    if {bind('t', test)}(c): return {bind('r', rules[i])}")
         i = j
