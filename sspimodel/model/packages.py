@@ -60,7 +60,7 @@ from .constants import (
     ISC_REQ_STREAM,
     SECQOP_WRAP_NO_ENCRYPT,
 )
-from .handshake import NO_STEP, TRANSITIONS, Outcome, Role, State, Transition, advance, transition
+from .handshake import NO_STEP, TRANSITIONS, Outcome, Role, State, Transition, transition
 from .tokens import Bad, Frame, Kind, Problem
 
 if TYPE_CHECKING:
@@ -419,9 +419,10 @@ def _run(
     """One handshake step: the table says whether the state has a step and what it accepts; the
     package's step function computes it; the table gives the next state."""
     state = State.INITIAL if ctx is None else ctx.state if type(ctx.state) is State else State(ctx.state)
-    step = transition(mech, role, state) if (ctx is None) == (state is State.INITIAL) else None
-    if step is None:
+    row = _ROWS.get((mech, role, state)) if (ctx is None) == (state is State.INITIAL) else None
+    if row is None:  # transition(mech, role, state) is None: no step left
         return Leg(NO_STEP, state, detail=f"{mech} {role} context is {state}; no leg is left")
+    step, step_fn = row
     checked: Frame | Bad | None = frame
     if step.accepts:
         verdict = _check_input(frame, step.accepts, wire_ids, state)
@@ -429,10 +430,11 @@ def _run(
             return verdict
         checked = verdict
     try:
-        move = _STEPS[(mech, role, state)](world, package, cred, ctx, checked, requested, target)
+        move = step_fn(world, package, cred, ctx, checked, requested, target)
     except tokens.FrameTooLong as e:
         move = _too_long(step, e)
-    return Leg(move.outcome, advance(step, move.outcome), move.token, move.updates, move.detail)
+    outcome = move.outcome
+    return Leg(outcome, step.next_state(outcome), move.token, move.updates, move.detail)  # advance(step, outcome)
 
 
 def _too_long(step: Transition, error: tokens.FrameTooLong) -> Move:
@@ -1031,3 +1033,8 @@ _STEPS: dict[tuple[str, Role, State], StepFn] = {
 }
 if set(_STEPS) != {(t.mech, t.role, t.state) for t in TRANSITIONS}:
     raise ValueError("packages: the step functions do not match the rows of the transition table")
+# Compiled once: each row of the transition table (handshake.transition) with its step function,
+# for _run's one lookup.
+_ROWS: dict[tuple[str, Role, State], tuple[Transition, StepFn]] = {
+    key: (row, _STEPS[key]) for key, row in ((key, transition(*key)) for key in _STEPS) if row is not None
+}
