@@ -892,7 +892,7 @@ def complete_rules(function: str = "CompleteAuthToken", prefix: str = "cat") -> 
 
 
 def _delete(c: Call) -> None:
-    ctx = _live_ctx(c)  # the record dsc.invalid_handle found
+    ctx = live(ctx_record(c, c.a.phContext))
     del c.process.contexts[ctx.handle.dwLower]
     c.process.deleted.add(ctx.handle)
 
@@ -936,7 +936,7 @@ def delete_rules(
             + ("" if page == "DeleteSecurityContext" else " (deleted before included)"),
             "SEC_E_INVALID_HANDLE",
             Citation(page, "returns", "SEC_E_INVALID_HANDLE"),
-            lambda c: _ctx(c) is None,
+            lambda c: ctx_record(c, c.a.phContext) is None,
         ),
         Rule(
             "dsc.ok",
