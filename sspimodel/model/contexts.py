@@ -152,7 +152,8 @@ def _live_ctx(c: Call) -> ContextRecord:
 
 def _pending_completion(c: Call) -> bool:
     """The context (if any) still waits for CompleteAuthToken on its last token."""
-    ctx = _ctx(c)
+    facts = c.facts
+    ctx = facts["ctx"] if "ctx" in facts else _ctx(c)
     return ctx is not None and ctx.pending_completion is not None
 
 
@@ -378,7 +379,8 @@ def _contract_rules(
     for name, rule_id in reserved:
 
         def bad_reserved(c: Call, name: str = name) -> bool:
-            return deref(getattr(c.a, name)) not in (0, None)
+            value = getattr(c.a, name)
+            return (value.value if isinstance(value, Ref) else value) not in (0, None)  # deref, inline
 
         def raise_reserved(c: Call, name: str = name) -> None:
             raise c.violation(name, reserved_quote, getattr(c.a, name))
@@ -395,7 +397,10 @@ def _contract_rules(
         )
 
     def bad_drep(c: Call) -> bool:
-        return deref(c.a.TargetDataRep) not in (SECURITY_NATIVE_DREP, SECURITY_NETWORK_DREP)
+        value = c.a.TargetDataRep
+        if isinstance(value, Ref):  # deref, inline
+            value = value.value
+        return value not in (SECURITY_NATIVE_DREP, SECURITY_NETWORK_DREP)
 
     def raise_drep(c: Call) -> None:
         raise c.violation(
