@@ -397,7 +397,7 @@ def parse(raw: bytes | None, key: bytes, *, allow_unsealed: bool = False) -> Fra
         if first == b"N" and type(raw) is bytes:  # open_frame's NTLMSSP branch, the handshakes' usual token
             ntlm = _open_ntlm(raw)
             if ntlm is not None:
-                return ntlm if type(ntlm) is Bad else Frame(*ntlm)
+                return ntlm if isinstance(ntlm, Bad) else Frame(*ntlm)
         elif first in _SPNEGO_STARTS:
             opened, token = _open_spnego_token(bytes(raw))
             return opened if isinstance(opened, Bad) else Frame(*opened, spnego=token)
