@@ -52,7 +52,7 @@ from .rules import (
     Rule,
     guarded,
     keyed,
-    negated,
+    negation_of,
     pick,
     register,
     unreachable,
@@ -127,9 +127,10 @@ def _first_call(c: Call) -> bool:
     return (value.value if isinstance(value, Ref) else value) is None
 
 
-# phContext is given: the compiled tables ask _first_call once for the handle rules guarded by
-# either (rules.negated).
-_later_call = negated(_first_call)
+@negation_of(_first_call)  # the compiled tables ask _first_call once for the rules guarded by either
+def _later_call(c: Call) -> bool:
+    value = c.a.phContext  # not _first_call(c), inline
+    return (value.value if isinstance(value, Ref) else value) is not None
 
 
 def _ctx(c: Call) -> ContextRecord | None:

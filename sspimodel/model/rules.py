@@ -42,7 +42,7 @@ __all__ = [
     "always",
     "guarded",
     "keyed",
-    "negated",
+    "negation_of",
     "on",
     "pick",
     "register",
@@ -253,19 +253,23 @@ def guarded(guard: Callable[[Call], bool], rest: Callable[[Call], bool]) -> Call
     return test
 
 
-def negated(guard: Callable[[Call], bool]) -> Callable[[Call], bool]:
-    """The guard ``not guard(call)``.
+def negation_of(guard: Callable[[Call], bool]) -> Callable[[Callable[[Call], bool]], Callable[[Call], bool]]:
+    """Declare the decorated guard to be ``not guard(call)`` on every call (it keeps its own
+    name and body, which traces show):
 
-    A table that guards some runs of rules by ``guard`` and others by ``negated(guard)`` asks
-    the question once: the compiled table keeps the answer and tests it, or its negation, for
-    each run.
+        @negation_of(_first_call)
+        def _later_call(c): ...
+
+    A table that guards some runs of rules by ``guard`` and others by its negation asks the
+    question once: the compiled table keeps the answer and tests it, or its negation, for each
+    run (tests/test_model_rules.py compares the compiled tables with the listed ones).
     """
 
-    def test(c: Call) -> bool:
-        return not guard(c)
+    def declare(negation: Callable[[Call], bool]) -> Callable[[Call], bool]:
+        negation.negates = guard  # type: ignore[attr-defined]
+        return negation
 
-    test.negates = guard  # type: ignore[attr-defined]
-    return test
+    return declare
 
 
 def on(fact: Callable[[Call], Any], check: Callable[[Call, Any], Any]) -> Callable[[Call], bool]:
@@ -342,20 +346,23 @@ def _arguments(args: Any) -> dict[str, Any]:
 #
 #     def select(c):
 #         if t0(c): return r0                          # a
-#         r = d1.get(k1(c))                             # b, c: one lookup, first rule accepting the key
+#         w1 = k1(c)                                    # b, c: the key once, one lookup,
+#         r = d2.get(w1)                                #       first rule accepting the key
 #         if r is not None: return r
-#         if g2(c):                                     # d, e: skipped together
-#             if s3(c): return r3
+#         w3 = g3(c)                                    # d, e: skipped together
+#         if w3:
 #             if s4(c): return r4
-#         v = f5(c)                                     # f, g: the fact once
-#         if p5(c, v): return r5
-#         if p6(c, v): return r6
-#         return r7                                     # h: always holds, nothing after it is tried
+#             if s5(c): return r5
+#         w6 = f6(c)                                    # f, g: the fact once
+#         if p7(c, w6): return r7
+#         if p8(c, w6): return r8
+#         return r9                                     # h: always holds, nothing after it is tried
 #
-# A key, guard or fact that a later run asks again (the same function, or for a guard its
-# ``negated`` form) is not asked again: the first answer is kept in a local of select and read
-# there (they are pure functions of the call, so the answer would be the same). A table whose
-# runs are guarded by ``g``, ``negated(g)``, then ``g`` again reads
+# A key, guard or fact is asked once per call: a later run that asks it again (the same
+# function, or for a guard one declared its negation with ``negation_of``) reads the local that
+# holds the first answer (they are pure functions of the call, so the answer would be the same).
+# A table whose runs are guarded by ``g``, by a guard declared ``negation_of(g)``, then by ``g``
+# again reads
 #
 #         w1 = g1(c)
 #         if w1:
