@@ -218,9 +218,9 @@ def _leg(c: Call, role: str, target_param: str | None) -> Leg:
         # The facts the leg needs, each through its fact function (which computes what is
         # absent), in the order the listed form asks: context, credentials, package, request,
         # input frame, target.
-        ctx = _ctx(c)
-        cred = _credential(c)
-        package = _package(c)
+        ctx = facts["ctx"] if "ctx" in facts else _ctx(c)
+        cred = facts["cred"] if "cred" in facts else _credential(c)
+        package = facts["package"] if "package" in facts else _package(c)
         flags = _context_req(c)  # _requested(c, role), inline
         requested = flags if role == "client" else asc_to_internal(flags)
         frame = facts["frame"] if "frame" in facts else _frame(c)
