@@ -40,7 +40,18 @@ from sspimodel.model.errors import ContractViolation, UndocumentedStatus, Undocu
 from sspimodel.model.identity import VALUE_RETURNS as IDENTITY_VALUE_RETURNS
 from sspimodel.model.observed import load_observed
 from sspimodel.model.prompts import VALUE_RETURNS as PROMPT_VALUE_RETURNS
-from sspimodel.model.rules import Call, RuleTable, all_tables, table_for
+from sspimodel.model.rules import (
+    Call,
+    Rule,
+    RuleTable,
+    all_tables,
+    always,
+    guarded,
+    keyed,
+    negation_of,
+    on,
+    table_for,
+)
 from sspimodel.model.sasl import WRAPPED as SASL_WRAPPED
 from sspimodel.paths import REPO_ROOT
 from sspimodel.read import read_page
@@ -276,6 +287,58 @@ def test_a_scenario_run_twice_gives_identical_statuses_handles_and_bytes():
     first, second = _scenario(), _scenario()
     assert first == second
     assert default_world(seed="other").key != default_world().key
+
+
+def test_a_compiled_table_asks_each_key_guard_and_fact_once_per_call():
+    """A key, guard or fact that several runs of a table ask (a guard also through one declared
+    its negation) is asked once per call by the compiled table, which still selects the rule the
+    listed table selects."""
+    asked: list[str] = []
+
+    def first(c: Call) -> bool:
+        asked.append("first")
+        return c.a is None
+
+    @negation_of(first)
+    def later(c: Call) -> bool:
+        asked.append("later")
+        return c.a is not None
+
+    def kind(c: Call) -> str:
+        asked.append("kind")
+        return "none" if c.a is None else type(c.a).__name__
+
+    def fact(c: Call) -> object:
+        asked.append("fact")
+        return c.a
+
+    basis = Interpretation("a test table", "its rules")
+    rules = (
+        Rule("t.first_int", "", "SEC_E_OK", basis, guarded(first, lambda c: isinstance(c.a, int))),
+        Rule("t.later_str", "", "SEC_E_OK", basis, guarded(later, lambda c: isinstance(c.a, str))),
+        Rule("t.kind_bytes", "", "SEC_E_OK", basis, keyed(kind, "bytes")),
+        Rule("t.fact_float", "", "SEC_E_OK", basis, on(fact, lambda c, v: isinstance(v, float))),
+        Rule("t.first_none", "", "SEC_E_OK", basis, guarded(first, lambda c: True)),
+        Rule("t.kind_list", "", "SEC_E_OK", basis, keyed(kind, "list")),
+        Rule("t.fact_tuple", "", "SEC_E_OK", basis, on(fact, lambda c, v: isinstance(v, tuple))),
+        Rule("t.other", "", "SEC_E_OK", basis, always),
+    )
+    table = RuleTable("Test", rules)
+    for args, expected in (
+        (None, "t.first_none"),
+        ("s", "t.later_str"),
+        (b"b", "t.kind_bytes"),
+        (1.5, "t.fact_float"),
+        ([1], "t.kind_list"),
+        ((1,), "t.fact_tuple"),
+        ({1}, "t.other"),
+    ):
+        call = Call(None, None, "Test", args, 1)
+        assert table.select_listed(call).id == expected
+        asked.clear()
+        assert table.select(call).id == expected
+        assert sorted(set(asked)) == sorted(asked), (expected, asked)  # none asked twice
+        assert "later" not in asked  # its declared negation answered it
 
 
 def test_compiled_tables_select_the_rule_the_listed_tables_select(monkeypatch):

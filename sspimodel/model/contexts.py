@@ -44,7 +44,19 @@ from .constants import (
 from .handles import NEVER, AllocatedBytes, CtxtHandle, Ref, timestamp
 from .handshake import Outcome, State
 from .packages import Leg, accept_leg, asc_to_internal, initialize_leg, internal_to_asc
-from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, keyed, pick, register, unreachable
+from .rules import (
+    Call,
+    Citation,
+    Errata,
+    Interpretation,
+    Rule,
+    guarded,
+    keyed,
+    negation_of,
+    pick,
+    register,
+    unreachable,
+)
 from .world import ContextRecord
 
 __all__ = ["accept_rules", "complete_rules", "delete_rules", "initialize_rules"]
@@ -85,11 +97,15 @@ def _input_token(c: Call) -> bytes | None:
     if desc is None:
         return None
     buf = desc.first(SECBUFFER_TOKEN)
-    if buf is None or not buf.contents:
+    if buf is None:
+        return None
+    data = buf.pvBuffer  # buf.contents, read once
+    contents = b"" if data is None else bytes(data)
+    if not contents:
         return None
     # "cbBuffer" is what the caller says the buffer holds: a token cut short on the wire is a
     # buffer whose cbBuffer is less than its frame announces.
-    return buf.contents[: buf.cbBuffer]
+    return contents[: buf.cbBuffer]
 
 
 def _frame(c: Call) -> tokens.Frame | tokens.Bad | None:
@@ -111,6 +127,7 @@ def _first_call(c: Call) -> bool:
     return (value.value if isinstance(value, Ref) else value) is None
 
 
+@negation_of(_first_call)  # the compiled tables ask _first_call once for the rules guarded by either
 def _later_call(c: Call) -> bool:
     value = c.a.phContext  # not _first_call(c), inline
     return (value.value if isinstance(value, Ref) else value) is not None
@@ -136,7 +153,8 @@ def _live_ctx(c: Call) -> ContextRecord:
 
 def _pending_completion(c: Call) -> bool:
     """The context (if any) still waits for CompleteAuthToken on its last token."""
-    ctx = _ctx(c)
+    facts = c.facts
+    ctx = facts["ctx"] if "ctx" in facts else _ctx(c)
     return ctx is not None and ctx.pending_completion is not None
 
 
@@ -197,22 +215,20 @@ def _leg(c: Call, role: str, target_param: str | None) -> Leg:
     facts = c.facts
     leg = facts.get("leg")
     if leg is None:
-        world = c.world
-        package = _package(c)
-        cred = _credential(c)
-        requested = _requested(c, role)
+        # The facts the leg needs, each through its fact function (which computes what is
+        # absent), in the order the listed form asks: context, credentials, package, request,
+        # input frame, target.
+        ctx = facts["ctx"] if "ctx" in facts else _ctx(c)
+        cred = facts["cred"] if "cred" in facts else _credential(c)
+        package = facts["package"] if "package" in facts else _package(c)
+        flags = _context_req(c)  # _requested(c, role), inline
+        requested = flags if role == "client" else asc_to_internal(flags)
+        frame = facts["frame"] if "frame" in facts else _frame(c)
         if role == "client":
-            leg = initialize_leg(
-                world,
-                package,
-                cred,
-                _ctx(c),
-                _frame(c),
-                requested,
-                _target(c, target_param or "pszTargetName"),
-            )
+            target = _target(c, target_param or "pszTargetName")
+            leg = initialize_leg(c.world, package, cred, ctx, frame, requested, target)
         else:
-            leg = accept_leg(world, package, cred, _ctx(c), _frame(c), requested)
+            leg = accept_leg(c.world, package, cred, ctx, frame, requested)
         facts["leg"] = leg
     return leg
 
@@ -232,16 +248,18 @@ def _output(c: Call) -> SecBufferDesc | None:
 
 def _output_problem(c: Call, role: str, target_param: str | None) -> str | None:
     """Why the output token of this leg has nowhere to go, or None."""
-    token = _leg(c, role, target_param).token
+    facts = c.facts
+    leg = facts.get("leg")  # computed by the outcome rules before this one asks
+    token = (leg if leg is not None else _leg(c, role, target_param)).token
     if token is None:
         return None
-    desc = _output(c)
+    desc = facts["output"] if "output" in facts else _output(c)
     if desc is None or not desc.pBuffers:
         return "no output buffer"
     first = desc.pBuffers[0]
-    if not isinstance(first, SecBuffer) or first.base_type != SECBUFFER_TOKEN:
+    if not isinstance(first, SecBuffer) or first.BufferType & 0x0FFFFFFF != SECBUFFER_TOKEN:  # base_type
         return "the output buffer is not a SECBUFFER_TOKEN"
-    if not _allocate(c) and first.cbBuffer < len(token):
+    if not _context_req(c) & ISC_REQ_ALLOCATE_MEMORY and first.cbBuffer < len(token):  # _allocate
         return f"the output buffer holds {first.cbBuffer} bytes, the token needs {len(token)}"
     return None
 
@@ -290,12 +308,12 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
     # The leg was computed by the outcome rule (and with it the context, credentials, package
     # and request facts); each is read through its fact function, which computes what is absent.
     leg = facts.get("leg") or _leg(c, role, target_param)
-    ctx = _ctx(c)
-    package = _package(c)
+    ctx = facts["ctx"] if "ctx" in facts else _ctx(c)
+    package = facts["package"] if "package" in facts else _package(c)
     updates = dict(leg.updates)
     allocate = bool(_context_req(c) & ISC_REQ_ALLOCATE_MEMORY)  # _allocate
     if ctx is None:
-        cred = _credential(c)
+        cred = facts["cred"] if "cred" in facts else _credential(c)
         serial = world.new_serial()
         ctx = ContextRecord(
             handle=CtxtHandle(serial, package.rpc_id),
@@ -310,8 +328,9 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
             allocate=allocate,
         )
         c.process.contexts[serial] = ctx
+    record_fields = _RECORD_FIELDS
     for key, value in updates.items():
-        if key in _RECORD_FIELDS:
+        if key in record_fields:
             setattr(ctx, key, value)
         elif key == "replay":
             world.replay_cache.add(value)
@@ -361,7 +380,8 @@ def _contract_rules(
     for name, rule_id in reserved:
 
         def bad_reserved(c: Call, name: str = name) -> bool:
-            return deref(getattr(c.a, name)) not in (0, None)
+            value = getattr(c.a, name)
+            return (value.value if isinstance(value, Ref) else value) not in (0, None)  # deref, inline
 
         def raise_reserved(c: Call, name: str = name) -> None:
             raise c.violation(name, reserved_quote, getattr(c.a, name))
@@ -378,7 +398,10 @@ def _contract_rules(
         )
 
     def bad_drep(c: Call) -> bool:
-        return deref(c.a.TargetDataRep) not in (SECURITY_NATIVE_DREP, SECURITY_NETWORK_DREP)
+        value = c.a.TargetDataRep
+        if isinstance(value, Ref):  # deref, inline
+            value = value.value
+        return value not in (SECURITY_NATIVE_DREP, SECURITY_NETWORK_DREP)
 
     def raise_drep(c: Call) -> None:
         raise c.violation(

@@ -135,7 +135,8 @@ def _qop(c: Call) -> int:
 
 
 def _is_digest(c: Call) -> bool:
-    ctx = _ctx(c)
+    facts = c.facts
+    ctx = facts["ctx"] if "ctx" in facts else _ctx(c)  # the validity rules before it asked
     return ctx is not None and ctx.mech == "Digest"
 
 

@@ -60,7 +60,7 @@ from .constants import (
     ISC_REQ_STREAM,
     SECQOP_WRAP_NO_ENCRYPT,
 )
-from .handshake import NO_STEP, TRANSITIONS, Outcome, Role, State, Transition, advance, transition
+from .handshake import NO_STEP, TRANSITIONS, Outcome, Role, State, Transition, transition
 from .tokens import Bad, Frame, Kind, Problem
 
 if TYPE_CHECKING:
@@ -99,24 +99,33 @@ _SHARED_BITS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x800
 
 def asc_to_internal(flags: int) -> int:
     out = flags & _SHARED_BITS
-    if flags & _ASC_TRANSLATED:  # the bits that differ are rare: no loop without them
-        for asc, internal in _ASC_TO_INTERNAL.items():
-            if flags & asc:
-                out |= internal
-    return out
+    translated = flags & _ASC_TRANSLATED
+    # The bits that differ are rare: no lookup without them.
+    return out | _ASC_COMBINATIONS[translated] if translated else out
 
 
 def internal_to_asc(flags: int) -> int:
     out = flags & _SHARED_BITS
-    if flags & _INTERNAL_TRANSLATED:
-        for internal, asc in _INTERNAL_TO_ASC.items():
-            if flags & internal:
-                out |= asc
-    return out
+    translated = flags & _INTERNAL_TRANSLATED
+    return out | _INTERNAL_COMBINATIONS[translated] if translated else out
 
 
 _ASC_TRANSLATED = sum(_ASC_TO_INTERNAL)  # distinct single bits: their sum is their OR
 _INTERNAL_TRANSLATED = sum(_INTERNAL_TO_ASC)
+
+
+def _combinations(table: dict[int, int]) -> dict[int, int]:
+    """Every combination of the translated bits of ``table`` (its keys, distinct single bits)
+    -> the OR of their translations: the translation of any flags as one lookup."""
+    out = {0: 0}
+    for bit, translation in table.items():
+        out.update({combo | bit: value | translation for combo, value in out.items()})
+    return out
+
+
+# Compiled once from the two tables above (16 entries each).
+_ASC_COMBINATIONS = _combinations(_ASC_TO_INTERNAL)
+_INTERNAL_COMBINATIONS = _combinations(_INTERNAL_TO_ASC)
 
 
 @frozen
@@ -419,9 +428,10 @@ def _run(
     """One handshake step: the table says whether the state has a step and what it accepts; the
     package's step function computes it; the table gives the next state."""
     state = State.INITIAL if ctx is None else ctx.state if type(ctx.state) is State else State(ctx.state)
-    step = transition(mech, role, state) if (ctx is None) == (state is State.INITIAL) else None
-    if step is None:
+    row = _ROWS.get((mech, role, state)) if (ctx is None) == (state is State.INITIAL) else None
+    if row is None:  # transition(mech, role, state) is None: no step left
         return Leg(NO_STEP, state, detail=f"{mech} {role} context is {state}; no leg is left")
+    step, step_fn = row
     checked: Frame | Bad | None = frame
     if step.accepts:
         verdict = _check_input(frame, step.accepts, wire_ids, state)
@@ -429,10 +439,11 @@ def _run(
             return verdict
         checked = verdict
     try:
-        move = _STEPS[(mech, role, state)](world, package, cred, ctx, checked, requested, target)
+        move = step_fn(world, package, cred, ctx, checked, requested, target)
     except tokens.FrameTooLong as e:
         move = _too_long(step, e)
-    return Leg(move.outcome, advance(step, move.outcome), move.token, move.updates, move.detail)
+    outcome = move.outcome
+    return Leg(outcome, step.next_state(outcome), move.token, move.updates, move.detail)  # advance(step, outcome)
 
 
 def _too_long(step: Transition, error: tokens.FrameTooLong) -> Move:
@@ -742,21 +753,22 @@ def accept_leg(
     requested: int,
 ) -> Leg:
     """The server's next leg. ``requested`` is in the internal (ISC) numbering."""
+    wire_ids = _wire_ids(package)
     if ctx is not None:
         mech = ctx.mech
     elif package.name == "Digest":
         mech = "Digest"
     else:
-        selected = _server_mech(package, frame)
+        selected = _server_mech(package, frame, wire_ids)
         if selected is None:
-            checked = _check_input(frame, _FIRST_KINDS[package.name], _wire_ids(package), State.INITIAL)
+            checked = _check_input(frame, _FIRST_KINDS[package.name], wire_ids, State.INITIAL)
             return (
                 checked
                 if isinstance(checked, Leg)
                 else Leg(Outcome.BAD_TOKEN, State.INITIAL, detail="unexpected token")
             )
         mech = selected
-    return _run(world, package, cred, ctx, frame, requested, None, mech, Role.SERVER, _wire_ids(package))
+    return _run(world, package, cred, ctx, frame, requested, None, mech, Role.SERVER, wire_ids)
 
 
 _FIRST_KINDS = {
@@ -774,8 +786,9 @@ def _wire_ids(package: Package) -> tuple[int, ...]:
     return (package.rpc_id,)
 
 
-def _server_mech(package: Package, frame: Frame | Bad | None) -> str | None:
-    if not isinstance(frame, Frame) or frame.package not in _wire_ids(package):
+def _server_mech(package: Package, frame: Frame | Bad | None, wire_ids: tuple[int, ...]) -> str | None:
+    """The mechanism a first server leg takes ``frame`` for (``wire_ids``: _wire_ids(package))."""
+    if not isinstance(frame, Frame) or frame.package not in wire_ids:
         return None
     if frame.kind is Kind.NTLM_NEGOTIATE and package.name in ("NTLM", "Negotiate"):
         return "NTLM"
@@ -1031,3 +1044,8 @@ _STEPS: dict[tuple[str, Role, State], StepFn] = {
 }
 if set(_STEPS) != {(t.mech, t.role, t.state) for t in TRANSITIONS}:
     raise ValueError("packages: the step functions do not match the rows of the transition table")
+# Compiled once: each row of the transition table (handshake.transition) with its step function,
+# for _run's one lookup.
+_ROWS: dict[tuple[str, Role, State], tuple[Transition, StepFn]] = {
+    key: (row, _STEPS[key]) for key, row in ((key, transition(*key)) for key in _STEPS) if row is not None
+}

@@ -42,6 +42,7 @@ __all__ = [
     "always",
     "guarded",
     "keyed",
+    "negation_of",
     "on",
     "pick",
     "register",
@@ -252,6 +253,25 @@ def guarded(guard: Callable[[Call], bool], rest: Callable[[Call], bool]) -> Call
     return test
 
 
+def negation_of(guard: Callable[[Call], bool]) -> Callable[[Callable[[Call], bool]], Callable[[Call], bool]]:
+    """Declare the decorated guard to be ``not guard(call)`` on every call (it keeps its own
+    name and body, which traces show):
+
+        @negation_of(_first_call)
+        def _later_call(c): ...
+
+    A table that guards some runs of rules by ``guard`` and others by its negation asks the
+    question once: the compiled table keeps the answer and tests it, or its negation, for each
+    run (tests/test_model_rules.py compares the compiled tables with the listed ones).
+    """
+
+    def declare(negation: Callable[[Call], bool]) -> Callable[[Call], bool]:
+        negation.negates = guard  # type: ignore[attr-defined]
+        return negation
+
+    return declare
+
+
 def on(fact: Callable[[Call], Any], check: Callable[[Call, Any], Any]) -> Callable[[Call], bool]:
     """The test ``check(call, fact(call))``: a condition on one fact of the call (the context
     record the handle names, say).
@@ -326,15 +346,31 @@ def _arguments(args: Any) -> dict[str, Any]:
 #
 #     def select(c):
 #         if t0(c): return r0                          # a
-#         r = d1.get(k1(c))                             # b, c: one lookup, first rule accepting the key
+#         w1 = k1(c)                                    # b, c: the key once, one lookup,
+#         r = d2.get(w1)                                #       first rule accepting the key
 #         if r is not None: return r
-#         if g2(c):                                     # d, e: skipped together
-#             if s3(c): return r3
+#         w3 = g3(c)                                    # d, e: skipped together
+#         if w3:
 #             if s4(c): return r4
-#         v = f5(c)                                     # f, g: the fact once
-#         if p5(c, v): return r5
-#         if p6(c, v): return r6
-#         return r7                                     # h: always holds, nothing after it is tried
+#             if s5(c): return r5
+#         w6 = f6(c)                                    # f, g: the fact once
+#         if p7(c, w6): return r7
+#         if p8(c, w6): return r8
+#         return r9                                     # h: always holds, nothing after it is tried
+#
+# A key, guard or fact is asked once per call: a later run that asks it again (the same
+# function, or for a guard one declared its negation with ``negation_of``) reads the local that
+# holds the first answer (they are pure functions of the call, so the answer would be the same).
+# A table whose runs are guarded by ``g``, by a guard declared ``negation_of(g)``, then by ``g``
+# again reads
+#
+#         w1 = g1(c)
+#         if w1:
+#             ...
+#         if not w1:
+#             ...
+#         if w1:
+#             ...
 #
 # The truth of each line is the truth of the rule's own test on the same call, and every fact
 # is first asked where the listed form first asks it, so the compiled function selects the rule
@@ -349,6 +385,17 @@ def _compile(function: str, rules: tuple[Rule, ...]) -> Callable[[Call], Rule | 
         name = f"{prefix}{len(names)}"
         names[name] = value
         return name
+
+    # Functions already asked on the way to the current line -> the local holding the answer.
+    asked: dict[Callable[..., Any], str] = {}
+
+    def ask(prefix: str, fn: Callable[..., Any]) -> str:
+        """The local holding ``fn(c)``: assigned here when ``fn`` was not asked before."""
+        local = asked.get(fn)
+        if local is None:
+            local = asked[fn] = f"w{len(names)}"
+            lines.append(f"    {local} = {bind(prefix, fn)}(c)")
+        return local
 
     lines = ["def select(c):"]
     i, n = 0, len(rules)
@@ -368,20 +415,22 @@ def _compile(function: str, rules: tuple[Rule, ...]) -> Callable[[Call], Rule | 
             for rule in rules[i:j]:
                 for value in rule.test.accepted:  # type: ignore[attr-defined]
                     choice.setdefault(value, rule)  # first match wins, as in the list
-            lines.append(f"    r = {bind('d', choice)}.get({bind('k', key)}(c))")
+            lines.append(f"    r = {bind('d', choice)}.get({ask('k', key)})")
             lines.append("    if r is not None: return r")
         elif guard is not None:
             while j < n and getattr(rules[j].test, "guard", None) is guard:
                 j += 1
-            lines.append(f"    if {bind('g', guard)}(c):")
+            base = getattr(guard, "negates", None)
+            held = ask("g", guard if base is None else base)
+            lines.append(f"    if {held if base is None else 'not ' + held}:")
             for rule in rules[i:j]:
                 lines.append(f"        if {bind('s', rule.test.rest)}(c): return {bind('r', rule)}")  # type: ignore[attr-defined]
         elif fact is not None:
             while j < n and getattr(rules[j].test, "fact", None) is fact:
                 j += 1
-            lines.append(f"    v = {bind('f', fact)}(c)")
+            value = ask("f", fact)
             for rule in rules[i:j]:
-                lines.append(f"    if {bind('p', rule.test.check)}(c, v): return {bind('r', rule)}")  # type: ignore[attr-defined]
+                lines.append(f"    if {bind('p', rule.test.check)}(c, {value}): return {bind('r', rule)}")  # type: ignore[attr-defined]
         else:
             lines.append(f"    if {bind('t', test)}(c): return {bind('r', rules[i])}")
         i = j

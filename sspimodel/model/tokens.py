@@ -392,9 +392,15 @@ def seal_mac(key: bytes, raw: bytes) -> bytes:
 
 def parse(raw: bytes | None, key: bytes, *, allow_unsealed: bool = False) -> Frame | Bad:
     """Parse and authenticate a frame. Never raises."""
-    if raw and raw[:1] in _SPNEGO_STARTS:
-        opened, token = _open_spnego_token(bytes(raw))
-        return opened if isinstance(opened, Bad) else Frame(*opened, spnego=token)
+    if raw:
+        first = raw[:1]
+        if first == b"N" and type(raw) is bytes:  # open_frame's NTLMSSP branch, the handshakes' usual token
+            ntlm = _open_ntlm(raw)
+            if ntlm is not None:
+                return ntlm if isinstance(ntlm, Bad) else Frame(*ntlm)
+        elif first in _SPNEGO_STARTS:
+            opened, token = _open_spnego_token(bytes(raw))
+            return opened if isinstance(opened, Bad) else Frame(*opened, spnego=token)
     opened = open_frame(raw, key, allow_unsealed)
     if isinstance(opened, Bad):
         return opened
