@@ -1431,8 +1431,10 @@ def _raise_exclude_problem(c: Call) -> None:
     # The identity's own fields name AuthIdentity; a list that only the added name makes too long
     # names pszPackageName.
     own = _ex2_problem(c, "AuthIdentity")
+    problem = own if own is not None else _exclude_problem(c)
+    assert problem is not None, "rule order: xp.too_long's test held"
     param = "AuthIdentity" if own is not None else "pszPackageName"
-    raise c.violation(param, own or _exclude_problem(c), _given(c, param))
+    raise c.violation(param, problem, _given(c, param))
 
 
 def _exclude(c: Call) -> None:
