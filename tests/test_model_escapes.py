@@ -162,3 +162,63 @@ def test_accept_queued_with_a_live_credential_still_checks_the_output_buffer_whe
             pOutput=SecBufferDesc.output(4), pfContextAttr=Ref(), ptsExpiry=Ref(),
         )
     assert info.value.parameter == "pOutput"
+
+
+# -- unpaired surrogates: a WCHAR string may hold one -----------------------------------------------
+
+
+def _allowed(function: str) -> frozenset[str]:
+    from sspimodel.api import allowed_statuses
+
+    return allowed_statuses(function)
+
+
+@pytest.mark.parametrize("package", ["NTLM", "Negotiate", "Kerberos", "Digest"])
+@pytest.mark.parametrize("field", ["target", "User", "Password"])
+def test_a_name_or_password_holding_an_unpaired_surrogate_ends_the_handshake_with_a_status(package, field):
+    # Was: UnicodeEncodeError from the NT hash, the NTLM messages, or the world's key derivation.
+    world = default_world()
+    cli, srv = Sspi(world, 100), Sspi(world, 200)
+    target = "/" if package == "Digest" else "HTTP/web.contoso.com"
+    identity = {"User": "alice", "Password": "Passw0rd!alice", "Domain": "CONTOSO"}
+    if field == "target":
+        target += "\udcff"
+    else:
+        identity[field] += "\udcff"
+    cred = acquire(cli, package, 2, pAuthData=SecWinntAuthIdentity(**identity))
+    hs = handshake(cli, srv, package, target, client_cred=cred)
+    function, status = hs.steps[-1]
+    assert status in _allowed(function)
+    if field == "Password":
+        assert not hs.established  # not alice's password
+
+
+def test_an_ntlm_server_refuses_a_target_name_that_is_not_utf16_text_as_an_invalid_token():
+    world = default_world()
+    cli, srv = Sspi(world, 100), Sspi(world, 200)
+    hs = handshake(cli, srv, "NTLM", "HTTP/web.contoso.com\udcff")
+    assert hs.steps[-1] == ("AcceptSecurityContext", "SEC_E_INVALID_TOKEN")
+    assert "MsvAvTargetName" in str(srv.explain()) and "not UTF-16LE" in str(srv.explain())
+
+
+def test_a_principal_whose_name_and_password_hold_a_surrogate_authenticates_with_kerberos():
+    # The model's own frames carry any string (UTF-8 with surrogates passed), and its keys derive
+    # from any password.
+    world = default_world()
+    world.add_principal("svc\udcff", "Svc!\udcff", spns=("HTTP/odd\udcff",))
+    world.add_principal("u\ud800", "Passw0rd!\ud800")
+    world.add_process(300, "odd.exe", world.sessions[next(iter(world.sessions))].luid)
+    cli, srv = Sspi(world, 100), Sspi(world, 300)
+    cred = acquire(cli, "Kerberos", 2, pAuthData=SecWinntAuthIdentity(User="u\ud800", Password="Passw0rd!\ud800"))
+    server = acquire(
+        srv, "Kerberos", 1, pAuthData=SecWinntAuthIdentity(User="svc\udcff", Password="Svc!\udcff", Domain="CONTOSO")
+    )
+    hs = handshake(cli, srv, "Kerberos", "HTTP/odd\udcff", client_cred=cred, server_cred=server)
+    assert hs.established, hs.steps
+
+
+def test_an_identity_whose_password_holds_a_surrogate_is_given_back_as_strings():
+    # Was: UnicodeDecodeError from Ex2.password.
+    sspi = _sspi()
+    r = sspi.SspiEncodeAuthIdentityAsStrings(pAuthIdentity=SecWinntAuthIdentity(User="alice", Password="p\ud800"))
+    assert r.status.name == "SEC_E_OK" and r.ppszPackedCredentialsString == "p\ud800"

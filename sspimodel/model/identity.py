@@ -132,7 +132,7 @@ class Ex2:
 
     @property
     def password(self) -> str:
-        return self.packed.decode("utf-16-le")
+        return self.packed.decode("utf-16-le", "surrogatepass")  # the inverse of _utf16
 
 
 def _utf16(text: str) -> bytes:
