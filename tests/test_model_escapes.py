@@ -222,3 +222,32 @@ def test_an_identity_whose_password_holds_a_surrogate_is_given_back_as_strings()
     sspi = _sspi()
     r = sspi.SspiEncodeAuthIdentityAsStrings(pAuthIdentity=SecWinntAuthIdentity(User="alice", Password="p\ud800"))
     assert r.status.name == "SEC_E_OK" and r.ppszPackedCredentialsString == "p\ud800"
+
+
+@pytest.mark.parametrize("kind", ["password", "cert"])
+def test_a_credential_ui_datum_too_long_for_its_byte_vector_is_refused_by_update(kind):
+    # Was: struct.error from SspiGetCredUIContext (SEC_WINNT_AUTH_BYTE_VECTOR.ByteArrayLength, a USHORT)
+    # after SspiUpdateCredentials stored more than 65,535 bytes.
+    from sspimodel.model.handles import Luid
+    from sspimodel.model.identity import pack_ex2
+    from sspimodel.model.prompts import SEC_WINNT_AUTH_DATA_TYPE_CERT, SEC_WINNT_AUTH_DATA_TYPE_PASSWORD
+
+    world = default_world()
+    world.prompts.user.submit("Passw0rd!alice", "alice", "CONTOSO")
+    sspi = Sspi(world, 100)
+    assert _prompt(sspi).status.name == "SEC_E_OK"
+    blob = world.prompts.user.shown[-1].serialization
+    ctx = sspi.SspiUnmarshalCredUIContext(MarshaledCredUIContext=blob, MarshaledCredUIContextLength=len(blob)).CredUIContext
+    if kind == "password":
+        cred_type = SEC_WINNT_AUTH_DATA_TYPE_PASSWORD
+        data = pack_ex2("u" * 32_000, "d" * 32_000, "p".encode("utf-16-le"), 0x2)
+    else:
+        cred_type, data = SEC_WINNT_AUTH_DATA_TYPE_CERT, b"\x00" * 70_000
+    before = sspi.SspiGetCredUIContext(ContextHandle=ctx, CredType=cred_type, LogonId=Luid(0x1001)).CredUIContexts
+    with pytest.raises(ContractError) as info:
+        sspi.SspiUpdateCredentials(
+            ContextHandle=ctx, CredType=cred_type, FlatCredUIContextLength=len(data), FlatCredUIContext=data
+        )
+    assert info.value.parameter == "FlatCredUIContextLength" and "65535" in str(info.value)
+    after = sspi.SspiGetCredUIContext(ContextHandle=ctx, CredType=cred_type, LogonId=Luid(0x1001))
+    assert after.status.name == "SEC_E_OK" and after.CredUIContexts.entries == before.entries

@@ -970,6 +970,11 @@ def _flat_problem(c: Call) -> tuple[str, str] | None:
         return "FlatCredUIContextLength", f"expected a byte count, got {length!r}"
     if length > len(data):
         return "FlatCredUIContextLength", f"{length} is more than the {len(data)} bytes of FlatCredUIContext"
+    if length > 0xFFFF:
+        return "FlatCredUIContextLength", (
+            f"{length} bytes: SspiGetCredUIContext gives the datum back in a SEC_WINNT_AUTH_BYTE_VECTOR, whose "
+            "ByteArrayLength (a USHORT) holds at most 65535"
+        )
     if int(c.a.CredType) == SEC_WINNT_AUTH_DATA_TYPE_PASSWORD:
         parsed = parse_ex2(bytes(data[:length]))
         if isinstance(parsed, str):
@@ -1006,12 +1011,20 @@ UPDATE_CREDENTIALS = register(
         _cred_type_rule(F, "uc.cred_type"),
         Rule(
             "uc.flat",
-            "the length exceeds the buffer, or a password datum is not a clear packed EX2 identity",
+            "the length exceeds the buffer or 65,535 bytes, or a password datum is not a clear packed EX2 identity",
             CONTRACT_ERROR,
             Citation(F, "parameters: FlatCredUIContext", "The values the credentials are updated with."),
             lambda c: _flat_problem(c) is not None,
             _raise_flat,
-            also=(_SILENT,),
+            also=(
+                _SILENT,
+                Interpretation(
+                    "SspiGetCredUIContext returns each datum in a SEC_WINNT_AUTH_BYTE_VECTOR, whose ByteArrayLength is a "
+                    "USHORT: what of a datum longer than 65,535 bytes?",
+                    "SspiUpdateCredentials refuses it (a ContractError naming FlatCredUIContextLength); the context "
+                    "keeps what it held",
+                ),
+            ),
         ),
         Rule(
             "uc.ok",
