@@ -8,7 +8,7 @@ import pytest
 
 from sspimodel.api import Sspi
 from sspimodel.contract import ContractError
-from sspimodel.model import CallerMode, Ref, SecBufferDesc, SecWinntAuthIdentity, default_world
+from sspimodel.model import CallerMode, Luid, Ref, SecBufferDesc, SecWinntAuthIdentity, default_world
 from sspimodel.model.drive import acquire, handshake
 from sspimodel.model.identity import SecWinntAuthIdentityExW, parse_ex2
 from sspimodel.model.prompts import CredUiInfo
@@ -207,7 +207,7 @@ def test_a_principal_whose_name_and_password_hold_a_surrogate_authenticates_with
     world = default_world()
     world.add_principal("svc\udcff", "Svc!\udcff", spns=("HTTP/odd\udcff",))
     world.add_principal("u\ud800", "Passw0rd!\ud800")
-    world.add_process(300, "odd.exe", world.sessions[next(iter(world.sessions))].luid)
+    world.add_process(300, "odd.exe", Luid(0x1001))
     cli, srv = Sspi(world, 100), Sspi(world, 300)
     cred = acquire(cli, "Kerberos", 2, pAuthData=SecWinntAuthIdentity(User="u\ud800", Password="Passw0rd!\ud800"))
     server = acquire(
@@ -228,7 +228,6 @@ def test_an_identity_whose_password_holds_a_surrogate_is_given_back_as_strings()
 def test_a_credential_ui_datum_too_long_for_its_byte_vector_is_refused_by_update(kind):
     # Was: struct.error from SspiGetCredUIContext (SEC_WINNT_AUTH_BYTE_VECTOR.ByteArrayLength, a USHORT)
     # after SspiUpdateCredentials stored more than 65,535 bytes.
-    from sspimodel.model.handles import Luid
     from sspimodel.model.identity import pack_ex2
     from sspimodel.model.prompts import SEC_WINNT_AUTH_DATA_TYPE_CERT, SEC_WINNT_AUTH_DATA_TYPE_PASSWORD
 
