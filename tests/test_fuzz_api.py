@@ -139,6 +139,25 @@ HOSTILE: list[Any] = [
 ]
 
 
+def _well_typed() -> list[Any]:
+    """Values of the right C type that are hostile by size or content: names and identities too long
+    for a 16-bit length, unpaired surrogates, the largest ULONGs, a thousand buffers, a cbBuffer
+    larger than its pvBuffer."""
+    from sspimodel.model.identity import SecWinntAuthIdentityExW
+    from sspimodel.model.prompts import CredUiInfo
+
+    return [
+        "x" * 40_000, "HTTP/" + "h" * 33_000, "a\udcffb", "\U0001f600" * 3, "\x00", b"\xff\xfe", 0xFFFF_FFFF,
+        0x8000_0000, 0x7FFF_FFFF, Luid(0xFFFF_FFFF, -1),
+        SecWinntAuthIdentity(User="x" * 40_000, Password="p"),
+        SecWinntAuthIdentity(User="alice", Password="Passw0rd!\udcff", Domain="CONTOSO"),
+        SecWinntAuthIdentityExW(User="alice", Password="p" * 32_760, PackageList="y" * 40_000),
+        CredUiInfo(pszCaptionText="c" * 40_000), CredUiInfo(),
+        SecBufferDesc([SecBuffer(2, b"abc") for _ in range(1000)]), SecBufferDesc([SecBuffer(2, b"ab", 0xFFFF_FFFF)]),
+        SecBufferDesc.token(b"\xff" * 65_536), SecBufferDesc.output(0), SecBuffer(2, b"\x00" * 64),
+    ]
+
+
 class Fixture:
     """A kernel-mode world with live credentials, an established NTLM context pair, an async
     context, and the values that fit each parameter."""
@@ -246,6 +265,34 @@ def test_hostile_arguments_give_contract_error_or_a_documented_status(name: str,
     else:
         check_result(name, result)
     cleanup(fx.world, fx.sspi)
+    assert fx.world.leaks() == {}
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@settings(SETTINGS, max_examples=10)
+@given(data=st.data())
+def test_well_typed_hostile_arguments_give_contract_error_or_a_documented_status(name: str, data: st.DataObject) -> None:
+    """As above with values every type check accepts: what is wrong is their size or content.
+    Handles of another process are among them."""
+    fx = Fixture()
+    bob = Sspi(fx.world, 101)
+    other = acquire(bob, "NTLM", 2)
+    contract = CONTRACTS[name]
+    values = fx.usable() + _well_typed() + [other]
+    kwargs: dict[str, Any] = {}
+    for p in contract.in_params():
+        if data.draw(st.booleans(), label=f"give {p.name}"):
+            kwargs[p.name] = values[data.draw(st.integers(0, len(values) - 1), label=p.name)]
+    before = snapshot(fx.world)
+    try:
+        result = getattr(fx.sspi, name)(**kwargs)
+    except ContractError as e:
+        assert str(e).startswith(f"{name}: ")
+        assert snapshot(fx.world) == before, "a refused call changed the world"
+    else:
+        check_result(name, result)
+    cleanup(fx.world, fx.sspi)
+    bob.FreeCredentialsHandle(phCredential=other)
     assert fx.world.leaks() == {}
 
 

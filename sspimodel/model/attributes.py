@@ -208,7 +208,7 @@ def _password_expiry(c: Call, ctx: ContextRecord) -> Any:
 def _target_information(c: Call, ctx: ContextRecord) -> Any:
     # Interpretation: "the name of the remote server" marshalled as the target name the client gave,
     # UTF-16LE without a terminator.
-    data = (ctx.target or "").encode("utf-16-le")
+    data = (ctx.target or "").encode("utf-16-le", "surrogatepass")
     return SecPkgContext_TargetInformation(
         len(data), alloc_bytes(c, data, "SecPkgContext_TargetInformation.MarshalledTargetInfo")
     )

@@ -250,7 +250,15 @@ def _output_problem(c: Call, role: str, target_param: str | None) -> str | None:
     """Why the output token of this leg has nowhere to go, or None."""
     facts = c.facts
     leg = facts.get("leg")  # computed by the outcome rules before this one asks
-    token = (leg if leg is not None else _leg(c, role, target_param)).token
+    if leg is None:
+        if _ctx(c) is None and _credential(c) is None:
+            # No leg without a credential. The tables reach this rule only after their handle rules
+            # (a NULL or unknown phCredential is SEC_E_INVALID_HANDLE / SEC_E_NO_CREDENTIALS there);
+            # the async queuing call runs it before them (async_._queue_checks), and leaves the handle
+            # to the queued work, which completes with the counterpart's status.
+            return None
+        leg = _leg(c, role, target_param)
+    token = leg.token
     if token is None:
         return None
     desc = facts["output"] if "output" in facts else _output(c)

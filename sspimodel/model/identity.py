@@ -64,6 +64,7 @@ __all__ = [
     "Ex2",
     "SecWinntAuthIdentityExW",
     "as_winnt_identity",
+    "ex2_overflow",
     "pack_ex2",
     "parse_ex2",
 ]
@@ -131,21 +132,40 @@ class Ex2:
 
     @property
     def password(self) -> str:
-        return self.packed.decode("utf-16-le")
+        return self.packed.decode("utf-16-le", "surrogatepass")  # the inverse of _utf16
 
 
 def _utf16(text: str) -> bytes:
     return text.encode("utf-16-le", "surrogatepass")
 
 
+_EX2_PARTS = ("user name", "domain name", "packed credentials", "package list")
+
+
+def ex2_overflow(user: str, domain: str, packed: bytes | int, package_list: str = "") -> str | None:
+    """What of these fields does not fit a SEC_WINNT_AUTH_IDENTITY_EX2 (its lengths are USHORTs),
+    as a sentence, or None when all fit. ``packed`` may be given as its length."""
+    sizes = (
+        len(_utf16(user)),
+        len(_utf16(domain)),
+        packed if isinstance(packed, int) else len(packed),
+        len(_utf16(package_list)),
+    )
+    for size, what in zip(sizes, _EX2_PARTS, strict=True):
+        if size > 0xFFFF:
+            return f"the {what} would be {size} bytes; an EX2 length field holds at most 65535"
+    return None
+
+
 def pack_ex2(user: str, domain: str, packed: bytes, flags: int, package_list: str = "") -> bytes:
-    """The packed SEC_WINNT_AUTH_IDENTITY_EX2: header, then user, domain, credentials, package list."""
+    """The packed SEC_WINNT_AUTH_IDENTITY_EX2: header, then user, domain, credentials, package list.
+
+    Callers check :func:`ex2_overflow` first (a rule refuses what does not fit); a field that
+    does not fit here is a bug of the model, hence ValueError."""
     parts = [_utf16(user), _utf16(domain), packed, _utf16(package_list)]
-    for part, what in zip(
-        parts, ("user name", "domain name", "packed credentials", "package list"), strict=True
-    ):
-        if len(part) > 0xFFFF:
-            raise ValueError(f"the {what} is {len(part)} bytes; the EX2 length field holds at most 65535")
+    problem = ex2_overflow(user, domain, packed, package_list)
+    if problem is not None:
+        raise ValueError(problem)
     offsets = []
     at = EX2_HEADER.size
     for part in parts:
@@ -513,6 +533,36 @@ def _undecryptable_rule(function: str, prefix: str, param: str) -> Rule:
     )
 
 
+_EX2_LIMIT = Interpretation(
+    "The family keeps every identity it allocates as a packed SEC_WINNT_AUTH_IDENTITY_EX2, whose string "
+    "lengths are USHORTs: what of a field that would be longer than 65,535 bytes there?",
+    "the call is refused with a ContractError naming the parameter and the field; nothing is allocated or "
+    "changed (no status is invented)",
+)
+
+
+def _ex2_problem(c: Call, param: str, grow: int = 0, package_list: str | None = None) -> str | None:
+    """What would not fit when ``param``'s identity is packed as EX2, its packed credentials
+    ``grow`` bytes longer (sealing) or its package list replaced; None when everything fits."""
+    f = _fields(c, param)
+    packages = f.package_list if package_list is None else package_list
+    return ex2_overflow(f.user, f.domain, len(f.packed) + grow, packages)
+
+
+def _too_long_rule(rule_id: str, param: str, basis: Citation, grow: int = 0) -> Rule:
+    """Refuses an identity whose packed EX2 form (``grow`` bytes more credentials) does not fit."""
+    return Rule(
+        rule_id,
+        f"{param}'s fields do not fit the SEC_WINNT_AUTH_IDENTITY_EX2 the call would allocate or write "
+        "(a string longer than 65,535 bytes in UTF-16)",
+        CONTRACT_ERROR,
+        basis,
+        lambda c: _ex2_problem(c, param, grow) is not None,
+        _raise(param, lambda c: _ex2_problem(c, param, grow)),
+        also=(_SILENT, _EX2_LIMIT),
+    )
+
+
 # -- SspiEncodeStringsAsAuthIdentity ----------------------------------------------------------
 
 _STRINGS = ("pszUserName", "pszDomainName", "pszPackedCredentialsString")
@@ -685,6 +735,9 @@ COPY = register(
     [
         *reading_rules(
             F, "cai", "AuthData", Citation(F, "parameters: AuthData", "The credential structure to copy.")
+        ),
+        _too_long_rule(
+            "cai.too_long", "AuthData", Citation(F, "parameters: AuthData", "The credential structure to copy.")
         ),
         Rule(
             "cai.ok",
@@ -970,6 +1023,11 @@ MARSHAL = register(
             "AuthIdentity",
             Citation(F, "parameters: AuthIdentity", "The identity structure to serialize."),
         ),
+        _too_long_rule(
+            "mai.too_long",
+            "AuthIdentity",
+            Citation(F, "parameters: AuthIdentity", "The identity structure to serialize."),
+        ),
         Rule(
             "mai.ok",
             "otherwise: the packed SEC_WINNT_AUTH_IDENTITY_EX2 bytes and their length",
@@ -1184,6 +1242,7 @@ ENCRYPT = register(
             lambda c: c.out.__setitem__("AuthData", c.a.AuthData),
             also=(_ALREADY,),
         ),
+        _too_long_rule("eai.too_long", "AuthData", _ENC_BASIS, grow=_NONCE + _TAG),
         Rule(
             "eai.ok",
             "otherwise: the credentials are encrypted in place for this process "
@@ -1222,6 +1281,12 @@ ENCRYPT_EX = register(
             lambda c: _already_encrypted(c, "AuthData"),
             lambda c: c.out.__setitem__("AuthData", c.a.AuthData),
             also=(_ALREADY,),
+        ),
+        _too_long_rule(
+            "eaix.too_long",
+            "AuthData",
+            Citation(F, "parameters: AuthData", "On entry, a pointer to the identity buffer to encrypt."),
+            grow=_NONCE + _TAG,
         ),
         Rule(
             "eaix.ok",
@@ -1349,13 +1414,32 @@ def _bad_package_name(c: Call) -> bool:
     return not isinstance(name, str) or not name or "," in name or name.startswith("!")
 
 
-def _exclude(c: Call) -> None:
-    f = _fields(c, "AuthIdentity")
+def _excluding(c: Call) -> str:
+    """The new identity's package list: the old one with '!name' (and without 'name')."""
     name = c.a.pszPackageName
-    entries = [e for e in f.package_list.split(",") if e]
+    entries = [e for e in _fields(c, "AuthIdentity").package_list.split(",") if e]
     if not any(e.lower() == f"!{name.lower()}" for e in entries):
         entries = [e for e in entries if e.lower() != name.lower()] + [f"!{name}"]
-    data = pack_ex2(f.user, f.domain, f.packed, f.flags, ",".join(entries))
+    return ",".join(entries)
+
+
+def _exclude_problem(c: Call) -> str | None:
+    return _ex2_problem(c, "AuthIdentity", package_list=_excluding(c))
+
+
+def _raise_exclude_problem(c: Call) -> None:
+    # The identity's own fields name AuthIdentity; a list that only the added name makes too long
+    # names pszPackageName.
+    own = _ex2_problem(c, "AuthIdentity")
+    problem = own if own is not None else _exclude_problem(c)
+    assert problem is not None, "rule order: xp.too_long's test held"
+    param = "AuthIdentity" if own is not None else "pszPackageName"
+    raise c.violation(param, problem, _given(c, param))
+
+
+def _exclude(c: Call) -> None:
+    f = _fields(c, "AuthIdentity")
+    data = pack_ex2(f.user, f.domain, f.packed, f.flags, _excluding(c))
     c.out["ppNewAuthIdentity"] = _alloc_identity(c, data, "identity excluding a package")
 
 
@@ -1379,6 +1463,16 @@ EXCLUDE = register(
                 "pszPackageName", lambda c: f"{c.a.pszPackageName!r} is not the name of a security package"
             ),
             also=(_SILENT,),
+        ),
+        Rule(
+            "xp.too_long",
+            "the new identity's fields (the package list with '!name' added) do not fit a "
+            "SEC_WINNT_AUTH_IDENTITY_EX2 (a string longer than 65,535 bytes in UTF-16)",
+            CONTRACT_ERROR,
+            Citation(F, "parameters: AuthIdentity", "The identity structure to start from."),
+            lambda c: _exclude_problem(c) is not None,
+            _raise_exclude_problem,
+            also=(_SILENT, _EX2_LIMIT),
         ),
         Rule(
             "xp.ok",

@@ -50,6 +50,7 @@ from .identity import (
     _fields,
     _open,
     _undecryptable_rule,
+    ex2_overflow,
     pack_ex2,
     parse_ex2,
     reading_rules,
@@ -400,6 +401,41 @@ def _prompt(c: Call) -> None:
     )
 
 
+def _context_size_problem(c: Call) -> tuple[str, str] | None:
+    """(parameter, problem) when the prompt's credential UI context cannot be marshalled: the
+    input identity does not fit its EX2, or the flat data (the target name, the caption and
+    message of pUiInfo, the input identity) outgrows MarshaledDataLength, a USHORT."""
+    identity = 0
+    if _given(c, "pInputAuthIdentity") is not None:
+        f = _fields(c, "pInputAuthIdentity")
+        problem = ex2_overflow(f.user, f.domain, f.packed, f.package_list)
+        if problem is not None:
+            return "pInputAuthIdentity", problem
+        identity = len(pack_ex2(f.user, f.domain, f.packed, f.flags, f.package_list))
+    info: CredUiInfo = _given(c, "pUiInfo")
+    sizes = {
+        "pszTargetName": len(_utf16(_text(_given(c, "pszTargetName")) or "")),
+        "pUiInfo": len(_utf16(info.pszCaptionText or "")) + len(_utf16(info.pszMessageText or "")),
+        "pInputAuthIdentity": identity,
+    }
+    total = _FLAT.size + sum(sizes.values())
+    if total <= 0xFFFF:
+        return None
+    param = max(sizes, key=lambda k: sizes[k])
+    return param, (
+        f"the prompt's marshalled credential UI context would be {total} bytes ({_FLAT.size} bytes of fields, "
+        f"the target name {sizes['pszTargetName']}, caption and message {sizes['pUiInfo']}, input identity "
+        f"{identity}); its MarshaledDataLength, a USHORT, holds at most 65535"
+    )
+
+
+def _raise_context_size(c: Call) -> None:
+    found = _context_size_problem(c)
+    assert found is not None
+    param, problem = found
+    raise c.violation(param, problem, _given(c, param))
+
+
 def _submitted(c: Call) -> bool:
     """Whether the next answer is a Submit (peeked: the effect takes it)."""
     answers = c.world.prompts.user.answers
@@ -459,6 +495,23 @@ def prompt_rules(function: str) -> list[Rule]:
             _raise("pfSave", lambda c: f"expected a Boolean (or None for NULL), got {type(_given(c, 'pfSave')).__name__}"),
         ),
         *_optional_identity_rules(function, "pfc" if a else "pfcw"),
+        Rule(
+            "pfc.too_long" if a else "pfcw.too_long",
+            "the prompt's credential UI context cannot be marshalled: the target name, pUiInfo's texts and the "
+            "input identity together outgrow its 16-bit MarshaledDataLength (or the identity its EX2 lengths)",
+            CONTRACT_ERROR,
+            Citation(function, "parameters: pszTargetName", "The name of the target."),
+            lambda c: _context_size_problem(c) is not None,
+            _raise_context_size,
+            also=(
+                _SILENT,
+                Interpretation(
+                    "The prompt keeps its context as a CREDUIWIN_MARSHALED_CONTEXT, whose MarshaledDataLength is a "
+                    "USHORT: what of a target name, caption, message and input identity longer than that together?",
+                    "the call is refused with a ContractError naming the largest of them; no dialog is shown",
+                ),
+            ),
+        ),
         Rule(
             "pfc.ok" if a else "pfcw.ok",
             "the scripted user submits credentials: ppAuthIdentity receives a new EX2 identity holding them",
@@ -917,6 +970,11 @@ def _flat_problem(c: Call) -> tuple[str, str] | None:
         return "FlatCredUIContextLength", f"expected a byte count, got {length!r}"
     if length > len(data):
         return "FlatCredUIContextLength", f"{length} is more than the {len(data)} bytes of FlatCredUIContext"
+    if length > 0xFFFF:
+        return "FlatCredUIContextLength", (
+            f"{length} bytes: SspiGetCredUIContext gives the datum back in a SEC_WINNT_AUTH_BYTE_VECTOR, whose "
+            "ByteArrayLength (a USHORT) holds at most 65535"
+        )
     if int(c.a.CredType) == SEC_WINNT_AUTH_DATA_TYPE_PASSWORD:
         parsed = parse_ex2(bytes(data[:length]))
         if isinstance(parsed, str):
@@ -953,12 +1011,20 @@ UPDATE_CREDENTIALS = register(
         _cred_type_rule(F, "uc.cred_type"),
         Rule(
             "uc.flat",
-            "the length exceeds the buffer, or a password datum is not a clear packed EX2 identity",
+            "the length exceeds the buffer or 65,535 bytes, or a password datum is not a clear packed EX2 identity",
             CONTRACT_ERROR,
             Citation(F, "parameters: FlatCredUIContext", "The values the credentials are updated with."),
             lambda c: _flat_problem(c) is not None,
             _raise_flat,
-            also=(_SILENT,),
+            also=(
+                _SILENT,
+                Interpretation(
+                    "SspiGetCredUIContext returns each datum in a SEC_WINNT_AUTH_BYTE_VECTOR, whose ByteArrayLength is a "
+                    "USHORT: what of a datum longer than 65,535 bytes?",
+                    "SspiUpdateCredentials refuses it (a ContractError naming FlatCredUIContextLength); the context "
+                    "keeps what it held",
+                ),
+            ),
         ),
         Rule(
             "uc.ok",

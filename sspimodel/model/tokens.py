@@ -196,7 +196,7 @@ def _encode_field(v: str | int | bytes) -> bytes:
     # take the general path below, which gives the same bytes.
     t = type(v)
     if t is str:
-        data = v.encode("utf-8")  # type: ignore[union-attr]
+        data = v.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
         return b"s" + len(data).to_bytes(2, "big") + data
     if t is int:
         return b"i\x00\x08" + v.to_bytes(8, "big")  # type: ignore[union-attr]
@@ -205,7 +205,7 @@ def _encode_field(v: str | int | bytes) -> bytes:
     if isinstance(v, bool):
         raise TypeError("booleans are encoded as ints")
     if isinstance(v, str):
-        data = v.encode("utf-8")
+        data = v.encode("utf-8", "surrogatepass")
         return b"s" + len(data).to_bytes(2, "big") + data
     if isinstance(v, int):
         return b"i\x00\x08" + v.to_bytes(8, "big")
@@ -228,7 +228,7 @@ def _encode(values: Sequence[str | int | bytes]) -> tuple[bytes, bool]:
         if t is int:
             append(b"i\x00\x08" + v.to_bytes(8, "big"))  # type: ignore[union-attr]
         elif t is str:
-            data = v.encode("utf-8")  # type: ignore[union-attr]
+            data = v.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
             append(b"s" + len(data).to_bytes(2, "big") + data)
         else:
             append(_encode_field(v))
@@ -259,7 +259,7 @@ def decode_fields(payload: bytes) -> list[str | int | bytes] | None:
             append(_U64_FIELD.unpack_from(payload, start)[0])
         elif tag == b"s":
             try:
-                append(payload[start:i].decode("utf-8"))
+                append(payload[start:i].decode("utf-8", "surrogatepass"))
             except UnicodeDecodeError:
                 return None
         elif tag == b"b":

@@ -327,10 +327,13 @@ SASL_PROFILES: dict[str, str] = {"GSSAPI": "Kerberos", "GSS-SPNEGO": "Negotiate"
 def derivation_input(*parts: bytes | str) -> bytes:
     """What World.derive hashes after the world key: each part (str as UTF-8) after its length
     (32-bit big-endian). A caller that derives many values with a common first few parts (a
-    random source) builds their input once and appends the rest."""
+    random source) builds their input once and appends the rest.
+
+    A name or password from a caller may hold an unpaired surrogate (a WCHAR string can): it is
+    encoded as it is ("surrogatepass"), so every string derives a key."""
     chunks = []
     for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
         chunks.append(len(data).to_bytes(4, "big"))
         chunks.append(data)
     return b"".join(chunks)

@@ -159,8 +159,11 @@ def rc4k(key: bytes, data: bytes) -> bytes:
 
 @functools.lru_cache(maxsize=256)
 def nt_hash(password: str) -> bytes:
-    """NTOWFv1: MD4 of the UTF-16LE password (MS-NLMP 3.3.1)."""
-    return md4(password.encode("utf-16-le"))
+    """NTOWFv1: MD4 of the UTF-16LE password (MS-NLMP 3.3.1).
+
+    The password is a WCHAR string: its UTF-16 code units are hashed as they are, an unpaired
+    surrogate included (Interpretation: UNICODE() of MS-NLMP is the string's own code units)."""
+    return md4(password.encode("utf-16-le", "surrogatepass"))
 
 
 @functools.lru_cache(maxsize=256)
@@ -170,7 +173,7 @@ def ntowfv2(password: str, user: str, domain: str) -> bytes:
 
     A pure function of its strings: the last results are kept (a model's handful of accounts
     authenticate over and over; MD4 is the costliest step of a handshake's client side)."""
-    return hmac_md5(nt_hash(password), (user.upper() + domain).encode("utf-16-le"))
+    return hmac_md5(nt_hash(password), (user.upper() + domain).encode("utf-16-le", "surrogatepass"))
 
 
 def nt_proof_and_session_base_key(response_key_nt: bytes, server_challenge: bytes, temp: bytes) -> tuple[bytes, bytes]:

@@ -389,7 +389,7 @@ _AV_EOL = b"\x00\x00\x00\x00"  # MsvAvEOL with AvLen 0
 def _from_names(names: tuple[tuple[str, str], ...]) -> TargetInfo:
     """TargetInfo.from_names: a server names itself the same way in every CHALLENGE_MESSAGE, and
     a TargetInfo is immutable, so the lists are kept."""
-    return TargetInfo(tuple((int(AvId[k]), v.encode("utf-16-le")) for k, v in names))
+    return TargetInfo(tuple((int(AvId[k]), v.encode("utf-16-le", "surrogatepass")) for k, v in names))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,7 +484,7 @@ class ChallengeMessage:
         if self.version is not None:
             flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
         header = 56 if self.version is not None else 48
-        name = _utf16_encode(self.target_name)[0]
+        name = _utf16_encode(self.target_name, "surrogatepass")[0]
         info = self.target_info.encode() if self.target_info is not None else b""
         nn, ni = len(name), len(info)
         if nn > _MAX_LEN or ni > _MAX_LEN:
@@ -627,9 +627,11 @@ class AuthenticateMessage:
             flags |= FLAG.NTLMSSP_NEGOTIATE_VERSION
         header = MIC_END if mic is not None else (72 if self.version is not None or mic is not None else 64)
         # Payload order of Windows clients: names first, then responses, then the session key.
-        domain = _utf16_encode(self.domain)[0]
-        user = _utf16_encode(self.user)[0]
-        workstation = _utf16_encode(self.workstation)[0]
+        # A name is sent as the WCHAR string it is, an unpaired surrogate included; a reader of
+        # this module refuses such a name (_decode_utf16), so the peer answers SEC_E_INVALID_TOKEN.
+        domain = _utf16_encode(self.domain, "surrogatepass")[0]
+        user = _utf16_encode(self.user, "surrogatepass")[0]
+        workstation = _utf16_encode(self.workstation, "surrogatepass")[0]
         lm, nt, key = self.lm_response, self.nt_response, self.encrypted_random_session_key
         nd, nu, nw, nl, nn, nk = len(domain), len(user), len(workstation), len(lm), len(nt), len(key)
         if max(nd, nu, nw, nl, nn, nk) > _MAX_LEN:

@@ -201,7 +201,8 @@ class ClientSession:
         if self.send_channel_bindings:
             pairs.append((AvId.MsvAvChannelBindings, channel_bindings_hash(self.channel_bindings)))
         if self.target_name is not None:
-            pairs.append((AvId.MsvAvTargetName, self.target_name.encode("utf-16-le")))
+            # The target name as the WCHAR string it is (an unpaired surrogate included).
+            pairs.append((AvId.MsvAvTargetName, self.target_name.encode("utf-16-le", "surrogatepass")))
         info = server_info.with_pairs(*pairs)
 
         client_challenge = self.random(8)
