@@ -245,13 +245,10 @@ def test_every_untyped_input_parameter_has_a_c_type() -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
-@SETTINGS
-@given(data=st.data())
-def test_hostile_arguments_give_contract_error_or_a_documented_status(name: str, data: st.DataObject) -> None:
-    fx = Fixture()
+def _call_with_drawn_arguments(fx: Fixture, name: str, values: list[Any], data: st.DataObject) -> None:
+    """Call ``name`` with a drawn subset of its [in] parameters, each a drawn value: a ContractError
+    (the world unchanged) or a result of the page; then free what it made."""
     contract = CONTRACTS[name]
-    values = fx.usable() + HOSTILE
     kwargs: dict[str, Any] = {}
     for p in contract.in_params():
         if data.draw(st.booleans(), label=f"give {p.name}"):
@@ -265,6 +262,14 @@ def test_hostile_arguments_give_contract_error_or_a_documented_status(name: str,
     else:
         check_result(name, result)
     cleanup(fx.world, fx.sspi)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@SETTINGS
+@given(data=st.data())
+def test_hostile_arguments_give_contract_error_or_a_documented_status(name: str, data: st.DataObject) -> None:
+    fx = Fixture()
+    _call_with_drawn_arguments(fx, name, fx.usable() + HOSTILE, data)
     assert fx.world.leaks() == {}
 
 
@@ -277,21 +282,7 @@ def test_well_typed_hostile_arguments_give_contract_error_or_a_documented_status
     fx = Fixture()
     bob = Sspi(fx.world, 101)
     other = acquire(bob, "NTLM", 2)
-    contract = CONTRACTS[name]
-    values = fx.usable() + _well_typed() + [other]
-    kwargs: dict[str, Any] = {}
-    for p in contract.in_params():
-        if data.draw(st.booleans(), label=f"give {p.name}"):
-            kwargs[p.name] = values[data.draw(st.integers(0, len(values) - 1), label=p.name)]
-    before = snapshot(fx.world)
-    try:
-        result = getattr(fx.sspi, name)(**kwargs)
-    except ContractError as e:
-        assert str(e).startswith(f"{name}: ")
-        assert snapshot(fx.world) == before, "a refused call changed the world"
-    else:
-        check_result(name, result)
-    cleanup(fx.world, fx.sspi)
+    _call_with_drawn_arguments(fx, name, fx.usable() + _well_typed() + [other], data)
     bob.FreeCredentialsHandle(phCredential=other)
     assert fx.world.leaks() == {}
 

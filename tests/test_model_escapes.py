@@ -250,3 +250,12 @@ def test_a_credential_ui_datum_too_long_for_its_byte_vector_is_refused_by_update
     assert info.value.parameter == "FlatCredUIContextLength" and "65535" in str(info.value)
     after = sspi.SspiGetCredUIContext(ContextHandle=ctx, CredType=cred_type, LogonId=Luid(0x1001))
     assert after.status.name == "SEC_E_OK" and after.CredUIContexts.entries == before.entries
+
+
+def test_is_prompting_needed_reads_a_status_held_in_a_ref_and_refuses_an_empty_one():
+    # The argument check lets a Ref through for any parameter; ErrorOrNtStatus held in one is read
+    # from it, and an empty one is a contract breach naming the parameter (was a TypeError).
+    sspi = Sspi(default_world(), 100)
+    assert sspi.SspiIsPromptingNeeded(ErrorOrNtStatus=Ref(0x8009030E)).value is True  # SEC_E_NO_CREDENTIALS
+    with pytest.raises(ContractError, match=r"parameter ErrorOrNtStatus: .*SspiIsPromptingNeeded\.md:61"):
+        sspi.SspiIsPromptingNeeded(ErrorOrNtStatus=Ref())

@@ -587,6 +587,17 @@ _NEEDED_WHICH = Interpretation(
     + ", ".join(PROMPTING_NEEDED)
     + "; any other value (success codes included) gives FALSE",
 )
+def _error_or_status(c: Call) -> int:
+    """ErrorOrNtStatus as a number. The argument check lets a Ref through for any parameter (one
+    pointer level); a by-value ULONG held in one is read from it, an empty one is no value."""
+    value = c.a.ErrorOrNtStatus
+    if isinstance(value, Ref):
+        value = value.value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise c.violation("ErrorOrNtStatus", "expected the error to examine (an unsigned long)", value)
+    return value
+
+
 IS_PROMPTING_NEEDED = register(
     F,
     [
@@ -595,7 +606,7 @@ IS_PROMPTING_NEEDED = register(
             "ErrorOrNtStatus is one of the credential errors of PROMPTING_NEEDED",
             "TRUE",
             Citation(F, "returns", _NEEDED_RETURNS),
-            lambda c: int(c.a.ErrorOrNtStatus) & 0xFFFFFFFF in _NEEDED_VALUES,
+            lambda c: _error_or_status(c) & 0xFFFFFFFF in _NEEDED_VALUES,
             lambda c: c.out.__setitem__("value", True),
             also=(_NEEDED_WHICH,),
         ),
