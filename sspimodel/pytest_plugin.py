@@ -24,6 +24,30 @@ from typing import Any
 import pytest
 
 
+def _import_the_model_without_assertion_rewriting() -> None:
+    """Take back the mark pytest puts on the whole ``sspimodel`` package.
+
+    pytest rewrites the asserts of every module of a distribution that declares a ``pytest11``
+    entry point (this plugin), so each module of the model would be parsed into Python AST
+    objects when first imported under pytest. The model holds no test asserts to rewrite, and on
+    CPython 3.11.7 (and earlier) building those objects deep in a call stack (a lazily imported
+    generated module first reached inside a test) raises ``SystemError: AST constructor
+    recursion depth mismatch``. pytest has no public call to undo a mark; if its hook does not
+    look as expected, nothing is changed."""
+    for finder in sys.meta_path:
+        marked = getattr(finder, "_must_rewrite", None)
+        cache = getattr(finder, "_marked_for_rewrite_cache", None)
+        if type(finder).__name__ != "AssertionRewritingHook" or not isinstance(marked, set):
+            continue
+        marked.discard(__package__ or "sspimodel")
+        if isinstance(cache, dict):
+            for name in [n for n in cache if n == "sspimodel" or n.startswith("sspimodel.")]:
+                del cache[name]
+
+
+_import_the_model_without_assertion_rewriting()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
