@@ -30,6 +30,7 @@ from typing import Any
 
 from attrs import evolve
 
+from . import package_list
 from .common import CONTRACT_ERROR, cred_record, deref, is_null_handle, live
 from .constants import SECPKG_CRED_BOTH
 from .creds import _auth
@@ -101,7 +102,9 @@ def _add(c: Call) -> None:
     expiry = c.world.clock.after(package.cred_lifetime) if package.cred_lifetime else NEVER.QuadPart
     principal = deref(c.a.pszPrincipal if hasattr(c.a, "pszPrincipal") else c.a.pPrincipal)
     entry = (package.name, account, int(deref(c.a.fCredentialUse)), principal)
-    c.process.creds[cred.handle.dwLower] = evolve(
+    # The rebuilt record keeps Negotiate's PackageList (interpretation: AddCredentials adds a
+    # package's credentials; the list AcquireCredentialsHandle was given still restricts Negotiate).
+    record = c.process.creds[cred.handle.dwLower] = evolve(
         cred,
         account=account,
         secret=secret,
@@ -110,6 +113,7 @@ def _add(c: Call) -> None:
         expiry=min(cred.expiry, expiry),
         added=(*cred.added, entry),
     )
+    package_list.carry(cred, record)
     stamp = timestamp(expiry)
     c.out["ptsExpiry"] = stamp
     if isinstance(c.a.ptsExpiry, Ref):
