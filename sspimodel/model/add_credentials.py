@@ -30,7 +30,6 @@ from typing import Any
 
 from attrs import evolve
 
-from . import package_list
 from .common import CONTRACT_ERROR, cred_record, deref, is_null_handle, live
 from .constants import SECPKG_CRED_BOTH
 from .creds import _auth
@@ -104,7 +103,7 @@ def _add(c: Call) -> None:
     entry = (package.name, account, int(deref(c.a.fCredentialUse)), principal)
     # The rebuilt record keeps Negotiate's PackageList (interpretation: AddCredentials adds a
     # package's credentials; the list AcquireCredentialsHandle was given still restricts Negotiate).
-    record = c.process.creds[cred.handle.dwLower] = evolve(
+    c.process.creds[cred.handle.dwLower] = evolve(
         cred,
         account=account,
         secret=secret,
@@ -113,7 +112,6 @@ def _add(c: Call) -> None:
         expiry=min(cred.expiry, expiry),
         added=(*cred.added, entry),
     )
-    package_list.carry(cred, record)
     stamp = timestamp(expiry)
     c.out["ptsExpiry"] = stamp
     if isinstance(c.a.ptsExpiry, Ref):

@@ -200,7 +200,7 @@ def _acquire(c: Call, param_package: str) -> None:
     serial = world.new_serial()
     handle = CredHandle(serial, package.rpc_id)
     expiry = world.clock.after(package.cred_lifetime) if package.cred_lifetime else NEVER.QuadPart
-    record = c.process.creds[serial] = CredRecord(
+    c.process.creds[serial] = CredRecord(
         handle=handle,
         package=package.name,
         use=use,
@@ -209,10 +209,8 @@ def _acquire(c: Call, param_package: str) -> None:
         supplied=auth is not None,
         luid=luid,
         expiry=expiry,
+        package_list=_package_list(c, param_package),
     )
-    plist = _package_list(c, param_package)
-    if plist is not None:
-        package_list.remember(record, plist)
     c.out["phCredential"] = handle
     c.out["ptsExpiry"] = timestamp(expiry)
 

@@ -22,14 +22,13 @@ Interpretations (the page says no more than the above):
 - the list chooses which packages, not their order: Negotiate keeps its own preference
   (:data:`NEGOTIABLE`, Kerberos first).
 
-The list is kept per credentials handle in a side table (:func:`remember`, :func:`of`), weakly
-keyed by the credentials record, because the record's class (sspimodel.model.world) has no field
-for it yet; a record AddCredentials rebuilds takes its list along (:func:`carry`).
+The list is kept in the credentials record (``CredRecord.package_list``); a record AddCredentials
+rebuilds keeps it (interpretation: the list AcquireCredentialsHandle was given still restricts
+Negotiate after a package's credentials are added).
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 from attrs import frozen
@@ -37,7 +36,7 @@ from attrs import frozen
 if TYPE_CHECKING:
     from .world import CredRecord
 
-__all__ = ["NEGOTIABLE", "PackageList", "allowed", "carry", "of", "parse", "remember"]
+__all__ = ["NEGOTIABLE", "PackageList", "allowed", "of", "parse"]
 
 # The packages the model's Negotiate selects from, in its order of preference (Kerberos when the
 # KDC can be reached and the target is a known service principal, else NTLM).
@@ -96,23 +95,9 @@ def parse(text: str) -> PackageList:
     return PackageList(text, tuple(p for p in NEGOTIABLE if p in base and p not in excluded), tuple(unmatched))
 
 
-_LISTS: weakref.WeakKeyDictionary[CredRecord, PackageList] = weakref.WeakKeyDictionary()
-
-
-def remember(cred: CredRecord, plist: PackageList) -> None:
-    _LISTS[cred] = plist
-
-
 def of(cred: CredRecord | None) -> PackageList | None:
     """The package list the credentials were acquired with (None: none was given)."""
-    return None if cred is None else _LISTS.get(cred)
-
-
-def carry(old: CredRecord, new: CredRecord) -> None:
-    """``new`` replaces ``old`` in the handle table: it keeps the list ``old`` had."""
-    plist = _LISTS.get(old)
-    if plist is not None:
-        _LISTS[new] = plist
+    return None if cred is None else cred.package_list
 
 
 def allowed(cred: CredRecord | None) -> tuple[str, ...]:
