@@ -101,6 +101,8 @@ def _add(c: Call) -> None:
     expiry = c.world.clock.after(package.cred_lifetime) if package.cred_lifetime else NEVER.QuadPart
     principal = deref(c.a.pszPrincipal if hasattr(c.a, "pszPrincipal") else c.a.pPrincipal)
     entry = (package.name, account, int(deref(c.a.fCredentialUse)), principal)
+    # The rebuilt record keeps Negotiate's PackageList (interpretation: AddCredentials adds a
+    # package's credentials; the list AcquireCredentialsHandle was given still restricts Negotiate).
     c.process.creds[cred.handle.dwLower] = evolve(
         cred,
         account=account,

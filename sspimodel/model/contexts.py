@@ -590,14 +590,25 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
         ),
         Rule(
             "isc.no_authority",
-            "Kerberos needs the KDC and the authority is unreachable",
+            "Kerberos (or Negotiate whose PackageList leaves it Kerberos but not NTLM) needs the KDC and the "
+            "authority is unreachable",
             "SEC_E_NO_AUTHENTICATING_AUTHORITY",
             Citation(page, "returns", "SEC_E_NO_AUTHENTICATING_AUTHORITY"),
             leg_is(Outcome.NO_AUTHORITY),
+            also=(
+                Interpretation(
+                    "Negotiate's credentials carry a PackageList that allows Kerberos but not NTLM, and Kerberos "
+                    "cannot succeed (no KDC, or no such service principal): what does the call return?",
+                    "what Kerberos returns: with NTLM kept out there is nothing to fall back to, so Negotiate "
+                    "uses Kerberos and fails as it does (SEC_E_NO_AUTHENTICATING_AUTHORITY here, "
+                    "SEC_E_TARGET_UNKNOWN for an unknown target)",
+                ),
+            ),
         ),
         Rule(
             "isc.target_unknown",
-            "Kerberos: the target names no service principal of the domain",
+            "Kerberos (or Negotiate whose PackageList leaves it Kerberos but not NTLM): the target names no "
+            "service principal of the domain",
             "SEC_E_TARGET_UNKNOWN",
             Citation(page, "returns", "SEC_E_TARGET_UNKNOWN"),
             leg_is(Outcome.TARGET_UNKNOWN),
@@ -739,8 +750,9 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
         ),
         Rule(
             "asc.invalid_token",
-            "the input token is missing, malformed, altered, of another package or leg, of another "
-            "handshake, or the context has no leg left",
+            "the input token is missing, malformed, altered, of another package or leg (for Negotiate, also "
+            "of a package its credentials' PackageList keeps out), of another handshake, or the context has "
+            "no leg left",
             "SEC_E_INVALID_TOKEN",
             Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
             leg_is(Outcome.NO_TOKEN, Outcome.BAD_TOKEN, Outcome.CROSS_CONTEXT, Outcome.BAD_STATE),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import package_list
 from .common import (
     CONTRACT_ERROR,
     NULL_HANDLE_ERRATA,
@@ -20,7 +21,7 @@ from .common import (
 )
 from .constants import SE_TCB_NAME, SECPKG_CRED_INBOUND
 from .handles import NEVER, CredHandle, Luid, timestamp
-from .identity import as_winnt_identity
+from .identity import as_winnt_identity, package_list_of
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .structs import SecWinntAuthIdentity
 from .world import CredRecord, Principal
@@ -51,6 +52,24 @@ def _auth(c: Call) -> Any:
         # process or logon session) stands for the SEC_WINNT_AUTH_IDENTITY it holds.
         auth = facts["auth"] = as_winnt_identity(c, deref(c.a.pAuthData))
     return auth
+
+
+def _package_list(c: Call, param: str) -> package_list.PackageList | None:
+    """Negotiate's PackageList from pAuthData (SEC_WINNT_AUTH_IDENTITY_EXW or a packed EX2), or
+    None: no list, an empty one, or a package other than Negotiate (only Negotiate reads it; see
+    sspimodel.model.package_list)."""
+    facts = c.facts
+    plist = facts.get("package_list", _UNSET)
+    if plist is _UNSET:
+        package = _package(c, param)
+        text = package_list_of(deref(c.a.pAuthData)) if package is not None and package.name == "Negotiate" else ""
+        plist = facts["package_list"] = package_list.parse(text) if text else None
+    return plist
+
+
+def _package_list_leaves_nothing(c: Call, param: str) -> bool:
+    plist = _package_list(c, param)
+    return plist is not None and not plist.allowed
 
 
 # The packages Windows-run tests show acquiring any identity (ntlm.c testAcquireCredentialsHandle,
@@ -190,6 +209,7 @@ def _acquire(c: Call, param_package: str) -> None:
         supplied=auth is not None,
         luid=luid,
         expiry=expiry,
+        package_list=_package_list(c, param_package),
     )
     c.out["phCredential"] = handle
     c.out["ptsExpiry"] = timestamp(expiry)
@@ -270,6 +290,24 @@ def acquire_rules(
                     "domain, user or password",
                 ),
             ),
+        ),
+        Rule(
+            "ach.package_list_empty",
+            f"{package} is Negotiate and the PackageList of pAuthData (SEC_WINNT_AUTH_IDENTITY_EXW, or "
+            "a packed EX2 identity) leaves it no package to negotiate: it names only packages Negotiate "
+            "does not use, or excludes Kerberos and NTLM ('!Kerberos,!NTLM')",
+            "SEC_E_NO_CREDENTIALS",
+            Interpretation(
+                "Negotiate may use only the packages the PackageList allows (the SEC_WINNT_AUTH_IDENTITY_EX "
+                "structure page: the names of the packages Negotiate may use, separated by commas, a '!' "
+                "before a name keeping that package out; tests/data/package_list_facts.json). What does a "
+                "list that leaves it none get?",
+                "SEC_E_NO_CREDENTIALS ('has no credentials to offer'): restricted to no package, Negotiate "
+                "has no package whose credentials it could offer; decided here, where the list is read, "
+                "not at InitializeSecurityContext. Unknown names are not refused: they match no package",
+            ),
+            lambda c: _package_list_leaves_nothing(c, package),
+            also=(Citation(page, "returns", "SEC_E_NO_CREDENTIALS"),),
         ),
         Rule(
             "ach.logon_id_not_owner",

@@ -66,6 +66,7 @@ __all__ = [
     "as_winnt_identity",
     "ex2_overflow",
     "pack_ex2",
+    "package_list_of",
     "parse_ex2",
 ]
 
@@ -391,6 +392,16 @@ def as_winnt_identity(c: Call, value: Any) -> Any:
     except UnicodeDecodeError:
         return value
     return SecWinntAuthIdentity(User=clear.user, Password=password, Domain=clear.domain or None)
+
+
+def package_list_of(value: Any) -> str:
+    """The PackageList an identity of this family carries ('' for none, and for a
+    SEC_WINNT_AUTH_IDENTITY, which has no such member). The list is never encrypted: an
+    encrypted EX2 seals only its packed credentials."""
+    if not isinstance(value, AuthIdentityBuffer | SecWinntAuthIdentityExW):
+        return ""
+    fields = _ex2_of(value)
+    return "" if isinstance(fields, str) else fields.package_list
 
 
 # -- memory ---------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ Handshakes (C = client/InitializeSecurityContext, S = server/AcceptSecurityConte
                C: AP-REQ -> S: AP-REP                                     (two, mutual auth)
                the client needs the KDC (the authority) and a known service principal name
     Negotiate  Kerberos when the authority is reachable and the target is a known SPN,
-               else NTLM; tokens carry Negotiate's id. NTLM travels in SPNEGO (RFC 4178,
+               else NTLM, among the packages the credentials' PackageList allows
+               (:mod:`sspimodel.model.package_list`); tokens carry Negotiate's id. NTLM travels in SPNEGO (RFC 4178,
                :mod:`sspimodel.model.spnego`): C: NegTokenInit(NEGOTIATE) -> S: NegTokenResp
                (accept-incomplete, CHALLENGE) -> C: NegTokenResp(AUTHENTICATE, mechListMIC)
                -> S: NegTokenResp(accept-completed, mechListMIC), the client checking the last.
@@ -45,7 +46,7 @@ from attrs import frozen
 from ..ntlm import ClientSession, LogonDenied, NtlmError, ServerSession
 from ..ntlm.errors import FieldTooLong
 from ..paths import data_file
-from . import ntlm_wire, spnego, tokens
+from . import ntlm_wire, package_list, spnego, tokens
 from .constants import (
     ISC_REQ_ALLOCATE_MEMORY,
     ISC_REQ_CONFIDENTIALITY,
@@ -473,18 +474,24 @@ def initialize_leg(
     target: str | None,
 ) -> Leg:
     """The client's next leg. ``ctx`` is None on the first call."""
-    mech = ctx.mech if ctx is not None else _client_mech(world, package, target)
+    mech = ctx.mech if ctx is not None else _client_mech(world, package, cred, target)
     # Negotiate's client also reads the NTLM messages of the NTLM mechanism it selected.
     ids = (package.rpc_id, NTLM.rpc_id) if mech == "NTLM" and package.name != "NTLM" else (package.rpc_id,)
     return _run(world, package, cred, ctx, frame, requested, target, mech, Role.CLIENT, ids)
 
 
-def _client_mech(world: World, package: Package, target: str | None) -> str:
+def _client_mech(world: World, package: Package, cred: CredRecord, target: str | None) -> str:
     if package.name != "Negotiate":
-        return package.name
+        return package.name  # NTLM, Kerberos and Digest credentials keep no package list
     # Negotiate: Kerberos when the authority is reachable and the target is a known service
-    # principal, else NTLM.
-    if world.authority.online and world.spn_owner(target) is not None:
+    # principal, else NTLM; among the packages the credentials' PackageList leaves it
+    # (sspimodel.model.package_list; AcquireCredentialsHandle refuses a list that leaves none).
+    # Interpretation: NTLM is the fallback; a list without NTLM leaves none, so Negotiate uses
+    # Kerberos even when Kerberos cannot succeed, and the call fails as Kerberos does (no KDC:
+    # SEC_E_NO_AUTHENTICATING_AUTHORITY; no such service principal: SEC_E_TARGET_UNKNOWN).
+    allowed = package_list.allowed(cred)
+    kerberos_works = world.authority.online and world.spn_owner(target) is not None
+    if "Kerberos" in allowed and (kerberos_works or "NTLM" not in allowed):
         return "Kerberos"
     return "NTLM"
 
@@ -766,6 +773,15 @@ def accept_leg(
                 checked
                 if isinstance(checked, Leg)
                 else Leg(Outcome.BAD_TOKEN, State.INITIAL, detail="unexpected token")
+            )
+        if package.name == "Negotiate" and selected not in package_list.allowed(cred):
+            # Interpretation: the server's PackageList restricts its Negotiate as the client's
+            # does; a first token of a package the list keeps out is one this server does not
+            # take (SEC_E_INVALID_TOKEN, as a token of another package).
+            return Leg(
+                Outcome.BAD_TOKEN,
+                State.INITIAL,
+                detail=f"a {selected} token; the credentials' PackageList keeps {selected} out",
             )
         mech = selected
     return _run(world, package, cred, ctx, frame, requested, None, mech, Role.SERVER, wire_ids)

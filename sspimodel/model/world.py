@@ -106,6 +106,8 @@ class CredRecord:
     kdc_proxy: Any = None
     # What AddCredentials added, in order: (package, account, fCredentialUse, pszPrincipal).
     added: tuple[tuple[str, str, int, Any], ...] = ()
+    # Negotiate's PackageList (sspimodel.model.package_list.PackageList; None: none was given).
+    package_list: Any = None
 
 
 @define(eq=False)

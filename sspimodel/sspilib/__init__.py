@@ -117,13 +117,17 @@ class UserCredential(_Credential):
         protocol_list: list[str] | None = None,
     ) -> None:
         super().__init__()
-        if protocol_list:
+        # The protocol list becomes the identity's PackageList, comma-separated as the
+        # SEC_WINNT_AUTH_IDENTITY_EX page writes it (sspimodel.model.package_list).
+        packages = ",".join(protocol_list) if protocol_list else None
+        if packages and not (username or password or domain):
             raise NotModelledError(
-                "UserCredential(protocol_list=...): the model's Negotiate has no package list to restrict"
+                "UserCredential(protocol_list=...) without a user name: the model reads a package list only "
+                "from a SEC_WINNT_AUTH_IDENTITY_EXW with a user and password, not for the process's own logon"
             )
         identity = None
         if username or password or domain:
-            identity = raw.WinNTAuthIdentity(username=username, domain=domain, password=password)
+            identity = raw.WinNTAuthIdentity(username=username, domain=domain, password=password, package_list=packages)
         self._acquire(protocol, usage, identity)
         if username:
             self._username = f"{domain}\\{username}" if domain else username

@@ -415,7 +415,7 @@ class AuthIdentity:
 
 
 class WinNTAuthIdentity(AuthIdentity):
-    """SEC_WINNT_AUTH_IDENTITY_W: user, domain and password."""
+    """SEC_WINNT_AUTH_IDENTITY_W: user, domain and password (SEC_WINNT_AUTH_IDENTITY_EXW with a package list)."""
 
     def __init__(
         self,
@@ -441,9 +441,22 @@ class WinNTAuthIdentity(AuthIdentity):
 
     def _to_model(self) -> t.Any:
         if self._package_list is not None:
-            raise NotModelledError(
-                "WinNTAuthIdentity.package_list: the model's Negotiate has no package list "
-                "(SEC_WINNT_AUTH_IDENTITY_EX's PackageList is not simulated)"
+            from ..model.identity import SecWinntAuthIdentityExW
+
+            if self._username is None and self._password is None:
+                raise NotModelledError(
+                    "WinNTAuthIdentity.package_list without a user name or password: the model reads a "
+                    "package list only from an identity that supplies credentials, not for the caller's own logon"
+                )
+
+            # A package list makes the identity a SEC_WINNT_AUTH_IDENTITY_EXW, whose PackageList
+            # the model's Negotiate honours (sspimodel.model.package_list); other packages ignore it.
+            return SecWinntAuthIdentityExW(
+                User=self._username,  # type: ignore[arg-type]
+                Password=self._password,  # type: ignore[arg-type]
+                Domain=self._domain,
+                Flags=int(self._flags),
+                PackageList=self._package_list,
             )
         from ..model.structs import SecWinntAuthIdentity
 
