@@ -316,6 +316,27 @@ def test_a_prompt_keeps_no_context_its_unmarshal_would_refuse(over, parameter):
     assert world.prompts.user.shown == []  # no dialog
 
 
+@pytest.mark.parametrize(
+    ("answer", "error", "words"),
+    [
+        ({"password": "p\ud800"}, ValueError, "password holds an unpaired surrogate (U+D800 at UTF-16 unit 1)"),
+        ({"password": "p", "user": "\udc00alice"}, ValueError, "user holds an unpaired surrogate"),
+        ({"password": "p", "domain": "CON\ud800"}, ValueError, "domain holds an unpaired surrogate"),
+        ({"password": "x" * 32_768}, ValueError, "password is 65536 bytes in UTF-16"),
+        ({"password": 5}, TypeError, "password must be a string, got int"),
+    ],
+    ids=["password", "user", "domain", "too-long", "not-a-string"],
+)
+def test_the_scripted_user_cannot_type_what_the_prompt_could_not_hand_back(answer, error, words):
+    # Was: accepted, then the prompt returned an identity its readers refused (or raised ValueError or
+    # AttributeError from packing it).
+    world = default_world()
+    with pytest.raises(error) as info:
+        world.prompts.user.submit(**answer)
+    assert words in str(info.value)
+    assert not world.prompts.user.answers
+
+
 # -- 4. a callback that raises inside run_pending ----------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from .common import (
 )
 from .handles import Ref
 from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, register
+from .wchar import utf16
 from .world import CredRecord
 
 __all__ = [
@@ -210,11 +211,11 @@ class SecPkgCredentials_KdcProxySettings:
     def size(self) -> int:
         """The bytes the structure and its strings take in one buffer: a WCHAR string takes two
         bytes per UTF-16 code unit, so a character outside the BMP (a surrogate pair) takes four."""
-        return 16 + len(_utf16(self.ProxyServer)) + len(_utf16(self.ClientTlsCred))
+        return 16 + len(utf16(self.ProxyServer)) + len(utf16(self.ClientTlsCred))
 
     def to_bytes(self) -> bytes:
-        proxy = _utf16(self.ProxyServer)
-        tls = _utf16(self.ClientTlsCred)
+        proxy = utf16(self.ProxyServer)
+        tls = utf16(self.ClientTlsCred)
         head = self.Version.to_bytes(4, "little") + self.Flags.to_bytes(4, "little")
         head += (16 if proxy else 0).to_bytes(2, "little") + len(proxy).to_bytes(2, "little")
         head += (16 + len(proxy) if tls else 0).to_bytes(2, "little") + len(tls).to_bytes(2, "little")
@@ -235,15 +236,9 @@ class SecPkgCredentials_KdcProxySettings:
                 continue
             if length % 2 or offset < 16 or offset + length > len(data):
                 return None
-            # Any code units, an unpaired surrogate included: the inverse of _utf16.
+            # Any code units, an unpaired surrogate included: the inverse of wchar.utf16.
             strings.append(data[offset : offset + length].decode("utf-16-le", "surrogatepass"))
         return cls(version, flags, strings[0], strings[1])
-
-
-def _utf16(text: str | None) -> bytes:
-    """A WCHAR string's code units as they lie in memory (a NULL string: none). A caller's string
-    may hold an unpaired surrogate, as a WCHAR string can: it is kept as the one unit it is."""
-    return (text or "").encode("utf-16-le", "surrogatepass")
 
 
 def _supported(table: dict[int, frozenset[str]]) -> Any:
@@ -301,9 +296,9 @@ def _bad_proxy_settings(value: SecPkgCredentials_KdcProxySettings) -> str | None
         text = getattr(value, name)
         if text is not None and not isinstance(text, str):
             return f"SecPkgCredentials_KdcProxySettings.{name} must be a string or None, got {type(text).__name__}"
-        if len(_utf16(text)) > 0xFFFF:
+        if len(utf16(text)) > 0xFFFF:
             return (
-                f"SecPkgCredentials_KdcProxySettings.{name} is {len(_utf16(text))} bytes in UTF-16; its "
+                f"SecPkgCredentials_KdcProxySettings.{name} is {len(utf16(text))} bytes in UTF-16; its "
                 "length field (a USHORT) holds at most 65535"
             )
     return None

@@ -56,6 +56,7 @@ from .constants import SEC_WINNT_AUTH_IDENTITY_ANSI, SEC_WINNT_AUTH_IDENTITY_UNI
 from .handles import AllocatedBytes, AllocatedStr, _hex
 from .rules import Call, Citation, Interpretation, Rule, pick, register, unreachable
 from .structs import SecWinntAuthIdentity
+from .wchar import unpaired_surrogate
 
 __all__ = [
     "EX2_HEADER",
@@ -69,7 +70,6 @@ __all__ = [
     "pack_ex2",
     "parse_ex2",
     "unpaired_rule",
-    "unpaired_surrogate",
 ]
 
 # sspi.h values (spec/data/constants.tsv; the Windows SDK header, absent from mingw-w64 10.0.0).
@@ -564,19 +564,6 @@ def _too_long_rule(rule_id: str, param: str, basis: Citation, grow: int = 0) -> 
         _raise(param, lambda c: _ex2_problem(c, param, grow)),
         also=(_SILENT, _EX2_LIMIT),
     )
-
-
-def unpaired_surrogate(text: str) -> str | None:
-    """Where ``text`` holds a surrogate that is not half of a pair (a WCHAR string can), as
-    ``"U+D800 at UTF-16 unit 3"``; None when its UTF-16 units are text. A pair given as two code
-    points (``"\\ud83d\\ude00"``) is text: its units are those of the character they pair into."""
-    data = _utf16(text)
-    try:
-        data.decode("utf-16-le")
-    except UnicodeDecodeError as e:
-        unit = int.from_bytes(data[e.start : e.start + 2], "little")
-        return f"U+{unit:04X} at UTF-16 unit {e.start // 2}"
-    return None
 
 
 def ex2_unpaired(fields: Ex2) -> str | None:

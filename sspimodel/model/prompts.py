@@ -57,7 +57,6 @@ from .identity import (
     pack_ex2,
     parse_ex2,
     reading_rules,
-    unpaired_surrogate,
 )
 from .prompt_state import (
     Cancel,
@@ -70,6 +69,7 @@ from .prompt_state import (
     Submit,
 )
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
+from .wchar import unpaired_surrogate
 
 __all__ = [
     "CREDUIWIN_STRUCTURE_TYPE_SSPIPFC",
