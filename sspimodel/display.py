@@ -15,6 +15,7 @@ import html
 from functools import cache
 from typing import Any
 
+from .model.bytes_text import bytes_repr, hexdump
 from .render import html_table
 from .spec import Diagnostic, FunctionSpec
 
@@ -212,19 +213,9 @@ class Flags(int):
         printer.text(repr(self))
 
 
-def hexdump(data: bytes, width: int = 16) -> str:
-    """Offset, hex bytes and printable ASCII, ``width`` bytes a line (wraps, never runs off a page)."""
-    lines = []
-    for at in range(0, len(data), width):
-        chunk = data[at : at + width]
-        hexes = " ".join(f"{b:02x}" for b in chunk)
-        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        lines.append(f"{at:04x}  {hexes:<{width * 3 - 1}}  {text}")
-    return "\n".join(lines) if lines else "(empty)"
-
-
 def buffer_text(buffer: Any) -> str:
-    """A SecBuffer: its type and size, then its bytes as a hexdump."""
+    """A SecBuffer: its type and size, then its bytes as a hexdump (above
+    :data:`~sspimodel.model.bytes_text.SHOWN_IN_FULL` bytes, its head and tail only)."""
     from .model.buffers import _type_name
 
     head = f"SecBuffer({_type_name(buffer.BufferType)}, cbBuffer={buffer.cbBuffer}"
@@ -279,6 +270,8 @@ def _value_text(value: Any, function: str = "", field: str = "") -> str:
         return buffer_text(value)
     if isinstance(value, Flags):
         return repr(value)
+    if type(value) is bytes or type(value) is bytearray:
+        return bytes_repr(value)
     if isinstance(value, enum.Enum):
         return value.name or repr(value)
     if callable(value) and hasattr(value, "__qualname__") and not isinstance(value, type):

@@ -19,6 +19,7 @@ from typing import Any
 
 from attrs import define, field
 
+from .bytes_text import bytes_repr
 from .constants import (
     SECBUFFER_ATTRMASK,
     SECBUFFER_DATA,
@@ -112,11 +113,13 @@ class SecBuffer:
     __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __repr__(self) -> str:
-        return (
-            f"SecBuffer({_type_name(self.BufferType)}, cbBuffer={self.cbBuffer}, pvBuffer={self.pvBuffer!r})"
-        )
+        # A long buffer shows its head and tail only (sspimodel.model.bytes_text); package memory
+        # (AllocatedBytes) bounds its own repr.
+        data = self.pvBuffer
+        shown = bytes_repr(data) if type(data) is bytes or type(data) is bytearray else repr(data)
+        return f"SecBuffer({_type_name(self.BufferType)}, cbBuffer={self.cbBuffer}, pvBuffer={shown})"
 
-    # Notebooks show the bytes as a wrapped hexdump (sspimodel.display).
+    # Notebooks show the bytes as a wrapped hexdump (sspimodel.display), bounded as the repr is.
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         from ..display import buffer_text
 

@@ -38,6 +38,7 @@ from .common import (
 )
 from .handles import Ref
 from .rules import Call, Citation, Errata, Interpretation, Rule, guarded, register
+from .wchar import utf16
 from .world import CredRecord
 
 __all__ = [
@@ -208,12 +209,13 @@ class SecPkgCredentials_KdcProxySettings:
 
     @property
     def size(self) -> int:
-        """The bytes the structure and its strings take in one buffer."""
-        return 16 + 2 * len(self.ProxyServer or "") + 2 * len(self.ClientTlsCred or "")
+        """The bytes the structure and its strings take in one buffer: a WCHAR string takes two
+        bytes per UTF-16 code unit, so a character outside the BMP (a surrogate pair) takes four."""
+        return 16 + len(utf16(self.ProxyServer)) + len(utf16(self.ClientTlsCred))
 
     def to_bytes(self) -> bytes:
-        proxy = (self.ProxyServer or "").encode("utf-16-le")
-        tls = (self.ClientTlsCred or "").encode("utf-16-le")
+        proxy = utf16(self.ProxyServer)
+        tls = utf16(self.ClientTlsCred)
         head = self.Version.to_bytes(4, "little") + self.Flags.to_bytes(4, "little")
         head += (16 if proxy else 0).to_bytes(2, "little") + len(proxy).to_bytes(2, "little")
         head += (16 + len(proxy) if tls else 0).to_bytes(2, "little") + len(tls).to_bytes(2, "little")
@@ -234,10 +236,8 @@ class SecPkgCredentials_KdcProxySettings:
                 continue
             if length % 2 or offset < 16 or offset + length > len(data):
                 return None
-            try:
-                strings.append(data[offset : offset + length].decode("utf-16-le"))
-            except UnicodeDecodeError:
-                return None
+            # Any code units, an unpaired surrogate included: the inverse of wchar.utf16.
+            strings.append(data[offset : offset + length].decode("utf-16-le", "surrogatepass"))
         return cls(version, flags, strings[0], strings[1])
 
 
@@ -279,6 +279,27 @@ def _bad_buffer(c: Call) -> str | None:
             return (
                 "expected a SecPkgCredentials_KdcProxySettings (or its bytes as laid out in memory) for "
                 f"SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, got {type(value).__name__}"
+            )
+        return _bad_proxy_settings(value)
+    return None
+
+
+def _bad_proxy_settings(value: SecPkgCredentials_KdcProxySettings) -> str | None:
+    """What of a caller's SecPkgCredentials_KdcProxySettings sspi.h cannot hold: Version and Flags
+    are ULONGs, each string a PWSTR whose byte length is a USHORT (ProxyServerLength,
+    ClientTlsCredLength); None when it is well formed."""
+    for name in ("Version", "Flags"):
+        number = getattr(value, name)
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 0xFFFFFFFF:
+            return f"SecPkgCredentials_KdcProxySettings.{name} must be a ULONG, got {number!r}"
+    for name in ("ProxyServer", "ClientTlsCred"):
+        text = getattr(value, name)
+        if text is not None and not isinstance(text, str):
+            return f"SecPkgCredentials_KdcProxySettings.{name} must be a string or None, got {type(text).__name__}"
+        if len(utf16(text)) > 0xFFFF:
+            return (
+                f"SecPkgCredentials_KdcProxySettings.{name} is {len(utf16(text))} bytes in UTF-16; its "
+                "length field (a USHORT) holds at most 65535"
             )
     return None
 

@@ -23,6 +23,8 @@ from typing import Any, Generic, TypeVar
 
 from attrs import define, frozen
 
+from .bytes_text import bytes_repr
+
 __all__ = [
     "NEVER",
     "AccessToken",
@@ -160,7 +162,9 @@ class Ref(Generic[T]):
     value: T | None = None
 
     def __repr__(self) -> str:
-        return f"Ref({self.value!r})"
+        value = self.value
+        shown = bytes_repr(value) if type(value) is bytes or type(value) is bytearray else repr(value)
+        return f"Ref({shown})"
 
 
 @frozen(repr=False)
@@ -198,7 +202,7 @@ class AllocatedBytes(bytes):
         return obj
 
     def __repr__(self) -> str:
-        return f"AllocatedBytes({_hex(self.address)}, {bytes(self)!r})"
+        return f"AllocatedBytes({_hex(self.address)}, {bytes_repr(bytes(self))})"
 
 
 class AllocatedStr(str):

@@ -56,6 +56,7 @@ from .constants import SEC_WINNT_AUTH_IDENTITY_ANSI, SEC_WINNT_AUTH_IDENTITY_UNI
 from .handles import AllocatedBytes, AllocatedStr, _hex
 from .rules import Call, Citation, Interpretation, Rule, pick, register, unreachable
 from .structs import SecWinntAuthIdentity
+from .wchar import unpaired_surrogate
 
 __all__ = [
     "EX2_HEADER",
@@ -65,9 +66,11 @@ __all__ = [
     "SecWinntAuthIdentityExW",
     "as_winnt_identity",
     "ex2_overflow",
+    "ex2_unpaired",
     "pack_ex2",
     "package_list_of",
     "parse_ex2",
+    "unpaired_rule",
 ]
 
 # sspi.h values (spec/data/constants.tsv; the Windows SDK header, absent from mingw-w64 10.0.0).
@@ -574,6 +577,57 @@ def _too_long_rule(rule_id: str, param: str, basis: Citation, grow: int = 0) -> 
     )
 
 
+def ex2_unpaired(fields: Ex2) -> str | None:
+    """Which string of these EX2 fields :func:`parse_ex2` would refuse once packed (one holding an
+    unpaired surrogate), named as the caller's structure names it, or None. Encrypted
+    credentials are bytes, not text: they are not looked at."""
+    strings = [("User", fields.user), ("Domain", fields.domain), ("PackageList", fields.package_list)]
+    if not fields.encrypted:
+        strings.insert(2, ("Password", fields.password))
+    for name, text in strings:
+        where = unpaired_surrogate(text)
+        if where is not None:
+            return f"{name} holds an unpaired surrogate ({where})"
+    return None
+
+
+_UNPAIRED = Interpretation(
+    "A WCHAR string may hold a surrogate that is not half of a pair, yet the family reads the strings of an "
+    "EX2 identity it allocated as UTF-16 text and refuses one that holds such a unit (SspiEncodeAuthIdentityAsStrings, "
+    "SspiMarshalAuthIdentity, SspiCopyAuthIdentity, SspiUnmarshalAuthIdentity): may a call build such an identity?",
+    "no: the call that would allocate it (or marshal it) is refused with a ContractError naming the parameter, "
+    "the string and the unit, and nothing is allocated, so every identity the family allocates can be read back; "
+    "a caller's own structure holding one is still read where nothing is built from it",
+)
+_UNPAIRED_NOTE = (
+    " (interpretation: the identity functions read an EX2 identity's strings as UTF-16 text, so the model "
+    "builds none they could not read back)"
+)
+
+
+def _unpaired_problem(c: Call, param: str) -> str | None:
+    """What of ``param``'s identity cannot be packed readably; None for family memory (parse_ex2
+    checked its bytes) and for a caller's structure whose strings are all text."""
+    if isinstance(_given(c, param), AuthIdentityBuffer):
+        return None
+    return ex2_unpaired(_fields(c, param))
+
+
+def unpaired_rule(rule_id: str, param: str, basis: Citation) -> Rule:
+    """Refuses a caller's identity structure (in ``param``) whose strings would make the EX2
+    identity the call builds unreadable: an unpaired surrogate. Comes after the reading rules."""
+    return Rule(
+        rule_id,
+        f"{param} is a caller's structure one of whose strings holds an unpaired surrogate (a UTF-16 unit "
+        "U+D800..U+DFFF that is not half of a pair): the EX2 identity built from it could not be read back",
+        CONTRACT_ERROR,
+        basis,
+        lambda c: _unpaired_problem(c, param) is not None,
+        _raise(param, lambda c: f"{_unpaired_problem(c, param)}{_UNPAIRED_NOTE}"),
+        also=(_SILENT, _UNPAIRED),
+    )
+
+
 # -- SspiEncodeStringsAsAuthIdentity ----------------------------------------------------------
 
 _STRINGS = ("pszUserName", "pszDomainName", "pszPackedCredentialsString")
@@ -601,6 +655,22 @@ def _raise_not_string(c: Call) -> None:
     raise c.violation(name, problem, value)
 
 
+def _unpaired_string(c: Call) -> tuple[str, str] | None:
+    """(parameter, where) of the first string parameter holding an unpaired surrogate, or None."""
+    for name in _STRINGS:
+        where = unpaired_surrogate(getattr(c.a, name))
+        if where is not None:
+            return name, where
+    return None
+
+
+def _raise_unpaired_string(c: Call) -> None:
+    found = _unpaired_string(c)
+    assert found is not None
+    name, where = found
+    raise c.violation(name, f"holds an unpaired surrogate ({where}){_UNPAIRED_NOTE}", getattr(c.a, name))
+
+
 def _encode_strings(c: Call) -> None:
     data = pack_ex2(
         c.a.pszUserName,
@@ -623,6 +693,16 @@ ENCODE_STRINGS = register(
             lambda c: _not_strings(c) is not None,
             _raise_not_string,
             also=(_SILENT,),
+        ),
+        Rule(
+            "esai.unpaired_surrogate",
+            "a string parameter holds an unpaired surrogate (a UTF-16 unit U+D800..U+DFFF that is not half of a "
+            "pair): the identity's readers could not read it back",
+            CONTRACT_ERROR,
+            Citation(F, "parameters: pszUserName", "The user name the new identity carries."),
+            lambda c: _unpaired_string(c) is not None,
+            _raise_unpaired_string,
+            also=(_SILENT, _UNPAIRED),
         ),
         Rule(
             "esai.ok",
@@ -746,6 +826,9 @@ COPY = register(
     [
         *reading_rules(
             F, "cai", "AuthData", Citation(F, "parameters: AuthData", "The credential structure to copy.")
+        ),
+        unpaired_rule(
+            "cai.unpaired_surrogate", "AuthData", Citation(F, "parameters: AuthData", "The credential structure to copy.")
         ),
         _too_long_rule(
             "cai.too_long", "AuthData", Citation(F, "parameters: AuthData", "The credential structure to copy.")
@@ -1031,6 +1114,11 @@ MARSHAL = register(
         *reading_rules(
             F,
             "mai",
+            "AuthIdentity",
+            Citation(F, "parameters: AuthIdentity", "The identity structure to serialize."),
+        ),
+        unpaired_rule(
+            "mai.unpaired_surrogate",
             "AuthIdentity",
             Citation(F, "parameters: AuthIdentity", "The identity structure to serialize."),
         ),
@@ -1448,6 +1536,25 @@ def _raise_exclude_problem(c: Call) -> None:
     raise c.violation(param, problem, _given(c, param))
 
 
+def _exclude_unpaired(c: Call) -> tuple[str, str] | None:
+    """(parameter, problem) when the new identity's strings would hold an unpaired surrogate: the
+    caller's structure in AuthIdentity, or the package name the list gains."""
+    own = _unpaired_problem(c, "AuthIdentity")
+    if own is not None:
+        return "AuthIdentity", own
+    where = unpaired_surrogate(c.a.pszPackageName)
+    if where is not None:
+        return "pszPackageName", f"holds an unpaired surrogate ({where}), which the new PackageList would carry"
+    return None
+
+
+def _raise_exclude_unpaired(c: Call) -> None:
+    found = _exclude_unpaired(c)
+    assert found is not None, "rule order: xp.unpaired_surrogate's test held"
+    param, problem = found
+    raise c.violation(param, problem + _UNPAIRED_NOTE, _given(c, param))
+
+
 def _exclude(c: Call) -> None:
     f = _fields(c, "AuthIdentity")
     data = pack_ex2(f.user, f.domain, f.packed, f.flags, _excluding(c))
@@ -1474,6 +1581,17 @@ EXCLUDE = register(
                 "pszPackageName", lambda c: f"{c.a.pszPackageName!r} is not the name of a security package"
             ),
             also=(_SILENT,),
+        ),
+        Rule(
+            "xp.unpaired_surrogate",
+            "AuthIdentity is a caller's structure one of whose strings, or pszPackageName, holds an unpaired "
+            "surrogate (a UTF-16 unit U+D800..U+DFFF that is not half of a pair): the new identity could not be "
+            "read back",
+            CONTRACT_ERROR,
+            Citation(F, "parameters: AuthIdentity", "The identity structure to start from."),
+            lambda c: _exclude_unpaired(c) is not None,
+            _raise_exclude_unpaired,
+            also=(_SILENT, _UNPAIRED),
         ),
         Rule(
             "xp.too_long",

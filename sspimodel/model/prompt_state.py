@@ -13,6 +13,7 @@ from collections import deque
 from attrs import define, field, frozen
 
 from .handles import Luid
+from .wchar import unpaired_surrogate, utf16
 
 __all__ = [
     "Cancel",
@@ -99,6 +100,17 @@ class ScriptedUser:
     def submit(
         self, password: str, user: str | None = None, domain: str | None = None, save: bool | None = None
     ) -> ScriptedUser:
+        """Queue the answer: the user types these fields and clicks Submit. A field the prompt could
+        not hand back in an identity its readers accept is refused here, with ValueError or TypeError
+        naming it, rather than at the prompt (see :func:`_typed_problem`)."""
+        for name, value in (("password", password), ("user", user), ("domain", domain)):
+            if value is None and name != "password":
+                continue
+            if not isinstance(value, str):
+                raise TypeError(f"ScriptedUser.submit: {name} must be a string, got {type(value).__name__}")
+            problem = _typed_problem(value)
+            if problem is not None:
+                raise ValueError(f"ScriptedUser.submit: {name} {problem}")
         self.answers.append(Submit(password, user, domain, save))
         return self
 
@@ -110,6 +122,21 @@ class ScriptedUser:
         if not self.answers:
             return Cancel("no answer queued: the user closed the dialog")
         return self.answers.popleft()
+
+
+def _typed_problem(text: str) -> str | None:
+    """Why the dialog could not hand ``text`` back as a field of the EX2 identity it fills, or None.
+
+    Interpretation (the prompt pages do not say): the identity SspiPromptForCredentials returns is
+    read by the auth-identity functions as UTF-16 text whose byte lengths are USHORTs, so what the
+    scripted user types is such text: no unpaired surrogate, at most 65,535 bytes in UTF-16."""
+    where = unpaired_surrogate(text)
+    if where is not None:
+        return f"holds an unpaired surrogate ({where}), which no identity the prompt returns may hold"
+    size = len(utf16(text))
+    if size > 0xFFFF:
+        return f"is {size} bytes in UTF-16; a field of the identity the prompt returns holds at most 65535"
+    return None
 
 
 @frozen

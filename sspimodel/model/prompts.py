@@ -44,6 +44,8 @@ from typing import Any
 from .common import CONTRACT_ERROR
 from .handles import AccessToken, AllocatedBytes, AllocatedStr, CtxtHandle, Luid, Ref, _hex
 from .identity import (
+    _UNPAIRED,
+    _UNPAIRED_NOTE,
     AuthIdentityBuffer,
     Ex2,
     _alloc_identity,
@@ -51,6 +53,7 @@ from .identity import (
     _open,
     _undecryptable_rule,
     ex2_overflow,
+    ex2_unpaired,
     pack_ex2,
     parse_ex2,
     reading_rules,
@@ -66,6 +69,7 @@ from .prompt_state import (
     Submit,
 )
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
+from .wchar import unpaired_surrogate
 
 __all__ = [
     "CREDUIWIN_STRUCTURE_TYPE_SSPIPFC",
@@ -429,6 +433,47 @@ def _context_size_problem(c: Call) -> tuple[str, str] | None:
     )
 
 
+_UNPAIRED_CONTEXT = Interpretation(
+    "The prompt keeps its credential UI context marshalled (target name, caption, message, input identity), "
+    "and SspiUnmarshalCredUIContext reads those strings as UTF-16 text: what of one holding a surrogate that is "
+    "not half of a pair?",
+    "the prompt is refused with a ContractError naming the parameter and the unit; no dialog is shown, so every "
+    "context the prompt keeps (and every identity it fills from pInputAuthIdentity) can be read back",
+)
+_UNPAIRED_CONTEXT_NOTE = (
+    " (interpretation: SspiUnmarshalCredUIContext reads the prompt's marshalled context as UTF-16 text, so the "
+    "model keeps none it could not read back)"
+)
+
+
+def _unpaired_problem(c: Call) -> tuple[str, str] | None:
+    """(parameter, problem) when a string the prompt keeps holds an unpaired surrogate: the input
+    identity (a caller's structure; family memory was checked when read), the target name, or
+    pUiInfo's caption or message."""
+    given = _given(c, "pInputAuthIdentity")
+    if given is not None and not isinstance(given, AuthIdentityBuffer):
+        problem = ex2_unpaired(_fields(c, "pInputAuthIdentity"))
+        if problem is not None:
+            return "pInputAuthIdentity", problem + _UNPAIRED_NOTE
+    info: CredUiInfo = _given(c, "pUiInfo")
+    for param, what, text in (
+        ("pszTargetName", "the target name", _text(_given(c, "pszTargetName"))),
+        ("pUiInfo", "pszCaptionText", info.pszCaptionText),
+        ("pUiInfo", "pszMessageText", info.pszMessageText),
+    ):
+        where = unpaired_surrogate(text or "")
+        if where is not None:
+            return param, f"{what} holds an unpaired surrogate ({where}){_UNPAIRED_CONTEXT_NOTE}"
+    return None
+
+
+def _raise_unpaired(c: Call) -> None:
+    found = _unpaired_problem(c)
+    assert found is not None
+    param, problem = found
+    raise c.violation(param, problem, _given(c, param))
+
+
 def _raise_context_size(c: Call) -> None:
     found = _context_size_problem(c)
     assert found is not None
@@ -495,6 +540,16 @@ def prompt_rules(function: str) -> list[Rule]:
             _raise("pfSave", lambda c: f"expected a Boolean (or None for NULL), got {type(_given(c, 'pfSave')).__name__}"),
         ),
         *_optional_identity_rules(function, "pfc" if a else "pfcw"),
+        Rule(
+            "pfc.unpaired_surrogate" if a else "pfcw.unpaired_surrogate",
+            "pszTargetName, pUiInfo's caption or message, or the strings of a caller's pInputAuthIdentity hold an "
+            "unpaired surrogate (a UTF-16 unit U+D800..U+DFFF that is not half of a pair)",
+            CONTRACT_ERROR,
+            Citation(function, "parameters: pszTargetName", "The name of the target."),
+            lambda c: _unpaired_problem(c) is not None,
+            _raise_unpaired,
+            also=(_SILENT, _UNPAIRED_CONTEXT, _UNPAIRED),
+        ),
         Rule(
             "pfc.too_long" if a else "pfcw.too_long",
             "the prompt's credential UI context cannot be marshalled: the target name, pUiInfo's texts and the "

@@ -485,12 +485,34 @@ class World:
 
     # -- async scheduler --------------------------------------------------------------------------
     def run_pending(self, limit: int | None = None) -> int:
-        """Run queued asynchronous work in FIFO order; returns how many items ran."""
+        """Run queued asynchronous work in FIFO order (at most ``limit`` items); returns how many ran.
+
+        An item leaves the queue before it runs, and it completes (final status, out parameters
+        written, the trace SspiGetAsyncCallStatus explains) before the async context's callback
+        is called. When that callback raises (the caller's bug), or the model fails inside the
+        work, nothing is swallowed and nothing is lost:
+
+        - the exception goes on to the caller of run_pending, unchanged, with a note saying how
+          many items this call ran and how many are still queued;
+        - the item whose callback raised counts as delivered: its completion stays, it is not
+          queued again and its callback is not called again;
+        - the items after it stay queued in their order; the next run_pending() delivers them.
+
+        ``limit`` counts the item that raised as one that ran.
+        """
         ran = 0
         while self.pending and (limit is None or ran < limit):
             work = self.pending.popleft()
-            work()
             ran += 1
+            try:
+                work()
+            except BaseException as e:
+                left = len(self.pending)
+                e.add_note(
+                    f"world.run_pending(): raised by queued item {ran} of this call, which counts as delivered; "
+                    f"{left} item{'' if left == 1 else 's'} still queued, for the next run_pending()"
+                )
+                raise
         return ran
 
     # -- access tokens (a CloseHandle of the model) -----------------------------------------------
