@@ -2,7 +2,13 @@
 
 ``Sspi(world, process=None)`` binds a :class:`~sspimodel.model.world.World` and one of its
 processes (the world's default process when None). Each method takes the page's parameter
-names as keyword arguments and:
+names as keyword arguments, or positional arguments as in C (mixed with keywords if wanted).
+Positional arguments bind in the order of the page's prototype (sspi.h's), skipping the [out]
+parameters, which are never passed (by keyword they are refused too): the result carries them.
+So ``QueryContextAttributesW(ctx, SECPKG_ATTR_SIZES)`` is ``QueryContextAttributesW(phContext=ctx,
+ulAttribute=SECPKG_ATTR_SIZES)``. Too many positional arguments, an [out] parameter in its C
+position, or a parameter given both ways raise :class:`~sspimodel.contract.ContractTypeError`
+naming the function, the parameter and the clause. Each method:
 
 1. refuses a kernel-mode-only function (the Sspi*Async family) in user mode, with
    :class:`CallerModeError` quoting the page's requirement;
@@ -71,6 +77,9 @@ class _Entry:
     allowed: frozenset[str]
     kernel_only: bool
     value_returns: frozenset[str] | None
+    # The names positional arguments bind to, in order: the in, in/out and no-direction
+    # parameters in the page's (= sspi.h's prototype) order; [out] parameters are left out.
+    positional: tuple[str, ...]
 
 
 _ENTRIES: dict[str, _Entry] = {}
@@ -159,6 +168,7 @@ def _entry(name: str) -> _Entry:
         allowed=allowed_statuses(name),
         kernel_only=contract.kernel_mode_only,
         value_returns=value_returns,
+        positional=tuple(p.name for p in contract.in_params()),
     )
     _ENTRIES[name] = entry
     return entry
@@ -178,6 +188,54 @@ def _bad_keyword(contract: FunctionContract, error: TypeError, kwargs: dict[str,
         problem = f"not a parameter of {contract.name} (its parameters: {', '.join(p.name for p in contract.params) or 'none'})"
         clause = contract.page
     return ContractTypeError(contract.name, name, problem, clause, safe_repr(kwargs[name]))
+
+
+def _bind(entry: _Entry, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of a call made with positional ones (``args`` not empty).
+
+    Interpretation (the pages give C prototypes, not a Python calling convention): positional
+    arguments bind, in order, to the parameters the call class holds (in, in/out and no
+    direction), in the order the page lists them, which is sspi.h's prototype order; [out]
+    parameters are skipped, as they are refused by keyword (:func:`_bad_keyword`): the function
+    fills them and the result carries them. So ``QueryContextAttributesExW(ctx, attr, 16)``
+    binds phContext, ulAttribute and cbBuffer, and pBuffer [out] is read from the result.
+    """
+    names = entry.positional
+    if len(args) > len(names):
+        raise _too_many(entry.contract, names, args)
+    bound = dict(zip(names, args, strict=False))
+    for position, name in enumerate(bound):
+        if name in kwargs:
+            contract = entry.contract
+            problem = f"given both positionally (argument {position + 1}) and by keyword"
+            given = f"{safe_repr(args[position])} and {name}={safe_repr(kwargs[name])}"
+            raise ContractTypeError(contract.name, name, problem, contract.param(name).clause, given)
+    bound.update(kwargs)
+    return bound
+
+
+def _too_many(contract: FunctionContract, names: tuple[str, ...], args: tuple[Any, ...]) -> ContractError:
+    """More positional arguments than the function has in and in/out parameters. When an [out]
+    parameter sits within the positions given, the caller most likely followed the C prototype
+    with its [out] parameters: the error names the first of them."""
+    takes = (
+        f"{contract.name} takes {len(names)} positional argument{'' if len(names) == 1 else 's'} "
+        f"({', '.join(names) or 'none'}), {len(args)} given"
+    )
+    outs = [p.name for p in contract.params if p.direction == "out"]
+    if outs and len(args) <= len(contract.params):
+        for position, p in enumerate(contract.params[: len(args)]):
+            if p.direction == "out":
+                problem = (
+                    f"an [out] parameter given positionally (argument {position + 1} in the page's "
+                    f"prototype): the function fills it; read it from the result. Positional "
+                    f"arguments skip [out] parameters: {takes}"
+                )
+                return ContractTypeError(contract.name, p.name, problem, p.clause, safe_repr(args[position]))
+    problem = f"too many positional arguments: {takes}"
+    if outs:
+        problem += f"; [out] parameters ({', '.join(outs)}) are not passed: read them from the result"
+    return ContractTypeError(contract.name, "(arguments)", problem, contract.page, safe_repr(args))
 
 
 def _uncheckable(contract: FunctionContract, error: Exception, kwargs: dict[str, Any]) -> ContractError:
@@ -276,6 +334,11 @@ class Sspi:
     the page's table omits, or a NULL Windows answers with a status) is let through, the call
     runs, and the result carries the breach in ``findings`` (also in ``last_findings``). A
     breach nothing covers, and every type error, still raises ContractError.
+
+    Arguments: by keyword (the page's parameter names) or positionally as in C, in the page's
+    prototype order without the [out] parameters (the result carries those), in both
+    contracts: ``sspi.QueryContextAttributesExW(ctx, SECPKG_ATTR_SIZES, 16)`` binds phContext,
+    ulAttribute and cbBuffer; pBuffer [out] is not passed.
     """
 
     def __init__(
@@ -325,11 +388,13 @@ class Sspi:
         return self.last_trace.explain()
 
     # -- the call path ----------------------------------------------------------------------------
-    def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
+    def _call(self, name: str, kwargs: dict[str, Any], args: tuple[Any, ...] = ()) -> Any:
         entry = _ENTRIES.get(name) or _entry(name)
         world = self.world
         if entry.kernel_only and world.caller_mode is not CallerMode.KERNEL:
             raise CallerModeError(entry.contract)
+        if args:  # the keyword-only call pays nothing for positional binding
+            kwargs = _bind(entry, args, kwargs)
         if self.contract == "observed":
             return self._call_observed(entry, kwargs)
         try:
@@ -379,7 +444,10 @@ class Sspi:
         return entry.result_class(code, **c.out)
 
     def _call_observed(self, entry: _Entry, kwargs: dict[str, Any]) -> Any:
-        """:meth:`_call` under the observed contract (``Sspi(..., contract="observed")``)."""
+        """:meth:`_call` under the observed contract (``Sspi(..., contract="observed")``).
+
+        ``kwargs`` are the call's arguments by name: :meth:`_call` has already bound the positional
+        ones (:func:`_bind`), so both contracts take the same positional calls."""
         world = self.world
         try:
             call, findings = _observed_call(entry, kwargs)
@@ -457,308 +525,308 @@ class Sspi:
         return ContractError(contract.name, v.parameter, v.problem, clause, safe_repr(v.given))
 
     # -- credentials ------------------------------------------------------------------------------
-    def AcquireCredentialsHandleA(self, **kwargs: Any) -> Any:
-        return self._call("AcquireCredentialsHandleA", kwargs)
+    def AcquireCredentialsHandleA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("AcquireCredentialsHandleA", kwargs, args)
 
-    def AcquireCredentialsHandleW(self, **kwargs: Any) -> Any:
-        return self._call("AcquireCredentialsHandleW", kwargs)
+    def AcquireCredentialsHandleW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("AcquireCredentialsHandleW", kwargs, args)
 
-    def FreeCredentialsHandle(self, **kwargs: Any) -> Any:
-        return self._call("FreeCredentialsHandle", kwargs)
+    def FreeCredentialsHandle(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("FreeCredentialsHandle", kwargs, args)
 
     # issue 19: credential attributes
-    def QueryCredentialsAttributesA(self, **kwargs: Any) -> Any:
-        return self._call("QueryCredentialsAttributesA", kwargs)
+    def QueryCredentialsAttributesA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesA", kwargs, args)
 
-    def QueryCredentialsAttributesW(self, **kwargs: Any) -> Any:
-        return self._call("QueryCredentialsAttributesW", kwargs)
+    def QueryCredentialsAttributesW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesW", kwargs, args)
 
     # issue 19: the credential family (19a)
-    def QueryCredentialsAttributesExA(self, **kwargs: Any) -> Any:
-        return self._call("QueryCredentialsAttributesExA", kwargs)
+    def QueryCredentialsAttributesExA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesExA", kwargs, args)
 
-    def QueryCredentialsAttributesExW(self, **kwargs: Any) -> Any:
-        return self._call("QueryCredentialsAttributesExW", kwargs)
+    def QueryCredentialsAttributesExW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QueryCredentialsAttributesExW", kwargs, args)
 
-    def SetCredentialsAttributesA(self, **kwargs: Any) -> Any:
-        return self._call("SetCredentialsAttributesA", kwargs)
+    def SetCredentialsAttributesA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SetCredentialsAttributesA", kwargs, args)
 
-    def SetCredentialsAttributesW(self, **kwargs: Any) -> Any:
-        return self._call("SetCredentialsAttributesW", kwargs)
+    def SetCredentialsAttributesW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SetCredentialsAttributesW", kwargs, args)
 
-    def ChangeAccountPasswordA(self, **kwargs: Any) -> Any:
-        return self._call("ChangeAccountPasswordA", kwargs)
+    def ChangeAccountPasswordA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("ChangeAccountPasswordA", kwargs, args)
 
-    def ChangeAccountPasswordW(self, **kwargs: Any) -> Any:
-        return self._call("ChangeAccountPasswordW", kwargs)
+    def ChangeAccountPasswordW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("ChangeAccountPasswordW", kwargs, args)
 
-    def AddCredentialsA(self, **kwargs: Any) -> Any:
-        return self._call("AddCredentialsA", kwargs)
+    def AddCredentialsA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("AddCredentialsA", kwargs, args)
 
-    def AddCredentialsW(self, **kwargs: Any) -> Any:
-        return self._call("AddCredentialsW", kwargs)
+    def AddCredentialsW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("AddCredentialsW", kwargs, args)
 
     # -- contexts ---------------------------------------------------------------------------------
     # issue 19: setting context attributes
-    def SetContextAttributesA(self, **kwargs: Any) -> Any:
-        return self._call("SetContextAttributesA", kwargs)
+    def SetContextAttributesA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SetContextAttributesA", kwargs, args)
 
-    def SetContextAttributesW(self, **kwargs: Any) -> Any:
-        return self._call("SetContextAttributesW", kwargs)
+    def SetContextAttributesW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SetContextAttributesW", kwargs, args)
 
     # issue 19 (19b): the context family: QueryContextAttributesEx, ApplyControlToken, DelegateSecurityContext
-    def QueryContextAttributesExA(self, **kwargs: Any) -> Any:
-        return self._call("QueryContextAttributesExA", kwargs)
+    def QueryContextAttributesExA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QueryContextAttributesExA", kwargs, args)
 
-    def QueryContextAttributesExW(self, **kwargs: Any) -> Any:
-        return self._call("QueryContextAttributesExW", kwargs)
+    def QueryContextAttributesExW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QueryContextAttributesExW", kwargs, args)
 
-    def ApplyControlToken(self, **kwargs: Any) -> Any:
-        return self._call("ApplyControlToken", kwargs)
+    def ApplyControlToken(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("ApplyControlToken", kwargs, args)
 
-    def DelegateSecurityContext(self, **kwargs: Any) -> Any:
-        return self._call("DelegateSecurityContext", kwargs)
+    def DelegateSecurityContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("DelegateSecurityContext", kwargs, args)
 
-    def InitializeSecurityContextA(self, **kwargs: Any) -> Any:
-        return self._call("InitializeSecurityContextA", kwargs)
+    def InitializeSecurityContextA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("InitializeSecurityContextA", kwargs, args)
 
-    def InitializeSecurityContextW(self, **kwargs: Any) -> Any:
-        return self._call("InitializeSecurityContextW", kwargs)
+    def InitializeSecurityContextW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("InitializeSecurityContextW", kwargs, args)
 
-    def AcceptSecurityContext(self, **kwargs: Any) -> Any:
-        return self._call("AcceptSecurityContext", kwargs)
+    def AcceptSecurityContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("AcceptSecurityContext", kwargs, args)
 
-    def CompleteAuthToken(self, **kwargs: Any) -> Any:
-        return self._call("CompleteAuthToken", kwargs)
+    def CompleteAuthToken(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("CompleteAuthToken", kwargs, args)
 
-    def DeleteSecurityContext(self, **kwargs: Any) -> Any:
-        return self._call("DeleteSecurityContext", kwargs)
+    def DeleteSecurityContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("DeleteSecurityContext", kwargs, args)
 
-    def QueryContextAttributesA(self, **kwargs: Any) -> Any:
-        return self._call("QueryContextAttributesA", kwargs)
+    def QueryContextAttributesA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QueryContextAttributesA", kwargs, args)
 
-    def QueryContextAttributesW(self, **kwargs: Any) -> Any:
-        return self._call("QueryContextAttributesW", kwargs)
+    def QueryContextAttributesW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QueryContextAttributesW", kwargs, args)
 
-    def FreeContextBuffer(self, **kwargs: Any) -> Any:
-        return self._call("FreeContextBuffer", kwargs)
+    def FreeContextBuffer(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("FreeContextBuffer", kwargs, args)
 
     # -- impersonation and access tokens (issue 19) -----------------------------------------------
-    def ImpersonateSecurityContext(self, **kwargs: Any) -> Any:
-        return self._call("ImpersonateSecurityContext", kwargs)
+    def ImpersonateSecurityContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("ImpersonateSecurityContext", kwargs, args)
 
-    def RevertSecurityContext(self, **kwargs: Any) -> Any:
-        return self._call("RevertSecurityContext", kwargs)
+    def RevertSecurityContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("RevertSecurityContext", kwargs, args)
 
-    def QuerySecurityContextToken(self, **kwargs: Any) -> Any:
-        return self._call("QuerySecurityContextToken", kwargs)
+    def QuerySecurityContextToken(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QuerySecurityContextToken", kwargs, args)
 
     # -- the dispatch table (issue 19) -------------------------------------------------------------
-    def InitSecurityInterfaceA(self, **kwargs: Any) -> Any:
-        return self._call("InitSecurityInterfaceA", kwargs)
+    def InitSecurityInterfaceA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("InitSecurityInterfaceA", kwargs, args)
 
-    def InitSecurityInterfaceW(self, **kwargs: Any) -> Any:
-        return self._call("InitSecurityInterfaceW", kwargs)
+    def InitSecurityInterfaceW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("InitSecurityInterfaceW", kwargs, args)
 
     # -- export / import --------------------------------------------------------------------------
-    def ExportSecurityContext(self, **kwargs: Any) -> Any:
-        return self._call("ExportSecurityContext", kwargs)
+    def ExportSecurityContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("ExportSecurityContext", kwargs, args)
 
-    def ImportSecurityContextA(self, **kwargs: Any) -> Any:
-        return self._call("ImportSecurityContextA", kwargs)
+    def ImportSecurityContextA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("ImportSecurityContextA", kwargs, args)
 
-    def ImportSecurityContextW(self, **kwargs: Any) -> Any:
-        return self._call("ImportSecurityContextW", kwargs)
+    def ImportSecurityContextW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("ImportSecurityContextW", kwargs, args)
 
     # -- packages ---------------------------------------------------------------------------------
-    def QuerySecurityPackageInfoA(self, **kwargs: Any) -> Any:
-        return self._call("QuerySecurityPackageInfoA", kwargs)
+    def QuerySecurityPackageInfoA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QuerySecurityPackageInfoA", kwargs, args)
 
-    def QuerySecurityPackageInfoW(self, **kwargs: Any) -> Any:
-        return self._call("QuerySecurityPackageInfoW", kwargs)
+    def QuerySecurityPackageInfoW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("QuerySecurityPackageInfoW", kwargs, args)
 
-    def EnumerateSecurityPackagesA(self, **kwargs: Any) -> Any:
-        return self._call("EnumerateSecurityPackagesA", kwargs)
+    def EnumerateSecurityPackagesA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("EnumerateSecurityPackagesA", kwargs, args)
 
-    def EnumerateSecurityPackagesW(self, **kwargs: Any) -> Any:
-        return self._call("EnumerateSecurityPackagesW", kwargs)
+    def EnumerateSecurityPackagesW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("EnumerateSecurityPackagesW", kwargs, args)
 
     # -- the package registry (issue 19) ------------------------------------------------------------
-    def AddSecurityPackageA(self, **kwargs: Any) -> Any:
-        return self._call("AddSecurityPackageA", kwargs)
+    def AddSecurityPackageA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("AddSecurityPackageA", kwargs, args)
 
-    def AddSecurityPackageW(self, **kwargs: Any) -> Any:
-        return self._call("AddSecurityPackageW", kwargs)
+    def AddSecurityPackageW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("AddSecurityPackageW", kwargs, args)
 
-    def DeleteSecurityPackageA(self, **kwargs: Any) -> Any:
-        return self._call("DeleteSecurityPackageA", kwargs)
+    def DeleteSecurityPackageA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("DeleteSecurityPackageA", kwargs, args)
 
-    def DeleteSecurityPackageW(self, **kwargs: Any) -> Any:
-        return self._call("DeleteSecurityPackageW", kwargs)
+    def DeleteSecurityPackageW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("DeleteSecurityPackageW", kwargs, args)
 
     # -- messages ---------------------------------------------------------------------------------
-    def MakeSignature(self, **kwargs: Any) -> Any:
-        return self._call("MakeSignature", kwargs)
+    def MakeSignature(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("MakeSignature", kwargs, args)
 
-    def VerifySignature(self, **kwargs: Any) -> Any:
-        return self._call("VerifySignature", kwargs)
+    def VerifySignature(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("VerifySignature", kwargs, args)
 
-    def EncryptMessage(self, **kwargs: Any) -> Any:
-        return self._call("EncryptMessage", kwargs)
+    def EncryptMessage(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("EncryptMessage", kwargs, args)
 
-    def DecryptMessage(self, **kwargs: Any) -> Any:
-        return self._call("DecryptMessage", kwargs)
+    def DecryptMessage(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("DecryptMessage", kwargs, args)
 
     # -- async (kernel mode only) -----------------------------------------------------------------
-    def SspiCreateAsyncContext(self, **kwargs: Any) -> Any:
-        return self._call("SspiCreateAsyncContext", kwargs)
+    def SspiCreateAsyncContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiCreateAsyncContext", kwargs, args)
 
-    def SspiFreeAsyncContext(self, **kwargs: Any) -> Any:
-        return self._call("SspiFreeAsyncContext", kwargs)
+    def SspiFreeAsyncContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiFreeAsyncContext", kwargs, args)
 
-    def SspiReinitAsyncContext(self, **kwargs: Any) -> Any:
-        return self._call("SspiReinitAsyncContext", kwargs)
+    def SspiReinitAsyncContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiReinitAsyncContext", kwargs, args)
 
-    def SspiSetAsyncNotifyCallback(self, **kwargs: Any) -> Any:
-        return self._call("SspiSetAsyncNotifyCallback", kwargs)
+    def SspiSetAsyncNotifyCallback(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiSetAsyncNotifyCallback", kwargs, args)
 
-    def SspiAsyncContextRequiresNotify(self, **kwargs: Any) -> Any:
-        return self._call("SspiAsyncContextRequiresNotify", kwargs)
+    def SspiAsyncContextRequiresNotify(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiAsyncContextRequiresNotify", kwargs, args)
 
-    def SspiGetAsyncCallStatus(self, **kwargs: Any) -> Any:
-        return self._call("SspiGetAsyncCallStatus", kwargs)
+    def SspiGetAsyncCallStatus(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiGetAsyncCallStatus", kwargs, args)
 
-    def SspiAcquireCredentialsHandleAsyncA(self, **kwargs: Any) -> Any:
-        return self._call("SspiAcquireCredentialsHandleAsyncA", kwargs)
+    def SspiAcquireCredentialsHandleAsyncA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiAcquireCredentialsHandleAsyncA", kwargs, args)
 
-    def SspiAcquireCredentialsHandleAsyncW(self, **kwargs: Any) -> Any:
-        return self._call("SspiAcquireCredentialsHandleAsyncW", kwargs)
+    def SspiAcquireCredentialsHandleAsyncW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiAcquireCredentialsHandleAsyncW", kwargs, args)
 
-    def SspiFreeCredentialsHandleAsync(self, **kwargs: Any) -> Any:
-        return self._call("SspiFreeCredentialsHandleAsync", kwargs)
+    def SspiFreeCredentialsHandleAsync(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiFreeCredentialsHandleAsync", kwargs, args)
 
-    def SspiInitializeSecurityContextAsyncA(self, **kwargs: Any) -> Any:
-        return self._call("SspiInitializeSecurityContextAsyncA", kwargs)
+    def SspiInitializeSecurityContextAsyncA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiInitializeSecurityContextAsyncA", kwargs, args)
 
-    def SspiInitializeSecurityContextAsyncW(self, **kwargs: Any) -> Any:
-        return self._call("SspiInitializeSecurityContextAsyncW", kwargs)
+    def SspiInitializeSecurityContextAsyncW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiInitializeSecurityContextAsyncW", kwargs, args)
 
-    def SspiAcceptSecurityContextAsync(self, **kwargs: Any) -> Any:
-        return self._call("SspiAcceptSecurityContextAsync", kwargs)
+    def SspiAcceptSecurityContextAsync(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiAcceptSecurityContextAsync", kwargs, args)
 
-    def SspiDeleteSecurityContextAsync(self, **kwargs: Any) -> Any:
-        return self._call("SspiDeleteSecurityContextAsync", kwargs)
+    def SspiDeleteSecurityContextAsync(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiDeleteSecurityContextAsync", kwargs, args)
 
     # -- SASL profiles (sspimodel.model.sasl) -------------------------------------------------------
-    def SaslEnumerateProfilesA(self, **kwargs: Any) -> Any:
-        return self._call("SaslEnumerateProfilesA", kwargs)
+    def SaslEnumerateProfilesA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslEnumerateProfilesA", kwargs, args)
 
-    def SaslEnumerateProfilesW(self, **kwargs: Any) -> Any:
-        return self._call("SaslEnumerateProfilesW", kwargs)
+    def SaslEnumerateProfilesW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslEnumerateProfilesW", kwargs, args)
 
-    def SaslGetProfilePackageA(self, **kwargs: Any) -> Any:
-        return self._call("SaslGetProfilePackageA", kwargs)
+    def SaslGetProfilePackageA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslGetProfilePackageA", kwargs, args)
 
-    def SaslGetProfilePackageW(self, **kwargs: Any) -> Any:
-        return self._call("SaslGetProfilePackageW", kwargs)
+    def SaslGetProfilePackageW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslGetProfilePackageW", kwargs, args)
 
-    def SaslIdentifyPackageA(self, **kwargs: Any) -> Any:
-        return self._call("SaslIdentifyPackageA", kwargs)
+    def SaslIdentifyPackageA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslIdentifyPackageA", kwargs, args)
 
-    def SaslIdentifyPackageW(self, **kwargs: Any) -> Any:
-        return self._call("SaslIdentifyPackageW", kwargs)
+    def SaslIdentifyPackageW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslIdentifyPackageW", kwargs, args)
 
     # -- credential prompts (sspimodel.model.prompts) -----------------------------------------------
-    def SspiPromptForCredentialsA(self, **kwargs: Any) -> Any:
-        return self._call("SspiPromptForCredentialsA", kwargs)
+    def SspiPromptForCredentialsA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiPromptForCredentialsA", kwargs, args)
 
-    def SspiPromptForCredentialsW(self, **kwargs: Any) -> Any:
-        return self._call("SspiPromptForCredentialsW", kwargs)
+    def SspiPromptForCredentialsW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiPromptForCredentialsW", kwargs, args)
 
-    def SspiIsPromptingNeeded(self, **kwargs: Any) -> Any:
-        return self._call("SspiIsPromptingNeeded", kwargs)
+    def SspiIsPromptingNeeded(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiIsPromptingNeeded", kwargs, args)
 
-    def SspiPrepareForCredRead(self, **kwargs: Any) -> Any:
-        return self._call("SspiPrepareForCredRead", kwargs)
+    def SspiPrepareForCredRead(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiPrepareForCredRead", kwargs, args)
 
-    def SspiPrepareForCredWrite(self, **kwargs: Any) -> Any:
-        return self._call("SspiPrepareForCredWrite", kwargs)
+    def SspiPrepareForCredWrite(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiPrepareForCredWrite", kwargs, args)
 
-    def SspiUnmarshalCredUIContext(self, **kwargs: Any) -> Any:
-        return self._call("SspiUnmarshalCredUIContext", kwargs)
+    def SspiUnmarshalCredUIContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiUnmarshalCredUIContext", kwargs, args)
 
-    def SspiGetCredUIContext(self, **kwargs: Any) -> Any:
-        return self._call("SspiGetCredUIContext", kwargs)
+    def SspiGetCredUIContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiGetCredUIContext", kwargs, args)
 
-    def SspiUpdateCredentials(self, **kwargs: Any) -> Any:
-        return self._call("SspiUpdateCredentials", kwargs)
+    def SspiUpdateCredentials(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiUpdateCredentials", kwargs, args)
     # -- SASL contexts (sspimodel.model.sasl) -------------------------------------------------------
-    def SaslInitializeSecurityContextA(self, **kwargs: Any) -> Any:
-        return self._call("SaslInitializeSecurityContextA", kwargs)
+    def SaslInitializeSecurityContextA(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslInitializeSecurityContextA", kwargs, args)
 
-    def SaslInitializeSecurityContextW(self, **kwargs: Any) -> Any:
-        return self._call("SaslInitializeSecurityContextW", kwargs)
+    def SaslInitializeSecurityContextW(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslInitializeSecurityContextW", kwargs, args)
 
-    def SaslAcceptSecurityContext(self, **kwargs: Any) -> Any:
-        return self._call("SaslAcceptSecurityContext", kwargs)
+    def SaslAcceptSecurityContext(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslAcceptSecurityContext", kwargs, args)
 
-    def SaslGetContextOption(self, **kwargs: Any) -> Any:
-        return self._call("SaslGetContextOption", kwargs)
+    def SaslGetContextOption(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslGetContextOption", kwargs, args)
 
-    def SaslSetContextOption(self, **kwargs: Any) -> Any:
-        return self._call("SaslSetContextOption", kwargs)
+    def SaslSetContextOption(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SaslSetContextOption", kwargs, args)
 
     # -- auth identities (sspimodel.model.identity) -------------------------------------------------
-    def SspiEncodeStringsAsAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiEncodeStringsAsAuthIdentity", kwargs)
+    def SspiEncodeStringsAsAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiEncodeStringsAsAuthIdentity", kwargs, args)
 
-    def SspiEncodeAuthIdentityAsStrings(self, **kwargs: Any) -> Any:
-        return self._call("SspiEncodeAuthIdentityAsStrings", kwargs)
+    def SspiEncodeAuthIdentityAsStrings(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiEncodeAuthIdentityAsStrings", kwargs, args)
 
-    def SspiCopyAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiCopyAuthIdentity", kwargs)
+    def SspiCopyAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiCopyAuthIdentity", kwargs, args)
 
-    def SspiCompareAuthIdentities(self, **kwargs: Any) -> Any:
-        return self._call("SspiCompareAuthIdentities", kwargs)
+    def SspiCompareAuthIdentities(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiCompareAuthIdentities", kwargs, args)
 
-    def SspiValidateAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiValidateAuthIdentity", kwargs)
+    def SspiValidateAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiValidateAuthIdentity", kwargs, args)
 
-    def SspiFreeAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiFreeAuthIdentity", kwargs)
+    def SspiFreeAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiFreeAuthIdentity", kwargs, args)
 
-    def SspiZeroAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiZeroAuthIdentity", kwargs)
+    def SspiZeroAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiZeroAuthIdentity", kwargs, args)
 
-    def SspiLocalFree(self, **kwargs: Any) -> Any:
-        return self._call("SspiLocalFree", kwargs)
+    def SspiLocalFree(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiLocalFree", kwargs, args)
 
-    def SspiMarshalAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiMarshalAuthIdentity", kwargs)
+    def SspiMarshalAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiMarshalAuthIdentity", kwargs, args)
 
-    def SspiUnmarshalAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiUnmarshalAuthIdentity", kwargs)
+    def SspiUnmarshalAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiUnmarshalAuthIdentity", kwargs, args)
 
-    def SspiIsAuthIdentityEncrypted(self, **kwargs: Any) -> Any:
-        return self._call("SspiIsAuthIdentityEncrypted", kwargs)
+    def SspiIsAuthIdentityEncrypted(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiIsAuthIdentityEncrypted", kwargs, args)
 
-    def SspiEncryptAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiEncryptAuthIdentity", kwargs)
+    def SspiEncryptAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiEncryptAuthIdentity", kwargs, args)
 
-    def SspiEncryptAuthIdentityEx(self, **kwargs: Any) -> Any:
-        return self._call("SspiEncryptAuthIdentityEx", kwargs)
+    def SspiEncryptAuthIdentityEx(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiEncryptAuthIdentityEx", kwargs, args)
 
-    def SspiDecryptAuthIdentity(self, **kwargs: Any) -> Any:
-        return self._call("SspiDecryptAuthIdentity", kwargs)
+    def SspiDecryptAuthIdentity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiDecryptAuthIdentity", kwargs, args)
 
-    def SspiDecryptAuthIdentityEx(self, **kwargs: Any) -> Any:
-        return self._call("SspiDecryptAuthIdentityEx", kwargs)
+    def SspiDecryptAuthIdentityEx(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiDecryptAuthIdentityEx", kwargs, args)
 
-    def SspiExcludePackage(self, **kwargs: Any) -> Any:
-        return self._call("SspiExcludePackage", kwargs)
+    def SspiExcludePackage(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiExcludePackage", kwargs, args)
 
-    def SspiGetTargetHostName(self, **kwargs: Any) -> Any:
-        return self._call("SspiGetTargetHostName", kwargs)
+    def SspiGetTargetHostName(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("SspiGetTargetHostName", kwargs, args)
 
 
 FUNCTIONS: tuple[str, ...] = tuple(
@@ -767,7 +835,14 @@ FUNCTIONS: tuple[str, ...] = tuple(
 
 
 def _signature(fields: tuple[tuple[str, bool, str], ...]) -> inspect.Signature:
-    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    # ``*args``: positional arguments bind in the page's prototype order (see _bind). The
+    # keyword parameters are listed as the call class holds them (required ones first), which for
+    # some functions is not that order, and a Python signature cannot show a required parameter
+    # after an optional one positionally, so the order lives in the docs, not here.
+    params = [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+    ]
     for name, required, annotation in fields:
         default = inspect.Parameter.empty if required else None
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))

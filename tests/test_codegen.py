@@ -543,7 +543,8 @@ def test_api_methods_show_the_call_class_signature_and_doc() -> None:
         method = getattr(Sspi, name)
         doc = (contract.call_class.__doc__ or "").strip()
         assert method.__doc__ == f"{doc}\n\nReturns {contract.result_class.__name__}. Page: {contract.page}"
-        params = list(inspect.signature(method).parameters.values())[1:]
+        _self, args, *params = inspect.signature(method).parameters.values()
+        assert args.kind is inspect.Parameter.VAR_POSITIONAL  # positional, as in C: tests/test_api_positional.py
         assert [p.name for p in params] == [f.name for f in attrs.fields(contract.call_class)], name
         for p, f in zip(params, attrs.fields(contract.call_class), strict=True):
             assert p.kind is inspect.Parameter.KEYWORD_ONLY
