@@ -259,3 +259,37 @@ def test_is_prompting_needed_reads_a_status_held_in_a_ref_and_refuses_an_empty_o
     assert sspi.SspiIsPromptingNeeded(ErrorOrNtStatus=Ref(0x8009030E)).value is True  # SEC_E_NO_CREDENTIALS
     with pytest.raises(ContractError, match=r"parameter ErrorOrNtStatus: .*SspiIsPromptingNeeded\.md:61"):
         sspi.SspiIsPromptingNeeded(ErrorOrNtStatus=Ref())
+
+
+def test_a_prompt_answer_too_long_to_give_back_is_refused_before_the_dialog():
+    # Was: struct.error from SspiGetCredUIContext (its SEC_WINNT_AUTH_BYTE_VECTOR.ByteArrayLength,
+    # a USHORT) after a prompt returned an identity of more than 65,535 bytes.
+    from sspimodel.model.identity import EX2_HEADER
+    from sspimodel.model.prompt_state import EX2_HEADER_SIZE
+    from sspimodel.model.prompts import SEC_WINNT_AUTH_DATA_TYPE_PASSWORD
+
+    assert EX2_HEADER_SIZE == EX2_HEADER.size
+    world = default_world()
+    with pytest.raises(ValueError, match=r"would be 128062 bytes; .*at most 65535"):
+        world.prompts.user.submit("p" * 32_000, "u" * 32_000, "CONTOSO")
+    assert not world.prompts.user.answers
+    # The largest answer that fits: 48 bytes of header leave 65,487 bytes, and UTF-16 text comes
+    # in 2-byte units, so 65,486 bytes: a user of 32,743 characters, no domain, an empty password.
+    world.prompts.user.submit("", "u" * 32_743, "")
+    sspi = Sspi(world, 100)
+    assert _prompt(sspi).status.name == "SEC_E_OK"
+    blob = world.prompts.user.shown[-1].serialization
+    ctx = sspi.SspiUnmarshalCredUIContext(MarshaledCredUIContext=blob, MarshaledCredUIContextLength=len(blob)).CredUIContext
+    got = sspi.SspiGetCredUIContext(ContextHandle=ctx, CredType=SEC_WINNT_AUTH_DATA_TYPE_PASSWORD, LogonId=Luid(0x1001))
+    assert got.status.name == "SEC_E_OK" and [len(e) for e in got.CredUIContexts.entries] == [48 + 2 * 32_743]
+
+
+def test_a_prompt_whose_input_identity_makes_the_answer_too_long_names_it_and_keeps_the_answer():
+    world = default_world()
+    world.prompts.user.submit("p" * 20_000)  # user and domain come from the input identity
+    sspi = Sspi(world, 100)
+    identity = SecWinntAuthIdentity(User="u" * 30_000, Domain="CONTOSO", Password="x")
+    with pytest.raises(ContractError) as info:
+        _prompt(sspi, pInputAuthIdentity=identity)
+    assert info.value.parameter == "pInputAuthIdentity" and "ByteArrayLength" in str(info.value)
+    assert world.prompts.user.shown == [] and len(world.prompts.user.answers) == 1

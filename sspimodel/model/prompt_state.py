@@ -111,6 +111,11 @@ class ScriptedUser:
             problem = _typed_problem(value)
             if problem is not None:
                 raise ValueError(f"ScriptedUser.submit: {name} {problem}")
+        # The least the returned identity can be (a field not typed here comes from the prompt's
+        # input identity, or is empty); the prompt checks the whole once it knows that identity.
+        size = prompted_identity_size(user or "", domain or "", password)
+        if size > 0xFFFF:
+            raise ValueError(f"ScriptedUser.submit: {identity_too_long(size)}")
         self.answers.append(Submit(password, user, domain, save))
         return self
 
@@ -122,6 +127,27 @@ class ScriptedUser:
         if not self.answers:
             return Cancel("no answer queued: the user closed the dialog")
         return self.answers.popleft()
+
+
+# The packed SEC_WINNT_AUTH_IDENTITY_EX2 header (sspimodel.model.identity.EX2_HEADER.size; a
+# test keeps the two equal: this leaf module does not import the identity functions).
+EX2_HEADER_SIZE = 48
+
+_IDENTITY_TOO_LONG = (
+    "the identity the prompt would return (a packed SEC_WINNT_AUTH_IDENTITY_EX2 of user, domain and "
+    "password) would be {size} bytes; SspiGetCredUIContext gives it back in a SEC_WINNT_AUTH_BYTE_VECTOR, "
+    "whose ByteArrayLength (a USHORT) holds at most 65535 (interpretation: the dialog takes no answer that "
+    "could not be given back)"
+)
+
+
+def prompted_identity_size(user: str, domain: str, password: str, package_list: str = "") -> int:
+    """Bytes of the packed EX2 identity a prompt answered with these fields returns."""
+    return EX2_HEADER_SIZE + sum(len(utf16(text)) for text in (user, domain, password, package_list))
+
+
+def identity_too_long(size: int) -> str:
+    return _IDENTITY_TOO_LONG.format(size=size)
 
 
 def _typed_problem(text: str) -> str | None:

@@ -67,6 +67,8 @@ from .prompt_state import (
     ScriptedUser,
     StoredCredential,
     Submit,
+    identity_too_long,
+    prompted_identity_size,
 )
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .wchar import unpaired_surrogate
@@ -416,6 +418,19 @@ def _context_size_problem(c: Call) -> tuple[str, str] | None:
         if problem is not None:
             return "pInputAuthIdentity", problem
         identity = len(pack_ex2(f.user, f.domain, f.packed, f.flags, f.package_list))
+        answers = c.world.prompts.user.answers
+        answer = answers[0] if answers else None
+        if isinstance(answer, Submit):
+            # The identity the dialog returns takes the fields the answer leaves out from this one
+            # (ScriptedUser.submit refused an answer too long on its own).
+            size = prompted_identity_size(
+                f.user if answer.user is None else answer.user,
+                f.domain if answer.domain is None else answer.domain,
+                answer.password,
+                f.package_list,
+            )
+            if size > 0xFFFF:
+                return "pInputAuthIdentity", f"with the user's answer, {identity_too_long(size)}"
     info: CredUiInfo = _given(c, "pUiInfo")
     sizes = {
         "pszTargetName": len(_utf16(_text(_given(c, "pszTargetName")) or "")),
@@ -553,7 +568,9 @@ def prompt_rules(function: str) -> list[Rule]:
         Rule(
             "pfc.too_long" if a else "pfcw.too_long",
             "the prompt's credential UI context cannot be marshalled: the target name, pUiInfo's texts and the "
-            "input identity together outgrow its 16-bit MarshaledDataLength (or the identity its EX2 lengths)",
+            "input identity together outgrow its 16-bit MarshaledDataLength (or the identity its EX2 lengths), or "
+            "the identity the dialog would return (the scripted answer, with the fields it leaves out taken from "
+            "the input identity) outgrows the 16-bit ByteArrayLength SspiGetCredUIContext gives it back in",
             CONTRACT_ERROR,
             Citation(function, "parameters: pszTargetName", "The name of the target."),
             lambda c: _context_size_problem(c) is not None,
@@ -564,6 +581,13 @@ def prompt_rules(function: str) -> list[Rule]:
                     "The prompt keeps its context as a CREDUIWIN_MARSHALED_CONTEXT, whose MarshaledDataLength is a "
                     "USHORT: what of a target name, caption, message and input identity longer than that together?",
                     "the call is refused with a ContractError naming the largest of them; no dialog is shown",
+                ),
+                Interpretation(
+                    "SspiGetCredUIContext gives the prompted identity back in a SEC_WINNT_AUTH_BYTE_VECTOR, whose "
+                    "ByteArrayLength is a USHORT: what of an answer that makes the identity longer than that?",
+                    "the dialog takes no such answer: ScriptedUser.submit refuses one too long on its own "
+                    "(ValueError), and a prompt whose input identity makes it too long is refused here, naming "
+                    "pInputAuthIdentity, with the answer left queued",
                 ),
             ),
         ),
