@@ -14,9 +14,9 @@ Figures (in this order):
   and its complete NTLM handshakes per second (no target of its own: the ratio below has it);
 - handshake ratio: complete NTLM handshakes with export and import, the model over sspi-rs
   through whatever baseline benchmarks/bench_handshake.py uses (target >= 1.0, stretch 2.0);
-- floor: sspi-rs's handshake time over the least any guarded Python implementation spends
-  (benchmarks/bench_handshake_floor.py: the handshake's cryptography alone plus 13 of the model's
-  cheapest guarded calls); no target: it bounds what the handshake ratio can reach;
+- floor: sspi-rs's handshake time over a floor (benchmarks/bench_handshake_floor.py: the
+  handshake's cryptography alone, on the libraries the model uses, plus 13 of this model's
+  cheapest guarded calls); no target: it bounds what this model's handshake ratio can reach;
 - ``sspimodel check``: CPU time of the command in a fresh interpreter, the minimum of three
   runs (target <= 1 s);
 - notebooks under nbval (``pytest notebooks``, target <= 45 s) and the whole suite
@@ -184,8 +184,8 @@ def handshake_ratio(quick: bool) -> tuple[float | None, str]:
 
 
 def floor_ratio(quick: bool) -> tuple[float | None, str]:
-    """sspi-rs's handshake time over the floor of any guarded Python implementation (the crypto
-    alone plus 13 of the model's cheapest guarded calls): benchmarks/bench_handshake_floor.py."""
+    """sspi-rs's handshake time over a floor: the crypto alone (the model's libraries) plus 13 of
+    this model's cheapest guarded calls (benchmarks/bench_handshake_floor.py)."""
     import bench_handshake_floor
 
     us = bench_handshake_floor.measure(400 if quick else 2000, 3 if quick else 5)

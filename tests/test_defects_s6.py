@@ -180,8 +180,10 @@ def test_kdc_proxy_settings_with_an_unpaired_surrogate_are_laid_out_as_the_one_u
         (SecPkgCredentials_KdcProxySettings(1, 0, "kdc", b"cert"), "ClientTlsCred must be a string or None"),  # type: ignore[arg-type]
         (SecPkgCredentials_KdcProxySettings("1", 0, "kdc"), "Version must be a ULONG"),  # type: ignore[arg-type]
         (SecPkgCredentials_KdcProxySettings(1, 0, "k" * 40_000), "holds at most 65535"),
+        # each string fits, but the second would start past a USHORT offset
+        (SecPkgCredentials_KdcProxySettings(1, 0, "p" * 32_767, "t" * 10), "ClientTlsCredOffset (a USHORT)"),
     ],
-    ids=["int-string", "bytes-string", "str-version", "too-long"],
+    ids=["int-string", "bytes-string", "str-version", "too-long", "offset-too-far"],
 )
 def test_malformed_kdc_proxy_settings_are_refused_naming_pbuffer(settings, words):
     # Was: TypeError from len() in SecPkgCredentials_KdcProxySettings.size, or accepted as given.

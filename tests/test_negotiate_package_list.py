@@ -182,6 +182,36 @@ def test_parse_reads_names_without_regard_to_case_and_keeps_negotiates_order():
     assert parse("ntlm,KERBEROS").allowed == ("Kerberos", "NTLM")
     assert parse("!NtLm").allowed == ("Kerberos",)
     assert parse("Foo,!Bar,NTLM").unmatched == ("Foo", "Bar")
+    # blanks are spaces and tabs; case is that of ASCII letters
+    assert parse(" ntlm\t, !kerberos").allowed == ("NTLM",)
+    assert parse("\x1cNTLM").allowed == () and parse("\u212aerberos").allowed == ()
+
+
+def test_the_server_refusal_states_its_interpretation():
+    rule = next(r for r in rules_for("AcceptSecurityContext") if r.id == "asc.invalid_token")
+    assert any(isinstance(x, Interpretation) and "PackageList" in x.question for x in rule.also)
+
+
+def test_add_credentials_reads_no_list_of_its_own():
+    world = default_world()
+    cli, srv = Sspi(world, 100), Sspi(world, 200)
+    cred = _acquire(cli, None).phCredential
+    added = cli.AddCredentialsW(
+        hCredentials=cred, pPrincipal="", pPackage="Negotiate", fCredentialUse=SECPKG_CRED_OUTBOUND,
+        pAuthData=_alice("!Kerberos,!NTLM"), pGetKeyFn=Routine("GetKey"), pvGetKeyArgument=0, ptsExpiry=Ref(),
+    )  # fmt: skip
+    assert added.status.name == "SEC_E_OK"
+    hs = handshake(cli, srv, client_cred=cred)
+    assert hs.established and _selected(cli, hs.client_ctx) == "Kerberos"
+    rule = next(r for r in rules_for("AddCredentialsW") if r.id == "addc.ok")
+    assert any(isinstance(x, Interpretation) and "PackageList" in x.question for x in rule.also)
+
+
+@pytest.mark.parametrize(("user", "password"), [("alice", None), (None, PASSWORD)])
+def test_the_sspilib_layer_refuses_a_list_with_half_an_identity(user, password):
+    world = default_world()
+    with layer.use_world(world, 100), pytest.raises(layer.NotModelledError, match="both a user name and a password"):
+        layer.UserCredential(user, password, domain="CONTOSO", protocol="Negotiate", protocol_list=["NTLM"])
 
 
 def test_the_rule_states_its_interpretation_and_the_facts_name_their_sources():

@@ -196,6 +196,12 @@ def add_credentials_rules(function: str, package_param: str) -> list[Rule]:
                     "the identity added last, in every context begun on the handle afterwards; contexts already "
                     "begun keep theirs",
                 ),
+                Interpretation(
+                    "pAuthData may be a SEC_WINNT_AUTH_IDENTITY_EXW with a PackageList: does it change the packages "
+                    "Negotiate may use on the handle?",
+                    "no: AddCredentials adds one package's credentials, and only AcquireCredentialsHandle reads a "
+                    "PackageList; the handle keeps the list it was acquired with (sspimodel.model.package_list)",
+                ),
             ),
         ),
     ]

@@ -22,8 +22,10 @@ def _cut(size: int, width: int = 1) -> tuple[int, int] | None:
     None when the whole buffer is shown."""
     if size <= SHOWN_IN_FULL:
         return None
-    head_end = -(-SHOWN_EDGE // width) * width
+    head_end = min(-(-SHOWN_EDGE // width) * width, size)
     tail_start = max(head_end, (size - SHOWN_EDGE) // width * width)
+    if tail_start <= head_end:  # lines so wide that the head and the tail meet: shown whole
+        return None
     return head_end, tail_start
 
 

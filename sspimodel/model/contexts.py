@@ -756,6 +756,15 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "SEC_E_INVALID_TOKEN",
             Citation(page, "returns", "SEC_E_INVALID_TOKEN"),
             leg_is(Outcome.NO_TOKEN, Outcome.BAD_TOKEN, Outcome.CROSS_CONTEXT, Outcome.BAD_STATE),
+            also=(
+                Interpretation(
+                    "A Negotiate server whose credentials' PackageList keeps a package out receives a first token "
+                    "of that package (a Kerberos AP-REQ under '!Kerberos'): what does it return?",
+                    "SEC_E_INVALID_TOKEN, as for a token of another package: the list restricts the server's "
+                    "Negotiate as it does the client's. The model's Kerberos under Negotiate is not wrapped in "
+                    "SPNEGO, so there is no mechanism list to pick another mechanism from (RFC 4178's answer)",
+                ),
+            ),
         ),
         Rule(
             "asc.no_authority",

@@ -287,7 +287,8 @@ def _bad_buffer(c: Call) -> str | None:
 def _bad_proxy_settings(value: SecPkgCredentials_KdcProxySettings) -> str | None:
     """What of a caller's SecPkgCredentials_KdcProxySettings sspi.h cannot hold: Version and Flags
     are ULONGs, each string a PWSTR whose byte length is a USHORT (ProxyServerLength,
-    ClientTlsCredLength); None when it is well formed."""
+    ClientTlsCredLength), and so is the offset of the second (ClientTlsCredOffset); None when it
+    is well formed."""
     for name in ("Version", "Flags"):
         number = getattr(value, name)
         if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 0xFFFFFFFF:
@@ -301,6 +302,12 @@ def _bad_proxy_settings(value: SecPkgCredentials_KdcProxySettings) -> str | None
                 f"SecPkgCredentials_KdcProxySettings.{name} is {len(utf16(text))} bytes in UTF-16; its "
                 "length field (a USHORT) holds at most 65535"
             )
+    tls_offset = 16 + len(utf16(value.ProxyServer))
+    if value.ClientTlsCred and tls_offset > 0xFFFF:
+        return (
+            f"SecPkgCredentials_KdcProxySettings.ClientTlsCred would start at offset {tls_offset} (after the "
+            "16-byte structure and ProxyServer); ClientTlsCredOffset (a USHORT) holds at most 65535"
+        )
     return None
 
 

@@ -11,10 +11,12 @@ Facts (recorded with their sources in tests/data/package_list_facts.json):
 
 Interpretations (the page says no more than the above):
 
-- entries are split on ',', blanks around a name are dropped, and empty entries are skipped
-  (",NTLM,," and " NTLM " read as "NTLM");
-- names compare without regard to case. Not documented: the page's own example writes "!ntlm"
-  for the package named NTLM, and public callers write both "!ntlm" and "!NTLM";
+- entries are split on ',', spaces and tabs around a name are dropped, and empty entries are
+  skipped (",NTLM,," and " NTLM " read as "NTLM"); other characters are part of the name;
+- names compare without regard to the case of ASCII letters. Not documented: the page's own
+  example writes "!ntlm" for the package named NTLM, and public callers write both "!ntlm" and
+  "!NTLM". Package names are ASCII, so a name that matches one only under Unicode case folding
+  (a Kelvin sign for the K of Kerberos) names none;
 - a list with at least one name without '!' allows only the packages it names; a list of
   '!name' entries only allows every package but those; '!name' wins over 'name';
 - a name of no package Negotiate negotiates (an unknown name, or Digest, which Negotiate does
@@ -23,8 +25,9 @@ Interpretations (the page says no more than the above):
   (:data:`NEGOTIABLE`, Kerberos first).
 
 The list is kept in the credentials record (``CredRecord.package_list``); a record AddCredentials
-rebuilds keeps it (interpretation: the list AcquireCredentialsHandle was given still restricts
-Negotiate after a package's credentials are added).
+rebuilds keeps it, and the PackageList of AddCredentials' own pAuthData is not read
+(interpretation: AddCredentials adds one package's credentials; the list AcquireCredentialsHandle
+was given still restricts Negotiate, and only AcquireCredentialsHandle reads one).
 """
 
 from __future__ import annotations
@@ -61,10 +64,17 @@ class PackageList:
         return f"PackageList {self.text!r} leaves Negotiate {allowed}{extra}"
 
 
+_BLANKS = " \t"  # what is dropped around a name: spaces and tabs, nothing else
+
+
 def _canonical(name: str) -> str | None:
-    folded = name.casefold()
+    # Case is folded for ASCII letters only (package names are ASCII): a name that matches only
+    # under Unicode folding (the Kelvin sign for K) names no package.
+    if not name.isascii():
+        return None
+    folded = name.lower()
     for package in NEGOTIABLE:
-        if package.casefold() == folded:
+        if package.lower() == folded:
             return package
     return None
 
@@ -76,9 +86,9 @@ def parse(text: str) -> PackageList:
     positive = False
     unmatched: list[str] = []
     for raw in text.split(","):
-        entry = raw.strip()
+        entry = raw.strip(_BLANKS)
         negated = entry.startswith("!")
-        name = entry[1:].strip() if negated else entry
+        name = entry[1:].strip(_BLANKS) if negated else entry
         if not name:
             continue
         package = _canonical(name)

@@ -120,10 +120,11 @@ class UserCredential(_Credential):
         # The protocol list becomes the identity's PackageList, comma-separated as the
         # SEC_WINNT_AUTH_IDENTITY_EX page writes it (sspimodel.model.package_list).
         packages = ",".join(protocol_list) if protocol_list else None
-        if packages and not (username or password or domain):
+        if packages and not (username and password):
             raise NotModelledError(
-                "UserCredential(protocol_list=...) without a user name: the model reads a package list only "
-                "from a SEC_WINNT_AUTH_IDENTITY_EXW with a user and password, not for the process's own logon"
+                "UserCredential(protocol_list=...) without both a user name and a password: the model reads a "
+                "package list only from a SEC_WINNT_AUTH_IDENTITY_EXW with a user and password, not for the "
+                "process's own logon or half of it"
             )
         identity = None
         if username or password or domain:

@@ -443,17 +443,18 @@ class WinNTAuthIdentity(AuthIdentity):
         if self._package_list is not None:
             from ..model.identity import SecWinntAuthIdentityExW
 
-            if self._username is None and self._password is None:
+            if self._username is None or self._password is None:
                 raise NotModelledError(
-                    "WinNTAuthIdentity.package_list without a user name or password: the model reads a "
-                    "package list only from an identity that supplies credentials, not for the caller's own logon"
+                    "WinNTAuthIdentity.package_list without both a user name and a password: the model reads a "
+                    "package list only from a SEC_WINNT_AUTH_IDENTITY_EXW that supplies both, not for the "
+                    "caller's own logon or half of it"
                 )
 
             # A package list makes the identity a SEC_WINNT_AUTH_IDENTITY_EXW, whose PackageList
             # the model's Negotiate honours (sspimodel.model.package_list); other packages ignore it.
             return SecWinntAuthIdentityExW(
-                User=self._username,  # type: ignore[arg-type]
-                Password=self._password,  # type: ignore[arg-type]
+                User=self._username,
+                Password=self._password,
                 Domain=self._domain,
                 Flags=int(self._flags),
                 PackageList=self._package_list,
