@@ -400,3 +400,12 @@ def test_a_callback_that_raises_propagates_and_nothing_is_lost(limit):
     assert _states(sspi, contexts) == ["SEC_E_OK", "SEC_E_OK", "SEC_E_OK"]
     assert world.run_pending() == 0 and seen == ["a", "b", "c"]
 
+
+
+def test_hexdump_lines_wider_than_the_kept_edges_show_the_buffer_whole():
+    # Was: the whole buffer on one line, then a "0 bytes left out" line with its offsets reversed.
+    from sspimodel.model.bytes_text import hexdump as dump
+
+    text = dump(bytes(range(256)) * 17, width=5000)  # 4,352 bytes, more than SHOWN_IN_FULL
+    assert "left out" not in text and text.count("\n") == 0
+    assert len(text.rsplit("  ", 1)[1]) == 17 * 256  # the text column: every byte, once
