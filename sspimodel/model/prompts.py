@@ -282,6 +282,19 @@ def _raise(param: str, problem: Any) -> Any:
     return effect
 
 
+def _raise_found(problem: Callable[[Call], tuple[str, str] | None]) -> Callable[[Call], None]:
+    """The effect of a rule whose guard is ``problem(c) is not None``: a contract breach naming the
+    (parameter, problem) it found."""
+
+    def effect(c: Call) -> None:
+        found = problem(c)
+        assert found is not None
+        param, text = found
+        raise c.violation(param, text, _given(c, param))
+
+    return effect
+
+
 def _text(value: object) -> str | None:
     """A string argument as text (an A function's bytes decoded as ASCII), or None."""
     if isinstance(value, bytes | bytearray):
@@ -482,20 +495,6 @@ def _unpaired_problem(c: Call) -> tuple[str, str] | None:
     return None
 
 
-def _raise_unpaired(c: Call) -> None:
-    found = _unpaired_problem(c)
-    assert found is not None
-    param, problem = found
-    raise c.violation(param, problem, _given(c, param))
-
-
-def _raise_context_size(c: Call) -> None:
-    found = _context_size_problem(c)
-    assert found is not None
-    param, problem = found
-    raise c.violation(param, problem, _given(c, param))
-
-
 def _submitted(c: Call) -> bool:
     """Whether the next answer is a Submit (peeked: the effect takes it)."""
     answers = c.world.prompts.user.answers
@@ -562,7 +561,7 @@ def prompt_rules(function: str) -> list[Rule]:
             CONTRACT_ERROR,
             Citation(function, "parameters: pszTargetName", "The name of the target."),
             lambda c: _unpaired_problem(c) is not None,
-            _raise_unpaired,
+            _raise_found(_unpaired_problem),
             also=(_SILENT, _UNPAIRED_CONTEXT, _UNPAIRED),
         ),
         Rule(
@@ -574,7 +573,7 @@ def prompt_rules(function: str) -> list[Rule]:
             CONTRACT_ERROR,
             Citation(function, "parameters: pszTargetName", "The name of the target."),
             lambda c: _context_size_problem(c) is not None,
-            _raise_context_size,
+            _raise_found(_context_size_problem),
             also=(
                 _SILENT,
                 Interpretation(
@@ -835,13 +834,6 @@ def _unmarshal_problem(c: Call) -> tuple[str, str] | None:
     return None
 
 
-def _raise_unmarshal(c: Call) -> None:
-    found = _unmarshal_problem(c)
-    assert found is not None
-    param, problem = found
-    raise c.violation(param, problem, _given(c, param))
-
-
 def _unmarshal(c: Call) -> None:
     data = bytes(_given(c, "MarshaledCredUIContext"))[: int(c.a.MarshaledCredUIContextLength)]
     parsed = _parse_marshaled(data)
@@ -876,7 +868,7 @@ UNMARSHAL_CONTEXT = register(
             CONTRACT_ERROR,
             Citation(F, "parameters: MarshaledCredUIContext", "The serialized credential information"),
             lambda c: _unmarshal_problem(c) is not None,
-            _raise_unmarshal,
+            _raise_found(_unmarshal_problem),
             also=(
                 _SILENT,
                 Interpretation(
@@ -1074,12 +1066,6 @@ def _flat_problem(c: Call) -> tuple[str, str] | None:
     return None
 
 
-def _raise_flat(c: Call) -> None:
-    found = _flat_problem(c)
-    assert found is not None
-    raise c.violation(found[0], found[1], _given(c, found[0]))
-
-
 def _update(c: Call) -> None:
     state = _state(c)
     kind = int(c.a.CredType)
@@ -1105,7 +1091,7 @@ UPDATE_CREDENTIALS = register(
             CONTRACT_ERROR,
             Citation(F, "parameters: FlatCredUIContext", "The values the credentials are updated with."),
             lambda c: _flat_problem(c) is not None,
-            _raise_flat,
+            _raise_found(_flat_problem),
             also=(
                 _SILENT,
                 Interpretation(
