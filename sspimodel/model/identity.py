@@ -57,6 +57,7 @@ from .handles import AllocatedBytes, AllocatedStr, _hex
 from .rules import Call, Citation, Interpretation, Rule, pick, register, unreachable
 from .structs import SecWinntAuthIdentity
 from .wchar import unpaired_surrogate
+from .wchar import utf16 as _utf16
 
 __all__ = [
     "EX2_HEADER",
@@ -137,10 +138,6 @@ class Ex2:
     @property
     def password(self) -> str:
         return self.packed.decode("utf-16-le", "surrogatepass")  # the inverse of _utf16
-
-
-def _utf16(text: str) -> bytes:
-    return text.encode("utf-16-le", "surrogatepass")
 
 
 _EX2_PARTS = ("user name", "domain name", "packed credentials", "package list")

@@ -72,6 +72,7 @@ from .prompt_state import (
 )
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .wchar import unpaired_surrogate
+from .wchar import utf16 as _utf16
 
 __all__ = [
     "CREDUIWIN_STRUCTURE_TYPE_SSPIPFC",
@@ -134,10 +135,6 @@ _BYTE_VECTOR = struct.Struct("<IH2x")
 def guid_bytes(number: int) -> bytes:
     """A GUID (as its 128-bit number) as memory holds it (Data1-3 little-endian)."""
     return uuid.UUID(int=number).bytes_le
-
-
-def _utf16(text: str) -> bytes:
-    return text.encode("utf-16-le", "surrogatepass")
 
 
 # -- the scripted user and the world's prompt state: in prompt_state.py (world.py builds it) ----------
