@@ -588,7 +588,8 @@ def _check_each(contract: FunctionContract, call: Any) -> None:
 # function whose source reads every input parameter of the call object and tests, in one
 # expression, that each value is of the common well-formed shape its C type takes (the exact
 # types the compiled checks above accept at once: None, a CtxtHandle with two ints in range, an
-# int in 0..ULONG_MAX, a SecBufferDesc of well-formed SecBuffers...). Those values conform; for
+# int in 0..ULONG_MAX, a SecBufferDesc of well-formed SecBuffers, a packed SecBuffer, package
+# memory with its address in range...). Those values conform; for
 # any other value (or a call object of another class, or anything that raises while it is read)
 # the function runs _check_each, which accepts the rest or raises the one and only error, for
 # the first parameter in page order. MakeSignature's reads
@@ -611,15 +612,20 @@ _HANDLE_SHAPE = (
     " and 0 <= {v}.dwLower <= ULONG_PTR_MAX and 0 <= {v}.dwUpper <= ULONG_PTR_MAX))"
 )
 _ULONG_SHAPE = "({v} is None or (type({v}) is int and 0 <= {v} <= ULONG_MAX))"
-_VOID_SHAPE = "({v} is None or type({v}) is int or type({v}) is str or type({v}) is bytes)"
+_VOID_SHAPE = (
+    "({v} is None or type({v}) is int or type({v}) is str or type({v}) is bytes"
+    " or ((type({v}) is AllocatedBytes or type({v}) is AllocatedStr or type({v}) is ContextBuffer)"
+    " and type({v}.address) is int and 0 <= {v}.address <= ULONG_PTR_MAX))"
+)
 _STRING_SHAPE = "({v} is None or type({v}) is str or type({v}) is bytes)"
 _DESC_SHAPE = "({v} is None or desc_shape({v}))"
+_PACKED_SHAPE = "({v} is None or type({v}) is bytes or type({v}) is bytearray or buffer_shape({v}))"
 _NULL_SHAPE = "({v} is None)"
 
 
 def _desc_shape(value: Any) -> bool:
     """A SecBufferDesc (exact class) whose version and buffers have the well-formed shape."""
-    SecBuffer, SecBufferDesc = _buffer_classes or _load_buffer_classes()
+    SecBuffer, SecBufferDesc, _allocated = _buffer_classes or _load_buffer_classes()
     b: Any
     if type(value) is not SecBufferDesc or type(value.ulVersion) is not int or not 0 <= value.ulVersion <= ULONG_MAX:
         return False
@@ -641,14 +647,31 @@ def _desc_shape(value: Any) -> bool:
     return True
 
 
-_buffer_classes: tuple[Any, Any] | None = None  # model.buffers' classes, loaded on first use
+def _buffer_shape(value: Any) -> bool:
+    """A SecBuffer (exact class) of the well-formed shape: what _buffer accepts at once."""
+    SecBuffer, _desc_class, AllocatedBytes = _buffer_classes or _load_buffer_classes()
+    if type(value) is not SecBuffer:
+        return False
+    buffer_type, size, data = value.BufferType, value.cbBuffer, value.pvBuffer
+    return (
+        type(buffer_type) is int
+        and type(size) is int
+        and 0 <= buffer_type <= ULONG_MAX
+        and 0 <= size <= ULONG_MAX
+        and (data is None or type(data) is bytes or type(data) is bytearray or type(data) is AllocatedBytes)
+    )
 
 
-def _load_buffer_classes() -> tuple[Any, Any]:
+# model.buffers' classes and model.handles.AllocatedBytes, loaded on first use.
+_buffer_classes: tuple[Any, Any, Any] | None = None
+
+
+def _load_buffer_classes() -> tuple[Any, Any, Any]:
     global _buffer_classes
     from .model.buffers import SecBuffer, SecBufferDesc
+    from .model.handles import AllocatedBytes
 
-    _buffer_classes = (SecBuffer, SecBufferDesc)
+    _buffer_classes = (SecBuffer, SecBufferDesc, AllocatedBytes)
     return _buffer_classes
 
 
@@ -663,6 +686,8 @@ def _shape(check: Callable[[Any], None]) -> str:
         return _VOID_SHAPE
     if check is _string:
         return _STRING_SHAPE
+    if check is _packed:
+        return _PACKED_SHAPE
     return _NULL_SHAPE
 
 
@@ -676,7 +701,7 @@ def compiled_check(contract: FunctionContract) -> Callable[[Any], None]:
     if entry is not None and entry[0] is contract:
         return entry[1]
     from .model.buffers import SecBufferDesc  # noqa: F401  (the model's classes, loaded)
-    from .model.handles import CredHandle, CtxtHandle
+    from .model.handles import AllocatedBytes, AllocatedStr, ContextBuffer, CredHandle, CtxtHandle
 
     plan = _PLANS.get(id(contract))
     if plan is None or plan[0] is not contract:
@@ -686,6 +711,10 @@ def compiled_check(contract: FunctionContract) -> Callable[[Any], None]:
         "contract": contract,
         "slow": _check_each,
         "desc_shape": _desc_shape,
+        "buffer_shape": _buffer_shape,
+        "AllocatedBytes": AllocatedBytes,
+        "AllocatedStr": AllocatedStr,
+        "ContextBuffer": ContextBuffer,
         "CtxtHandle": CtxtHandle,
         "CredHandle": CredHandle,
         "ULONG_MAX": ULONG_MAX,

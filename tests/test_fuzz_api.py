@@ -498,6 +498,20 @@ def test_compiled_argument_checks_agree_with_the_parameter_by_parameter_check() 
         CtxtHandle(2**64, 0),
         CtxtHandle(0, 2**64 - 1),
         2**32 - 1,
+        # Package memory and lone buffers, which the compiled checks take from their exact types.
+        AllocatedBytes(b"x", 0x1000),
+        AllocatedBytes(b"x", 2**64),
+        AllocatedBytes(b"x", -1),
+        AllocatedStr("s", 2**64 - 1),
+        ContextBuffer(None, 0x2000),
+        ContextBuffer(None, True),  # type: ignore[arg-type]
+        bytearray(b"packed"),
+        SecBuffer(1, AllocatedBytes(b"x", 0x1000)),
+        SecBuffer(1, bytearray(b"x")),
+        SecBuffer(1, b"x", 2**32),
+        SecBuffer(2**32, b"x"),
+        SecBuffer(True, b"x"),  # type: ignore[arg-type]
+        SecBuffer(1, _BytesSubclass(b"x")),
     ]
     values = fx.usable() + HOSTILE + odd + [Ref(v) for v in fx.usable() + HOSTILE + odd]
     checked = refused = 0
