@@ -21,7 +21,7 @@ from .common import (
 )
 from .constants import SE_TCB_NAME, SECPKG_CRED_INBOUND
 from .handles import NEVER, CredHandle, Luid, timestamp
-from .identity import as_winnt_identity, package_list_of
+from .identity import SecWinntAuthIdentityExW, as_winnt_identity, package_list_of
 from .rules import Call, Citation, Errata, Interpretation, Rule, register
 from .structs import SecWinntAuthIdentity
 from .world import CredRecord, Principal
@@ -45,13 +45,39 @@ def _package(c: Call, param: str) -> Any:
 
 
 def _auth(c: Call) -> Any:
+    """pAuthData as the package reads it: None for no identity (NULL, or under the observed
+    contract an identity of NULLs that stands for the caller's logon: _logon_identity)."""
     facts = c.facts
     auth = facts.get("auth", _UNSET)
     if auth is _UNSET:
-        # An identity of the Sspi*AuthIdentity family (packed EX2, maybe encrypted for this
-        # process or logon session) stands for the SEC_WINNT_AUTH_IDENTITY it holds.
-        auth = facts["auth"] = as_winnt_identity(c, deref(c.a.pAuthData))
+        given = deref(c.a.pAuthData)
+        if _logon_identity(c, given):
+            auth = facts["auth"] = None
+        else:
+            # An identity of the Sspi*AuthIdentity family (packed EX2, maybe encrypted for this
+            # process or logon session) stands for the SEC_WINNT_AUTH_IDENTITY it holds.
+            auth = facts["auth"] = as_winnt_identity(c, given)
     return auth
+
+
+# The packages for which Windows takes a SEC_WINNT_AUTH_IDENTITY(_EXW) whose User, Domain and
+# Password are all NULL as the caller's own logon (errata windows-null-identity-is-own-logon:
+# sspilib's Windows-run tests for NTLM and Negotiate, .NET's WCF for Kerberos and Negotiate).
+_NULL_IDENTITY_IS_LOGON = frozenset({"NTLM", "Negotiate", "Kerberos"})
+
+
+def _logon_identity(c: Call, given: Any) -> bool:
+    """Observed contract: ``given`` is an identity structure of NULLs (User, Domain and Password
+    None) passed to a package that reads it as the caller's own logon, as pAuthData NULL is; a
+    SEC_WINNT_AUTH_IDENTITY_EXW's PackageList still applies (_package_list reads it). The
+    documented contract keeps the reading of ach.auth_data_unrecognized (the page says only
+    that a NULL pAuthData means the default credentials)."""
+    if not isinstance(given, SecWinntAuthIdentity | SecWinntAuthIdentityExW):
+        return False
+    if given.User is not None or given.Domain is not None or given.Password is not None or not observed(c):
+        return False
+    package = _package(c, "pPackage" if hasattr(c.a, "pPackage") else "pszPackage")
+    return package is not None and package.name in _NULL_IDENTITY_IS_LOGON
 
 
 def _package_list(c: Call, param: str) -> package_list.PackageList | None:
@@ -402,11 +428,20 @@ def acquire_rules(
         ),
         Rule(
             "ach.ok",
-            "otherwise: a new credentials handle in the calling process",
+            "otherwise: a new credentials handle in the calling process (for the caller's logon session "
+            "when pAuthData is NULL, or in the observed contract an identity whose User, Domain and "
+            "Password are all NULL, for NTLM, Negotiate and Kerberos)",
             "SEC_E_OK",
             Citation(page, "returns", "SEC_E_OK"),
             lambda c: True,
             lambda c: _acquire(c, package),
+            also=(
+                Errata(
+                    "windows-null-identity-is-own-logon",
+                    "Windows' NTLM, Negotiate and Kerberos take a SEC_WINNT_AUTH_IDENTITY(_EXW) of NULL "
+                    "User, Domain and Password as the caller's own logon (its PackageList still applies)",
+                ),
+            ),
         ),
     ]
 

@@ -398,7 +398,12 @@ def package_list_of(value: Any) -> str:
     """The PackageList an identity of this family carries ('' for none, and for a
     SEC_WINNT_AUTH_IDENTITY, which has no such member). The list is never encrypted: an
     encrypted EX2 seals only its packed credentials."""
-    if not isinstance(value, AuthIdentityBuffer | SecWinntAuthIdentityExW):
+    if isinstance(value, SecWinntAuthIdentityExW):
+        # Read whatever the other members hold: an EXW of NULL User, Domain and Password (the
+        # caller's own logon, observed contract) still restricts Negotiate.
+        packages = value.PackageList
+        return packages if isinstance(packages, str) else ""
+    if not isinstance(value, AuthIdentityBuffer):
         return ""
     fields = _ex2_of(value)
     return "" if isinstance(fields, str) else fields.package_list

@@ -1,0 +1,118 @@
+"""An identity of NULLs stands for the caller's own logon under the observed contract.
+
+Windows' NTLM, Negotiate and Kerberos take a SEC_WINNT_AUTH_IDENTITY(_EXW) whose User, Domain and
+Password are all NULL as the caller's logon session, as a NULL pAuthData (errata
+windows-null-identity-is-own-logon, spec/data/errata.yaml, with its sources). A
+SEC_WINNT_AUTH_IDENTITY_EXW's PackageList still restricts Negotiate. The documented contract keeps
+its reading: credentials the package does not recognize (SEC_E_UNKNOWN_CREDENTIALS).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sspimodel.api import Sspi
+from sspimodel.model import AuthIdentity, default_world
+from sspimodel.model.constants import SECPKG_ATTR_NAMES, SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND
+from sspimodel.model.drive import handshake
+from sspimodel.model.errata import load_errata
+from sspimodel.model.identity import SecWinntAuthIdentityExW
+
+ERRATUM = "windows-null-identity-is-own-logon"
+
+
+def nulls(kind: str, package_list: str | None = None) -> Any:
+    if kind == "EXW":
+        return SecWinntAuthIdentityExW(User=None, Password=None, Domain=None, PackageList=package_list)  # type: ignore[arg-type]
+    return AuthIdentity(User=None, Domain=None, Password=None)
+
+
+def pair(contract: str) -> tuple[Any, Sspi, Sspi]:
+    world = default_world()
+    return world, Sspi(world, 100, contract=contract), Sspi(world, 200, contract=contract)
+
+
+def acquire(sspi: Sspi, package: str, use: int, auth: Any) -> Any:
+    return sspi.AcquireCredentialsHandleW(pPackage=package, fCredentialUse=use, pAuthData=auth)
+
+
+def client_name(server: Sspi, ctx: Any) -> str:
+    return str(server.QueryContextAttributesW(phContext=ctx, ulAttribute=SECPKG_ATTR_NAMES).pBuffer.sUserName)
+
+
+@pytest.mark.parametrize("kind", ["SEC_WINNT_AUTH_IDENTITY", "EXW"])
+@pytest.mark.parametrize("package", ["NTLM", "Negotiate", "Kerberos"])
+def test_observed_nulls_are_the_callers_logon_on_both_sides(package: str, kind: str) -> None:
+    world, cli, srv = pair("observed")
+    client = acquire(cli, package, SECPKG_CRED_OUTBOUND, nulls(kind))
+    server = acquire(srv, package, SECPKG_CRED_INBOUND, nulls(kind))
+    assert (client.status.name, server.status.name) == ("SEC_E_OK", "SEC_E_OK")
+    assert cli.last_rule is not None and ERRATUM in {getattr(b, "entry", None) for b in cli.last_rule.bases()}
+    hs = handshake(cli, srv, package, client_cred=client.phCredential, server_cred=server.phCredential)
+    assert hs.established, hs.statuses
+    # The client authenticated as its process's logon session, as with pAuthData NULL.
+    assert client_name(srv, hs.server_ctx) == world.sessions[cli.process.luid].account
+
+
+def test_observed_nulls_match_a_null_pauthdata() -> None:
+    statuses = []
+    for auth in (None, nulls("EXW")):
+        _world, cli, srv = pair("observed")
+        hs = handshake(cli, srv, "NTLM", client_cred=acquire(cli, "NTLM", SECPKG_CRED_OUTBOUND, auth).phCredential)
+        statuses.append(hs.statuses)
+    assert statuses[0] == statuses[1]
+
+
+@pytest.mark.parametrize(
+    ("package_list", "expected"),
+    [("!Kerberos", "NTLM"), ("ntlm", "NTLM"), (None, "Kerberos"), ("!ntlm", "Kerberos")],
+)
+def test_observed_nulls_keep_the_package_list(package_list: str | None, expected: str) -> None:
+    _world, cli, srv = pair("observed")
+    client = acquire(cli, "Negotiate", SECPKG_CRED_OUTBOUND, nulls("EXW", package_list))
+    hs = handshake(cli, srv, "Negotiate", client_cred=client.phCredential)
+    assert hs.established, hs.statuses
+    # NTLM under SPNEGO takes four legs and a final token; Kerberos here takes one round trip.
+    assert len(hs.statuses) == (5 if expected == "NTLM" else 2), hs.statuses
+
+
+def test_observed_nulls_with_a_list_that_leaves_nothing() -> None:
+    _world, cli, _srv = pair("observed")
+    r = acquire(cli, "Negotiate", SECPKG_CRED_OUTBOUND, nulls("EXW", "!Kerberos,!NTLM"))
+    assert r.status.name == "SEC_E_NO_CREDENTIALS"
+    assert cli.last_rule is not None and cli.last_rule.id == "ach.package_list_empty"
+
+
+@pytest.mark.parametrize("kind", ["SEC_WINNT_AUTH_IDENTITY", "EXW"])
+@pytest.mark.parametrize("package", ["NTLM", "Negotiate", "Kerberos", "Digest"])
+def test_documented_contract_keeps_unknown_credentials(package: str, kind: str) -> None:
+    _world, cli, _srv = pair("documented")
+    r = acquire(cli, package, SECPKG_CRED_OUTBOUND, nulls(kind, "!Kerberos" if kind == "EXW" else None))
+    assert r.status.name == "SEC_E_UNKNOWN_CREDENTIALS"
+    assert cli.last_rule is not None and cli.last_rule.id == "ach.auth_data_unrecognized"
+
+
+def test_observed_digest_is_not_covered() -> None:
+    _world, cli, _srv = pair("observed")
+    r = acquire(cli, "Digest", SECPKG_CRED_OUTBOUND, nulls("EXW"))
+    assert r.status.name == "SEC_E_UNKNOWN_CREDENTIALS"
+
+
+def test_observed_half_an_identity_is_not_the_logon() -> None:
+    # Only all three NULL stand for the logon: a NULL user with a password is still an identity,
+    # which NTLM's server refuses at logon (errata windows-acquire-does-not-validate-identity).
+    _world, cli, srv = pair("observed")
+    auth = AuthIdentity(User=None, Domain=None, Password="Passw0rd!")
+    client = acquire(cli, "NTLM", SECPKG_CRED_OUTBOUND, auth)
+    assert client.status.name == "SEC_E_OK"
+    hs = handshake(cli, srv, "NTLM", client_cred=client.phCredential)
+    assert hs.statuses[-1] == "SEC_E_LOGON_DENIED"
+
+
+def test_the_erratum_names_its_windows_run_source() -> None:
+    (entry,) = [e for e in load_errata() if e.id == ERRATUM]
+    assert entry.kind == "windows" and entry.code == "SEC_E_OK"
+    assert "tests/conftest.py, initial_contexts" in entry.source
+    assert set(entry.functions) == {"AcquireCredentialsHandleA", "AcquireCredentialsHandleW"}
