@@ -60,7 +60,9 @@ def test_observed_nulls_match_a_null_pauthdata() -> None:
     statuses = []
     for auth in (None, nulls("EXW")):
         _world, cli, srv = pair("observed")
-        hs = handshake(cli, srv, "NTLM", client_cred=acquire(cli, "NTLM", SECPKG_CRED_OUTBOUND, auth).phCredential)
+        hs = handshake(
+            cli, srv, "NTLM", client_cred=acquire(cli, "NTLM", SECPKG_CRED_OUTBOUND, auth).phCredential
+        )
         statuses.append(hs.statuses)
     assert statuses[0] == statuses[1]
 
@@ -115,4 +117,52 @@ def test_the_erratum_names_its_windows_run_source() -> None:
     (entry,) = [e for e in load_errata() if e.id == ERRATUM]
     assert entry.kind == "windows" and entry.code == "SEC_E_OK"
     assert "tests/conftest.py, initial_contexts" in entry.source
-    assert set(entry.functions) == {"AcquireCredentialsHandleA", "AcquireCredentialsHandleW"}
+    assert set(entry.functions) == {
+        "AcquireCredentialsHandleA", "AcquireCredentialsHandleW",
+        "SspiAcquireCredentialsHandleAsyncA", "SspiAcquireCredentialsHandleAsyncW",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [
+        (nulls("EXW"), "SEC_E_OK"),
+        # Kerberos judges half an identity (no user, a password) when acquiring.
+        (AuthIdentity(User=None, Domain=None, Password="x"), "SEC_E_UNKNOWN_CREDENTIALS"),
+    ],
+)
+def test_observed_async_acquire_takes_nulls_as_the_logon(auth: Any, expected: str) -> None:
+    from sspimodel.model import CallerMode, Ref
+
+    world = default_world()
+    world.caller_mode = CallerMode.KERNEL
+    sspi = Sspi(world, 4, contract="observed")
+    ctx = sspi.SspiCreateAsyncContext().value
+    cred = Ref()
+    queued = sspi.SspiAcquireCredentialsHandleAsyncW(
+        AsyncContext=ctx, pszPrincipal="", pszPackage="Kerberos", fCredentialUse=SECPKG_CRED_OUTBOUND,
+        pvLogonId=None, pAuthData=auth, pGetKeyFn=lambda *a: None, pvGetKeyArgument=0,
+        phCredential=cred, ptsExpiry=Ref(),
+    )  # fmt: skip
+    assert queued.status.name == "SEC_E_OK"
+    world.run_pending()
+    assert sspi.SspiGetAsyncCallStatus(Handle=ctx).status.name == expected
+    if expected == "SEC_E_OK":
+        record = sspi.process.creds[cred.value.dwLower]
+        assert not record.supplied and record.account == world.sessions[sspi.process.luid].account
+
+
+def test_observed_add_credentials_reads_its_identity_as_before() -> None:
+    from sspimodel.model.drive import Routine
+    from sspimodel.model.handles import Ref
+
+    # The erratum covers acquiring; AddCredentials keeps refusing an identity without a user name.
+    _world, cli, _srv = pair("observed")
+    cred = acquire(cli, "Negotiate", SECPKG_CRED_OUTBOUND, None).phCredential
+    r = cli.AddCredentialsW(
+        hCredentials=cred, pPrincipal="", pPackage="NTLM", fCredentialUse=SECPKG_CRED_OUTBOUND,
+        pAuthData=nulls("SEC_WINNT_AUTH_IDENTITY"), pGetKeyFn=Routine("GetKey"), pvGetKeyArgument=0,
+        ptsExpiry=Ref(),
+    )  # fmt: skip
+    assert r.status.name == "SEC_E_UNKNOWN_CREDENTIALS"
+    assert cli.last_rule is not None and cli.last_rule.id == "addc.unknown_credentials"

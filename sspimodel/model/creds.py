@@ -64,6 +64,7 @@ def _auth(c: Call) -> Any:
 # Password are all NULL as the caller's own logon (errata windows-null-identity-is-own-logon:
 # sspilib's Windows-run tests for NTLM and Negotiate, .NET's WCF for Kerberos and Negotiate).
 _NULL_IDENTITY_IS_LOGON = frozenset({"NTLM", "Negotiate", "Kerberos"})
+_ACQUIRING = ("AcquireCredentialsHandle", "SspiAcquireCredentialsHandleAsync")  # the erratum's functions
 
 
 def _logon_identity(c: Call, given: Any) -> bool:
@@ -75,6 +76,8 @@ def _logon_identity(c: Call, given: Any) -> bool:
     if not isinstance(given, SecWinntAuthIdentity | SecWinntAuthIdentityExW):
         return False
     if given.User is not None or given.Domain is not None or given.Password is not None or not observed(c):
+        return False
+    if not c.function.startswith(_ACQUIRING):  # AddCredentials reads its identity as before
         return False
     package = _package(c, "pPackage" if hasattr(c.a, "pPackage") else "pszPackage")
     return package is not None and package.name in _NULL_IDENTITY_IS_LOGON
