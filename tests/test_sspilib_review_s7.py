@@ -272,3 +272,31 @@ def test_an_unknown_status_is_named_as_sspilib_names_it() -> None:
     assert error.winerror == -1
     assert "UNKNOWN_ERROR_CODE 0xFFFFFFFF" in str(error)
     assert "0xFFFFFFFF 0xFFFFFFFF" not in str(error)
+
+
+# -- a client and a server in two processes ------------------------------------------------------
+def test_a_server_of_another_process_accepts_with_its_own_logon() -> None:
+    """Negotiate with credentials from each process's own logon, as a web server has them: the
+    server is web.exe (websvc, the account of HTTP/web.contoso.com), the client client.exe (alice).
+    Calls on a handle go to the process that made it, so the program needs no switching."""
+    w = default_world()
+    with layer.use_world(w, 200):
+        server = layer.ServerSecurityContext(layer.UserCredential(usage="accept"))
+    with layer.use_world(w, 100):
+        client = layer.ClientSecurityContext(layer.UserCredential(), TARGET)
+    token = client.step()
+    while not (client.complete and server.complete):
+        token = server.step(token)
+        if not client.complete:
+            token = client.step(token)
+    raw = layer.raw
+    assert raw.query_context_attributes(server, raw.SecPkgContextNames).username == "CONTOSO\\alice"
+    assert raw.query_context_attributes(client, raw.SecPkgContextPackageInfo).name == "Kerberos"
+    assert server.unwrap(client.wrap(b"GET /")).data == b"GET /"
+    assert client.verify(b"200 OK", server.sign(b"200 OK")) == 0
+    # A handle of one process in a call of the other is refused, naming both.
+    with pytest.raises(ValueError, match=r"process 200.*process 100"):
+        raw.initialize_security_context(server._credential, client, TARGET, 0, 0x10, None, None)
+    del client, server, token
+    gc.collect()
+    assert w.leaks() == {}

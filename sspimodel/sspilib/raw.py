@@ -12,7 +12,11 @@ does. Success statuses come back as :class:`NtStatus`.
 
 Handles free themselves when the last reference goes, as sspilib's do: a :class:`CredHandle`
 calls FreeCredentialsHandle, a :class:`CtxtHandle` DeleteSecurityContext, in the world that made
-them.
+them. A call that takes a handle goes to the world and process that made the handle (an SSPI
+handle means something only in its own process), so a client made as one process and a server
+made as another (:func:`~sspimodel.sspilib.use_world`) can talk without switching back and
+forth; calls that take none (acquire_credentials_handle, enumerate_security_packages) go to the
+current runtime.
 
 Where sspilib offers something the model does not simulate (Schannel, CredSSP, Kerberos keytabs),
 :class:`~sspimodel.sspilib.NotModelledError` says so.
@@ -219,8 +223,16 @@ class _Handle:
     def _model(self, runtime: Runtime, what: str) -> t.Any:
         if self._handle is None:
             return None
-        if self._runtime is not runtime:
-            raise ValueError(f"{what} belongs to another world than the one the layer now calls into")
+        mine = self._runtime
+        if mine is not runtime and mine is not None:
+            if mine.world is not runtime.world:
+                raise ValueError(f"{what} belongs to another world than the call's other handle")
+            if mine.sspi.process is not runtime.sspi.process:
+                raise ValueError(
+                    f"{what} belongs to process {mine.sspi.process.pid}, and the call goes to process "
+                    f"{runtime.sspi.process.pid} (that of its other handle): a handle is valid only in "
+                    "the process that made it"
+                )
         return self._handle
 
     def __del__(self) -> None:
@@ -605,7 +617,7 @@ def set_credentials_attributes(credential: CredHandle, attribute: SecPkgCred) ->
     answer SEC_E_UNSUPPORTED_FUNCTION (sspimodel.model.cred_attributes)."""
     if not isinstance(attribute, SecPkgCred) or type(attribute) is SecPkgCred:
         raise TypeError(f"attribute must be a SecPkgCred such as SecPkgCredKdcProxySettings, not {attribute!r}")
-    runtime = current()
+    runtime = _runtime_of(credential)
     ul_attribute, struct = attribute._to_model()
     result = runtime.sspi.SetCredentialsAttributesW(
         phCredential=_handle(runtime, credential, "credential"), ulAttribute=ul_attribute, pBuffer=struct,
@@ -638,7 +650,7 @@ def _context_call(
     **arguments: t.Any,
 ) -> tuple[CtxtHandle, int, int, t.Any]:
     """One InitializeSecurityContextW / AcceptSecurityContext call: (context, attributes, expiry, status)."""
-    runtime = current()
+    runtime = _runtime_of(context, credential)
     result = getattr(runtime.sspi, function)(
         phCredential=_handle(runtime, credential, "credential"),
         phContext=_handle(runtime, context, "context"),
@@ -691,7 +703,7 @@ def accept_security_context(
 
 
 def complete_auth_token(context: CtxtHandle, token: SecBufferDesc) -> None:
-    runtime = current()
+    runtime = _runtime_of(context)
     desc = _desc(token, "token")
     result = runtime.sspi.CompleteAuthToken(phContext=_handle(runtime, context, "context"), pToken=desc)
     rule = runtime.sspi.last_rule
@@ -701,7 +713,7 @@ def complete_auth_token(context: CtxtHandle, token: SecBufferDesc) -> None:
 
 # -- messages ---------------------------------------------------------------------------------------
 def _message_call(function: str, context: CtxtHandle, message: SecBufferDesc, **kwargs: t.Any) -> t.Any:
-    runtime = current()
+    runtime = _runtime_of(context)
     desc = _desc(message, "message")
     result = getattr(runtime.sspi, function)(phContext=_handle(runtime, context, "context"), pMessage=desc,
                                              **kwargs)
@@ -821,7 +833,7 @@ T = t.TypeVar("T", bound=SecPkgContext)
 def query_context_attributes(context: CtxtHandle, attribute: type[T]) -> T:
     if not (isinstance(attribute, type) and issubclass(attribute, SecPkgContext) and attribute._attribute):
         raise TypeError(f"attribute must be a SecPkgContext class, not {attribute!r}")
-    runtime = current()
+    runtime = _runtime_of(context)
     result = runtime.sspi.QueryContextAttributesW(
         phContext=_handle(runtime, context, "context"), ulAttribute=_C[attribute._attribute]
     )
@@ -847,6 +859,15 @@ def enumerate_security_packages() -> list[SecPkgInfo]:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def _runtime_of(*handles: _Handle | None) -> Runtime:
+    """The runtime a call goes to: that of the first handle given that holds one (a handle is its
+    process's), else the current one."""
+    for handle in handles:
+        if isinstance(handle, _Handle) and handle._handle is not None and handle._runtime is not None:
+            return handle._runtime
+    return current()
+
+
 def _handle(runtime: Runtime, handle: _Handle | None, what: str) -> t.Any:
     if handle is None:
         return None
