@@ -198,6 +198,10 @@ def _cred(sspilib: Any) -> Any:
     return sspilib.UserCredential(USER, PASSWORD, domain=DOMAIN, protocol="NTLM")
 
 
+def _desc(sspilib: Any) -> Any:
+    return sspilib.raw.SecBufferDesc([sspilib.raw.SecBuffer(bytearray(16), sspilib.raw.SecBufferType.SECBUFFER_TOKEN)])
+
+
 WRONG_TYPES: dict[str, Callable[[Any], Any]] = {
     "identity-int-username": lambda s: s.raw.WinNTAuthIdentity(1, DOMAIN, PASSWORD),
     "identity-bytes-password": lambda s: s.raw.WinNTAuthIdentity(USER, DOMAIN, PASSWORD.encode()),
@@ -208,6 +212,15 @@ WRONG_TYPES: dict[str, Callable[[Any], Any]] = {
     "in-token-int": lambda s: s.ClientSecurityContext(_cred(s), TARGET).step(5),
     "buffers-tuple": lambda s: s.raw.SecBufferDesc((s.raw.SecBuffer(None, s.raw.SecBufferType.SECBUFFER_TOKEN),)),
     "credential-as-context": lambda s: s.raw.query_context_attributes(_cred(s), s.raw.SecPkgContextSizes),
+    "package-none": lambda s: s.raw.acquire_credentials_handle(None, None, 2),
+    "context-req-str": lambda s: s.raw.initialize_security_context(_cred(s), None, TARGET, "0", 0x10, None, None),
+    "qop-str": lambda s: s.raw.encrypt_message(s.raw.CtxtHandle(), "0", _desc(s), 0),
+    "context-none-query": lambda s: s.raw.query_context_attributes(None, s.raw.SecPkgContextSizes),
+    "context-none-encrypt": lambda s: s.raw.encrypt_message(None, 0, _desc(s), 0),
+    "context-none-complete": lambda s: s.raw.complete_auth_token(None, _desc(s)),
+    "message-none": lambda s: s.raw.make_signature(s.raw.CtxtHandle(), 0, None, 0),
+    "credential-none-set-attributes": lambda s: s.raw.set_credentials_attributes(
+        None, s.raw.SecPkgCredKdcProxySettings()),
 }
 
 
@@ -243,6 +256,19 @@ def test_message_methods_refuse_a_number_instead_of_bytes(world, method) -> None
     }[method]
     with pytest.raises(TypeError, match="bytes"):
         call()
+
+
+def test_read_only_memory_for_a_buffer_is_a_buffer_error() -> None:
+    for data in (b"token", memoryview(b"token")):
+        with pytest.raises(BufferError):
+            layer.raw.SecBuffer(data, layer.raw.SecBufferType.SECBUFFER_TOKEN)
+
+
+def test_read_only_memory_for_a_buffer_is_a_buffer_error_as_in_sspilib() -> None:
+    real = _real()
+    for sspilib in (real, layer):
+        with pytest.raises(BufferError):
+            sspilib.raw.SecBuffer(b"token", sspilib.raw.SecBufferType.SECBUFFER_TOKEN)
 
 
 # -- errors --------------------------------------------------------------------------------------

@@ -266,6 +266,11 @@ class CtxtHandle(_Handle):
 
 
 # -- buffers ----------------------------------------------------------------------------------------
+class _NotWritableError(TypeError, BufferError):
+    """Read-only memory given for a SecBuffer: sspilib raises BufferError, so this is one (and a
+    TypeError, what the layer raised before)."""
+
+
 class SecBuffer:
     """One buffer: caller memory (a bytearray or memoryview), or None for one the package allocates."""
 
@@ -275,10 +280,12 @@ class SecBuffer:
         buffer_type: int,
         buffer_flags: int = 0,
     ) -> None:
+        if isinstance(data, bytes):
+            raise _NotWritableError("SecBuffer data must be a bytearray, a memoryview or None, not bytes (read-only)")
         if data is not None and not isinstance(data, bytearray | memoryview):
             raise TypeError(f"SecBuffer data must be a bytearray, a memoryview or None, not {type(data).__name__}")
         if isinstance(data, memoryview) and data.readonly:
-            raise TypeError("SecBuffer data must be writable (a read-only memoryview was given)")
+            raise _NotWritableError("SecBuffer data must be writable (a read-only memoryview was given)")
         self._data = data
         self._count = len(data) if data is not None else 0
         self._type = int(buffer_type)
@@ -561,8 +568,11 @@ def acquire_credentials_handle(
     *,
     auth_data: AuthIdentity | None = None,
 ) -> AcquireCredentialsResult:
+    _check_texts("acquire_credentials_handle", principal=principal)
+    if not isinstance(package, str):
+        raise TypeError(f"acquire_credentials_handle package must be a str, not {type(package).__name__}")
     runtime = current()
-    not_modelled = _NOT_MODELLED_PACKAGES.get(str(package).lower()) if isinstance(package, str) else None
+    not_modelled = _NOT_MODELLED_PACKAGES.get(package.lower())
     if not_modelled:
         raise NotModelledError(f"security package {package!r}: {not_modelled} is not simulated by the model")
     if auth_data is not None and not isinstance(auth_data, AuthIdentity):
@@ -570,7 +580,7 @@ def acquire_credentials_handle(
                         f"not {type(auth_data).__name__}")
     identity = auth_data._to_model() if auth_data is not None else None
     result = runtime.sspi.AcquireCredentialsHandleW(
-        pPrincipal=principal, pPackage=package, fCredentialUse=int(credential_use), pvLogonId=None,
+        pPrincipal=principal, pPackage=package, fCredentialUse=_int(credential_use, "credential_use"), pvLogonId=None,
         pAuthData=identity, pGetKeyFn=None, pvGetKeyArgument=None,
     )
     _raise_for(runtime, "AcquireCredentialsHandleW", result.status)
@@ -620,7 +630,8 @@ def set_credentials_attributes(credential: CredHandle, attribute: SecPkgCred) ->
     runtime = _runtime_of(credential)
     ul_attribute, struct = attribute._to_model()
     result = runtime.sspi.SetCredentialsAttributesW(
-        phCredential=_handle(runtime, credential, "credential"), ulAttribute=ul_attribute, pBuffer=struct,
+        phCredential=_handle(runtime, credential, "credential", required=True), ulAttribute=ul_attribute,
+        pBuffer=struct,
         cbBuffer=struct.size,
     )
     _raise_for(runtime, "SetCredentialsAttributesW", result.status)
@@ -681,8 +692,8 @@ def initialize_security_context(
         raise TypeError(f"target_name must be a str, not {type(target_name).__name__}")
     out, attributes, expiry, status = _context_call(
         "InitializeSecurityContextW", credential, context, input_buffers, output_buffers,
-        pTargetName=target_name, fContextReq=int(context_req), Reserved1=0,
-        TargetDataRep=int(target_data_rep), Reserved2=0,
+        pTargetName=target_name, fContextReq=_int(context_req, "context_req"), Reserved1=0,
+        TargetDataRep=_int(target_data_rep, "target_data_rep"), Reserved2=0,
     )
     return InitializeContextResult(out, IscRet(attributes), expiry, status)
 
@@ -697,15 +708,16 @@ def accept_security_context(
 ) -> AcceptContextResult:
     out, attributes, expiry, status = _context_call(
         "AcceptSecurityContext", credential, context, input_buffers, output_buffers,
-        fContextReq=int(context_req), TargetDataRep=int(target_data_rep),
+        fContextReq=_int(context_req, "context_req"), TargetDataRep=_int(target_data_rep, "target_data_rep"),
     )
     return AcceptContextResult(out, AscRet(attributes), expiry, status)
 
 
 def complete_auth_token(context: CtxtHandle, token: SecBufferDesc) -> None:
     runtime = _runtime_of(context)
-    desc = _desc(token, "token")
-    result = runtime.sspi.CompleteAuthToken(phContext=_handle(runtime, context, "context"), pToken=desc)
+    desc = _desc(token, "token", required=True)
+    result = runtime.sspi.CompleteAuthToken(phContext=_handle(runtime, context, "context", required=True),
+                                            pToken=desc)
     rule = runtime.sspi.last_rule
     token._from_model(runtime, desc)
     _raise_for(runtime, "CompleteAuthToken", result.status, rule)
@@ -714,9 +726,9 @@ def complete_auth_token(context: CtxtHandle, token: SecBufferDesc) -> None:
 # -- messages ---------------------------------------------------------------------------------------
 def _message_call(function: str, context: CtxtHandle, message: SecBufferDesc, **kwargs: t.Any) -> t.Any:
     runtime = _runtime_of(context)
-    desc = _desc(message, "message")
-    result = getattr(runtime.sspi, function)(phContext=_handle(runtime, context, "context"), pMessage=desc,
-                                             **kwargs)
+    desc = _desc(message, "message", required=True)
+    result = getattr(runtime.sspi, function)(phContext=_handle(runtime, context, "context", required=True),
+                                             pMessage=desc, **kwargs)
     rule = runtime.sspi.last_rule
     # The model writes into the descriptor it was given (and returns it as pMessage when it is an
     # [in, out] parameter); copy what it wrote back into the caller's buffers.
@@ -726,20 +738,20 @@ def _message_call(function: str, context: CtxtHandle, message: SecBufferDesc, **
 
 
 def make_signature(context: CtxtHandle, qop: int, message: SecBufferDesc, seq_no: int) -> None:
-    _message_call("MakeSignature", context, message, fQOP=int(qop), MessageSeqNo=seq_no)
+    _message_call("MakeSignature", context, message, fQOP=_int(qop, "qop"), MessageSeqNo=_int(seq_no, "seq_no"))
 
 
 def verify_signature(context: CtxtHandle, message: SecBufferDesc, seq_no: int) -> int:
-    result = _message_call("VerifySignature", context, message, MessageSeqNo=seq_no)
+    result = _message_call("VerifySignature", context, message, MessageSeqNo=_int(seq_no, "seq_no"))
     return int(result.pfQOP or 0)
 
 
 def encrypt_message(context: CtxtHandle, qop: int, message: SecBufferDesc, seq_no: int) -> None:
-    _message_call("EncryptMessage", context, message, fQOP=int(qop), MessageSeqNo=seq_no)
+    _message_call("EncryptMessage", context, message, fQOP=_int(qop, "qop"), MessageSeqNo=_int(seq_no, "seq_no"))
 
 
 def decrypt_message(context: CtxtHandle, message: SecBufferDesc, seq_no: int) -> int:
-    result = _message_call("DecryptMessage", context, message, MessageSeqNo=seq_no)
+    result = _message_call("DecryptMessage", context, message, MessageSeqNo=_int(seq_no, "seq_no"))
     return int(result.pfQOP or 0)
 
 
@@ -835,7 +847,7 @@ def query_context_attributes(context: CtxtHandle, attribute: type[T]) -> T:
         raise TypeError(f"attribute must be a SecPkgContext class, not {attribute!r}")
     runtime = _runtime_of(context)
     result = runtime.sspi.QueryContextAttributesW(
-        phContext=_handle(runtime, context, "context"), ulAttribute=_C[attribute._attribute]
+        phContext=_handle(runtime, context, "context", required=True), ulAttribute=_C[attribute._attribute]
     )
     _raise_for(runtime, "QueryContextAttributesW", result.status)
     value = attribute()
@@ -868,23 +880,38 @@ def _runtime_of(*handles: _Handle | None) -> Runtime:
     return current()
 
 
-def _handle(runtime: Runtime, handle: _Handle | None, what: str) -> t.Any:
-    if handle is None:
-        return None
+def _handle(runtime: Runtime, handle: _Handle | None, what: str, *, required: bool = False) -> t.Any:
+    """The model's handle of a caller's one. ``required``: sspilib takes no None here (only the
+    context functions' first call passes None), so None is a TypeError, not a NULL handle."""
     # A credential where a context is expected (or the reverse) is a TypeError, as in sspilib, not a
     # handle of the wrong table passed on to the model.
     kind = CredHandle if what == "credential" else CtxtHandle
+    if handle is None and not required:
+        return None
     if not isinstance(handle, kind):
-        raise TypeError(f"{what} must be a {kind.__name__} or None, not {type(handle).__name__}")
+        allowed = kind.__name__ if required else f"{kind.__name__} or None"
+        raise TypeError(f"{what} must be a {allowed}, not {type(handle).__name__}")
     return handle._model(runtime, what)
 
 
-def _desc(desc: SecBufferDesc | None, what: str, *, as_output: bool = False) -> ModelDesc | None:
-    """The model's descriptor for a caller's SecBufferDesc (None stays None)."""
-    if desc is None:
+def _int(value: t.Any, what: str) -> int:
+    """An integer argument (a flag enum member is one); sspilib refuses a str or None with a
+    TypeError where int() would turn "0" into 0."""
+    if not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    return int(value)
+
+
+def _desc(
+    desc: SecBufferDesc | None, what: str, *, as_output: bool = False, required: bool = False
+) -> ModelDesc | None:
+    """The model's descriptor for a caller's SecBufferDesc (None stays None unless ``required``:
+    a message or a token to complete, where sspilib takes no None)."""
+    if desc is None and not required:
         return None
     if not isinstance(desc, SecBufferDesc):
-        raise TypeError(f"{what} must be a SecBufferDesc or None, not {type(desc).__name__}")
+        allowed = "SecBufferDesc" if required else "SecBufferDesc or None"
+        raise TypeError(f"{what} must be a {allowed}, not {type(desc).__name__}")
     return desc._to_model(as_output)
 
 
