@@ -626,13 +626,13 @@ def set_credentials_attributes(credential: CredHandle, attribute: SecPkgCred) ->
     """SetCredentialsAttributesW: the model's Kerberos takes KDC proxy settings; other packages
     answer SEC_E_UNSUPPORTED_FUNCTION (sspimodel.model.cred_attributes)."""
     if not isinstance(attribute, SecPkgCred) or type(attribute) is SecPkgCred:
-        raise TypeError(f"attribute must be a SecPkgCred such as SecPkgCredKdcProxySettings, not {attribute!r}")
+        raise TypeError("attribute must be a SecPkgCred such as SecPkgCredKdcProxySettings, not "
+                        f"{type(attribute).__name__}")
     runtime = _runtime_of(credential)
     ul_attribute, struct = attribute._to_model()
     result = runtime.sspi.SetCredentialsAttributesW(
         phCredential=_handle(runtime, credential, "credential", required=True), ulAttribute=ul_attribute,
-        pBuffer=struct,
-        cbBuffer=struct.size,
+        pBuffer=struct, cbBuffer=struct.size,
     )
     _raise_for(runtime, "SetCredentialsAttributesW", result.status)
 
@@ -844,7 +844,8 @@ T = t.TypeVar("T", bound=SecPkgContext)
 
 def query_context_attributes(context: CtxtHandle, attribute: type[T]) -> T:
     if not (isinstance(attribute, type) and issubclass(attribute, SecPkgContext) and attribute._attribute):
-        raise TypeError(f"attribute must be a SecPkgContext class, not {attribute!r}")
+        given = attribute.__name__ if isinstance(attribute, type) else f"a {type(attribute).__name__}"
+        raise TypeError(f"attribute must be a SecPkgContext class such as SecPkgContextSizes, not {given}")
     runtime = _runtime_of(context)
     result = runtime.sspi.QueryContextAttributesW(
         phContext=_handle(runtime, context, "context", required=True), ulAttribute=_C[attribute._attribute]
