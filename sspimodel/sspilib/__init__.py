@@ -5,7 +5,7 @@
     ctx = sspilib.ClientSecurityContext(cred, "HTTP/web.contoso.com")
     token = ctx.step()
 
-Same names, signatures, enums, classes and exceptions as sspilib 0.4 (the high-level classes here,
+Same names, signatures, enums, classes and exceptions as sspilib 0.4 to 0.6 (the high-level classes here,
 the sspi.h functions in :mod:`sspimodel.sspilib.raw`). Calls go to a simulated world
 (:func:`use_world` chooses it; by default the model's default world, process 100 "client.exe"
 logged on as CONTOSO\\alice), under the model's "observed" contract where it has one, so the
@@ -13,7 +13,8 @@ layer behaves as Windows does rather than refusing what the pages' tables omit.
 
 Where sspilib can do something the model does not simulate (Schannel, CredSSP, Kerberos
 keytabs, a real KDC), :class:`NotModelledError` says so; the layer never answers differently
-without saying it.
+without saying it. The one exception, said here and in the README: channel bindings are passed
+on, but the model's packages do not check them yet (a mismatch is not SEC_E_BAD_BINDINGS).
 
 :func:`install` puts this module in ``sys.modules`` as ``sspilib`` (and ``sspilib.raw``), so
 unmodified programs and libraries that ``import sspilib`` run on the model; :func:`uninstall`
@@ -22,6 +23,7 @@ puts back what was there.
 
 from __future__ import annotations
 
+import abc
 import datetime
 import sys
 import typing as t
@@ -61,13 +63,29 @@ _USAGE = {
 }
 
 
+_UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_UNIX_EPOCH_TICKS = 116444736000000000  # 1970-01-01 as a FILETIME (100 ns ticks since 1601)
+
+
 def _filetime(ticks: int) -> datetime.datetime:
-    """A FILETIME (100 ns ticks since 1601) as an aware UTC datetime, clamped to datetime's range."""
-    epoch = datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
+    """A FILETIME as an aware UTC datetime, the way sspilib's ``expiry`` properties give it.
+
+    A time datetime cannot hold (the "never expires" 0x7FFFFFFFFFFFFFFF credentials and contexts
+    commonly report) comes out as the Unix epoch, 1970-01-01, as sspilib gives it, not as
+    datetime.max: a program's check of ``expiry`` then sees what it sees on Windows.
+    """
     try:
-        return epoch + datetime.timedelta(microseconds=ticks // 10)
+        return _UNIX_EPOCH + datetime.timedelta(microseconds=(ticks - _UNIX_EPOCH_TICKS) // 10)
     except OverflowError:
-        return datetime.datetime.max.replace(tzinfo=datetime.UTC)
+        return _UNIX_EPOCH
+
+
+def _bytes_like(value: t.Any, what: str) -> bytearray:
+    """A copy of a bytes-like argument; anything else (an int, which bytearray() would turn into
+    that many zero bytes, a str) is the TypeError sspilib raises."""
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise TypeError(f"{what} must be bytes, bytearray or memoryview, not {type(value).__name__}")
+    return bytearray(value)
 
 
 class _Credential(raw.CredHandle):
@@ -98,7 +116,7 @@ class _Credential(raw.CredHandle):
         return self._username
 
     def __str__(self) -> str:
-        return self._username
+        return f"{self._username} - {self._protocol}"  # sspilib's form: "CONTOSO\\alice - NTLM"
 
 
 class UserCredential(_Credential):
@@ -130,13 +148,10 @@ class UserCredential(_Credential):
         if username or password or domain:
             identity = raw.WinNTAuthIdentity(username=username, domain=domain, password=password, package_list=packages)
         self._acquire(protocol, usage, identity)
-        if username:
-            self._username = f"{domain}\\{username}" if domain else username
-        else:
-            # The process's own logon (sspilib reports the user the credential stands for).
-            runtime = current()
-            session = runtime.world.sessions.get(runtime.sspi.process.luid)
-            self._username = (session.account if session is not None else None) or ""
+        # sspilib does not ask whose logon a credential without a user name stands for: it reports
+        # "CurrentUser" (after the domain when one is given), and so does the layer.
+        name = username or "CurrentUser"
+        self._username = f"{domain}\\{name}" if domain else name
 
 
 class KeytabCredential(_Credential):
@@ -158,13 +173,19 @@ class KeytabCredential(_Credential):
         raise NotModelledError("KeytabCredential: the model's Kerberos is simulated; it reads no keytab")
 
 
+def _flags_int(flags: t.Any, kind: str) -> int:
+    if not isinstance(flags, int):
+        raise TypeError(f"flags must be an {kind} or int, not {type(flags).__name__}")
+    return flags
+
+
 class UnwrapResult(t.NamedTuple):
     data: bytes
     qop: int
 
 
-class SecurityContext(raw.CtxtHandle):
-    """What client and server contexts share: stepping, wrapping and signing."""
+class SecurityContext(raw.CtxtHandle, metaclass=abc.ABCMeta):
+    """What client and server contexts share: stepping, wrapping and signing (abstract, as in sspilib)."""
 
     __slots__ = ("_attributes", "_bindings", "_complete", "_credential", "_expiry", "_flags", "_seq",
                  "_sizes")
@@ -177,7 +198,7 @@ class SecurityContext(raw.CtxtHandle):
         self._bindings = channel_bindings
         self._complete = False
         self._attributes = 0
-        self._expiry = 0
+        self._expiry = _UNIX_EPOCH_TICKS  # sspilib's expiry before the first step: the Unix epoch
         self._seq = 0
         self._sizes: raw.SecPkgContextSizes | None = None
 
@@ -193,15 +214,16 @@ class SecurityContext(raw.CtxtHandle):
         seq, self._seq = self._seq, self._seq + 1
         return seq
 
+    @abc.abstractmethod
     def _call(self, input_buffers: raw.SecBufferDesc | None,
               output_buffers: raw.SecBufferDesc) -> tuple[int, int, int]:
-        raise NotImplementedError
+        """One InitializeSecurityContext / AcceptSecurityContext call: (status, attributes, expiry)."""
 
     def step(self, in_token: bytes | bytearray | memoryview | None = None) -> bytes:
         """One leg of the handshake: ``in_token`` from the peer in, the token for the peer out."""
         inputs = []
         if in_token:
-            inputs.append(raw.SecBuffer(bytearray(in_token), raw.SecBufferType["SECBUFFER_TOKEN"]))
+            inputs.append(raw.SecBuffer(_bytes_like(in_token, "in_token"), raw.SecBufferType["SECBUFFER_TOKEN"]))
         if self._bindings is not None:
             inputs.append(self._bindings.get_sec_buffer_copy())
         out = raw.SecBufferDesc([raw.SecBuffer(None, raw.SecBufferType["SECBUFFER_TOKEN"])])
@@ -220,10 +242,11 @@ class SecurityContext(raw.CtxtHandle):
 
     def wrap(self, data: bytes | bytearray | memoryview, encrypt: bool = True) -> bytes:
         """Seal (or, with ``encrypt=False``, only sign) ``data``: trailer + data + padding, joined."""
+        payload = _bytes_like(data, "data")
         sizes = self._sizes_now()
         message = raw.SecBufferDesc([
             raw.SecBuffer(bytearray(sizes.security_trailer), raw.SecBufferType["SECBUFFER_TOKEN"]),
-            raw.SecBuffer(bytearray(data), raw.SecBufferType["SECBUFFER_DATA"]),
+            raw.SecBuffer(payload, raw.SecBufferType["SECBUFFER_DATA"]),
             raw.SecBuffer(bytearray(sizes.block_size), raw.SecBufferType["SECBUFFER_PADDING"]),
         ])
         qop = 0 if encrypt else raw.QopFlags["SECQOP_WRAP_NO_ENCRYPT"]
@@ -233,7 +256,7 @@ class SecurityContext(raw.CtxtHandle):
     def unwrap(self, data: bytes | bytearray | memoryview) -> UnwrapResult:
         """Undo :meth:`wrap` of the peer: the whole message in, the data and the QOP out."""
         message = raw.SecBufferDesc([
-            raw.SecBuffer(bytearray(data), raw.SecBufferType["SECBUFFER_STREAM"]),
+            raw.SecBuffer(_bytes_like(data, "data"), raw.SecBufferType["SECBUFFER_STREAM"]),
             raw.SecBuffer(None, raw.SecBufferType["SECBUFFER_DATA"]),
         ])
         qop = raw.decrypt_message(self, message, self._next_seq())
@@ -241,9 +264,10 @@ class SecurityContext(raw.CtxtHandle):
 
     def sign(self, data: bytes | bytearray | memoryview) -> bytes:
         """The signature of ``data``."""
+        payload = _bytes_like(data, "data")
         sizes = self._sizes_now()
         message = raw.SecBufferDesc([
-            raw.SecBuffer(bytearray(data), raw.SecBufferType["SECBUFFER_DATA"]),
+            raw.SecBuffer(payload, raw.SecBufferType["SECBUFFER_DATA"]),
             raw.SecBuffer(bytearray(sizes.max_signature), raw.SecBufferType["SECBUFFER_TOKEN"]),
         ])
         raw.make_signature(self, 0, message, self._next_seq())
@@ -252,8 +276,8 @@ class SecurityContext(raw.CtxtHandle):
     def verify(self, data: bytes | bytearray | memoryview, mic: bytes | bytearray | memoryview) -> int:
         """Check the peer's signature ``mic`` of ``data``; the QOP it was made with."""
         message = raw.SecBufferDesc([
-            raw.SecBuffer(bytearray(data), raw.SecBufferType["SECBUFFER_DATA"]),
-            raw.SecBuffer(bytearray(mic), raw.SecBufferType["SECBUFFER_TOKEN"]),
+            raw.SecBuffer(_bytes_like(data, "data"), raw.SecBufferType["SECBUFFER_DATA"]),
+            raw.SecBuffer(_bytes_like(mic, "mic"), raw.SecBufferType["SECBUFFER_TOKEN"]),
         ])
         return raw.verify_signature(self, message, self._next_seq())
 
@@ -280,8 +304,10 @@ class ClientSecurityContext(SecurityContext):
         channel_bindings: raw.SecChannelBindings | None = None,
     ) -> None:
         super().__init__(credential, channel_bindings)
+        if not isinstance(target_name, str):
+            raise TypeError(f"target_name must be a str, not {type(target_name).__name__}")
         self._target = target_name
-        self._flags = raw.IscReq(self.DEFAULT_FLAGS if flags is None else flags)
+        self._flags = raw.IscReq(self.DEFAULT_FLAGS if flags is None else _flags_int(flags, "IscReq"))
 
     @property
     def attributes(self) -> int:
@@ -320,7 +346,7 @@ class ServerSecurityContext(SecurityContext):
         channel_bindings: raw.SecChannelBindings | None = None,
     ) -> None:
         super().__init__(credential, channel_bindings)
-        self._flags = raw.AscReq(self.DEFAULT_FLAGS if flags is None else flags)
+        self._flags = raw.AscReq(self.DEFAULT_FLAGS if flags is None else _flags_int(flags, "AscReq"))
 
     @property
     def attributes(self) -> int:

@@ -3,8 +3,9 @@
 sspilib has no notion of a world: a program calls ``sspilib.raw.acquire_credentials_handle(...)``
 and the operating system answers. Here one :class:`Runtime` stands for "the operating system":
 a :class:`~sspimodel.model.world.World` and the :class:`~sspimodel.api.Sspi` of one of its
-processes. Every handle remembers the runtime that made it, so a handle of one world is never
-used in another.
+processes. Every handle remembers the runtime that made it, and a call on a handle goes to that
+runtime, so a handle of one world or process is never used in another; calls that take no
+handle go to the current runtime.
 
 The runtime is created on first use (the default world, its default process, the "observed"
 contract when the model offers it) or chosen with :func:`use_world`.
@@ -72,7 +73,9 @@ def reset(runtime: Runtime | None = None) -> Runtime | None:
 
 @contextlib.contextmanager
 def use_world(world: Any = None, process: int | None = None, *, contract: str | None = None) -> Iterator[Runtime]:
-    """Within the block, the layer calls into ``world`` as ``process`` (default: a fresh default world)."""
+    """Within the block, calls that take no handle (acquiring credentials, listing packages) go to
+    ``world`` as ``process`` (default: a fresh default world); the handles they give keep that
+    world and process for every later call, inside the block or after it."""
     runtime = Runtime(world, process, contract=contract)
     old = reset(runtime)
     try:

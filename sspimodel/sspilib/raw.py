@@ -12,10 +12,14 @@ does. Success statuses come back as :class:`NtStatus`.
 
 Handles free themselves when the last reference goes, as sspilib's do: a :class:`CredHandle`
 calls FreeCredentialsHandle, a :class:`CtxtHandle` DeleteSecurityContext, in the world that made
-them.
+them. A call that takes a handle goes to the world and process that made the handle (an SSPI
+handle means something only in its own process), so a client made as one process and a server
+made as another (:func:`~sspimodel.sspilib.use_world`) can talk without switching back and
+forth; calls that take none (acquire_credentials_handle, enumerate_security_packages) go to the
+current runtime.
 
-Where sspilib offers something the model does not simulate (Schannel, CredSSP, Kerberos keytabs,
-credential attributes), :class:`~sspimodel.sspilib.NotModelledError` says so.
+Where sspilib offers something the model does not simulate (Schannel, CredSSP, Kerberos keytabs),
+:class:`~sspimodel.sspilib.NotModelledError` says so.
 """
 
 from __future__ import annotations
@@ -107,8 +111,11 @@ IscReq = _flags("IscReq", _members("ISC_REQ_"))
 IscRet = _flags("IscRet", _members("ISC_RET_"))
 AscReq = _flags("AscReq", _members("ASC_REQ_"))
 AscRet = _flags("AscRet", _members("ASC_RET_"))
-CredentialUse = _flags("CredentialUse", _members("SECPKG_CRED_", exclude=("SECPKG_CRED_ATTR_NAMES",
-                                                                        "SECPKG_CRED_ATTR_SSI_PROVIDER")))
+# SECPKG_CRED_ATTR_* share the prefix but number credential attributes (Query/SetCredentialsAttributes),
+# not uses: they are not members.
+CredentialUse = _flags(
+    "CredentialUse", {n: v for n, v in _members("SECPKG_CRED_").items() if not n.startswith("SECPKG_CRED_ATTR_")}
+)
 SecBufferType = _enum(
     "SecBufferType",
     {
@@ -125,16 +132,29 @@ TargetDataRep = _enum(
     "TargetDataRep",
     {"SECURITY_NATIVE_DREP": _C["SECURITY_NATIVE_DREP"], "SECURITY_NETWORK_DREP": _C["SECURITY_NETWORK_DREP"]},
 )
-QopFlags = _flags("QopFlags", _members("SECQOP_"))
+# KERB_WRAP_NO_ENCRYPT (ntsecapi.h, not in the sspi.h constants) is Kerberos' name for the same bit
+# as SECQOP_WRAP_NO_ENCRYPT; sspilib offers both and names the value by the Kerberos one, so it
+# comes first (the SECQOP_ name is then an alias of the same member).
+QopFlags = _flags(
+    "QopFlags", {"KERB_WRAP_NO_ENCRYPT": _C["SECQOP_WRAP_NO_ENCRYPT"], **_members("SECQOP_")}
+)
+# The identity's Flags only: SEC_WINNT_AUTH_IDENTITY_ENCRYPT_* share the prefix but are the Options
+# of SspiEncryptAuthIdentityEx (their 1, 2, 4 would alias ANSI, UNICODE, MARSHALLED).
 WinNTAuthFlags = _flags(
-    "WinNTAuthFlags", {n: v for n, v in _members("SEC_WINNT_AUTH_IDENTITY_").items() if "VERSION" not in n}
+    "WinNTAuthFlags",
+    {n: v for n, v in _members("SEC_WINNT_AUTH_IDENTITY_").items() if "VERSION" not in n and "_ENCRYPT_" not in n},
 )
 SECBUFFER_VERSION: int = _C["SECBUFFER_VERSION"]
 
 
 class KdcProxySettingsFlags(enum.IntEnum):
-    """KDC_PROXY_SETTINGS_FLAGS_* (the model has no KDC proxy; kept so programs import)."""
+    """KDC_PROXY_SETTINGS_FLAGS_* of SecPkgCredentials_KdcProxySettings (:func:`set_credentials_attributes`).
 
+    sspilib spells "no flag" ``KDX_PROXY_SETTINGS_FLAGS_NONE``; programs use that name, so it is the
+    member's name, and ``KDC_PROXY_SETTINGS_FLAGS_NONE`` an alias of it.
+    """
+
+    KDX_PROXY_SETTINGS_FLAGS_NONE = 0
     KDC_PROXY_SETTINGS_FLAGS_NONE = 0
     KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY = 1
 
@@ -179,7 +199,7 @@ def _status_name(unsigned: int) -> str:
     try:
         return str(_status_enum()(unsigned).name)
     except ValueError:
-        return f"0x{unsigned:08X}"
+        return "UNKNOWN_ERROR_CODE"  # the word sspilib's message uses for a status it does not know
 
 
 # -- handles ----------------------------------------------------------------------------------------
@@ -203,8 +223,16 @@ class _Handle:
     def _model(self, runtime: Runtime, what: str) -> t.Any:
         if self._handle is None:
             return None
-        if self._runtime is not runtime:
-            raise ValueError(f"{what} belongs to another world than the one the layer now calls into")
+        mine = self._runtime
+        if mine is not runtime and mine is not None:
+            if mine.world is not runtime.world:
+                raise ValueError(f"{what} belongs to another world than the call's other handle")
+            if mine.sspi.process is not runtime.sspi.process:
+                raise ValueError(
+                    f"{what} belongs to process {mine.sspi.process.pid}, and the call goes to process "
+                    f"{runtime.sspi.process.pid} (that of its other handle): a handle is valid only in "
+                    "the process that made it"
+                )
         return self._handle
 
     def __del__(self) -> None:
@@ -238,6 +266,11 @@ class CtxtHandle(_Handle):
 
 
 # -- buffers ----------------------------------------------------------------------------------------
+class _NotWritableError(TypeError, BufferError):
+    """Read-only memory given for a SecBuffer: sspilib raises BufferError, so this is one (and a
+    TypeError, what the layer raised before)."""
+
+
 class SecBuffer:
     """One buffer: caller memory (a bytearray or memoryview), or None for one the package allocates."""
 
@@ -247,10 +280,12 @@ class SecBuffer:
         buffer_type: int,
         buffer_flags: int = 0,
     ) -> None:
+        if isinstance(data, bytes):
+            raise _NotWritableError("SecBuffer data must be a bytearray, a memoryview or None, not bytes (read-only)")
         if data is not None and not isinstance(data, bytearray | memoryview):
             raise TypeError(f"SecBuffer data must be a bytearray, a memoryview or None, not {type(data).__name__}")
         if isinstance(data, memoryview) and data.readonly:
-            raise TypeError("SecBuffer data must be writable (a read-only memoryview was given)")
+            raise _NotWritableError("SecBuffer data must be writable (a read-only memoryview was given)")
         self._data = data
         self._count = len(data) if data is not None else 0
         self._type = int(buffer_type)
@@ -312,6 +347,10 @@ class SecBufferDesc(t.Iterable[SecBuffer]):
     """An immutable list of :class:`SecBuffer` (the buffers themselves change in place)."""
 
     def __init__(self, buffers: list[SecBuffer], *, version: int = SECBUFFER_VERSION) -> None:
+        if not isinstance(buffers, list):
+            # sspilib takes a list and nothing else; a double that took a tuple would pass tests
+            # the real library fails.
+            raise TypeError(f"SecBufferDesc buffers must be a list of SecBuffer, not {type(buffers).__name__}")
         for i, b in enumerate(buffers):
             if not isinstance(b, SecBuffer):
                 raise TypeError(f"SecBufferDesc buffer {i} must be a SecBuffer, not {type(b).__name__}")
@@ -426,6 +465,8 @@ class WinNTAuthIdentity(AuthIdentity):
         flags: int = 0,
         package_list: str | None = None,
     ) -> None:
+        _check_texts("WinNTAuthIdentity", username=username, domain=domain, password=password,
+                     package_list=package_list)
         self._username, self._domain, self._password = username, domain, password
         self._flags = WinNTAuthFlags(int(flags) | _C["SEC_WINNT_AUTH_IDENTITY_UNICODE"])
         self._package_list = package_list
@@ -483,6 +524,8 @@ class WinNTAuthIdentityPackedCredential(AuthIdentity):
         flags: int = 0,
         package_list: str | None = None,
     ) -> None:
+        _check_texts("WinNTAuthIdentityPackedCredential", username=username, domain=domain,
+                     package_list=package_list)
         self._credential_type = credential_type
         self._credential = bytes(credential)
         self._username, self._domain = username, domain
@@ -525,13 +568,19 @@ def acquire_credentials_handle(
     *,
     auth_data: AuthIdentity | None = None,
 ) -> AcquireCredentialsResult:
+    _check_texts("acquire_credentials_handle", principal=principal)
+    if not isinstance(package, str):
+        raise TypeError(f"acquire_credentials_handle package must be a str, not {type(package).__name__}")
     runtime = current()
-    not_modelled = _NOT_MODELLED_PACKAGES.get(str(package).lower()) if isinstance(package, str) else None
+    not_modelled = _NOT_MODELLED_PACKAGES.get(package.lower())
     if not_modelled:
         raise NotModelledError(f"security package {package!r}: {not_modelled} is not simulated by the model")
+    if auth_data is not None and not isinstance(auth_data, AuthIdentity):
+        raise TypeError(f"auth_data must be an AuthIdentity (e.g. a WinNTAuthIdentity) or None, "
+                        f"not {type(auth_data).__name__}")
     identity = auth_data._to_model() if auth_data is not None else None
     result = runtime.sspi.AcquireCredentialsHandleW(
-        pPrincipal=principal, pPackage=package, fCredentialUse=int(credential_use), pvLogonId=None,
+        pPrincipal=principal, pPackage=package, fCredentialUse=_int(credential_use, "credential_use"), pvLogonId=None,
         pAuthData=identity, pGetKeyFn=None, pvGetKeyArgument=None,
     )
     _raise_for(runtime, "AcquireCredentialsHandleW", result.status)
@@ -543,18 +592,49 @@ def acquire_credentials_handle(
 class SecPkgCred:
     """Base of the credential attributes set_credentials_attributes takes."""
 
+    def _to_model(self) -> tuple[int, t.Any]:
+        """(ulAttribute, the structure pBuffer points to) for SetCredentialsAttributesW."""
+        raise NotImplementedError
+
 
 class SecPkgCredKdcProxySettings(SecPkgCred):
+    """SecPkgCredentials_KdcProxySettingsW (version 1): the KDC proxy a Kerberos credential uses."""
+
     def __init__(self, *, flags: int = 0, proxy_server: str | None = None) -> None:
+        if not isinstance(flags, int):
+            raise TypeError(f"SecPkgCredKdcProxySettings flags must be an int, not {type(flags).__name__}")
+        _check_texts("SecPkgCredKdcProxySettings", proxy_server=proxy_server)
         self._flags, self._proxy_server = flags, proxy_server
 
     version = property(lambda self: 1)
     flags = property(lambda self: KdcProxySettingsFlags(self._flags))
     proxy_server = property(lambda self: self._proxy_server)
 
+    def _to_model(self) -> tuple[int, t.Any]:
+        from ..model.cred_attributes import (
+            KDC_PROXY_SETTINGS_V1,
+            SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS,
+            SecPkgCredentials_KdcProxySettings,
+        )
 
-def set_credentials_attributes(context: CredHandle, attribute: SecPkgCred) -> None:
-    raise NotModelledError("SetCredentialsAttributes is not modelled yet (KDC proxy settings need a KDC)")
+        return SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS, SecPkgCredentials_KdcProxySettings(
+            Version=KDC_PROXY_SETTINGS_V1, Flags=int(self._flags), ProxyServer=self._proxy_server
+        )
+
+
+def set_credentials_attributes(credential: CredHandle, attribute: SecPkgCred) -> None:
+    """SetCredentialsAttributesW: the model's Kerberos takes KDC proxy settings; other packages
+    answer SEC_E_UNSUPPORTED_FUNCTION (sspimodel.model.cred_attributes)."""
+    if not isinstance(attribute, SecPkgCred) or type(attribute) is SecPkgCred:
+        raise TypeError("attribute must be a SecPkgCred such as SecPkgCredKdcProxySettings, not "
+                        f"{type(attribute).__name__}")
+    runtime = _runtime_of(credential)
+    ul_attribute, struct = attribute._to_model()
+    result = runtime.sspi.SetCredentialsAttributesW(
+        phCredential=_handle(runtime, credential, "credential", required=True), ulAttribute=ul_attribute,
+        pBuffer=struct, cbBuffer=struct.size,
+    )
+    _raise_for(runtime, "SetCredentialsAttributesW", result.status)
 
 
 # -- contexts ---------------------------------------------------------------------------------------
@@ -581,17 +661,19 @@ def _context_call(
     **arguments: t.Any,
 ) -> tuple[CtxtHandle, int, int, t.Any]:
     """One InitializeSecurityContextW / AcceptSecurityContext call: (context, attributes, expiry, status)."""
-    runtime = current()
+    runtime = _runtime_of(context, credential)
     result = getattr(runtime.sspi, function)(
         phCredential=_handle(runtime, credential, "credential"),
         phContext=_handle(runtime, context, "context"),
-        pInput=input_buffers._to_model() if input_buffers is not None else None,
-        pOutput=output_buffers._to_model(as_output=True) if output_buffers is not None else None,
+        pInput=_desc(input_buffers, "input_buffers"),
+        pOutput=_desc(output_buffers, "output_buffers", as_output=True),
         **arguments,
     )
+    # The rule that decided this call, read before FreeContextBuffer (of the output) decides another.
+    rule = runtime.sspi.last_rule
     if output_buffers is not None and result.pOutput is not None:
         output_buffers._from_model(runtime, result.pOutput)
-    _raise_for(runtime, function, result.status)
+    _raise_for(runtime, function, result.status, rule)
     out = _context_for(runtime, context, result.phNewContext)
     return out, int(result.pfContextAttr or 0), _ticks(result.ptsExpiry), _success(result.status)
 
@@ -605,10 +687,13 @@ def initialize_security_context(
     input_buffers: SecBufferDesc | None,
     output_buffers: SecBufferDesc | None,
 ) -> InitializeContextResult:
+    if not isinstance(target_name, str):
+        # sspilib takes a str and nothing else (no None for a NULL pszTargetName).
+        raise TypeError(f"target_name must be a str, not {type(target_name).__name__}")
     out, attributes, expiry, status = _context_call(
         "InitializeSecurityContextW", credential, context, input_buffers, output_buffers,
-        pTargetName=target_name, fContextReq=int(context_req), Reserved1=0,
-        TargetDataRep=int(target_data_rep), Reserved2=0,
+        pTargetName=target_name, fContextReq=_int(context_req, "context_req"), Reserved1=0,
+        TargetDataRep=_int(target_data_rep, "target_data_rep"), Reserved2=0,
     )
     return InitializeContextResult(out, IscRet(attributes), expiry, status)
 
@@ -623,47 +708,50 @@ def accept_security_context(
 ) -> AcceptContextResult:
     out, attributes, expiry, status = _context_call(
         "AcceptSecurityContext", credential, context, input_buffers, output_buffers,
-        fContextReq=int(context_req), TargetDataRep=int(target_data_rep),
+        fContextReq=_int(context_req, "context_req"), TargetDataRep=_int(target_data_rep, "target_data_rep"),
     )
     return AcceptContextResult(out, AscRet(attributes), expiry, status)
 
 
-def complete_auth_token(context: CtxtHandle, input_buffers: SecBufferDesc) -> None:
-    runtime = current()
-    desc = input_buffers._to_model()
-    result = runtime.sspi.CompleteAuthToken(phContext=_handle(runtime, context, "context"), pToken=desc)
-    input_buffers._from_model(runtime, desc)
-    _raise_for(runtime, "CompleteAuthToken", result.status)
+def complete_auth_token(context: CtxtHandle, token: SecBufferDesc) -> None:
+    runtime = _runtime_of(context)
+    desc = _desc(token, "token", required=True)
+    result = runtime.sspi.CompleteAuthToken(phContext=_handle(runtime, context, "context", required=True),
+                                            pToken=desc)
+    rule = runtime.sspi.last_rule
+    token._from_model(runtime, desc)
+    _raise_for(runtime, "CompleteAuthToken", result.status, rule)
 
 
 # -- messages ---------------------------------------------------------------------------------------
 def _message_call(function: str, context: CtxtHandle, message: SecBufferDesc, **kwargs: t.Any) -> t.Any:
-    runtime = current()
-    desc = message._to_model()
-    result = getattr(runtime.sspi, function)(phContext=_handle(runtime, context, "context"), pMessage=desc,
-                                             **kwargs)
+    runtime = _runtime_of(context)
+    desc = _desc(message, "message", required=True)
+    result = getattr(runtime.sspi, function)(phContext=_handle(runtime, context, "context", required=True),
+                                             pMessage=desc, **kwargs)
+    rule = runtime.sspi.last_rule
     # The model writes into the descriptor it was given (and returns it as pMessage when it is an
     # [in, out] parameter); copy what it wrote back into the caller's buffers.
     message._from_model(runtime, getattr(result, "pMessage", None) or desc)
-    _raise_for(runtime, function, result.status)
+    _raise_for(runtime, function, result.status, rule)
     return result
 
 
 def make_signature(context: CtxtHandle, qop: int, message: SecBufferDesc, seq_no: int) -> None:
-    _message_call("MakeSignature", context, message, fQOP=int(qop), MessageSeqNo=seq_no)
+    _message_call("MakeSignature", context, message, fQOP=_int(qop, "qop"), MessageSeqNo=_int(seq_no, "seq_no"))
 
 
 def verify_signature(context: CtxtHandle, message: SecBufferDesc, seq_no: int) -> int:
-    result = _message_call("VerifySignature", context, message, MessageSeqNo=seq_no)
+    result = _message_call("VerifySignature", context, message, MessageSeqNo=_int(seq_no, "seq_no"))
     return int(result.pfQOP or 0)
 
 
 def encrypt_message(context: CtxtHandle, qop: int, message: SecBufferDesc, seq_no: int) -> None:
-    _message_call("EncryptMessage", context, message, fQOP=int(qop), MessageSeqNo=seq_no)
+    _message_call("EncryptMessage", context, message, fQOP=_int(qop, "qop"), MessageSeqNo=_int(seq_no, "seq_no"))
 
 
 def decrypt_message(context: CtxtHandle, message: SecBufferDesc, seq_no: int) -> int:
-    result = _message_call("DecryptMessage", context, message, MessageSeqNo=seq_no)
+    result = _message_call("DecryptMessage", context, message, MessageSeqNo=_int(seq_no, "seq_no"))
     return int(result.pfQOP or 0)
 
 
@@ -756,10 +844,11 @@ T = t.TypeVar("T", bound=SecPkgContext)
 
 def query_context_attributes(context: CtxtHandle, attribute: type[T]) -> T:
     if not (isinstance(attribute, type) and issubclass(attribute, SecPkgContext) and attribute._attribute):
-        raise TypeError(f"attribute must be a SecPkgContext class, not {attribute!r}")
-    runtime = current()
+        given = attribute.__name__ if isinstance(attribute, type) else f"a {type(attribute).__name__}"
+        raise TypeError(f"attribute must be a SecPkgContext class such as SecPkgContextSizes, not {given}")
+    runtime = _runtime_of(context)
     result = runtime.sspi.QueryContextAttributesW(
-        phContext=_handle(runtime, context, "context"), ulAttribute=_C[attribute._attribute]
+        phContext=_handle(runtime, context, "context", required=True), ulAttribute=_C[attribute._attribute]
     )
     _raise_for(runtime, "QueryContextAttributesW", result.status)
     value = attribute()
@@ -783,13 +872,55 @@ def enumerate_security_packages() -> list[SecPkgInfo]:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-def _handle(runtime: Runtime, handle: _Handle | None, what: str) -> t.Any:
-    if handle is None:
+def _runtime_of(*handles: _Handle | None) -> Runtime:
+    """The runtime a call goes to: that of the first handle given that holds one (a handle is its
+    process's), else the current one."""
+    for handle in handles:
+        if isinstance(handle, _Handle) and handle._handle is not None and handle._runtime is not None:
+            return handle._runtime
+    return current()
+
+
+def _handle(runtime: Runtime, handle: _Handle | None, what: str, *, required: bool = False) -> t.Any:
+    """The model's handle of a caller's one. ``required``: sspilib takes no None here (only the
+    context functions' first call passes None), so None is a TypeError, not a NULL handle."""
+    # A credential where a context is expected (or the reverse) is a TypeError, as in sspilib, not a
+    # handle of the wrong table passed on to the model.
+    kind = CredHandle if what == "credential" else CtxtHandle
+    if handle is None and not required:
         return None
-    if not isinstance(handle, _Handle):
-        raise TypeError(f"{what} must be a {'CredHandle' if what == 'credential' else 'CtxtHandle'} or None, "
-                        f"not {type(handle).__name__}")
+    if not isinstance(handle, kind):
+        allowed = kind.__name__ if required else f"{kind.__name__} or None"
+        raise TypeError(f"{what} must be a {allowed}, not {type(handle).__name__}")
     return handle._model(runtime, what)
+
+
+def _int(value: t.Any, what: str) -> int:
+    """An integer argument (a flag enum member is one); sspilib refuses a str or None with a
+    TypeError where int() would turn "0" into 0."""
+    if not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    return int(value)
+
+
+def _desc(
+    desc: SecBufferDesc | None, what: str, *, as_output: bool = False, required: bool = False
+) -> ModelDesc | None:
+    """The model's descriptor for a caller's SecBufferDesc (None stays None unless ``required``:
+    a message or a token to complete, where sspilib takes no None)."""
+    if desc is None and not required:
+        return None
+    if not isinstance(desc, SecBufferDesc):
+        allowed = "SecBufferDesc" if required else "SecBufferDesc or None"
+        raise TypeError(f"{what} must be a {allowed}, not {type(desc).__name__}")
+    return desc._to_model(as_output)
+
+
+def _check_texts(owner: str, **values: t.Any) -> None:
+    """sspilib's structures take str (or None) for their strings and refuse anything else."""
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{owner} {name} must be a str or None, not {type(value).__name__}")
 
 
 def _context_for(runtime: Runtime, given: CtxtHandle | None, model_handle: t.Any) -> CtxtHandle:
@@ -800,10 +931,12 @@ def _context_for(runtime: Runtime, given: CtxtHandle | None, model_handle: t.Any
     return handle
 
 
-def _raise_for(runtime: Runtime, function: str, status: t.Any) -> None:
+def _raise_for(runtime: Runtime, function: str, status: t.Any, rule: t.Any = None) -> None:
+    """Raise WindowsError for a failing status; ``rule`` is the one that decided the call (default:
+    the runtime's last, right for a caller that made no other call since)."""
     value = int(status)
     if value & 0x80000000:
-        raise WindowsError(value, function=function, rule=runtime.sspi.last_rule)
+        raise WindowsError(value, function=function, rule=rule if rule is not None else runtime.sspi.last_rule)
 
 
 def _success(status: t.Any) -> NtStatus:
