@@ -166,3 +166,42 @@ def test_observed_add_credentials_reads_its_identity_as_before() -> None:
     )  # fmt: skip
     assert r.status.name == "SEC_E_UNKNOWN_CREDENTIALS"
     assert cli.last_rule is not None and cli.last_rule.id == "addc.unknown_credentials"
+
+
+def test_sspilib_layer_takes_a_protocol_list_for_the_current_user() -> None:
+    """sspilib's UserCredential(protocol_list=...) with no user: the process's own logon, with
+    Negotiate restricted to the list (here NTLM), where the layer used to raise NotModelledError."""
+    import sspimodel.sspilib as layer
+
+    world = default_world()
+    with layer.use_world(world, 100):
+        cred = layer.UserCredential(protocol="Negotiate", protocol_list=["!kerberos"])
+        client = layer.ClientSecurityContext(cred, "HTTP/web.contoso.com")
+    with layer.use_world(world, 200):
+        server = layer.ServerSecurityContext(layer.UserCredential(usage="accept"))
+    token, legs = client.step(), 0
+    while token:
+        legs += 1
+        token = server.step(token)
+        if token:
+            token = client.step(token)
+    assert client.complete and server.complete
+    # NTLM under SPNEGO: NEGOTIATE, CHALLENGE, AUTHENTICATE and the server's mechListMIC.
+    assert legs == 2
+    names = layer.raw.query_context_attributes(server, layer.raw.SecPkgContextNames)
+    assert names.username == world.sessions[Sspi(world, 100).process.luid].account
+    assert str(cred) == "CurrentUser - Negotiate"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"username": "alice"}, {"password": "Passw0rd!alice"}, {"domain": "CONTOSO"}],
+)
+def test_sspilib_layer_refuses_a_protocol_list_with_half_an_identity(fields: dict[str, str]) -> None:
+    import sspimodel.sspilib as layer
+
+    with layer.use_world(default_world(), 100), pytest.raises(layer.NotModelledError, match="half an identity"):
+        layer.raw.acquire_credentials_handle(
+            None, "Negotiate", layer.raw.CredentialUse.SECPKG_CRED_OUTBOUND,
+            auth_data=layer.raw.WinNTAuthIdentity(**fields, package_list="!kerberos"),
+        )  # fmt: skip

@@ -147,9 +147,10 @@ def test_errors_are_windows_errors_with_a_signed_winerror(world) -> None:
         lambda: layer.KeytabCredential("alice", b"keytab", domain="CONTOSO"),
         lambda: layer.UserCredential("alice", "pw", protocol="CredSSP"),
         lambda: layer.UserCredential(protocol="Schannel"),
-        # A protocol list is honoured with a user and password (tests/test_negotiate_package_list.py),
-        # not for the process's own logon.
-        lambda: layer.UserCredential(protocol="Negotiate", protocol_list=["ntlm"]),
+        # A protocol list is honoured with a user and password (tests/test_negotiate_package_list.py)
+        # and for the process's own logon (tests/test_null_identity_own_logon.py), not with half an
+        # identity.
+        lambda: layer.UserCredential(domain="CONTOSO", protocol="Negotiate", protocol_list=["ntlm"]),
         lambda: layer.raw.acquire_credentials_handle(
             None, "Kerberos", 2,
             auth_data=layer.raw.WinNTAuthIdentityPackedCredential(

@@ -138,14 +138,19 @@ class UserCredential(_Credential):
         # The protocol list becomes the identity's PackageList, comma-separated as the
         # SEC_WINNT_AUTH_IDENTITY_EX page writes it (sspimodel.model.package_list).
         packages = ",".join(protocol_list) if protocol_list else None
-        if packages and not (username and password):
+        own_logon = username is None and password is None and domain is None
+        if packages and not own_logon and not (username and password):
             raise NotModelledError(
-                "UserCredential(protocol_list=...) without both a user name and a password: the model reads a "
-                "package list only from a SEC_WINNT_AUTH_IDENTITY_EXW with a user and password, not for the "
-                "process's own logon or half of it"
+                "UserCredential(protocol_list=...) with half an identity (a user name without a password, or a "
+                "password or domain without a user name): the model reads a package list from a "
+                "SEC_WINNT_AUTH_IDENTITY_EXW that names a user and password, or names none of them (the "
+                "process's own logon)"
             )
         identity = None
-        if username or password or domain:
+        if packages or username or password or domain:
+            # With a package list and nothing else, the identity of NULLs that sspilib passes: the
+            # process's own logon, restricted to the listed packages (the model's observed contract,
+            # errata windows-null-identity-is-own-logon).
             identity = raw.WinNTAuthIdentity(username=username, domain=domain, password=password, package_list=packages)
         self._acquire(protocol, usage, identity)
         # sspilib does not ask whose logon a credential without a user name stands for: it reports

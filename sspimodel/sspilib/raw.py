@@ -484,15 +484,19 @@ class WinNTAuthIdentity(AuthIdentity):
         if self._package_list is not None:
             from ..model.identity import SecWinntAuthIdentityExW
 
-            if self._username is None or self._password is None:
+            own_logon = self._username is None and self._password is None and self._domain is None
+            if not own_logon and (self._username is None or self._password is None):
                 raise NotModelledError(
-                    "WinNTAuthIdentity.package_list without both a user name and a password: the model reads a "
-                    "package list only from a SEC_WINNT_AUTH_IDENTITY_EXW that supplies both, not for the "
-                    "caller's own logon or half of it"
+                    "WinNTAuthIdentity.package_list with half an identity (a user name without a password, or a "
+                    "password or domain without a user name): the model reads a package list from a "
+                    "SEC_WINNT_AUTH_IDENTITY_EXW that names a user and password, or names none of them (the "
+                    "caller's own logon)"
                 )
 
             # A package list makes the identity a SEC_WINNT_AUTH_IDENTITY_EXW, whose PackageList
             # the model's Negotiate honours (sspimodel.model.package_list); other packages ignore it.
+            # User, Domain and Password all NULL: the caller's own logon (observed contract, errata
+            # windows-null-identity-is-own-logon).
             return SecWinntAuthIdentityExW(
                 User=self._username,
                 Password=self._password,
