@@ -200,7 +200,10 @@ def test_sspilib_layer_takes_a_protocol_list_for_the_current_user() -> None:
 def test_sspilib_layer_refuses_a_protocol_list_with_half_an_identity(fields: dict[str, str]) -> None:
     import sspimodel.sspilib as layer
 
-    with layer.use_world(default_world(), 100), pytest.raises(layer.NotModelledError, match="half an identity"):
+    with (
+        layer.use_world(default_world(), 100),
+        pytest.raises(layer.NotModelledError, match="half an identity"),
+    ):
         layer.raw.acquire_credentials_handle(
             None, "Negotiate", layer.raw.CredentialUse.SECPKG_CRED_OUTBOUND,
             auth_data=layer.raw.WinNTAuthIdentity(**fields, package_list="!kerberos"),

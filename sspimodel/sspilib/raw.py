@@ -498,8 +498,8 @@ class WinNTAuthIdentity(AuthIdentity):
             # User, Domain and Password all NULL: the caller's own logon (observed contract, errata
             # windows-null-identity-is-own-logon).
             return SecWinntAuthIdentityExW(
-                User=self._username,
-                Password=self._password,
+                User=self._username,  # type: ignore[arg-type]  # NULL is passed on as None
+                Password=self._password,  # type: ignore[arg-type]
                 Domain=self._domain,
                 Flags=int(self._flags),
                 PackageList=self._package_list,
