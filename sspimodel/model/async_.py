@@ -680,6 +680,7 @@ def _complete(
 # The rule ids of SspiGetAsyncCallStatus' final statuses, one per status the queued work can end
 # with (checked against the completion tables when the table is built).
 _FINAL_IDS = (
+    "sgs.final.SEC_E_BAD_BINDINGS",  # AcceptSecurityContext's queued work (errata impl-ntlm-bad-bindings)
     "sgs.final.SEC_E_BUFFER_TOO_SMALL",
     "sgs.final.SEC_E_INCOMPLETE_MESSAGE",
     "sgs.final.SEC_E_INSUFFICIENT_MEMORY",

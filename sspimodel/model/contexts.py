@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import tokens
+from attrs import evolve
+
+from . import bindings, tokens
 from .buffers import SecBuffer, SecBufferDesc
 from .common import (
     CONTRACT_ERROR,
@@ -33,6 +35,7 @@ from .constants import (
     ISC_REQ_ALLOCATE_MEMORY,
     ISC_REQ_DELEGATE,
     ISC_RET_ALLOCATED_MEMORY,
+    SECBUFFER_CHANNEL_BINDINGS,
     SECBUFFER_EMPTY,
     SECBUFFER_MISSING,
     SECBUFFER_TOKEN,
@@ -113,8 +116,29 @@ def _frame(c: Call) -> tokens.Frame | tokens.Bad | None:
     frame = facts.get("frame", _UNSET)
     if frame is _UNSET:
         raw = _input_token(c)
-        frame = facts["frame"] = None if raw is None else tokens.parse(raw, c.world.key)
+        frame = None if raw is None else tokens.parse(raw, c.world.key)
+        if type(frame) is tokens.Frame:
+            digest = _bindings(c)
+            if digest is not None:
+                frame = evolve(frame, bindings=digest)
+        facts["frame"] = frame
     return frame
+
+
+def _bindings(c: Call) -> bytes | None:
+    """The MsvAvChannelBindings of the SECBUFFER_CHANNEL_BINDINGS buffer in pInput (its first), or
+    None without one. A buffer that holds no SEC_CHANNEL_BINDINGS breaks the caller's contract."""
+    desc = _desc(c, "pInput")
+    buffer = desc.first(SECBUFFER_CHANNEL_BINDINGS) if desc is not None else None
+    if buffer is None:
+        return None
+    data = buffer.pvBuffer
+    digest = bindings.digest_of((b"" if data is None else bytes(data))[: buffer.cbBuffer])
+    if isinstance(digest, str):
+        raise c.violation(
+            "pInput", f"its SECBUFFER_CHANNEL_BINDINGS buffer must hold a SEC_CHANNEL_BINDINGS: {digest}", buffer
+        )
+    return digest
 
 
 def _given_context(c: Call) -> Any:
@@ -779,6 +803,28 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             "SEC_E_LOGON_DENIED",
             Citation(page, "returns", "SEC_E_LOGON_DENIED"),
             leg_is(Outcome.LOGON_DENIED),
+        ),
+        Rule(
+            "asc.bad_bindings",
+            "NTLM (also under Negotiate): pInput holds a SECBUFFER_CHANNEL_BINDINGS and the client's "
+            "AUTHENTICATE_MESSAGE carries other channel bindings (MsvAvChannelBindings: not their MD5, and "
+            "not zeros)",
+            "SEC_E_BAD_BINDINGS",
+            Errata(
+                "impl-ntlm-bad-bindings",
+                "an NTLM server refuses an AUTHENTICATE_MESSAGE whose channel bindings are not its own with "
+                "SEC_E_BAD_BINDINGS",
+            ),
+            leg_is(Outcome.BAD_BINDINGS),
+            also=(
+                Interpretation(
+                    "The page does not mention channel bindings. What does a client that sent none (no "
+                    "MsvAvChannelBindings, or sixteen zeros) get from a server that passes them?",
+                    "SEC_E_OK: missing bindings are let through, as an application that does not require them "
+                    "(MS-NLMP's ApplicationRequiresCBT) lets them through; only bindings that differ are "
+                    "refused",
+                ),
+            ),
         ),
         Rule(
             "asc.output_buffer",

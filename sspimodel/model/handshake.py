@@ -84,6 +84,7 @@ class Outcome(enum.StrEnum):
     WRONG_PRINCIPAL = "wrong_principal"
     WRONG_SERVICE = "wrong_service"  # Kerberos server: a ticket for another service account
     REPLAY = "replay"
+    BAD_BINDINGS = "bad_bindings"  # NTLM server: the client's channel bindings are not the server's
 
 
 INPUT_FAILURES: frozenset[Outcome] = frozenset({Outcome.NO_TOKEN, Outcome.BAD_TOKEN, Outcome.TRUNCATED})
@@ -140,7 +141,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         "NTLM", S, St.SENT_CHALLENGE, (K.NTLM_AUTHENTICATE,),
         {
             Out.DONE: St.ESTABLISHED,
-            **_stay(St.SENT_CHALLENGE, Out.CROSS_CONTEXT, Out.BAD_TOKEN, Out.NO_AUTHORITY, Out.LOGON_DENIED),
+            **_stay(
+                St.SENT_CHALLENGE, Out.CROSS_CONTEXT, Out.BAD_TOKEN, Out.NO_AUTHORITY, Out.LOGON_DENIED, Out.BAD_BINDINGS
+            ),
         },
         (K.SPNEGO_RESP,),  # under SPNEGO: accept-completed with the server's mechListMIC
     ),

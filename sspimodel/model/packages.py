@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from ..ntlm import ClientSession, LogonDenied, NtlmError, ServerSession
+from ..ntlm import ChannelBindingsMismatch, ClientSession, LogonDenied, NtlmError, ServerSession
 from ..ntlm.errors import FieldTooLong
 from ..paths import data_file
 from . import ntlm_wire, package_list, spnego, tokens
@@ -538,6 +538,10 @@ def _ntlm_client_authenticate(
     session = copy.copy(ctx.ntlm)
     if not isinstance(session, ClientSession):
         return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM client handshake")
+    if checked.bindings is not None:
+        # The caller's SEC_CHANNEL_BINDINGS, beside the CHALLENGE in pInput: their MD5 goes in
+        # the AUTHENTICATE_MESSAGE's MsvAvChannelBindings (MS-NLMP 3.1.5.1.2); without them, zeros.
+        session.channel_bindings_digest = checked.bindings
     answer: spnego.NegTokenResp | None = None
     if ctx.spnego is not None:
         answer_or_why = _spnego_resp(checked, "the server's first NegTokenResp")
@@ -896,10 +900,18 @@ def _ntlm_server_verify(
     unreachable = _authority_check(world, "the client")
     if unreachable is not None:
         return unreachable
+    # The server's SEC_CHANNEL_BINDINGS, beside the AUTHENTICATE in pInput: the client's
+    # MsvAvChannelBindings must match them. Interpretation: a client that sent none (no AV pair, or
+    # zeros) is let through, as Windows' SEC_CHANNEL_BINDINGS_RESULT_ABSENT is not a failure unless
+    # the application requires bindings (MS-NLMP 3.2.1.2 ApplicationRequiresCBT, not modelled).
+    session.channel_bindings_digest = checked.bindings
+    session.allow_missing_bindings = True
     try:
         user = session.accept(checked.payload)
     except LogonDenied as e:
         return Move(Outcome.LOGON_DENIED, detail=str(e))
+    except ChannelBindingsMismatch as e:
+        return Move(Outcome.BAD_BINDINGS, detail=f"AUTHENTICATE_MESSAGE refused: {e}")
     except NtlmError as e:
         # Malformed, a MIC that does not cover the three messages (a message altered in
         # transit), or flags that drop extended session security.

@@ -103,6 +103,7 @@ _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _VERSION = Version()
 _MIC_PROVIDED = int(AvFlags.MIC_PROVIDED)
+_NO_BINDINGS = b"\x00" * 16  # MsvAvChannelBindings of a client without channel bindings
 # The flags each side refuses to go without, as plain ints with their names (for the error).
 _CLIENT_NEEDS = tuple(
     (int(f), str(f.name)) for f in (F.NTLMSSP_NEGOTIATE_NTLM, F.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)
@@ -110,21 +111,29 @@ _CLIENT_NEEDS = tuple(
 _SERVER_NEEDS = tuple((int(f), str(f.name)) for f in (F.NTLMSSP_NEGOTIATE_UNICODE, F.NTLMSSP_NEGOTIATE_NTLM))
 
 
-def channel_bindings_hash(application_data: bytes | None, *, initiator_addr: bytes = b"", acceptor_addr: bytes = b"") -> bytes:
+def channel_bindings_hash(
+    application_data: bytes | None,
+    *,
+    initiator_addr: bytes = b"",
+    acceptor_addr: bytes = b"",
+    initiator_type: int = 0,
+    acceptor_type: int = 0,
+) -> bytes:
     """MsvAvChannelBindings (2.2.2.1): MD5 of a gss_channel_bindings_struct (RFC 2744 4.1.1.2 /
     MS-NLMP 3.1.5.1.2 "ClientChannelBindingsUnhashed"); sixteen zero bytes when there are none.
 
     The structure is hashed in the flat form Windows uses: initiator address type and length,
     the address, acceptor type and length, the address, application data length and the data,
-    integers as 32-bit little-endian (address types 0 here).
+    integers as 32-bit little-endian (the address types of a SEC_CHANNEL_BINDINGS; TLS bindings
+    leave them 0).
     """
     if application_data is None:
         return b"\x00" * 16
     flat = (
-        _U32.pack(0)
+        _U32.pack(initiator_type)
         + _U32.pack(len(initiator_addr))
         + initiator_addr
-        + _U32.pack(0)
+        + _U32.pack(acceptor_type)
         + _U32.pack(len(acceptor_addr))
         + acceptor_addr
         + _U32.pack(len(application_data))
@@ -149,6 +158,9 @@ class ClientSession:
     workstation: str = ""
     target_name: str | None = None  # the SPN, sent as MsvAvTargetName
     channel_bindings: bytes | None = None  # application data of the channel bindings
+    # MsvAvChannelBindings itself, when the caller hashed a whole SEC_CHANNEL_BINDINGS (its
+    # addresses included): sent instead of channel_bindings_hash(channel_bindings).
+    channel_bindings_digest: bytes | None = None
     # 3.1.5.1.2: the client "SHOULD send the channel binding AV_PAIR" (zeros without bindings);
     # False reproduces the MS-NLMP 4.2.4 example, whose AV pairs are the server's only.
     send_channel_bindings: bool = True
@@ -199,7 +211,8 @@ class ClientSession:
         if send_mic:
             pairs.append((AvId.MsvAvFlags, _U32.pack(server_info.flag_bits() | _MIC_PROVIDED)))
         if self.send_channel_bindings:
-            pairs.append((AvId.MsvAvChannelBindings, channel_bindings_hash(self.channel_bindings)))
+            digest = self.channel_bindings_digest
+            pairs.append((AvId.MsvAvChannelBindings, digest or channel_bindings_hash(self.channel_bindings)))
         if self.target_name is not None:
             # The target name as the WCHAR string it is (an unpaired surrogate included).
             pairs.append((AvId.MsvAvTargetName, self.target_name.encode("utf-16-le", "surrogatepass")))
@@ -293,6 +306,10 @@ class ServerSession:
     dns_domain: str = "contoso.com"
     dns_computer: str = "server.contoso.com"
     channel_bindings: bytes | None = None  # when set, the client's MsvAvChannelBindings must match
+    channel_bindings_digest: bytes | None = None  # the same as its MD5 (wins over channel_bindings)
+    # ApplicationRequiresCBT (3.2.1.2) false: a client that sends no bindings (no MsvAvChannelBindings,
+    # or sixteen zeros) is let through; bindings that differ are still refused.
+    allow_missing_bindings: bool = False
     version: Version = field(default=_VERSION)  # frozen: one shared default
     # Send this CHALLENGE_MESSAGE instead of building one (to replay a published test vector).
     fixed_challenge: ChallengeMessage | None = None
@@ -405,9 +422,13 @@ class ServerSession:
             expected = crypto.hmac_md5(exported, self.negotiate_message, self.challenge_message, zeroed)
             if not _hmac.compare_digest(expected, message.mic):
                 raise MicMismatch("the AUTHENTICATE_MESSAGE's MIC does not match the three handshake messages")
-        if self.channel_bindings is not None:
+        bound = self.channel_bindings_digest
+        if bound is None and self.channel_bindings is not None:
+            bound = channel_bindings_hash(self.channel_bindings)
+        if bound is not None:
             sent = info.get(AvId.MsvAvChannelBindings)
-            if sent != channel_bindings_hash(self.channel_bindings):
+            missing = sent is None or sent == _NO_BINDINGS
+            if sent != bound and not (missing and self.allow_missing_bindings):
                 raise ChannelBindingsMismatch("MsvAvChannelBindings does not match the server's channel bindings")
         if not flags & FLAG.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
             raise NegotiationFailure("the AUTHENTICATE_MESSAGE drops extended session security")

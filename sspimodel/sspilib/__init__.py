@@ -14,7 +14,7 @@ layer behaves as Windows does rather than refusing what the pages' tables omit.
 Where sspilib can do something the model does not simulate (Schannel, CredSSP, Kerberos
 keytabs, a real KDC), :class:`NotModelledError` says so; the layer never answers differently
 without saying it. The one exception, said here and in the README: channel bindings are passed
-on, but the model's packages do not check them yet (a mismatch is not SEC_E_BAD_BINDINGS).
+on and NTLM checks them (SEC_E_BAD_BINDINGS), but the model's simulated Kerberos does not yet.
 
 :func:`install` puts this module in ``sys.modules`` as ``sspilib`` (and ``sspilib.raw``), so
 unmodified programs and libraries that ``import sspilib`` run on the model; :func:`uninstall`
