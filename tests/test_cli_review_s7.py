@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import SPEC_DIR
 
+from sspimodel.check.lint import lint
 from sspimodel.cli import EXIT_FAILED, main
-from sspimodel.read import read_spec, read_text
+from sspimodel.read import SpecSet, read_spec, read_text
 
 PAGE = (SPEC_DIR / "pages" / "FreeContextBuffer.md").read_text(encoding="utf-8")
 SIGN = (SPEC_DIR / "pages" / "MakeSignature.md").read_text(encoding="utf-8")
@@ -241,3 +242,18 @@ def test_a_1_mb_line_of_unclosed_markup_is_read(line: str) -> None:
     with deadline(60):
         f = read_text(page, "MakeSignature.md")
     assert f.name == "MakeSignature" and len(f.parameters) == 4
+
+
+def test_lint_reads_a_page_naming_thousands_of_codes_in_one_pass() -> None:
+    codes = [f"SEC_E_MADE_UP_{k}" for k in range(30_000)]
+    remarks = "When InitializeSecurityContext returned SEC_E_MADE_UP_0, call again. " + " ".join(
+        f"{code}." for code in codes[1:]
+    )
+    f = read_text(with_remarks(SIGN, remarks), "MakeSignature.md")
+    with deadline(60):
+        found = [d for d in lint(SpecSet((f,), (), "pages")) if d.rule == "lint.code-not-in-returns"]
+    assert len(found) == len(codes)
+    first = next(d for d in found if d.message.startswith("SEC_E_MADE_UP_0 "))
+    assert first.severity.value == "info"
+    assert first.message.endswith("; the text attributes it to InitializeSecurityContext")
+    assert {d.severity.value for d in found if d is not first} == {"warning"}
