@@ -6,7 +6,8 @@ Exit status (also in README's "Command line" section):
 - 1: a page could not be read, two pages document one function, the spec folder holds no page,
   a data file of the spec is malformed, or a check failed (``generate`` writes nothing when a
   page is unusable);
-- 2: usage error (unknown option, missing argument, ``--spec`` not a directory);
+- 2: usage error (unknown option, missing argument, ``--spec`` not a directory, ``--scenarios``
+  not a directory or without a scenario file);
 - 3: an input or output could not be read or written (``--report`` not a writable directory,
   ``-o`` into a missing directory, a full disk, standard output closed); one line names the
   path and the system's reason;

@@ -257,3 +257,12 @@ def test_lint_reads_a_page_naming_thousands_of_codes_in_one_pass() -> None:
     assert first.severity.value == "info"
     assert first.message.endswith("; the text attributes it to InitializeSecurityContext")
     assert {d.severity.value for d in found if d is not first} == {"warning"}
+
+
+def test_conform_on_a_folder_without_scenarios_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "_include.yaml").write_text("identities: {}\n", encoding="utf-8")
+    code, out, err = run(["conform", "--scenarios", str(tmp_path)], capsys)
+    assert code == 2 and out == ""
+    assert err == f"sspimodel conform: --scenarios {tmp_path}: no scenario file (*.yaml not starting with _) in it\n"
