@@ -7,7 +7,8 @@ Exit status (also in README's "Command line" section):
   a data file of the spec is malformed, or a check failed (``generate`` writes nothing when a
   page is unusable);
 - 2: usage error (unknown option, missing argument, ``--spec`` not a directory, ``--scenarios``
-  not a directory or without a scenario file);
+  not a directory or without a scenario file, ``generate --spec`` naming a folder of the
+  reference's pages);
 - 3: an input or output could not be read or written (``--report`` not a writable directory,
   ``-o`` into a missing directory, a full disk, standard output closed); one line names the
   path and the system's reason;
@@ -105,8 +106,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not args.check:
         # Writing replaces sspimodel/_generated whole: a page that cannot be used would take its
         # function's module with it (and an installed package would lose it), so nothing is
-        # written then.
+        # written then. Nor from a folder of the reference's own pages (nf-/ns-/ne-/nc- names):
+        # its struct and enum pages would become functions of the model; check compares it.
+        from .check.drift import is_upstream_folder
         from .read import read_spec
+
+        if args.spec is not None and is_upstream_folder(Path(args.spec)):
+            _error(f"generate: nothing written: --spec {args.spec} is a folder of the reference's pages, "
+                   f"not a spec folder; compare it with the model: sspimodel check --spec {args.spec}")
+            return EXIT_USAGE
 
         specset = read_spec(args.spec)
         if specset.errors:

@@ -266,3 +266,15 @@ def test_conform_on_a_folder_without_scenarios_is_a_usage_error(
     code, out, err = run(["conform", "--scenarios", str(tmp_path)], capsys)
     assert code == 2 and out == ""
     assert err == f"sspimodel conform: --scenarios {tmp_path}: no scenario file (*.yaml not starting with _) in it\n"
+
+
+def test_generate_from_the_reference_pages_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_writes: list[object]
+) -> None:
+    root, sspi = checkout(tmp_path)
+    (sspi / "ns-sspi-secbuffer.md").write_text(
+        "---\nUID: NS:sspi._SecBuffer\ntitle: SecBuffer (sspi.h)\n---\n\n# SecBuffer structure\n\n"
+        "## -description\n\nA buffer.\n\n## -struct-fields\n\n### -field cbBuffer\n\nSize.\n", encoding="utf-8")
+    code, _, err = run(["generate", "--spec", str(root)], capsys)
+    assert code == 2 and no_writes == []
+    assert err.startswith(f"sspimodel: generate: nothing written: --spec {sspi} is a folder of the reference's pages")
