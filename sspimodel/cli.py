@@ -3,8 +3,12 @@
 Exit status (also in README's "Command line" section):
 
 - 0: success;
-- 1: a page could not be read, a data file of the spec is malformed, or a check failed;
-- 2: usage error (unknown option, missing argument, ``--spec`` not a directory);
+- 1: a page could not be read, two pages document one function, the spec folder holds no page,
+  a data file of the spec is malformed, or a check failed (``generate`` writes nothing when a
+  page is unusable);
+- 2: usage error (unknown option, missing argument, ``--spec`` not a directory, ``--scenarios``
+  not a directory or without a scenario file, ``generate --spec`` naming a folder of the
+  reference's pages);
 - 3: an input or output could not be read or written (``--report`` not a writable directory,
   ``-o`` into a missing directory, a full disk, standard output closed); one line names the
   path and the system's reason;
@@ -99,6 +103,26 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from .codegen import run_generate
 
+    if not args.check:
+        # Writing replaces sspimodel/_generated whole: a page that cannot be used would take its
+        # function's module with it (and an installed package would lose it), so nothing is
+        # written then. Nor from a folder of the reference's own pages (nf-/ns-/ne-/nc- names):
+        # its struct and enum pages would become functions of the model; check compares it.
+        from .check.drift import is_upstream_folder
+        from .read import read_spec
+
+        if args.spec is not None and is_upstream_folder(Path(args.spec)):
+            _error(f"generate: nothing written: --spec {args.spec} is a folder of the reference's pages, "
+                   f"not a spec folder; compare it with the model: sspimodel check --spec {args.spec}")
+            return EXIT_USAGE
+
+        specset = read_spec(args.spec)
+        if specset.errors:
+            first = specset.errors[0]
+            more = len(specset.errors) - 1
+            _error(f"generate: nothing written: {first.file}: {first.message}"
+                   + (f" (and {more} more; `sspimodel spec list` names them)" if more else ""))
+            return EXIT_FAILED
     return run_generate(args.spec, check=args.check)
 
 
@@ -263,6 +287,42 @@ def _os_error(e: OSError) -> str:
     return f"cannot write the output: {reason}"
 
 
+# Where the reference's repository (MicrosoftDocs/sdk-api) keeps the pages of sspi.h, from its top
+# folder, from sdk-api-src/ and from content/: a maintainer may name any of them as --spec.
+_SDK_API_SSPI = {"": ("sdk-api-src", "content", "sspi"), "sdk-api-src": ("content", "sspi"), "content": ("sspi",)}
+
+
+def _reference_folder(spec: Path) -> Path:
+    """``--spec DIR`` as given, or, when DIR is a checkout of the reference's repository (or its
+    sdk-api-src/ or content/ folder) rather than a folder of pages, its folder of sspi.h pages:
+    the checkout's other headers' pages (thousands) are not sspimodel's, and read as one spec
+    they would be checked as the project's own pages."""
+    if (spec / "pages").is_dir() or (spec / "data").is_dir():
+        return spec
+    for above, below in _SDK_API_SSPI.items():
+        if above and spec.resolve().name != above:
+            continue
+        folder = spec.joinpath(*below)
+        if folder.is_dir():
+            return folder
+    return spec
+
+
+def _no_pages(spec: Path | None) -> str | None:
+    """Why a spec folder cannot be read at all (it holds no page file, nor any page-like entry
+    that read would name), or None."""
+    from .paths import default_spec_dir, pages_dir
+    from .read import scan_pages
+    from .spec import Severity
+
+    root = pages_dir(spec)
+    pages, skipped = scan_pages(root)
+    if pages or any(d.severity is Severity.ERROR for d in skipped):
+        return None
+    where = f"--spec {spec}" if spec is not None else f"spec folder {default_spec_dir()}"
+    return f"{where}: no reference page (*.md, *.txt) in {root}"
+
+
 def _check_output_dir(option: str, path: Path) -> str | None:
     """Why ``path`` cannot take the report files, or None (it is created when missing)."""
     if path.exists() and not path.is_dir():
@@ -335,9 +395,16 @@ def _main(argv: Sequence[str] | None) -> int:
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         sys.stdout.flush()
         return int(e.code or 0)
-    if getattr(args, "spec", None) is not None and not Path(args.spec).is_dir():
-        _error(f"--spec {args.spec}: not a directory")
-        return EXIT_USAGE
+    if getattr(args, "spec", None) is not None:
+        if not Path(args.spec).is_dir():
+            _error(f"--spec {args.spec}: not a directory")
+            return EXIT_USAGE
+        args.spec = _reference_folder(Path(args.spec))
+    if hasattr(args, "spec") and args.func is not cmd_check:  # check says so itself, in its words
+        empty = _no_pages(args.spec)
+        if empty is not None:
+            _error(empty)
+            return EXIT_FAILED
     problem = None
     if getattr(args, "report", None) is not None:
         problem = _check_output_dir("--report", Path(args.report))

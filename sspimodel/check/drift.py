@@ -36,7 +36,7 @@ from typing import Any
 
 from attrs import frozen
 
-from ..spec import Form, FunctionSpec
+from ..spec import Form, FunctionSpec, Severity
 
 __all__ = [
     "NON_FUNCTION_FILES",
@@ -221,32 +221,51 @@ def is_upstream_folder(spec_dir: Path) -> bool:
 
 
 def _read_folder(folder: Path) -> tuple[dict[str, list[tuple[Any, str]]], list[dict[str, str]], list[str]]:
-    """Every page of the folder, by kind, as (FunctionSpec, text); unreadable files; skipped files."""
-    from ..read import PageReadError, decode_page, read_text
+    """Every page of the folder, by kind, as (FunctionSpec, text); unreadable files; skipped files.
+
+    The folder is walked and each file read as ``read_spec`` does (:func:`sspimodel.read.scan_pages`,
+    :func:`sspimodel.read.read_page_bytes`): a FIFO, device, dangling link, link loop, a suffix
+    in another case (.MD) or a file over the page limit is named as unreadable, never opened
+    blocking nor silently left out, and names that are not UTF-8 are shown with \\xNN escapes.
+    A second page of one function is named too (only the first, by file name, is compared)."""
+    from ..read import (
+        PageReadError,
+        decode_page,
+        display_path,
+        one_page_per_function,
+        read_page_bytes,
+        read_text,
+        scan_pages,
+    )
 
     by_kind: dict[str, list[tuple[Any, str]]] = {k: [] for k in (PageKind.FUNCTION, PageKind.STRUCT,
                                                                  PageKind.ENUM, PageKind.CALLBACK)}
     unreadable: list[dict[str, str]] = []
     skipped: list[str] = []
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".md", ".txt"))
+    files, not_read = scan_pages(folder)
+    unreadable += [{"file": d.file, "message": d.message, "rule": d.rule}
+                   for d in not_read if d.severity is Severity.ERROR]
     for path in files:
-        rel = path.relative_to(folder).as_posix()
+        rel = display_path(path.relative_to(folder))
         if path.name.lower() in NON_FUNCTION_FILES:
             skipped.append(rel)
             continue
         try:
-            text = decode_page(path.read_bytes(), rel)
+            text = decode_page(read_page_bytes(path, rel), rel)
         except PageReadError as e:
-            unreadable.append({"file": rel, "message": f"cannot read page: {e.reason}"})
-            continue
-        except OSError as e:
-            unreadable.append({"file": rel, "message": f"cannot read page: {e.strerror or e}"})
+            unreadable.append({"file": rel, "message": f"cannot read page: {e.reason}", "rule": "read.unreadable"})
             continue
         kind = page_kind(rel, text)
         if kind == PageKind.OTHER:
             skipped.append(rel)
             continue
         by_kind[kind].append((read_text(text, rel), text))
+    for kind, pages in by_kind.items():
+        texts = {id(f): text for f, text in pages}
+        kept, duplicates = one_page_per_function(sorted((f for f, _ in pages), key=lambda f: (f.name, f.source.file)))
+        by_kind[kind] = [(f, texts[id(f)]) for f in kept]
+        unreadable += [{"file": d.file, "message": d.message, "rule": d.rule} for d in duplicates]
+    unreadable.sort(key=lambda u: u["file"])
     return by_kind, unreadable, skipped
 
 
@@ -261,7 +280,7 @@ def build_upstream_report(folder: Path, embedded_dir: Path | None = None) -> dic
 
     by_kind, unreadable, skipped = _read_folder(folder)
     functions = by_kind[PageKind.FUNCTION]
-    errors = tuple(Diagnostic("read.unreadable", Severity.ERROR, u["file"], 0, u["message"]) for u in unreadable)
+    errors = tuple(Diagnostic(u["rule"], Severity.ERROR, u["file"], 0, u["message"]) for u in unreadable)
     fn_specs = tuple(sorted((f for f, _ in functions), key=lambda f: (f.name, f.source.file)))
     all_specs = [f for pages in by_kind.values() for f, _ in pages]
     read = {
@@ -377,8 +396,12 @@ def print_upstream_text(report: dict[str, Any], out: Any) -> None:
         for line in textwrap.wrap(", ".join(d["not_modelled"]), width=96):
             out.write(f"  {line}\n")
     for u in s["read"]["unreadable"]:
-        out.write(f"failed    unreadable page {u['file']}: {u['message']}\n")
+        out.write(f"failed    {_page_label(u)} {u['file']}: {u['message']}\n")
     out.write("result    " + ("OK" if report["ok"] else "FAILED") + "\n")
+
+
+def _page_label(unreadable: dict[str, str]) -> str:
+    return "duplicate page" if unreadable.get("rule") == "read.duplicate-function" else "unreadable page"
 
 
 def upstream_markdown(report: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ itself explains them (say, a code named in the remarks as another function's res
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import sys
@@ -216,11 +217,52 @@ def _finding(
 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _sentences_with(text: str, word: str) -> list[str]:
-    return [s for s in _SENTENCE_SPLIT.split(text) if re.search(rf"\b{re.escape(word)}\b", s)]
+_TOKEN = re.compile(r"\w+")
+
+
+class _Sentences:
+    """The sentences of one text, indexed once: for each word (a run of word characters), the first
+    sentence naming it, and in that sentence where the word first and last starts. A page naming
+    thousands of codes is then read in one pass, not once per code (a regex per code over every
+    sentence made a 1 MB line of codes take hours)."""
+
+    def __init__(self, text: str) -> None:
+        self.first: dict[str, int] = {}  # word -> index of the first sentence naming it
+        self.sentences = _SENTENCE_SPLIT.split(text)
+        self._spans: dict[int, tuple[dict[str, int], dict[str, int], list[tuple[int, int]]]] = {}
+        self._names: dict[tuple[int, frozenset[str]], list[str]] = {}
+        for k, s in enumerate(self.sentences):
+            for w in _TOKEN.findall(s):
+                self.first.setdefault(w, k)
+
+    def first_with(self, word: str) -> int | None:
+        """The index of the first sentence naming ``word`` as a whole word, as ``\\bword\\b``."""
+        if _TOKEN.fullmatch(word):
+            return self.first.get(word)
+        return next((k for k, s in enumerate(self.sentences) if re.search(rf"\b{re.escape(word)}\b", s)), None)
+
+    def spans(self, k: int) -> tuple[dict[str, int], dict[str, int], list[tuple[int, int]]]:
+        """Sentence ``k``'s words with where each first and last starts, and its reporting verbs."""
+        if k not in self._spans:
+            s = self.sentences[k]
+            first: dict[str, int] = {}
+            last: dict[str, int] = {}
+            for m in _TOKEN.finditer(s):
+                first.setdefault(m.group(), m.start())
+                last[m.group()] = m.start()
+            verbs = [(m.start(), m.end()) for m in re.finditer(_REPORTING_VERB, s)]
+            self._spans[k] = (first, last, verbs)
+        return self._spans[k]
+
+    def names(self, k: int, functions: frozenset[str]) -> list[str]:
+        """The ``functions`` sentence ``k`` names, sorted (once per sentence: a sentence may name
+        thousands of codes, each asking)."""
+        key = (k, functions)
+        if key not in self._names:
+            self._names[key] = sorted(w for w in self.spans(k)[0] if w in functions)
+        return self._names[key]
 
 
 def _first_paragraph(text: str) -> str:
@@ -259,6 +301,7 @@ def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Dia
     if ctx.header is not None:
         others = others | frozenset(ctx.header.names()) | frozenset(ctx.header.alias_neutral_names())
     own = {f.name, f.neutral_name}
+    texts: dict[str, _Sentences] = {}
     for m in f.mentioned_codes:
         if m.code in returned or m.section.startswith(("returns", "see")) or (m.code, m.line) in seen:
             continue
@@ -266,8 +309,11 @@ def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Dia
         where = m.section + (f" ({m.context} row)" if m.context else "")
         severity = None
         note = ""
-        sentences = _sentences_with(_mention_text(f, m.section), m.code)
-        owners = _attributed_to(sentences[0], m.code, others - own) if sentences else []
+        if m.section not in texts:
+            texts[m.section] = _Sentences(_mention_text(f, m.section))
+        sentences = texts[m.section]
+        k = sentences.first_with(m.code)
+        owners = _attributed_to(sentences, k, m.code, others - own) if k is not None else []
         if owners:
             severity = Severity.INFO
             note = f"; the text attributes it to {', '.join(owners)}"
@@ -282,11 +328,20 @@ def check_code_not_in_returns(f: FunctionSpec, ctx: LintContext) -> Iterator[Dia
 _REPORTING_VERB = r"\b(?:returns?|returned|reports?|reported|fails?\s+with|failed\s+with)\b"
 
 
-def _attributed_to(sentence: str, code: str, functions: frozenset[str]) -> list[str]:
-    """Functions the sentence names before a reporting verb that precedes ``code``."""
+def _attributed_to(sentences: _Sentences, k: int, code: str, functions: frozenset[str]) -> list[str]:
+    """Functions sentence ``k`` names before a reporting verb that precedes ``code``: a name, then
+    a verb starting after it, then the code starting after the verb, each a whole word. (The
+    first place of the name and the first verb after it leave the most room for the code, so
+    they are the only ones to try.)"""
+    first, last, verbs = sentences.spans(k)
+    code_at = last.get(code)
+    if code_at is None:
+        return []
     owners = []
-    for name in sorted({w for w in _WORD.findall(sentence) if w in functions}):
-        if re.search(rf"\b{re.escape(name)}\b.*?{_REPORTING_VERB}.*?\b{re.escape(code)}\b", sentence, re.DOTALL):
+    for name in sentences.names(k, functions):
+        after = first[name] + len(name)
+        i = bisect.bisect_left(verbs, (after, -1))  # the first verb starting after the name
+        if i < len(verbs) and code_at >= verbs[i][1]:
             owners.append(name)
     return owners
 

@@ -51,7 +51,7 @@ def stage_read(spec_dir: Path) -> tuple[dict[str, Any], Any]:
         "return_codes": sum(len(f.returns) for f in fns),
         "diagnostics": len(diags),
         "unparsed": sum(len(f.unparsed) for f in fns),
-        "unreadable": [{"file": e.file, "message": e.message} for e in specset.errors],
+        "unreadable": [{"file": e.file, "message": e.message, "rule": e.rule} for e in specset.errors],
         "forms": dict(sorted(Counter(f.form.value for f in fns).items())),
     }
     return stage, specset
@@ -457,7 +457,9 @@ def _names(names: list[str], most: int = 3) -> str:
 def failure_reasons(report: dict[str, Any]) -> list[str]:
     """Why ``ok`` is false, one line each, naming what failed."""
     s = report["stages"]
-    reasons = [f"unreadable page {u['file']}: {u['message']}" for u in s["read"]["unreadable"]]
+    from .drift import _page_label
+
+    reasons = [f"{_page_label(u)} {u['file']}: {u['message']}" for u in s["read"]["unreadable"]]
     g = s["generate"]
     if not g["fresh"]:
         reasons.append(f"generated code is stale: {_names(g['stale'] + g['missing'] + g['extra'])} "

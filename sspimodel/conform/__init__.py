@@ -21,7 +21,7 @@ from .backends import BackendSpec, parse_backend
 from .classify import Judge, Row, compare, load_errata
 from .report import Report, build_report, render_terminal, write_report
 from .runner import DEFAULT_TIMEOUT, ScenarioRun, run_in_child, run_scenario
-from .scenario import ScenarioError, default_scenarios_dir, load_scenario, load_scenarios
+from .scenario import ScenarioError, default_scenarios_dir, load_scenario, load_scenarios, scenario_files
 
 __all__ = [
     "BackendSpec",
@@ -51,6 +51,10 @@ def conform(
     directory = Path(scenarios) if scenarios is not None else default_scenarios_dir()
     if not directory.is_dir():
         raise FileNotFoundError(f"--scenarios {directory}: not a directory")
+    if not scenario_files(directory):
+        # A folder with nothing to run (a wrong path, a folder of includes) would otherwise pass
+        # as "0 calls in 0 scenarios".
+        raise FileNotFoundError(f"--scenarios {directory}: no scenario file (*.yaml not starting with _) in it")
     loaded, problems = load_scenarios(directory)
     judge = Judge(load_errata(errata))
     model_spec = BackendSpec("model")

@@ -54,10 +54,11 @@ _SOURCE_MARKERS = re.compile(r"^(?:---\s*$|#{1,4} -\w)", re.MULTILINE)
 class PageReadError(Exception):
     """A file that is not a readable text page (missing, not UTF-8, binary)."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, line: int = 0) -> None:
         super().__init__(f"{path}: cannot read page: {reason}")
         self.path = path
         self.reason = reason
+        self.line = line  # where in the file, when known (1-based); 0 for the whole file
 
 
 def detect_form(text: str) -> Form:
@@ -90,7 +91,8 @@ def decode_page(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise PageReadError(path, f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})") from None
+        line = data.count(b"\n", 0, e.start) + 1  # where an editor shows it
+        raise PageReadError(path, f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}, line {line})", line) from None
 
 
 # A page larger than this is refused unread (real pages are under 100 KB).
@@ -291,10 +293,32 @@ def read_files(paths: Iterable[Path], root: Path, skipped: Iterable[Diagnostic] 
         try:
             functions.append(read_page(path, rel))
         except PageReadError as e:
-            errors.append(Diagnostic("read.unreadable", Severity.ERROR, e.path, 0, f"cannot read page: {e.reason}"))
+            errors.append(Diagnostic("read.unreadable", Severity.ERROR, e.path, e.line, f"cannot read page: {e.reason}"))
     functions.sort(key=lambda f: (f.name, f.source.file))
+    functions, duplicates = one_page_per_function(functions)
+    errors += duplicates
     errors.sort(key=lambda d: d.file)
     return SpecSet(tuple(functions), tuple(errors), display_path(root), others)
+
+
+def one_page_per_function(functions: list[FunctionSpec]) -> tuple[list[FunctionSpec], list[Diagnostic]]:
+    """The pages (sorted by name, then file) with one page per function name: the first by file
+    name; every later page of the same name is an error naming both files. Every reader of a
+    SpecSet (``get``, generate, lint, coverage, drift) would otherwise take one page and drop the
+    other without a word, and what the dropped page says (a changed return code) would be lost."""
+    kept: list[FunctionSpec] = []
+    duplicates: list[Diagnostic] = []
+    for f in functions:
+        if kept and kept[-1].name == f.name:
+            first = kept[-1].source.file
+            duplicates.append(Diagnostic(
+                "read.duplicate-function", Severity.ERROR, f.source.file, 1,
+                f"not used: it documents {f.name}, as {first} does; keep one page per function",
+                function=f.name,
+            ))
+            continue
+        kept.append(f)
+    return kept, duplicates
 
 
 def read_spec(spec_dir: Path | None = None) -> SpecSet:

@@ -93,3 +93,6 @@ class RawPage:
     front_matter: FrontMatter | None
     blocks: list[Block]
     h1: str = ""
+    # Blocks that run to the end of the page because their closing line never comes (a code
+    # fence, an HTML comment or <pre>): (first line, what opened it).
+    unclosed: list[tuple[int, str]] = field(default_factory=list)

@@ -387,6 +387,14 @@ class _Reader(Interpreter):
         raw = self.guarded("markdown structure", lambda: scan_source(self.text, self.lines), None)
         fm = raw.front_matter if raw is not None else None
         self.h1 = raw.h1 if raw is not None else ""
+        for line, opener in raw.unclosed if raw is not None else ():
+            self.warn(
+                "read.unclosed-block",
+                line,
+                f"{opener} opened at line {line} is never closed: lines {line}-{self.nlines} "
+                "(the rest of the page) are read as its content",
+                Severity.ERROR,
+            )
         self.guarded("front matter", lambda: self.front_matter(fm), None)
         blocks = list(raw.blocks) if raw is not None else []
         blocks = self.guarded("HTML tables", lambda: self.join_html(blocks), blocks)

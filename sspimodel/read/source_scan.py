@@ -25,17 +25,19 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
 from .raw import Block, Cell, FrontMatter, RawPage, Row, Table
 
 __all__ = ["render_inline", "scan_source"]
 
-_TAG_RE = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b([^>]*)>", re.S)
+# A tag: closing slash, name, attributes up to the first ">" (comments: see _html_tags).
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b([^>]*)>", re.S)
 _HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _MD_BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-# (Link text holds no "[": each "[" is tried up to the next one only, so a line of unclosed
-# brackets stays linear.)
-_MD_LINK_RE = re.compile(r"\[([^\]\[]*)\]\(([^)\s]*)\)")
+# (Link text and target hold no "[" or "]": each "[" is tried up to the next one only, so a line
+# of unclosed brackets, or of unclosed "[x](", stays linear.)
+_MD_LINK_RE = re.compile(r"\[([^\]\[]*)\]\(([^)\s\[\]]*)\)")
 _MD_EMPH_RE = re.compile(r"(?<![\w*])\*(?!\s)([^*]+?)(?<!\s)\*(?![\w*])")
 _ALERT_RE = re.compile(r"\[!(NOTE|WARNING|CAUTION|IMPORTANT|TIP)\]\s*", re.I)
 _WS_RE = re.compile(r"[ \t\u00a0\r\f\v]+")
@@ -173,15 +175,41 @@ def _md_inline_cleanup(s: str, bolds: list[str], links: list[tuple[str, str]]) -
     return _MD_EMPH_RE.sub(r"\1", s)
 
 
+def _html_tags(raw: str) -> Iterator[tuple[int, int, tuple[bool, str, str] | None]]:
+    """The comments and tags of an HTML fragment, in order: (start, end, (closing, name,
+    attributes)), or None for a comment. A comment runs to the first "-->", a tag to the first
+    ">"; a "<" that starts neither is text. Linear in the fragment: where no "-->" (or ">") is
+    left, no "<" is searched for its end again (a regex would scan to the end of the fragment from
+    each "<!--" or "<a" of a line of them)."""
+    last_gt = raw.rfind(">")
+    last_comment_end = raw.rfind("-->")
+    pos = 0
+    while True:
+        i = raw.find("<", pos)
+        if i < 0 or i > last_gt:  # nothing after i can end a tag or a comment
+            return
+        if raw.startswith("<!--", i) and last_comment_end >= i + 4:
+            end = raw.find("-->", i + 4) + 3
+            yield i, end, None
+            pos = end
+            continue
+        m = _TAG_RE.match(raw, i)
+        if m is None:
+            pos = i + 1
+            continue
+        yield i, m.end(), (bool(m.group(1)), m.group(2), m.group(3))
+        pos = m.end()
+
+
 def _render_html_fragment(raw: str, col: _Collector) -> None:
     """Text of an HTML fragment without a table (alert divs, legacy paragraphs)."""
     pos = 0
-    for m in _TAG_RE.finditer(raw):
-        if m.start() > pos:
-            col.data(html.unescape(raw[pos : m.start()]))
-        if m.group(2):
-            col.tag(bool(m.group(1)), m.group(2), m.group(3) or "")
-        pos = m.end()
+    for start, end, tag in _html_tags(raw):
+        if start > pos:
+            col.data(html.unescape(raw[pos:start]))
+        if tag is not None:
+            col.tag(*tag)
+        pos = end
     if pos < len(raw):
         col.data(html.unescape(raw[pos:]))
 
@@ -262,11 +290,10 @@ _DEST_RE = re.compile(r"\(\s*(?:<([^<>\n]*)>|((?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\
 # The characters that may start inline markup: a "!" only before "[" (an image), a "_" not between
 # two ASCII letters or digits (such a "_" can neither open nor close emphasis: SEC_E_OK is text).
 _NEXT_RE = re.compile(r"[`\\\n!\[<&*_](?:(?<=[^_!])|(?<=!)(?=\[)|(?<=_)(?<![A-Za-z0-9]_)|(?<=_)(?![A-Za-z0-9]))")
-# What a "<" starts in inline text, tried in this order: an autolink, a comment, a tag (its closing
-# slash and name captured).
+# What a "<" starts in inline text, tried in this order: an autolink, a tag (its closing slash and
+# name captured); a comment ("<!--" to the first "-->") is found before, in _events.
 _AUTO_OR_TAG_RE = re.compile(
     r"(?P<auto><[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)"
-    r"|<!--.*?-->"
     r"|<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)"
     r"(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>",
     re.S,
@@ -283,6 +310,7 @@ def _events(s: str, out: list) -> bool:
     pos = 0
     find = _NEXT_RE.search
     pairs: dict[int, int] | None = None
+    last_comment_end = -2  # where the last "-->" of s starts (-1: none), once a "<!--" asks
     while True:
         m = find(s, pos)
         if m is None:
@@ -384,6 +412,13 @@ def _events(s: str, out: list) -> bool:
                         out.append(("lclose",))
                     text_start = pos = dm.end()
                     continue
+        elif c == "<" and s.startswith("<!--", p):
+            # A comment runs to the first "-->"; without one after it, the "<" is text. Where the
+            # last "-->" is is looked up once, so a line of unclosed "<!--" stays linear.
+            if last_comment_end == -2:
+                last_comment_end = s.rfind("-->")
+            if last_comment_end >= p + 4:
+                ev, end = ("tag", None), s.find("-->", p + 4) + 3
         elif c == "<":
             tm = _AUTO_OR_TAG_RE.match(s, p)
             if tm is not None and tm.group("auto") is not None:
@@ -396,16 +431,12 @@ def _events(s: str, out: list) -> bool:
                 text_start = pos = tm.end()
                 continue
             if tm is not None:
-                # The tag's parts as _TAG_RE reads them: (closing, name, attributes), or None for
-                # a comment. _TAG_RE's name ends at a "-", its attributes at the first ">".
-                name = tm.group("name")
-                parts = None
-                if name is not None:
-                    closing = tm.group("close")
-                    name = name.split("-", 1)[0]
-                    name_end = p + 1 + len(closing) + len(name)
-                    parts = (bool(closing), name, s[name_end : s.index(">", name_end)])
-                ev, end = ("tag", parts), tm.end()
+                # The tag's parts as _TAG_RE reads them: (closing, name, attributes). _TAG_RE's
+                # name ends at a "-", its attributes at the first ">".
+                closing = tm.group("close")
+                name = tm.group("name").split("-", 1)[0]
+                name_end = p + 1 + len(closing) + len(name)
+                ev, end = ("tag", (bool(closing), name, s[name_end : s.index(">", name_end)])), tm.end()
         elif c == "&":
             em = _ENT_RE.match(s, p)
             if em is not None:
@@ -787,6 +818,7 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
         n -= 1
     fm = _front_matter(text, lines)
     blocks: list[Block] = []
+    unclosed: list[tuple[int, str]] = []
     h1 = ""
     i = fm.end if fm is not None else 0
     while i < n:
@@ -830,6 +862,8 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
                     if _indent(lines[j]) < 4 and t.startswith(fence[0] * len(fence)) and _is_blank(t.lstrip(fence[0])):
                         break
                     j += 1
+                if j >= n:
+                    unclosed.append((start, f"code fence {fence}"))
                 strip = len(m.group(1))
                 content = "".join(_strip_spaces(x, strip) + "\n" for x in lines[i + 1 : min(j, n)])
                 end = min(j, n - 1) + 1 if j < n else n
@@ -837,11 +871,14 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
                 i = j + 1
                 continue
         if c == "<":
-            if _HTML1_RE.match(ln) or s.startswith("<!--"):
+            html1 = _HTML1_RE.match(ln)
+            if html1 or s.startswith("<!--"):
                 end_re = _HTML1_END_RE if not s.startswith("<!--") else re.compile("-->")
                 j = i
                 while j < n and not end_re.search(lines[j]):
                     j += 1
+                if j >= n:
+                    unclosed.append((start, f"HTML <{html1.group(1).lower()}>" if html1 else "HTML comment <!--"))
                 j = min(j, n - 1)
                 blocks.append(Block("html", start, j + 1, raw="\n".join(lines[i : j + 1]) + "\n"))
                 i = j + 1
@@ -916,7 +953,7 @@ def scan_source(text: str, lines: list[str] | None = None) -> RawPage:
             continue
         blocks.append(_inline_block("text", content, start, j))
         i = j
-    return RawPage(text, lines, fm, blocks, h1)
+    return RawPage(text, lines, fm, blocks, h1, unclosed)
 
 
 def _strip_trailing(s: str) -> str:
