@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,28 @@ SHARED = REPO_ROOT.parent / "shared"
 CORPUS_DIR = SHARED / "corpus" / "sdk-api"
 FACTS_FILE = SHARED / "facts" / "facts.json"
 SPEC_DIR = REPO_ROOT / "spec"
+
+
+class Hang(BaseException):
+    """Raised by :func:`deadline`; not an Exception, so that no reader's own guard (which turns an
+    exception met on a page into a diagnostic) can take it for a problem of the page."""
+
+
+@contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Fail (instead of hanging the run) when the block takes longer than ``seconds`` (SIGALRM):
+    the harness's guard against a hang, never a timed assertion."""
+
+    def boom(signum: int, frame: object) -> None:
+        raise Hang(f"no answer within {seconds} s: the reader hangs")
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 MINGW_INCLUDE = Path("/usr/share/mingw-w64/include")
 
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import SPEC_DIR
+from conftest import SPEC_DIR, deadline
 
 from sspimodel.check.lint import lint
 from sspimodel.cli import EXIT_FAILED, main
@@ -24,27 +21,6 @@ from sspimodel.read import SpecSet, read_spec, read_text
 
 PAGE = (SPEC_DIR / "pages" / "FreeContextBuffer.md").read_text(encoding="utf-8")
 SIGN = (SPEC_DIR / "pages" / "MakeSignature.md").read_text(encoding="utf-8")
-
-
-class Hang(BaseException):
-    """Raised by the guard below; not an Exception, so that no reader's own guard (which turns an
-    exception met on a page into a diagnostic) can take it for a problem of the page."""
-
-
-@contextmanager
-def deadline(seconds: int) -> Iterator[None]:
-    """Fail (instead of hanging the run) when the block takes longer than ``seconds``."""
-
-    def boom(signum: int, frame: object) -> None:
-        raise Hang(f"no answer within {seconds} s: the reader hangs")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import SPEC_DIR
+from conftest import SPEC_DIR, deadline
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -30,22 +27,6 @@ from sspimodel.read.frontmatter import MAX_FRONT_MATTER
 from sspimodel.spec import Severity
 
 GOOD = (SPEC_DIR / "pages" / "SspiAcquireCredentialsHandleAsyncA.md").read_text(encoding="utf-8")
-
-
-@contextmanager
-def deadline(seconds: int) -> Iterator[None]:
-    """Fail (instead of hanging the run) when the block takes longer than `seconds`."""
-
-    def boom(signum: int, frame: object) -> None:
-        raise TimeoutError(f"no answer within {seconds} s: the reader hangs")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def alias_bomb(levels: int) -> str:
