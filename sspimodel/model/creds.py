@@ -71,8 +71,8 @@ def _logon_identity(c: Call, given: Any) -> bool:
     """Observed contract: ``given`` is an identity structure of NULLs (User, Domain and Password
     None) passed to a package that reads it as the caller's own logon, as pAuthData NULL is; a
     SEC_WINNT_AUTH_IDENTITY_EXW's PackageList still applies (_package_list reads it). The
-    documented contract keeps the reading of ach.auth_data_unrecognized (the page says only
-    that a NULL pAuthData means the default credentials)."""
+    documented contract keeps the reading of ach.auth_data_unrecognized (the page documents
+    pAuthData as a CREDSSP_CRED and says nothing of an identity of NULLs)."""
     if not isinstance(given, SecWinntAuthIdentity | SecWinntAuthIdentityExW):
         return False
     if given.User is not None or given.Domain is not None or given.Password is not None or not observed(c):
