@@ -42,3 +42,14 @@ def test_with_validators_off_validate_checks_once(monkeypatch):
         with pytest.raises(ContractError):
             sspi.DeleteSecurityContext(phContext=None)
     assert calls == ["EnumerateSecurityPackagesW", "DeleteSecurityContext"]
+
+
+def test_the_flag_the_call_path_reads_is_the_one_attrs_switches():
+    # api._call reads attrs' own flag (what attrs' generated __init__ reads) instead of calling
+    # attrs.validators.get_disabled(); both must agree whichever way validators are switched.
+    assert api._attrs_config._run_validators is True
+    assert attrs.validators.get_disabled() is False
+    with attrs.validators.disabled():
+        assert api._attrs_config._run_validators is not True
+        assert attrs.validators.get_disabled() is True
+    assert api._attrs_config._run_validators is True

@@ -92,6 +92,9 @@ _HANDLE_TYPES = (CredHandle, CtxtHandle)
 
 def is_null_handle(value: Any) -> bool:
     """NULL (None, an empty Ref) or the zero handle {0, 0}."""
+    t = type(value)
+    if t is CtxtHandle or t is CredHandle:  # the usual value first: no isinstance calls
+        return value.dwLower == 0 and value.dwUpper == 0
     if isinstance(value, Ref):
         value = value.value
     return value is None or (isinstance(value, _HANDLE_TYPES) and value.dwLower == 0 and value.dwUpper == 0)
@@ -112,10 +115,10 @@ def cred_record(c: Call, value: Any) -> CredRecord | None:
 
 def ctx_record(c: Call, value: Any) -> ContextRecord | None:
     """The live context the handle refers to in the calling process, or None."""
-    if isinstance(value, Ref):
-        value = value.value
     if type(value) is not CtxtHandle:
-        return None
+        if not isinstance(value, Ref) or type(value.value) is not CtxtHandle:
+            return None
+        value = value.value
     record = c.process.contexts.get(value.dwLower)
     if record is None or (record.handle is not value and record.handle != value):
         return None

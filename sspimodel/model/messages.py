@@ -100,10 +100,11 @@ def _message(c: Call) -> SecBufferDesc:
     desc = facts.get("message")
     if desc is None:
         desc = c.a.pMessage
-        if isinstance(desc, Ref):
-            desc = desc.value
-        if not isinstance(desc, SecBufferDesc):
-            raise c.violation("pMessage", f"expected a SecBufferDesc, got {type(desc).__name__}", desc)
+        if type(desc) is not SecBufferDesc:  # the usual value first: no isinstance calls
+            if isinstance(desc, Ref):
+                desc = desc.value
+            if not isinstance(desc, SecBufferDesc):
+                raise c.violation("pMessage", f"expected a SecBufferDesc, got {type(desc).__name__}", desc)
         facts["message"] = desc
     return desc
 
@@ -113,10 +114,11 @@ def _seq_no(c: Call) -> int:
     value = facts.get("seq_no")
     if value is None:
         value = c.a.MessageSeqNo
-        if isinstance(value, Ref):
-            value = value.value
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
-            raise c.violation("MessageSeqNo", "expected an unsigned 32-bit sequence number (0: none)", value)
+        if type(value) is not int or not 0 <= value <= 0xFFFFFFFF:  # the usual value first
+            if isinstance(value, Ref):
+                value = value.value
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+                raise c.violation("MessageSeqNo", "expected an unsigned 32-bit sequence number (0: none)", value)
         facts["seq_no"] = value
     return value
 
@@ -126,10 +128,11 @@ def _qop(c: Call) -> int:
     qop = facts.get("qop")
     if qop is None:
         value = c.a.fQOP
-        if isinstance(value, Ref):
-            value = value.value
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise c.violation("fQOP", "expected package-defined quality-of-protection flags (an int)", value)
+        if type(value) is not int:  # the usual value first
+            if isinstance(value, Ref):
+                value = value.value
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise c.violation("fQOP", "expected package-defined quality-of-protection flags (an int)", value)
         qop = facts["qop"] = int(value)
     return qop
 
@@ -171,7 +174,7 @@ def _layout(c: Call) -> tuple[list[SecBuffer], list[SecBuffer], list[SecBuffer],
     token_buffers: list[SecBuffer] = []
     padding = stream_trailer = stream = None
     for b in _message(c).pBuffers:
-        if not isinstance(b, SecBuffer):
+        if type(b) is not SecBuffer and not isinstance(b, SecBuffer):  # the exact type first
             continue
         buffer_type = b.BufferType
         kind = buffer_type & 0x0FFFFFFF  # the base type, without the attribute bits

@@ -163,6 +163,14 @@ class Stream:
             end -= at
         return buffer[start:end]
 
+    def skip(self, n: int) -> None:
+        """take(n) without the bytes (a verified message uses the keystream it peeked)."""
+        buffer = self._buffer
+        if buffer is None or self._at + n > len(buffer):
+            self.peek(n)
+        self._at += n
+        self.position += n
+
     def take(self, n: int) -> bytes:
         start = self._at
         end = start + n
@@ -272,9 +280,14 @@ class Protection:
         if len(signature) != SIGNATURE_SIZE or signature[:4] != _VERSION:
             return self.unseal_peek(sealed), "bad_token", 0
         if self.key_exchange:
-            stream = self.recv.peek(n + 8)
-            plain = _xor(sealed, stream[:n]) if n else b""
-            return (plain, *self._check(plain, signature, stream[n:]))
+            # One read of the stream and one XOR, as seal() wrote them: the data's keystream,
+            # then the checksum's 8 bytes (decrypting the checksum and comparing it with the
+            # plaintext's HMAC is the same test as encrypting the HMAC and comparing the two).
+            both = _xor(sealed + signature[4:12], self.recv.peek(n + 8))
+            plain = both[:n]
+            seq = int(_U32.unpack_from(signature, 12)[0])
+            checksum = self.sign_in.digest(_U32.pack(seq) + plain)[:8]
+            return plain, ("ok" if hmac.compare_digest(checksum, both[n:]) else "altered"), seq
         plain = self.unseal_peek(sealed)
         return (plain, *self._check(plain, signature, b""))
 
@@ -284,7 +297,7 @@ class Protection:
 
     def accept(self, signature: bytes, sealed_length: int = 0) -> None:
         """Use the receive stream for a verified (and, with ``sealed_length``, unsealed) message."""
-        self.recv.take(sealed_length + (8 if self.key_exchange else 0))
+        self.recv.skip(sealed_length + (8 if self.key_exchange else 0))
         accepted = self.accepted
         accepted[bytes(signature)] = None
         if len(accepted) > _REMEMBERED:
