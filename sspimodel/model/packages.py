@@ -502,8 +502,8 @@ def _client_mech(world: World, package: Package, cred: CredRecord, target: str |
 
 
 def _ntlm_client_negotiate(
-    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     # The NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1) asks for the flags the request maps to.
     conversation = world.peek_conversation()
@@ -539,8 +539,8 @@ def _ntlm_client_negotiate(
 
 
 def _ntlm_client_authenticate(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     session = copy.copy(ctx.ntlm)
     if not isinstance(session, ClientSession):
@@ -597,8 +597,8 @@ def _ntlm_client_authenticate(
 
 
 def _ntlm_client_mech_list_mic(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     """Negotiate's last client leg (RFC 4178 5): the server's accept-completed NegTokenResp and its
     mechListMIC, checked with the receiving key (SeqNum 0). Interpretation: a missing or wrong
@@ -668,8 +668,8 @@ _NO_BINDINGS = bytes(16)  # the Bnd of a Kerberos client without channel binding
 
 
 def _kerberos_client_ap_req(
-    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: str | None,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int,
+    target: str | None, bindings: bytes | None,
 ) -> Move:
     if not world.authority.online:
         return Move(Outcome.NO_AUTHORITY, detail=f"the KDC {world.authority.name} is unreachable")
@@ -714,8 +714,8 @@ def _kerberos_client_ap_req(
 
 
 def _kerberos_client_ap_rep(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     if checked.conversation != ctx.conversation:
         return Move(Outcome.CROSS_CONTEXT, detail="AP-REP belongs to another handshake")
@@ -730,8 +730,8 @@ def _kerberos_client_ap_rep(
 
 
 def _digest_client_response(
-    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     fields = _fields(checked, 1)
     if fields is None or not isinstance(fields[0], bytes):
@@ -763,8 +763,8 @@ def _digest_client_response(
 
 
 def _digest_client_rspauth(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     if checked.conversation != ctx.conversation:
         return Move(Outcome.CROSS_CONTEXT, detail="rspauth belongs to another handshake")
@@ -848,8 +848,8 @@ def _authority_check(world: World, account: str) -> Move | None:
 
 
 def _ntlm_server_challenge(
-    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     conversation = world.peek_conversation()
     me = world.principal(cred.account)
@@ -907,8 +907,8 @@ def _ntlm_password(world: World, user: str, domain: str) -> str | None:
 
 
 def _ntlm_server_verify(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     session = copy.copy(ctx.ntlm)
     if not isinstance(session, ServerSession):
@@ -974,8 +974,8 @@ def _ntlm_server_verify(
 
 
 def _kerberos_server_ap_req(
-    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     fields = _fields(checked, 6)
     if (
@@ -1037,8 +1037,8 @@ def _kerberos_server_ap_req(
 
 
 def _digest_server_challenge(
-    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     # The server speaks first: its challenge needs no input. An input token on the first
     # call is ignored, as HTTP Digest servers ignore an unsolicited Authorization header.
@@ -1059,8 +1059,8 @@ def _digest_server_challenge(
 
 
 def _digest_server_verify(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object,
-    bindings: bytes | None,
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     if checked.conversation != ctx.conversation:
         return Move(Outcome.CROSS_CONTEXT, detail="response belongs to another handshake")
