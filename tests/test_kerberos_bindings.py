@@ -135,8 +135,10 @@ def test_a_client_without_bindings_sends_zeros_and_is_let_through() -> None:
 
 def test_a_server_without_bindings_takes_a_bound_client() -> None:
     x = Exchange()
-    r = x.accept(x.ap_req(sec_channel_bindings(TLS_A)), None)
-    assert r.status.name == "SEC_E_OK"
+    token = x.ap_req(sec_channel_bindings(TLS_A))
+    assert bnd_of(x.world, token) == md5_of_flat(TLS_A)
+    r = x.accept(token, None)
+    assert r.status.name == "SEC_E_OK" and x.server_contexts() == 1
 
 
 def test_negotiate_over_kerberos_checks_them_too() -> None:
