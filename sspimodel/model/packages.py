@@ -16,7 +16,9 @@ Handshakes (C = client/InitializeSecurityContext, S = server/AcceptSecurityConte
                the server checks the proof with the authority (domain accounts)
     Kerberos   C: AP-REQ                                                  (one leg)
                C: AP-REQ -> S: AP-REP                                     (two, mutual auth)
-               the client needs the KDC (the authority) and a known service principal name
+               the client needs the KDC (the authority) and a known service principal name;
+               the AP-REQ carries the MD5 of the caller's channel bindings (RFC 4121 4.1.1 Bnd,
+               zeros without), which a server given its own bindings checks
     Negotiate  Kerberos when the authority is reachable and the target is a known SPN,
                else NTLM, among the packages the credentials' PackageList allows
                (:mod:`sspimodel.model.package_list`); tokens carry Negotiate's id. NTLM travels in SPNEGO (RFC 4178,
