@@ -8,7 +8,9 @@ followed by the data they point into. A TLS channel's bindings are application d
 
 What a package does with them: NTLM's client puts their MD5 in the AUTHENTICATE_MESSAGE
 (MsvAvChannelBindings, MS-NLMP 2.2.2.1) and the server compares it with the MD5 of its own
-(sspimodel.ntlm.session). The MD5 is taken over the flat form of the structure
+(sspimodel.ntlm.session); Kerberos' client puts the same MD5 in its AP-REQ, as the Bnd of the
+authenticator checksum (RFC 4121 4.1.1), and the server compares it likewise
+(sspimodel.model.packages). The MD5 is taken over the flat form of the structure
 (``channel_bindings_hash``), the form both ends compute.
 """
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from attrs import evolve
-
 from . import bindings, tokens
 from .buffers import SecBuffer, SecBufferDesc
 from .common import (
@@ -116,21 +114,23 @@ def _frame(c: Call) -> tokens.Frame | tokens.Bad | None:
     frame = facts.get("frame", _UNSET)
     if frame is _UNSET:
         raw = _input_token(c)
-        frame = None if raw is None else tokens.parse(raw, c.world.key)
-        if type(frame) is tokens.Frame:
-            digest = _bindings(c)
-            if digest is not None:
-                frame = evolve(frame, bindings=digest)
-        facts["frame"] = frame
+        frame = facts["frame"] = None if raw is None else tokens.parse(raw, c.world.key)
     return frame
 
 
 def _bindings(c: Call) -> bytes | None:
-    """The MsvAvChannelBindings of the SECBUFFER_CHANNEL_BINDINGS buffer in pInput (its first), or
-    None without one. A buffer that holds no SEC_CHANNEL_BINDINGS breaks the caller's contract."""
+    """The MD5 of the SEC_CHANNEL_BINDINGS in pInput's SECBUFFER_CHANNEL_BINDINGS buffer (its
+    first), or None without one: what NTLM sends as MsvAvChannelBindings and Kerberos as the Bnd
+    of its authenticator checksum. A buffer that holds no SEC_CHANNEL_BINDINGS breaks the
+    caller's contract."""
+    facts = c.facts
+    digest = facts.get("bindings", _UNSET)
+    if digest is not _UNSET:
+        return digest
     desc = _desc(c, "pInput")
     buffer = desc.first(SECBUFFER_CHANNEL_BINDINGS) if desc is not None else None
     if buffer is None:
+        facts["bindings"] = None
         return None
     data = buffer.pvBuffer
     digest = bindings.digest_of((b"" if data is None else bytes(data))[: buffer.cbBuffer])
@@ -138,6 +138,7 @@ def _bindings(c: Call) -> bytes | None:
         raise c.violation(
             "pInput", f"its SECBUFFER_CHANNEL_BINDINGS buffer must hold a SEC_CHANNEL_BINDINGS: {digest}", buffer
         )
+    facts["bindings"] = digest
     return digest
 
 
@@ -241,18 +242,19 @@ def _leg(c: Call, role: str, target_param: str | None) -> Leg:
     if leg is None:
         # The facts the leg needs, each through its fact function (which computes what is
         # absent), in the order the listed form asks: context, credentials, package, request,
-        # input frame, target.
+        # input frame, channel bindings, target.
         ctx = facts["ctx"] if "ctx" in facts else _ctx(c)
         cred = facts["cred"] if "cred" in facts else _credential(c)
         package = facts["package"] if "package" in facts else _package(c)
         flags = _context_req(c)  # _requested(c, role), inline
         requested = flags if role == "client" else asc_to_internal(flags)
         frame = facts["frame"] if "frame" in facts else _frame(c)
+        bound = _bindings(c)
         if role == "client":
             target = _target(c, target_param or "pszTargetName")
-            leg = initialize_leg(c.world, package, cred, ctx, frame, requested, target)
+            leg = initialize_leg(c.world, package, cred, ctx, frame, requested, target, bound)
         else:
-            leg = accept_leg(c.world, package, cred, ctx, frame, requested)
+            leg = accept_leg(c.world, package, cred, ctx, frame, requested, bound)
         facts["leg"] = leg
     return leg
 
@@ -806,9 +808,9 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
         ),
         Rule(
             "asc.bad_bindings",
-            "NTLM (also under Negotiate): pInput holds a SECBUFFER_CHANNEL_BINDINGS and the client's "
-            "AUTHENTICATE_MESSAGE carries other channel bindings (MsvAvChannelBindings: not their MD5, and "
-            "not zeros)",
+            "NTLM or Kerberos (also under Negotiate): pInput holds a SECBUFFER_CHANNEL_BINDINGS and the "
+            "client bound its token to other channel bindings (NTLM's MsvAvChannelBindings, or the Bnd of "
+            "Kerberos' authenticator checksum: not their MD5, and not zeros)",
             "SEC_E_BAD_BINDINGS",
             Errata(
                 "impl-ntlm-bad-bindings",
@@ -817,12 +819,28 @@ def accept_rules(function: str, prefix: str, cite: str | None = None) -> list[Ru
             ),
             leg_is(Outcome.BAD_BINDINGS),
             also=(
+                Errata(
+                    "impl-kerberos-bad-bindings",
+                    "a Windows domain controller refuses a Kerberos AP-REQ not bound to its channel with "
+                    "SEC_E_BAD_BINDINGS; MIT krb5's acceptor refuses a Bnd of other bindings with "
+                    "GSS_S_BAD_BINDINGS",
+                ),
                 Interpretation(
                     "The page does not mention channel bindings. What does a client that sent none (no "
-                    "MsvAvChannelBindings, or sixteen zeros) get from a server that passes them?",
+                    "MsvAvChannelBindings, or sixteen zeros; for Kerberos a Bnd of sixteen zeros) get from a "
+                    "server that passes them?",
                     "SEC_E_OK: missing bindings are let through, as an application that does not require them "
-                    "(MS-NLMP's ApplicationRequiresCBT) lets them through; only bindings that differ are "
-                    "refused",
+                    "(MS-NLMP's ApplicationRequiresCBT) lets them through, and as MIT krb5's acceptor lets a "
+                    "zero Bnd through; only bindings that differ are refused (a Windows server whose channel "
+                    "binding policy is 'Always' refuses zeros too, a policy the model does not simulate)",
+                ),
+                Interpretation(
+                    "Which status does a Kerberos server give for a Bnd of other bindings? The source of "
+                    "impl-kerberos-bad-bindings shows Windows' SEC_E_BAD_BINDINGS for a Bnd of zeros under an "
+                    "enforcing policy, and MIT's GSS_S_BAD_BINDINGS for one of other bindings; no SSPI "
+                    "implementation in reach shows the status for other bindings",
+                    "SEC_E_BAD_BINDINGS, the status NTLM gives for the same refusal and the SSPI counterpart "
+                    "of GSS_S_BAD_BINDINGS",
                 ),
             ),
         ),

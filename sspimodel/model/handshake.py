@@ -84,7 +84,7 @@ class Outcome(enum.StrEnum):
     WRONG_PRINCIPAL = "wrong_principal"
     WRONG_SERVICE = "wrong_service"  # Kerberos server: a ticket for another service account
     REPLAY = "replay"
-    BAD_BINDINGS = "bad_bindings"  # NTLM server: the client's channel bindings are not the server's
+    BAD_BINDINGS = "bad_bindings"  # NTLM / Kerberos server: the client's channel bindings are not the server's
 
 
 INPUT_FAILURES: frozenset[Outcome] = frozenset({Outcome.NO_TOKEN, Outcome.BAD_TOKEN, Outcome.TRUNCATED})
@@ -164,7 +164,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "Kerberos", S, St.INITIAL, (K.KERB_AP_REQ,),
-        {Out.DONE: St.ESTABLISHED, **_stay(St.INITIAL, Out.BAD_TOKEN, Out.WRONG_SERVICE, Out.REPLAY)},
+        {Out.DONE: St.ESTABLISHED, **_stay(St.INITIAL, Out.BAD_TOKEN, Out.WRONG_SERVICE, Out.REPLAY, Out.BAD_BINDINGS)},
         (K.KERB_AP_REP, K.KERB_ERROR),
     ),
     Transition(

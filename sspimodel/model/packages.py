@@ -16,7 +16,9 @@ Handshakes (C = client/InitializeSecurityContext, S = server/AcceptSecurityConte
                the server checks the proof with the authority (domain accounts)
     Kerberos   C: AP-REQ                                                  (one leg)
                C: AP-REQ -> S: AP-REP                                     (two, mutual auth)
-               the client needs the KDC (the authority) and a known service principal name
+               the client needs the KDC (the authority) and a known service principal name;
+               the AP-REQ carries the MD5 of the caller's channel bindings (RFC 4121 4.1.1 Bnd,
+               zeros without), which a server given its own bindings checks
     Negotiate  Kerberos when the authority is reachable and the target is a known SPN,
                else NTLM, among the packages the credentials' PackageList allows
                (:mod:`sspimodel.model.package_list`); tokens carry Negotiate's id. NTLM travels in SPNEGO (RFC 4178,
@@ -425,9 +427,12 @@ def _run(
     mech: str,
     role: Role,
     wire_ids: tuple[int, ...],
+    bindings: bytes | None,
 ) -> Leg:
     """One handshake step: the table says whether the state has a step and what it accepts; the
-    package's step function computes it; the table gives the next state."""
+    package's step function computes it; the table gives the next state. ``bindings``: the MD5 of
+    the SEC_CHANNEL_BINDINGS the caller passed beside the token (sspimodel.model.bindings), or
+    None; the steps that bind the channel read it."""
     state = State.INITIAL if ctx is None else ctx.state if type(ctx.state) is State else State(ctx.state)
     row = _ROWS.get((mech, role, state)) if (ctx is None) == (state is State.INITIAL) else None
     if row is None:  # transition(mech, role, state) is None: no step left
@@ -440,7 +445,7 @@ def _run(
             return verdict
         checked = verdict
     try:
-        move = step_fn(world, package, cred, ctx, checked, requested, target)
+        move = step_fn(world, package, cred, ctx, checked, requested, target, bindings)
     except tokens.FrameTooLong as e:
         move = _too_long(step, e)
     outcome = move.outcome
@@ -472,12 +477,14 @@ def initialize_leg(
     frame: Frame | Bad | None,
     requested: int,
     target: str | None,
+    bindings: bytes | None = None,
 ) -> Leg:
-    """The client's next leg. ``ctx`` is None on the first call."""
+    """The client's next leg. ``ctx`` is None on the first call. ``bindings``: the MD5 of the
+    caller's SEC_CHANNEL_BINDINGS in pInput, or None."""
     mech = ctx.mech if ctx is not None else _client_mech(world, package, cred, target)
     # Negotiate's client also reads the NTLM messages of the NTLM mechanism it selected.
     ids = (package.rpc_id, NTLM.rpc_id) if mech == "NTLM" and package.name != "NTLM" else (package.rpc_id,)
-    return _run(world, package, cred, ctx, frame, requested, target, mech, Role.CLIENT, ids)
+    return _run(world, package, cred, ctx, frame, requested, target, mech, Role.CLIENT, ids, bindings)
 
 
 def _client_mech(world: World, package: Package, cred: CredRecord, target: str | None) -> str:
@@ -497,7 +504,8 @@ def _client_mech(world: World, package: Package, cred: CredRecord, target: str |
 
 
 def _ntlm_client_negotiate(
-    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     # The NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1) asks for the flags the request maps to.
     conversation = world.peek_conversation()
@@ -533,15 +541,16 @@ def _ntlm_client_negotiate(
 
 
 def _ntlm_client_authenticate(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     session = copy.copy(ctx.ntlm)
     if not isinstance(session, ClientSession):
         return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM client handshake")
-    if checked.bindings is not None:
+    if bindings is not None:
         # The caller's SEC_CHANNEL_BINDINGS, beside the CHALLENGE in pInput: their MD5 goes in
         # the AUTHENTICATE_MESSAGE's MsvAvChannelBindings (MS-NLMP 3.1.5.1.2); without them, zeros.
-        session.channel_bindings_digest = checked.bindings
+        session.channel_bindings_digest = bindings
     answer: spnego.NegTokenResp | None = None
     if ctx.spnego is not None:
         answer_or_why = _spnego_resp(checked, "the server's first NegTokenResp")
@@ -590,7 +599,8 @@ def _ntlm_client_authenticate(
 
 
 def _ntlm_client_mech_list_mic(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     """Negotiate's last client leg (RFC 4178 5): the server's accept-completed NegTokenResp and its
     mechListMIC, checked with the receiving key (SeqNum 0). Interpretation: a missing or wrong
@@ -656,8 +666,12 @@ def _check_mech_list_mic(protection: ntlm_wire.Protection, mech_types: bytes, mi
     return ""
 
 
+_NO_BINDINGS = bytes(16)  # the Bnd of a Kerberos client without channel bindings (RFC 4121 4.1.1)
+
+
 def _kerberos_client_ap_req(
-    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: str | None
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int,
+    target: str | None, bindings: bytes | None,
 ) -> Move:
     if not world.authority.online:
         return Move(Outcome.NO_AUTHORITY, detail=f"the KDC {world.authority.name} is unreachable")
@@ -681,6 +695,10 @@ def _kerberos_client_ap_req(
             _service_proof(world, service.qualified, service.secret, conversation),
             attrs,
             mutual,
+            # RFC 4121 4.1.1: the authenticator checksum's Bnd is the MD5 of the channel
+            # bindings (the caller's SEC_CHANNEL_BINDINGS in pInput); zeros without them. It
+            # travels inside the frame's MAC, as the real one inside the encrypted authenticator.
+            _NO_BINDINGS if bindings is None else bindings,
         ],
     )
     updates = (
@@ -698,7 +716,8 @@ def _kerberos_client_ap_req(
 
 
 def _kerberos_client_ap_rep(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     if checked.conversation != ctx.conversation:
         return Move(Outcome.CROSS_CONTEXT, detail="AP-REP belongs to another handshake")
@@ -713,7 +732,8 @@ def _kerberos_client_ap_rep(
 
 
 def _digest_client_response(
-    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     fields = _fields(checked, 1)
     if fields is None or not isinstance(fields[0], bytes):
@@ -745,7 +765,8 @@ def _digest_client_response(
 
 
 def _digest_client_rspauth(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     if checked.conversation != ctx.conversation:
         return Move(Outcome.CROSS_CONTEXT, detail="rspauth belongs to another handshake")
@@ -762,8 +783,10 @@ def accept_leg(
     ctx: ContextRecord | None,
     frame: Frame | Bad | None,
     requested: int,
+    bindings: bytes | None = None,
 ) -> Leg:
-    """The server's next leg. ``requested`` is in the internal (ISC) numbering."""
+    """The server's next leg. ``requested`` is in the internal (ISC) numbering; ``bindings``: the
+    MD5 of the caller's SEC_CHANNEL_BINDINGS in pInput, or None."""
     wire_ids = _wire_ids(package)
     if ctx is not None:
         mech = ctx.mech
@@ -788,7 +811,7 @@ def accept_leg(
                 detail=f"a {selected} token; the credentials' PackageList keeps {selected} out",
             )
         mech = selected
-    return _run(world, package, cred, ctx, frame, requested, None, mech, Role.SERVER, wire_ids)
+    return _run(world, package, cred, ctx, frame, requested, None, mech, Role.SERVER, wire_ids, bindings)
 
 
 _FIRST_KINDS = {
@@ -827,7 +850,8 @@ def _authority_check(world: World, account: str) -> Move | None:
 
 
 def _ntlm_server_challenge(
-    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     conversation = world.peek_conversation()
     me = world.principal(cred.account)
@@ -885,7 +909,8 @@ def _ntlm_password(world: World, user: str, domain: str) -> str | None:
 
 
 def _ntlm_server_verify(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     session = copy.copy(ctx.ntlm)
     if not isinstance(session, ServerSession):
@@ -904,7 +929,7 @@ def _ntlm_server_verify(
     # MsvAvChannelBindings must match them. Interpretation: a client that sent none (no AV pair, or
     # zeros) is let through, as Windows' SEC_CHANNEL_BINDINGS_RESULT_ABSENT is not a failure unless
     # the application requires bindings (MS-NLMP 3.2.1.2 ApplicationRequiresCBT, not modelled).
-    session.channel_bindings_digest = checked.bindings
+    session.channel_bindings_digest = bindings
     session.allow_missing_bindings = True
     try:
         user = session.accept(checked.payload)
@@ -951,9 +976,10 @@ def _ntlm_server_verify(
 
 
 def _kerberos_server_ap_req(
-    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: None, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
-    fields = _fields(checked, 5)
+    fields = _fields(checked, 6)
     if (
         fields is None
         or not isinstance(fields[0], str)
@@ -961,14 +987,17 @@ def _kerberos_server_ap_req(
         or not isinstance(fields[2], bytes)
         or not isinstance(fields[3], int)
         or not isinstance(fields[4], int)
+        or not isinstance(fields[5], bytes)
+        or len(fields[5]) != len(_NO_BINDINGS)
     ):
         return Move(Outcome.BAD_TOKEN, detail="AP-REQ payload malformed")
-    client, service, proof, client_attrs, mutual = (
+    client, service, proof, client_attrs, mutual, sent_bindings = (
         str(fields[0]),
         str(fields[1]),
         fields[2],
         fields[3],
         fields[4],
+        fields[5],
     )
     me = world.principal(cred.account)
     if me is None or proof != _service_proof(world, me.qualified, me.secret, checked.conversation):
@@ -981,6 +1010,16 @@ def _kerberos_server_ap_req(
         return Move(Outcome.WRONG_SERVICE, error, detail=f"ticket for {service}, this server is {cred.account}")
     if checked.raw in world.replay_cache:
         return Move(Outcome.REPLAY, detail="authenticator already seen (replay)")
+    # The server's SEC_CHANNEL_BINDINGS, beside the AP-REQ in pInput: the Bnd of the client's
+    # authenticator checksum must be their MD5. Interpretation, as for NTLM: a client that sent
+    # none (Bnd all zeros) is let through, as MIT krb5's acceptor does unless the client asserts
+    # KERB_AP_OPTIONS_CBT (not modelled); Bnd of other bindings is refused.
+    if bindings is not None and sent_bindings not in (bindings, _NO_BINDINGS):
+        return Move(
+            Outcome.BAD_BINDINGS,
+            detail="AP-REQ refused: the Bnd of its authenticator checksum is not the MD5 of the server's "
+            "channel bindings",
+        )
     attrs = server_attributes(KERBEROS, int(client_attrs), requested)
     updates: tuple[tuple[str, object], ...] = (
         ("mech", "Kerberos"),
@@ -1000,7 +1039,8 @@ def _kerberos_server_ap_req(
 
 
 def _digest_server_challenge(
-    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: None, frame: object, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     # The server speaks first: its challenge needs no input. An input token on the first
     # call is ignored, as HTTP Digest servers ignore an unsolicited Authorization header.
@@ -1021,7 +1061,8 @@ def _digest_server_challenge(
 
 
 def _digest_server_verify(
-    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int, target: object
+    world: World, package: Package, cred: CredRecord, ctx: ContextRecord, checked: Frame, requested: int,
+    target: object, bindings: bytes | None,
 ) -> Move:
     if checked.conversation != ctx.conversation:
         return Move(Outcome.CROSS_CONTEXT, detail="response belongs to another handshake")

@@ -148,9 +148,6 @@ class Frame:
     # The decoded SPNEGO token (sspimodel.model.spnego) when the frame came in one, so that the
     # package step reads its negState and mechListMIC without decoding raw a second time.
     spnego: Any = field(default=None, eq=False, repr=False)
-    # Not part of the token: the MsvAvChannelBindings of the SEC_CHANNEL_BINDINGS the caller passed
-    # beside it in pInput (sspimodel.model.bindings), for the package step that binds the channel.
-    bindings: bytes | None = field(default=None, eq=False, repr=False)
 
     @property
     def unsealed(self) -> bool:

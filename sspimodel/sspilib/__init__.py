@@ -13,8 +13,10 @@ layer behaves as Windows does rather than refusing what the pages' tables omit.
 
 Where sspilib can do something the model does not simulate (Schannel, CredSSP, Kerberos
 keytabs, a real KDC), :class:`NotModelledError` says so; the layer never answers differently
-without saying it. The one exception, said here and in the README: channel bindings are passed
-on and NTLM checks them (SEC_E_BAD_BINDINGS), but the model's simulated Kerberos does not yet.
+without saying it. Channel bindings are passed on, and the model's NTLM and Kerberos (also
+under Negotiate) check them: a server given other bindings than the client's refuses with
+SEC_E_BAD_BINDINGS; a client that sent none is let through, as by a server that does not
+require them (README, "channel bindings").
 
 :func:`install` puts this module in ``sys.modules`` as ``sspilib`` (and ``sspilib.raw``), so
 unmodified programs and libraries that ``import sspilib`` run on the model; :func:`uninstall`
