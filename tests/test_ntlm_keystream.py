@@ -47,6 +47,23 @@ def test_streams_give_a_fresh_ciphers_keystream(key: bytes, start: int, steps: l
     assert stream.position == rc4.position == at
 
 
+@settings(max_examples=60, deadline=None)
+@given(key=st.binary(min_size=16, max_size=16), start=sizes, steps=st.lists(st.tuples(sizes, st.booleans()), max_size=6))
+def test_skipping_uses_the_keystream_as_taking_does(key: bytes, start: int, steps: list[tuple[int, bool]]) -> None:
+    # skip(n) (a verified message uses what it peeked) moves the stream as take(n) does, with or
+    # without a peek before it, across the end of the kept prefix and of each produced chunk.
+    reference = fresh_keystream(key, start + sum(n for n, _ in steps) + 2 * PREFIX)
+    stream = ntlm_wire.Stream(key, start)
+    at = start
+    for n, peeked in steps:
+        if peeked:
+            assert stream.peek(n) == reference[at : at + n]
+        stream.skip(n)
+        at += n
+        assert stream.position == at
+        assert stream.peek(8) == reference[at : at + 8]
+
+
 def test_rc4k_is_one_shot_rc4_whatever_the_cache_holds() -> None:
     key = b"\x01" * 16
     data = bytes(range(16))
