@@ -195,24 +195,34 @@ def test_a_buffer_that_holds_no_sec_channel_bindings_breaks_the_contract(data: b
     assert "SECBUFFER_CHANNEL_BINDINGS" in str(info.value) and problem in str(info.value)
 
 
-def test_the_sspilib_layer_reports_bad_bindings_as_windows_error() -> None:
+@pytest.mark.parametrize(
+    ("protocol", "target", "legs"),
+    [
+        ("NTLM", UNKNOWN_TARGET, 2),  # NEGOTIATE, then AUTHENTICATE
+        ("Kerberos", "HTTP/web.contoso.com", 1),  # the AP-REQ (process 200's account has the SPN)
+    ],
+)
+def test_the_sspilib_layer_reports_bad_bindings_as_windows_error(protocol: str, target: str, legs: int) -> None:
     import sspimodel.sspilib as layer
 
     world = default_world()
     outcomes = []
     for server_data in (TLS_A, TLS_B):
         with layer.use_world(world, 100):
-            cred = layer.UserCredential("alice", "Passw0rd!alice", domain="CONTOSO", protocol="NTLM")
+            cred = layer.UserCredential("alice", "Passw0rd!alice", domain="CONTOSO", protocol=protocol)
             client = layer.ClientSecurityContext(
-                cred, UNKNOWN_TARGET, channel_bindings=layer.raw.SecChannelBindings(application_data=TLS_A)
+                cred, target, channel_bindings=layer.raw.SecChannelBindings(application_data=TLS_A)
             )
         with layer.use_world(world, 200):
             server = layer.ServerSecurityContext(
-                layer.UserCredential(protocol="NTLM", usage="accept"),
+                layer.UserCredential(protocol=protocol, usage="accept"),
                 channel_bindings=layer.raw.SecChannelBindings(application_data=server_data),
             )
         try:
-            server.step(client.step(server.step(client.step())))
+            token = client.step()
+            for _ in range(legs - 1):
+                token = client.step(server.step(token))
+            server.step(token)
             outcomes.append("complete" if server.complete else "incomplete")
         except layer.WindowsError as e:
             outcomes.append(f"{e.winerror & 0xFFFFFFFF:#010x}")
