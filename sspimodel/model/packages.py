@@ -604,6 +604,23 @@ def _ntlm_client_mech_list_mic(
     protection = ctx.ntlm.copy() if isinstance(ctx.ntlm, ntlm_wire.Protection) else None
     if protection is None or ctx.spnego is None:
         return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM keys to check a mechListMIC with")
+    if ctx.established:
+        # Observed contract (contexts.py, isc.negotiate_ntlm_ok): the client completed with its
+        # AUTHENTICATE leg and may have used its keys since. The server made its mechListMIC with
+        # its sending stream fresh, so it is checked with a fresh receiving stream (a copy); the
+        # context's own streams and sequence numbers stay as they are.
+        fresh = ntlm_wire.Protection(
+            protection.flags, protection.exported_session_key, protection.is_client, (protection.send.position, 0)
+        )
+        why = _check_mech_list_mic(fresh, ctx.spnego, answer.mech_list_mic)
+        if why:
+            return Move(Outcome.BAD_TOKEN, detail=f"the server's {why}")
+        return Move(
+            Outcome.DONE,
+            None,
+            (("spnego", None),),
+            "SPNEGO accept-completed after the client completed: the server's mechListMIC verified",
+        )
     why = _check_mech_list_mic(protection, ctx.spnego, answer.mech_list_mic)
     if why:
         return Move(Outcome.BAD_TOKEN, detail=f"the server's {why}")
