@@ -22,7 +22,8 @@ Handshakes (C = client/InitializeSecurityContext, S = server/AcceptSecurityConte
                (:mod:`sspimodel.model.package_list`); tokens carry Negotiate's id. NTLM travels in SPNEGO (RFC 4178,
                :mod:`sspimodel.model.spnego`): C: NegTokenInit(NEGOTIATE) -> S: NegTokenResp
                (accept-incomplete, CHALLENGE) -> C: NegTokenResp(AUTHENTICATE, mechListMIC)
-               -> S: NegTokenResp(accept-completed, mechListMIC), the client checking the last.
+               -> S: NegTokenResp(accept-completed, mechListMIC), the client checking the last
+               (under the observed contract the client is established before it, as on Windows).
                Kerberos stays the simulated frames, not wrapped.
     Digest     S: CHALLENGE -> C: RESPONSE [-> S: RSPAUTH with mutual auth]
 
