@@ -395,6 +395,32 @@ def _commit(c: Call, role: str, target_param: str | None) -> None:
         new_ref.value = handle
 
 
+def _negotiate_ntlm_authenticate_leg(leg: Leg) -> bool:
+    """Negotiate's NTLM client (SPNEGO) has just sent its AUTHENTICATE and mechListMIC: the leg
+    continues towards the server's mechListMIC (CONTINUE, AWAITING_MIC)."""
+    return leg.outcome is Outcome.CONTINUE and leg.state is State.AWAITING_MIC
+
+
+def _negotiate_ntlm_established_early(c: Call, target_param: str) -> None:
+    """Commit the AUTHENTICATE leg as Windows ends it (errata windows-negotiate-ntlm-client-ok):
+    the context is established and its keys are in use. The server's mechListMIC took SeqNum 0 of
+    the server's direction, so the first message the client receives carries SeqNum 1, whether or
+    not the application hands the client the server's last token."""
+    _commit(c, "client", target_param)
+    ctx = _live_ctx(c)  # a later call: the context existed before the leg
+    ctx.established = True
+    ctx.recv_seq = 1
+
+
+def _completed_client_given_mic(c: Call, leg: Leg) -> bool:
+    """A Negotiate client that completed with its AUTHENTICATE leg (observed contract) is handed the
+    server's last token, and its mechListMIC verifies."""
+    ctx = _ctx(c)
+    return (
+        ctx is not None and ctx.established and ctx.state is State.AWAITING_MIC and leg.outcome is Outcome.DONE
+    )
+
+
 def _error_token(c: Call, role: str) -> None:
     """A failing leg that still has something to tell the peer (Kerberos KRB-ERROR)."""
     leg = _leg(c, role, None)
@@ -552,6 +578,10 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
     def commit(c: Call) -> None:
         _commit(c, role, target_param)
 
+    def leg(c: Call) -> Leg:
+        known = c.facts.get("leg")
+        return known if known is not None else _leg(c, role, target_param)
+
     return [
         *_contract_rules(
             page, prefix, (("Reserved1", "isc.reserved1"), ("Reserved2", "isc.reserved2")), reserved_quote
@@ -663,6 +693,28 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             lambda c: _output_problem(c, role, target_param) is not None,
         ),
         Rule(
+            "isc.negotiate_ntlm_ok",
+            "observed contract: Negotiate's NTLM client (SPNEGO) sent its AUTHENTICATE_MESSAGE and "
+            "mechListMIC; the context is established, as on Windows, and the output token still goes to "
+            "the server",
+            "SEC_E_OK",
+            Errata(
+                "windows-negotiate-ntlm-client-ok",
+                "observed contract: Windows' Negotiate client ends its NTLM AUTHENTICATE leg with SEC_E_OK",
+            ),
+            lambda c: observed(c) and _negotiate_ntlm_authenticate_leg(leg(c)),
+            lambda c: _negotiate_ntlm_established_early(c, target_param),
+            also=(
+                Citation(page, "returns", "SEC_E_OK"),
+                Interpretation(
+                    "The client no longer waits for the server's mechListMIC: which sequence number does "
+                    "the first message from the server carry?",
+                    "1: the server's mechListMIC used SeqNum 0 of its direction (MS-SPNG 3.1.5.1), whether "
+                    "or not the client is handed it",
+                ),
+            ),
+        ),
+        Rule(
             "isc.continue",
             "the package sent a token and expects the peer's answer",
             "SEC_I_CONTINUE_NEEDED",
@@ -685,6 +737,24 @@ def initialize_rules(function: str, prefix: str, target_param: str, cite: str | 
             Citation(page, "returns", "SEC_I_COMPLETE_NEEDED"),
             leg_is(Outcome.COMPLETE_NEEDED),
             commit,
+        ),
+        Rule(
+            "isc.negotiate_mic_after_ok",
+            "observed contract: a Negotiate NTLM client that completed with its AUTHENTICATE leg is handed "
+            "the server's last token, whose mechListMIC verifies; no output token",
+            "SEC_E_OK",
+            Interpretation(
+                "A Negotiate client that returned SEC_E_OK with its AUTHENTICATE leg is handed the server's "
+                "accept-completed token anyway (sspilib's loops step the client while the server still has a "
+                "token): what does InitializeSecurityContext do?",
+                "it checks the server's mechListMIC and returns SEC_E_OK with no output token; a missing or "
+                "wrong mechListMIC is SEC_E_INVALID_TOKEN and the context stays established. Wine's "
+                "negotiate.c never makes the call; sspilib's authenticated_contexts fixture ends its loop "
+                "only on a client SEC_E_OK with no output",
+            ),
+            lambda c: _completed_client_given_mic(c, leg(c)),
+            commit,
+            also=(Citation(page, "returns", "SEC_E_OK"),),
         ),
         Rule(
             "isc.ok",

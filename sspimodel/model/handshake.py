@@ -17,7 +17,10 @@ InitializeSecurityContext (client) and AcceptSecurityContext (server), keyed on 
 
 Under the Negotiate package NTLM's messages travel in SPNEGO tokens (:mod:`sspimodel.model.spnego`):
 the client's AUTHENTICATE leg then continues (CONTINUE, AWAITING_MIC) and a last client leg checks
-the server's mechListMIC (SPNEGO_RESP, the server's accept-completed NegTokenResp).
+the server's mechListMIC (SPNEGO_RESP, the server's accept-completed NegTokenResp). The observed
+contract reports that CONTINUE as Windows does, SEC_E_OK with the context established (rule
+isc.negotiate_ntlm_ok in :mod:`sspimodel.model.contexts`); the state stays AWAITING_MIC, so the
+server's last token, if the application hands it over, is still checked.
 
 Token kinds are :class:`~sspimodel.model.tokens.Kind`. NTLM's three are real NTLMSSP messages
 (MS-NLMP 2.2.1: :func:`~sspimodel.model.tokens.parse` reads their MessageType 1, 2, 3 as

@@ -24,7 +24,8 @@ Handshakes (C = client/InitializeSecurityContext, S = server/AcceptSecurityConte
                (:mod:`sspimodel.model.package_list`); tokens carry Negotiate's id. NTLM travels in SPNEGO (RFC 4178,
                :mod:`sspimodel.model.spnego`): C: NegTokenInit(NEGOTIATE) -> S: NegTokenResp
                (accept-incomplete, CHALLENGE) -> C: NegTokenResp(AUTHENTICATE, mechListMIC)
-               -> S: NegTokenResp(accept-completed, mechListMIC), the client checking the last.
+               -> S: NegTokenResp(accept-completed, mechListMIC), the client checking the last
+               (under the observed contract the client is established before it, as on Windows).
                Kerberos stays the simulated frames, not wrapped.
     Digest     S: CHALLENGE -> C: RESPONSE [-> S: RSPAUTH with mutual auth]
 
@@ -614,6 +615,23 @@ def _ntlm_client_mech_list_mic(
     protection = ctx.ntlm.copy() if isinstance(ctx.ntlm, ntlm_wire.Protection) else None
     if protection is None or ctx.spnego is None:
         return Move(Outcome.BAD_TOKEN, detail="the context holds no NTLM keys to check a mechListMIC with")
+    if ctx.established:
+        # Observed contract (contexts.py, isc.negotiate_ntlm_ok): the client completed with its
+        # AUTHENTICATE leg and may have used its keys since. The server made its mechListMIC with
+        # its sending stream fresh, so it is checked with a fresh receiving stream (a copy); the
+        # context's own streams and sequence numbers stay as they are.
+        fresh = ntlm_wire.Protection(
+            protection.flags, protection.exported_session_key, protection.is_client, (protection.send.position, 0)
+        )
+        why = _check_mech_list_mic(fresh, ctx.spnego, answer.mech_list_mic)
+        if why:
+            return Move(Outcome.BAD_TOKEN, detail=f"the server's {why}")
+        return Move(
+            Outcome.DONE,
+            None,
+            (("spnego", None),),
+            "SPNEGO accept-completed after the client completed: the server's mechListMIC verified",
+        )
     why = _check_mech_list_mic(protection, ctx.spnego, answer.mech_list_mic)
     if why:
         return Move(Outcome.BAD_TOKEN, detail=f"the server's {why}")
