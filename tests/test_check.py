@@ -67,6 +67,12 @@ def test_summary_has_one_line_per_stage_within_100_columns(capsys):
         assert any(line.startswith(f"{stage:10s}") for line in lines), stage
     assert all(len(line) <= 100 for line in lines), max(lines, key=len)
     assert code in (0, 1)
+    # README.md shows this summary (without the per-function table): it must be today's.
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("On this repository `sspimodel check` exits 0 and prints", 1)[1]
+    shown_lines = shown.split("```", 2)[1].splitlines()[1:]  # after the fence's info string
+    table = next(i for i, line in enumerate(lines) if line.startswith("Per function"))
+    assert shown_lines == [line.rstrip() for line in lines[:table]] + [lines[-1]], "update README.md's check block"
 
 
 def test_report_html_is_self_contained(report, tmp_path):
