@@ -67,6 +67,12 @@ class SecBuffer:
         # builds makes two or three, so one call less each counts.
         self.BufferType = BufferType
         self.pvBuffer = pvBuffer
+        if type(self) is not SecBuffer:
+            # A subclass may override the hook attrs' __init__ ran; its own attrs __init__ (an
+            # attrs subclass) runs the hook below by itself.
+            self.cbBuffer = cbBuffer
+            self.__attrs_post_init__()
+            return
         # A negative cbBuffer (the default) means "the length of pvBuffer". A caller can build a
         # SecBuffer from anything: malformed fields are kept as given, for the API's argument
         # check to refuse (sspimodel.argtypes), never an error here.
@@ -81,6 +87,17 @@ class SecBuffer:
             elif type(pvBuffer) is bytes or isinstance(pvBuffer, (bytes, bytearray)):
                 cbBuffer = len(pvBuffer)
         self.cbBuffer = cbBuffer
+
+    def __attrs_post_init__(self) -> None:
+        # What __init__ does with cbBuffer, for subclasses (an attrs subclass's generated
+        # __init__ calls this hook, not SecBuffer.__init__).
+        cb = self.cbBuffer
+        if cb < 0 if type(cb) is int else isinstance(cb, int) and not isinstance(cb, bool) and cb < 0:
+            data = self.pvBuffer
+            if data is None:
+                self.cbBuffer = 0
+            elif isinstance(data, bytes | bytearray):
+                self.cbBuffer = len(data)
 
     @classmethod
     def token(cls, data: bytes | None) -> SecBuffer:

@@ -283,7 +283,7 @@ class Protection:
             # One read of the stream and one XOR, as seal() wrote them: the data's keystream,
             # then the checksum's 8 bytes (decrypting the checksum and comparing it with the
             # plaintext's HMAC is the same test as encrypting the HMAC and comparing the two).
-            both = _xor(sealed + signature[4:12], self.recv.peek(n + 8))
+            both = _xor(b"".join((sealed, signature[4:12])), self.recv.peek(n + 8))  # join: any bytes-like
             plain = both[:n]
             seq = int(_U32.unpack_from(signature, 12)[0])
             checksum = self.sign_in.digest(_U32.pack(seq) + plain)[:8]
