@@ -19,10 +19,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sspimodel._generated.status import Status
-from sspimodel.model import messages, ntlm_wire
+from sspimodel.api import Sspi
+from sspimodel.model import default_world, messages, ntlm_wire
 from sspimodel.model.buffers import SecBuffer, SecBufferDesc
 from sspimodel.model.common import ctx_record, is_null_handle
-from sspimodel.model.constants import SECBUFFER_DATA, SECBUFFER_TOKEN, SECPKG_ATTR_SIZES
+from sspimodel.model.constants import (
+    ISC_REQ_CONFIDENTIALITY,
+    ISC_REQ_REPLAY_DETECT,
+    ISC_REQ_SEQUENCE_DETECT,
+    SECBUFFER_DATA,
+    SECBUFFER_TOKEN,
+    SECPKG_ATTR_SIZES,
+    SECPKG_CRED_INBOUND,
+    SECPKG_CRED_OUTBOUND,
+    SECURITY_NATIVE_DREP,
+)
+from sspimodel.model.drive import acquire
 from sspimodel.model.errors import ContractViolation
 from sspimodel.model.handles import AllocatedBytes, CredHandle, CtxtHandle, Ref
 from sspimodel.model.rules import Call
@@ -432,3 +444,115 @@ def test_unseal_check_takes_a_memoryview_as_before(key_exchange: bool) -> None:
     assert new_side.unseal_check(memoryview(sealed), signature) == old_unseal_check(
         old_side, memoryview(sealed), signature
     )
+
+
+# -- Negotiate's NTLM client under the observed contract: the same bytes, other statuses -----------
+
+NOWHERE = "HTTP/nowhere.contoso.com"  # no service principal: Negotiate selects NTLM (SPNEGO)
+SEALING = ISC_REQ_CONFIDENTIALITY | ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT
+
+
+class Peers:
+    """A Negotiate client (process 100) and server (process 200) of one world, stepped by hand."""
+
+    def __init__(self, contract: str, request: int = SEALING) -> None:
+        self.world = default_world()
+        self.cli, self.srv = (
+            Sspi(self.world, 100, contract=contract),
+            Sspi(self.world, 200, contract=contract),
+        )
+        self.ccred = acquire(self.cli, "Negotiate", SECPKG_CRED_OUTBOUND)
+        self.scred = acquire(self.srv, "Negotiate", SECPKG_CRED_INBOUND)
+        self.request = request
+        self.cctx: Any = None
+        self.sctx: Any = None
+
+    def client(self, token: bytes | None) -> tuple[str, bytes]:
+        out = SecBufferDesc.output(48256)
+        r = self.cli.InitializeSecurityContextW(
+            phCredential=self.ccred, phContext=self.cctx, pTargetName=NOWHERE, fContextReq=self.request,
+            Reserved1=0, TargetDataRep=SECURITY_NATIVE_DREP, pInput=SecBufferDesc.token(token) if token else None,
+            Reserved2=0, pOutput=out,
+        )  # fmt: skip
+        self.cctx = r.phNewContext or self.cctx
+        return r.status.name, out.token_bytes or b""
+
+    def server(self, token: bytes) -> tuple[str, bytes]:
+        out = SecBufferDesc.output(48256)
+        r = self.srv.AcceptSecurityContext(
+            phCredential=self.scred, phContext=self.sctx, pInput=SecBufferDesc.token(token), fContextReq=0,
+            TargetDataRep=SECURITY_NATIVE_DREP, pOutput=out,
+        )  # fmt: skip
+        self.sctx = r.phNewContext or self.sctx
+        return r.status.name, out.token_bytes or b""
+
+    def handshake(self) -> list[tuple[str, bytes]]:
+        legs = [self.client(None)]
+        legs.append(self.server(legs[-1][1]))
+        legs.append(self.client(legs[-1][1]))
+        legs.append(self.server(legs[-1][1]))
+        legs.append(self.client(legs[-1][1]))
+        return legs
+
+
+def exchange(sender: Sspi, ctx: Any, receiver: Sspi, peer: Any, data: bytes) -> tuple[Any, ...]:
+    """EncryptMessage then DecryptMessage, MakeSignature then VerifySignature: statuses and bytes."""
+    msg = SecBufferDesc.message(data)
+    sealed = sender.EncryptMessage(phContext=ctx, fQOP=0, pMessage=msg, MessageSeqNo=0).status.name
+    wire = tuple(b.contents for b in msg.pBuffers)
+    opened = receiver.DecryptMessage(phContext=peer, pMessage=msg, MessageSeqNo=0).status.name
+    signed_msg = SecBufferDesc.message(data)
+    signed = sender.MakeSignature(phContext=ctx, fQOP=0, pMessage=signed_msg, MessageSeqNo=0).status.name
+    verified = receiver.VerifySignature(phContext=peer, pMessage=signed_msg, MessageSeqNo=0).status.name
+    return sealed, wire, opened, msg.pBuffers[1].contents, signed, signed_msg.pBuffers[0].contents, verified
+
+
+@pytest.mark.parametrize("request_flags", [SEALING, ISC_REQ_CONFIDENTIALITY], ids=["sequenced", "plain"])
+def test_both_contracts_exchange_the_same_bytes_and_differ_only_in_the_authenticate_status(
+    request_flags: int,
+):
+    runs = {}
+    for contract in ("documented", "observed"):
+        peers = Peers(contract, request_flags)
+        legs = peers.handshake()
+        messages_ = [
+            exchange(peers.srv, peers.sctx, peers.cli, peers.cctx, b"to the client"),
+            exchange(peers.cli, peers.cctx, peers.srv, peers.sctx, b"to the server"),
+            exchange(peers.srv, peers.sctx, peers.cli, peers.cctx, b"again"),
+        ]
+        runs[contract] = (legs, messages_)
+    (doc_legs, doc_msgs), (obs_legs, obs_msgs) = runs["documented"], runs["observed"]
+    assert [token for _, token in doc_legs] == [token for _, token in obs_legs]
+    assert [s for s, _ in doc_legs] == ["SEC_I_CONTINUE_NEEDED"] * 3 + ["SEC_E_OK"] * 2
+    assert [s for s, _ in obs_legs] == ["SEC_I_CONTINUE_NEEDED"] * 2 + ["SEC_E_OK"] * 3
+    assert doc_msgs == obs_msgs
+    assert all(m[0] == m[2] == m[4] == m[6] == "SEC_E_OK" for m in obs_msgs)
+
+
+def test_an_early_established_client_exported_and_imported_reads_the_servers_messages_from_seqnum_1():
+    peers = Peers("observed")
+    status, token = peers.client(peers.server(peers.client(None)[1])[1])
+    assert status == "SEC_E_OK"
+    assert peers.server(token)[0] == "SEC_E_OK"  # the server's last token is never handed to the client
+    exported = peers.cli.ExportSecurityContext(phContext=peers.cctx, fFlags=0)
+    assert exported.status.name == "SEC_E_OK"
+    imported = peers.cli.ImportSecurityContextW(
+        pszPackage="Negotiate", pPackedContext=exported.pPackedContext
+    )
+    assert imported.status.name == "SEC_E_OK"
+    copy = imported.phContext
+    msg = SecBufferDesc.message(b"first")
+    assert (
+        peers.srv.EncryptMessage(phContext=peers.sctx, fQOP=0, pMessage=msg, MessageSeqNo=0).status.name
+        == "SEC_E_OK"
+    )
+    trailer = msg.pBuffers[0].contents
+    assert int.from_bytes(trailer[12:16], "little") == 1  # the server's mechListMIC took SeqNum 0
+    replay = SecBufferDesc.of(
+        SecBuffer(SECBUFFER_TOKEN, trailer), SecBuffer(SECBUFFER_DATA, msg.pBuffers[1].contents)
+    )
+    assert peers.cli.DecryptMessage(phContext=copy, pMessage=msg, MessageSeqNo=0).status.name == "SEC_E_OK"
+    assert msg.pBuffers[1].contents == b"first"
+    assert peers.cli.DecryptMessage(phContext=copy, pMessage=replay, MessageSeqNo=0).status.name != "SEC_E_OK"
+    back = exchange(peers.cli, copy, peers.srv, peers.sctx, b"reply")
+    assert (back[0], back[2], back[3]) == ("SEC_E_OK", "SEC_E_OK", b"reply")
