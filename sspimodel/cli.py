@@ -112,7 +112,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from .read import read_spec
 
         if args.spec is not None and is_upstream_folder(Path(args.spec)):
-            _error(f"generate: nothing written: --spec {args.spec} is a folder of the reference's pages, "
+            named = "--spec" if getattr(args, "spec_given_as", "--spec").startswith("--spec") else "SSPIMODEL_SPEC"
+            _error(f"generate: nothing written: {named} {args.spec} is a folder of the reference's pages, "
                    f"not a spec folder; compare it with the model: sspimodel check --spec {args.spec}")
             return EXIT_USAGE
 
@@ -287,30 +288,10 @@ def _os_error(e: OSError) -> str:
     return f"cannot write the output: {reason}"
 
 
-# Where the reference's repository (MicrosoftDocs/sdk-api) keeps the pages of sspi.h, from its top
-# folder, from sdk-api-src/ and from content/: a maintainer may name any of them as --spec.
-_SDK_API_SSPI = {"": ("sdk-api-src", "content", "sspi"), "sdk-api-src": ("content", "sspi"), "content": ("sspi",)}
-
-
-def _reference_folder(spec: Path) -> Path:
-    """``--spec DIR`` as given, or, when DIR is a checkout of the reference's repository (or its
-    sdk-api-src/ or content/ folder) rather than a folder of pages, its folder of sspi.h pages:
-    the checkout's other headers' pages (thousands) are not sspimodel's, and read as one spec
-    they would be checked as the project's own pages."""
-    if (spec / "pages").is_dir() or (spec / "data").is_dir():
-        return spec
-    for above, below in _SDK_API_SSPI.items():
-        if above and spec.resolve().name != above:
-            continue
-        folder = spec.joinpath(*below)
-        if folder.is_dir():
-            return folder
-    return spec
-
-
-def _no_pages(spec: Path | None) -> str | None:
+def _no_pages(spec: Path | None, given_as: str | None) -> str | None:
     """Why a spec folder cannot be read at all (it holds no page file, nor any page-like entry
-    that read would name), or None."""
+    that read would name), or None. ``given_as`` names how the folder was given (``--spec DIR``,
+    ``SSPIMODEL_SPEC=DIR``)."""
     from .paths import default_spec_dir, pages_dir
     from .read import scan_pages
     from .spec import Severity
@@ -319,7 +300,7 @@ def _no_pages(spec: Path | None) -> str | None:
     pages, skipped = scan_pages(root)
     if pages or any(d.severity is Severity.ERROR for d in skipped):
         return None
-    where = f"--spec {spec}" if spec is not None else f"spec folder {default_spec_dir()}"
+    where = given_as or f"spec folder {default_spec_dir()}"
     return f"{where}: no reference page (*.md, *.txt) in {root}"
 
 
@@ -395,13 +376,22 @@ def _main(argv: Sequence[str] | None) -> int:
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         sys.stdout.flush()
         return int(e.code or 0)
-    if getattr(args, "spec", None) is not None:
-        if not Path(args.spec).is_dir():
-            _error(f"--spec {args.spec}: not a directory")
-            return EXIT_USAGE
-        args.spec = _reference_folder(Path(args.spec))
+    given_as = None
+    if hasattr(args, "spec"):
+        # --spec DIR, else $SSPIMODEL_SPEC: one folder, checked and resolved (a checkout of the
+        # reference's repository stands for its sspi.h pages) the same way whichever named it.
+        from .paths import given_spec_dir, reference_folder
+
+        given = given_spec_dir(args.spec)
+        if given is not None:
+            folder, given_as = given
+            if not folder.is_dir():
+                _error(f"{given_as}: not a directory")
+                return EXIT_USAGE
+            args.spec = reference_folder(folder)
+        args.spec_given_as = given_as
     if hasattr(args, "spec") and args.func is not cmd_check:  # check says so itself, in its words
-        empty = _no_pages(args.spec)
+        empty = _no_pages(args.spec, given_as)
         if empty is not None:
             _error(empty)
             return EXIT_FAILED

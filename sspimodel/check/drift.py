@@ -130,6 +130,15 @@ def _sets(function: str, field: str, ours: Iterable[str], theirs: Iterable[str])
     return out
 
 
+def _vias(returns: Iterable[Any]) -> dict[str, list[str]]:
+    """Each code's channels (``via``), sorted: one pass over the rows (a page of thousands of
+    codes made a scan of every row per row quadratic)."""
+    by_code: dict[str, set[str]] = {}
+    for r in returns:
+        by_code.setdefault(r.name, set()).add(r.via.value)
+    return {code: sorted(vias) for code, vias in by_code.items()}
+
+
 def compare(ours: FunctionSpec, theirs: FunctionSpec, ours_text: str | None = None,
             theirs_text: str | None = None) -> list[Drift]:
     """Every field in which ``theirs`` states something other than ``ours``. The page texts, when
@@ -143,8 +152,9 @@ def compare(ours: FunctionSpec, theirs: FunctionSpec, ours_text: str | None = No
     a_names = [p.name for p in ours.parameters]
     b_names = [p.name for p in theirs.parameters]
     out += _sets(fn, "parameters", a_names, b_names)
-    common = [n for n in a_names if n in b_names]
-    if common != [n for n in b_names if n in a_names]:
+    a_set, b_set = set(a_names), set(b_names)  # sets: a list's `in` made this quadratic in the parameters
+    common = [n for n in a_names if n in b_set]
+    if common != [n for n in b_names if n in a_set]:
         out.append(Drift(fn, "parameters.order", "changed", ", ".join(a_names), ", ".join(b_names)))
     a_params = {p.name: p for p in ours.parameters}
     b_params = {p.name: p for p in theirs.parameters}
@@ -175,8 +185,7 @@ def compare(ours: FunctionSpec, theirs: FunctionSpec, ours_text: str | None = No
             if va != vb:
                 out.append(Drift(fn, f"return {key[0]}.{label}", "changed", _show(getattr(va, "value", va)),
                                  _show(getattr(vb, "value", vb))))
-    a_via = {r.name: sorted({x.via.value for x in ours.returns if x.name == r.name}) for r in ours.returns}
-    b_via = {r.name: sorted({x.via.value for x in theirs.returns if x.name == r.name}) for r in theirs.returns}
+    a_via, b_via = _vias(ours.returns), _vias(theirs.returns)
     for code in sorted(set(a_via) & set(b_via)):
         if a_via[code] != b_via[code]:
             out.append(Drift(fn, f"return {code}.via", "changed", ", ".join(a_via[code]), ", ".join(b_via[code])))
@@ -273,7 +282,7 @@ def build_upstream_report(folder: Path, embedded_dir: Path | None = None) -> dic
     """What ``check`` reports for an upstream folder: read, lint, drift against the embedded spec,
     coverage and contract of the functions the model covers. ``ok`` is false only when a page
     cannot be read: drift and lint findings are the report, not failures."""
-    from ..paths import default_spec_dir
+    from ..paths import default_spec_dir, packaged_spec_dir
     from ..read import SpecSet, read_spec
     from ..spec import Diagnostic, Severity
     from .report import SCHEMA_ID, _display_path, project_root_for, stage_contract, stage_coverage, stage_lint
@@ -297,6 +306,10 @@ def build_upstream_report(folder: Path, embedded_dir: Path | None = None) -> dic
     lint_stage = stage_lint(SpecSet(fn_specs, errors, str(folder)))
 
     embedded_root = embedded_dir or default_spec_dir()
+    if is_upstream_folder(embedded_root):
+        # $SSPIMODEL_SPEC names the folder of reference pages being checked (or another one):
+        # it is not a spec the model is built from, and compared with itself it would show no drift.
+        embedded_root = packaged_spec_dir()
     embedded = read_spec(embedded_root)
     ours: dict[str, Any] = {}
     for f in embedded.functions:
@@ -368,6 +381,7 @@ def upstream_summary_lines(report: dict[str, Any]) -> list[str]:
 def print_upstream_text(report: dict[str, Any], out: Any) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     con = Console(file=out, width=100, highlight=False, soft_wrap=False)
     s = report["stages"]
@@ -384,8 +398,10 @@ def print_upstream_text(report: dict[str, Any], out: Any) -> None:
         t.add_column("field", overflow="fold", min_width=30)
         for col in ("change", "embedded", "this folder"):
             t.add_column(col, overflow="fold")
+        # Cells are Text, not str: a str cell is read as rich markup, which drops a page's
+        # "[in]" and fails on a "[/x]" it quotes.
         for row in d["drift"]:
-            t.add_row(row["function"], row["field"], row["change"], row["ours"] or "", row["theirs"] or "")
+            t.add_row(*(Text(row[k] or "") for k in ("function", "field", "change", "ours", "theirs")))
         con.print(t)
     else:
         out.write(f"          no drift: the {len(d['modelled'])} modelled functions read as the embedded spec does\n")
