@@ -58,8 +58,10 @@ def cmd_spec_list(args: argparse.Namespace) -> int:
                       str(len(f.mentioned_names())), str(len(f.diagnostics)))
     con = _console()
     con.print(table)
-    for err in specset.errors:
-        con.print(f"[red]error[/red] {err.file}: {err.message}")
+    from rich.markup import escape
+
+    for err in specset.errors:  # a file name or message may hold "[...]", which is not markup
+        con.print(f"[red]error[/red] {escape(err.file)}: {escape(err.message)}")
     return 1 if specset.errors else 0
 
 

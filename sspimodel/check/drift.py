@@ -246,6 +246,7 @@ def _read_folder(folder: Path) -> tuple[dict[str, list[tuple[Any, str]]], list[d
         read_text,
         scan_pages,
     )
+    from ..read.common import empty_page_error
 
     by_kind: dict[str, list[tuple[Any, str]]] = {k: [] for k in (PageKind.FUNCTION, PageKind.STRUCT,
                                                                  PageKind.ENUM, PageKind.CALLBACK)}
@@ -268,7 +269,12 @@ def _read_folder(folder: Path) -> tuple[dict[str, list[tuple[Any, str]]], list[d
         if kind == PageKind.OTHER:
             skipped.append(rel)
             continue
-        by_kind[kind].append((read_text(text, rel), text))
+        f = read_text(text, rel)
+        empty = empty_page_error(f)
+        if empty is not None:  # nothing to read: named as a page not used, as read_spec does
+            unreadable.append({"file": rel, "message": empty.message, "rule": empty.rule})
+            continue
+        by_kind[kind].append((f, text))
     for kind, pages in by_kind.items():
         texts = {id(f): text for f, text in pages}
         kept, duplicates = one_page_per_function(sorted((f for f, _ in pages), key=lambda f: (f.name, f.source.file)))
@@ -417,7 +423,8 @@ def print_upstream_text(report: dict[str, Any], out: Any) -> None:
 
 
 def _page_label(unreadable: dict[str, str]) -> str:
-    return "duplicate page" if unreadable.get("rule") == "read.duplicate-function" else "unreadable page"
+    return {"read.duplicate-function": "duplicate page", "read.empty-page": "empty page"}.get(
+        unreadable.get("rule", ""), "unreadable page")
 
 
 def upstream_markdown(report: dict[str, Any]) -> str:

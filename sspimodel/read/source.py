@@ -52,6 +52,7 @@ from ..spec import (
 )
 from .common import (
     clean_text,
+    empty_page,
     split_variant,
 )
 from .frontmatter import FrontMatterRefused, load_front_matter
@@ -396,6 +397,13 @@ class _Reader(Interpreter):
                 Severity.ERROR,
             )
         self.guarded("front matter", lambda: self.front_matter(fm), None)
+        if (raw is not None and fm is not None and not raw.h1 and not raw.blocks and not raw.unclosed
+                and not self.fm_get("UID") and not self.fm_get("title")):
+            # Front matter naming no function (no UID, no title) and nothing after it: a page
+            # with nothing to read, not a function named after its file. (Front matter with a
+            # UID or title names its function, which is read, its sections reported missing.)
+            what = f"holds only front matter (lines {fm.start}-{fm.end}), with no UID or title, and no heading or text"
+            return empty_page(self.file, Form.SOURCE, what, fm.end, self.nlines)
         blocks = list(raw.blocks) if raw is not None else []
         blocks = self.guarded("HTML tables", lambda: self.join_html(blocks), blocks)
         no_sections: list[_Section] = []
