@@ -3,12 +3,12 @@
 Exit status (also in README's "Command line" section):
 
 - 0: success;
-- 1: a page could not be read, two pages document one function, the spec folder holds no page,
-  a data file of the spec is malformed, or a check failed (``generate`` writes nothing when a
-  page is unusable);
-- 2: usage error (unknown option, missing argument, ``--spec`` not a directory, ``--scenarios``
-  not a directory or without a scenario file, ``generate --spec`` naming a folder of the
-  reference's pages);
+- 1: a page could not be read or is empty, two pages document one function, the spec folder
+  holds no page, a data file of the spec is malformed, or a check failed (``generate`` writes
+  nothing when a page is unusable);
+- 2: usage error (unknown option, missing argument, ``--spec`` or ``$SSPIMODEL_SPEC`` not a
+  directory, ``--scenarios`` not a directory or without a scenario file, ``generate --spec``
+  naming a folder of the reference's pages);
 - 3: an input or output could not be read or written (``--report`` not a writable directory,
   ``-o`` into a missing directory, a full disk, standard output closed); one line names the
   path and the system's reason;
