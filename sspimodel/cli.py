@@ -378,20 +378,22 @@ def _main(argv: Sequence[str] | None) -> int:
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         sys.stdout.flush()
         return int(e.code or 0)
-    given_as = None
-    if hasattr(args, "spec"):
-        # --spec DIR, else $SSPIMODEL_SPEC: one folder, checked and resolved (a checkout of the
-        # reference's repository stands for its sspi.h pages) the same way whichever named it.
-        from .paths import given_spec_dir, reference_folder
+    # --spec DIR, else $SSPIMODEL_SPEC: one folder, checked and resolved (a checkout of the
+    # reference's repository stands for its sspi.h pages) the same way whichever named it. The
+    # commands without --spec (explain, conform) read the variable's spec too (the model's
+    # citations, the scenarios), so it is checked for them as well.
+    from .paths import given_spec_dir, reference_folder
 
-        given = given_spec_dir(args.spec)
-        if given is not None:
-            folder, given_as = given
-            if not folder.is_dir():
-                _error(f"{given_as}: not a directory")
-                return EXIT_USAGE
+    given_as = None
+    given = given_spec_dir(getattr(args, "spec", None))
+    if given is not None:
+        folder, given_as = given
+        if not folder.is_dir():
+            _error(f"{given_as}: not a directory")
+            return EXIT_USAGE
+        if hasattr(args, "spec"):
             args.spec = reference_folder(folder)
-        args.spec_given_as = given_as
+    args.spec_given_as = given_as
     if hasattr(args, "spec") and args.func is not cmd_check:  # check says so itself, in its words
         empty = _no_pages(args.spec, given_as)
         if empty is not None:
@@ -413,6 +415,17 @@ def _main(argv: Sequence[str] | None) -> int:
         # A malformed data file (status.tsv, constants.tsv, errata.yaml, a scenario): its message
         # names the file and line; a traceback would add nothing.
         _error(str(e))
+        return EXIT_FAILED
+    except ValueError as e:
+        # The model's citations quote the pages of the spec read ($SSPIMODEL_SPEC's when set):
+        # another folder's pages (a reference checkout, a folder of some pages) may not hold
+        # them. One line names the citation and the spec; anything else is a bug, raised.
+        from .model.citations import CitationError
+
+        if not isinstance(e, CitationError):
+            raise
+        where = given_as or "the spec shipped with sspimodel"
+        _error(f"a citation of the model is not in the pages of {where}: {e}")
         return EXIT_FAILED
     except SystemExit as e:
         # rich's Console meets a broken pipe by pointing stdout at /dev/null and raising

@@ -145,7 +145,8 @@ def test_generate_refuses_a_checkout_named_by_the_environment(
                           "reference's pages")
 
 
-@pytest.mark.parametrize("argv", [["check"], ["lint"], ["spec", "list"], ["spec", "export"], ["generate", "--check"]],
+@pytest.mark.parametrize("argv", [["check"], ["lint"], ["spec", "list"], ["spec", "export"], ["generate", "--check"],
+                                  ["explain", "MakeSignature"], ["conform"]],
                          ids=lambda a: " ".join(a))
 def test_an_environment_variable_that_is_not_a_directory_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str],
@@ -153,9 +154,41 @@ def test_an_environment_variable_that_is_not_a_directory_is_a_usage_error(
     missing = tmp_path / "no-such-folder"
     monkeypatch.setenv("SSPIMODEL_SPEC", str(missing))
     assert run(argv, capsys) == (EXIT_USAGE, "", f"sspimodel: SSPIMODEL_SPEC={missing}: not a directory\n")
+    if argv[0] in ("explain", "conform"):  # no --spec: the variable is their only spec
+        return
     # --spec, when given, is the folder read: the variable is not looked at.
     code, _, err = run([*argv, "--spec", str(SPEC_DIR)], capsys)
     assert code in (0, 1) and "not a directory" not in err
+
+
+def test_explain_with_a_checkout_named_by_the_environment_is_one_line(
+    tmp_path: Path, corpus_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The model's citations quote the spec's pages; a reference checkout's pages say other words."""
+    import sspimodel.model.citations as citations
+
+    root, _ = checkout(tmp_path, corpus_dir)
+    monkeypatch.setenv("SSPIMODEL_SPEC", str(root))
+    citations._specset.cache_clear()  # read once per process: read the checkout's pages here
+    try:
+        code, out, err = run(["explain", "MakeSignature"], capsys)
+    finally:
+        citations._specset.cache_clear()
+    assert (code, out) == (EXIT_FAILED, "")
+    assert err.startswith(f"sspimodel: a citation of the model is not in the pages of SSPIMODEL_SPEC={root}: "
+                          "MakeSignature, ")
+    assert err.count("\n") == 1
+
+
+def test_conform_without_scenarios_in_the_spec_named_by_the_environment_says_so(
+    tmp_path: Path, corpus_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root, sspi = checkout(tmp_path, corpus_dir)
+    monkeypatch.setenv("SSPIMODEL_SPEC", str(root))
+    code, out, err = run(["conform"], capsys)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == (f"sspimodel conform: the spec folder has no scenarios/ ({sspi}/scenarios is not a directory); "
+                   "name a folder of scenarios with --scenarios DIR\n")
 
 
 def test_a_folder_without_pages_named_by_the_environment_is_named_so(
