@@ -445,3 +445,11 @@ def test_the_drift_table_is_drawn_as_rich_draws_it_when_it_fits() -> None:
         t.add_row(*(Text(r[k] or "") for k in ("function", "field", "change", "ours", "theirs")))
     con.print(t)
     assert "\n".join(drift_table_lines(rows, con)) + "\n" == out.getvalue()
+
+
+def test_check_names_a_spec_folder_as_it_is_spelled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "pages[draft]"
+    folder.mkdir()
+    (folder / "MakeSignature.md").write_text(SIGN, encoding="utf-8")
+    _, out, _ = run(["check", "--spec", str(folder)], capsys)
+    assert out.replace("\n", "").startswith(f"sspimodel check: {folder.as_posix()}data ")
