@@ -114,7 +114,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from .read import read_spec
 
         if args.spec is not None and is_upstream_folder(Path(args.spec)):
-            named = "--spec" if getattr(args, "spec_given_as", "--spec").startswith("--spec") else "SSPIMODEL_SPEC"
+            named = "SSPIMODEL_SPEC" if (args.spec_given_as or "").startswith("SSPIMODEL_SPEC=") else "--spec"
             _error(f"generate: nothing written: {named} {args.spec} is a folder of the reference's pages, "
                    f"not a spec folder; compare it with the model: sspimodel check --spec {args.spec}")
             return EXIT_USAGE

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import PurePath
 from typing import Any, TypeVar
 
 import yaml
@@ -53,6 +52,7 @@ from ..spec import (
 from .common import (
     clean_text,
     empty_page,
+    name_from_page_file,
     split_variant,
 )
 from .frontmatter import FrontMatterRefused, load_front_matter
@@ -348,10 +348,7 @@ def raw_sections(text: str, file: str = "page.md") -> list[Section]:
     return r.last_sections
 
 
-def _name_from_file(file: str) -> str:
-    stem = PurePath(file).name.split(".", 1)[0] or "unnamed"
-    m = re.match(r"^n[fsec]-[a-z0-9]+-(.+)$", stem)
-    return m.group(1) if m else stem
+_name_from_file = name_from_page_file
 
 
 def _fallback(text: str, file: str, e: BaseException) -> FunctionSpec:
