@@ -267,6 +267,18 @@ def test_spec_list_names_a_file_as_it_is_spelled(tmp_path: Path, capsys: pytest.
     assert "error Draft[bold].md: nothing to read: the page is empty (0 bytes)" in out
 
 
+def test_generate_with_an_empty_page_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_writes: list[object]
+) -> None:
+    """An empty page would have become a function module of its own (named after the file)."""
+    (tmp_path / "MakeSignature.md").write_text(SIGN, encoding="utf-8")
+    (tmp_path / "Draft.md").write_text("\n\n", encoding="utf-8")
+    code, out, err = run(["generate", "--spec", str(tmp_path)], capsys)
+    assert (code, out, no_writes) == (EXIT_FAILED, "", [])
+    assert err == ("sspimodel: generate: nothing written: Draft.md: nothing to read: the page holds only "
+                   "whitespace (2 lines): no title or text\n")
+
+
 def test_lint_reports_each_empty_page_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = empty_pages_folder(tmp_path)
     code, out, _ = run(["lint", "--spec", str(folder), "--format", "json"], capsys)
