@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from attrs import evolve
@@ -428,24 +429,14 @@ def test_the_drift_table_keeps_every_cell_within_the_100_columns(
     assert drift_table(out) == expected
 
 
-def test_the_drift_table_is_drawn_as_rich_draws_it_when_it_fits() -> None:
+def rich_drift_table(rows: list[dict[str, str | None]]) -> tuple[str, Any]:
+    """The drift table as rich's Table drew it (the code before this review), and its console."""
     import io
 
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from sspimodel.check.drift import drift_table_lines
-
-    rows = [
-        {"function": "SspiAcquireCredentialsHandleAsyncA", "field": "returns", "change": "added", "ours": None,
-         "theirs": "SEC_E_MADE"},
-        {"function": "MakeSignature", "field": "return SEC_E_OK.hex", "change": "changed",
-         "ours": "0x80100003L", "theirs": "0x80090301L"},
-        {"function": "EnumerateSecurityPackagesA", "field": "parameter pcPackages.direction", "change": "changed",
-         "ours": "[in]", "theirs": "[in, out]"},
-    ]
-    assert len(drift_table_lines(rows, Console(width=100))[1]) == 99  # they fit: nothing narrowed
     out = io.StringIO()
     con = Console(file=out, width=100, highlight=False, soft_wrap=False)
     t = Table(title="Drift: this folder against the embedded spec", title_justify="left")
@@ -456,7 +447,33 @@ def test_the_drift_table_is_drawn_as_rich_draws_it_when_it_fits() -> None:
     for r in rows:
         t.add_row(*(Text(r[k] or "") for k in ("function", "field", "change", "ours", "theirs")))
     con.print(t)
-    assert "\n".join(drift_table_lines(rows, con)) + "\n" == out.getvalue()
+    return out.getvalue(), con
+
+
+FITTING_ROWS = {
+    "folded name, hex, brackets": [
+        {"function": "SspiAcquireCredentialsHandleAsyncA", "field": "returns", "change": "added", "ours": None,
+         "theirs": "SEC_E_MADE"},
+        {"function": "MakeSignature", "field": "return SEC_E_OK.hex", "change": "changed",
+         "ours": "0x80100003L", "theirs": "0x80090301L"},
+        {"function": "EnumerateSecurityPackagesA", "field": "parameter pcPackages.direction", "change": "changed",
+         "ours": "[in]", "theirs": "[in, out]"},
+    ],
+    "line breaks, tabs, control codes, wide characters": [
+        {"function": "F", "field": "see-also", "change": "added", "ours": None, "theirs": "a\x07b\rc\td\ne"},
+        {"function": "G", "field": "x", "change": "added", "ours": "\u03a9\u6f22\u5b57", "theirs": "y"},
+    ],
+}
+
+
+@pytest.mark.parametrize("case", sorted(FITTING_ROWS))
+def test_the_drift_table_is_drawn_as_rich_draws_it_when_it_fits(case: str) -> None:
+    from sspimodel.check.drift import drift_table_lines
+
+    rows = FITTING_ROWS[case]
+    expected, con = rich_drift_table(rows)
+    assert max(len(line) for line in expected.splitlines()) < 100  # they fit: nothing narrowed
+    assert "\n".join(drift_table_lines(rows, con)) + "\n" == expected
 
 
 def test_check_names_a_spec_folder_as_it_is_spelled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -389,6 +389,9 @@ def upstream_summary_lines(report: dict[str, Any]) -> list[str]:
 _DRIFT_COLUMNS = (("function", "function", 0, 24), ("field", "field", 30, 0), ("change", "change", 0, 0),
                   ("embedded", "ours", 0, 0), ("this folder", "theirs", 0, 0))
 _CONSOLE_WIDTH = 100
+# Characters rich's Text breaks lines at, expands (tab) or strips (bell, backspace, vertical tab,
+# form feed, carriage return): a cell holding one is laid out by rich itself.
+_TEXT_CONTROLS = re.compile(r"[\n\t\r\x07\x08\x0b\x0c]")
 
 
 def drift_table_lines(rows: list[dict[str, Any]], console: Any) -> list[str]:
@@ -402,8 +405,8 @@ def drift_table_lines(rows: list[dict[str, Any]], console: Any) -> list[str]:
     from rich.cells import cell_len
     from rich.text import Text
 
-    def simple(cell: str) -> bool:
-        return "\n" not in cell and "\t" not in cell and "\r" not in cell
+    def simple(cell: str) -> bool:  # nothing that rich's Text turns into other cells (lines, tabs, stripped codes)
+        return _TEXT_CONTROLS.search(cell) is None
 
     def measure(cell: str) -> int:
         if simple(cell):
