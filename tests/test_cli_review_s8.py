@@ -162,23 +162,21 @@ def test_an_environment_variable_that_is_not_a_directory_is_a_usage_error(
     assert code in (0, 1) and "not a directory" not in err
 
 
-def test_explain_with_a_checkout_named_by_the_environment_is_one_line(
-    tmp_path: Path, corpus_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The model's citations quote the spec's pages; a reference checkout's pages say other words."""
-    import sspimodel.model.citations as citations
+def test_explain_with_a_checkout_named_by_the_environment_is_one_line(tmp_path: Path, corpus_dir: Path) -> None:
+    """The model's citations quote the spec's pages; a reference checkout's pages say other words.
+    (A process of its own: the citations are resolved once per process.)"""
+    import os
+    import subprocess
+    import sys
 
     root, _ = checkout(tmp_path, corpus_dir)
-    monkeypatch.setenv("SSPIMODEL_SPEC", str(root))
-    citations._specset.cache_clear()  # read once per process: read the checkout's pages here
-    try:
-        code, out, err = run(["explain", "MakeSignature"], capsys)
-    finally:
-        citations._specset.cache_clear()
-    assert (code, out) == (EXIT_FAILED, "")
-    assert err.startswith(f"sspimodel: a citation of the model is not in the pages of SSPIMODEL_SPEC={root}: "
-                          "MakeSignature, ")
-    assert err.count("\n") == 1
+    env = {**os.environ, "SSPIMODEL_SPEC": str(root)}
+    done = subprocess.run([sys.executable, "-m", "sspimodel", "explain", "MakeSignature"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (EXIT_FAILED, "")
+    assert done.stderr.startswith(f"sspimodel: a citation of the model is not in the pages of "
+                                  f"SSPIMODEL_SPEC={root}: MakeSignature, "), done.stderr
+    assert done.stderr.count("\n") == 1
 
 
 def test_conform_without_scenarios_in_the_spec_named_by_the_environment_says_so(
