@@ -3,12 +3,12 @@
 Exit status (also in README's "Command line" section):
 
 - 0: success;
-- 1: a page could not be read, two pages document one function, the spec folder holds no page,
-  a data file of the spec is malformed, or a check failed (``generate`` writes nothing when a
-  page is unusable);
-- 2: usage error (unknown option, missing argument, ``--spec`` not a directory, ``--scenarios``
-  not a directory or without a scenario file, ``generate --spec`` naming a folder of the
-  reference's pages);
+- 1: a page could not be read or is empty, two pages document one function, the spec folder
+  holds no page, a data file of the spec is malformed, or a check failed (``generate`` writes
+  nothing when a page is unusable);
+- 2: usage error (unknown option, missing argument, ``--spec`` or ``$SSPIMODEL_SPEC`` not a
+  directory, ``--scenarios`` not a directory or without a scenario file, ``generate --spec``
+  naming a folder of the reference's pages);
 - 3: an input or output could not be read or written (``--report`` not a writable directory,
   ``-o`` into a missing directory, a full disk, standard output closed); one line names the
   path and the system's reason;
@@ -58,8 +58,10 @@ def cmd_spec_list(args: argparse.Namespace) -> int:
                       str(len(f.mentioned_names())), str(len(f.diagnostics)))
     con = _console()
     con.print(table)
-    for err in specset.errors:
-        con.print(f"[red]error[/red] {err.file}: {err.message}")
+    from rich.markup import escape
+
+    for err in specset.errors:  # a file name or message may hold "[...]", which is not markup
+        con.print(f"[red]error[/red] {escape(err.file)}: {escape(err.message)}")
     return 1 if specset.errors else 0
 
 
@@ -112,7 +114,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from .read import read_spec
 
         if args.spec is not None and is_upstream_folder(Path(args.spec)):
-            _error(f"generate: nothing written: --spec {args.spec} is a folder of the reference's pages, "
+            named = "SSPIMODEL_SPEC" if (args.spec_given_as or "").startswith("SSPIMODEL_SPEC=") else "--spec"
+            _error(f"generate: nothing written: {named} {args.spec} is a folder of the reference's pages, "
                    f"not a spec folder; compare it with the model: sspimodel check --spec {args.spec}")
             return EXIT_USAGE
 
@@ -287,30 +290,10 @@ def _os_error(e: OSError) -> str:
     return f"cannot write the output: {reason}"
 
 
-# Where the reference's repository (MicrosoftDocs/sdk-api) keeps the pages of sspi.h, from its top
-# folder, from sdk-api-src/ and from content/: a maintainer may name any of them as --spec.
-_SDK_API_SSPI = {"": ("sdk-api-src", "content", "sspi"), "sdk-api-src": ("content", "sspi"), "content": ("sspi",)}
-
-
-def _reference_folder(spec: Path) -> Path:
-    """``--spec DIR`` as given, or, when DIR is a checkout of the reference's repository (or its
-    sdk-api-src/ or content/ folder) rather than a folder of pages, its folder of sspi.h pages:
-    the checkout's other headers' pages (thousands) are not sspimodel's, and read as one spec
-    they would be checked as the project's own pages."""
-    if (spec / "pages").is_dir() or (spec / "data").is_dir():
-        return spec
-    for above, below in _SDK_API_SSPI.items():
-        if above and spec.resolve().name != above:
-            continue
-        folder = spec.joinpath(*below)
-        if folder.is_dir():
-            return folder
-    return spec
-
-
-def _no_pages(spec: Path | None) -> str | None:
+def _no_pages(spec: Path | None, given_as: str | None) -> str | None:
     """Why a spec folder cannot be read at all (it holds no page file, nor any page-like entry
-    that read would name), or None."""
+    that read would name), or None. ``given_as`` names how the folder was given (``--spec DIR``,
+    ``SSPIMODEL_SPEC=DIR``)."""
     from .paths import default_spec_dir, pages_dir
     from .read import scan_pages
     from .spec import Severity
@@ -319,7 +302,7 @@ def _no_pages(spec: Path | None) -> str | None:
     pages, skipped = scan_pages(root)
     if pages or any(d.severity is Severity.ERROR for d in skipped):
         return None
-    where = f"--spec {spec}" if spec is not None else f"spec folder {default_spec_dir()}"
+    where = given_as or f"spec folder {default_spec_dir()}"
     return f"{where}: no reference page (*.md, *.txt) in {root}"
 
 
@@ -395,13 +378,24 @@ def _main(argv: Sequence[str] | None) -> int:
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         sys.stdout.flush()
         return int(e.code or 0)
-    if getattr(args, "spec", None) is not None:
-        if not Path(args.spec).is_dir():
-            _error(f"--spec {args.spec}: not a directory")
+    # --spec DIR, else $SSPIMODEL_SPEC: one folder, checked and resolved (a checkout of the
+    # reference's repository stands for its sspi.h pages) the same way whichever named it. The
+    # commands without --spec (explain, conform) read the variable's spec too (the model's
+    # citations, the scenarios), so it is checked for them as well.
+    from .paths import given_spec_dir, reference_folder
+
+    given_as = None
+    given = given_spec_dir(getattr(args, "spec", None))
+    if given is not None:
+        folder, given_as = given
+        if not folder.is_dir():
+            _error(f"{given_as}: not a directory")
             return EXIT_USAGE
-        args.spec = _reference_folder(Path(args.spec))
+        if hasattr(args, "spec"):
+            args.spec = reference_folder(folder)
+    args.spec_given_as = given_as
     if hasattr(args, "spec") and args.func is not cmd_check:  # check says so itself, in its words
-        empty = _no_pages(args.spec)
+        empty = _no_pages(args.spec, given_as)
         if empty is not None:
             _error(empty)
             return EXIT_FAILED
@@ -421,6 +415,17 @@ def _main(argv: Sequence[str] | None) -> int:
         # A malformed data file (status.tsv, constants.tsv, errata.yaml, a scenario): its message
         # names the file and line; a traceback would add nothing.
         _error(str(e))
+        return EXIT_FAILED
+    except ValueError as e:
+        # The model's citations quote the pages of the spec read ($SSPIMODEL_SPEC's when set):
+        # another folder's pages (a reference checkout, a folder of some pages) may not hold
+        # them. One line names the citation and the spec; anything else is a bug, raised.
+        from .model.citations import CitationError
+
+        if not isinstance(e, CitationError):
+            raise
+        where = given_as or "the spec shipped with sspimodel"
+        _error(f"a citation of the model is not in the pages of {where}: {e}")
         return EXIT_FAILED
     except SystemExit as e:
         # rich's Console meets a broken pipe by pointing stdout at /dev/null and raising

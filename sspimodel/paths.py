@@ -6,7 +6,8 @@ folder, so a built wheel holds it as ``sspimodel/_spec/`` and an editable instal
 the working tree (a page edit shows at once). It is found here and nowhere else: the folder of
 the imported package, as :mod:`importlib.resources` answers for a package on disk (which is asked
 only for anything else, a zip archive or a namespace package). ``$SSPIMODEL_SPEC`` (and each command's ``--spec DIR``) replace it; a spec
-folder without ``data/`` uses the packaged data.
+folder without ``data/`` uses the packaged data. Both name a folder the same way, through
+:func:`reference_folder`: a checkout of the reference's repository stands for its sspi.h pages.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ __all__ = [
     "data_dir",
     "data_file",
     "default_spec_dir",
+    "given_spec_dir",
     "packaged_data_dir",
     "packaged_spec_dir",
     "pages_dir",
+    "reference_folder",
     "uses_packaged_data",
 ]
 
@@ -65,10 +68,44 @@ def packaged_data_dir() -> Path:
     return packaged_spec_dir() / "data"
 
 
-def default_spec_dir() -> Path:
-    """The spec directory: $SSPIMODEL_SPEC if set, else the packaged one."""
+# Where the reference's repository (MicrosoftDocs/sdk-api) keeps the pages of sspi.h, from its top
+# folder, from sdk-api-src/ and from content/: a maintainer may name any of them as the spec.
+_SDK_API_SSPI = {"": ("sdk-api-src", "content", "sspi"), "sdk-api-src": ("content", "sspi"), "content": ("sspi",)}
+
+
+def reference_folder(spec: Path) -> Path:
+    """A spec folder as named (``--spec DIR`` or ``$SSPIMODEL_SPEC``), or, when it is a checkout
+    of the reference's repository (or its sdk-api-src/ or content/ folder) rather than a folder of
+    pages, its folder of sspi.h pages: the checkout's other headers' pages (thousands) are not
+    sspimodel's, and read as one spec they would be checked as the project's own pages."""
+    if (spec / "pages").is_dir() or (spec / "data").is_dir():
+        return spec
+    for above, below in _SDK_API_SSPI.items():
+        if above and spec.resolve().name != above:
+            continue
+        folder = spec.joinpath(*below)
+        if folder.is_dir():
+            return folder
+    return spec
+
+
+def given_spec_dir(option: Path | None = None) -> tuple[Path, str] | None:
+    """The spec folder a command was given, as named (not yet through :func:`reference_folder`),
+    and how it was given, for messages: ``--spec DIR`` when ``option`` is set, else
+    ``$SSPIMODEL_SPEC`` when set; None for the packaged spec."""
+    if option is not None:
+        return Path(option), f"--spec {option}"
     env = os.environ.get("SSPIMODEL_SPEC")
-    return Path(env) if env else packaged_spec_dir()
+    if env:
+        return Path(env), f"SSPIMODEL_SPEC={env}"
+    return None
+
+
+def default_spec_dir() -> Path:
+    """The spec directory: $SSPIMODEL_SPEC if set (a checkout of the reference's repository
+    standing for its sspi.h pages, as ``--spec`` does), else the packaged one."""
+    given = given_spec_dir()
+    return reference_folder(given[0]) if given is not None else packaged_spec_dir()
 
 
 def uses_packaged_data(spec_dir: Path | None = None) -> bool:

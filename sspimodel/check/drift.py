@@ -130,6 +130,15 @@ def _sets(function: str, field: str, ours: Iterable[str], theirs: Iterable[str])
     return out
 
 
+def _vias(returns: Iterable[Any]) -> dict[str, list[str]]:
+    """Each code's channels (``via``), sorted: one pass over the rows (a page of thousands of
+    codes made a scan of every row per row quadratic)."""
+    by_code: dict[str, set[str]] = {}
+    for r in returns:
+        by_code.setdefault(r.name, set()).add(r.via.value)
+    return {code: sorted(vias) for code, vias in by_code.items()}
+
+
 def compare(ours: FunctionSpec, theirs: FunctionSpec, ours_text: str | None = None,
             theirs_text: str | None = None) -> list[Drift]:
     """Every field in which ``theirs`` states something other than ``ours``. The page texts, when
@@ -143,8 +152,9 @@ def compare(ours: FunctionSpec, theirs: FunctionSpec, ours_text: str | None = No
     a_names = [p.name for p in ours.parameters]
     b_names = [p.name for p in theirs.parameters]
     out += _sets(fn, "parameters", a_names, b_names)
-    common = [n for n in a_names if n in b_names]
-    if common != [n for n in b_names if n in a_names]:
+    a_set, b_set = set(a_names), set(b_names)  # sets: a list's `in` made this quadratic in the parameters
+    common = [n for n in a_names if n in b_set]
+    if common != [n for n in b_names if n in a_set]:
         out.append(Drift(fn, "parameters.order", "changed", ", ".join(a_names), ", ".join(b_names)))
     a_params = {p.name: p for p in ours.parameters}
     b_params = {p.name: p for p in theirs.parameters}
@@ -175,8 +185,7 @@ def compare(ours: FunctionSpec, theirs: FunctionSpec, ours_text: str | None = No
             if va != vb:
                 out.append(Drift(fn, f"return {key[0]}.{label}", "changed", _show(getattr(va, "value", va)),
                                  _show(getattr(vb, "value", vb))))
-    a_via = {r.name: sorted({x.via.value for x in ours.returns if x.name == r.name}) for r in ours.returns}
-    b_via = {r.name: sorted({x.via.value for x in theirs.returns if x.name == r.name}) for r in theirs.returns}
+    a_via, b_via = _vias(ours.returns), _vias(theirs.returns)
     for code in sorted(set(a_via) & set(b_via)):
         if a_via[code] != b_via[code]:
             out.append(Drift(fn, f"return {code}.via", "changed", ", ".join(a_via[code]), ", ".join(b_via[code])))
@@ -237,6 +246,7 @@ def _read_folder(folder: Path) -> tuple[dict[str, list[tuple[Any, str]]], list[d
         read_text,
         scan_pages,
     )
+    from ..read.common import empty_page_error
 
     by_kind: dict[str, list[tuple[Any, str]]] = {k: [] for k in (PageKind.FUNCTION, PageKind.STRUCT,
                                                                  PageKind.ENUM, PageKind.CALLBACK)}
@@ -259,7 +269,12 @@ def _read_folder(folder: Path) -> tuple[dict[str, list[tuple[Any, str]]], list[d
         if kind == PageKind.OTHER:
             skipped.append(rel)
             continue
-        by_kind[kind].append((read_text(text, rel), text))
+        f = read_text(text, rel)
+        empty = empty_page_error(f)
+        if empty is not None:  # nothing to read: named as a page not used, as read_spec does
+            unreadable.append({"file": rel, "message": empty.message, "rule": empty.rule})
+            continue
+        by_kind[kind].append((f, text))
     for kind, pages in by_kind.items():
         texts = {id(f): text for f, text in pages}
         kept, duplicates = one_page_per_function(sorted((f for f, _ in pages), key=lambda f: (f.name, f.source.file)))
@@ -273,7 +288,7 @@ def build_upstream_report(folder: Path, embedded_dir: Path | None = None) -> dic
     """What ``check`` reports for an upstream folder: read, lint, drift against the embedded spec,
     coverage and contract of the functions the model covers. ``ok`` is false only when a page
     cannot be read: drift and lint findings are the report, not failures."""
-    from ..paths import default_spec_dir
+    from ..paths import default_spec_dir, packaged_spec_dir
     from ..read import SpecSet, read_spec
     from ..spec import Diagnostic, Severity
     from .report import SCHEMA_ID, _display_path, project_root_for, stage_contract, stage_coverage, stage_lint
@@ -297,6 +312,10 @@ def build_upstream_report(folder: Path, embedded_dir: Path | None = None) -> dic
     lint_stage = stage_lint(SpecSet(fn_specs, errors, str(folder)))
 
     embedded_root = embedded_dir or default_spec_dir()
+    if is_upstream_folder(embedded_root):
+        # $SSPIMODEL_SPEC names the folder of reference pages being checked (or another one):
+        # it is not a spec the model is built from, and compared with itself it would show no drift.
+        embedded_root = packaged_spec_dir()
     embedded = read_spec(embedded_root)
     ours: dict[str, Any] = {}
     for f in embedded.functions:
@@ -365,11 +384,94 @@ def upstream_summary_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
+# The drift table: the columns, their width bounds (as content columns of the 100-column console:
+# function at most 24, field at least 30), and the box it is drawn in (rich's HEAVY_HEAD).
+_DRIFT_COLUMNS = (("function", "function", 0, 24), ("field", "field", 30, 0), ("change", "change", 0, 0),
+                  ("embedded", "ours", 0, 0), ("this folder", "theirs", 0, 0))
+_CONSOLE_WIDTH = 100
+# Characters rich's Text breaks lines at, expands (tab) or strips (bell, backspace, vertical tab,
+# form feed, carriage return): a cell holding one is laid out by rich itself.
+_TEXT_CONTROLS = re.compile(r"[\n\t\r\x07\x08\x0b\x0c]")
+
+
+def drift_table_lines(rows: list[dict[str, Any]], console: Any) -> list[str]:
+    """The drift table, drawn line by line as rich draws a Table (HEAVY_HEAD box, one space of
+    padding, cells folded to their column) but in one pass over the rows: rich's Table costs
+    about 0.3 ms a row, half a minute for the tens of thousands of rows of a page of thousands
+    of codes. When the natural widths fit the 100 columns, the widths are rich's, and so is the
+    output (tests/test_cli_review_s8.py compares them); when they do not, the widest columns are
+    narrowed to one width that fits, where rich's Table ran past the console and cut the text.
+    A cell is written as text, never read as rich markup (a page's "[in]" stays)."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    def simple(cell: str) -> bool:  # nothing that rich's Text turns into other cells (lines, tabs, stripped codes)
+        return _TEXT_CONTROLS.search(cell) is None
+
+    def measure(cell: str) -> int:
+        if simple(cell):
+            return cell_len(cell)
+        return max((cell_len(line.plain) for line in Text(cell).wrap(console, 10**6, overflow="fold")), default=0)
+
+    headers = [h for h, _, _, _ in _DRIFT_COLUMNS]
+    cells = [[row[key] or "" for _, key, _, _ in _DRIFT_COLUMNS] for row in rows]
+    widths = []
+    for i, (header, _, least, most) in enumerate(_DRIFT_COLUMNS):
+        natural = max([measure(header)] + [measure(r[i]) for r in cells])
+        natural = max(natural, least)
+        widths.append(min(natural, most) if most else natural)
+    room = _CONSOLE_WIDTH - (len(widths) + 1) - 2 * len(widths)  # borders, one space each side
+    if sum(widths) > room:
+        # One cap for the widest columns: the largest under which every column fits.
+        lo, hi = 1, max(widths)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if sum(min(w, mid) for w in widths) <= room:
+                lo = mid
+            else:
+                hi = mid - 1
+        capped = [min(w, lo) for w in widths]
+        spare = room - sum(capped)  # less than one column each: to the first narrowed columns
+        for i, w in enumerate(widths):
+            if spare and w > lo:
+                capped[i] += 1
+                spare -= 1
+        widths = capped
+
+    def fold(cell: str, width: int) -> list[str]:
+        if simple(cell) and cell_len(cell) <= width:
+            return [cell + " " * (width - cell_len(cell))]
+        out = []
+        for line in Text(cell).wrap(console, width, overflow="fold"):
+            text = line.plain
+            out.append(text + " " * (width - cell_len(text)))
+        return out or [" " * width]
+
+    def row_lines(row: list[str], edge: str) -> list[str]:
+        folded = [fold(cell, w) for cell, w in zip(row, widths, strict=True)]
+        height = max(len(f) for f in folded)
+        blank = [" " * w for w in widths]
+        return [edge + edge.join(f" {f[k] if k < len(f) else blank[i]} " for i, f in enumerate(folded)) + edge
+                for k in range(height)]
+
+    def rule(left: str, fill: str, mid: str, right: str) -> str:
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    table_width = sum(widths) + 2 * len(widths) + len(widths) + 1
+    title = "Drift: this folder against the embedded spec"
+    lines = [title + " " * (table_width - cell_len(title)), rule("┏", "━", "┳", "┓")]
+    lines += row_lines(headers, "┃")
+    lines.append(rule("┡", "━", "╇", "┩"))
+    for row in cells:
+        lines += row_lines(row, "│")
+    lines.append(rule("└", "─", "┴", "┘"))
+    return lines
+
+
 def print_upstream_text(report: dict[str, Any], out: Any) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    con = Console(file=out, width=100, highlight=False, soft_wrap=False)
+    con = Console(file=out, width=_CONSOLE_WIDTH, highlight=False, soft_wrap=False)
     s = report["stages"]
     d = s["drift"]
     con.print(f"sspimodel check: {report['spec_dir']} (reference pages, compared with {d['embedded_spec']})",
@@ -379,14 +481,7 @@ def print_upstream_text(report: dict[str, Any], out: Any) -> None:
     if s["read"]["skipped"]:
         out.write("skipped   " + ", ".join(s["read"]["skipped"]) + " (not reference pages)\n")
     if d["drift"]:
-        t = Table(title="Drift: this folder against the embedded spec", title_justify="left")
-        t.add_column("function", overflow="fold", max_width=24)
-        t.add_column("field", overflow="fold", min_width=30)
-        for col in ("change", "embedded", "this folder"):
-            t.add_column(col, overflow="fold")
-        for row in d["drift"]:
-            t.add_row(row["function"], row["field"], row["change"], row["ours"] or "", row["theirs"] or "")
-        con.print(t)
+        out.write("\n".join(drift_table_lines(d["drift"], con)) + "\n")
     else:
         out.write(f"          no drift: the {len(d['modelled'])} modelled functions read as the embedded spec does\n")
     if d["missing"]:
@@ -401,7 +496,8 @@ def print_upstream_text(report: dict[str, Any], out: Any) -> None:
 
 
 def _page_label(unreadable: dict[str, str]) -> str:
-    return "duplicate page" if unreadable.get("rule") == "read.duplicate-function" else "unreadable page"
+    return {"read.duplicate-function": "duplicate page", "read.empty-page": "empty page"}.get(
+        unreadable.get("rule", ""), "unreadable page")
 
 
 def upstream_markdown(report: dict[str, Any]) -> str:

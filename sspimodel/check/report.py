@@ -478,6 +478,7 @@ def failure_reasons(report: dict[str, Any]) -> list[str]:
 def print_text(report: dict[str, Any], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     if report.get("mode") == "upstream":
         from .drift import print_upstream_text
@@ -486,7 +487,7 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
         return
 
     con = Console(file=out, width=100, highlight=False, soft_wrap=False)
-    con.print(f"sspimodel check: {report['spec_dir']}")
+    con.print(f"sspimodel check: {report['spec_dir']}", markup=False)  # a folder may be named "x[draft]"
     for line in summary_lines(report):
         out.write(line + "\n")
     cov = report["stages"]["coverage"]
@@ -501,7 +502,7 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
         t.add_column("why", overflow="fold", min_width=24)
         for name, row in problems:
             why = (row["reason"] or "") + (" (named elsewhere on the page)" if row["category"] == "mentioned" else "")
-            t.add_row(name, row["code"], why)
+            t.add_row(Text(name), Text(row["code"]), Text(why))  # text, not rich markup
         con.print(t)
     t = Table(title="Per function", title_justify="left")
     t.add_column("function", no_wrap=True)

@@ -50,6 +50,9 @@ def conform(
     spec = parse_backend(backend)
     directory = Path(scenarios) if scenarios is not None else default_scenarios_dir()
     if not directory.is_dir():
+        if scenarios is None:  # the spec folder's own (SSPIMODEL_SPEC's when set), not an option given
+            raise FileNotFoundError(f"the spec folder has no scenarios/ ({directory} is not a directory); "
+                                    "name a folder of scenarios with --scenarios DIR")
         raise FileNotFoundError(f"--scenarios {directory}: not a directory")
     if not scenario_files(directory):
         # A folder with nothing to run (a wrong path, a folder of includes) would otherwise pass

@@ -23,7 +23,9 @@ limit). Struct, enum and callback pages (ns-/ne-/nc-) read into the same Functio
 ``kind`` and ``fields`` (``as_struct()``/``as_enum()``).
 
 A page never makes a reader raise: problems become Diagnostics on the FunctionSpec, and what
-a reader cannot place is kept in ``FunctionSpec.unparsed``. Only a file that cannot be read
+a reader cannot place is kept in ``FunctionSpec.unparsed``. A page with nothing to read (0 bytes,
+only whitespace, only front matter) reads as one ``read.empty-page`` error; a folder's reading
+names it in ``SpecSet.errors`` instead of keeping it as a function. Only a file that cannot be read
 as text at all is an error (:class:`PageReadError`): a FIFO, device or socket (never opened
 blocking), a link loop, a dangling link, a directory named X.md, a suffix in another case
 (.MD), a file over the size limit, a folder that cannot be listed. Reading a directory goes on
@@ -44,6 +46,7 @@ from attrs import frozen
 
 from ..paths import pages_dir
 from ..spec import Diagnostic, Form, FunctionSpec, Severity
+from .common import empty_page_error
 
 __all__ = ["PageReadError", "SpecSet", "detect_form", "read_page", "read_spec", "read_text"]
 
@@ -291,9 +294,15 @@ def read_files(paths: Iterable[Path], root: Path, skipped: Iterable[Diagnostic] 
         except ValueError:
             rel = display_path(path)
         try:
-            functions.append(read_page(path, rel))
+            f = read_page(path, rel)
         except PageReadError as e:
             errors.append(Diagnostic("read.unreadable", Severity.ERROR, e.path, e.line, f"cannot read page: {e.reason}"))
+            continue
+        empty = empty_page_error(f)
+        if empty is not None:  # nothing to read: named among the pages not used, not kept as a function
+            errors.append(empty)
+        else:
+            functions.append(f)
     functions.sort(key=lambda f: (f.name, f.source.file))
     functions, duplicates = one_page_per_function(functions)
     errors += duplicates

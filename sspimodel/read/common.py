@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
-from ..spec import Diagnostic, Severity, Variant
+from ..spec import Diagnostic, Form, FunctionSpec, Severity, Span, Variant
 
 # A status code as it appears in prose or tables. STATUS_* (NTSTATUS) codes appear on some
 # pages (MakeSignature) and are kept so lint can report them.
@@ -121,3 +122,39 @@ def clean_text(text: str) -> str:
 
 def diag(rule: str, severity: Severity, file: str, line: int, message: str, function: str | None = None) -> Diagnostic:
     return Diagnostic(rule=rule, severity=severity, file=file, line=line, message=message, function=function)
+
+
+# --- a page with nothing to read ------------------------------------------------------------------
+
+EMPTY_PAGE_RULE = "read.empty-page"
+
+
+def name_from_page_file(file: str) -> str:
+    """A name for a page that states none: its file name without suffixes and without the
+    upstream ``nf-sspi-`` style prefix (``nf-sspi-makesignature.md`` -> ``makesignature``)."""
+    stem = PurePath(file).name.split(".", 1)[0] or "unnamed"
+    m = re.match(r"^n[fsec]-[a-z0-9]+-(.+)$", stem)
+    return m.group(1) if m else stem
+
+
+def empty_page(file: str, form: Form, what: str, line: int = 0, lines: int = 1) -> FunctionSpec:
+    """What a reader returns for a page with nothing to read (0 bytes, only whitespace, only
+    front matter naming no function): one ``read.empty-page`` error naming the file and the line
+    (the front matter's last line; 0 for the whole file), and no facts. A folder's reading
+    (:func:`sspimodel.read.read_files`, ``check``'s reading of a reference folder) names the
+    page among those it cannot use instead of keeping it as a function named after its file."""
+    name = name_from_page_file(file)
+    message = f"nothing to read: the page {what}"
+    return FunctionSpec(
+        name=name,
+        variant=Variant.NEUTRAL,
+        neutral_name=name,
+        form=form,
+        source=Span(file, 1, max(1, lines)),
+        diagnostics=(Diagnostic(EMPTY_PAGE_RULE, Severity.ERROR, file, line, message),),
+    )
+
+
+def empty_page_error(f: FunctionSpec) -> Diagnostic | None:
+    """The ``read.empty-page`` error of a page read by :func:`empty_page`, or None."""
+    return next((d for d in f.diagnostics if d.rule == EMPTY_PAGE_RULE), None)

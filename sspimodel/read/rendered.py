@@ -65,7 +65,7 @@ from ..spec import (
     Unparsed,
     Variant,
 )
-from .common import HEX_RE, VALUE_NUMBER_RE, clean_text, split_variant
+from .common import HEX_RE, VALUE_NUMBER_RE, clean_text, empty_page, split_variant
 from .interpret import Interpreter, _annotation
 from .raw import Block, Cell, Row, Section, Table
 from .rules import is_return_table_header
@@ -792,6 +792,7 @@ class _Rendered(Interpreter):
     def __init__(self, text: str, file: str) -> None:
         lines = page_lines(text)
         super().__init__("\n".join(lines), file)
+        self.size = len(text)
         self.lines0 = lines  # 0-based view (the tokenizer's indexes)
         self.lines = lines
         self.nlines = max(1, len(lines))
@@ -814,6 +815,9 @@ class _Rendered(Interpreter):
         lines = self.lines0
         n = len(lines)
         t_idx = next((i for i, ln in enumerate(lines) if not is_blank(ln)), None)
+        if t_idx is None:
+            what = "is empty (0 bytes): no title or text" if self.size == 0 else f"holds only whitespace ({len(lines)} line{'s' if len(lines) > 1 else ''}): no title or text"
+            return empty_page(self.file, Form.RENDERED, what, 0, len(lines))
         title = ""
         title_name: str | None = None
         body_start = 0

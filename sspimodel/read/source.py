@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import PurePath
 from typing import Any, TypeVar
 
 import yaml
@@ -52,6 +51,8 @@ from ..spec import (
 )
 from .common import (
     clean_text,
+    empty_page,
+    name_from_page_file,
     split_variant,
 )
 from .frontmatter import FrontMatterRefused, load_front_matter
@@ -347,10 +348,7 @@ def raw_sections(text: str, file: str = "page.md") -> list[Section]:
     return r.last_sections
 
 
-def _name_from_file(file: str) -> str:
-    stem = PurePath(file).name.split(".", 1)[0] or "unnamed"
-    m = re.match(r"^n[fsec]-[a-z0-9]+-(.+)$", stem)
-    return m.group(1) if m else stem
+_name_from_file = name_from_page_file
 
 
 def _fallback(text: str, file: str, e: BaseException) -> FunctionSpec:
@@ -396,6 +394,13 @@ class _Reader(Interpreter):
                 Severity.ERROR,
             )
         self.guarded("front matter", lambda: self.front_matter(fm), None)
+        if (raw is not None and fm is not None and not raw.h1 and not raw.blocks and not raw.unclosed
+                and not self.fm_get("UID") and not self.fm_get("title")):
+            # Front matter naming no function (no UID, no title) and nothing after it: a page
+            # with nothing to read, not a function named after its file. (Front matter with a
+            # UID or title names its function, which is read, its sections reported missing.)
+            what = f"holds only front matter (lines {fm.start}-{fm.end}), with no UID or title, and no heading or text"
+            return empty_page(self.file, Form.SOURCE, what, fm.end, self.nlines)
         blocks = list(raw.blocks) if raw is not None else []
         blocks = self.guarded("HTML tables", lambda: self.join_html(blocks), blocks)
         no_sections: list[_Section] = []
