@@ -5,7 +5,9 @@ For each size, writes MakeSignature's page with N more rows in a second return-v
 (pipe rows, as tests/test_cli_review_s8.py builds it) into a temporary folder named like the
 reference's (``nf-sspi-makesignature.md``), runs the text-mode check in this process with its
 output to a buffer (CPU time of this process, the best of ``--rounds`` runs) and prints the
-page size, the drift rows, the time and the ratio per 4x step (linear: about 4).
+page size, the drift rows drawn (the text report draws at most
+sspimodel.check.drift.DRIFT_ROWS_SHOWN; JSON lists all), the time and the ratio per 4x step
+(linear: about 4 or less).
 
 Usage: .venv/bin/python benchmarks/bench_check_drift.py [--base N] [--rounds R]
 """

@@ -384,88 +384,27 @@ def upstream_summary_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
-# The drift table: the columns, their width bounds (as content columns of the 100-column console:
-# function at most 24, field at least 30), and the box it is drawn in (rich's HEAVY_HEAD).
-_DRIFT_COLUMNS = (("function", "function", 0, 24), ("field", "field", 30, 0), ("change", "change", 0, 0),
-                  ("embedded", "ours", 0, 0), ("this folder", "theirs", 0, 0))
+# The text report lists at most this many differences in its drift table: rich draws a table row
+# in about 0.3 ms, so a page of tens of thousands of codes would take minutes to print; the JSON
+# and Markdown reports (``--format json`` / ``markdown``) list every one.
+DRIFT_ROWS_SHOWN = 1000
 _CONSOLE_WIDTH = 100
-# Characters rich's Text breaks lines at, expands (tab) or strips (bell, backspace, vertical tab,
-# form feed, carriage return): a cell holding one is laid out by rich itself.
-_TEXT_CONTROLS = re.compile(r"[\n\t\r\x07\x08\x0b\x0c]")
 
 
-def drift_table_lines(rows: list[dict[str, Any]], console: Any) -> list[str]:
-    """The drift table, drawn line by line as rich draws a Table (HEAVY_HEAD box, one space of
-    padding, cells folded to their column) but in one pass over the rows: rich's Table costs
-    about 0.3 ms a row, half a minute for the tens of thousands of rows of a page of thousands
-    of codes. When the natural widths fit the 100 columns, the widths are rich's, and so is the
-    output (tests/test_cli_review_s8.py compares them); when they do not, the widest columns are
-    narrowed to one width that fits, where rich's Table ran past the console and cut the text.
-    A cell is written as text, never read as rich markup (a page's "[in]" stays)."""
-    from rich.cells import cell_len
+def drift_table(rows: list[dict[str, Any]]) -> Any:
+    """The drift table of the text report (rich's Table; each cell is text, never read as rich
+    markup: a page's "[in]" stays)."""
+    from rich.table import Table
     from rich.text import Text
 
-    def simple(cell: str) -> bool:  # nothing that rich's Text turns into other cells (lines, tabs, stripped codes)
-        return _TEXT_CONTROLS.search(cell) is None
-
-    def measure(cell: str) -> int:
-        if simple(cell):
-            return cell_len(cell)
-        return max((cell_len(line.plain) for line in Text(cell).wrap(console, 10**6, overflow="fold")), default=0)
-
-    headers = [h for h, _, _, _ in _DRIFT_COLUMNS]
-    cells = [[row[key] or "" for _, key, _, _ in _DRIFT_COLUMNS] for row in rows]
-    widths = []
-    for i, (header, _, least, most) in enumerate(_DRIFT_COLUMNS):
-        natural = max([measure(header)] + [measure(r[i]) for r in cells])
-        natural = max(natural, least)
-        widths.append(min(natural, most) if most else natural)
-    room = _CONSOLE_WIDTH - (len(widths) + 1) - 2 * len(widths)  # borders, one space each side
-    if sum(widths) > room:
-        # One cap for the widest columns: the largest under which every column fits.
-        lo, hi = 1, max(widths)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if sum(min(w, mid) for w in widths) <= room:
-                lo = mid
-            else:
-                hi = mid - 1
-        capped = [min(w, lo) for w in widths]
-        spare = room - sum(capped)  # less than one column each: to the first narrowed columns
-        for i, w in enumerate(widths):
-            if spare and w > lo:
-                capped[i] += 1
-                spare -= 1
-        widths = capped
-
-    def fold(cell: str, width: int) -> list[str]:
-        if simple(cell) and cell_len(cell) <= width:
-            return [cell + " " * (width - cell_len(cell))]
-        out = []
-        for line in Text(cell).wrap(console, width, overflow="fold"):
-            text = line.plain
-            out.append(text + " " * (width - cell_len(text)))
-        return out or [" " * width]
-
-    def row_lines(row: list[str], edge: str) -> list[str]:
-        folded = [fold(cell, w) for cell, w in zip(row, widths, strict=True)]
-        height = max(len(f) for f in folded)
-        blank = [" " * w for w in widths]
-        return [edge + edge.join(f" {f[k] if k < len(f) else blank[i]} " for i, f in enumerate(folded)) + edge
-                for k in range(height)]
-
-    def rule(left: str, fill: str, mid: str, right: str) -> str:
-        return left + mid.join(fill * (w + 2) for w in widths) + right
-
-    table_width = sum(widths) + 2 * len(widths) + len(widths) + 1
-    title = "Drift: this folder against the embedded spec"
-    lines = [title + " " * (table_width - cell_len(title)), rule("┏", "━", "┳", "┓")]
-    lines += row_lines(headers, "┃")
-    lines.append(rule("┡", "━", "╇", "┩"))
-    for row in cells:
-        lines += row_lines(row, "│")
-    lines.append(rule("└", "─", "┴", "┘"))
-    return lines
+    table = Table(title="Drift: this folder against the embedded spec", title_justify="left")
+    table.add_column("function", overflow="fold", max_width=24)
+    table.add_column("field", overflow="fold")
+    for column in ("change", "embedded", "this folder"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(row[key] or "") for key in ("function", "field", "change", "ours", "theirs")))
+    return table
 
 
 def print_upstream_text(report: dict[str, Any], out: Any) -> None:
@@ -481,7 +420,11 @@ def print_upstream_text(report: dict[str, Any], out: Any) -> None:
     if s["read"]["skipped"]:
         out.write("skipped   " + ", ".join(s["read"]["skipped"]) + " (not reference pages)\n")
     if d["drift"]:
-        out.write("\n".join(drift_table_lines(d["drift"], con)) + "\n")
+        con.print(drift_table(d["drift"][:DRIFT_ROWS_SHOWN]))
+        hidden = len(d["drift"]) - DRIFT_ROWS_SHOWN
+        if hidden > 0:
+            out.write(f"          ... and {hidden} more difference(s), not drawn: "
+                      "--format json or --format markdown lists every one\n")
     else:
         out.write(f"          no drift: the {len(d['modelled'])} modelled functions read as the embedded spec does\n")
     if d["missing"]:
