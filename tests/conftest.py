@@ -41,6 +41,26 @@ def deadline(seconds: int) -> Iterator[None]:
 MINGW_INCLUDE = Path("/usr/share/mingw-w64/include")
 
 
+def sdk_api_checkout(tmp_path: Path, pages: dict[str, str]) -> tuple[Path, Path]:
+    """A checkout of the reference's repository (MicrosoftDocs/sdk-api) under ``tmp_path``: the
+    given sspi.h pages (file name -> text), another header's page and the repository's README.
+    Returns (the checkout's root, its folder of sspi.h pages)."""
+    root = tmp_path / "sdk-api"
+    sspi = root / "sdk-api-src" / "content" / "sspi"
+    sspi.mkdir(parents=True)
+    for name, text in pages.items():
+        (sspi / name).write_text(text, encoding="utf-8")
+    other = root / "sdk-api-src" / "content" / "winbase"
+    other.mkdir()
+    (other / "nf-winbase-somethingelse.md").write_text(
+        "---\nUID: NF:winbase.SomethingElse\ntitle: SomethingElse function (winbase.h)\n---\n\n"
+        "# SomethingElse function\n\n## -description\n\nNot an SSPI function.\n",
+        encoding="utf-8",
+    )
+    (root / "README.md").write_text("# sdk-api\n", encoding="utf-8")
+    return root, sspi
+
+
 @pytest.fixture(scope="session")
 def spec_dir() -> Path:
     return SPEC_DIR

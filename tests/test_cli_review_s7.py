@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SPEC_DIR, deadline
+from conftest import SPEC_DIR, deadline, sdk_api_checkout
 
 from sspimodel.check.lint import lint
 from sspimodel.cli import EXIT_FAILED, main
@@ -32,20 +32,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def checkout(tmp_path: Path) -> tuple[Path, Path]:
     """A checkout of the reference's repository: the sspi.h pages and another header's page."""
-    root = tmp_path / "sdk-api"
-    sspi = root / "sdk-api-src" / "content" / "sspi"
-    sspi.mkdir(parents=True)
-    (sspi / "nf-sspi-freecontextbuffer.md").write_text(PAGE, encoding="utf-8")
-    (sspi / "nf-sspi-makesignature.md").write_text(SIGN, encoding="utf-8")
-    other = root / "sdk-api-src" / "content" / "winbase"
-    other.mkdir()
-    (other / "nf-winbase-somethingelse.md").write_text(
-        "---\nUID: NF:winbase.SomethingElse\ntitle: SomethingElse function (winbase.h)\n---\n\n"
-        "# SomethingElse function\n\n## -description\n\nNot an SSPI function.\n",
-        encoding="utf-8",
-    )
-    (root / "README.md").write_text("# sdk-api\n", encoding="utf-8")
-    return root, sspi
+    return sdk_api_checkout(tmp_path, {"nf-sspi-freecontextbuffer.md": PAGE, "nf-sspi-makesignature.md": SIGN})
 
 
 def with_remarks(page: str, remarks: str) -> str:

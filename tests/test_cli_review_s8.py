@@ -16,12 +16,11 @@ Time bounds are the harness's guard against a hang (SIGALRM), never a timed asse
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from attrs import evolve
-from conftest import SPEC_DIR, deadline
+from conftest import SPEC_DIR, deadline, sdk_api_checkout
 
 from sspimodel.check.drift import compare
 from sspimodel.cli import EXIT_FAILED, EXIT_USAGE, main
@@ -42,20 +41,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def checkout(tmp_path: Path, corpus: Path) -> tuple[Path, Path]:
     """A checkout of the reference's repository: two real sspi.h pages (from the shared corpus),
     another header's page, and the repository's own README."""
-    root = tmp_path / "sdk-api"
-    sspi = root / "sdk-api-src" / "content" / "sspi"
-    sspi.mkdir(parents=True)
-    for name in UPSTREAM_PAGES:
-        shutil.copyfile(corpus / "sspi" / name, sspi / name)
-    other = root / "sdk-api-src" / "content" / "winbase"
-    other.mkdir()
-    (other / "nf-winbase-somethingelse.md").write_text(
-        "---\nUID: NF:winbase.SomethingElse\ntitle: SomethingElse function (winbase.h)\n---\n\n"
-        "# SomethingElse function\n\n## -description\n\nNot an SSPI function.\n",
-        encoding="utf-8",
+    return sdk_api_checkout(
+        tmp_path, {name: (corpus / "sspi" / name).read_text(encoding="utf-8") for name in UPSTREAM_PAGES}
     )
-    (root / "README.md").write_text("# sdk-api\n", encoding="utf-8")
-    return root, sspi
 
 
 @pytest.fixture
