@@ -256,3 +256,37 @@ def test_sspilibs_own_loop_hands_the_last_token_to_the_completed_client_and_fini
     assert client.complete and server.complete
     assert server.unwrap(client.wrap(b"up")).data == b"up"
     assert client.unwrap(server.wrap(b"down")).data == b"down"
+
+
+# -- export and import of a client that completed ahead of the server's mechListMIC ------------
+
+
+def test_an_imported_copy_of_an_early_established_client_takes_the_servers_last_token():
+    """Under the observed contract the exported client still waits for the server's mechListMIC:
+    its imported copy takes the server's last token as the original does (SEC_E_OK, no output),
+    refuses it altered, and seals to the server afterwards."""
+    outcomes = []
+    for alter in (False, True):
+        pair = Pair("observed")
+        last = pair.server(pair.to_authenticate())
+        packed = pair.cli.ExportSecurityContext(phContext=pair.cctx, fFlags=0).pPackedContext
+        imported = pair.cli.ImportSecurityContextW(pszPackage="Negotiate", pPackedContext=packed)
+        assert imported.status.name == "SEC_E_OK"
+        pair.cctx = imported.phContext
+        pair.client(flip_last_byte(last) if alter else last)
+        outcomes.append(pair.legs[-1][1:])
+        assert seal(pair.cli, pair.cctx, pair.srv, pair.sctx, b"after import") == ("SEC_E_OK", "SEC_E_OK", b"after import")
+    assert outcomes == [
+        ("SEC_E_OK", "isc.negotiate_mic_after_ok", 0),
+        ("SEC_E_INVALID_TOKEN", "isc.invalid_token", 0),
+    ]
+
+
+def test_a_context_established_the_documented_way_exports_no_awaited_mechlistmic():
+    # The documented client is established only by the server's last token: its copy is done.
+    pair = Pair("documented")
+    pair.client(pair.server(pair.to_authenticate()))
+    packed = pair.cli.ExportSecurityContext(phContext=pair.cctx, fFlags=0).pPackedContext
+    copy = pair.cli.ImportSecurityContextW(pszPackage="Negotiate", pPackedContext=packed).phContext
+    record = pair.cli.process.contexts[copy.dwLower]
+    assert record.state.name == "ESTABLISHED" and record.spnego is None

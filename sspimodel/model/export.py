@@ -6,12 +6,16 @@ that exported it, and the context's state (side, mechanism, session key, sequenc
 attributes, names, expiry)::
 
     [package, to_pid, from_pid, role, mech, session_key, send_seq, recv_seq, attributes,
-     client, server, target, expiry, conversation, reset, ntlm_flags, ntlm_send, ntlm_receive]
+     client, server, target, expiry, conversation, reset, ntlm_flags, ntlm_send, ntlm_receive,
+     spnego]
 
 An NTLM context also carries what its message protection continues from (MS-NLMP 3.4): the
 negotiated flags (ntlm_flags; 0 for the other packages), and how far each RC4 sealing stream has
 run (ntlm_send, ntlm_receive); the session_key field is NTLM's exported session key, from which
 the signing and sealing keys are derived again. The imported copy continues both streams.
+``spnego`` is the MechTypeList DER of a Negotiate NTLM client that the observed contract
+established with its AUTHENTICATE leg while the server's mechListMIC is still to come (b"" for
+any other context): the imported copy waits for that token as the exported one did.
 
 "The process it was exported to" is the exporting process's ``export_to`` in the world
 (default_world: web.exe exports to worker.exe); a process with none exports to itself.
@@ -102,6 +106,7 @@ def _packed_blob(c: Call) -> bytes | tokens.FrameTooLong:
                 ctx.conversation,
                 reset,
                 *_ntlm_state(ctx),
+                _awaited_mic(ctx),
             ],
         )
     except tokens.FrameTooLong as e:
@@ -122,6 +127,14 @@ def _export(c: Call) -> None:
     if flags & SECPKG_CONTEXT_EXPORT_DELETE_OLD:
         del c.process.contexts[ctx.handle.dwLower]
         c.process.deleted.add(ctx.handle)
+
+
+def _awaited_mic(ctx: ContextRecord) -> bytes:
+    """The mechTypes a client established ahead of the server's mechListMIC checks it against
+    (State.AWAITING_MIC, see isc.negotiate_ntlm_ok), or b"" for any other context."""
+    if ctx.state is State.AWAITING_MIC and isinstance(ctx.spnego, bytes | bytearray):
+        return bytes(ctx.spnego)
+    return b""
 
 
 def _ntlm_state(ctx: ContextRecord) -> tuple[int, int, int]:
@@ -240,7 +253,7 @@ def _blob(c: Call) -> list[Any] | None:
             if not isinstance(opened, tokens.Bad) and opened[0] is Kind.EXPORT
             else None
         )
-        blob = facts["blob"] = fields if fields is not None and len(fields) == 18 else None
+        blob = facts["blob"] = fields if fields is not None and len(fields) == 19 else None
     return blob
 
 
@@ -265,6 +278,7 @@ def _import(c: Call) -> None:
         ntlm_flags,
         ntlm_send,
         ntlm_receive,
+        awaited_mic,
     ) = live(_blob(c))
     serial = world.new_serial()
     handle = CtxtHandle(serial, world.package(package).rpc_id)
@@ -273,7 +287,8 @@ def _import(c: Call) -> None:
         package=package,
         mech=mech,
         role=role,
-        state=State.ESTABLISHED,
+        state=State.AWAITING_MIC if awaited_mic else State.ESTABLISHED,
+        spnego=awaited_mic or None,
         conversation=conv,
         cred=None,
         credential=None,
